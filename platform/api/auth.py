@@ -1,0 +1,113 @@
+"""API authentication, scopes and idempotency, applied to every authenticated blueprint.
+
+`secured_blueprint()` makes a flask-smorest Blueprint whose requests must carry
+`Authorization: Bearer jf_<prefix>_<secret>`; the key scopes the session to its tenant.
+Every write request may carry an `Idempotency-Key`: the first answer is stored in the
+same transaction as the write and replayed for repeats.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, g, request
+from flask_smorest import Blueprint
+
+from jifen import idempotency
+from jifen.audit import Actor
+from jifen.errors import Forbidden, JifenError
+from jifen.tenants import apikeys
+from jifen.tenants.apikeys import Caller
+from jifen.tenants.models import Tenant
+from jifen.web import WRITE_METHODS, db_session, request_actor, services
+
+
+class UnsupportedMediaType(JifenError):
+    code = "unsupported_media_type"
+    status = 415
+    message = "Send the body as JSON with Content-Type: application/json."
+
+
+BEARER = {"bearerAuth": []}
+
+
+def secured_blueprint(name: str, import_name: str, **kwargs: Any) -> Blueprint:
+    blp = Blueprint(name, import_name, **kwargs)
+    blp.before_request(_authenticate)
+    blp.after_request(_remember_response)
+    return blp
+
+
+def caller() -> Caller:
+    return g.caller
+
+
+def tenant() -> Tenant:
+    return g.caller.tenant
+
+
+def actor() -> Actor:
+    return request_actor("api_key", str(g.caller.key.id))
+
+
+def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Refuse the call unless the API key has `scope`."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if scope not in g.caller.key.scopes:
+                raise Forbidden(
+                    f"This API key lacks the scope {scope!r}.", details={"scope": scope}
+                )
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _authenticate() -> Response | tuple[Any, int] | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise apikeys.InvalidApiKey()
+    svc = services()
+    session = db_session()
+    g.caller = apikeys.authenticate(session, token.strip(), clock=svc.clock, keyring=svc.keyring)
+    if request.method in WRITE_METHODS:
+        if request.content_length and not request.is_json:
+            raise UnsupportedMediaType()
+        key = request.headers.get("Idempotency-Key")
+        if key is not None:
+            return _claim(idempotency.check_key(key))
+    return None
+
+
+def _claim(key: str) -> tuple[Any, int] | None:
+    svc = services()
+    stored = idempotency.claim(
+        db_session(),
+        tenant_id=g.caller.tenant.id,
+        key=key,
+        method=request.method,
+        route=request.path,
+        fingerprint=idempotency.request_hash(request.method, request.path, request.get_data()),
+        now=svc.clock.now(),
+    )
+    if stored is not None:
+        g.idempotent_replay = True
+        return stored.body, stored.status
+    g.idempotency_key = key
+    return None
+
+
+def _remember_response(response: Response) -> Response:
+    key = g.pop("idempotency_key", None)
+    if key is not None and response.status_code < 400:
+        idempotency.complete(db_session(), key, response.status_code, response.get_json())
+    if g.pop("idempotent_replay", False):
+        response.headers["Idempotent-Replayed"] = "true"
+    return response

@@ -1,0 +1,81 @@
+"""Errors as JSON `{code, message, details}` with a stable code, for every API path.
+
+Domain errors carry their own code; HTTP errors raised by Flask, webargs or flask-smorest
+are given one here. Pages outside /api keep Flask's HTML errors. No client input may
+produce a 500; if one slips through, the body still says nothing of the internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from jifen.errors import JifenError
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+}
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+class JifenApi(Api):
+    """flask-smorest's Api with Jifen's error body."""
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        if not is_api_request():
+            return error
+        code = error.code or 500
+        data = getattr(error, "data", None) or {}
+        messages = data.get("messages") or data.get("errors") or {}
+        body = {
+            "code": HTTP_CODES.get(code, "internal_error" if code >= 500 else "error"),
+            "message": data.get("message") or error.description or error.name,
+            "details": messages.get("json", messages) if isinstance(messages, dict) else {},
+        }
+        if code == 400 and "Invalid JSON body." in str(messages):
+            body.update(code="malformed_json", message="The body is not valid JSON.", details={})
+        elif code == 422:
+            body["message"] = "The request is not valid."
+        if code >= 500:
+            body.update(message="Internal error.", details={})
+        return body, code, data.get("headers", {})
+
+
+def handle_domain_error(error: JifenError) -> Any:
+    if error.status >= 500:
+        log.error("domain error surfaced as %s: %s", error.status, error.code, exc_info=error)
+    if is_api_request():
+        return error.to_dict(), error.status
+    return error.message, error.status
+
+
+def handle_unexpected(error: Exception) -> Any:
+    if isinstance(error, HTTPException):
+        return error
+    log.exception("unhandled error")
+    if is_api_request():
+        return {"code": "internal_error", "message": "Internal error.", "details": {}}, 500
+    return "Internal error.", 500
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(JifenError, handle_domain_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,76 @@
+"""/api/v1/members: the merchant's members, by our id or by their own external id."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask.views import MethodView
+
+from jifen.api.auth import BEARER, actor, require_scope, secured_blueprint, tenant
+from jifen.members import schemas
+from jifen.members import service as members
+from jifen.web import db_session, services
+
+blp = secured_blueprint(
+    "members", __name__, url_prefix="/api/v1/members", description="Members of a merchant."
+)
+
+
+@blp.route("")
+class Members(MethodView):
+    @blp.doc(security=[BEARER])
+    @blp.arguments(schemas.MemberQuery, location="query")
+    @blp.response(200, schemas.MemberPage)
+    @require_scope("members:read")
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """List and search members, newest first; `external_id=` looks one up."""
+        svc = services()
+        rows, next_cursor = members.search_members(db_session(), keyring=svc.keyring, **query)
+        return {"items": [members.view(m, svc.keyring) for m in rows], "next_cursor": next_cursor}
+
+    @blp.doc(security=[BEARER])
+    @blp.arguments(schemas.MemberCreate)
+    @blp.response(201, schemas.Member)
+    @require_scope("members:write")
+    def post(self, data: dict[str, Any]) -> members.MemberView:
+        """Register a member. `external_id` is the merchant's own user id."""
+        svc = services()
+        member = members.create_member(
+            db_session(), tenant().id, data, actor=actor(), clock=svc.clock, keyring=svc.keyring
+        )
+        return members.view(member, svc.keyring)
+
+
+@blp.route("/<uuid:member_id>")
+class MemberById(MethodView):
+    @blp.doc(security=[BEARER])
+    @blp.response(200, schemas.Member)
+    @require_scope("members:read")
+    def get(self, member_id: uuid.UUID) -> members.MemberView:
+        """A member by our id."""
+        return members.view(members.get_member(db_session(), member_id), services().keyring)
+
+    @blp.doc(security=[BEARER])
+    @blp.arguments(schemas.MemberUpdate)
+    @blp.response(200, schemas.Member)
+    @require_scope("members:write")
+    def patch(self, changes: dict[str, Any], member_id: uuid.UUID) -> members.MemberView:
+        """Change some of a member's fields; null clears an optional one."""
+        svc = services()
+        member = members.update_member(
+            db_session(), member_id, changes, actor=actor(), clock=svc.clock, keyring=svc.keyring
+        )
+        return members.view(member, svc.keyring)
+
+
+@blp.route("/<uuid:member_id>/erasure")
+class MemberErasure(MethodView):
+    @blp.doc(security=[BEARER])
+    @blp.response(200, schemas.Member)
+    @require_scope("members:write")
+    def post(self, member_id: uuid.UUID) -> members.MemberView:
+        """Erase the person (PIPL/GDPR): personal data is anonymised, the ledger kept."""
+        svc = services()
+        member = members.erase_member(db_session(), member_id, actor=actor(), clock=svc.clock)
+        return members.view(member, svc.keyring)

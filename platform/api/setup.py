@@ -1,0 +1,37 @@
+"""The API: flask-smorest with Jifen's errors, its blueprints and locally served docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Flask
+
+from jifen.api import health, members
+from jifen.api.errors import JifenApi
+
+STATIC = Path(__file__).parent / "static"
+
+
+def init_api(app: Flask) -> JifenApi:
+    app.config.update(
+        API_TITLE="Jifen API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        # Served from our own static folder: no CDN (slow or blocked for many merchants).
+        OPENAPI_SWAGGER_UI_URL="/api/static/swagger-ui/",
+    )
+    app.register_blueprint(
+        Blueprint("api_static", __name__, static_folder=STATIC, static_url_path="/api/static")
+    )
+    api = JifenApi(app)
+    api.spec.components.security_scheme(
+        "bearerAuth",
+        {"type": "http", "scheme": "bearer", "description": "jf_<prefix>_<secret>"},
+    )
+    api.register_blueprint(health.blp)
+    api.register_blueprint(members.blp)
+    app.extensions["jifen.api"] = api
+    return api

@@ -1,0 +1,54 @@
+"""The app factory."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from jifen import web
+from jifen.api import errors as api_errors
+from jifen.api.setup import init_api
+from jifen.config import Settings
+from jifen.console import views as console
+from jifen.services import Services
+from jifen.storefront.views import bp as storefront_bp
+from jifen.theming import init_themes
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
+    """Build the app from the environment; `config` (Settings or overrides) wins."""
+    settings = config if isinstance(config, Settings) else Settings.from_env(**(config or {}))
+    app = Flask(
+        __name__,
+        root_path=str(Path(__file__).parent),
+        instance_path=str(settings.instance_path),
+        template_folder=str(Path(__file__).parent / "templates"),
+        static_folder=None,
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        SESSION_COOKIE_NAME="jifen_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        TESTING=settings.testing,
+    )
+    logging.basicConfig(level=logging.INFO)
+    services = Services.build(settings)
+    app.extensions["jifen.services"] = services
+    app.extensions["jifen"] = services.plugins
+    web.init_app(app)
+    api_errors.init_app(app)
+    init_api(app)
+    init_themes(app, services.plugins)
+    console.init_app(app)
+    app.register_blueprint(storefront_bp)
+    return app

@@ -1,0 +1,78 @@
+"""The audit log: who did what to which object, from where.
+
+Every service that changes state takes an `Actor` and records what it did. Personal data
+(phone, email) never enters the log: callers pass redacted before/after views.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from jifen.db import Base, TenantScoped
+from jifen.types import ID, Json, UTCDateTime, new_id
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a staff user, an API key, a member, a job or the system itself."""
+
+    kind: str  # "user" | "api_key" | "member" | "job" | "system"
+    id: str | None = None
+    request_id: str | None = None
+    ip: str | None = None
+
+
+SYSTEM = Actor(kind="system")
+
+
+class AuditEvent(TenantScoped, Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True, default=new_id)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    after: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def record(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: Any = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    now: datetime,
+) -> AuditEvent:
+    """Add an audit event to the caller's transaction."""
+    event = AuditEvent(
+        tenant_id=tenant_id,
+        id=new_id(),
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        before=before,
+        after=after,
+        request_id=actor.request_id,
+        ip=actor.ip,
+        created_at=now,
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,233 @@
+"""`flask jifen ...`: migrations, tenants, keys, the demo, jobs and the embedded server."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from datetime import date
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select, update
+
+from jifen import migrate, plugins, schedules
+from jifen.audit import Actor
+from jifen.db import set_tenant
+from jifen.members import service as members
+from jifen.members.models import Member
+from jifen.services import Services
+from jifen.tenants import apikeys, users
+from jifen.tenants import service as tenants
+from jifen.tenants.models import ApiKey, Tenant, User
+
+jifen = AppGroup("jifen", help="Jifen administration.")
+CLI = Actor(kind="system", id="cli")
+
+
+def svc() -> Services:
+    return current_app.extensions["jifen.services"]
+
+
+# --- database ------------------------------------------------------------------------
+
+db_cli = AppGroup("db", help="Database schema.")
+jifen.add_command(db_cli)
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the schema to REVISION (default: the newest)."""
+    migrate.upgrade(svc().settings, revision)
+    click.echo(f"database at {revision}")
+
+
+# --- plugins -------------------------------------------------------------------------
+
+
+@jifen.command("plugins")
+def list_plugins() -> None:
+    """List the loaded plugins and the hooks each implements."""
+    for name, dist, hooks in plugins.describe(svc().plugins):
+        click.echo(f"{name}  [{dist}]  {', '.join(hooks)}")
+
+
+# --- tenants, users, keys ------------------------------------------------------------
+
+tenants_cli = AppGroup("tenants", help="Merchants.")
+jifen.add_command(tenants_cli)
+
+
+@tenants_cli.command("create")
+@click.option("--slug", required=True)
+@click.option("--name", required=True)
+@click.option("--owner-email", help="Make this console user the owner.")
+def tenants_create(slug: str, name: str, owner_email: str | None) -> None:
+    """Create a merchant."""
+    s = svc()
+    with s.db.transaction() as session:
+        tenant = tenants.create_tenant(session, slug=slug, name=name, actor=CLI, clock=s.clock)
+        if owner_email:
+            user = session.scalar(select(User).where(User.email == owner_email.lower()))
+            if user is None:
+                raise click.ClickException(f"no user {owner_email}")
+            users.add_staff(
+                session,
+                tenant_id=tenant.id,
+                user_id=user.id,
+                role="owner",
+                actor=CLI,
+                clock=s.clock,
+            )
+    click.echo(f"tenant {tenant.slug} {tenant.id}")
+
+
+@jifen.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.password_option()
+def create_user(email: str, name: str, password: str) -> None:
+    """Create a console user."""
+    s = svc()
+    with s.db.transaction() as session:
+        user = users.create_user(session, email=email, name=name, password=password, clock=s.clock)
+    click.echo(f"user {user.email} {user.id}")
+
+
+apikeys_cli = AppGroup("apikeys", help="API keys.")
+jifen.add_command(apikeys_cli)
+
+
+@apikeys_cli.command("create")
+@click.option("--tenant", "slug", required=True)
+@click.option("--name", required=True)
+@click.option("--scope", "scopes", multiple=True, default=sorted(apikeys.SCOPES))
+def apikeys_create(slug: str, name: str, scopes: tuple[str, ...]) -> None:
+    """Create an API key; its token is printed once."""
+    s = svc()
+    with s.db.transaction() as session:
+        tenant = tenants.by_slug(session, slug)
+        _, token = apikeys.create_api_key(
+            session,
+            tenant_id=tenant.id,
+            name=name,
+            scopes=list(scopes),
+            actor=CLI,
+            clock=s.clock,
+            keyring=s.keyring,
+        )
+    click.echo(token)
+
+
+# --- the demo ------------------------------------------------------------------------
+
+DEMO_MEMBERS = [
+    ("wx-o6zAJs-001", "张伟", "13800138001", "1990-03-12", ["vip"]),
+    ("wx-o6zAJs-002", "王芳", "13800138002", "1988-07-30", []),
+    ("wx-o6zAJs-003", "李娜", "13800138003", None, ["new"]),
+    ("wx-o6zAJs-004", "刘洋", None, "1995-11-23", []),
+    ("app-10005", "Chen Jing", "+85291234567", "1979-01-05", ["vip", "hk"]),
+    ("app-10006", "Alice Wong", None, None, ["hk"]),
+]
+DEMO_OWNER = "owner@demo.jifen.test"
+
+
+@jifen.command("demo")
+def demo() -> None:
+    """Seed the demo tenant "demo" (idempotent) and print a fresh API key."""
+    s = svc()
+    with s.db.transaction() as session:
+        existing = session.scalar(select(Tenant).where(Tenant.slug == "demo"))
+        if existing is None:
+            password = secrets.token_urlsafe(9)
+            owner = users.create_user(
+                session, email=DEMO_OWNER, name="Demo Owner", password=password, clock=s.clock
+            )
+            tenant = tenants.create_tenant(
+                session, slug="demo", name="积分示范店 Demo Mall", actor=CLI, clock=s.clock
+            )
+            users.add_staff(
+                session,
+                tenant_id=tenant.id,
+                user_id=owner.id,
+                role="owner",
+                actor=CLI,
+                clock=s.clock,
+            )
+            for external_id, name, phone, birthday, tags in DEMO_MEMBERS:
+                data: dict[str, Any] = {
+                    "external_id": external_id,
+                    "name": name,
+                    "phone": phone,
+                    "tags": tags,
+                }
+                if birthday:
+                    data["birthday"] = date.fromisoformat(birthday)
+                members.create_member(
+                    session, tenant.id, data, actor=CLI, clock=s.clock, keyring=s.keyring
+                )
+            click.echo(f"console: {DEMO_OWNER} / {password}")
+        else:
+            tenant = existing
+            set_tenant(session, tenant.id)
+            click.echo(f"console: {DEMO_OWNER} (password shown when the demo was first seeded)")
+        # One live demo key at a time: revoke the previous ones, print a new one.
+        session.execute(
+            update(ApiKey)
+            .where(ApiKey.name == "demo", ApiKey.revoked_at.is_(None))
+            .values(revoked_at=s.clock.now())
+            .execution_options(synchronize_session=False)
+        )
+        _, token = apikeys.create_api_key(
+            session,
+            tenant_id=tenant.id,
+            name="demo",
+            scopes=sorted(apikeys.SCOPES),
+            actor=CLI,
+            clock=s.clock,
+            keyring=s.keyring,
+        )
+        count = session.query(Member).count()
+    click.echo(f"demo tenant: {count} members; API key: {token}")
+
+
+# --- jobs and serving ----------------------------------------------------------------
+
+
+@jifen.command("tick")
+def tick() -> None:
+    """Run one round of every periodic job now."""
+    for name, outcome in schedules.run_round(svc(), list(schedules.SCHEDULES)).items():
+        click.echo(f"{name}: {outcome}")
+
+
+@jifen.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run an rq worker for Jifen's queue (needs JIFEN_REDIS_URL)."""
+    from redis import Redis
+    from rq import Worker
+
+    from jifen.jobs import QUEUE
+
+    url = svc().settings.redis_url
+    if not url:
+        raise click.ClickException("JIFEN_REDIS_URL is not set")
+    Worker([QUEUE], connection=Redis.from_url(url)).work(burst=burst)
+
+
+@jifen.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host: str, port: int) -> None:
+    """The embedded mode: serve the app and run the periodic jobs every minute."""
+    from werkzeug.serving import run_simple
+
+    stop = threading.Event()
+    schedules.start_ticker(svc(), stop)
+    try:
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
+    finally:
+        stop.set()

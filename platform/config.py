@@ -1,0 +1,75 @@
+"""Settings from JIFEN_* environment variables, in one typed object.
+
+The embedded default needs none of them: a SQLite file and a generated secret under the
+instance folder. Production sets at least JIFEN_DATABASE_URL, JIFEN_REDIS_URL and
+JIFEN_SECRET_KEY.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment."""
+
+    instance_path: Path
+    database_url: str
+    migration_database_url: str
+    redis_url: str | None = None
+    secret_key: str = ""
+    # "kid:base64key" items, comma-separated; the first encrypts, all decrypt.
+    encryption_keys: str = ""
+    lookup_key: str = ""
+    default_locale: str = "zh_CN"
+    storage_url: str = ""
+    clock: str | None = None
+    testing: bool = False
+    cookie_secure: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read the JIFEN_* variables; keyword overrides win (tests use them)."""
+        env = os.environ if environ is None else environ
+        instance = Path(
+            overrides.pop("instance_path", None) or env.get("JIFEN_INSTANCE_PATH") or "instance"
+        )
+        instance = instance.resolve()
+        database_url = env.get("JIFEN_DATABASE_URL") or f"sqlite:///{instance / 'jifen.db'}"
+        settings = cls(
+            instance_path=instance,
+            database_url=database_url,
+            migration_database_url=env.get("JIFEN_MIGRATION_DATABASE_URL") or database_url,
+            redis_url=env.get("JIFEN_REDIS_URL") or None,
+            secret_key=env.get("JIFEN_SECRET_KEY", ""),
+            encryption_keys=env.get("JIFEN_ENCRYPTION_KEYS", ""),
+            lookup_key=env.get("JIFEN_LOOKUP_KEY", ""),
+            default_locale=env.get("JIFEN_DEFAULT_LOCALE", "zh_CN"),
+            storage_url=env.get("JIFEN_STORAGE_URL") or f"file://{instance / 'files'}",
+            clock=env.get("JIFEN_CLOCK") or None,
+            testing=env.get("JIFEN_TESTING", "") == "1",
+            cookie_secure=env.get("JIFEN_COOKIE_SECURE", "") == "1",
+        )
+        if "database_url" in overrides and "migration_database_url" not in overrides:
+            overrides["migration_database_url"] = overrides["database_url"]
+        settings = replace(settings, **overrides)
+        if not settings.secret_key:
+            settings = replace(settings, secret_key=_instance_secret(settings.instance_path))
+        return settings
+
+
+def _instance_secret(instance: Path) -> str:
+    """The embedded mode's secret: generated once, kept in the instance folder."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

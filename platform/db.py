@@ -1,0 +1,252 @@
+"""Engine, sessions, the declarative Base, tenant scoping and write transactions.
+
+The current tenant lives in `session.info["tenant_id"]`. Every query of a TenantScoped
+model is filtered to it, ORM insert and update statements (bulk ones too) are checked
+against it, and a flush refuses objects of another tenant. A session with no tenant sees
+no tenant-owned rows at all. Code that is cross-tenant by design opens `cross_tenant()`,
+which is logged. On PostgreSQL row-level security is a second wall: each transaction
+carries the tenant in `jifen.tenant_id`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, ForeignKey, create_engine, event, false, text
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    sessionmaker,
+    with_loader_criteria,
+)
+from sqlalchemy.pool import NullPool
+
+from jifen.errors import JifenError
+from jifen.types import ID
+
+log = logging.getLogger(__name__)
+
+# Rows of tenant-owned tables carry this; it never matches a real tenant.
+_NO_TENANT = uuid.UUID(int=0)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class TenantScoped:
+    """Mixin for tenant-owned tables: `tenant_id` first in the primary key."""
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ID, ForeignKey("tenants.id"), primary_key=True, sort_order=-100
+    )
+
+
+class CrossTenantWrite(JifenError):
+    code = "cross_tenant_write"
+    status = 500
+    message = "A write touched another tenant's rows."
+
+
+class Database:
+    """The engine and the session factories of one app.
+
+    `session()` reads (a deferred transaction); `session(write=True)` opens a write
+    transaction, which on SQLite starts with BEGIN IMMEDIATE so that a transaction that
+    reads and then writes never fails with "database is locked".
+    """
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.jobs: Any = None  # the JobRunner sessions hand committed jobs to
+        self.engine = _make_engine(url, echo=echo)
+        self.dialect = self.engine.dialect.name
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            self.engine.execution_options(jifen_write=True), expire_on_commit=False
+        )
+        # A forked rq job must not share its parent's connections.
+        os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
+
+    def session(self, *, tenant_id: uuid.UUID | None = None, write: bool = False) -> Session:
+        session = (self._write if write else self._read)()
+        session.info["write"] = write
+        if self.jobs is not None:
+            session.info["jobs"] = self.jobs
+        if tenant_id is not None:
+            session.info["tenant_id"] = tenant_id
+        return session
+
+    @contextmanager
+    def transaction(
+        self, *, tenant_id: uuid.UUID | None = None, write: bool = True
+    ) -> Iterator[Session]:
+        """A session that commits when the block ends and rolls back when it raises."""
+        with self.session(tenant_id=tenant_id, write=write) as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _make_engine(url: str, *, echo: bool) -> Engine:
+    if url.startswith("sqlite"):
+        # One connection per checkout keeps each thread on its own handle; SQLite opens
+        # fast, and WAL plus a busy timeout lets readers and the one writer coexist.
+        engine = create_engine(url, echo=echo, poolclass=NullPool)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's is always deferred).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    write = conn.get_execution_options().get("jifen_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+# --- tenant scope --------------------------------------------------------------------
+
+
+def current_tenant(session: Session) -> uuid.UUID | None:
+    return session.info.get("tenant_id")
+
+
+def set_tenant(session: Session, tenant_id: uuid.UUID) -> None:
+    """Scope the session to a tenant (also inside an open transaction)."""
+    session.info["tenant_id"] = tenant_id
+    if session.in_transaction():
+        _apply_rls(session, session.connection())
+
+
+@contextmanager
+def cross_tenant(session: Session, reason: str) -> Iterator[Session]:
+    """Lift the tenant filter for code that is cross-tenant by design. Logged."""
+    log.info("cross-tenant scope opened: %s", reason)
+    previous = session.info.get("cross_tenant", False)
+    session.info["cross_tenant"] = True
+    if session.in_transaction():
+        _apply_rls(session, session.connection())
+    try:
+        yield session
+    finally:
+        session.info["cross_tenant"] = previous
+        if session.in_transaction():
+            _apply_rls(session, session.connection())
+
+
+def _apply_rls(session: Session, connection: Any) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    tenant = session.info.get("tenant_id")
+    connection.execute(
+        text(
+            "SELECT set_config('jifen.tenant_id', :t, true),"
+            " set_config('jifen.cross_tenant', :c, true)"
+        ),
+        {"t": str(tenant) if tenant else "", "c": "on" if session.info.get("cross_tenant") else ""},
+    )
+
+
+@event.listens_for(Session, "after_begin")
+def _after_begin(session: Session, _transaction: Any, connection: Any) -> None:
+    _apply_rls(session, connection)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_statement(state: ORMExecuteState) -> None:
+    session = state.session
+    if session.info.get("cross_tenant"):
+        return
+    tenant = session.info.get("tenant_id") or _NO_TENANT
+    if state.is_insert:
+        _check_insert(state, tenant)
+    if state.is_update:
+        _check_update_values(state, tenant)
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                TenantScoped,
+                lambda cls: cls.tenant_id == tenant,
+                include_aliases=True,
+            )
+            if tenant != _NO_TENANT
+            else with_loader_criteria(TenantScoped, lambda cls: false(), include_aliases=True)
+        )
+
+
+def _is_tenant_scoped(state: ORMExecuteState) -> bool:
+    mapper = state.bind_mapper
+    return mapper is not None and issubclass(mapper.class_, TenantScoped)
+
+
+def _check_insert(state: ORMExecuteState, tenant: uuid.UUID) -> None:
+    if not _is_tenant_scoped(state):
+        return
+    rows: list[dict[str, Any]] = []
+    params = state.parameters
+    if isinstance(params, dict):
+        rows.append(params)
+    elif params:
+        rows.extend(params)
+    statement = state.statement
+    if getattr(statement, "_multi_values", None):
+        rows.extend(_values_row(row) for rows_ in statement._multi_values for row in rows_)
+    elif getattr(statement, "_values", None):
+        rows.append(_values_row(statement._values))
+    if not rows:
+        raise CrossTenantWrite(details={"reason": "insert without rows to check"})
+    for row in rows:
+        if row.get("tenant_id") != tenant:
+            raise CrossTenantWrite(details={"reason": "insert into another tenant"})
+
+
+def _check_update_values(state: ORMExecuteState, tenant: uuid.UUID) -> None:
+    if not _is_tenant_scoped(state):
+        return
+    values = getattr(state.statement, "_values", None) or {}
+    params = state.parameters if isinstance(state.parameters, dict) else {}
+    row = {**_values_row(values), **params} if values else dict(params)
+    if "tenant_id" in row and row["tenant_id"] != tenant:
+        raise CrossTenantWrite(details={"reason": "update moves rows to another tenant"})
+
+
+def _values_row(values: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for key, value in dict(values).items():
+        name = getattr(key, "key", key)
+        row[name] = getattr(value, "value", value)
+    return row
+
+
+@event.listens_for(Session, "before_flush")
+def _check_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get("cross_tenant"):
+        return
+    tenant = session.info.get("tenant_id")
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, TenantScoped):
+            continue
+        if obj in session.new and obj.tenant_id is None and tenant is not None:
+            obj.tenant_id = tenant
+        if tenant is None or obj.tenant_id != tenant:
+            raise CrossTenantWrite(details={"object": type(obj).__name__})

@@ -1,0 +1,1 @@
+"""Members: the merchant's customers, identified by the merchant's own user id."""

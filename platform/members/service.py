@@ -1,0 +1,315 @@
+"""Members: create, update, look up, search, freeze and erase.
+
+Phone and email are personal data: encrypted at rest, looked up by keyed hash, never
+logged or written to the audit log. Erasing a member anonymises the person and keeps
+every ledger row that refers to them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from jifen import audit
+from jifen.audit import Actor
+from jifen.clock import Clock
+from jifen.errors import JifenError, NotFound, ValidationFailed
+from jifen.keyring import Keyring
+from jifen.members.models import Member, MemberTag
+from jifen.types import new_id
+
+_PHONE_NOISE = re.compile(r"[\s().-]")
+_PHONE = re.compile(r"^\+?[0-9]{5,20}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+PERSONAL_FIELDS = frozenset({"phone", "email", "name", "birthday"})
+MAX_PAGE = 200
+
+
+class DuplicateExternalId(JifenError):
+    code = "duplicate_external_id"
+    status = 409
+    message = "A member with this external_id already exists."
+
+
+class MemberErased(JifenError):
+    code = "member_erased"
+    status = 409
+    message = "This member has been erased."
+
+
+class InvalidCursor(JifenError):
+    code = "invalid_cursor"
+    status = 422
+    message = "The cursor is not one this API returned."
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """A member as callers see it, personal data decrypted."""
+
+    id: uuid.UUID
+    external_id: str
+    name: str | None
+    phone: str | None
+    email: str | None
+    birthday: date | None
+    tags: list[str]
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def view(member: Member, keyring: Keyring) -> MemberView:
+    return MemberView(
+        id=member.id,
+        external_id=member.external_id,
+        name=member.name,
+        phone=keyring.decrypt(member.phone_encrypted) if member.phone_encrypted else None,
+        email=keyring.decrypt(member.email_encrypted) if member.email_encrypted else None,
+        birthday=member.birthday,
+        tags=member.tags,
+        status=member.status,
+        created_at=member.created_at,
+        updated_at=member.updated_at,
+    )
+
+
+def normalize_phone(phone: str) -> str:
+    value = _PHONE_NOISE.sub("", phone)
+    if not _PHONE.match(value):
+        raise ValidationFailed(details={"phone": ["Not a phone number."]})
+    return value
+
+
+def normalize_email(email: str) -> str:
+    value = email.strip()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValidationFailed(details={"email": ["Not an email address."]})
+    return value
+
+
+def _set_personal(member: Member, field: str, value: str | None, keyring: Keyring) -> None:
+    if value is None:
+        setattr(member, f"{field}_encrypted", None)
+        setattr(member, f"{field}_lookup", None)
+        return
+    value = normalize_phone(value) if field == "phone" else normalize_email(value)
+    setattr(member, f"{field}_encrypted", keyring.encrypt(value))
+    setattr(member, f"{field}_lookup", keyring.lookup_hash(value.lower()))
+
+
+def _set_tags(member: Member, tags: list[str]) -> None:
+    wanted = sorted(set(tags))
+    keep = [row for row in member.tag_rows if row.tag in wanted]
+    have = {row.tag for row in keep}
+    member.tag_rows = keep + [
+        MemberTag(tenant_id=member.tenant_id, member_id=member.id, tag=t)
+        for t in wanted
+        if t not in have
+    ]
+
+
+def _flush(session: Session, external_id: str) -> None:
+    # Only a concurrent twin gets here (the caller checked first); the transaction is
+    # lost either way, and the request edge rolls it back.
+    try:
+        session.flush()
+    except IntegrityError:
+        raise DuplicateExternalId(details={"external_id": external_id}) from None
+
+
+def _taken(session: Session, external_id: str, *, other_than: uuid.UUID | None = None) -> bool:
+    query = select(Member.id).where(Member.external_id == external_id)
+    if other_than is not None:
+        query = query.where(Member.id != other_than)
+    return session.scalar(query) is not None
+
+
+def create_member(
+    session: Session,
+    tenant_id: uuid.UUID,
+    data: dict[str, Any],
+    *,
+    actor: Actor,
+    clock: Clock,
+    keyring: Keyring,
+) -> Member:
+    """Register a member under the merchant's own `external_id`."""
+    external_id = data["external_id"]
+    if _taken(session, external_id):
+        raise DuplicateExternalId(details={"external_id": external_id})
+    now = clock.now()
+    member = Member(
+        tenant_id=tenant_id,
+        id=new_id(),
+        external_id=external_id,
+        name=data.get("name"),
+        birthday=data.get("birthday"),
+        status="active",
+        created_at=now,
+        updated_at=now,
+    )
+    for field in ("phone", "email"):
+        _set_personal(member, field, data.get(field), keyring)
+    _set_tags(member, data.get("tags") or [])
+    session.add(member)
+    _flush(session, external_id)
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="member.create",
+        object_type="member",
+        object_id=member.id,
+        after=_redacted(data),
+        now=now,
+    )
+    return member
+
+
+def get_member(session: Session, member_id: uuid.UUID) -> Member:
+    """A member of the session's tenant; another tenant's is simply not found."""
+    member = session.get(Member, (session.info.get("tenant_id"), member_id))
+    if member is None:
+        raise NotFound("No such member.")
+    return member
+
+
+def update_member(
+    session: Session,
+    member_id: uuid.UUID,
+    changes: dict[str, Any],
+    *,
+    actor: Actor,
+    clock: Clock,
+    keyring: Keyring,
+) -> Member:
+    """Change some fields; `None` clears an optional one."""
+    member = get_member(session, member_id)
+    if member.status == "erased":
+        raise MemberErased()
+    if "external_id" in changes and _taken(session, changes["external_id"], other_than=member.id):
+        raise DuplicateExternalId(details={"external_id": changes["external_id"]})
+    before = {"status": member.status, "external_id": member.external_id}
+    for field, value in changes.items():
+        if field in ("phone", "email"):
+            _set_personal(member, field, value, keyring)
+        elif field == "tags":
+            _set_tags(member, value or [])
+        else:
+            setattr(member, field, value)
+    member.updated_at = clock.now()
+    _flush(session, member.external_id)
+    audit.record(
+        session,
+        tenant_id=member.tenant_id,
+        actor=actor,
+        action="member.update",
+        object_type="member",
+        object_id=member.id,
+        before=before,
+        after=_redacted(changes),
+        now=member.updated_at,
+    )
+    return member
+
+
+def erase_member(session: Session, member_id: uuid.UUID, *, actor: Actor, clock: Clock) -> Member:
+    """Anonymise the person (PIPL / GDPR erasure) and keep their ledger.
+
+    The external id is replaced too: it often is a personal identifier (an OpenID, a
+    phone number), and freeing it lets the person register again as someone new.
+    """
+    member = get_member(session, member_id)
+    if member.status == "erased":
+        return member
+    now = clock.now()
+    member.external_id = f"erased:{member.id}"
+    member.name = None
+    member.birthday = None
+    member.phone_encrypted = member.phone_lookup = None
+    member.email_encrypted = member.email_lookup = None
+    member.tag_rows = []
+    member.status = "erased"
+    member.erased_at = now
+    member.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        tenant_id=member.tenant_id,
+        actor=actor,
+        action="member.erase",
+        object_type="member",
+        object_id=member.id,
+        now=now,
+    )
+    return member
+
+
+def _redacted(data: dict[str, Any]) -> dict[str, Any]:
+    """What the audit log may keep: personal fields are named, never shown."""
+    return {
+        key: ("<redacted>" if key in PERSONAL_FIELDS and value is not None else value)
+        for key, value in data.items()
+    }
+
+
+# --- lookup and search ---------------------------------------------------------------
+
+
+def encode_cursor(member_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(member_id.bytes).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> uuid.UUID:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return uuid.UUID(bytes=raw)
+    except (ValueError, binascii.Error):
+        raise InvalidCursor() from None
+
+
+def search_members(
+    session: Session,
+    *,
+    keyring: Keyring,
+    external_id: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    tag: str | None = None,
+    name: str | None = None,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Member], str | None]:
+    """Members matching every given filter, newest first, and the next page's cursor."""
+    query: Select[tuple[Member]] = select(Member)
+    if external_id is not None:
+        query = query.where(Member.external_id == external_id)
+    if phone is not None:
+        query = query.where(Member.phone_lookup == keyring.lookup_hash(normalize_phone(phone)))
+    if email is not None:
+        email = normalize_email(email).lower()
+        query = query.where(Member.email_lookup == keyring.lookup_hash(email))
+    if tag is not None:
+        query = query.where(Member.id.in_(select(MemberTag.member_id).where(MemberTag.tag == tag)))
+    if name is not None:
+        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Member.name.ilike(f"%{escaped}%", escape="\\"))
+    if status is not None:
+        query = query.where(Member.status == status)
+    if cursor is not None:
+        query = query.where(Member.id < decode_cursor(cursor))
+    limit = max(1, min(limit, MAX_PAGE))
+    rows = list(session.scalars(query.order_by(Member.id.desc()).limit(limit + 1)))
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor

@@ -1,0 +1,9 @@
+"""Imports every model module, so Base.metadata knows every table."""
+
+from __future__ import annotations
+
+
+def load_all() -> None:
+    from jifen import audit, idempotency  # noqa: F401
+    from jifen.members import models as members  # noqa: F401
+    from jifen.tenants import models as tenants  # noqa: F401

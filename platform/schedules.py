@@ -1,0 +1,74 @@
+"""The periodic work, in one list.
+
+In production one `rq cron` process reads `jifen.rq_cron`, built from this list, and
+enqueues each job for the workers. In the embedded mode `flask jifen serve` runs the due
+ones every minute in a background thread, and `flask jifen tick` runs a round by hand. A
+periodic job is `job(services)`; it opens its own sessions and is idempotent, since a
+round may be repeated.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from croniter import croniter
+
+from jifen import idempotency
+
+if TYPE_CHECKING:
+    from jifen.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def purge_idempotency_keys(services: Services) -> int:
+    """Forget idempotency keys past their retention period."""
+    with services.db.transaction() as session:
+        return idempotency.purge_expired(session, services.clock.now())
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    cron: str  # in UTC
+    job: Callable[[Services], object]
+
+
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule("purge-idempotency-keys", "17 3 * * *", purge_idempotency_keys),
+)
+
+
+def due(now: datetime) -> list[Schedule]:
+    """The schedules whose cron expression matches this minute."""
+    return [s for s in SCHEDULES if croniter.match(s.cron, now)]
+
+
+def run_round(services: Services, schedules: list[Schedule]) -> dict[str, str]:
+    """Run schedules one after another; a failure is logged and the others still run."""
+    outcome: dict[str, str] = {}
+    for schedule in schedules:
+        try:
+            result = schedule.job(services)
+            outcome[schedule.name] = f"ok ({result})"
+        except Exception:
+            log.exception("periodic job %s failed", schedule.name)
+            outcome[schedule.name] = "failed"
+    return outcome
+
+
+def start_ticker(services: Services, stop: threading.Event) -> threading.Thread:
+    """The embedded mode's scheduler: every minute, run what is due."""
+
+    def loop() -> None:
+        while not stop.wait(60 - services.clock.now().second):
+            run_round(services, due(services.clock.now()))
+
+    thread = threading.Thread(target=loop, name="jifen-ticker", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,48 @@
+"""The app's collaborators in one object, usable with or without Flask.
+
+Requests reach it as `app.extensions["jifen.services"]`; CLI commands, rq jobs,
+benchmarks and tests build or receive the same object, so a service runs the same way
+from each of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pluggy
+
+from jifen import clock as clocks
+from jifen.config import Settings
+from jifen.db import Database
+from jifen.jobs import JobRunner
+from jifen.keyring import Keyring
+from jifen.plugins import build_plugin_manager
+from jifen.storage import Storage, storage_from_url
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: clocks.Clock
+    keyring: Keyring
+    plugins: pluggy.PluginManager
+    storage: Storage
+    jobs: JobRunner = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.jobs = JobRunner(self)
+        self.db.jobs = self.jobs
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        if settings.clock and not settings.testing:
+            raise ValueError("JIFEN_CLOCK is for test processes only (set JIFEN_TESTING=1)")
+        return cls(
+            settings=settings,
+            db=Database(settings.database_url),
+            clock=clocks.from_setting(settings.clock),
+            keyring=Keyring.from_settings(settings),
+            plugins=build_plugin_manager(),
+            storage=storage_from_url(settings.storage_url),
+        )

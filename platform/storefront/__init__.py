@@ -1,0 +1,1 @@
+"""Member-facing storefront pages, themed per tenant."""

@@ -1,0 +1,1 @@
+"""Tenants, console users, staff roles, API keys and tenant resolution."""

@@ -1,0 +1,99 @@
+"""Tenants, console users, staff memberships, API keys and the global lookup indexes.
+
+Global tables (read before a tenant is known, so not tenant-scoped): tenants, users,
+staff_memberships, api_key_prefixes and tenant_domains. `GLOBAL_TABLES` names them for the
+test that checks every other table is keyed by tenant.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jifen.db import Base, TenantScoped
+from jifen.types import ID, Json, UTCDateTime, new_id
+
+GLOBAL_TABLES = frozenset(
+    {"tenants", "users", "staff_memberships", "api_key_prefixes", "tenant_domains"}
+)
+
+ROLES = ("owner", "admin", "operator", "viewer")
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | suspended
+    locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    points_name: Mapped[str] = mapped_column(String(16), default="积分")
+    theme: Mapped[str] = mapped_column(String(32), default="base")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    """A person who signs in to the console; may be staff of several tenants."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffMembership(Base):
+    __tablename__ = "staff_memberships"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ID, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiKey(TenantScoped, Base):
+    """A tenant's API key. Only an HMAC digest of the secret is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    scopes: Mapped[list[str]] = mapped_column(Json)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiKeyPrefix(Base):
+    """Global index from a key's public prefix to its tenant and row."""
+
+    __tablename__ = "api_key_prefixes"
+
+    prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ID, ForeignKey("tenants.id"))
+    key_id: Mapped[uuid.UUID] = mapped_column(ID)
+
+
+class TenantDomain(Base):
+    """Global index from a storefront host name to its tenant."""
+
+    __tablename__ = "tenant_domains"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ID, ForeignKey("tenants.id"), index=True)

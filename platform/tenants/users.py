@@ -1,0 +1,106 @@
+"""Console users and their staff memberships. Passwords are hashed with argon2."""
+
+from __future__ import annotations
+
+import uuid
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jifen import audit
+from jifen.audit import Actor
+from jifen.clock import Clock
+from jifen.errors import Conflict, JifenError, ValidationFailed
+from jifen.tenants.models import ROLES, StaffMembership, Tenant, User
+
+MIN_PASSWORD = 10
+
+
+class LoginFailed(JifenError):
+    code = "login_failed"
+    status = 401
+    message = "Wrong email or password."
+
+
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+# Verified against when the email is unknown, so both paths cost the same.
+_DUMMY_HASH = _hasher().hash("not a password of anyone")
+
+
+def create_user(session: Session, *, email: str, name: str, password: str, clock: Clock) -> User:
+    """A console user. The email is the login, compared case-insensitively."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise ValidationFailed(details={"email": ["Not an email address."]})
+    if len(password) < MIN_PASSWORD:
+        raise ValidationFailed(details={"password": [f"At least {MIN_PASSWORD} characters."]})
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("This email is already registered.")
+    user = User(
+        email=email, name=name, password_hash=_hasher().hash(password), created_at=clock.now()
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str, clock: Clock) -> User:
+    """The user with these credentials, or LoginFailed (the same for either mistake)."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    hasher = _hasher()
+    try:
+        hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise LoginFailed() from None
+    if user is None:
+        raise LoginFailed()
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    user.last_login_at = clock.now()
+    return user
+
+
+def add_staff(
+    session: Session,
+    *,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID,
+    role: str,
+    actor: Actor,
+    clock: Clock,
+) -> StaffMembership:
+    """Make a user staff of a tenant with a role."""
+    if role not in ROLES:
+        raise ValidationFailed(details={"role": [f"One of {', '.join(ROLES)}."]})
+    membership = StaffMembership(
+        tenant_id=tenant_id, user_id=user_id, role=role, created_at=clock.now()
+    )
+    session.add(membership)
+    session.flush()
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="staff.add",
+        object_type="user",
+        object_id=user_id,
+        after={"role": role},
+        now=clock.now(),
+    )
+    return membership
+
+
+def tenants_of(session: Session, user_id: uuid.UUID) -> list[tuple[Tenant, str]]:
+    """The tenants a user is staff of, with their role there."""
+    rows = session.execute(
+        select(Tenant, StaffMembership.role)
+        .join(StaffMembership, StaffMembership.tenant_id == Tenant.id)
+        .where(StaffMembership.user_id == user_id)
+        .order_by(Tenant.name)
+    )
+    return [(tenant, role) for tenant, role in rows]

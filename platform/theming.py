@@ -1,0 +1,91 @@
+"""Storefront themes: a name and a folder of templates and static files, and their loader."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from flask import Flask
+from jinja2 import BaseLoader, Environment, FileSystemLoader, TemplateNotFound
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    path: Path
+
+    @property
+    def templates(self) -> Path:
+        return self.path / "templates"
+
+    @property
+    def static(self) -> Path:
+        return self.path / "static"
+
+    def manifest(self) -> dict[str, Any]:
+        """The theme's theme.toml."""
+        return tomllib.loads((self.path / "theme.toml").read_text(encoding="utf-8"))
+
+
+BASE_THEME = "base"
+
+
+class ThemeLoader(BaseLoader):
+    """Loads `@<theme>/<name>` from that theme, falling back to the base theme.
+
+    The theme is part of the template's *name*, so Jinja's cache, which is keyed by name,
+    can never serve one tenant another theme's template. `base:<name>` is always the base
+    theme's, so a theme can extend the page it overrides.
+    """
+
+    def __init__(self, themes: dict[str, Theme]) -> None:
+        self.themes = themes
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        if template.startswith("base:"):
+            chain = [BASE_THEME]
+            name = template.removeprefix("base:")
+        elif template.startswith("@"):
+            theme, _, name = template[1:].partition("/")
+            chain = [theme, BASE_THEME] if theme != BASE_THEME else [BASE_THEME]
+        else:
+            raise TemplateNotFound(template)
+        for theme_name in chain:
+            theme = self.themes.get(theme_name)
+            if theme is None:
+                continue
+            loader = FileSystemLoader(str(theme.templates))
+            try:
+                return loader.get_source(environment, name)
+            except TemplateNotFound:
+                continue
+        raise TemplateNotFound(template)
+
+
+class ThemedEnvironment(Environment):
+    """Resolves `{% extends "x.html" %}` inside a theme to the same theme's chain."""
+
+    def join_path(self, template: str, parent: str) -> str:
+        if parent.startswith("@") and not template.startswith(("@", "base:")):
+            return f"{parent.split('/', 1)[0]}/{template}"
+        return template
+
+
+def init_themes(app: Flask, plugins: pluggy.PluginManager) -> None:
+    """Collect the registered themes and set up the storefront's Jinja environment."""
+    themes: dict[str, Theme] = {}
+    for batch in plugins.hook.register_themes():
+        for theme in batch:
+            if theme.name in themes:
+                raise ValueError(f"two plugins register the theme {theme.name!r}")
+            themes[theme.name] = theme
+    if BASE_THEME not in themes:
+        raise RuntimeError("the base theme is not registered: is Jifen installed?")
+    env = ThemedEnvironment(loader=ThemeLoader(themes), autoescape=True)
+    env.globals.update(app.jinja_env.globals)
+    env.filters.update(app.jinja_env.filters)
+    app.extensions["jifen.themes"] = themes
+    app.extensions["jifen.theme_env"] = env

@@ -1,0 +1,136 @@
+"""Column and field types every model and schema uses, so no float sneaks in.
+
+- Ids are UUIDv7 made by the application: native `uuid` on PostgreSQL, a 16-byte BLOB on
+  SQLite (the ledger's indexes are its speed; 32 characters of text would double them).
+- Instants are timezone-aware UTC on the way in and out, on both engines.
+- Rates are Decimal: TEXT on SQLite (its NUMERIC is a float), NUMERIC on PostgreSQL.
+- Integer fields are strict: 99.5, "99" and true are errors, not 99.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import uuid6
+from marshmallow import ValidationError, fields, validate
+from sqlalchemy import JSON, BigInteger, DateTime, LargeBinary, Numeric, String
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import TypeDecorator
+
+# The largest integer a JSON client can hold exactly (JavaScript's Number).
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def new_id() -> uuid.UUID:
+    """A new time-ordered id (UUIDv7)."""
+    return uuid.UUID(bytes=uuid6.uuid7().bytes)
+
+
+class ID(TypeDecorator[uuid.UUID]):
+    """UUID: native on PostgreSQL, 16 bytes on SQLite."""
+
+    impl = LargeBinary(16)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):  # type: ignore[no-untyped-def]
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.UUID(as_uuid=True))
+        return dialect.type_descriptor(LargeBinary(16))
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if not isinstance(value, uuid.UUID):
+            value = uuid.UUID(str(value))
+        return value if dialect.name == "postgresql" else value.bytes
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None or isinstance(value, uuid.UUID):
+            return value
+        return uuid.UUID(bytes=bytes(value))
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An instant. Naive datetimes are refused; results come back aware, in UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: Jifen keeps every instant timezone-aware")
+        value = value.astimezone(UTC)
+        # SQLite stores text; a fixed UTC form keeps it sortable and comparable.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Rate(TypeDecorator[Decimal]):
+    """An exact decimal rate: TEXT on SQLite, NUMERIC on PostgreSQL."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):  # type: ignore[no-untyped-def]
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Numeric(20, 8, asdecimal=True))
+        return dialect.type_descriptor(String(40))
+
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError("rates are Decimal")
+        return value if dialect.name == "postgresql" else str(value)
+
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        return None if value is None else Decimal(value)
+
+
+Points = BigInteger
+MinorUnits = BigInteger
+Json = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+# --- marshmallow fields -------------------------------------------------------------
+
+
+class StrictInteger(fields.Integer):
+    """An integer that must arrive as a JSON integer, within [minimum, maximum]."""
+
+    def __init__(self, *, minimum: int = 0, maximum: int = MAX_SAFE_INTEGER, **kwargs: Any) -> None:
+        super().__init__(strict=True, validate=validate.Range(min=minimum, max=maximum), **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class Text(fields.String):
+    """A string with a length limit and no NUL, control or unpaired surrogate characters.
+
+    PostgreSQL cannot store NUL nor encode a lone surrogate; both would otherwise reach
+    the database and fail there.
+    """
+
+    def __init__(self, *, max_length: int, min_length: int = 0, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        for char in text:
+            category = unicodedata.category(char)
+            if category == "Cs" or (category == "Cc" and char not in "\t\n"):
+                raise ValidationError("Contains a character that is not allowed.")
+        return text

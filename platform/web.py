@@ -1,0 +1,92 @@
+"""The request edge: one session per request, committed (or rolled back) once, here.
+
+A request whose method writes opens a write transaction (BEGIN IMMEDIATE on SQLite);
+others read. The response decides: below 400 commits, anything else rolls back, so a
+refused request leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from jifen.audit import Actor
+from jifen.errors import Conflict, JifenError
+from jifen.services import Services
+
+log = logging.getLogger(__name__)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class Unavailable(JifenError):
+    code = "unavailable"
+    status = 503
+    message = "The service is busy; retry shortly."
+
+
+def services() -> Services:
+    return current_app.extensions["jifen.services"]
+
+
+def db_session() -> Session:
+    """This request's session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = services().db.session(write=request.method in WRITE_METHODS)
+    return g.db_session
+
+
+def request_id() -> str:
+    if "request_id" not in g:
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    return g.request_id
+
+
+def request_actor(kind: str, actor_id: str | None) -> Actor:
+    return Actor(kind=kind, id=actor_id, request_id=request_id(), ip=request.remote_addr)
+
+
+def finish(response: Response) -> Response:
+    """Commit when the response succeeded, roll back otherwise."""
+    session: Session | None = g.pop("db_session", None)
+    response.headers["X-Request-Id"] = request_id()
+    if session is None:
+        return response
+    try:
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+    except IntegrityError:
+        session.rollback()
+        log.warning("commit refused by a constraint", exc_info=True)
+        return current_app.make_response(error_response(Conflict()))
+    except OperationalError:
+        session.rollback()
+        log.exception("commit failed")
+        return current_app.make_response(error_response(Unavailable()))
+    finally:
+        session.close()
+    return response
+
+
+def error_response(error: JifenError) -> tuple[dict, int]:
+    return error.to_dict(), error.status
+
+
+def teardown(_exc: BaseException | None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(finish)
+    app.teardown_request(teardown)

@@ -1,0 +1,1 @@
+"""Storefront themes shipped with Jifen: <name>/templates, <name>/static, <name>/theme.toml."""
