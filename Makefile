@@ -10,7 +10,9 @@ FLASK := $(BIN)/flask --app wsgi
 $(STAMP): setup.cfg constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	# The build backend comes from constraints.txt too: no isolated, unpinned build env.
+	$(BIN)/python -m pip install --quiet -c constraints.txt setuptools wheel
+	$(BIN)/python -m pip install --quiet --no-build-isolation -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -12,6 +12,7 @@ from flask import Flask
 from jifen import web
 from jifen.api import errors as api_errors
 from jifen.api.setup import init_api
+from jifen.cli import jifen as jifen_cli
 from jifen.config import Settings
 from jifen.console import views as console
 from jifen.services import Services
@@ -51,4 +52,5 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     init_themes(app, services.plugins)
     console.init_app(app)
     app.register_blueprint(storefront_bp)
+    app.cli.add_command(jifen_cli)
     return app

@@ -1,0 +1,47 @@
+"""The extension surface: every hook specified, documented, and loaded by entry point."""
+
+import inspect
+import re
+from pathlib import Path
+
+from jifen import hookspecs
+from jifen.plugins import build_plugin_manager, describe
+
+DOCS = Path(__file__).parents[1] / "docs" / "plugins.md"
+
+
+def hooks() -> list[tuple[str, object]]:
+    return [
+        (name, fn)
+        for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(fn, "jifen_spec")
+    ]
+
+
+def test_there_are_hooks_to_document():
+    assert {"register_earn_rules", "register_themes", "ledger_entry_posted"} <= dict(hooks()).keys()
+
+
+def test_every_hook_has_a_docstring_contract():
+    undocumented = [name for name, fn in hooks() if len((fn.__doc__ or "").strip()) < 40]
+    assert undocumented == []
+
+
+def test_every_hook_has_a_section_in_the_plugin_guide():
+    sections = set(re.findall(r"^### (\w+)$", DOCS.read_text(encoding="utf-8"), re.M))
+    missing = sorted(set(dict(hooks())) - sections)
+    stale = sorted(sections - set(dict(hooks())))
+    assert (missing, stale) == ([], [])
+
+
+def test_built_in_plugins_load_through_the_public_entry_point():
+    loaded = {name: (dist, hooks) for name, dist, hooks in describe(build_plugin_manager())}
+    dist, implemented = loaded["jifen.base_theme"]
+    assert dist.startswith("jifen ")
+    assert implemented == ["register_themes"]
+
+
+def test_cli_lists_plugins(app):
+    result = app.test_cli_runner().invoke(args=["jifen", "plugins"])
+    assert result.exit_code == 0
+    assert "jifen.base_theme" in result.output
