@@ -32,6 +32,9 @@ _PHONE = re.compile(r"^\+?[0-9]{5,20}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 PERSONAL_FIELDS = frozenset({"phone", "email", "name", "birthday"})
 MAX_PAGE = 200
+# An erased member's external id becomes `erased:<id>`; merchants may not use the prefix,
+# or erasing that member would collide with their member and fail.
+ERASED_PREFIX = "erased:"
 
 
 class DuplicateExternalId(JifenError):
@@ -127,6 +130,13 @@ def _flush(session: Session, external_id: str) -> None:
         raise DuplicateExternalId(details={"external_id": external_id}) from None
 
 
+def _check_external_id(external_id: str) -> None:
+    if external_id.startswith(ERASED_PREFIX):
+        raise ValidationFailed(
+            details={"external_id": [f"The prefix {ERASED_PREFIX!r} is reserved."]}
+        )
+
+
 def _taken(session: Session, external_id: str, *, other_than: uuid.UUID | None = None) -> bool:
     query = select(Member.id).where(Member.external_id == external_id)
     if other_than is not None:
@@ -145,6 +155,7 @@ def create_member(
 ) -> Member:
     """Register a member under the merchant's own `external_id`."""
     external_id = data["external_id"]
+    _check_external_id(external_id)
     if _taken(session, external_id):
         raise DuplicateExternalId(details={"external_id": external_id})
     now = clock.now()
@@ -197,6 +208,8 @@ def update_member(
     member = get_member(session, member_id)
     if member.status == "erased":
         raise MemberErased()
+    if "external_id" in changes:
+        _check_external_id(changes["external_id"])
     if "external_id" in changes and _taken(session, changes["external_id"], other_than=member.id):
         raise DuplicateExternalId(details={"external_id": changes["external_id"]})
     before = {"status": member.status, "external_id": member.external_id}
@@ -233,7 +246,7 @@ def erase_member(session: Session, member_id: uuid.UUID, *, actor: Actor, clock:
     if member.status == "erased":
         return member
     now = clock.now()
-    member.external_id = f"erased:{member.id}"
+    member.external_id = f"{ERASED_PREFIX}{member.id}"
     member.name = None
     member.birthday = None
     member.phone_encrypted = member.phone_lookup = None

@@ -13,18 +13,22 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from jifen import audit
+from jifen import audit, jobs
 from jifen.audit import Actor
-from jifen.clock import Clock
+from jifen.clock import Clock, parse_instant
 from jifen.db import set_tenant
 from jifen.errors import JifenError, NotFound, ValidationFailed
 from jifen.keyring import Keyring
 from jifen.tenants.models import ApiKey, ApiKeyPrefix, Tenant
 from jifen.tenants.service import require_active
+
+if TYPE_CHECKING:
+    from jifen.services import Services
 
 SCOPES = frozenset({"members:read", "members:write"})
 _PREFIX_ALPHABET = "abcdefghijkmnopqrstuvwxyz23456789"
@@ -133,10 +137,22 @@ def authenticate(session: Session, token: str, *, clock: Clock, keyring: Keyring
     require_active(tenant)
     now = clock.now()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
+        # Recorded after the request commits, in its own short write: a read request
+        # must not turn into a write transaction.
+        jobs.enqueue(session, record_key_use, str(tenant.id), str(key.id), now.isoformat())
+    return Caller(tenant=tenant, key=key)
+
+
+def record_key_use(services: Services, tenant_id: str, key_id: str, at: str) -> None:
+    """Job: remember when a key was last used (at most once per granularity)."""
+    used_at = parse_instant(at)
+    with services.db.transaction(tenant_id=uuid.UUID(tenant_id)) as session:
         session.execute(
             update(ApiKey)
-            .where(ApiKey.id == key.id)
-            .values(last_used_at=now)
+            .where(
+                ApiKey.id == uuid.UUID(key_id),
+                (ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < used_at),
+            )
+            .values(last_used_at=used_at)
             .execution_options(synchronize_session=False)
         )
-    return Caller(tenant=tenant, key=key)

@@ -1,0 +1,137 @@
+"""api_floor: `POST /api/v1/members` of ours against the minimal transactional write.
+
+Ours is `wsgi:app` under gunicorn, migrated and given one tenant and one API key
+(`members:write`, `members:read`); every request creates a member with a unique
+external id. The reference is `bench.reference:write_app` (one INSERT and COMMIT on the
+same database with the same driver), and `vs_bare=` compares ours with
+`bench.reference:bare_app` (no database). The ratio is the floor of what the API's layers
+(authentication, validation, tenancy, audit, serialisation) cost over the write itself.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import reference
+from bench.http import (
+    REPO_ROOT,
+    UNIQUE,
+    App,
+    BenchDatabase,
+    BenchError,
+    Load,
+    Result,
+    base_env,
+    bench_database,
+    compare,
+    log,
+)
+
+NAME = "api_floor"
+PATH = "/api/v1/members"
+SCOPES = ["members:write", "members:read"]
+
+# Run in a child process with ours' environment: prints {"token": ...} on its last line.
+_SETUP = """
+import json, sys
+from jifen import audit
+from jifen.app import create_app
+from jifen.tenants.apikeys import create_api_key
+from jifen.tenants.service import create_tenant
+
+slug, scopes = sys.argv[1], json.loads(sys.argv[2])
+app = create_app()
+services = app.extensions["jifen.services"]
+with services.db.transaction() as session:
+    tenant = create_tenant(
+        session, slug=slug, name="Bench", actor=audit.SYSTEM, clock=services.clock
+    )
+    _key, token = create_api_key(
+        session,
+        tenant_id=tenant.id,
+        name="bench",
+        scopes=scopes,
+        actor=audit.SYSTEM,
+        clock=services.clock,
+        keyring=services.keyring,
+    )
+print(json.dumps({"token": token}))
+"""
+
+
+def ours_env(database: BenchDatabase, workdir: Path) -> dict[str, str]:
+    return {
+        "JIFEN_DATABASE_URL": database.url,
+        "JIFEN_MIGRATION_DATABASE_URL": database.owner_url,
+        "JIFEN_INSTANCE_PATH": str(workdir / "instance"),
+        "JIFEN_SECRET_KEY": secrets.token_urlsafe(48),
+    }
+
+
+def _run(command: list[str], env: dict[str, str], what: str) -> str:
+    completed = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        env={**base_env(), **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    if completed.returncode != 0:
+        raise BenchError(
+            f"{what} failed ({completed.returncode}):\n{completed.stdout}{completed.stderr}"
+        )
+    return completed.stdout
+
+
+def prepare_ours(env: dict[str, str]) -> str:
+    """Migrate, create the tenant and its API key; return the key's token."""
+    log(f"{NAME}: migrating ours")
+    _run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "jifen", "db", "upgrade"], env, "migration"
+    )
+    # A fresh slug each time, so a database given by JIFEN_BENCH_DATABASE_URL can be reused.
+    slug = f"bench-{secrets.token_hex(4)}"
+    out = _run([sys.executable, "-c", _SETUP, slug, json.dumps(SCOPES)], env, "set-up")
+    return str(json.loads(out.strip().splitlines()[-1])["token"])
+
+
+def run(db: str) -> Result:
+    with (
+        tempfile.TemporaryDirectory(prefix="jifen-bench-") as tmp,
+        bench_database(db, Path(tmp)) as database,
+    ):
+        workdir = Path(tmp)
+        env = ours_env(database, workdir)
+        token = prepare_ours(env)
+        reference.create_table(database.owner_url, database.url)
+        try:
+            load = Load(
+                path=PATH,
+                method="POST",
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/json",
+                },
+                body={"external_id": UNIQUE, "name": "Bench Member"},
+                expected_status=201,
+            )
+            return compare(
+                NAME,
+                ours=App("ours", "wsgi:app", env),
+                reference=App(
+                    "reference", "bench.reference:write_app", {"JIFEN_DATABASE_URL": database.url}
+                ),
+                bare=App("bare", "bench.reference:bare_app"),
+                load=load,
+                workdir=workdir,
+            )
+        finally:
+            reference.drop_table(database.owner_url)

@@ -1,0 +1,92 @@
+"""Jobs run after the transaction commits: inline by default, through rq with Redis."""
+
+import pytest
+from redis import Redis
+from rq import Queue, Worker
+from sqlalchemy.orm import Session
+
+from jifen import jobs
+from jifen.app import create_app
+from jifen.audit import SYSTEM
+from jifen.config import Settings
+from jifen.tenants import apikeys
+from jifen.tenants import service as tenants
+from jifen.tenants.models import ApiKey
+
+
+def last_used(svc, tenant):
+    with svc.db.session(tenant_id=tenant.tenant_id) as session:
+        return session.query(ApiKey.last_used_at).scalar()
+
+
+def test_inline_job_runs_after_the_request_commits(client, svc, tenant, clock):
+    assert last_used(svc, tenant) is None
+    assert client.get("/api/v1/members", headers=tenant.headers).status_code == 200
+    assert last_used(svc, tenant) == clock.now()
+
+
+def test_a_rolled_back_transaction_runs_no_job(svc, tenant):
+    ran = []
+    with svc.db.session(tenant_id=tenant.tenant_id, write=True) as session:
+        session.begin()
+        jobs.enqueue(session, lambda services, x: ran.append(x), 1)
+        session.rollback()
+        session.begin()
+        session.commit()
+    assert ran == []
+
+
+def test_a_failing_inline_job_does_not_undo_the_commit(svc, tenant, caplog):
+    def explode(services):
+        raise RuntimeError("boom")
+
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        jobs.enqueue(session, explode)
+    assert "inline job" in caplog.text
+
+
+def test_enqueue_needs_a_session_with_a_job_runner():
+    with pytest.raises(RuntimeError):
+        jobs.enqueue(Session(), print)
+
+
+def test_rq_worker_runs_the_job_in_a_forked_child(database, tmp_path, redis_url, clock):
+    settings = Settings.from_env(
+        {},
+        database_url=database.app,
+        migration_database_url=database.owner,
+        instance_path=tmp_path / "instance",
+        secret_key="s" * 48,
+        redis_url=redis_url,
+        testing=True,
+    )
+    app = create_app(settings)
+    svc = app.extensions["jifen.services"]
+    svc.clock = clock
+    with svc.db.transaction() as session:
+        tenant = tenants.create_tenant(session, slug="rq", name="RQ", actor=SYSTEM, clock=clock)
+        _, token = apikeys.create_api_key(
+            session,
+            tenant_id=tenant.id,
+            name="k",
+            scopes=["members:read"],
+            actor=SYSTEM,
+            clock=clock,
+            keyring=svc.keyring,
+        )
+    redis = Redis.from_url(redis_url)
+    queue = Queue(jobs.QUEUE, connection=redis)
+    queue.empty()
+    response = app.test_client().get(
+        "/api/v1/members", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200
+    assert queue.count == 1  # queued, not run: no worker yet
+    with svc.db.session(tenant_id=tenant.id) as session:
+        assert session.query(ApiKey.last_used_at).scalar() is None
+    with app.app_context():
+        Worker([queue], connection=redis).work(burst=True)
+    assert queue.count == 0
+    with svc.db.session(tenant_id=tenant.id) as session:
+        assert session.query(ApiKey.last_used_at).scalar() == clock.now()
+    svc.db.dispose()

@@ -1,0 +1,166 @@
+"""The pages a fresh install serves: health, API docs, storefront and console sign-in."""
+
+import re
+
+from jifen.app import create_app
+from jifen.audit import SYSTEM
+from jifen.config import Settings
+from jifen.tenants import service as tenants
+from jifen.tenants import users
+from jifen.tenants.models import Tenant, TenantDomain
+
+
+def test_health_checks_the_database(client):
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "checks": {"database": "ok"}}
+
+
+def test_health_checks_redis_when_configured(database, tmp_path, redis_url):
+    def health(url):
+        app = create_app(
+            Settings.from_env(
+                {},
+                database_url=database.app,
+                instance_path=tmp_path,
+                secret_key="s" * 48,
+                redis_url=url,
+            )
+        )
+        try:
+            return app.test_client().get("/api/v1/health")
+        finally:
+            app.extensions["jifen.services"].db.dispose()
+
+    assert health(redis_url).json["checks"]["redis"] == "ok"
+    down = health("redis://127.0.0.1:1/0")
+    assert down.status_code == 503
+    assert down.json["status"] == "unavailable"
+    assert down.json["checks"]["redis"].startswith("error")
+
+
+def test_api_docs_are_served_without_a_cdn(client):
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "http://" not in html.replace("http://127.0.0.1", "") and "https://" not in html
+    for asset in re.findall(r'(?:src|href)="(/api/static/[^"]+)"', html):
+        with client.get(asset) as response:
+            assert response.status_code == 200, asset
+    spec = client.get("/api/openapi.json").json
+    assert "/api/v1/members" in spec["paths"]
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_storefront_by_slug_shows_the_merchant(client, svc, tenant):
+    page = client.get(f"/m/{tenant.slug}/")
+    assert page.status_code == 200
+    assert "Acme" in page.get_data(as_text=True)
+    assert client.get("/m/no-such-shop/").status_code == 404
+
+
+def test_storefront_by_host(client, svc, tenant):
+    with svc.db.transaction() as session:
+        session.add(TenantDomain(domain="points.acme.test", tenant_id=tenant.tenant_id))
+    page = client.get("/", headers={"Host": "points.acme.test"})
+    assert page.status_code == 200 and "Acme" in page.get_data(as_text=True)
+    assert client.get("/", headers={"Host": "unknown.test"}).status_code == 302
+
+
+def test_suspended_merchant_has_no_storefront(client, svc, tenant):
+    with svc.db.transaction() as session:
+        session.get(Tenant, tenant.tenant_id).status = "suspended"
+    assert client.get(f"/m/{tenant.slug}/").status_code == 404
+
+
+def test_theme_static_files(client):
+    with client.get("/themes/base/static/mall.css") as response:
+        assert response.status_code == 200
+        assert "PingFang SC" in response.get_data(as_text=True)
+    assert client.get("/themes/nope/static/mall.css").status_code == 404
+    assert client.get("/themes/base/static/../theme.toml").status_code == 404
+
+
+def csrf_token(page) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))[1]
+
+
+def test_console_sign_in_and_out(client, svc, tenant):
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        user = users.create_user(
+            session,
+            email="Boss@Acme.test",
+            name="Boss",
+            password="correct horse 1",
+            clock=svc.clock,
+        )
+        users.add_staff(
+            session,
+            tenant_id=tenant.tenant_id,
+            user_id=user.id,
+            role="owner",
+            actor=SYSTEM,
+            clock=svc.clock,
+        )
+    login = client.get("/console/login")
+    assert login.status_code == 200
+    wrong = client.post(
+        "/console/login",
+        data={
+            "email": "boss@acme.test",
+            "password": "wrong password",
+            "csrf_token": csrf_token(login),
+        },
+    )
+    assert wrong.status_code == 401
+    assert "Wrong email or password" in wrong.get_data(as_text=True)
+    ok = client.post(
+        "/console/login",
+        data={
+            "email": "boss@acme.test",
+            "password": "correct horse 1",
+            "csrf_token": csrf_token(login),
+        },
+    )
+    assert ok.status_code == 302 and ok.headers["Location"].endswith("/console/")
+    home = client.get("/console/")
+    assert "Acme" in home.get_data(as_text=True) and "owner" in home.get_data(as_text=True)
+    assert client.post("/console/logout", data={"csrf_token": csrf_token(home)}).status_code == 302
+    assert client.get("/console/").status_code == 302
+
+
+def test_console_refuses_a_post_without_csrf_token(client):
+    response = client.post("/console/login", data={"email": "a@b.c", "password": "x" * 12})
+    assert response.status_code == 400
+
+
+def test_unknown_email_and_wrong_password_look_the_same(client, svc):
+    login = client.get("/console/login")
+    response = client.post(
+        "/console/login",
+        data={"email": "nobody@x.test", "password": "whatever123", "csrf_token": csrf_token(login)},
+    )
+    assert response.status_code == 401
+    assert "Wrong email or password" in response.get_data(as_text=True)
+
+
+def test_slug_rules(svc):
+    import pytest
+
+    from jifen.errors import Conflict, ValidationFailed
+
+    with svc.db.transaction() as session:
+        tenants.create_tenant(session, slug="taken", name="T", actor=SYSTEM, clock=svc.clock)
+    for slug, error in [
+        ("taken", Conflict),
+        ("console", Conflict),
+        ("Not-Lower", ValidationFailed),
+        ("-edge", ValidationFailed),
+        ("sp ace", ValidationFailed),
+        ("x" * 33, ValidationFailed),
+        ("中文", ValidationFailed),
+    ]:
+        with svc.db.transaction() as session, pytest.raises(error):
+            tenants.create_tenant(session, slug=slug, name="T", actor=SYSTEM, clock=svc.clock)
+    with svc.db.session() as session:
+        assert session.query(Tenant).count() == 1
