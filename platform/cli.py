@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from jifen import migrate, plugins, schedules
 from jifen.audit import Actor
 from jifen.db import set_tenant
+from jifen.members import rotation
 from jifen.members import service as members
 from jifen.members.models import Member
 from jifen.services import Services
@@ -119,6 +120,21 @@ def apikeys_create(slug: str, name: str, scopes: tuple[str, ...]) -> None:
             keyring=s.keyring,
         )
     click.echo(token)
+
+
+@jifen.command("reencrypt")
+@click.option("--batch", default=500, show_default=True)
+def reencrypt(batch: int) -> None:
+    """Move personal data to the current encryption key (run after adding a key)."""
+    s = svc()
+    total = 0
+    while True:
+        with s.db.transaction() as session:
+            done = rotation.reencrypt_batch(session, s.keyring, batch=batch)
+        total += done
+        if done < batch:
+            break
+    click.echo(f"re-encrypted {total} members under key {s.keyring.current_key_id}")
 
 
 # --- the demo ------------------------------------------------------------------------

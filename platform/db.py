@@ -27,7 +27,6 @@ from sqlalchemy.orm import (
     sessionmaker,
     with_loader_criteria,
 )
-from sqlalchemy.pool import NullPool
 
 from jifen.errors import JifenError
 from jifen.types import ID
@@ -99,9 +98,10 @@ class Database:
 
 def _make_engine(url: str, *, echo: bool) -> Engine:
     if url.startswith("sqlite"):
-        # One connection per checkout keeps each thread on its own handle; SQLite opens
-        # fast, and WAL plus a busy timeout lets readers and the one writer coexist.
-        engine = create_engine(url, echo=echo, poolclass=NullPool)
+        # Pooled connections keep their pragmas and page cache (opening, and closing the
+        # last handle, which checkpoints the WAL, cost milliseconds); WAL plus a busy
+        # timeout lets readers and the one writer coexist.
+        engine = create_engine(url, echo=echo, pool_size=8, max_overflow=8)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -223,11 +223,18 @@ def _check_insert(state: ORMExecuteState, tenant: uuid.UUID) -> None:
 def _check_update_values(state: ORMExecuteState, tenant: uuid.UUID) -> None:
     if not _is_tenant_scoped(state):
         return
-    values = getattr(state.statement, "_values", None) or {}
-    params = state.parameters if isinstance(state.parameters, dict) else {}
-    row = {**_values_row(values), **params} if values else dict(params)
-    if "tenant_id" in row and row["tenant_id"] != tenant:
-        raise CrossTenantWrite(details={"reason": "update moves rows to another tenant"})
+    values = _values_row(getattr(state.statement, "_values", None) or {})
+    params = state.parameters
+    if isinstance(params, dict) or not params:
+        row = {**values, **(params or {})}
+        if "tenant_id" in row and row["tenant_id"] != tenant:
+            raise CrossTenantWrite(details={"reason": "update moves rows to another tenant"})
+        return
+    # A list of rows is an ORM bulk UPDATE by primary key: each row names the row it
+    # updates, tenant_id included, and no loader criteria narrow that WHERE clause.
+    for row in params:
+        if {**values, **row}.get("tenant_id", tenant) != tenant:
+            raise CrossTenantWrite(details={"reason": "update of another tenant's rows"})
 
 
 def _values_row(values: Any) -> dict[str, Any]:

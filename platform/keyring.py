@@ -1,7 +1,7 @@
 """The app's keys: personal-data encryption, lookup hashes and API-key digests.
 
 Personal data (phone, email) is encrypted with AES-GCM under a key id, so keys rotate: the
-first configured key encrypts, every configured key decrypts, and `flask jifen keys
+first configured key encrypts, every configured key decrypts, and `flask jifen
 reencrypt` moves old rows to the current key. Beside each ciphertext a keyed hash (HMAC)
 allows exact-match lookup without decrypting. Keys not configured are derived from the
 secret key, which is enough for the embedded mode and nothing else.
@@ -48,8 +48,10 @@ class Keyring:
         for item in filter(None, (p.strip() for p in settings.encryption_keys.split(","))):
             kid, _, material = item.partition(":")
             key = _b64(material)
-            if not kid or len(key) != 32:
-                raise KeyringError("JIFEN_ENCRYPTION_KEYS items are 'kid:base64(32 bytes)'")
+            if not kid.isalnum() or len(key) != 32:
+                raise KeyringError(
+                    "JIFEN_ENCRYPTION_KEYS items are 'kid:base64(32 bytes)', kid alphanumeric"
+                )
             keys.append((kid, key))
         if not keys:
             keys.append(("d0", _derive(settings.secret_key, b"jifen personal data")))

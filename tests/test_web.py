@@ -125,6 +125,13 @@ def test_console_sign_in_and_out(client, svc, tenant):
     assert ok.status_code == 302 and ok.headers["Location"].endswith("/console/")
     home = client.get("/console/")
     assert "Acme" in home.get_data(as_text=True) and "owner" in home.get_data(as_text=True)
+    chosen = client.post(f"/console/tenants/{tenant.slug}", data={"csrf_token": csrf_token(home)})
+    assert chosen.status_code == 302
+    home = client.get("/console/")
+    assert 'data-testid="current-tenant">Acme<' in home.get_data(as_text=True)
+    # A tenant the user is not staff of cannot be chosen.
+    other = client.post("/console/tenants/someone-else", data={"csrf_token": csrf_token(home)})
+    assert other.status_code == 404
     assert client.post("/console/logout", data={"csrf_token": csrf_token(home)}).status_code == 302
     assert client.get("/console/").status_code == 302
 

@@ -7,12 +7,13 @@ produce a 500; if one slips through, the body still says nothing of the internal
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from flask import Flask, request
 from flask_smorest import Api
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from jifen.errors import JifenError
 
@@ -56,20 +57,52 @@ class JifenApi(Api):
             body["message"] = "The request is not valid."
         if code >= 500:
             body.update(message="Internal error.", details={})
-        return body, code, data.get("headers", {})
+        headers = dict(data.get("headers") or {})
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        return body, code, headers
 
 
 def handle_domain_error(error: JifenError) -> Any:
     if error.status >= 500:
         log.error("domain error surfaced as %s: %s", error.status, error.code, exc_info=error)
     if is_api_request():
-        return error.to_dict(), error.status
+        # RFC 9110: a 401 names the scheme the client should use.
+        headers = {"WWW-Authenticate": 'Bearer realm="jifen"'} if error.status == 401 else {}
+        return error.to_dict(), error.status, headers
     return error.message, error.status
+
+
+def _unreadable_json_body() -> bool:
+    """Whether the request's JSON body is one `json.loads` cannot read.
+
+    webargs turns only JSONDecodeError into a 400; a number longer than Python's
+    int-conversion limit raises a plain ValueError, and deep nesting a RecursionError.
+    """
+    if not request.is_json:
+        return False
+    try:
+        json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):
+        return True
+    return False
 
 
 def handle_unexpected(error: Exception) -> Any:
     if isinstance(error, HTTPException):
         return error
+    if (
+        isinstance(error, ValueError | RecursionError)
+        and is_api_request()
+        and _unreadable_json_body()
+    ):
+        body = {
+            "code": "malformed_json",
+            "message": "The body is not JSON this API can read (nested too deeply, or a"
+            " number too long).",
+            "details": {},
+        }
+        return body, 400
     log.exception("unhandled error")
     if is_api_request():
         return {"code": "internal_error", "message": "Internal error.", "details": {}}, 500

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Flask, redirect, render_template, session, url_for
+from flask import Blueprint, Flask, abort, redirect, render_template, session, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 from werkzeug import Response
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from jifen.db import set_tenant
 from jifen.tenants import users
 from jifen.tenants.models import User
 from jifen.web import db_session, services
@@ -80,6 +81,22 @@ def home() -> str | Response:
     user = signed_in_user()
     if user is None:
         return redirect(url_for("console.login"))
-    return render_template(
-        "console/home.html", user=user, memberships=users.tenants_of(db_session(), user.id)
-    )
+    memberships = users.tenants_of(db_session(), user.id)
+    chosen = session.get("tenant_id")
+    current = next(((t, r) for t, r in memberships if str(t.id) == chosen), None)
+    if current is not None:
+        set_tenant(db_session(), current[0].id)
+    return render_template("console/home.html", user=user, memberships=memberships, current=current)
+
+
+@bp.route("/tenants/<slug>", methods=["POST"])
+def choose_tenant(slug: str) -> Response:
+    """Work in one of the signed-in user's tenants; others are simply not there."""
+    user = signed_in_user()
+    if user is None:
+        return redirect(url_for("console.login"))
+    for tenant, _role in users.tenants_of(db_session(), user.id):
+        if tenant.slug == slug:
+            session["tenant_id"] = str(tenant.id)
+            return redirect(url_for("console.home"))
+    abort(404)

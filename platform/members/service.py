@@ -122,8 +122,8 @@ def _set_tags(member: Member, tags: list[str]) -> None:
 
 
 def _flush(session: Session, external_id: str) -> None:
-    # Only a concurrent twin gets here (the caller checked first); the transaction is
-    # lost either way, and the request edge rolls it back.
+    # The unique (tenant_id, external_id) index is the check, also against a concurrent
+    # twin. The transaction is lost either way, and the request edge rolls it back.
     try:
         session.flush()
     except IntegrityError:
@@ -156,8 +156,6 @@ def create_member(
     """Register a member under the merchant's own `external_id`."""
     external_id = data["external_id"]
     _check_external_id(external_id)
-    if _taken(session, external_id):
-        raise DuplicateExternalId(details={"external_id": external_id})
     now = clock.now()
     member = Member(
         tenant_id=tenant_id,
@@ -173,7 +171,6 @@ def create_member(
         _set_personal(member, field, data.get(field), keyring)
     _set_tags(member, data.get("tags") or [])
     session.add(member)
-    _flush(session, external_id)
     audit.record(
         session,
         tenant_id=tenant_id,
@@ -184,6 +181,7 @@ def create_member(
         after=_redacted(data),
         now=now,
     )
+    _flush(session, external_id)
     return member
 
 
