@@ -15,15 +15,28 @@ from sqlalchemy import select, update
 from jifen import migrate, plugins, schedules
 from jifen.audit import Actor
 from jifen.db import set_tenant
+from jifen.errors import JifenError
 from jifen.members import rotation
 from jifen.members import service as members
 from jifen.members.models import Member
 from jifen.services import Services
 from jifen.tenants import apikeys, users
 from jifen.tenants import service as tenants
-from jifen.tenants.models import ApiKey, Tenant, User
+from jifen.tenants.models import ApiKey, ApiKeyPrefix, Tenant, User
 
-jifen = AppGroup("jifen", help="Jifen administration.")
+
+class JifenGroup(AppGroup):
+    """Reports domain errors as a one-line CLI error with their code, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except JifenError as error:
+            detail = f" {error.details}" if error.details else ""
+            raise click.ClickException(f"{error.code}: {error.message}{detail}") from error
+
+
+jifen = JifenGroup("jifen", help="Jifen administration.")
 CLI = Actor(kind="system", id="cli")
 
 
@@ -110,6 +123,7 @@ def apikeys_create(slug: str, name: str, scopes: tuple[str, ...]) -> None:
     s = svc()
     with s.db.transaction() as session:
         tenant = tenants.by_slug(session, slug)
+        set_tenant(session, tenant.id)
         _, token = apikeys.create_api_key(
             session,
             tenant_id=tenant.id,
@@ -135,6 +149,20 @@ def reencrypt(batch: int) -> None:
         if done < batch:
             break
     click.echo(f"re-encrypted {total} members under key {s.keyring.current_key_id}")
+
+
+@apikeys_cli.command("revoke")
+@click.argument("prefix")
+def apikeys_revoke(prefix: str) -> None:
+    """Revoke the API key with this public PREFIX (the part after `jf_`)."""
+    s = svc()
+    with s.db.transaction() as session:
+        index = session.get(ApiKeyPrefix, prefix)
+        if index is None:
+            raise click.ClickException(f"no API key with prefix {prefix}")
+        set_tenant(session, index.tenant_id)
+        apikeys.revoke_api_key(session, index.key_id, actor=CLI, clock=s.clock)
+    click.echo(f"revoked {prefix}")
 
 
 # --- the demo ------------------------------------------------------------------------

@@ -95,7 +95,7 @@ def create_api_key(
 
 def revoke_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor, clock: Clock) -> ApiKey:
     """Revoke a key of the session's tenant; it stops working at once."""
-    key = session.get(ApiKey, key_id)
+    key = session.get(ApiKey, (session.info.get("tenant_id"), key_id))
     if key is None:
         raise NotFound("No such API key.")
     if key.revoked_at is None:

@@ -1,0 +1,84 @@
+"""The administration commands a merchant's operator uses from a terminal."""
+
+import re
+
+from jifen.members.models import Member
+from jifen.tenants.models import ApiKey
+
+
+def run(app, *args):
+    result = app.test_cli_runner().invoke(args=["jifen", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_demo_seeds_once_and_prints_a_working_key(app, client, svc):
+    first = run(app, "demo")
+    token = re.search(r"API key: (jf_\S+)", first)[1]
+    assert "demo tenant: 6 members" in first
+    assert re.search(r"console: owner@demo\.jifen\.test / \S+", first)
+    page = client.get("/api/v1/members", headers={"Authorization": f"Bearer {token}"})
+    assert len(page.json["items"]) == 6
+
+    second = run(app, "demo")
+    new_token = re.search(r"API key: (jf_\S+)", second)[1]
+    assert "demo tenant: 6 members" in second  # nothing seeded twice
+    # Only the newest demo key works.
+    old = client.get("/api/v1/members", headers={"Authorization": f"Bearer {token}"})
+    assert old.status_code == 401
+    new = client.get("/api/v1/members", headers={"Authorization": f"Bearer {new_token}"})
+    assert new.status_code == 200
+    with svc.db.session() as session:
+        from jifen.db import cross_tenant
+
+        with cross_tenant(session, "test"):
+            assert session.query(Member).count() == 6
+            assert session.query(ApiKey).filter(ApiKey.revoked_at.is_(None)).count() == 1
+
+
+def test_create_tenant_user_and_keys(app, client):
+    run(
+        app,
+        "create-user",
+        "--email",
+        "ops@shop.test",
+        "--name",
+        "Ops",
+        "--password",
+        "long enough pw",
+    )
+    assert "tenant shop" in run(
+        app,
+        "tenants",
+        "create",
+        "--slug",
+        "shop",
+        "--name",
+        "Shop",
+        "--owner-email",
+        "ops@shop.test",
+    )
+    token = run(app, "apikeys", "create", "--tenant", "shop", "--name", "pos").strip()
+    assert (
+        client.get("/api/v1/members", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
+    prefix = token.split("_")[1]
+    assert f"revoked {prefix}" in run(app, "apikeys", "revoke", prefix)
+    assert (
+        client.get("/api/v1/members", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 401
+    )
+
+
+def test_a_taken_slug_is_a_clear_cli_error(app):
+    run(app, "tenants", "create", "--slug", "shop", "--name", "Shop")
+    result = app.test_cli_runner().invoke(
+        args=["jifen", "tenants", "create", "--slug", "shop", "--name", "Again"]
+    )
+    assert result.exit_code != 0
+    assert "This slug is taken." in result.output
+
+
+def test_tick_runs_every_periodic_job(app):
+    assert "purge-idempotency-keys: ok (0)" in run(app, "tick")
