@@ -50,6 +50,13 @@ def test_api_docs_are_served_without_a_cdn(client):
     spec = client.get("/api/openapi.json").json
     assert "/api/v1/members" in spec["paths"]
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    create = spec["paths"]["/api/v1/members"]["post"]
+    assert "Idempotency-Key" in [p["name"] for p in create["parameters"]]
+    assert set(spec["components"]["schemas"]["Error"]["properties"]) == {
+        "code",
+        "message",
+        "details",
+    }
 
 
 def test_storefront_by_slug_shows_the_merchant(client, svc, tenant):

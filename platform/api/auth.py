@@ -32,6 +32,21 @@ class UnsupportedMediaType(JifenError):
 
 
 BEARER = {"bearerAuth": []}
+# OpenAPI documentation of a read and of a write endpoint.
+READ_DOC = {"security": [BEARER]}
+WRITE_DOC = {
+    "security": [BEARER],
+    "parameters": [
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": False,
+            "schema": {"type": "string", "maxLength": idempotency.MAX_KEY_LENGTH},
+            "description": "Retry-safe writes: a repeat returns the first response and"
+            " changes nothing; the same key with another body is 409 idempotency_mismatch.",
+        }
+    ],
+}
 
 
 def secured_blueprint(name: str, import_name: str, **kwargs: Any) -> Blueprint:

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask_smorest import Api
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from jifen.errors import JifenError
@@ -37,8 +38,18 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+class Error(Schema):
+    """Every API error: a stable machine-readable code, a message, and details."""
+
+    code = fields.String(required=True, metadata={"example": "validation_error"})
+    message = fields.String(required=True)
+    details = fields.Raw(metadata={"description": "Field errors or context, by code."})
+
+
 class JifenApi(Api):
     """flask-smorest's Api with Jifen's error body."""
+
+    ERROR_SCHEMA = Error
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         if not is_api_request():

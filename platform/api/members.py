@@ -7,7 +7,7 @@ from typing import Any
 
 from flask.views import MethodView
 
-from jifen.api.auth import BEARER, actor, require_scope, secured_blueprint, tenant
+from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
 from jifen.members import schemas
 from jifen.members import service as members
 from jifen.web import db_session, services
@@ -19,7 +19,7 @@ blp = secured_blueprint(
 
 @blp.route("")
 class Members(MethodView):
-    @blp.doc(security=[BEARER])
+    @blp.doc(**READ_DOC)
     @blp.arguments(schemas.MemberQuery, location="query")
     @blp.response(200, schemas.MemberPage)
     @require_scope("members:read")
@@ -29,7 +29,7 @@ class Members(MethodView):
         rows, next_cursor = members.search_members(db_session(), keyring=svc.keyring, **query)
         return {"items": [members.view(m, svc.keyring) for m in rows], "next_cursor": next_cursor}
 
-    @blp.doc(security=[BEARER])
+    @blp.doc(**WRITE_DOC)
     @blp.arguments(schemas.MemberCreate)
     @blp.response(201, schemas.Member)
     @require_scope("members:write")
@@ -44,14 +44,14 @@ class Members(MethodView):
 
 @blp.route("/<uuid:member_id>")
 class MemberById(MethodView):
-    @blp.doc(security=[BEARER])
+    @blp.doc(**READ_DOC)
     @blp.response(200, schemas.Member)
     @require_scope("members:read")
     def get(self, member_id: uuid.UUID) -> members.MemberView:
         """A member by our id."""
         return members.view(members.get_member(db_session(), member_id), services().keyring)
 
-    @blp.doc(security=[BEARER])
+    @blp.doc(**WRITE_DOC)
     @blp.arguments(schemas.MemberUpdate)
     @blp.response(200, schemas.Member)
     @require_scope("members:write")
@@ -66,7 +66,7 @@ class MemberById(MethodView):
 
 @blp.route("/<uuid:member_id>/erasure")
 class MemberErasure(MethodView):
-    @blp.doc(security=[BEARER])
+    @blp.doc(**WRITE_DOC)
     @blp.response(200, schemas.Member)
     @require_scope("members:write")
     def post(self, member_id: uuid.UUID) -> members.MemberView:
