@@ -22,7 +22,7 @@ from jifen.members.models import Member
 from jifen.services import Services
 from jifen.tenants import apikeys, users
 from jifen.tenants import service as tenants
-from jifen.tenants.models import ApiKey, ApiKeyPrefix, Tenant, User
+from jifen.tenants.models import ApiKey, Tenant, User
 
 
 class JifenGroup(AppGroup):
@@ -157,11 +157,11 @@ def apikeys_revoke(prefix: str) -> None:
     """Revoke the API key with this public PREFIX (the part after `jf_`)."""
     s = svc()
     with s.db.transaction() as session:
-        index = session.get(ApiKeyPrefix, prefix)
-        if index is None:
+        key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+        if key is None:
             raise click.ClickException(f"no API key with prefix {prefix}")
-        set_tenant(session, index.tenant_id)
-        apikeys.revoke_api_key(session, index.key_id, actor=CLI, clock=s.clock)
+        set_tenant(session, key.tenant_id)
+        apikeys.revoke_api_key(session, key.tenant_id, key.id, actor=CLI, clock=s.clock)
     click.echo(f"revoked {prefix}")
 
 
@@ -220,7 +220,9 @@ def demo() -> None:
         # One live demo key at a time: revoke the previous ones, print a new one.
         session.execute(
             update(ApiKey)
-            .where(ApiKey.name == "demo", ApiKey.revoked_at.is_(None))
+            .where(
+                ApiKey.tenant_id == tenant.id, ApiKey.name == "demo", ApiKey.revoked_at.is_(None)
+            )
             .values(revoked_at=s.clock.now())
             .execution_options(synchronize_session=False)
         )

@@ -169,7 +169,10 @@ def _apply_rls(session: Session, connection: Any) -> None:
 
 @event.listens_for(Session, "after_begin")
 def _after_begin(session: Session, _transaction: Any, connection: Any) -> None:
-    _apply_rls(session, connection)
+    # A transaction starts with both settings empty (they are transaction-local), which
+    # RLS reads as "no tenant": only a scoped session needs the extra round trip.
+    if session.info.get("tenant_id") or session.info.get("cross_tenant"):
+        _apply_rls(session, connection)
 
 
 @event.listens_for(Session, "do_orm_execute")

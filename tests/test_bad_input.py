@@ -110,7 +110,7 @@ def test_revoke_api_key_stops_the_key_at_once(client, tenant, svc, unchanged):
     assert client.get(MEMBERS, headers=tenant.headers).status_code == 200
     with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
         key_id = session.scalar(select(ApiKey.id))
-        apikeys.revoke_api_key(session, key_id, actor=SYSTEM, clock=svc.clock)
+        apikeys.revoke_api_key(session, tenant.tenant_id, key_id, actor=SYSTEM, clock=svc.clock)
     assert_error(post_member(client, tenant, {"external_id": "u1"}), 401, "invalid_api_key")
     assert_error(client.get(MEMBERS, headers=tenant.headers), 401, "invalid_api_key")
 

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from jifen import audit, jobs
 from jifen.audit import Actor
 from jifen.clock import Clock, parse_instant
-from jifen.db import set_tenant
 from jifen.errors import JifenError, NotFound, ValidationFailed
 from jifen.keyring import Keyring
-from jifen.tenants.models import ApiKey, ApiKeyPrefix, Tenant
+from jifen.tenants.models import ApiKey, Tenant
 from jifen.tenants.service import require_active
+from jifen.types import new_id
 
 if TYPE_CHECKING:
     from jifen.services import Services
@@ -69,6 +69,7 @@ def create_api_key(
     prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(12))
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
+        id=new_id(),
         tenant_id=tenant_id,
         name=name,
         prefix=prefix,
@@ -78,8 +79,6 @@ def create_api_key(
         created_by=actor.id,
     )
     session.add(key)
-    session.flush()
-    session.add(ApiKeyPrefix(prefix=prefix, tenant_id=tenant_id, key_id=key.id))
     audit.record(
         session,
         tenant_id=tenant_id,
@@ -93,9 +92,11 @@ def create_api_key(
     return key, f"jf_{prefix}_{secret}"
 
 
-def revoke_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor, clock: Clock) -> ApiKey:
-    """Revoke a key of the session's tenant; it stops working at once."""
-    key = session.get(ApiKey, (session.info.get("tenant_id"), key_id))
+def revoke_api_key(
+    session: Session, tenant_id: uuid.UUID, key_id: uuid.UUID, *, actor: Actor, clock: Clock
+) -> ApiKey:
+    """Revoke one of a tenant's keys; it stops working at once."""
+    key = session.scalar(select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.id == key_id))
     if key is None:
         raise NotFound("No such API key.")
     if key.revoked_at is None:
@@ -113,19 +114,15 @@ def revoke_api_key(session: Session, key_id: uuid.UUID, *, actor: Actor, clock: 
 
 
 def authenticate(session: Session, token: str, *, clock: Clock, keyring: Keyring) -> Caller:
-    """The caller a bearer token belongs to; scopes the session to its tenant."""
+    """The caller a bearer token belongs to: one indexed read by the key's prefix."""
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "jf" or len(parts[1]) != 12 or not parts[2]:
         raise InvalidApiKey()
     prefix, secret = parts[1], parts[2]
-    index = session.get(ApiKeyPrefix, prefix)
-    if index is None:
-        raise InvalidApiKey()
-    set_tenant(session, index.tenant_id)
     row = session.execute(
         select(ApiKey, Tenant)
         .join(Tenant, Tenant.id == ApiKey.tenant_id)
-        .where(ApiKey.id == index.key_id)
+        .where(ApiKey.prefix == prefix)
     ).first()
     if row is None:
         raise InvalidApiKey()
@@ -150,6 +147,7 @@ def record_key_use(services: Services, tenant_id: str, key_id: str, at: str) -> 
         session.execute(
             update(ApiKey)
             .where(
+                ApiKey.tenant_id == uuid.UUID(tenant_id),
                 ApiKey.id == uuid.UUID(key_id),
                 (ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < used_at),
             )

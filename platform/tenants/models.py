@@ -1,7 +1,7 @@
 """Tenants, console users, staff memberships, API keys and the global lookup indexes.
 
 Global tables (read before a tenant is known, so not tenant-scoped): tenants, users,
-staff_memberships, api_key_prefixes and tenant_domains. `GLOBAL_TABLES` names them for the
+staff_memberships, api_keys (the key index) and tenant_domains. `GLOBAL_TABLES` names them for the
 test that checks every other table is keyed by tenant.
 """
 
@@ -13,12 +13,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jifen.db import Base, TenantScoped
+from jifen.db import Base
 from jifen.types import ID, Json, UTCDateTime, new_id
 
-GLOBAL_TABLES = frozenset(
-    {"tenants", "users", "staff_memberships", "api_key_prefixes", "tenant_domains"}
-)
+GLOBAL_TABLES = frozenset({"tenants", "users", "staff_memberships", "api_keys", "tenant_domains"})
 
 ROLES = ("owner", "admin", "operator", "viewer")
 
@@ -64,30 +62,26 @@ class StaffMembership(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ApiKey(TenantScoped, Base):
-    """A tenant's API key. Only an HMAC digest of the secret is kept."""
+class ApiKey(Base):
+    """A tenant's API key. Only an HMAC digest of the secret is kept.
+
+    Global, like `users`: a key is what resolves the tenant, so it is read before any
+    tenant is known — one indexed read by its public prefix per request. Code that lists
+    or changes a tenant's keys filters by tenant_id explicitly (jifen.tenants.apikeys).
+    """
 
     __tablename__ = "api_keys"
 
     id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True, default=new_id)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ID, ForeignKey("tenants.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    prefix: Mapped[str] = mapped_column(String(16))
     digest: Mapped[bytes] = mapped_column(LargeBinary(32))
     scopes: Mapped[list[str]] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class ApiKeyPrefix(Base):
-    """Global index from a key's public prefix to its tenant and row."""
-
-    __tablename__ = "api_key_prefixes"
-
-    prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ID, ForeignKey("tenants.id"))
-    key_id: Mapped[uuid.UUID] = mapped_column(ID)
 
 
 class TenantDomain(Base):

@@ -18,7 +18,7 @@ down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TENANT_TABLES = ("api_keys", "audit_events", "idempotency_keys", "members", "member_tags")
+TENANT_TABLES = ("audit_events", "idempotency_keys", "members", "member_tags")
 
 
 def upgrade() -> None:
@@ -49,22 +49,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("email"),
     )
     op.create_table(
-        "api_key_prefixes",
-        sa.Column("prefix", sa.String(length=16), nullable=False),
-        sa.Column("tenant_id", ID(), nullable=False),
-        sa.Column("key_id", ID(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-        ),
-        sa.PrimaryKeyConstraint("prefix"),
-    )
-    op.create_table(
         "api_keys",
-        sa.Column("tenant_id", ID(), nullable=False),
         sa.Column("id", ID(), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("tenant_id", ID(), nullable=False),
         sa.Column("prefix", sa.String(length=16), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("digest", sa.LargeBinary(length=32), nullable=False),
         sa.Column("scopes", Json, nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
@@ -75,8 +64,11 @@ def upgrade() -> None:
             ["tenant_id"],
             ["tenants.id"],
         ),
-        sa.PrimaryKeyConstraint("tenant_id", "id"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("prefix"),
     )
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_api_keys_tenant_id"), ["tenant_id"], unique=False)
     op.create_table(
         "audit_events",
         sa.Column("tenant_id", ID(), nullable=False),
@@ -216,6 +208,5 @@ def downgrade() -> None:
     op.drop_table("idempotency_keys")
     op.drop_table("audit_events")
     op.drop_table("api_keys")
-    op.drop_table("api_key_prefixes")
     op.drop_table("users")
     op.drop_table("tenants")
