@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from jifen.db import Base, TenantScoped
@@ -58,21 +58,28 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     now: datetime,
-) -> AuditEvent:
-    """Add an audit event to the caller's transaction."""
-    event = AuditEvent(
-        tenant_id=tenant_id,
-        id=new_id(),
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        before=before,
-        after=after,
-        request_id=actor.request_id,
-        ip=actor.ip,
-        created_at=now,
+) -> None:
+    """Append an audit event to the caller's transaction.
+
+    An append-only row nobody reads back in the same transaction: an ORM bulk INSERT,
+    which skips the unit of work's bookkeeping (half the cost of a small request).
+    """
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "tenant_id": tenant_id,
+                "id": new_id(),
+                "actor_kind": actor.kind,
+                "actor_id": actor.id,
+                "action": action,
+                "object_type": object_type,
+                "object_id": None if object_id is None else str(object_id),
+                "before": before,
+                "after": after,
+                "request_id": actor.request_id,
+                "ip": actor.ip,
+                "created_at": now,
+            }
+        ],
     )
-    session.add(event)
-    return event

@@ -65,7 +65,7 @@ def tenant() -> Tenant:
 
 
 def actor() -> Actor:
-    return request_actor("api_key", str(g.caller.key.id))
+    return request_actor("api_key", str(g.caller.key_id))
 
 
 def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -74,7 +74,7 @@ def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., An
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if scope not in g.caller.key.scopes:
+            if scope not in g.caller.scopes:
                 raise Forbidden(
                     f"This API key lacks the scope {scope!r}.", details={"scope": scope}
                 )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -170,7 +170,14 @@ def create_member(
     for field in ("phone", "email"):
         _set_personal(member, field, data.get(field), keyring)
     _set_tags(member, data.get("tags") or [])
-    session.add(member)
+    # Inserted as ORM bulk statements (no unit-of-work bookkeeping for a row that is
+    # only returned); the unique (tenant_id, external_id) index refuses a duplicate.
+    try:
+        session.execute(insert(Member), [_row(member)])
+    except IntegrityError:
+        raise DuplicateExternalId(details={"external_id": external_id}) from None
+    if member.tag_rows:
+        session.execute(insert(MemberTag), [_row(tag) for tag in member.tag_rows])
     audit.record(
         session,
         tenant_id=tenant_id,
@@ -181,8 +188,11 @@ def create_member(
         after=_redacted(data),
         now=now,
     )
-    _flush(session, external_id)
     return member
+
+
+def _row(obj: Member | MemberTag) -> dict[str, Any]:
+    return {column.key: getattr(obj, column.key) for column in obj.__table__.columns}
 
 
 def get_member(session: Session, member_id: uuid.UUID) -> Member:

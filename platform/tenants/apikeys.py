@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from jifen import audit, jobs
@@ -43,13 +43,11 @@ class InvalidApiKey(JifenError):
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated API caller."""
+    """An authenticated API caller: its key and (a detached copy of) its tenant."""
 
     tenant: Tenant
-    key: ApiKey
-
-    def actor(self, request_id: str | None = None, ip: str | None = None) -> Actor:
-        return Actor(kind="api_key", id=str(self.key.id), request_id=request_id, ip=ip)
+    key_id: uuid.UUID
+    scopes: frozenset[str]
 
 
 def create_api_key(
@@ -113,31 +111,46 @@ def revoke_api_key(
     return key
 
 
+_KEYS = ApiKey.__table__
+_TENANTS = Tenant.__table__
+# Core, not ORM: this runs on every API request, and both tables are global (no tenant
+# guard applies), so the ORM's per-statement work buys nothing here.
+_BY_PREFIX = (
+    select(
+        _KEYS.c.id.label("key_id"),
+        _KEYS.c.digest,
+        _KEYS.c.scopes,
+        _KEYS.c.revoked_at,
+        _KEYS.c.last_used_at,
+        *_TENANTS.c,
+    )
+    .join_from(_KEYS, _TENANTS, _TENANTS.c.id == _KEYS.c.tenant_id)
+    .where(_KEYS.c.prefix == bindparam("prefix"))
+)
+_TENANT_COLUMNS = tuple(c.key for c in _TENANTS.c)
+
+
 def authenticate(session: Session, token: str, *, clock: Clock, keyring: Keyring) -> Caller:
     """The caller a bearer token belongs to: one indexed read by the key's prefix."""
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "jf" or len(parts[1]) != 12 or not parts[2]:
         raise InvalidApiKey()
     prefix, secret = parts[1], parts[2]
-    row = session.execute(
-        select(ApiKey, Tenant)
-        .join(Tenant, Tenant.id == ApiKey.tenant_id)
-        .where(ApiKey.prefix == prefix)
-    ).first()
+    row = session.connection().execute(_BY_PREFIX, {"prefix": prefix}).mappings().first()
     if row is None:
         raise InvalidApiKey()
-    key, tenant = row
-    if key.revoked_at is not None or not hmac.compare_digest(
-        key.digest, keyring.api_key_digest(secret)
+    if row["revoked_at"] is not None or not hmac.compare_digest(
+        row["digest"], keyring.api_key_digest(secret)
     ):
         raise InvalidApiKey()
-    require_active(tenant)
+    tenant = require_active(Tenant(**{name: row[name] for name in _TENANT_COLUMNS}))
     now = clock.now()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_GRANULARITY:
+    last_used = row["last_used_at"]
+    if last_used is None or now - last_used >= LAST_USED_GRANULARITY:
         # Recorded after the request commits, in its own short write: a read request
         # must not turn into a write transaction.
-        jobs.enqueue(session, record_key_use, str(tenant.id), str(key.id), now.isoformat())
-    return Caller(tenant=tenant, key=key)
+        jobs.enqueue(session, record_key_use, str(tenant.id), str(row["key_id"]), now.isoformat())
+    return Caller(tenant=tenant, key_id=row["key_id"], scopes=frozenset(row["scopes"]))
 
 
 def record_key_use(services: Services, tenant_id: str, key_id: str, at: str) -> None:
