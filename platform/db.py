@@ -138,6 +138,17 @@ def set_tenant(session: Session, tenant_id: uuid.UUID) -> None:
         _apply_rls(session, session.connection())
 
 
+def writing_for(session: Session, tenant_id: uuid.UUID) -> Any:
+    """The session's connection, for a Core write of `tenant_id`'s rows (a module's sql.py).
+
+    Core statements bypass the ORM guard, so this applies its rule: the session must be
+    scoped to that tenant (or be in a cross-tenant scope).
+    """
+    if not session.info.get("cross_tenant") and session.info.get("tenant_id") != tenant_id:
+        raise CrossTenantWrite(details={"reason": "core write for another tenant"})
+    return session.connection()
+
+
 @contextmanager
 def cross_tenant(session: Session, reason: str) -> Iterator[Session]:
     """Lift the tenant filter for code that is cross-tenant by design. Logged."""

@@ -600,3 +600,22 @@ def test_rls_is_enabled_on_exactly_the_tenant_owned_tables(as_app):
         )
     }
     assert protected == tenant_owned_tables()
+
+
+def test_core_writes_in_sql_modules_are_held_to_the_sessions_tenant(svc, alpha, beta):
+    # Hot paths write with Core statements (members/sql.py, the audit log), which the ORM
+    # guard cannot see; they must still refuse another tenant's rows.
+    with svc.db.session(tenant_id=alpha.tenant_id, write=True) as session:
+        session.begin()
+        with pytest.raises(CrossTenantWrite):
+            members.create_member(
+                session,
+                beta.tenant_id,
+                {"external_id": "sneaky"},
+                actor=SYSTEM,
+                clock=svc.clock,
+                keyring=svc.keyring,
+            )
+        session.rollback()
+    with svc.db.session() as session, cross_tenant(session, "test"):
+        assert session.scalar(select(Member).where(Member.external_id == "sneaky")) is None

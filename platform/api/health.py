@@ -19,8 +19,8 @@ class Health(Schema):
 
 
 @blp.route("/health")
-@blp.response(200, Health)
-@blp.alt_response(503, schema=Health)
+@blp.response(200, Health())
+@blp.alt_response(503, schema=Health())
 def health() -> Any:
     """`ok` when every dependency answers; 503 naming the one that does not."""
     svc = services()

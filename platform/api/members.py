@@ -12,6 +12,7 @@ from jifen.members import schemas
 from jifen.members import service as members
 from jifen.web import db_session, services
 
+# Schemas are passed as instances: webargs builds a class anew on every request.
 blp = secured_blueprint(
     "members", __name__, url_prefix="/api/v1/members", description="Members of a merchant."
 )
@@ -20,8 +21,8 @@ blp = secured_blueprint(
 @blp.route("")
 class Members(MethodView):
     @blp.doc(**READ_DOC)
-    @blp.arguments(schemas.MemberQuery, location="query")
-    @blp.response(200, schemas.MemberPage)
+    @blp.arguments(schemas.MemberQuery(), location="query")
+    @blp.response(200, schemas.MemberPage())
     @require_scope("members:read")
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List and search members, newest first; `external_id=` looks one up."""
@@ -30,8 +31,8 @@ class Members(MethodView):
         return {"items": [members.view(m, svc.keyring) for m in rows], "next_cursor": next_cursor}
 
     @blp.doc(**WRITE_DOC)
-    @blp.arguments(schemas.MemberCreate)
-    @blp.response(201, schemas.Member)
+    @blp.arguments(schemas.MemberCreate())
+    @blp.response(201, schemas.Member())
     @require_scope("members:write")
     def post(self, data: dict[str, Any]) -> members.MemberView:
         """Register a member. `external_id` is the merchant's own user id."""
@@ -45,15 +46,15 @@ class Members(MethodView):
 @blp.route("/<uuid:member_id>")
 class MemberById(MethodView):
     @blp.doc(**READ_DOC)
-    @blp.response(200, schemas.Member)
+    @blp.response(200, schemas.Member())
     @require_scope("members:read")
     def get(self, member_id: uuid.UUID) -> members.MemberView:
         """A member by our id."""
         return members.view(members.get_member(db_session(), member_id), services().keyring)
 
     @blp.doc(**WRITE_DOC)
-    @blp.arguments(schemas.MemberUpdate)
-    @blp.response(200, schemas.Member)
+    @blp.arguments(schemas.MemberUpdate())
+    @blp.response(200, schemas.Member())
     @require_scope("members:write")
     def patch(self, changes: dict[str, Any], member_id: uuid.UUID) -> members.MemberView:
         """Change some of a member's fields; null clears an optional one."""
@@ -67,7 +68,7 @@ class MemberById(MethodView):
 @blp.route("/<uuid:member_id>/erasure")
 class MemberErasure(MethodView):
     @blp.doc(**WRITE_DOC)
-    @blp.response(200, schemas.Member)
+    @blp.response(200, schemas.Member())
     @require_scope("members:write")
     def post(self, member_id: uuid.UUID) -> members.MemberView:
         """Erase the person (PIPL/GDPR): personal data is anonymised, the ledger kept."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.errors import JifenError, NotFound, ValidationFailed
 from jifen.keyring import Keyring
+from jifen.members import sql
 from jifen.members.models import Member, MemberTag
 from jifen.types import new_id
 
@@ -170,14 +171,11 @@ def create_member(
     for field in ("phone", "email"):
         _set_personal(member, field, data.get(field), keyring)
     _set_tags(member, data.get("tags") or [])
-    # Inserted as ORM bulk statements (no unit-of-work bookkeeping for a row that is
-    # only returned); the unique (tenant_id, external_id) index refuses a duplicate.
+    # The unique (tenant_id, external_id) index refuses a duplicate, concurrent ones too.
     try:
-        session.execute(insert(Member), [_row(member)])
+        sql.insert_member(session, member)
     except IntegrityError:
         raise DuplicateExternalId(details={"external_id": external_id}) from None
-    if member.tag_rows:
-        session.execute(insert(MemberTag), [_row(tag) for tag in member.tag_rows])
     audit.record(
         session,
         tenant_id=tenant_id,
@@ -189,10 +187,6 @@ def create_member(
         now=now,
     )
     return member
-
-
-def _row(obj: Member | MemberTag) -> dict[str, Any]:
-    return {column.key: getattr(obj, column.key) for column in obj.__table__.columns}
 
 
 def get_member(session: Session, member_id: uuid.UUID) -> Member:
