@@ -91,14 +91,9 @@ def _authenticate() -> Response | tuple[Any, int] | None:
     if scheme.lower() != "bearer" or not token:
         raise apikeys.InvalidApiKey()
     svc = services()
-    # Authentication reads in a short transaction of its own, so a write request holds
-    # SQLite's write lock only for its own work, not for the key lookup.
-    with svc.db.session() as auth_session:
-        g.caller = apikeys.authenticate(
-            auth_session, token.strip(), clock=svc.clock, keyring=svc.keyring
-        )
-        auth_session.commit()
-    set_tenant(db_session(), g.caller.tenant.id)
+    session = db_session()
+    g.caller = apikeys.authenticate(session, token.strip(), clock=svc.clock, keyring=svc.keyring)
+    set_tenant(session, g.caller.tenant.id)
     if request.method in WRITE_METHODS:
         if request.content_length and not request.is_json:
             raise UnsupportedMediaType()

@@ -131,12 +131,17 @@ _TENANT_COLUMNS = tuple(c.key for c in _TENANTS.c)
 
 
 def authenticate(session: Session, token: str, *, clock: Clock, keyring: Keyring) -> Caller:
-    """The caller a bearer token belongs to: one indexed read by the key's prefix."""
+    """The caller a bearer token belongs to: one indexed read by the key's prefix.
+
+    The read runs on a connection of its own, outside the session's transaction, so a
+    write request does not hold SQLite's write lock while its caller is looked up.
+    """
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "jf" or len(parts[1]) != 12 or not parts[2]:
         raise InvalidApiKey()
     prefix, secret = parts[1], parts[2]
-    row = session.connection().execute(_BY_PREFIX, {"prefix": prefix}).mappings().first()
+    with session.get_bind().connect() as connection:
+        row = connection.execute(_BY_PREFIX, {"prefix": prefix}).mappings().first()
     if row is None:
         raise InvalidApiKey()
     if row["revoked_at"] is not None or not hmac.compare_digest(
@@ -147,7 +152,7 @@ def authenticate(session: Session, token: str, *, clock: Clock, keyring: Keyring
     now = clock.now()
     last_used = row["last_used_at"]
     if last_used is None or now - last_used >= LAST_USED_GRANULARITY:
-        # Recorded after the request commits, in its own short write: a read request
+        # Recorded after the session commits, in its own short write: a read request
         # must not turn into a write transaction.
         jobs.enqueue(session, record_key_use, str(tenant.id), str(row["key_id"]), now.isoformat())
     return Caller(tenant=tenant, key_id=row["key_id"], scopes=frozenset(row["scopes"]))
