@@ -105,7 +105,9 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # No pre-ping (a round trip per checkout): a connection found dead invalidates the
+    # pool, the request in flight fails as 503, and the next ones reconnect.
+    return create_engine(url, echo=echo, pool_size=5, max_overflow=10, pool_recycle=1800)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
