@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import secrets
 import threading
 from datetime import date
@@ -273,6 +274,7 @@ def serve(host: str, port: int) -> None:
 
     stop = threading.Event()
     schedules.start_ticker(svc(), stop)
+    gc.freeze()  # as in wsgi.py: the app's long-lived objects leave the collector's scans
     try:
         run_simple(host, port, current_app._get_current_object(), threaded=True)
     finally:
