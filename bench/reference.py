@@ -16,11 +16,9 @@ tenant, two more text columns and the creation instant.
 from __future__ import annotations
 
 import os
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import uuid6
 from flask import Flask, abort, jsonify, request
 from sqlalchemy import (
     Column,
@@ -36,6 +34,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql
+
+from jifen.db import SQLITE_PRAGMAS
+from jifen.types import new_id
 
 TABLE = "bench_members"
 
@@ -57,12 +58,10 @@ def make_engine(url: str) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # The durability settings ours uses (jifen.db): WAL, synchronous=NORMAL, busy timeout.
+    # The durability settings ours uses: WAL, synchronous=NORMAL, busy timeout.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
     cursor.close()
 
 
@@ -124,15 +123,13 @@ bare_app = Flask("bench_bare")
 @bare_app.post("/<path:path>")
 def bare(path: str) -> Any:
     body = _json_body()
-    return jsonify(
-        id=str(uuid.UUID(bytes=uuid6.uuid7().bytes)), external_id=body["external_id"]
-    ), 201
+    return jsonify(id=str(new_id()), external_id=body["external_id"]), 201
 
 
 write_app = Flask("bench_write")
 
 # One tenant per worker process: enough to give the composite keys their real shape.
-_TENANT_ID = uuid.UUID(bytes=uuid6.uuid7().bytes)
+_TENANT_ID = new_id()
 _state: dict[str, Any] = {}
 
 
@@ -151,7 +148,7 @@ def _writer() -> tuple[Engine, Table]:
 def write(path: str) -> Any:
     body = _json_body()
     engine, table = _writer()
-    row_id = uuid.UUID(bytes=uuid6.uuid7().bytes)
+    row_id = new_id()
     now = datetime.now(UTC)
     if engine.dialect.name == "sqlite":
         # Stored as ours stores it on SQLite: 16-byte ids, naive UTC text.

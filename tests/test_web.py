@@ -92,6 +92,11 @@ def csrf_token(page) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))[1]
 
 
+def sign_in(client, login_page, email: str, password: str):
+    data = {"email": email, "password": password, "csrf_token": csrf_token(login_page)}
+    return client.post("/console/login", data=data)
+
+
 def test_console_sign_in_and_out(client, svc, tenant):
     with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
         user = users.create_user(
@@ -111,24 +116,10 @@ def test_console_sign_in_and_out(client, svc, tenant):
         )
     login = client.get("/console/login")
     assert login.status_code == 200
-    wrong = client.post(
-        "/console/login",
-        data={
-            "email": "boss@acme.test",
-            "password": "wrong password",
-            "csrf_token": csrf_token(login),
-        },
-    )
+    wrong = sign_in(client, login, "boss@acme.test", "wrong password")
     assert wrong.status_code == 401
     assert "Wrong email or password" in wrong.get_data(as_text=True)
-    ok = client.post(
-        "/console/login",
-        data={
-            "email": "boss@acme.test",
-            "password": "correct horse 1",
-            "csrf_token": csrf_token(login),
-        },
-    )
+    ok = sign_in(client, login, "boss@acme.test", "correct horse 1")
     assert ok.status_code == 302 and ok.headers["Location"].endswith("/console/")
     home = client.get("/console/")
     assert "Acme" in home.get_data(as_text=True) and "owner" in home.get_data(as_text=True)
