@@ -147,6 +147,15 @@ def set_tenant(session: Session, tenant_id: uuid.UUID) -> None:
         _apply_rls(session, session.connection())
 
 
+def reading_aside(session: Session) -> Any:
+    """A connection of its own for a read outside the session's transaction.
+
+    Deferred (plain BEGIN) even when the session writes: on SQLite a write session's
+    engine begins IMMEDIATE, which would take the database's write lock for a read.
+    """
+    return session.get_bind().execution_options(jifen_write=False).connect()
+
+
 def writing_for(session: Session, tenant_id: uuid.UUID) -> Any:
     """The session's connection, for a Core write of `tenant_id`'s rows (a module's sql.py).
 

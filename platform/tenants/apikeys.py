@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from jifen import audit, jobs
 from jifen.audit import Actor
 from jifen.clock import Clock, parse_instant
+from jifen.db import reading_aside
 from jifen.errors import JifenError, NotFound, ValidationFailed
 from jifen.keyring import Keyring
 from jifen.tenants.models import ApiKey, Tenant
@@ -140,7 +141,7 @@ def authenticate(session: Session, token: str, *, clock: Clock, keyring: Keyring
     if len(parts) != 3 or parts[0] != "jf" or len(parts[1]) != 12 or not parts[2]:
         raise InvalidApiKey()
     prefix, secret = parts[1], parts[2]
-    with session.get_bind().connect() as connection:
+    with reading_aside(session) as connection:
         row = connection.execute(_BY_PREFIX, {"prefix": prefix}).mappings().first()
     if row is None:
         raise InvalidApiKey()
