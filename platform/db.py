@@ -67,7 +67,6 @@ class Database:
         self.url = url
         self.jobs: Any = None  # the JobRunner sessions hand committed jobs to
         self.engine = _make_engine(url, echo=echo)
-        self.dialect = self.engine.dialect.name
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(
             self.engine.execution_options(jifen_write=True), expire_on_commit=False
@@ -77,7 +76,6 @@ class Database:
 
     def session(self, *, tenant_id: uuid.UUID | None = None, write: bool = False) -> Session:
         session = (self._write if write else self._read)()
-        session.info["write"] = write
         if self.jobs is not None:
             session.info["jobs"] = self.jobs
         if tenant_id is not None:
@@ -134,10 +132,6 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 # --- tenant scope --------------------------------------------------------------------
-
-
-def current_tenant(session: Session) -> uuid.UUID | None:
-    return session.info.get("tenant_id")
 
 
 def set_tenant(session: Session, tenant_id: uuid.UUID) -> None:

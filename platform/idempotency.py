@@ -72,7 +72,7 @@ def request_hash(method: str, path: str, body: bytes) -> bytes:
     """The request's fingerprint; JSON bodies are compared by content, not spacing."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON: compared byte for byte
         canonical = body
     return hashlib.sha256(b"\0".join([method.encode(), path.encode(), canonical])).digest()
 

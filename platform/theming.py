@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +23,6 @@ class Theme:
     @property
     def static(self) -> Path:
         return self.path / "static"
-
-    def manifest(self) -> dict[str, Any]:
-        """The theme's theme.toml."""
-        return tomllib.loads((self.path / "theme.toml").read_text(encoding="utf-8"))
 
 
 BASE_THEME = "base"

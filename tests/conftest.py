@@ -176,23 +176,29 @@ def make_tenant(svc: Services):
     """Creates a tenant with an API key holding the given scopes."""
 
     def make(slug: str | None = None, scopes: tuple[str, ...] = tuple(apikeys.SCOPES)):
-        slug = slug or f"shop{next(_counter)}"
-        with svc.db.transaction() as session:
-            tenant = tenants.create_tenant(
-                session, slug=slug, name=slug.title(), actor=SYSTEM, clock=svc.clock
-            )
-            _, token = apikeys.create_api_key(
-                session,
-                tenant_id=tenant.id,
-                name="test",
-                scopes=list(scopes),
-                actor=SYSTEM,
-                clock=svc.clock,
-                keyring=svc.keyring,
-            )
-        return TenantKey(tenant.id, slug, token)
+        return create_tenant_with_key(svc, slug or f"shop{next(_counter)}", scopes)
 
     return make
+
+
+def create_tenant_with_key(
+    svc: Services, slug: str, scopes: tuple[str, ...] = tuple(apikeys.SCOPES)
+) -> TenantKey:
+    """A tenant and an API key of it, for tests that build an app of their own."""
+    with svc.db.transaction() as session:
+        tenant = tenants.create_tenant(
+            session, slug=slug, name=slug.title(), actor=SYSTEM, clock=svc.clock
+        )
+        _, token = apikeys.create_api_key(
+            session,
+            tenant_id=tenant.id,
+            name="test",
+            scopes=list(scopes),
+            actor=SYSTEM,
+            clock=svc.clock,
+            keyring=svc.keyring,
+        )
+    return TenantKey(tenant.id, slug, token)
 
 
 @pytest.fixture

@@ -1,16 +1,14 @@
 """Jobs run after the transaction commits: inline by default, through rq with Redis."""
 
 import pytest
+from conftest import create_tenant_with_key
 from redis import Redis
 from rq import Queue, Worker
 from sqlalchemy.orm import Session
 
 from jifen import jobs
 from jifen.app import create_app
-from jifen.audit import SYSTEM
 from jifen.config import Settings
-from jifen.tenants import apikeys
-from jifen.tenants import service as tenants
 from jifen.tenants.models import ApiKey
 
 
@@ -63,30 +61,18 @@ def test_rq_worker_runs_the_job_in_a_forked_child(database, tmp_path, redis_url,
     app = create_app(settings)
     svc = app.extensions["jifen.services"]
     svc.clock = clock
-    with svc.db.transaction() as session:
-        tenant = tenants.create_tenant(session, slug="rq", name="RQ", actor=SYSTEM, clock=clock)
-        _, token = apikeys.create_api_key(
-            session,
-            tenant_id=tenant.id,
-            name="k",
-            scopes=["members:read"],
-            actor=SYSTEM,
-            clock=clock,
-            keyring=svc.keyring,
-        )
+    tenant = create_tenant_with_key(svc, "rq", ("members:read",))
     redis = Redis.from_url(redis_url)
     queue = Queue(jobs.QUEUE, connection=redis)
     queue.empty()
-    response = app.test_client().get(
-        "/api/v1/members", headers={"Authorization": f"Bearer {token}"}
-    )
+    response = app.test_client().get("/api/v1/members", headers=tenant.headers)
     assert response.status_code == 200
     assert queue.count == 1  # queued, not run: no worker yet
-    with svc.db.session(tenant_id=tenant.id) as session:
+    with svc.db.session(tenant_id=tenant.tenant_id) as session:
         assert session.query(ApiKey.last_used_at).scalar() is None
     with app.app_context():
         Worker([queue], connection=redis).work(burst=True)
     assert queue.count == 0
-    with svc.db.session(tenant_id=tenant.id) as session:
+    with svc.db.session(tenant_id=tenant.tenant_id) as session:
         assert session.query(ApiKey.last_used_at).scalar() == clock.now()
     svc.db.dispose()

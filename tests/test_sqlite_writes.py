@@ -4,11 +4,11 @@ import shutil
 import sqlite3
 import threading
 
+from conftest import create_tenant_with_key
+
 from jifen.app import create_app
-from jifen.audit import SYSTEM
 from jifen.config import Settings
 from jifen.tenants import apikeys
-from jifen.tenants import service as tenants
 
 
 def test_key_lookup_of_a_write_request_does_not_wait_for_the_write_lock(sqlite_template, tmp_path):
@@ -20,17 +20,7 @@ def test_key_lookup_of_a_write_request_does_not_wait_for_the_write_lock(sqlite_t
         )
     )
     svc = app.extensions["jifen.services"]
-    with svc.db.transaction() as session:
-        tenant = tenants.create_tenant(session, slug="a", name="A", actor=SYSTEM, clock=svc.clock)
-        _, token = apikeys.create_api_key(
-            session,
-            tenant_id=tenant.id,
-            name="k",
-            scopes=["members:write"],
-            actor=SYSTEM,
-            clock=svc.clock,
-            keyring=svc.keyring,
-        )
+    token = create_tenant_with_key(svc, "a", ("members:write",)).token
     other_writer = sqlite3.connect(path, isolation_level=None)
     other_writer.execute("BEGIN IMMEDIATE")  # another process is writing
     outcome = []

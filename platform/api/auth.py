@@ -13,14 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, g, request
-from flask_smorest import Blueprint
 
 from jifen import idempotency
+from jifen.api.parser import Blueprint
 from jifen.audit import Actor
 from jifen.db import set_tenant
 from jifen.errors import Forbidden, JifenError
 from jifen.tenants import apikeys
-from jifen.tenants.apikeys import Caller
 from jifen.tenants.models import Tenant
 from jifen.web import WRITE_METHODS, db_session, request_actor, services
 
@@ -54,10 +53,6 @@ def secured_blueprint(name: str, import_name: str, **kwargs: Any) -> Blueprint:
     blp.before_request(_authenticate)
     blp.after_request(_remember_response)
     return blp
-
-
-def caller() -> Caller:
-    return g.caller
 
 
 def tenant() -> Tenant:

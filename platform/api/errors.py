@@ -7,7 +7,6 @@ produce a 500; if one slips through, the body still says nothing of the internal
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -84,36 +83,9 @@ def handle_domain_error(error: JifenError) -> Any:
     return error.message, error.status
 
 
-def _unreadable_json_body() -> bool:
-    """Whether the request's JSON body is one `json.loads` cannot read.
-
-    webargs turns only JSONDecodeError into a 400; a number longer than Python's
-    int-conversion limit raises a plain ValueError, and deep nesting a RecursionError.
-    """
-    if not request.is_json:
-        return False
-    try:
-        json.loads(request.get_data(cache=True))
-    except (ValueError, RecursionError):
-        return True
-    return False
-
-
 def handle_unexpected(error: Exception) -> Any:
     if isinstance(error, HTTPException):
         return error
-    if (
-        isinstance(error, ValueError | RecursionError)
-        and is_api_request()
-        and _unreadable_json_body()
-    ):
-        body = {
-            "code": "malformed_json",
-            "message": "The body is not JSON this API can read (nested too deeply, or a"
-            " number too long).",
-            "details": {},
-        }
-        return body, 400
     log.exception("unhandled error")
     if is_api_request():
         return {"code": "internal_error", "message": "Internal error.", "details": {}}, 500

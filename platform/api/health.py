@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
 
+from jifen.api.parser import Blueprint
 from jifen.web import services
 
 blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Liveness.")
