@@ -67,12 +67,16 @@ class Database:
         self.url = url
         self.jobs: Any = None  # the JobRunner sessions hand committed jobs to
         self.engine = _make_engine(url, echo=echo)
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        # Single-statement reads beside a session's transaction (the API key lookup) need
+        # no transaction of their own: autocommit spares them BEGIN and ROLLBACK.
+        self.autocommit_engine = _make_engine(url, echo=echo, autocommit=True)
+        info = {"autocommit_engine": self.autocommit_engine}
+        self._read = sessionmaker(self.engine, expire_on_commit=False, info=info)
         self._write = sessionmaker(
-            self.engine.execution_options(jifen_write=True), expire_on_commit=False
+            self.engine.execution_options(jifen_write=True), expire_on_commit=False, info=info
         )
         # A forked rq job must not share its parent's connections.
-        os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
+        os.register_at_fork(after_in_child=lambda: self.dispose(close=False))
 
     def session(self, *, tenant_id: uuid.UUID | None = None, write: bool = False) -> Session:
         session = (self._write if write else self._read)()
@@ -90,22 +94,31 @@ class Database:
         with self.session(tenant_id=tenant_id, write=write) as session, session.begin():
             yield session
 
-    def dispose(self) -> None:
-        self.engine.dispose()
+    def dispose(self, *, close: bool = True) -> None:
+        self.engine.dispose(close=close)
+        self.autocommit_engine.dispose(close=close)
 
 
-def _make_engine(url: str, *, echo: bool) -> Engine:
+def _make_engine(url: str, *, echo: bool, autocommit: bool = False) -> Engine:
     if url.startswith("sqlite"):
         # Pooled connections keep their pragmas and page cache (opening, and closing the
         # last handle, which checkpoints the WAL, cost milliseconds); WAL plus a busy
         # timeout lets readers and the one writer coexist.
         engine = create_engine(url, echo=echo, pool_size=8, max_overflow=8)
         event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
+        if not autocommit:  # the driver itself never begins (see _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
         return engine
     # No pre-ping (a round trip per checkout): a connection found dead invalidates the
     # pool, the request in flight fails as 503, and the next ones reconnect.
-    return create_engine(url, echo=echo, pool_size=5, max_overflow=10, pool_recycle=1800)
+    return create_engine(
+        url,
+        echo=echo,
+        pool_size=5,
+        max_overflow=10,
+        pool_recycle=1800,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
+    )
 
 
 # Every SQLite connection's settings (the benchmarks' references use the same ones).
@@ -142,12 +155,13 @@ def set_tenant(session: Session, tenant_id: uuid.UUID) -> None:
 
 
 def reading_aside(session: Session) -> Any:
-    """A connection of its own for a read outside the session's transaction.
+    """An autocommit connection of its own, for one read outside the session's transaction.
 
-    Deferred (plain BEGIN) even when the session writes: on SQLite a write session's
-    engine begins IMMEDIATE, which would take the database's write lock for a read.
+    Not the session's connection: on SQLite a write session begins IMMEDIATE, which would
+    take the database's write lock for a read. Each statement is its own transaction, so
+    use it for single statements only.
     """
-    return session.get_bind().execution_options(jifen_write=False).connect()
+    return session.info["autocommit_engine"].connect()
 
 
 def writing_for(session: Session, tenant_id: uuid.UUID) -> Any:

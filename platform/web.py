@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -20,6 +22,7 @@ from jifen.errors import Conflict, JifenError
 from jifen.services import Services
 
 log = logging.getLogger(__name__)
+API_PREFIX = "/api/"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -87,6 +90,20 @@ def teardown(_exc: BaseException | None) -> None:
         session.close()
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie sessions for pages; none for the API.
+
+    API callers authenticate by key on every request and get no cookie; skipping the
+    session also spares each API request the building of a cookie signer.
+    """
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        if request.path.startswith(API_PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = CookieSessions()
     app.after_request(finish)
     app.teardown_request(teardown)

@@ -20,7 +20,7 @@ from jifen.audit import Actor
 from jifen.db import set_tenant
 from jifen.errors import Forbidden, JifenError
 from jifen.tenants import apikeys
-from jifen.tenants.models import Tenant
+from jifen.tenants.service import TenantView
 from jifen.web import WRITE_METHODS, db_session, request_actor, services
 
 
@@ -55,7 +55,7 @@ def secured_blueprint(name: str, import_name: str, **kwargs: Any) -> Blueprint:
     return blp
 
 
-def tenant() -> Tenant:
+def tenant() -> TenantView:
     return g.caller.tenant
 
 

@@ -37,10 +37,9 @@ class Members(MethodView):
     def post(self, data: dict[str, Any]) -> members.MemberView:
         """Register a member. `external_id` is the merchant's own user id."""
         svc = services()
-        member = members.create_member(
+        return members.create_member(
             db_session(), tenant().id, data, actor=actor(), clock=svc.clock, keyring=svc.keyring
         )
-        return members.view(member, svc.keyring)
 
 
 @blp.route("/<uuid:member_id>")

@@ -13,7 +13,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -72,6 +72,12 @@ class MemberView:
     updated_at: datetime
 
 
+class PersonalValue(NamedTuple):
+    plain: str | None
+    encrypted: str | None
+    lookup: bytes | None
+
+
 def view(member: Member, keyring: Keyring) -> MemberView:
     return MemberView(
         id=member.id,
@@ -101,14 +107,18 @@ def normalize_email(email: str) -> str:
     return value
 
 
-def _set_personal(member: Member, field: str, value: str | None, keyring: Keyring) -> None:
+def _personal(field: str, value: str | None, keyring: Keyring) -> PersonalValue:
+    """A phone number or email normalised, encrypted, and hashed for exact-match lookup."""
     if value is None:
-        setattr(member, f"{field}_encrypted", None)
-        setattr(member, f"{field}_lookup", None)
-        return
+        return PersonalValue(None, None, None)
     value = normalize_phone(value) if field == "phone" else normalize_email(value)
-    setattr(member, f"{field}_encrypted", keyring.encrypt(value))
-    setattr(member, f"{field}_lookup", keyring.lookup_hash(value.lower()))
+    return PersonalValue(value, keyring.encrypt(value), keyring.lookup_hash(value.lower()))
+
+
+def _set_personal(member: Member, field: str, value: str | None, keyring: Keyring) -> None:
+    personal = _personal(field, value, keyring)
+    setattr(member, f"{field}_encrypted", personal.encrypted)
+    setattr(member, f"{field}_lookup", personal.lookup)
 
 
 def _set_tags(member: Member, tags: list[str]) -> None:
@@ -153,27 +163,36 @@ def create_member(
     actor: Actor,
     clock: Clock,
     keyring: Keyring,
-) -> Member:
+) -> MemberView:
     """Register a member under the merchant's own `external_id`."""
     external_id = data["external_id"]
     _check_external_id(external_id)
     now = clock.now()
-    member = Member(
-        tenant_id=tenant_id,
-        id=new_id(),
-        external_id=external_id,
-        name=data.get("name"),
-        birthday=data.get("birthday"),
-        status="active",
-        created_at=now,
-        updated_at=now,
-    )
-    for field in ("phone", "email"):
-        _set_personal(member, field, data.get(field), keyring)
-    _set_tags(member, data.get("tags") or [])
+    member_id = new_id()
+    phone = _personal("phone", data.get("phone"), keyring)
+    email = _personal("email", data.get("email"), keyring)
+    tags = sorted(set(data.get("tags") or []))
     # The unique (tenant_id, external_id) index refuses a duplicate, concurrent ones too.
     try:
-        sql.insert_member(session, member)
+        sql.insert_member(
+            session,
+            tenant_id,
+            {
+                "id": member_id,
+                "external_id": external_id,
+                "name": data.get("name"),
+                "phone_encrypted": phone.encrypted,
+                "phone_lookup": phone.lookup,
+                "email_encrypted": email.encrypted,
+                "email_lookup": email.lookup,
+                "birthday": data.get("birthday"),
+                "status": "active",
+                "created_at": now,
+                "updated_at": now,
+                "erased_at": None,
+            },
+            tags,
+        )
     except IntegrityError:
         raise DuplicateExternalId(details={"external_id": external_id}) from None
     audit.record(
@@ -182,11 +201,22 @@ def create_member(
         actor=actor,
         action="member.create",
         object_type="member",
-        object_id=member.id,
+        object_id=member_id,
         after=_redacted(data),
         now=now,
     )
-    return member
+    return MemberView(
+        id=member_id,
+        external_id=external_id,
+        name=data.get("name"),
+        phone=phone.plain,
+        email=email.plain,
+        birthday=data.get("birthday"),
+        tags=tags,
+        status="active",
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def get_member(session: Session, member_id: uuid.UUID) -> Member:

@@ -25,7 +25,7 @@ from jifen.db import reading_aside
 from jifen.errors import JifenError, NotFound, ValidationFailed
 from jifen.keyring import Keyring
 from jifen.tenants.models import ApiKey, Tenant
-from jifen.tenants.service import require_active
+from jifen.tenants.service import TENANT_VIEW_FIELDS, TenantView, require_active
 from jifen.types import new_id
 
 if TYPE_CHECKING:
@@ -44,9 +44,9 @@ class InvalidApiKey(JifenError):
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated API caller: its key and (a detached copy of) its tenant."""
+    """An authenticated API caller: its key and its tenant's settings."""
 
-    tenant: Tenant
+    tenant: TenantView
     key_id: uuid.UUID
     scopes: frozenset[str]
 
@@ -123,12 +123,11 @@ _BY_PREFIX = (
         _KEYS.c.scopes,
         _KEYS.c.revoked_at,
         _KEYS.c.last_used_at,
-        *_TENANTS.c,
+        *(_TENANTS.c[name] for name in TENANT_VIEW_FIELDS),
     )
     .join_from(_KEYS, _TENANTS, _TENANTS.c.id == _KEYS.c.tenant_id)
     .where(_KEYS.c.prefix == bindparam("prefix"))
 )
-_TENANT_COLUMNS = tuple(c.key for c in _TENANTS.c)
 
 
 def authenticate(session: Session, token: str, *, clock: Clock, keyring: Keyring) -> Caller:
@@ -149,7 +148,7 @@ def authenticate(session: Session, token: str, *, clock: Clock, keyring: Keyring
         row["digest"], keyring.api_key_digest(secret)
     ):
         raise InvalidApiKey()
-    tenant = require_active(Tenant(**{name: row[name] for name in _TENANT_COLUMNS}))
+    tenant = require_active(TenantView(**{name: row[name] for name in TENANT_VIEW_FIELDS}))
     now = clock.now()
     last_used = row["last_used_at"]
     if last_used is None or now - last_used >= LAST_USED_GRANULARITY:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import uuid
+from dataclasses import dataclass
+from typing import TypeVar
 from zoneinfo import available_timezones
 
 from babel import Locale, UnknownLocaleError
@@ -99,6 +103,25 @@ def _check_settings(*, locale: str, timezone: str, currency: str) -> None:
         raise ValidationFailed(details=errors)
 
 
+@dataclass(frozen=True)
+class TenantView:
+    """A tenant's settings as one request reads them: a plain value, not a session's row."""
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    status: str
+    locale: str
+    timezone: str
+    currency: str
+    points_name: str
+    theme: str
+
+
+TENANT_VIEW_FIELDS = tuple(field.name for field in dataclasses.fields(TenantView))
+_AnyTenant = TypeVar("_AnyTenant", Tenant, TenantView)
+
+
 def by_slug(session: Session, slug: str) -> Tenant:
     tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
@@ -113,7 +136,7 @@ def by_host(session: Session, host: str) -> Tenant | None:
     return None if tenant_id is None else session.get(Tenant, tenant_id)
 
 
-def require_active(tenant: Tenant) -> Tenant:
+def require_active(tenant: _AnyTenant) -> _AnyTenant:
     if tenant.status != "active":
         raise TenantSuspended()
     return tenant
