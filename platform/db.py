@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, ForeignKey, create_engine, event, false, text
+from sqlalchemy import Engine, ForeignKey, create_engine, event, false
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -71,9 +71,10 @@ class Database:
         # no transaction of their own: autocommit spares them BEGIN and ROLLBACK.
         self.autocommit_engine = _make_engine(url, echo=echo, autocommit=True)
         info = {"autocommit_engine": self.autocommit_engine}
-        self._read = sessionmaker(self.engine, expire_on_commit=False, info=info)
+        sessions = self.engine.execution_options(jifen_session=True)
+        self._read = sessionmaker(sessions, expire_on_commit=False, info=info)
         self._write = sessionmaker(
-            self.engine.execution_options(jifen_write=True), expire_on_commit=False, info=info
+            sessions.execution_options(jifen_write=True), expire_on_commit=False, info=info
         )
         # A forked rq job must not share its parent's connections.
         os.register_at_fork(after_in_child=lambda: self.dispose(close=False))
@@ -100,25 +101,34 @@ class Database:
 
 
 def _make_engine(url: str, *, echo: bool, autocommit: bool = False) -> Engine:
+    """An engine whose transactions begin with our own BEGIN (autocommit: none at all).
+
+    Both drivers run in autocommit mode and SQLAlchemy's "begin" event sends BEGIN: on
+    SQLite to choose IMMEDIATE for writes, on PostgreSQL so that a session's tenant
+    settings travel in the same round trip (`_after_begin`).
+    """
     if url.startswith("sqlite"):
         # Pooled connections keep their pragmas and page cache (opening, and closing the
         # last handle, which checkpoints the WAL, cost milliseconds); WAL plus a busy
         # timeout lets readers and the one writer coexist.
         engine = create_engine(url, echo=echo, pool_size=8, max_overflow=8)
         event.listen(engine, "connect", _sqlite_connect)
-        if not autocommit:  # the driver itself never begins (see _sqlite_connect)
+        if not autocommit:
             event.listen(engine, "begin", _sqlite_begin)
         return engine
     # No pre-ping (a round trip per checkout): a connection found dead invalidates the
     # pool, the request in flight fails as 503, and the next ones reconnect.
-    return create_engine(
+    engine = create_engine(
         url,
         echo=echo,
         pool_size=5,
         max_overflow=10,
         pool_recycle=1800,
-        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
+        isolation_level="AUTOCOMMIT",
     )
+    if not autocommit:
+        event.listen(engine, "begin", _postgres_begin)
+    return engine
 
 
 # Every SQLite connection's settings (the benchmarks' references use the same ones).
@@ -131,7 +141,7 @@ SQLITE_PRAGMAS = (
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's is always deferred).
+    # Autocommit in the driver: our "begin" event sends BEGIN (pysqlite's is deferred).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     for pragma in SQLITE_PRAGMAS:
@@ -142,6 +152,12 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     write = conn.get_execution_options().get("jifen_write", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _postgres_begin(conn: Any) -> None:
+    # A session's connection begins in `_after_begin`, where its tenant is known.
+    if not conn.get_execution_options().get("jifen_session", False):
+        conn.exec_driver_sql("BEGIN")
 
 
 # --- tenant scope --------------------------------------------------------------------
@@ -192,24 +208,31 @@ def cross_tenant(session: Session, reason: str) -> Iterator[Session]:
 
 
 def _apply_rls(session: Session, connection: Any) -> None:
-    if connection.dialect.name != "postgresql":
-        return
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(_rls_settings(session))
+
+
+def _rls_settings(session: Session) -> str:
+    # Literals, not parameters: BEGIN and this share one simple-protocol round trip. Both
+    # values are ours (a UUID's text form, "on" or ""), never a client's.
     tenant = session.info.get("tenant_id")
-    connection.execute(
-        text(
-            "SELECT set_config('jifen.tenant_id', :t, true),"
-            " set_config('jifen.cross_tenant', :c, true)"
-        ),
-        {"t": str(tenant) if tenant else "", "c": "on" if session.info.get("cross_tenant") else ""},
+    cross = "on" if session.info.get("cross_tenant") else ""
+    return (
+        f"SELECT set_config('jifen.tenant_id', '{uuid.UUID(str(tenant)) if tenant else ''}',"
+        f" true), set_config('jifen.cross_tenant', '{cross}', true)"
     )
 
 
 @event.listens_for(Session, "after_begin")
-def _after_begin(session: Session, _transaction: Any, connection: Any) -> None:
+def _after_begin(session: Session, transaction: Any, connection: Any) -> None:
+    if connection.dialect.name != "postgresql" or transaction.nested:
+        return
     # A transaction starts with both settings empty (they are transaction-local), which
-    # RLS reads as "no tenant": only a scoped session needs the extra round trip.
+    # RLS reads as "no tenant": only a scoped session needs them set.
     if session.info.get("tenant_id") or session.info.get("cross_tenant"):
-        _apply_rls(session, connection)
+        connection.exec_driver_sql(f"BEGIN; {_rls_settings(session)}")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
 @event.listens_for(Session, "do_orm_execute")
