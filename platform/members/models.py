@@ -12,6 +12,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,8 +28,16 @@ class Member(TenantScoped, Base):
     __tablename__ = "members"
     __table_args__ = (
         UniqueConstraint("tenant_id", "external_id"),
-        Index("ix_members_phone", "tenant_id", "phone_lookup"),
-        Index("ix_members_email", "tenant_id", "email_lookup"),
+        *(
+            Index(
+                f"ix_members_{field}",
+                "tenant_id",
+                f"{field}_lookup",
+                postgresql_where=text(f"{field}_lookup IS NOT NULL"),
+                sqlite_where=text(f"{field}_lookup IS NOT NULL"),
+            )
+            for field in ("phone", "email")
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True, default=new_id)
