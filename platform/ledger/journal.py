@@ -1,0 +1,470 @@
+"""A transaction's ledger work: wallets locked and loaded, changes made in memory, then
+written with one set-based statement per table at `flush()`.
+
+The services in this package describe what happens (credit this wallet, take these
+points, hold those); the journal keeps the books straight while they do: every posting
+extends its wallet's hash chain, every lot taken from or given back is recorded, and
+wallets and lots change only by the deltas it writes. One journal serves one operation
+as well as a batch of a thousand, which is what makes batches cheap.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from jifen.audit import Actor
+from jifen.db import writing_for
+from jifen.ledger import sql
+from jifen.ledger.chain import posting_hash
+from jifen.ledger.errors import InsufficientPoints, MemberNotActive, UnknownLot, UnknownMember
+from jifen.types import new_id
+
+
+@dataclass(eq=False)
+class LotState:
+    id: uuid.UUID
+    account_id: uuid.UUID
+    entry_id: uuid.UUID
+    amount: int
+    remaining: int
+    held: int
+    earned_at: datetime
+    expires_at: datetime | None
+    is_new: bool = False
+    orig_remaining: int = 0
+    orig_held: int = 0
+
+    def __post_init__(self) -> None:
+        self.orig_remaining, self.orig_held = self.remaining, self.held
+
+    @property
+    def spendable(self) -> int:
+        return self.remaining - self.held
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    def sort_key(self) -> tuple[bool, datetime | None, uuid.UUID]:
+        return (self.expires_at is None, self.expires_at, self.id)
+
+
+@dataclass(eq=False)
+class WalletState:
+    id: uuid.UUID
+    member_id: uuid.UUID
+    status: str
+    balance: int
+    held: int
+    debt: int
+    head_hash: bytes | None
+    seq: int
+    orig: tuple[int, int, int, int] = (0, 0, 0, 0)
+    lots: dict[uuid.UUID, LotState] | None = None  # loaded on demand
+
+    def __post_init__(self) -> None:
+        self.orig = (self.balance, self.held, self.debt, self.seq)
+
+    @property
+    def changed(self) -> bool:
+        return self.orig != (self.balance, self.held, self.debt, self.seq)
+
+    @property
+    def total(self) -> int:
+        """What the wallet's postings sum to."""
+        return self.balance + self.held - self.debt
+
+    def lots_in_order(self) -> list[LotState]:
+        assert self.lots is not None, "load the wallet's lots first"
+        return sorted(self.lots.values(), key=LotState.sort_key)
+
+
+@dataclass
+class EntryDraft:
+    id: uuid.UUID
+    kind: str
+    created_at: datetime
+    reference: str | None
+    memo: str | None
+    data: dict[str, Any] | None
+    reverses_entry_id: uuid.UUID | None
+    # What the entry did to each wallet it touched, by member.
+    amounts: dict[uuid.UUID, int] = field(default_factory=dict)
+
+
+class Journal:
+    """Ledger changes of one tenant within the session's (write) transaction."""
+
+    def __init__(self, session: Session, tenant_id: uuid.UUID, now: datetime) -> None:
+        self.connection = writing_for(session, tenant_id)
+        self.tenant_id = tenant_id
+        self.now = now
+        self.wallets: dict[uuid.UUID, WalletState] = {}  # by member id
+        self._rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._closed_holds: list[dict[str, Any]] = []
+        self._entries: list[tuple[EntryDraft, Actor]] = []
+        # Lots credited to wallets whose lots are not loaded, by account.
+        self._new_lots: dict[uuid.UUID, list[LotState]] = defaultdict(list)
+
+    # --- loading ----------------------------------------------------------------------
+
+    def wallets_of(
+        self, member_ids: list[uuid.UUID], *, create: bool = False, active: bool = True
+    ) -> list[WalletState]:
+        """The members' wallets, locked; `create` opens missing ones (else they read as
+        empty). `active` refuses frozen and erased members."""
+        wanted = list(dict.fromkeys(member_ids))
+        missing = [m for m in wanted if m not in self.wallets]
+        if missing:
+            self._lock(missing, create=create)
+        wallets = [self.wallets[m] for m in wanted]
+        if active:
+            for wallet in wallets:
+                if wallet.status != "active":
+                    raise MemberNotActive(details={"member_id": str(wallet.member_id)})
+        return wallets
+
+    def _lock(self, member_ids: list[uuid.UUID], *, create: bool) -> None:
+        rows = {
+            r.member_id: r for r in sql.lock_wallets(self.connection, self.tenant_id, member_ids)
+        }
+        absent = [m for m in member_ids if m not in rows]
+        if absent:
+            statuses = sql.member_statuses(self.connection, self.tenant_id, absent)
+            unknown = [m for m in absent if m not in statuses]
+            if unknown:
+                raise UnknownMember(details={"member_id": str(unknown[0])})
+            if create:
+                sql.create_wallets(self.connection, self.tenant_id, absent, self.now)
+                rows |= {
+                    r.member_id: r
+                    for r in sql.lock_wallets(self.connection, self.tenant_id, absent)
+                }
+            else:
+                for member_id in absent:
+                    # No wallet yet: an empty one that is never written.
+                    self.wallets[member_id] = WalletState(
+                        uuid.UUID(int=0), member_id, statuses[member_id], 0, 0, 0, None, 0
+                    )
+        for member_id, row in rows.items():
+            self.wallets[member_id] = WalletState(
+                row.id,
+                member_id,
+                row.status,
+                row.balance,
+                row.held,
+                row.debt,
+                row.head_hash,
+                row.seq,
+            )
+
+    def load_lots(self, wallets: list[WalletState]) -> None:
+        """Load the open lots (points left) of wallets whose lots are not loaded yet."""
+        todo = [w for w in wallets if w.lots is None]
+        for wallet in todo:
+            wallet.lots = {lot.id: lot for lot in self._new_lots.pop(wallet.id, [])}
+        # A wallet whose chain starts in this journal has no lots in the database yet.
+        by_account = {w.id: w for w in todo if w.orig[3] > 0}
+        if not by_account:
+            return
+        for row in sql.open_lots(self.connection, self.tenant_id, list(by_account)):
+            lots = by_account[row.account_id].lots
+            assert lots is not None
+            lots[row.id] = LotState(
+                row.id,
+                row.account_id,
+                row.entry_id,
+                row.amount,
+                row.remaining,
+                row.held,
+                row.earned_at,
+                row.expires_at,
+            )
+
+    def lots_by_id(self, wallet: WalletState, lot_ids: list[uuid.UUID]) -> list[LotState]:
+        """Particular lots of a wallet, also used-up ones (to give points back to them)."""
+        self.load_lots([wallet])
+        assert wallet.lots is not None
+        missing = [lot_id for lot_id in lot_ids if lot_id not in wallet.lots]
+        for row in sql.lots_by_id(self.connection, self.tenant_id, missing):
+            if row.account_id != wallet.id:
+                continue
+            wallet.lots[row.id] = LotState(
+                row.id,
+                row.account_id,
+                row.entry_id,
+                row.amount,
+                row.remaining,
+                row.held,
+                row.earned_at,
+                row.expires_at,
+            )
+        if any(lot_id not in wallet.lots for lot_id in lot_ids):
+            raise UnknownLot(details={"lot_ids": [str(i) for i in lot_ids if i not in wallet.lots]})
+        return [wallet.lots[lot_id] for lot_id in lot_ids]
+
+    # --- entries and postings ---------------------------------------------------------
+
+    def entry(
+        self,
+        kind: str,
+        actor: Actor,
+        *,
+        reference: str | None = None,
+        memo: str | None = None,
+        data: dict[str, Any] | None = None,
+        reverses: uuid.UUID | None = None,
+    ) -> EntryDraft:
+        draft = EntryDraft(new_id(), kind, self.now, reference, memo, data, reverses)
+        self._entries.append((draft, actor))
+        return draft
+
+    def system_account(self, kind: str) -> uuid.UUID:
+        return sql.system_account_id(self.tenant_id, kind)
+
+    def post_to_system(self, entry: EntryDraft, kind: str, amount: int) -> None:
+        self._posting(entry, self.system_account(kind), amount, None, None)
+
+    def post_to_wallet(self, entry: EntryDraft, wallet: WalletState, amount: int) -> None:
+        """Record a posting to a wallet (its balances are the caller's to move)."""
+        posting_id = new_id()
+        wallet.seq += 1
+        wallet.head_hash = posting_hash(
+            wallet.head_hash, self.tenant_id, posting_id, entry.id, amount, self.now
+        )
+        entry.amounts[wallet.member_id] = entry.amounts.get(wallet.member_id, 0) + amount
+        self._posting(entry, wallet.id, amount, wallet.seq, wallet.head_hash, posting_id)
+
+    def _posting(
+        self,
+        entry: EntryDraft,
+        account_id: uuid.UUID,
+        amount: int,
+        seq: int | None,
+        digest: bytes | None,
+        posting_id: uuid.UUID | None = None,
+    ) -> None:
+        self._rows["postings"].append(
+            {
+                "tenant_id": self.tenant_id,
+                "id": posting_id or new_id(),
+                "entry_id": entry.id,
+                "account_id": account_id,
+                "amount": amount,
+                "seq": seq,
+                "hash": digest,
+                "created_at": self.now,
+            }
+        )
+
+    # --- moving points ----------------------------------------------------------------
+
+    def credit(
+        self,
+        entry: EntryDraft,
+        wallet: WalletState,
+        amount: int,
+        *,
+        source: str,
+        earned_at: datetime,
+        expires_at: datetime | None,
+    ) -> tuple[int, LotState | None]:
+        """Move points from a system account into the wallet. Debt is repaid first; the
+        rest becomes a lot. Returns (debt repaid, the new lot)."""
+        self.post_to_system(entry, source, -amount)
+        self.post_to_wallet(entry, wallet, amount)
+        repaid = min(wallet.debt, amount)
+        wallet.debt -= repaid
+        lot = None
+        if amount > repaid:
+            lot = self.new_lot(entry, wallet, amount - repaid, earned_at, expires_at)
+            wallet.balance += lot.amount
+        return repaid, lot
+
+    def new_lot(
+        self,
+        entry: EntryDraft,
+        wallet: WalletState,
+        amount: int,
+        earned_at: datetime,
+        expires_at: datetime | None,
+    ) -> LotState:
+        lot = LotState(
+            new_id(), wallet.id, entry.id, amount, amount, 0, earned_at, expires_at, is_new=True
+        )
+        if wallet.lots is not None:
+            wallet.lots[lot.id] = lot
+        else:
+            self._new_lots[wallet.id].append(lot)
+        return lot
+
+    def debit(self, entry: EntryDraft, wallet: WalletState, amount: int, *, sink: str) -> None:
+        """Move available points out of the wallet into a system account, taking lots
+        soonest-expiring first."""
+        self.take(entry, wallet, amount)
+        self.post_to_wallet(entry, wallet, -amount)
+        self.post_to_system(entry, sink, amount)
+
+    def take(self, entry: EntryDraft, wallet: WalletState, amount: int) -> None:
+        """Take available points from the wallet's lots (no postings)."""
+        if wallet.balance < amount:
+            raise InsufficientPoints(details={"available": wallet.balance, "requested": amount})
+        self.load_lots([wallet])
+        left = amount
+        for lot in wallet.lots_in_order():
+            if left == 0:
+                break
+            took = min(lot.spendable, left)
+            if took > 0:
+                self.consume(entry, lot, took)
+                left -= took
+        if left:
+            raise sql.LostUpdate("the wallet's balance and its lots disagree")
+        wallet.balance -= amount
+
+    def consume(self, entry: EntryDraft, lot: LotState, amount: int) -> None:
+        """Record `amount` taken from a lot (negative: given back to it)."""
+        lot.remaining -= amount
+        self._rows["lot_consumptions"].append(
+            {
+                "tenant_id": self.tenant_id,
+                "id": new_id(),
+                "entry_id": entry.id,
+                "lot_id": lot.id,
+                "amount": amount,
+            }
+        )
+
+    def hold_lots(self, hold_id: uuid.UUID, wallet: WalletState, amount: int) -> None:
+        """Set available points aside for a hold, soonest-expiring lots first."""
+        if wallet.balance < amount:
+            raise InsufficientPoints(details={"available": wallet.balance, "requested": amount})
+        self.load_lots([wallet])
+        left = amount
+        for lot in wallet.lots_in_order():
+            if left == 0:
+                break
+            took = min(lot.spendable, left)
+            if took > 0:
+                lot.held += took
+                left -= took
+                self._rows["hold_lots"].append(
+                    {
+                        "tenant_id": self.tenant_id,
+                        "hold_id": hold_id,
+                        "lot_id": lot.id,
+                        "amount": took,
+                    }
+                )
+        if left:
+            raise sql.LostUpdate("the wallet's balance and its lots disagree")
+        wallet.balance -= amount
+        wallet.held += amount
+
+    # --- holds ------------------------------------------------------------------------
+
+    def add_hold(self, row: dict[str, Any]) -> None:
+        self._rows["holds"].append({"tenant_id": self.tenant_id, **row})
+
+    def close_hold(self, hold_id: uuid.UUID, status: str, entry_id: uuid.UUID | None) -> None:
+        self._closed_holds.append(
+            {"hold_id": hold_id, "new_status": status, "at": self.now, "by_entry": entry_id}
+        )
+
+    # --- writing ----------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write everything recorded so far; the journal can go on afterwards."""
+        wallets = [w for w in self.wallets.values() if w.changed]
+        lots = [
+            lot for w in self.wallets.values() if w.lots is not None for lot in w.lots.values()
+        ] + [lot for new in self._new_lots.values() for lot in new]
+        c, t = self.connection, self.tenant_id
+        sql.insert_rows(
+            c,
+            "entries",
+            [
+                {
+                    "tenant_id": t,
+                    "id": draft.id,
+                    "kind": draft.kind,
+                    "actor_kind": actor.kind,
+                    "actor_id": actor.id,
+                    "request_id": actor.request_id,
+                    "reverses_entry_id": draft.reverses_entry_id,
+                    "reference": draft.reference,
+                    "memo": draft.memo,
+                    "data": draft.data,
+                    "created_at": draft.created_at,
+                }
+                for draft, actor in self._entries
+            ],
+        )
+        self._entries = []
+        sql.insert_rows(c, "holds", self._rows.pop("holds", []))
+        sql.insert_rows(
+            c,
+            "lots",
+            [
+                {
+                    "tenant_id": t,
+                    "id": lot.id,
+                    "account_id": lot.account_id,
+                    "entry_id": lot.entry_id,
+                    "amount": lot.amount,
+                    "remaining": lot.remaining,
+                    "held": lot.held,
+                    "earned_at": lot.earned_at,
+                    "expires_at": lot.expires_at,
+                }
+                for lot in lots
+                if lot.is_new
+            ],
+        )
+        sql.insert_rows(c, "postings", self._rows.pop("postings", []))
+        sql.insert_rows(c, "lot_consumptions", self._rows.pop("lot_consumptions", []))
+        sql.insert_rows(c, "hold_lots", self._rows.pop("hold_lots", []))
+        sql.update_lots(
+            c,
+            t,
+            [
+                {
+                    "lot_id": lot.id,
+                    "d_remaining": lot.remaining - lot.orig_remaining,
+                    "d_held": lot.held - lot.orig_held,
+                }
+                for lot in lots
+                if not lot.is_new
+                and (lot.remaining, lot.held) != (lot.orig_remaining, lot.orig_held)
+            ],
+        )
+        sql.close_holds(c, t, self._closed_holds)
+        sql.update_wallets(
+            c,
+            t,
+            [
+                {
+                    "account_id": w.id,
+                    "old_seq": w.orig[3],
+                    "d_balance": w.balance - w.orig[0],
+                    "d_held": w.held - w.orig[1],
+                    "d_debt": w.debt - w.orig[2],
+                    "new_head": w.head_hash,
+                    "new_seq": w.seq,
+                    "now": self.now,
+                }
+                for w in wallets
+            ],
+        )
+        self._closed_holds = []
+        for lot in lots:
+            lot.is_new = False
+            lot.orig_remaining, lot.orig_held = lot.remaining, lot.held
+        self._new_lots.clear()
+        for wallet in wallets:
+            wallet.orig = (wallet.balance, wallet.held, wallet.debt, wallet.seq)

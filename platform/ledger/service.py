@@ -1,0 +1,293 @@
+"""Points move here: earn, redeem, transfer, adjust, extend.
+
+Each operation runs in the caller's write transaction, scoped to one tenant, and takes
+the clock and the actor; no Flask. When one raises, nothing it did may be kept: the
+caller rolls the transaction back (the request edge and `Database.transaction()` do).
+Holds live in `holds`, reversals in `reversal`, expiry in `expiry`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jifen import audit
+from jifen.audit import Actor
+from jifen.clock import Clock
+from jifen.errors import ValidationFailed
+from jifen.ledger import policy as policies
+from jifen.ledger.errors import (
+    ExpiryInPast,
+    ExpiryNotLater,
+    InvalidAmount,
+    TransferRefused,
+)
+from jifen.ledger.journal import Journal, WalletState
+from jifen.ledger.models import Entry, Lot, Posting
+from jifen.ledger.views import EntryView, entry_view
+from jifen.types import MAX_SAFE_INTEGER
+
+
+def check_amount(amount: Any, *, signed: bool = False) -> int:
+    """A number of points: a whole number from 1 to 2^53 - 1 (or its negative)."""
+    valid = isinstance(amount, int) and not isinstance(amount, bool)
+    if not valid or not (1 <= (abs(amount) if signed else amount) <= MAX_SAFE_INTEGER):
+        raise InvalidAmount(details={"amount": amount if valid else str(amount)})
+    return amount
+
+
+def tenant_of(session: Session) -> uuid.UUID:
+    tenant_id = session.info.get("tenant_id")
+    if tenant_id is None:
+        raise RuntimeError("ledger operations need a session scoped to a tenant")
+    return tenant_id
+
+
+def open_journal(session: Session, clock: Clock) -> Journal:
+    return Journal(session, tenant_of(session), clock.now())
+
+
+def check_expiry(expires_at: datetime | None, now: datetime) -> None:
+    if expires_at is not None and expires_at <= now:
+        raise ExpiryInPast(details={"expires_at": expires_at.isoformat()})
+
+
+def expire_due(journal: Journal, wallet: WalletState, actor: Actor) -> None:
+    """Expire the wallet's lots that are past their expiry but not yet swept, so that no
+    operation spends points that are already gone. One 'expire' entry, if any."""
+    journal.load_lots([wallet])
+    due = [lot for lot in wallet.lots_in_order() if lot.expired(journal.now) and lot.spendable]
+    if not due:
+        return
+    entry = journal.entry("expire", actor, memo="expired")
+    total = 0
+    for lot in due:
+        amount = lot.spendable
+        journal.consume(entry, lot, amount)
+        total += amount
+    wallet.balance -= total
+    journal.post_to_wallet(entry, wallet, -total)
+    journal.post_to_system(entry, "expired", total)
+
+
+def earn(
+    session: Session,
+    member_id: uuid.UUID,
+    amount: int,
+    *,
+    actor: Actor,
+    clock: Clock,
+    expires_at: datetime | None = None,
+    reference: str | None = None,
+    memo: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> EntryView:
+    """Credit a member from the tenant's issued account. Their debt, if any, is repaid
+    first; the rest is a lot expiring at `expires_at` or as the tenant's policy says."""
+    check_amount(amount)
+    journal = open_journal(session, clock)
+    check_expiry(expires_at, journal.now)
+    policy = policies.load(journal.connection, journal.tenant_id)
+    (wallet,) = journal.wallets_of([member_id], create=True)
+    entry = journal.entry("earn", actor, reference=reference, memo=memo, data=data)
+    journal.credit(
+        entry,
+        wallet,
+        amount,
+        source="issued",
+        earned_at=journal.now,
+        expires_at=expires_at or policy.expiry_for(journal.now),
+    )
+    journal.flush()
+    return entry_view(journal, entry)
+
+
+def redeem(
+    session: Session,
+    member_id: uuid.UUID,
+    amount: int,
+    *,
+    actor: Actor,
+    clock: Clock,
+    reference: str | None = None,
+    memo: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> EntryView:
+    """Spend a member's available points, soonest-expiring lots first."""
+    check_amount(amount)
+    journal = open_journal(session, clock)
+    (wallet,) = journal.wallets_of([member_id])
+    expire_due(journal, wallet, actor)
+    entry = journal.entry("redeem", actor, reference=reference, memo=memo, data=data)
+    journal.debit(entry, wallet, amount, sink="redeemed")
+    journal.flush()
+    return entry_view(journal, entry)
+
+
+def adjust(
+    session: Session,
+    member_id: uuid.UUID,
+    amount: int,
+    *,
+    reason: str,
+    actor: Actor,
+    clock: Clock,
+    expires_at: datetime | None = None,
+) -> EntryView:
+    """A staff correction: positive credits (from the adjustments account), negative
+    takes available points back. The reason is required and kept on the entry."""
+    check_amount(amount, signed=True)
+    if not reason or not reason.strip():
+        raise ValidationFailed(details={"reason": ["A reason is required."]})
+    journal = open_journal(session, clock)
+    check_expiry(expires_at, journal.now)
+    (wallet,) = journal.wallets_of([member_id], create=amount > 0, active=False)
+    entry = journal.entry("adjust", actor, memo=reason.strip())
+    if amount > 0:
+        policy = policies.load(journal.connection, journal.tenant_id)
+        journal.credit(
+            entry,
+            wallet,
+            amount,
+            source="adjustments",
+            earned_at=journal.now,
+            expires_at=expires_at or policy.expiry_for(journal.now),
+        )
+    else:
+        expire_due(journal, wallet, actor)
+        journal.debit(entry, wallet, -amount, sink="adjustments")
+    journal.flush()
+    return entry_view(journal, entry)
+
+
+def transfer(
+    session: Session,
+    from_member: uuid.UUID,
+    to_member: uuid.UUID,
+    amount: int,
+    *,
+    actor: Actor,
+    clock: Clock,
+    reference: str | None = None,
+    memo: str | None = None,
+) -> EntryView:
+    """Give points to another member of the tenant, within the tenant's limits. The
+    points keep their expiry: the receiver gets lots expiring when the sender's did."""
+    check_amount(amount)
+    if from_member == to_member:
+        raise TransferRefused("A member cannot transfer points to themselves.")
+    journal = open_journal(session, clock)
+    policy = policies.load(journal.connection, journal.tenant_id)
+    if not policy.transfers_enabled:
+        raise TransferRefused("This merchant does not allow transfers.")
+    if policy.transfer_max is not None and amount > policy.transfer_max:
+        raise TransferRefused(
+            f"At most {policy.transfer_max} points per transfer.",
+            details={"transfer_max": policy.transfer_max},
+        )
+    wallets = journal.wallets_of([from_member, to_member], create=True)
+    sender, receiver = wallets
+    if policy.transfer_daily_max is not None:
+        sent = _sent_today(journal, sender, policy)
+        if sent + amount > policy.transfer_daily_max:
+            raise TransferRefused(
+                f"At most {policy.transfer_daily_max} points a day; {sent} sent today.",
+                details={"transfer_daily_max": policy.transfer_daily_max, "sent_today": sent},
+            )
+    expire_due(journal, sender, actor)
+    entry = journal.entry("transfer", actor, reference=reference, memo=memo)
+    journal.load_lots([sender])
+    before = {lot.id: lot.remaining for lot in sender.lots_in_order()}
+    journal.take(entry, sender, amount)
+    journal.post_to_wallet(entry, sender, -amount)
+    journal.post_to_wallet(entry, receiver, amount)
+    repaid = min(receiver.debt, amount)
+    receiver.debt -= repaid
+    left = amount - repaid
+    for lot in sender.lots_in_order():
+        took = before.get(lot.id, lot.remaining) - lot.remaining
+        given = min(took, left)
+        if given > 0:
+            journal.new_lot(entry, receiver, given, lot.earned_at, lot.expires_at)
+            receiver.balance += given
+            left -= given
+    journal.flush()
+    return entry_view(journal, entry)
+
+
+def _sent_today(journal: Journal, sender: WalletState, policy: policies.Policy) -> int:
+    start = policy.start_of_local_day(policy.local_day(journal.now))
+    query = (
+        select(func.coalesce(func.sum(Posting.amount), 0))
+        .join(Entry, (Entry.tenant_id == Posting.tenant_id) & (Entry.id == Posting.entry_id))
+        .where(
+            Posting.tenant_id == journal.tenant_id,
+            Posting.account_id == sender.id,
+            Posting.amount < 0,
+            Posting.created_at >= start,
+            Entry.kind == "transfer",
+        )
+    )
+    return -int(journal.connection.execute(query).scalar_one())
+
+
+def extend(
+    session: Session,
+    member_id: uuid.UUID,
+    until: datetime,
+    *,
+    reason: str,
+    actor: Actor,
+    clock: Clock,
+    lot_ids: list[uuid.UUID] | None = None,
+) -> int:
+    """Move the expiry of a member's lots (all that expire sooner, or the given ones)
+    to `until`. Returns how many points were extended."""
+    if not reason or not reason.strip():
+        raise ValidationFailed(details={"reason": ["A reason is required."]})
+    journal = open_journal(session, clock)
+    check_expiry(until, journal.now)
+    (wallet,) = journal.wallets_of([member_id], active=False)
+    expire_due(journal, wallet, actor)
+    journal.flush()
+    if lot_ids is not None:
+        sooner = [lot for lot in journal.lots_by_id(wallet, list(lot_ids)) if lot.remaining]
+        for lot in sooner:
+            if lot.expires_at is None or lot.expires_at >= until:
+                raise ExpiryNotLater(details={"lot_id": str(lot.id)})
+    else:
+        sooner = [
+            lot
+            for lot in wallet.lots_in_order()
+            if lot.remaining and lot.expires_at is not None and lot.expires_at < until
+        ]
+    points = sum(lot.remaining for lot in sooner)
+    if sooner:
+        journal.connection.execute(
+            Lot.__table__.update()
+            .where(
+                Lot.__table__.c.tenant_id == journal.tenant_id,
+                Lot.__table__.c.id.in_([lot.id for lot in sooner]),
+            )
+            .values(expires_at=until)
+        )
+    audit.record(
+        session,
+        tenant_id=journal.tenant_id,
+        actor=actor,
+        action="points.extend",
+        object_type="member",
+        object_id=member_id,
+        before={"lots": {str(lot.id): _iso(lot.expires_at) for lot in sooner}},
+        after={"expires_at": until.isoformat(), "points": points, "reason": reason.strip()},
+        now=journal.now,
+    )
+    return points
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return None if instant is None else instant.isoformat()

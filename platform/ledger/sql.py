@@ -1,0 +1,323 @@
+"""Core statements of the ledger; every one takes its tenant explicitly.
+
+Reads that precede a write lock the wallet rows (FOR UPDATE on PostgreSQL; on SQLite the
+write transaction already holds the database's write lock), always in id order, so that
+concurrent work cannot deadlock. Writes are set-based: one executemany per table.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from jifen.ledger.models import (
+    SYSTEM_ACCOUNTS,
+    WALLET,
+    Account,
+    Entry,
+    Hold,
+    HoldLot,
+    Lot,
+    LotConsumption,
+    Posting,
+)
+from jifen.members.models import Member
+from jifen.types import new_id
+
+_ACCOUNTS = Account.__table__
+_LOTS = Lot.__table__
+_MEMBERS = Member.__table__
+_HOLDS = Hold.__table__
+_SYSTEM_NAMESPACE = uuid.UUID("5b1f8d3e-6a3c-4c59-9a59-2f2b8e3f6a10")
+
+
+def system_account_id(tenant_id: uuid.UUID, kind: str) -> uuid.UUID:
+    """System accounts have ids derived from their tenant and kind: no lookup needed."""
+    return uuid.uuid5(_SYSTEM_NAMESPACE, f"{tenant_id}:{kind}")
+
+
+def _insert_ignoring_duplicates(connection: Connection, table: Any, rows: list[dict]) -> None:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+
+
+def member_statuses(
+    connection: Connection, tenant_id: uuid.UUID, member_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    query = select(_MEMBERS.c.id, _MEMBERS.c.status).where(
+        _MEMBERS.c.tenant_id == tenant_id, _MEMBERS.c.id.in_(list(member_ids))
+    )
+    return {row.id: row.status for row in connection.execute(query)}
+
+
+def create_wallets(
+    connection: Connection, tenant_id: uuid.UUID, member_ids: Iterable[uuid.UUID], now: datetime
+) -> None:
+    """Open wallets for members that have none (and the tenant's system accounts)."""
+    base = {"tenant_id": tenant_id, "balance": 0, "held": 0, "debt": 0, "seq": 0}
+    base |= {"head_hash": None, "created_at": now, "updated_at": now}
+    system = [
+        {**base, "id": system_account_id(tenant_id, kind), "kind": kind, "member_id": None}
+        for kind in SYSTEM_ACCOUNTS
+    ]
+    _insert_ignoring_duplicates(connection, _ACCOUNTS, system)
+    wallets = [
+        {**base, "id": new_id(), "kind": WALLET, "member_id": member_id} for member_id in member_ids
+    ]
+    if wallets:
+        _insert_ignoring_duplicates(connection, _ACCOUNTS, wallets)
+
+
+_LOCK_WALLETS = (
+    select(
+        _ACCOUNTS.c.id,
+        _ACCOUNTS.c.member_id,
+        _ACCOUNTS.c.balance,
+        _ACCOUNTS.c.held,
+        _ACCOUNTS.c.debt,
+        _ACCOUNTS.c.head_hash,
+        _ACCOUNTS.c.seq,
+        _MEMBERS.c.status,
+    )
+    .join(
+        _MEMBERS,
+        (_MEMBERS.c.tenant_id == _ACCOUNTS.c.tenant_id) & (_MEMBERS.c.id == _ACCOUNTS.c.member_id),
+    )
+    .where(
+        _ACCOUNTS.c.tenant_id == bindparam("tenant_id"),
+        _ACCOUNTS.c.member_id.in_(bindparam("member_ids", expanding=True)),
+    )
+    .order_by(_ACCOUNTS.c.id)
+    .with_for_update(of=_ACCOUNTS)
+)
+
+
+def lock_wallets(
+    connection: Connection, tenant_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
+) -> list[Any]:
+    """The wallets of these members, locked in id order."""
+    return list(
+        connection.execute(_LOCK_WALLETS, {"tenant_id": tenant_id, "member_ids": list(member_ids)})
+    )
+
+
+_SPENDABLE_LOTS = (
+    select(
+        _LOTS.c.id,
+        _LOTS.c.account_id,
+        _LOTS.c.entry_id,
+        _LOTS.c.amount,
+        _LOTS.c.remaining,
+        _LOTS.c.held,
+        _LOTS.c.earned_at,
+        _LOTS.c.expires_at,
+    )
+    .where(
+        _LOTS.c.tenant_id == bindparam("tenant_id"),
+        _LOTS.c.account_id.in_(bindparam("account_ids", expanding=True)),
+        _LOTS.c.remaining > 0,
+    )
+    # Soonest-expiring first; lots that never expire last; then in the order earned.
+    .order_by(_LOTS.c.expires_at.is_(None), _LOTS.c.expires_at, _LOTS.c.id)
+)
+
+
+def open_lots(
+    connection: Connection, tenant_id: uuid.UUID, account_ids: Sequence[uuid.UUID]
+) -> list[Any]:
+    """Lots with points left, in consumption order. Their wallets must be locked."""
+    return list(
+        connection.execute(
+            _SPENDABLE_LOTS, {"tenant_id": tenant_id, "account_ids": list(account_ids)}
+        )
+    )
+
+
+def lots_by_id(
+    connection: Connection, tenant_id: uuid.UUID, lot_ids: Sequence[uuid.UUID]
+) -> list[Any]:
+    query = select(_LOTS).where(_LOTS.c.tenant_id == tenant_id, _LOTS.c.id.in_(list(lot_ids)))
+    return list(connection.execute(query.order_by(_LOTS.c.id)))
+
+
+# --- writes ---------------------------------------------------------------------------
+
+_INSERTS = {
+    "entries": insert(Entry.__table__),
+    "postings": insert(Posting.__table__),
+    "lots": insert(_LOTS),
+    "lot_consumptions": insert(LotConsumption.__table__),
+    "holds": insert(_HOLDS),
+    "hold_lots": insert(HoldLot.__table__),
+}
+
+_UPDATE_LOT = (
+    update(_LOTS)
+    .where(_LOTS.c.tenant_id == bindparam("t"), _LOTS.c.id == bindparam("lot_id"))
+    .values(
+        remaining=_LOTS.c.remaining + bindparam("d_remaining"),
+        held=_LOTS.c.held + bindparam("d_held"),
+    )
+)
+
+_UPDATE_WALLET = (
+    update(_ACCOUNTS)
+    .where(
+        _ACCOUNTS.c.tenant_id == bindparam("t"),
+        _ACCOUNTS.c.id == bindparam("account_id"),
+        # The chain position read under the lock: a lost update cannot slip through.
+        _ACCOUNTS.c.seq == bindparam("old_seq"),
+    )
+    .values(
+        balance=_ACCOUNTS.c.balance + bindparam("d_balance"),
+        held=_ACCOUNTS.c.held + bindparam("d_held"),
+        debt=_ACCOUNTS.c.debt + bindparam("d_debt"),
+        head_hash=bindparam("new_head"),
+        seq=bindparam("new_seq"),
+        updated_at=bindparam("now"),
+    )
+)
+
+_CLOSE_HOLD = (
+    update(_HOLDS)
+    .where(
+        _HOLDS.c.tenant_id == bindparam("t"),
+        _HOLDS.c.id == bindparam("hold_id"),
+        _HOLDS.c.status == "open",
+    )
+    .values(
+        status=bindparam("new_status"),
+        closed_at=bindparam("at"),
+        entry_id=bindparam("by_entry"),
+    )
+)
+
+
+class LostUpdate(RuntimeError):
+    """A locked row changed under us: a bug, never a user error."""
+
+
+def insert_rows(connection: Connection, table: str, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(_INSERTS[table], rows)
+
+
+def update_lots(connection: Connection, tenant_id: uuid.UUID, changes: list[dict]) -> None:
+    if changes:
+        connection.execute(_UPDATE_LOT, [{"t": tenant_id, **change} for change in changes])
+
+
+def update_wallets(connection: Connection, tenant_id: uuid.UUID, changes: list[dict]) -> None:
+    if not changes:
+        return
+    result = connection.execute(_UPDATE_WALLET, [{"t": tenant_id, **c} for c in changes])
+    if result.rowcount != len(changes):
+        raise LostUpdate("a wallet changed while it was locked")
+
+
+def close_holds(connection: Connection, tenant_id: uuid.UUID, changes: list[dict]) -> None:
+    if not changes:
+        return
+    result = connection.execute(_CLOSE_HOLD, [{"t": tenant_id, **c} for c in changes])
+    if result.rowcount != len(changes):
+        raise LostUpdate("a hold was closed while it was locked")
+
+
+_HOLD_WITH_MEMBER = (
+    select(_HOLDS, _ACCOUNTS.c.member_id)
+    .join(
+        _ACCOUNTS,
+        (_ACCOUNTS.c.tenant_id == _HOLDS.c.tenant_id) & (_ACCOUNTS.c.id == _HOLDS.c.account_id),
+    )
+    .where(_HOLDS.c.tenant_id == bindparam("tenant_id"), _HOLDS.c.id == bindparam("hold_id"))
+)
+
+
+def hold_by_id(connection: Connection, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> Any:
+    """A hold with its wallet's member id, or None."""
+    return connection.execute(
+        _HOLD_WITH_MEMBER, {"tenant_id": tenant_id, "hold_id": hold_id}
+    ).first()
+
+
+def lots_of_hold(
+    connection: Connection, tenant_id: uuid.UUID, hold_id: uuid.UUID
+) -> list[tuple[uuid.UUID, int]]:
+    table = HoldLot.__table__
+    query = select(table.c.lot_id, table.c.amount).where(
+        table.c.tenant_id == tenant_id, table.c.hold_id == hold_id
+    )
+    return [(row.lot_id, row.amount) for row in connection.execute(query)]
+
+
+def due_holds(connection: Connection, now: datetime, limit: int) -> list[Any]:
+    """Open holds past their time, across tenants (the caller opens that scope)."""
+    query = (
+        select(_HOLDS.c.tenant_id, _HOLDS.c.id, _HOLDS.c.kind)
+        .where(_HOLDS.c.status == "open", _HOLDS.c.expires_at <= now)
+        .order_by(_HOLDS.c.expires_at)
+        .limit(limit)
+    )
+    return list(connection.execute(query))
+
+
+def entry_by_id(connection: Connection, tenant_id: uuid.UUID, entry_id: uuid.UUID) -> Any:
+    table = Entry.__table__
+    query = select(table).where(table.c.tenant_id == tenant_id, table.c.id == entry_id)
+    return connection.execute(query).first()
+
+
+def wallet_postings_of(
+    connection: Connection, tenant_id: uuid.UUID, entry_ids: Sequence[uuid.UUID]
+) -> list[Any]:
+    """(entry_id, member_id, amount) of the entries' postings to wallets."""
+    postings = Posting.__table__
+    query = (
+        select(postings.c.entry_id, _ACCOUNTS.c.member_id, postings.c.amount)
+        .join(
+            _ACCOUNTS,
+            (_ACCOUNTS.c.tenant_id == postings.c.tenant_id)
+            & (_ACCOUNTS.c.id == postings.c.account_id),
+        )
+        .where(
+            postings.c.tenant_id == tenant_id,
+            postings.c.entry_id.in_(list(entry_ids)),
+            _ACCOUNTS.c.member_id.is_not(None),
+        )
+        .order_by(postings.c.seq)
+    )
+    return list(connection.execute(query))
+
+
+def consumptions_of(
+    connection: Connection, tenant_id: uuid.UUID, entry_ids: Sequence[uuid.UUID]
+) -> list[Any]:
+    """(entry_id, lot_id, account_id, amount) of what the entries took from or gave to lots."""
+    table = LotConsumption.__table__
+    query = (
+        select(table.c.entry_id, table.c.lot_id, _LOTS.c.account_id, table.c.amount)
+        .join(_LOTS, (_LOTS.c.tenant_id == table.c.tenant_id) & (_LOTS.c.id == table.c.lot_id))
+        .where(table.c.tenant_id == tenant_id, table.c.entry_id.in_(list(entry_ids)))
+    )
+    return list(connection.execute(query))
+
+
+def reversals_of(connection: Connection, tenant_id: uuid.UUID, entry_id: uuid.UUID) -> list[Any]:
+    table = Entry.__table__
+    query = select(table.c.id, table.c.data).where(
+        table.c.tenant_id == tenant_id, table.c.reverses_entry_id == entry_id
+    )
+    return list(connection.execute(query))
+
+
+def lots_of_entry(connection: Connection, tenant_id: uuid.UUID, entry_id: uuid.UUID) -> list[Any]:
+    """The lots an entry credited."""
+    query = select(_LOTS.c.id, _LOTS.c.account_id).where(
+        _LOTS.c.tenant_id == tenant_id, _LOTS.c.entry_id == entry_id
+    )
+    return list(connection.execute(query))

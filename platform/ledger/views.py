@@ -1,0 +1,63 @@
+"""What the ledger's services return: plain values, detached from any session."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jifen.ledger.journal import EntryDraft, Journal
+
+
+@dataclass(frozen=True)
+class WalletChange:
+    """What an entry did to one member's wallet, and the wallet after it."""
+
+    member_id: uuid.UUID
+    amount: int
+    balance: int
+    held: int
+    debt: int
+
+
+@dataclass(frozen=True)
+class EntryView:
+    id: uuid.UUID
+    kind: str
+    reference: str | None
+    memo: str | None
+    reverses_entry_id: uuid.UUID | None
+    created_at: datetime
+    changes: list[WalletChange]
+    data: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class HoldView:
+    id: uuid.UUID
+    member_id: uuid.UUID
+    kind: str
+    status: str
+    amount: int
+    reference: str | None
+    expires_at: datetime | None
+    created_at: datetime
+    entry_id: uuid.UUID | None = None
+
+
+def entry_view(journal: Journal, draft: EntryDraft) -> EntryView:
+    changes = []
+    for member_id, amount in draft.amounts.items():
+        wallet = journal.wallets[member_id]
+        changes.append(WalletChange(member_id, amount, wallet.balance, wallet.held, wallet.debt))
+    return EntryView(
+        id=draft.id,
+        kind=draft.kind,
+        reference=draft.reference,
+        memo=draft.memo,
+        reverses_entry_id=draft.reverses_entry_id,
+        created_at=draft.created_at,
+        changes=changes,
+        data=draft.data,
+    )
