@@ -16,6 +16,9 @@ from bench.http import BenchError
 # name -> module exposing `run(db: str) -> bench.http.Result`
 BENCHMARKS: dict[str, str] = {
     "api_floor": "bench.api_floor",
+    "ledger_batch": "bench.ledger_batch",
+    "ledger_hot": "bench.ledger_hot",
+    "expiry_sweep": "bench.expiry_sweep",
 }
 
 

@@ -17,6 +17,9 @@ from jifen import migrate, plugins, schedules
 from jifen.audit import Actor
 from jifen.db import set_tenant
 from jifen.errors import JifenError
+from jifen.ledger import holds, policy, reversal
+from jifen.ledger import service as ledger
+from jifen.ledger.cli import ledger_cli
 from jifen.members import rotation
 from jifen.members import service as members
 from jifen.members.models import Member
@@ -49,6 +52,7 @@ def svc() -> Services:
 
 db_cli = AppGroup("db", help="Database schema.")
 jifen.add_command(db_cli)
+jifen.add_command(ledger_cli)
 
 
 @db_cli.command("upgrade")
@@ -201,6 +205,7 @@ def demo() -> None:
                 actor=CLI,
                 clock=s.clock,
             )
+            seeded = []
             for external_id, name, phone, birthday, tags in DEMO_MEMBERS:
                 data: dict[str, Any] = {
                     "external_id": external_id,
@@ -210,9 +215,11 @@ def demo() -> None:
                 }
                 if birthday:
                     data["birthday"] = date.fromisoformat(birthday)
-                members.create_member(
+                member = members.create_member(
                     session, tenant.id, data, actor=CLI, clock=s.clock, keyring=s.keyring
                 )
+                seeded.append(member.id)
+            _seed_points(session, tenant.id, seeded, s)
             click.echo(f"console: {DEMO_OWNER} / {password}")
         else:
             tenant = existing
@@ -238,6 +245,24 @@ def demo() -> None:
         )
         count = session.query(Member).count()
     click.echo(f"demo tenant: {count} members; API key: {token}")
+
+
+def _seed_points(session: Any, tenant_id: Any, member_ids: list[Any], s: Services) -> None:
+    """Points for the demo: a policy, earnings, a redemption, a refund and a hold."""
+    policy.set_policy(
+        session,
+        tenant_id,
+        {"expiry": "rolling", "rolling_months": 24, "transfers_enabled": True},
+        actor=CLI,
+        clock=s.clock,
+    )
+    for n, member_id in enumerate(member_ids):
+        ledger.earn(session, member_id, 500 + 250 * n, actor=CLI, clock=s.clock, memo="welcome")
+    first, second = member_ids[0], member_ids[1]
+    spent = ledger.redeem(session, first, 300, actor=CLI, clock=s.clock, reference="demo-1")
+    reversal.reverse(session, spent.id, amount=100, actor=CLI, clock=s.clock)
+    holds.reserve(session, second, 200, actor=CLI, clock=s.clock, reference="demo-2")
+    ledger.transfer(session, first, second, 50, actor=CLI, clock=s.clock)
 
 
 # --- jobs and serving ----------------------------------------------------------------

@@ -201,10 +201,14 @@ def cross_tenant(session: Session, reason: str) -> Iterator[Session]:
         _apply_rls(session, session.connection())
     try:
         yield session
-    finally:
+    except BaseException:
+        # The transaction is failing (on PostgreSQL, aborted: no statement would run);
+        # its settings end with it.
         session.info["cross_tenant"] = previous
-        if session.in_transaction():
-            _apply_rls(session, session.connection())
+        raise
+    session.info["cross_tenant"] = previous
+    if session.in_transaction():
+        _apply_rls(session, session.connection())
 
 
 def _apply_rls(session: Session, connection: Any) -> None:

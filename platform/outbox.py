@@ -38,5 +38,6 @@ def add_messages(connection: Connection, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(OutboxMessage.__table__).on_conflict_do_nothing()
-    return sum(connection.execute(statement, row).rowcount for row in rows)
+    table = OutboxMessage.__table__
+    statement = dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return len(connection.execute(statement, rows).all())

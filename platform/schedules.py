@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from croniter import croniter
 
 from jifen import idempotency
+from jifen.ledger import expiry, holds
 
 if TYPE_CHECKING:
     from jifen.services import Services
@@ -41,6 +42,10 @@ class Schedule:
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("purge-idempotency-keys", "17 3 * * *", purge_idempotency_keys),
+    Schedule("settle-due-holds", "* * * * *", holds.settle_due_holds),
+    Schedule("expire-points", "*/10 * * * *", expiry.sweep),
+    # 10:05 in China: reminders arrive in the morning, not at night.
+    Schedule("points-expiry-reminders", "5 2 * * *", expiry.remind),
 )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask
 
-from jifen.api import health, members
+from jifen.api import health, members, points
 from jifen.api.errors import JifenApi
 
 STATIC = Path(__file__).parent / "static"
@@ -33,5 +33,6 @@ def init_api(app: Flask) -> JifenApi:
     )
     api.register_blueprint(health.blp)
     api.register_blueprint(members.blp)
+    api.register_blueprint(points.blp)
     app.extensions["jifen.api"] = api
     return api

@@ -30,7 +30,7 @@ from jifen.ledger import policy as policies
 from jifen.ledger import sql
 from jifen.ledger.errors import HoldNotOpen, InsufficientPoints, MemberNotActive, UnknownHold
 from jifen.ledger.journal import Journal, LotState, WalletState
-from jifen.ledger.service import check_amount, check_expiry, expire_due, open_journal
+from jifen.ledger.service import check_amount, check_expiry, expire_due, open_journal, tenant_of
 from jifen.ledger.views import EntryView, HoldView, entry_view
 from jifen.types import new_id
 
@@ -348,3 +348,40 @@ def settle_due_holds(services: Services, batch: int = 500) -> int:
                 continue  # settled by someone else meanwhile
         settled += 1
     return settled
+
+
+def get_hold(session: Session, hold_id: uuid.UUID) -> HoldView:
+    """A hold of the session's tenant; another tenant's is simply not found."""
+    found = sql.hold_by_id(session.connection(), tenant_of(session), hold_id)
+    if found is None:
+        raise UnknownHold()
+    return _view(dict(found._mapping), found.member_id)
+
+
+def settle(
+    session: Session,
+    hold_id: uuid.UUID,
+    outcome: str,
+    *,
+    actor: Actor,
+    clock: Clock,
+    amount: int | None = None,
+    memo: str | None = None,
+) -> EntryView | HoldView:
+    """Capture or release a hold of any kind: a reservation is captured or released, a
+    pending earn captured or voided, a freeze released (unfrozen)."""
+    kind = get_hold(session, hold_id).kind
+    if outcome == "capture":
+        if kind == "reserve":
+            return capture(session, hold_id, actor=actor, clock=clock, amount=amount, memo=memo)
+        if kind == "pending" and amount is None:
+            return capture_pending(session, hold_id, actor=actor, clock=clock)
+        raise WrongHoldKind(
+            "Only reservations can be captured in part; freezes are only released.",
+            details={"kind": kind},
+        )
+    if kind == "pending":
+        return void_pending(session, hold_id, actor=actor, clock=clock)
+    if kind == "freeze":
+        return unfreeze(session, hold_id, actor=actor, clock=clock)
+    return release(session, hold_id, actor=actor, clock=clock)

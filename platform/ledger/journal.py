@@ -66,9 +66,11 @@ class WalletState:
     seq: int
     orig: tuple[int, int, int, int] = (0, 0, 0, 0)
     lots: dict[uuid.UUID, LotState] | None = None  # loaded on demand
+    posted: int = 0  # the sum of the wallet's postings, this journal's included
 
     def __post_init__(self) -> None:
         self.orig = (self.balance, self.held, self.debt, self.seq)
+        self.posted = self.total
 
     @property
     def changed(self) -> bool:
@@ -93,8 +95,9 @@ class EntryDraft:
     memo: str | None
     data: dict[str, Any] | None
     reverses_entry_id: uuid.UUID | None
-    # What the entry did to each wallet it touched, by member.
+    # What the entry did to each wallet it touched, and the wallet's total after it.
     amounts: dict[uuid.UUID, int] = field(default_factory=dict)
+    totals: dict[uuid.UUID, int] = field(default_factory=dict)
 
 
 class Journal:
@@ -238,7 +241,10 @@ class Journal:
             wallet.head_hash, self.tenant_id, posting_id, entry.id, amount, self.now
         )
         entry.amounts[wallet.member_id] = entry.amounts.get(wallet.member_id, 0) + amount
+        wallet.posted += amount
+        entry.totals[wallet.member_id] = wallet.posted
         self._posting(entry, wallet.id, amount, wallet.seq, wallet.head_hash, posting_id)
+        self._rows["postings"][-1]["total_after"] = wallet.posted
 
     def _posting(
         self,
@@ -258,6 +264,7 @@ class Journal:
                 "amount": amount,
                 "seq": seq,
                 "hash": digest,
+                "total_after": None,
                 "created_at": self.now,
             }
         )

@@ -122,6 +122,8 @@ class Posting(TenantScoped, Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     seq: Mapped[int | None] = mapped_column(BigInteger)  # wallets only
     hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # wallets only
+    # Wallets only: the wallet's running total (balance + held - debt) after this posting.
+    total_after: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -207,7 +209,7 @@ class Hold(TenantScoped, Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     reference: Mapped[str | None] = mapped_column(String(128))
     memo: Mapped[str | None] = mapped_column(String(255))
-    # A reservation is released by a job after this; a pending earn is voided.
+    # A reservation is released by a job after this; a pending earn is captured.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Pending earns: when the points were earned, and the lot's expiry if the caller set one.
     earned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

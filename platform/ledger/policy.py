@@ -72,9 +72,17 @@ class Policy:
             assert self.rolling_months is not None
             return self.end_of_local_day(earned + relativedelta(months=self.rolling_months))
         assert self.clear_month and self.clear_day and self.clear_years
-        cutoff = _day(earned.year, self.cutoff_month or self.clear_month, self.cutoff_day or 31)
+        cutoff = _day(earned.year, *self.cutoff())
         year = earned.year + self.clear_years - 1 + (1 if earned > cutoff else 0)
         return self.end_of_local_day(_day(year, self.clear_month, self.clear_day))
+
+    def cutoff(self) -> tuple[int, int]:
+        """The calendar policy's cut-off (month, day): the clear date unless set; a
+        cut-off month without a day means the end of that month."""
+        assert self.clear_month and self.clear_day
+        if self.cutoff_month is None:
+            return self.clear_month, self.cutoff_day or self.clear_day
+        return self.cutoff_month, self.cutoff_day or 31
 
 
 def _day(year: int, month: int, day: int) -> date:
@@ -121,7 +129,7 @@ def set_policy(
     unknown = set(changes) - set(_FIELDS)
     if unknown:
         raise ValidationFailed(details={name: ["Unknown field."] for name in sorted(unknown)})
-    if "notice_days" in changes:
+    if isinstance(changes.get("notice_days"), list | tuple):
         changes = {**changes, "notice_days": tuple(changes["notice_days"])}
     after = replace(before, **changes)
     validate(after)
@@ -186,9 +194,19 @@ def validate(policy: Policy) -> None:
         m, d = getattr(policy, month), getattr(policy, day)
         if isinstance(m, int) and isinstance(d, int) and 1 <= m <= 12:
             check(day, d <= calendar.monthrange(2000, m)[1], "No such day in that month.")
+    if calendar_policy and policy.clear_years == 1 and not errors:
+        # Points earned after the clear date but by the cut-off would expire before
+        # they were earned.
+        clear = _day(2000, policy.clear_month, policy.clear_day)
+        check(
+            "cutoff_month",
+            _day(2000, *policy.cutoff()) <= clear,
+            "With clear_years 1 the cut-off cannot fall after the clear date.",
+        )
     check(
         "notice_days",
-        len(policy.notice_days) <= 5
+        isinstance(policy.notice_days, tuple)
+        and len(policy.notice_days) <= 5
         and all(isinstance(d, int) and 1 <= d <= 365 for d in policy.notice_days),
         "Up to 5 whole numbers of days, from 1 to 365.",
     )

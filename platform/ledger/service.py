@@ -20,15 +20,17 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.errors import ValidationFailed
 from jifen.ledger import policy as policies
+from jifen.ledger import sql
 from jifen.ledger.errors import (
     ExpiryInPast,
     ExpiryNotLater,
     InvalidAmount,
     TransferRefused,
+    UnknownEntry,
 )
 from jifen.ledger.journal import Journal, WalletState
 from jifen.ledger.models import Entry, Lot, Posting
-from jifen.ledger.views import EntryView, entry_view
+from jifen.ledger.views import EntryView, WalletChange, entry_view
 from jifen.types import MAX_SAFE_INTEGER
 
 
@@ -88,22 +90,53 @@ def earn(
 ) -> EntryView:
     """Credit a member from the tenant's issued account. Their debt, if any, is repaid
     first; the rest is a lot expiring at `expires_at` or as the tenant's policy says."""
-    check_amount(amount)
+    (entry,) = earn_batch(
+        session,
+        [(member_id, amount)],
+        actor=actor,
+        clock=clock,
+        expires_at=expires_at,
+        reference=reference,
+        memo=memo,
+        data=data,
+    )
+    return entry
+
+
+def earn_batch(
+    session: Session,
+    awards: list[tuple[uuid.UUID, int]],
+    *,
+    actor: Actor,
+    clock: Clock,
+    expires_at: datetime | None = None,
+    reference: str | None = None,
+    memo: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> list[EntryView]:
+    """Credit many members at once (an import, a campaign, a batch of events): an entry
+    each, as `earn` would post it, written together in one set-based flush."""
+    for _, amount in awards:
+        check_amount(amount)
     journal = open_journal(session, clock)
     check_expiry(expires_at, journal.now)
     policy = policies.load(journal.connection, journal.tenant_id)
-    (wallet,) = journal.wallets_of([member_id], create=True)
-    entry = journal.entry("earn", actor, reference=reference, memo=memo, data=data)
-    journal.credit(
-        entry,
-        wallet,
-        amount,
-        source="issued",
-        earned_at=journal.now,
-        expires_at=expires_at or policy.expiry_for(journal.now),
-    )
+    expiry = expires_at or policy.expiry_for(journal.now)
+    journal.wallets_of([member_id for member_id, _ in awards], create=True)
+    entries = []
+    for member_id, amount in awards:
+        entry = journal.entry("earn", actor, reference=reference, memo=memo, data=data)
+        journal.credit(
+            entry,
+            journal.wallets[member_id],
+            amount,
+            source="issued",
+            earned_at=journal.now,
+            expires_at=expiry,
+        )
+        entries.append(entry)
     journal.flush()
-    return entry_view(journal, entry)
+    return [entry_view(journal, entry) for entry in entries]
 
 
 def redeem(
@@ -255,7 +288,8 @@ def extend(
     expire_due(journal, wallet, actor)
     journal.flush()
     if lot_ids is not None:
-        sooner = [lot for lot in journal.lots_by_id(wallet, list(lot_ids)) if lot.remaining]
+        wanted = list(dict.fromkeys(lot_ids))  # a lot named twice is extended once
+        sooner = [lot for lot in journal.lots_by_id(wallet, wanted) if lot.remaining]
         for lot in sooner:
             if lot.expires_at is None or lot.expires_at >= until:
                 raise ExpiryNotLater(details={"lot_id": str(lot.id)})
@@ -291,3 +325,26 @@ def extend(
 
 def _iso(instant: datetime | None) -> str | None:
     return None if instant is None else instant.isoformat()
+
+
+def get_entry(session: Session, entry_id: uuid.UUID) -> EntryView:
+    """An entry of the session's tenant, with what it did to each wallet."""
+    tenant_id = tenant_of(session)
+    connection = session.connection()
+    row = sql.entry_by_id(connection, tenant_id, entry_id)
+    if row is None:
+        raise UnknownEntry()
+    amounts: dict[uuid.UUID, list[int]] = {}
+    for leg in sql.wallet_postings_of(connection, tenant_id, [entry_id]):
+        amount, _ = amounts.get(leg.member_id, [0, 0])
+        amounts[leg.member_id] = [amount + leg.amount, leg.total_after]
+    return EntryView(
+        id=row.id,
+        kind=row.kind,
+        reference=row.reference,
+        memo=row.memo,
+        reverses_entry_id=row.reverses_entry_id,
+        created_at=row.created_at,
+        changes=[WalletChange(m, amount, total) for m, (amount, total) in amounts.items()],
+        data=row.data,
+    )

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jifen.ledger.models import (
@@ -278,7 +278,9 @@ def wallet_postings_of(
     """(entry_id, member_id, amount) of the entries' postings to wallets."""
     postings = Posting.__table__
     query = (
-        select(postings.c.entry_id, _ACCOUNTS.c.member_id, postings.c.amount)
+        select(
+            postings.c.entry_id, _ACCOUNTS.c.member_id, postings.c.amount, postings.c.total_after
+        )
         .join(
             _ACCOUNTS,
             (_ACCOUNTS.c.tenant_id == postings.c.tenant_id)
@@ -319,5 +321,49 @@ def lots_of_entry(connection: Connection, tenant_id: uuid.UUID, entry_id: uuid.U
     """The lots an entry credited."""
     query = select(_LOTS.c.id, _LOTS.c.account_id).where(
         _LOTS.c.tenant_id == tenant_id, _LOTS.c.entry_id == entry_id
+    )
+    return list(connection.execute(query))
+
+
+def members_with_due_lots(
+    connection: Connection, tenant_id: uuid.UUID, now: datetime, limit: int
+) -> list[uuid.UUID]:
+    """Members with points past their expiry and not yet expired (nor held)."""
+    due = (
+        select(_LOTS.c.account_id)
+        .where(
+            _LOTS.c.tenant_id == tenant_id,
+            _LOTS.c.expires_at <= now,
+            _LOTS.c.remaining > _LOTS.c.held,
+        )
+        .distinct()
+        .limit(limit)
+        .subquery()
+    )
+    query = select(_ACCOUNTS.c.member_id).join(
+        due, (_ACCOUNTS.c.tenant_id == tenant_id) & (_ACCOUNTS.c.id == due.c.account_id)
+    )
+    return [row.member_id for row in connection.execute(query)]
+
+
+def expiring_points(
+    connection: Connection, tenant_id: uuid.UUID, after: datetime, until: datetime
+) -> list[Any]:
+    """(member_id, expires_at, points) of available points expiring in (after, until]."""
+    points = func.sum(_LOTS.c.remaining - _LOTS.c.held)
+    query = (
+        select(_ACCOUNTS.c.member_id, _LOTS.c.expires_at, points.label("points"))
+        .join(
+            _ACCOUNTS,
+            (_ACCOUNTS.c.tenant_id == _LOTS.c.tenant_id) & (_ACCOUNTS.c.id == _LOTS.c.account_id),
+        )
+        .where(
+            _LOTS.c.tenant_id == tenant_id,
+            _LOTS.c.expires_at > after,
+            _LOTS.c.expires_at <= until,
+            _LOTS.c.remaining > _LOTS.c.held,
+        )
+        .group_by(_ACCOUNTS.c.member_id, _LOTS.c.expires_at)
+        .order_by(_ACCOUNTS.c.member_id, _LOTS.c.expires_at)
     )
     return list(connection.execute(query))

@@ -180,21 +180,33 @@ def _chains(connection: Connection, tenant_id: uuid.UUID) -> str | None:
         )
     }
     postings = connection.execute(
-        select(P.c.account_id, P.c.id, P.c.entry_id, P.c.amount, P.c.seq, P.c.hash, P.c.created_at)
+        select(
+            P.c.account_id,
+            P.c.id,
+            P.c.entry_id,
+            P.c.amount,
+            P.c.seq,
+            P.c.hash,
+            P.c.total_after,
+            P.c.created_at,
+        )
         .join(A, (A.c.tenant_id == P.c.tenant_id) & (A.c.id == P.c.account_id))
         .where(P.c.tenant_id == tenant_id, A.c.kind == WALLET)
         .order_by(P.c.account_id, P.c.seq)
     )
-    account, prev, seq = None, None, 0
-    for account_id, posting_id, entry_id, amount, position, digest, created_at in postings:
+    account, prev, seq, total = None, None, 0, 0
+    for account_id, posting_id, entry_id, amount, position, digest, after, at in postings:
         if account_id != account:
             if account is not None and heads.pop(account) != (prev, seq):
                 return f"wallet {account}: its head is not the end of its chain"
-            account, prev, seq = account_id, None, 0
+            account, prev, seq, total = account_id, None, 0, 0
         seq += 1
+        total += amount
         if position != seq:
             return f"wallet {account_id}: posting {posting_id} at {position}, expected {seq}"
-        expected = posting_hash(prev, tenant_id, posting_id, entry_id, amount, created_at)
+        if after != total:
+            return f"wallet {account_id}: posting {posting_id} says {after} after it, not {total}"
+        expected = posting_hash(prev, tenant_id, posting_id, entry_id, amount, at)
         if digest != expected:
             return f"wallet {account_id}: posting {posting_id} does not hash to its chain"
         prev = digest

@@ -16,9 +16,11 @@ class WalletChange:
 
     member_id: uuid.UUID
     amount: int
-    balance: int
-    held: int
-    debt: int
+    running_total: int  # the wallet's balance + held - debt after the entry
+    # The wallet now; known right after posting, not when an old entry is read back.
+    balance: int | None = None
+    held: int | None = None
+    debt: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,16 @@ def entry_view(journal: Journal, draft: EntryDraft) -> EntryView:
     changes = []
     for member_id, amount in draft.amounts.items():
         wallet = journal.wallets[member_id]
-        changes.append(WalletChange(member_id, amount, wallet.balance, wallet.held, wallet.debt))
+        changes.append(
+            WalletChange(
+                member_id,
+                amount,
+                draft.totals[member_id],
+                wallet.balance,
+                wallet.held,
+                wallet.debt,
+            )
+        )
     return EntryView(
         id=draft.id,
         kind=draft.kind,

@@ -31,7 +31,7 @@ from jifen.types import new_id
 if TYPE_CHECKING:
     from jifen.services import Services
 
-SCOPES = frozenset({"members:read", "members:write"})
+SCOPES = frozenset({"members:read", "members:write", "points:read", "points:write"})
 _PREFIX_ALPHABET = "abcdefghijkmnopqrstuvwxyz23456789"
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 

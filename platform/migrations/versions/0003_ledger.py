@@ -3,7 +3,9 @@
 The database enforces what it can: CHECK constraints on wallets, lots, postings and
 holds on both engines; entries, postings and lot consumptions are append-only (triggers
 refuse UPDATE and DELETE); on PostgreSQL a deferred constraint trigger refuses, at
-commit, an entry whose postings do not sum to zero.
+commit, an entry whose postings do not sum to zero. It runs as the schema owner
+(SECURITY DEFINER): row-level security must not hide postings from the check, and at
+commit the transaction's tenant setting may already be another.
 
 Revision ID: 0003
 Revises: 0002
@@ -37,7 +39,8 @@ TENANT_TABLES = (
 APPEND_ONLY = ("entries", "postings", "lot_consumptions")
 
 BALANCED_ENTRY = """
-CREATE FUNCTION ledger_entry_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION ledger_entry_balanced() RETURNS trigger LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = public AS $$
 DECLARE
     total bigint;
 BEGIN
@@ -275,6 +278,7 @@ def upgrade() -> None:
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=True),
         sa.Column("hash", sa.LargeBinary(length=32), nullable=True),
+        sa.Column("total_after", sa.BigInteger(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.CheckConstraint("amount <> 0", name="posting_moves_points"),
         sa.ForeignKeyConstraint(

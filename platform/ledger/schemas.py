@@ -1,0 +1,241 @@
+"""Points schemas: what the points API accepts and returns."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from jifen.ledger.models import HOLD_KINDS, HOLD_STATUSES
+from jifen.ledger.policy import EXPIRY_KINDS, SHORTFALLS
+from jifen.types import MAX_SAFE_INTEGER, StrictInteger, Text
+
+ENTRY_KINDS = ("earn", "redeem", "refund", "clawback", "reversal", "expire", "transfer", "adjust")
+
+
+class Points(StrictInteger):
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("metadata", {"description": "Whole points, 1 to 2^53 - 1."})
+        super().__init__(minimum=1, **kwargs)
+
+
+class Reference(Text):
+    def __init__(self) -> None:
+        super().__init__(
+            max_length=128,
+            allow_none=True,
+            metadata={"description": "Your own id for this, e.g. the order number."},
+        )
+
+
+class Memo(Text):
+    def __init__(self) -> None:
+        super().__init__(
+            max_length=255, allow_none=True, metadata={"description": "Shown to the member."}
+        )
+
+
+class Reason(Text):
+    def __init__(self) -> None:
+        super().__init__(required=True, min_length=1, max_length=255)
+
+
+class Earn(Schema):
+    member_id = fields.UUID(required=True)
+    amount = Points(required=True)
+    expires_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "Default: from the merchant's expiry policy."},
+    )
+    reference = Reference()
+    memo = Memo()
+
+
+class EarnPending(Earn):
+    available_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={
+            "description": "When the points become the member's (end of a return "
+            "window). Without it they stay pending until captured or voided."
+        },
+    )
+
+
+class Redeem(Schema):
+    member_id = fields.UUID(required=True)
+    amount = Points(required=True)
+    reference = Reference()
+    memo = Memo()
+
+
+class Adjust(Schema):
+    member_id = fields.UUID(required=True)
+    amount = StrictInteger(
+        minimum=-MAX_SAFE_INTEGER,
+        required=True,
+        metadata={"description": "Positive credits, negative takes points back; not 0."},
+    )
+    reason = Reason()
+    expires_at = fields.AwareDateTime(allow_none=True)
+
+    @validates_schema
+    def _not_zero(self, data: dict, **_kwargs: object) -> None:
+        if data.get("amount") == 0:
+            raise ValidationError("Must not be 0.", "amount")
+
+
+class Transfer(Schema):
+    from_member_id = fields.UUID(required=True)
+    to_member_id = fields.UUID(required=True)
+    amount = Points(required=True)
+    reference = Reference()
+    memo = Memo()
+
+
+class Extend(Schema):
+    member_id = fields.UUID(required=True)
+    until = fields.AwareDateTime(required=True)
+    reason = Reason()
+    lot_ids = fields.List(
+        fields.UUID(),
+        validate=validate.Length(min=1, max=1000),
+        metadata={"description": "Only these lots; default: every lot expiring sooner."},
+    )
+
+
+class HoldCreate(Schema):
+    member_id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["reserve", "freeze"]))
+    amount = Points(
+        metadata={
+            "description": "Required for a reservation; a freeze "
+            "without it freezes every available point."
+        }
+    )
+    timeout_minutes = StrictInteger(
+        minimum=1, maximum=7 * 24 * 60, metadata={"description": "Reservations only."}
+    )
+    reference = Reference()
+    memo = Memo()
+
+    @validates_schema
+    def _amount_for_reservations(self, data: dict, **_kwargs: object) -> None:
+        if data.get("kind") == "reserve" and "amount" not in data:
+            raise ValidationError("A reservation needs an amount.", "amount")
+
+
+class HoldCapture(Schema):
+    amount = Points(
+        metadata={
+            "description": "Reservations: capture this much and release "
+            "the rest. Default: all of it."
+        }
+    )
+    memo = Memo()
+
+
+class Reversal(Schema):
+    amount = Points(metadata={"description": "Reverse this much; default: all that is left."})
+    reference = Reference()
+    memo = Memo()
+
+
+class Extended(Schema):
+    points = fields.Integer(metadata={"description": "How many points now expire later."})
+
+
+class WalletChange(Schema):
+    member_id = fields.UUID()
+    amount = fields.Integer()
+    running_total = fields.Integer(metadata={"description": "balance + held - debt after it"})
+    balance = fields.Integer(allow_none=True)
+    held = fields.Integer(allow_none=True)
+    debt = fields.Integer(allow_none=True)
+
+
+class Entry(Schema):
+    id = fields.UUID()
+    kind = fields.String(metadata={"enum": list(ENTRY_KINDS)})
+    reference = fields.String(allow_none=True)
+    memo = fields.String(allow_none=True)
+    reverses_entry_id = fields.UUID(allow_none=True)
+    created_at = fields.AwareDateTime()
+    changes = fields.List(fields.Nested(WalletChange))
+    data = fields.Dict(allow_none=True)
+
+
+class Hold(Schema):
+    id = fields.UUID()
+    member_id = fields.UUID()
+    kind = fields.String(metadata={"enum": list(HOLD_KINDS)})
+    status = fields.String(metadata={"enum": list(HOLD_STATUSES)})
+    amount = fields.Integer()
+    reference = fields.String(allow_none=True)
+    expires_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+    entry_id = fields.UUID(allow_none=True)
+
+
+class Expiring(Schema):
+    last_day = fields.Date()
+    expires_at = fields.AwareDateTime()
+    points = fields.Integer()
+
+
+class Summary(Schema):
+    member_id = fields.UUID()
+    balance = fields.Integer(metadata={"description": "Available now."})
+    held = fields.Integer()
+    pending = fields.Integer()
+    debt = fields.Integer()
+    expiring = fields.List(fields.Nested(Expiring))
+
+
+class HistoryQuery(Schema):
+    kind = fields.List(fields.String(validate=validate.OneOf(ENTRY_KINDS)))
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    cursor = Text(max_length=20)
+    limit = fields.Integer(strict=False, validate=validate.Range(min=1, max=200), load_default=50)
+
+
+class HistoryLine(Schema):
+    entry_id = fields.UUID()
+    kind = fields.String()
+    amount = fields.Integer()
+    running_total = fields.Integer()
+    reference = fields.String(allow_none=True)
+    memo = fields.String(allow_none=True)
+    reverses_entry_id = fields.UUID(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class HistoryPage(Schema):
+    items = fields.List(fields.Nested(HistoryLine))
+    next_cursor = fields.String(allow_none=True)
+
+
+class Liability(Schema):
+    outstanding = fields.Integer()
+    held = fields.Integer()
+    pending = fields.Integer()
+    debt = fields.Integer()
+    expiring_30_days = fields.Integer()
+    expiring_90_days = fields.Integer()
+    members_with_points = fields.Integer()
+
+
+class Policy(Schema):
+    """Every field optional on PATCH; the resulting policy is validated as a whole."""
+
+    expiry = fields.String(validate=validate.OneOf(EXPIRY_KINDS))
+    rolling_months = fields.Integer(strict=True, allow_none=True)
+    clear_month = fields.Integer(strict=True, allow_none=True)
+    clear_day = fields.Integer(strict=True, allow_none=True)
+    cutoff_month = fields.Integer(strict=True, allow_none=True)
+    cutoff_day = fields.Integer(strict=True, allow_none=True)
+    clear_years = fields.Integer(strict=True, allow_none=True)
+    notice_days = fields.List(fields.Integer(strict=True), validate=validate.Length(max=5))
+    shortfall = fields.String(validate=validate.OneOf(SHORTFALLS))
+    transfers_enabled = fields.Boolean()
+    transfer_max = StrictInteger(minimum=1, allow_none=True)
+    transfer_daily_max = StrictInteger(minimum=1, allow_none=True)
+    hold_minutes = StrictInteger(minimum=1, maximum=7 * 24 * 60)

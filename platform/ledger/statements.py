@@ -1,0 +1,216 @@
+"""What members and merchants read: a member's points, their history (积分明细) with a
+running total, what expires when, and the tenant's outstanding liability."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jifen.clock import Clock
+from jifen.ledger import policy as policies
+from jifen.ledger.errors import UnknownMember
+from jifen.ledger.models import WALLET, Account, Entry, Hold, Lot, Posting
+from jifen.ledger.service import tenant_of
+from jifen.members.models import Member
+from jifen.members.service import InvalidCursor
+
+MAX_PAGE = 200
+UPCOMING = 3  # expiry dates shown in a member's summary
+
+
+@dataclass(frozen=True)
+class Expiring:
+    last_day: date  # the tenant-local day the points can last be used
+    expires_at: datetime
+    points: int
+
+
+@dataclass(frozen=True)
+class PointsSummary:
+    member_id: uuid.UUID
+    balance: int  # available now
+    held: int
+    pending: int
+    debt: int
+    expiring: list[Expiring]  # the next expiry dates, soonest first
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    entry_id: uuid.UUID
+    kind: str
+    amount: int
+    running_total: int  # balance + held - debt after this line
+    reference: str | None
+    memo: str | None
+    reverses_entry_id: uuid.UUID | None
+    created_at: datetime
+    cursor: str
+
+
+@dataclass(frozen=True)
+class Liability:
+    outstanding: int  # available points members hold
+    held: int
+    pending: int
+    debt: int
+    expiring_30_days: int
+    expiring_90_days: int
+    members_with_points: int
+
+
+def _wallet(session: Session, member_id: uuid.UUID) -> Any:
+    row = session.execute(
+        select(Member.id, Account.id, Account.balance, Account.held, Account.debt)
+        .outerjoin(
+            Account,
+            (Account.tenant_id == Member.tenant_id) & (Account.member_id == Member.id),
+        )
+        .where(Member.id == member_id)
+    ).first()
+    if row is None:
+        raise UnknownMember()
+    return row
+
+
+def summary(session: Session, member_id: uuid.UUID, *, clock: Clock) -> PointsSummary:
+    """A member's points now: available, held, pending, debt, and what expires next.
+
+    Points past their expiry that the sweep has not reached yet are not counted as
+    available: the member could not spend them.
+    """
+    now = clock.now()
+    _, account_id, balance, held, debt = _wallet(session, member_id)
+    if account_id is None:
+        return PointsSummary(member_id, 0, 0, 0, 0, [])
+    lapsed = session.scalar(
+        select(func.coalesce(func.sum(Lot.remaining - Lot.held), 0)).where(
+            Lot.account_id == account_id, Lot.expires_at <= now, Lot.remaining > Lot.held
+        )
+    )
+    pending = session.scalar(
+        select(func.coalesce(func.sum(Hold.amount), 0)).where(
+            Hold.account_id == account_id, Hold.kind == "pending", Hold.status == "open"
+        )
+    )
+    policy = policies.policy_of(session, tenant_of(session))
+    upcoming = session.execute(
+        select(Lot.expires_at, func.sum(Lot.remaining - Lot.held))
+        .where(Lot.account_id == account_id, Lot.expires_at > now, Lot.remaining > Lot.held)
+        .group_by(Lot.expires_at)
+        .order_by(Lot.expires_at)
+        .limit(UPCOMING)
+    )
+    expiring = [
+        Expiring(policy.local_day(at - timedelta(microseconds=1)), at, int(points))
+        for at, points in upcoming
+    ]
+    return PointsSummary(member_id, balance - lapsed, held, int(pending), debt, expiring)
+
+
+def history(
+    session: Session,
+    member_id: uuid.UUID,
+    *,
+    kinds: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[HistoryLine], str | None]:
+    """A member's ledger lines, newest first, with the running total after each, and the
+    next page's cursor."""
+    _, account_id, *_ = _wallet(session, member_id)
+    if account_id is None:
+        return [], None
+    query = (
+        select(
+            Posting.seq,
+            Posting.entry_id,
+            Entry.kind,
+            Posting.amount,
+            Posting.total_after,
+            Entry.reference,
+            Entry.memo,
+            Entry.reverses_entry_id,
+            Posting.created_at,
+        )
+        .join(Entry, (Entry.tenant_id == Posting.tenant_id) & (Entry.id == Posting.entry_id))
+        .where(Posting.account_id == account_id)
+    )
+    if kinds:
+        query = query.where(Entry.kind.in_(kinds))
+    if since is not None:
+        query = query.where(Posting.created_at >= since)
+    if until is not None:
+        query = query.where(Posting.created_at < until)
+    if cursor is not None:
+        query = query.where(Posting.seq < _decode_cursor(cursor))
+    limit = max(1, min(limit, MAX_PAGE))
+    rows = list(session.execute(query.order_by(Posting.seq.desc()).limit(limit + 1)))
+    lines = [
+        HistoryLine(
+            entry_id=row.entry_id,
+            kind=row.kind,
+            amount=row.amount,
+            running_total=row.total_after,
+            reference=row.reference,
+            memo=row.memo,
+            reverses_entry_id=row.reverses_entry_id,
+            created_at=row.created_at,
+            cursor=str(row.seq),
+        )
+        for row in rows[:limit]
+    ]
+    return lines, lines[-1].cursor if len(rows) > limit else None
+
+
+def _decode_cursor(cursor: str) -> int:
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise InvalidCursor()
+    return int(cursor)
+
+
+def liability(session: Session, *, clock: Clock) -> Liability:
+    """The tenant's outstanding points: what its members hold, hold back, are owed
+    (pending), owe (debt), and what will expire within 30 and 90 days."""
+    now = clock.now()
+    outstanding, held, debt, members = session.execute(
+        select(
+            func.coalesce(func.sum(Account.balance), 0),
+            func.coalesce(func.sum(Account.held), 0),
+            func.coalesce(func.sum(Account.debt), 0),
+            func.count().filter(Account.balance + Account.held > 0),
+        ).where(Account.kind == WALLET)
+    ).one()
+    pending = session.scalar(
+        select(func.coalesce(func.sum(Hold.amount), 0)).where(
+            Hold.kind == "pending", Hold.status == "open"
+        )
+    )
+
+    def expiring(days: int) -> int:
+        return int(
+            session.scalar(
+                select(func.coalesce(func.sum(Lot.remaining), 0)).where(
+                    Lot.expires_at > now,
+                    Lot.expires_at <= now + timedelta(days=days),
+                    Lot.remaining > 0,
+                )
+            )
+        )
+
+    return Liability(
+        outstanding=int(outstanding),
+        held=int(held),
+        pending=int(pending),
+        debt=int(debt),
+        expiring_30_days=expiring(30),
+        expiring_90_days=expiring(90),
+        members_with_points=int(members),
+    )
