@@ -36,6 +36,24 @@ def test_demo_seeds_once_and_prints_a_working_key(app, client, svc):
             assert session.query(ApiKey).filter(ApiKey.revoked_at.is_(None)).count() == 1
 
 
+def test_the_demos_points_verify_and_show_through_the_api(app, client):
+    token = re.search(r"API key: (jf_\S+)", run(app, "demo"))[1]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    assert run(app, "ledger", "verify", "--all").strip() == "demo: ok"
+    first = client.get("/api/v1/members", headers=headers).json["items"][-1]
+    points = client.get(f"/api/v1/members/{first['id']}/points", headers=headers).json
+    # Earned 500, spent 300 with 100 refunded, gave 50 away.
+    assert points["balance"] == 250
+    history = client.get(f"/api/v1/members/{first['id']}/points/history", headers=headers)
+    assert [line["kind"] for line in history.json["items"]] == [
+        "transfer",
+        "refund",
+        "redeem",
+        "earn",
+    ]
+
+
 def test_create_tenant_user_and_keys(app, client):
     run(
         app,

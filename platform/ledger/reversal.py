@@ -4,10 +4,11 @@
   back to the lots they came from, with their original expiry, latest-expiring first; any
   of them whose lot has expired meanwhile expire again at once, in the same entry.
 - Reversing a credit (an earning, a positive adjustment) is a *clawback*: the points are
-  taken back, from the lot that credit created first, then soonest-expiring. If the
-  member has spent some, the tenant's policy decides: `debt` records the shortfall as
-  debt that their next earnings repay first; `absorb` lets the tenant carry it, reported
-  on the entry.
+  taken back, from the lot that credit created first, then soonest-expiring. Points of
+  it that expired unused are simply un-issued ("lapsed"), not owed. If the member has
+  spent some, the tenant's policy decides: `debt` records the shortfall as debt that
+  their next earnings repay first; `absorb` lets the tenant carry it, reported on the
+  entry.
 - Reversing a transfer takes the points back from the receiver (who must still have
   them) and restores them to the sender's lots.
 
@@ -90,6 +91,9 @@ def reverse(
     elif net > 0:  # a credit: earn or a positive adjustment
         (wallet,) = wallets.values()
         source = "issued" if original.kind == "earn" else "adjustments"
+        # Expire what is due first, and write it, so the clawback counts it as lapsed.
+        expire_due(journal, wallet, SYSTEM)
+        journal.flush()
         entry = journal.entry("clawback", actor, **common)
         _claw_back(journal, entry, wallet, amount, entry_id, source=source)
     else:  # a spend: redeem or a negative adjustment
@@ -145,15 +149,33 @@ def _claw_back(
     *,
     source: str,
 ) -> None:
-    taken = _take_back(journal, entry, wallet, amount, original_id, allow_shortfall=True)
-    shortfall = amount - taken
+    """Take back what the member got from a credit. Points of it that expired unused
+    are not the member's to repay: they go back from the expired account to where they
+    came from ("lapsed"). Of the rest, what the member no longer has is the shortfall."""
+    own = [
+        row.id
+        for row in sql.lots_of_entry(journal.connection, journal.tenant_id, original_id)
+        if row.account_id == wallet.id
+    ]
+    lapsed_before = sum(
+        int((row.data or {}).get("lapsed", 0))
+        for row in sql.reversals_of(journal.connection, journal.tenant_id, original_id)
+    )
+    expired = sql.expired_from_lots(journal.connection, journal.tenant_id, own) if own else 0
+    lapsed = min(amount, expired - lapsed_before)
+    taken = _take_back(journal, entry, wallet, amount - lapsed, original_id, allow_shortfall=True)
+    shortfall = amount - lapsed - taken
     outcome: dict[str, Any] = {"reversed": amount, "taken": taken}
     posted = taken
+    if lapsed:
+        outcome["lapsed"] = lapsed
+        journal.post_to_system(entry, "expired", -lapsed)
+        journal.post_to_system(entry, source, lapsed)
     if shortfall:
         policy = policies.load(journal.connection, journal.tenant_id)
         if policy.shortfall == "debt":
             wallet.debt += shortfall
-            posted = amount
+            posted += shortfall
             outcome["debt"] = shortfall
         else:
             outcome["absorbed"] = shortfall

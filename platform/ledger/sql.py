@@ -367,3 +367,24 @@ def expiring_points(
         .order_by(_ACCOUNTS.c.member_id, _LOTS.c.expires_at)
     )
     return list(connection.execute(query))
+
+
+def expired_from_lots(
+    connection: Connection, tenant_id: uuid.UUID, lot_ids: Sequence[uuid.UUID]
+) -> int:
+    """How many points of these lots the expiry took."""
+    consumptions, entries = LotConsumption.__table__, Entry.__table__
+    query = (
+        select(func.coalesce(func.sum(consumptions.c.amount), 0))
+        .join(
+            entries,
+            (entries.c.tenant_id == consumptions.c.tenant_id)
+            & (entries.c.id == consumptions.c.entry_id),
+        )
+        .where(
+            consumptions.c.tenant_id == tenant_id,
+            consumptions.c.lot_id.in_(list(lot_ids)),
+            entries.c.kind == "expire",
+        )
+    )
+    return int(connection.execute(query).scalar_one())

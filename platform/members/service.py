@@ -172,6 +172,15 @@ def create_member(
     phone = _personal("phone", data.get("phone"), keyring)
     email = _personal("email", data.get("email"), keyring)
     tags = sorted(set(data.get("tags") or []))
+    audit_event = audit.event(
+        tenant_id=tenant_id,
+        actor=actor,
+        action="member.create",
+        object_type="member",
+        object_id=member_id,
+        after=_redacted(data),
+        now=now,
+    )
     # The unique (tenant_id, external_id) index refuses a duplicate, concurrent ones too.
     try:
         sql.insert_member(
@@ -192,19 +201,10 @@ def create_member(
                 "erased_at": None,
             },
             tags,
+            audit_event,
         )
     except IntegrityError:
         raise DuplicateExternalId(details={"external_id": external_id}) from None
-    audit.record(
-        session,
-        tenant_id=tenant_id,
-        actor=actor,
-        action="member.create",
-        object_type="member",
-        object_id=member_id,
-        after=_redacted(data),
-        now=now,
-    )
     return MemberView(
         id=member_id,
         external_id=external_id,

@@ -31,6 +31,7 @@ class LotReading:
     remaining: int
     held: int
     expires_at: datetime | None
+    id: uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class Books:
     def lots(self, member_id: uuid.UUID) -> list[LotReading]:
         with self.svc.db.session(tenant_id=self.tenant_id) as session:
             rows = session.execute(
-                select(Lot.amount, Lot.remaining, Lot.held, Lot.expires_at)
+                select(Lot.amount, Lot.remaining, Lot.held, Lot.expires_at, Lot.id)
                 .join(
                     Account, (Account.tenant_id == Lot.tenant_id) & (Account.id == Lot.account_id)
                 )
@@ -97,6 +98,15 @@ class Books:
     def count(self, model: type) -> int:
         with self.svc.db.session(tenant_id=self.tenant_id) as session:
             return session.scalar(select(func.count()).select_from(model))
+
+    def kinds(self) -> list[str]:
+        """The kinds of the tenant's entries, in the order they were posted."""
+        with self.svc.db.session(tenant_id=self.tenant_id) as session:
+            return list(session.scalars(select(Entry.kind).order_by(Entry.id)))
+
+    def hold_status(self, hold_id: uuid.UUID) -> str:
+        with self.svc.db.session(tenant_id=self.tenant_id) as session:
+            return session.scalar(select(Hold.status).where(Hold.id == hold_id))
 
     def snapshot(self) -> tuple[int, int, int]:
         """Rows that any operation writes: a refused one must leave these alone."""
