@@ -133,3 +133,30 @@ def alternate(
             work(i)
             spent[side] += time.perf_counter() - start
     return spent[0], spent[1]
+
+
+def account_row(
+    tenant_id: uuid.UUID,
+    account_id: uuid.UUID,
+    kind: str,
+    member_id: uuid.UUID | None,
+    now: Any,
+    *,
+    balance: int = 0,
+    head: bytes | None = None,
+    seq: int = 0,
+) -> dict[str, Any]:
+    """A row of `accounts` as the references write it."""
+    return {
+        "tenant_id": tenant_id,
+        "id": account_id,
+        "kind": kind,
+        "member_id": member_id,
+        "balance": balance,
+        "held": 0,
+        "debt": 0,
+        "head_hash": head,
+        "seq": seq,
+        "created_at": now,
+        "updated_at": now,
+    }

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, create_engine, insert, select, update
 
-from bench.books import ACTOR, BenchTenant, alternate, ledger_services, scaled
+from bench.books import ACTOR, BenchTenant, account_row, alternate, ledger_services, scaled
 from bench.http import BenchError, Result, log
 from bench.reference import database_url
 from jifen.db import writing_for
@@ -80,7 +80,7 @@ def _loaded(services: Services, slug: str, members: int) -> BenchTenant:
     issued = system_account_id(tenant_id, "issued")
     for kind in SYSTEM_ACCOUNTS:
         rows["accounts"].append(
-            _account(tenant_id, system_account_id(tenant_id, kind), kind, None, 0, None, 0, now)
+            account_row(tenant_id, system_account_id(tenant_id, kind), kind, None, now)
         )
     member_ids = []
     for n in range(members):
@@ -93,7 +93,9 @@ def _loaded(services: Services, slug: str, members: int) -> BenchTenant:
             | {"created_at": now, "updated_at": now}
         )
         rows["accounts"].append(
-            _account(tenant_id, wallet, "wallet", member_id, amount, digest, 1, now)
+            account_row(
+                tenant_id, wallet, "wallet", member_id, now, balance=amount, head=digest, seq=1
+            )
         )
         rows["entries"].append(
             {"tenant_id": tenant_id, "id": entry, "kind": "earn", "actor_kind": "job"}
@@ -118,31 +120,6 @@ def _loaded(services: Services, slug: str, members: int) -> BenchTenant:
     log(f"{NAME}: loading {members * LOTS_EACH} lots for {slug}")
     _bulk_load(services, rows)
     return BenchTenant(tenant_id, member_ids)
-
-
-def _account(
-    tenant_id: Any,
-    account_id: Any,
-    kind: str,
-    member_id: Any,
-    balance: int,
-    head: bytes | None,
-    seq: int,
-    now: Any,
-) -> dict[str, Any]:
-    return {
-        "tenant_id": tenant_id,
-        "id": account_id,
-        "kind": kind,
-        "member_id": member_id,
-        "balance": balance,
-        "held": 0,
-        "debt": 0,
-        "head_hash": head,
-        "seq": seq,
-        "created_at": now,
-        "updated_at": now,
-    }
 
 
 _TABLES = {

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, insert, update
 
 from bench.books import (
     ACTOR,
+    account_row,
     alternate,
     ledger_services,
     scaled,
@@ -83,21 +84,7 @@ def _reference_batch(services: Services, tenant_id: Any, members: list[Any]) -> 
     for member_id in members:
         wallet, entry, credit = new_id(), new_id(), new_id()
         digest = posting_hash(None, tenant_id, credit, entry, POINTS, now)
-        wallets.append(
-            {
-                "tenant_id": tenant_id,
-                "id": wallet,
-                "kind": "wallet",
-                "member_id": member_id,
-                "balance": 0,
-                "held": 0,
-                "debt": 0,
-                "head_hash": None,
-                "seq": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+        wallets.append(account_row(tenant_id, wallet, "wallet", member_id, now))
         entries.append(
             {
                 "tenant_id": tenant_id,
@@ -163,18 +150,6 @@ def _has_system_accounts(connection: Any, tenant_id: Any) -> bool:
 
 def _system_accounts(tenant_id: Any, now: Any) -> list[dict[str, Any]]:
     return [
-        {
-            "tenant_id": tenant_id,
-            "id": system_account(tenant_id, kind),
-            "kind": kind,
-            "member_id": None,
-            "balance": 0,
-            "held": 0,
-            "debt": 0,
-            "head_hash": None,
-            "seq": 0,
-            "created_at": now,
-            "updated_at": now,
-        }
+        account_row(tenant_id, system_account(tenant_id, kind), kind, None, now)
         for kind in SYSTEM_ACCOUNTS
     ]

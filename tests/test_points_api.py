@@ -3,6 +3,9 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
+
+from jifen.tenants.models import Tenant
 
 MEMBERS = "/api/v1/members"
 
@@ -272,3 +275,30 @@ def test_the_liability_report_adds_up_the_members_points(client, tenant, alice, 
         "expiring_90_days": 100,
         "members_with_points": 2,
     }
+
+
+def test_the_points_api_is_in_the_openapi_document(client):
+    spec = client.get("/api/openapi.json").json
+    earn = spec["paths"]["/api/v1/points/earn"]["post"]
+    assert "Idempotency-Key" in [p["name"] for p in earn["parameters"]]
+    assert earn["security"] == [{"bearerAuth": []}]
+    assert {"/api/v1/holds/{hold_id}/capture", "/api/v1/entries/{entry_id}/reversal"} <= set(
+        spec["paths"]
+    )
+    amount = spec["components"]["schemas"]["Earn"]["properties"]["amount"]
+    assert (amount["type"], amount["minimum"], amount["maximum"]) == ("integer", 1, 2**53 - 1)
+
+
+def test_a_suspended_merchants_points_do_not_move(client, tenant, alice, svc):
+    post(client, tenant, "/points/earn", {"member_id": alice, "amount": 100})
+    with svc.db.transaction() as session:
+        session.execute(
+            update(Tenant).where(Tenant.id == tenant.tenant_id).values(status="suspended")
+        )
+
+    refused = post(client, tenant, "/points/redeem", {"member_id": alice, "amount": 10})
+
+    assert (refused.status_code, refused.json["code"]) == (403, "tenant_suspended")
+    with svc.db.transaction() as session:
+        session.execute(update(Tenant).where(Tenant.id == tenant.tenant_id).values(status="active"))
+    assert client.get(f"{MEMBERS}/{alice}/points", headers=tenant.headers).json["balance"] == 100

@@ -43,6 +43,19 @@ class LotState:
     def __post_init__(self) -> None:
         self.orig_remaining, self.orig_held = self.remaining, self.held
 
+    @classmethod
+    def from_row(cls, row: Any) -> LotState:
+        return cls(
+            row.id,
+            row.account_id,
+            row.entry_id,
+            row.amount,
+            row.remaining,
+            row.held,
+            row.earned_at,
+            row.expires_at,
+        )
+
     @property
     def spendable(self) -> int:
         return self.remaining - self.held
@@ -178,16 +191,7 @@ class Journal:
         for row in sql.open_lots(self.connection, self.tenant_id, list(by_account)):
             lots = by_account[row.account_id].lots
             assert lots is not None
-            lots[row.id] = LotState(
-                row.id,
-                row.account_id,
-                row.entry_id,
-                row.amount,
-                row.remaining,
-                row.held,
-                row.earned_at,
-                row.expires_at,
-            )
+            lots[row.id] = LotState.from_row(row)
 
     def lots_by_id(self, wallet: WalletState, lot_ids: list[uuid.UUID]) -> list[LotState]:
         """Particular lots of a wallet, also used-up ones (to give points back to them)."""
@@ -197,16 +201,7 @@ class Journal:
         for row in sql.lots_by_id(self.connection, self.tenant_id, missing):
             if row.account_id != wallet.id:
                 continue
-            wallet.lots[row.id] = LotState(
-                row.id,
-                row.account_id,
-                row.entry_id,
-                row.amount,
-                row.remaining,
-                row.held,
-                row.earned_at,
-                row.expires_at,
-            )
+            wallet.lots[row.id] = LotState.from_row(row)
         if any(lot_id not in wallet.lots for lot_id in lot_ids):
             raise UnknownLot(details={"lot_ids": [str(i) for i in lot_ids if i not in wallet.lots]})
         return [wallet.lots[lot_id] for lot_id in lot_ids]
@@ -319,20 +314,26 @@ class Journal:
 
     def take(self, entry: EntryDraft, wallet: WalletState, amount: int) -> None:
         """Take available points from the wallet's lots (no postings)."""
+        for lot, took in self._allocate(wallet, amount):
+            self.consume(entry, lot, took)
+        wallet.balance -= amount
+
+    def _allocate(self, wallet: WalletState, amount: int) -> list[tuple[LotState, int]]:
+        """Which available points `amount` takes: soonest-expiring lots first."""
+        if amount == 0:
+            return []
         if wallet.balance < amount:
             raise InsufficientPoints(details={"available": wallet.balance, "requested": amount})
         self.load_lots([wallet])
-        left = amount
+        pieces, left = [], amount
         for lot in wallet.lots_in_order():
-            if left == 0:
-                break
             took = min(lot.spendable, left)
             if took > 0:
-                self.consume(entry, lot, took)
+                pieces.append((lot, took))
                 left -= took
-        if left:
-            raise sql.LostUpdate("the wallet's balance and its lots disagree")
-        wallet.balance -= amount
+            if left == 0:
+                return pieces
+        raise sql.LostUpdate("the wallet's balance and its lots disagree")
 
     def consume(self, entry: EntryDraft, lot: LotState, amount: int) -> None:
         """Record `amount` taken from a lot (negative: given back to it)."""
@@ -349,27 +350,11 @@ class Journal:
 
     def hold_lots(self, hold_id: uuid.UUID, wallet: WalletState, amount: int) -> None:
         """Set available points aside for a hold, soonest-expiring lots first."""
-        if wallet.balance < amount:
-            raise InsufficientPoints(details={"available": wallet.balance, "requested": amount})
-        self.load_lots([wallet])
-        left = amount
-        for lot in wallet.lots_in_order():
-            if left == 0:
-                break
-            took = min(lot.spendable, left)
-            if took > 0:
-                lot.held += took
-                left -= took
-                self._rows["hold_lots"].append(
-                    {
-                        "tenant_id": self.tenant_id,
-                        "hold_id": hold_id,
-                        "lot_id": lot.id,
-                        "amount": took,
-                    }
-                )
-        if left:
-            raise sql.LostUpdate("the wallet's balance and its lots disagree")
+        for lot, took in self._allocate(wallet, amount):
+            lot.held += took
+            self._rows["hold_lots"].append(
+                {"tenant_id": self.tenant_id, "hold_id": hold_id, "lot_id": lot.id, "amount": took}
+            )
         wallet.balance -= amount
         wallet.held += amount
 
