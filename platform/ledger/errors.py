@@ -32,6 +32,11 @@ class HoldNotOpen(Conflict):
     message = "The hold has already been captured or released."
 
 
+class WrongHoldKind(Conflict):
+    code = "wrong_hold_kind"
+    message = "This operation does not apply to this kind of hold."
+
+
 class UnknownLot(NotFound):
     code = "lot_not_found"
     message = "No such lot in this member's wallet."

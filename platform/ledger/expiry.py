@@ -64,7 +64,7 @@ def sweep_batch(
         if not member_ids:
             return 0, 0
         wallets = journal.wallets_of(member_ids, active=False)
-        journal.load_lots(wallets)
+        journal.load_lots(wallets, only_due=True)
         before = sum(wallet.balance for wallet in wallets)
         for wallet in wallets:
             expire_due(journal, wallet, SYSTEM)

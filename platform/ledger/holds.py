@@ -25,10 +25,15 @@ from jifen import audit
 from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
 from jifen.db import cross_tenant
-from jifen.errors import Conflict
 from jifen.ledger import policy as policies
 from jifen.ledger import sql
-from jifen.ledger.errors import HoldNotOpen, InsufficientPoints, MemberNotActive, UnknownHold
+from jifen.ledger.errors import (
+    HoldNotOpen,
+    InsufficientPoints,
+    MemberNotActive,
+    UnknownHold,
+    WrongHoldKind,
+)
 from jifen.ledger.journal import Journal, LotState, WalletState
 from jifen.ledger.service import check_amount, check_expiry, expire_due, open_journal, tenant_of
 from jifen.ledger.views import EntryView, HoldView, entry_view
@@ -36,11 +41,6 @@ from jifen.types import new_id
 
 if TYPE_CHECKING:
     from jifen.services import Services
-
-
-class WrongHoldKind(Conflict):
-    code = "wrong_hold_kind"
-    message = "This operation does not apply to this kind of hold."
 
 
 def _view(row: dict[str, Any], member_id: uuid.UUID) -> HoldView:

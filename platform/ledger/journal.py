@@ -79,6 +79,7 @@ class WalletState:
     seq: int
     orig: tuple[int, int, int, int] = (0, 0, 0, 0)
     lots: dict[uuid.UUID, LotState] | None = None  # loaded on demand
+    only_due: bool = False  # only the lots due now are loaded (the sweep's journal)
     posted: int = 0  # the sum of the wallet's postings, this journal's included
 
     def __post_init__(self) -> None:
@@ -179,16 +180,23 @@ class Journal:
                 row.seq,
             )
 
-    def load_lots(self, wallets: list[WalletState]) -> None:
-        """Load the open lots (points left) of wallets whose lots are not loaded yet."""
+    def load_lots(self, wallets: list[WalletState], *, only_due: bool = False) -> None:
+        """Load the open lots (points left) of wallets whose lots are not loaded yet.
+
+        `only_due` loads just the lots due now: enough to expire them (the sweep, which
+        reads a third of the rows that way), not to spend from the wallet.
+        """
         todo = [w for w in wallets if w.lots is None]
+        for wallet in todo:
+            wallet.only_due = only_due
         for wallet in todo:
             wallet.lots = {lot.id: lot for lot in self._new_lots.pop(wallet.id, [])}
         # A wallet whose chain starts in this journal has no lots in the database yet.
         by_account = {w.id: w for w in todo if w.orig[3] > 0}
         if not by_account:
             return
-        for row in sql.open_lots(self.connection, self.tenant_id, list(by_account)):
+        due_at = self.now if only_due else None
+        for row in sql.open_lots(self.connection, self.tenant_id, list(by_account), due_at=due_at):
             lots = by_account[row.account_id].lots
             assert lots is not None
             lots[row.id] = LotState.from_row(row)
@@ -325,6 +333,7 @@ class Journal:
         if wallet.balance < amount:
             raise InsufficientPoints(details={"available": wallet.balance, "requested": amount})
         self.load_lots([wallet])
+        assert not wallet.only_due, "spending needs all of the wallet's lots"
         pieces, left = [], amount
         for lot in wallet.lots_in_order():
             took = min(lot.spendable, left)

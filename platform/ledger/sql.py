@@ -128,13 +128,19 @@ _SPENDABLE_LOTS = (
 
 
 def open_lots(
-    connection: Connection, tenant_id: uuid.UUID, account_ids: Sequence[uuid.UUID]
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    account_ids: Sequence[uuid.UUID],
+    *,
+    due_at: datetime | None = None,
 ) -> list[Any]:
-    """Lots with points left, in consumption order. Their wallets must be locked."""
+    """Lots with points left, in consumption order (with `due_at`: only those due then
+    with points not held). Their wallets must be locked."""
+    query = _SPENDABLE_LOTS
+    if due_at is not None:
+        query = query.where(_LOTS.c.expires_at <= due_at, _LOTS.c.remaining > _LOTS.c.held)
     return list(
-        connection.execute(
-            _SPENDABLE_LOTS, {"tenant_id": tenant_id, "account_ids": list(account_ids)}
-        )
+        connection.execute(query, {"tenant_id": tenant_id, "account_ids": list(account_ids)})
     )
 
 

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from jifen.ledger import holds, reversal, service
-from jifen.ledger.errors import HoldNotOpen, InsufficientPoints, MemberNotActive
-from jifen.ledger.holds import WrongHoldKind
+from jifen.ledger.errors import HoldNotOpen, InsufficientPoints, MemberNotActive, WrongHoldKind
 from jifen.members import service as members
 
 from .conftest import WalletReading
