@@ -180,15 +180,15 @@ def test_processes_hammering_the_same_wallets(books, crowd, database):
     # every lot with an expiry is long due, so clients and the sweep race to expire it.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=4, mp_context=context) as pool:
-        results = list(
-            pool.map(
-                _process_client,
-                [database.app] * CLIENTS,
-                [str(books.tenant_id)] * CLIENTS,
-                [[str(m) for m in crowd]] * CLIENTS,
-                range(CLIENTS),
+        pending = [
+            pool.submit(
+                _process_client, database.app, str(books.tenant_id), [str(m) for m in crowd], seed
             )
-        )
-        expiry.sweep_tenant(books.svc, books.tenant_id)
+            for seed in range(CLIENTS)
+        ]
+        while not all(future.done() for future in pending):  # the sweep races the clients
+            expiry.sweep_tenant(books.svc, books.tenant_id, batch=2)
+        results = [future.result() for future in pending]
+    expiry.sweep_tenant(books.svc, books.tenant_id)
 
     check_books(books, sum(r[0] for r in results), sum(r[1] for r in results))
