@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from jifen import audit
@@ -23,13 +23,11 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import writing_for
 from jifen.errors import ValidationFailed
-from jifen.ledger.models import PointsPolicy
-from jifen.tenants.models import Tenant
+from jifen.ledger import sql
 from jifen.types import MAX_SAFE_INTEGER
 
 EXPIRY_KINDS = ("none", "rolling", "calendar")
 SHORTFALLS = ("debt", "absorb")
-_POLICIES = PointsPolicy.__table__
 
 
 @dataclass(frozen=True)
@@ -95,15 +93,7 @@ _FIELDS = tuple(f.name for f in fields(Policy) if f.name != "timezone")
 
 def load(connection: Connection, tenant_id: uuid.UUID) -> Policy:
     """The tenant's policy (the defaults until it sets one)."""
-    tenants = Tenant.__table__
-    timezone = connection.execute(
-        select(tenants.c.timezone).where(tenants.c.id == tenant_id)
-    ).scalar_one()
-    row = (
-        connection.execute(select(_POLICIES).where(_POLICIES.c.tenant_id == tenant_id))
-        .mappings()
-        .first()
-    )
+    timezone, row = sql.policy_row(connection, tenant_id)
     if row is None:
         return Policy(timezone=timezone)
     values = {name: row[name] for name in _FIELDS}
@@ -136,17 +126,8 @@ def set_policy(
     row = {name: getattr(after, name) for name in _FIELDS}
     row["notice_days"] = list(after.notice_days)
     now = clock.now()
-    exists = connection.execute(
-        select(_POLICIES.c.tenant_id).where(_POLICIES.c.tenant_id == tenant_id)
-    ).first()
-    if exists:
-        connection.execute(
-            _POLICIES.update()
-            .where(_POLICIES.c.tenant_id == tenant_id)
-            .values(**row, updated_at=now)
-        )
-    else:
-        connection.execute(_POLICIES.insert().values(tenant_id=tenant_id, **row, updated_at=now))
+    exists = sql.policy_row(connection, tenant_id)[1] is not None
+    sql.save_policy(connection, tenant_id, {**row, "updated_at": now}, exists=exists)
     audit.record(
         session,
         tenant_id=tenant_id,

@@ -12,7 +12,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jifen import audit
@@ -29,7 +28,6 @@ from jifen.ledger.errors import (
     UnknownEntry,
 )
 from jifen.ledger.journal import Journal, WalletState
-from jifen.ledger.models import Entry, Lot, Posting
 from jifen.ledger.views import EntryView, WalletChange, entry_view
 from jifen.types import MAX_SAFE_INTEGER
 
@@ -254,18 +252,7 @@ def transfer(
 
 def _sent_today(journal: Journal, sender: WalletState, policy: policies.Policy) -> int:
     start = policy.start_of_local_day(policy.local_day(journal.now))
-    query = (
-        select(func.coalesce(func.sum(Posting.amount), 0))
-        .join(Entry, (Entry.tenant_id == Posting.tenant_id) & (Entry.id == Posting.entry_id))
-        .where(
-            Posting.tenant_id == journal.tenant_id,
-            Posting.account_id == sender.id,
-            Posting.amount < 0,
-            Posting.created_at >= start,
-            Entry.kind == "transfer",
-        )
-    )
-    return -int(journal.connection.execute(query).scalar_one())
+    return sql.sent_by_transfer(journal.connection, journal.tenant_id, sender.id, start)
 
 
 def extend(
@@ -301,14 +288,7 @@ def extend(
         ]
     points = sum(lot.remaining for lot in sooner)
     if sooner:
-        journal.connection.execute(
-            Lot.__table__.update()
-            .where(
-                Lot.__table__.c.tenant_id == journal.tenant_id,
-                Lot.__table__.c.id.in_([lot.id for lot in sooner]),
-            )
-            .values(expires_at=until)
-        )
+        sql.set_lot_expiry(journal.connection, journal.tenant_id, [lot.id for lot in sooner], until)
     audit.record(
         session,
         tenant_id=journal.tenant_id,

@@ -24,9 +24,11 @@ from jifen.ledger.models import (
     HoldLot,
     Lot,
     LotConsumption,
+    PointsPolicy,
     Posting,
 )
 from jifen.members.models import Member
+from jifen.tenants.models import Tenant
 from jifen.types import new_id
 
 _ACCOUNTS = Account.__table__
@@ -394,3 +396,61 @@ def expired_from_lots(
         )
     )
     return int(connection.execute(query).scalar_one())
+
+
+def sent_by_transfer(
+    connection: Connection, tenant_id: uuid.UUID, account_id: uuid.UUID, since: datetime
+) -> int:
+    """Points a wallet has given away by transfer since an instant."""
+    postings, entries = Posting.__table__, Entry.__table__
+    query = (
+        select(func.coalesce(func.sum(postings.c.amount), 0))
+        .join(
+            entries,
+            (entries.c.tenant_id == postings.c.tenant_id) & (entries.c.id == postings.c.entry_id),
+        )
+        .where(
+            postings.c.tenant_id == tenant_id,
+            postings.c.account_id == account_id,
+            postings.c.amount < 0,
+            postings.c.created_at >= since,
+            entries.c.kind == "transfer",
+        )
+    )
+    return -int(connection.execute(query).scalar_one())
+
+
+def set_lot_expiry(
+    connection: Connection, tenant_id: uuid.UUID, lot_ids: Sequence[uuid.UUID], until: datetime
+) -> None:
+    connection.execute(
+        update(_LOTS)
+        .where(_LOTS.c.tenant_id == tenant_id, _LOTS.c.id.in_(list(lot_ids)))
+        .values(expires_at=until)
+    )
+
+
+def policy_row(connection: Connection, tenant_id: uuid.UUID) -> tuple[str, Any]:
+    """The tenant's time zone and its points policy row (None until it sets one)."""
+    tenants, policies = Tenant.__table__, PointsPolicy.__table__
+    timezone = connection.execute(
+        select(tenants.c.timezone).where(tenants.c.id == tenant_id)
+    ).scalar_one()
+    row = (
+        connection.execute(select(policies).where(policies.c.tenant_id == tenant_id))
+        .mappings()
+        .first()
+    )
+    return timezone, row
+
+
+def save_policy(
+    connection: Connection, tenant_id: uuid.UUID, values: dict[str, Any], *, exists: bool
+) -> None:
+    policies = PointsPolicy.__table__
+    if exists:
+        connection.execute(
+            policies.update().where(policies.c.tenant_id == tenant_id).values(**values)
+        )
+    else:
+        connection.execute(policies.insert().values(tenant_id=tenant_id, **values))
