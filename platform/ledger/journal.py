@@ -320,11 +320,16 @@ class Journal:
         self.post_to_wallet(entry, wallet, -amount)
         self.post_to_system(entry, sink, amount)
 
-    def take(self, entry: EntryDraft, wallet: WalletState, amount: int) -> None:
-        """Take available points from the wallet's lots (no postings)."""
-        for lot, took in self._allocate(wallet, amount):
+    def take(
+        self, entry: EntryDraft, wallet: WalletState, amount: int
+    ) -> list[tuple[LotState, int]]:
+        """Take available points from the wallet's lots (no postings); returns what was
+        taken from which lot, soonest-expiring first."""
+        pieces = self._allocate(wallet, amount)
+        for lot, took in pieces:
             self.consume(entry, lot, took)
         wallet.balance -= amount
+        return pieces
 
     def _allocate(self, wallet: WalletState, amount: int) -> list[tuple[LotState, int]]:
         """Which available points `amount` takes: soonest-expiring lots first."""

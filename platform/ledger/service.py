@@ -231,16 +231,13 @@ def transfer(
             )
     expire_due(journal, sender, actor)
     entry = journal.entry("transfer", actor, reference=reference, memo=memo)
-    journal.load_lots([sender])
-    before = {lot.id: lot.remaining for lot in sender.lots_in_order()}
-    journal.take(entry, sender, amount)
+    taken = journal.take(entry, sender, amount)
     journal.post_to_wallet(entry, sender, -amount)
     journal.post_to_wallet(entry, receiver, amount)
     repaid = min(receiver.debt, amount)
     receiver.debt -= repaid
     left = amount - repaid
-    for lot in sender.lots_in_order():
-        took = before.get(lot.id, lot.remaining) - lot.remaining
+    for lot, took in taken:
         given = min(took, left)
         if given > 0:
             journal.new_lot(entry, receiver, given, lot.earned_at, lot.expires_at)
