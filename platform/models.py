@@ -7,4 +7,5 @@ def load_all() -> None:
     from jifen import audit, idempotency, outbox  # noqa: F401
     from jifen.ledger import models as ledger  # noqa: F401
     from jifen.members import models as members  # noqa: F401
+    from jifen.rules import models as rules  # noqa: F401
     from jifen.tenants import models as tenants  # noqa: F401

@@ -8,6 +8,7 @@ from each of them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pluggy
 
@@ -17,6 +18,7 @@ from jifen.db import Database
 from jifen.jobs import JobRunner
 from jifen.keyring import Keyring
 from jifen.plugins import build_plugin_manager
+from jifen.rules.registry import RuleTypes
 from jifen.storage import Storage, storage_from_url
 
 
@@ -33,6 +35,11 @@ class Services:
     def __post_init__(self) -> None:
         self.jobs = JobRunner(self)
         self.db.jobs = self.jobs
+
+    @cached_property
+    def rule_types(self) -> RuleTypes:
+        """The installed earn rule types (built on first use, after plugins load)."""
+        return RuleTypes(self.plugins)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:

@@ -25,6 +25,7 @@ from sqlalchemy.types import TypeDecorator
 
 # The largest integer a JSON client can hold exactly (JavaScript's Number).
 MAX_SAFE_INTEGER = 2**53 - 1
+RATE_PLACES = 8  # what rate columns keep (NUMERIC(20, 8))
 
 
 _VERSION_AND_VARIANT = (0x7 << 76) | (0b10 << 62)
@@ -164,3 +165,36 @@ class Text(fields.String):
             if category == "Cs" or (category == "Cc" and char not in "\t\n"):
                 raise ValidationError("Contains a character that is not allowed.")
         return text
+
+
+class RateField(fields.Decimal):
+    """An exact decimal rate, sent as a string or an integer: never a float, which may
+    already have lost the value ("0.1" is not 0.1 in binary)."""
+
+    default_error_messages = {
+        "float": 'Send the rate as a string, e.g. "0.1".',
+        "places": f"At most {RATE_PLACES} decimal places.",
+    }
+
+    def __init__(
+        self,
+        *,
+        minimum: Decimal = Decimal(0),
+        maximum: Decimal = Decimal(1_000_000),
+        min_inclusive: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            as_string=True,
+            validate=validate.Range(min=minimum, max=maximum, min_inclusive=min_inclusive),
+            **kwargs,
+        )
+
+    def _validated(self, value: Any) -> Decimal:
+        if isinstance(value, float):
+            raise self.make_error("float")
+        number = super()._validated(value)
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -RATE_PLACES:
+            raise self.make_error("places")
+        return number

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask
 
-from jifen.api import health, members, points
+from jifen.api import events, health, members, points, rules
 from jifen.api.errors import JifenApi
 
 STATIC = Path(__file__).parent / "static"
@@ -34,5 +34,7 @@ def init_api(app: Flask) -> JifenApi:
     api.register_blueprint(health.blp)
     api.register_blueprint(members.blp)
     api.register_blueprint(points.blp)
+    api.register_blueprint(events.blp)
+    api.register_blueprint(rules.blp)
     app.extensions["jifen.api"] = api
     return api

@@ -184,7 +184,32 @@ def earn_pending(
     check_expiry(available_at, journal.now)
     check_expiry(expires_at, journal.now)
     (wallet,) = journal.wallets_of([member_id], create=True)
-    hold = _new_hold(
+    hold = open_pending(
+        journal,
+        wallet,
+        amount,
+        reference=reference,
+        memo=memo,
+        available_at=available_at,
+        lot_expires_at=expires_at,
+    )
+    journal.flush()
+    _audit(session, journal, actor, "hold.pending", hold)
+    return _view(hold, member_id)
+
+
+def open_pending(
+    journal: Journal,
+    wallet: WalletState,
+    amount: int,
+    *,
+    reference: str | None,
+    memo: str | None,
+    available_at: datetime | None,
+    lot_expires_at: datetime | None,
+) -> dict[str, Any]:
+    """A pending earn in the caller's journal (the earn engine posts many at once)."""
+    return _new_hold(
         journal,
         wallet,
         "pending",
@@ -192,11 +217,8 @@ def earn_pending(
         reference=reference,
         memo=memo,
         expires_at=available_at,
-        lot_expires_at=expires_at,
+        lot_expires_at=lot_expires_at,
     )
-    journal.flush()
-    _audit(session, journal, actor, "hold.pending", hold)
-    return _view(hold, member_id)
 
 
 def _locked_hold(

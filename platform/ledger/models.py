@@ -257,4 +257,7 @@ class PointsPolicy(TenantScoped, Base):
     transfer_max: Mapped[int | None] = mapped_column(BigInteger)  # per transfer
     transfer_daily_max: Mapped[int | None] = mapped_column(BigInteger)  # sent per day
     hold_minutes: Mapped[int] = mapped_column(Integer, default=30)  # reservation timeout
+    # An event for a member the tenant never registered: "reject" it, or "create" the
+    # member from the event's external_id.
+    unknown_members: Mapped[str] = mapped_column(String(8), default="reject")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -28,6 +28,7 @@ from jifen.types import MAX_SAFE_INTEGER
 
 EXPIRY_KINDS = ("none", "rolling", "calendar")
 SHORTFALLS = ("debt", "absorb")
+UNKNOWN_MEMBERS = ("reject", "create")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Policy:
     transfer_max: int | None = None
     transfer_daily_max: int | None = None
     hold_minutes: int = 30
+    unknown_members: str = "reject"
     timezone: str = "Asia/Shanghai"
 
     @property
@@ -163,6 +165,11 @@ def validate(policy: Policy) -> None:
             ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
             check(name, ok, f"Must be a whole number from {low} to {high}.")
 
+    check(
+        "unknown_members",
+        policy.unknown_members in UNKNOWN_MEMBERS,
+        f"One of {', '.join(UNKNOWN_MEMBERS)}.",
+    )
     check("expiry", policy.expiry in EXPIRY_KINDS, f"One of {', '.join(EXPIRY_KINDS)}.")
     in_range("rolling_months", 1, 120, required=policy.expiry == "rolling")
     calendar_policy = policy.expiry == "calendar"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.ledger.models import HOLD_KINDS, HOLD_STATUSES
-from jifen.ledger.policy import EXPIRY_KINDS, SHORTFALLS
+from jifen.ledger.policy import EXPIRY_KINDS, SHORTFALLS, UNKNOWN_MEMBERS
 from jifen.types import MAX_SAFE_INTEGER, StrictInteger, Text
 
 ENTRY_KINDS = ("earn", "redeem", "refund", "clawback", "reversal", "expire", "transfer", "adjust")
@@ -239,3 +239,4 @@ class Policy(Schema):
     transfer_max = StrictInteger(minimum=1, allow_none=True)
     transfer_daily_max = StrictInteger(minimum=1, allow_none=True)
     hold_minutes = StrictInteger(minimum=1, maximum=7 * 24 * 60)
+    unknown_members = fields.String(validate=validate.OneOf(UNKNOWN_MEMBERS))

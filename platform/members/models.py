@@ -1,14 +1,18 @@
-"""Members and their tags."""
+"""Members and their tags; tiers, check-ins and referrals."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
     Date,
     ForeignKeyConstraint,
     Index,
+    Integer,
     LargeBinary,
     String,
     UniqueConstraint,
@@ -17,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from jifen.db import Base, TenantScoped
-from jifen.types import ID, UTCDateTime, new_id
+from jifen.types import ID, Rate, UTCDateTime, new_id
 
 STATUSES = ("active", "frozen", "erased")
 
@@ -38,6 +42,9 @@ class Member(TenantScoped, Base):
             )
             for field in ("phone", "email")
         ),
+        ForeignKeyConstraint(
+            ["tenant_id", "tier"], ["tiers.tenant_id", "tiers.code"], name="fk_members_tier"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True, default=new_id)
@@ -52,6 +59,11 @@ class Member(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The member's tier (None: below every tier), since when, and the end of the grace
+    # period a member who no longer qualifies keeps it for.
+    tier: Mapped[str | None] = mapped_column(String(32))
+    tier_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tier_grace_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tag_rows: Mapped[list[MemberTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="MemberTag.tag"
@@ -73,3 +85,68 @@ class MemberTag(TenantScoped, Base):
 
     member_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
     tag: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+TIER_BASES = ("lifetime_points", "points_in_window", "spend_in_window")
+
+
+class Tier(TenantScoped, Base):
+    """A level members qualify for (普通, 银卡, 金卡, 钻石), ranked, with its benefits."""
+
+    __tablename__ = "tiers"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "rank"),
+        CheckConstraint("threshold >= 0 AND grace_days >= 0", name="tier_counts_not_negative"),
+        CheckConstraint(
+            "redemption_discount_percent BETWEEN 0 AND 100", name="tier_discount_is_percent"
+        ),
+    )
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    rank: Mapped[int] = mapped_column(Integer)
+    basis: Mapped[str] = mapped_column(String(24))
+    threshold: Mapped[int] = mapped_column(BigInteger)
+    window_days: Mapped[int | None] = mapped_column(Integer)
+    grace_days: Mapped[int] = mapped_column(Integer, default=0)
+    earn_multiplier: Mapped[Decimal] = mapped_column(Rate)
+    redemption_discount_percent: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Checkin(TenantScoped, Base):
+    """A member's check-in on a local day; the streak it made."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "member_id"], ["members.tenant_id", "members.id"], ondelete="CASCADE"
+        ),
+    )
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    streak: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Referral(TenantScoped, Base):
+    """Who invited a member, and when each stage of the invitation was reached."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "invitee_id"], ["members.tenant_id", "members.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "inviter_id"], ["members.tenant_id", "members.id"], ondelete="CASCADE"
+        ),
+        Index("ix_referrals_inviter", "tenant_id", "inviter_id"),
+        CheckConstraint("inviter_id <> invitee_id", name="referral_not_self"),
+    )
+
+    invitee_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    inviter_id: Mapped[uuid.UUID] = mapped_column(ID)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

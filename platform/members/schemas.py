@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marshmallow import Schema, fields, validate
 
-from jifen.members.models import STATUSES
-from jifen.types import Text
+from jifen.members.models import STATUSES, TIER_BASES
+from jifen.types import RateField, StrictInteger, Text
 
 MAX_TAGS = 20
 
@@ -61,3 +63,22 @@ class MemberQuery(Schema):
 class MemberPage(Schema):
     items = fields.List(fields.Nested(Member))
     next_cursor = fields.String(allow_none=True)
+
+
+class TierIn(Schema):
+    """A tier: reached by `basis` >= `threshold` (points, or spend in minor units, over
+    `window_days` for a windowed basis); kept `grace_days` after no longer qualifying."""
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_-]{1,32}$"))
+    name = Text(max_length=64, min_length=1, required=True)
+    rank = StrictInteger(maximum=1000, required=True)
+    basis = fields.String(required=True, validate=validate.OneOf(TIER_BASES))
+    threshold = StrictInteger(required=True)
+    window_days = StrictInteger(minimum=1, maximum=3650, load_default=None, allow_none=True)
+    grace_days = StrictInteger(maximum=3650, load_default=0)
+    earn_multiplier = RateField(minimum=Decimal(1), maximum=Decimal(100), load_default=Decimal(1))
+    redemption_discount_percent = StrictInteger(maximum=100, load_default=0)
+
+
+class TierLadder(Schema):
+    tiers = fields.List(fields.Nested(TierIn), required=True, validate=validate.Length(max=20))

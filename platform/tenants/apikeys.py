@@ -31,7 +31,17 @@ from jifen.types import new_id
 if TYPE_CHECKING:
     from jifen.services import Services
 
-SCOPES = frozenset({"members:read", "members:write", "points:read", "points:write"})
+SCOPES = frozenset(
+    {
+        "members:read",
+        "members:write",
+        "points:read",
+        "points:write",
+        "events:write",
+        "rules:read",
+        "rules:write",
+    }
+)
 _PREFIX_ALPHABET = "abcdefghijkmnopqrstuvwxyz23456789"
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 

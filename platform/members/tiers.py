@@ -1,0 +1,376 @@
+"""Tiers: levels members qualify for (普通, 银卡, 金卡, 钻石) and the benefits they bring.
+
+A tier is reached by lifetime points, points within a rolling window, or spend within a
+rolling window, all counted from the events the engine recorded (refunds subtract).
+Qualifying for a higher tier upgrades the member at once; the periodic re-evaluation
+downgrades a member who no longer qualifies, after the tier's grace period.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from jifen import audit
+from jifen.audit import SYSTEM, Actor
+from jifen.clock import Clock
+from jifen.db import cross_tenant, writing_for
+from jifen.errors import Conflict, NotFound, ValidationFailed
+from jifen.members.models import Member, Tier
+from jifen.rules.models import Event
+
+if TYPE_CHECKING:
+    from jifen.services import Services
+
+MAX_TIERS = 20
+_MEMBERS = Member.__table__
+_TIERS = Tier.__table__
+_EVENTS = Event.__table__
+
+
+class TierInUse(Conflict):
+    code = "tier_in_use"
+    message = "Members hold this tier; it cannot be removed."
+
+
+@dataclass(frozen=True)
+class TierView:
+    """A tier and its benefits, as other modules (the mall, the engine) read them."""
+
+    code: str
+    name: str
+    rank: int
+    basis: str
+    threshold: int
+    window_days: int | None
+    grace_days: int
+    earn_multiplier: Decimal
+    redemption_discount_percent: int
+
+
+def _view(row: Any) -> TierView:
+    return TierView(
+        code=row.code,
+        name=row.name,
+        rank=row.rank,
+        basis=row.basis,
+        threshold=row.threshold,
+        window_days=row.window_days,
+        grace_days=row.grace_days,
+        earn_multiplier=row.earn_multiplier,
+        redemption_discount_percent=row.redemption_discount_percent,
+    )
+
+
+def ladder(connection: Connection, tenant_id: uuid.UUID) -> list[TierView]:
+    """The tenant's tiers, lowest rank first."""
+    rows = connection.execute(
+        select(_TIERS).where(_TIERS.c.tenant_id == tenant_id).order_by(_TIERS.c.rank)
+    )
+    return [_view(row) for row in rows]
+
+
+def tiers_of(session: Session, tenant_id: uuid.UUID) -> list[TierView]:
+    return ladder(session.connection(), tenant_id)
+
+
+def benefits_of(session: Session, tenant_id: uuid.UUID, member_id: uuid.UUID) -> TierView | None:
+    """The member's tier with its benefits (earn multiplier, redemption discount), or None."""
+    code = (
+        session.connection()
+        .execute(
+            select(_MEMBERS.c.tier).where(
+                _MEMBERS.c.tenant_id == tenant_id, _MEMBERS.c.id == member_id
+            )
+        )
+        .scalar()
+    )
+    return next((t for t in tiers_of(session, tenant_id) if t.code == code), None)
+
+
+def _check_ladder(tiers: list[dict[str, Any]]) -> None:
+    errors: dict[str, list[str]] = {}
+    codes = [t["code"] for t in tiers]
+    ranks = [t["rank"] for t in tiers]
+    if len(set(codes)) != len(codes):
+        errors.setdefault("tiers", []).append("Tier codes must be unique.")
+    if len(set(ranks)) != len(ranks):
+        errors.setdefault("tiers", []).append("Tier ranks must be unique.")
+    for index, tier in enumerate(tiers):
+        windowed = tier["basis"] != "lifetime_points"
+        if windowed != (tier.get("window_days") is not None):
+            errors.setdefault(f"tiers.{index}.window_days", []).append(
+                "Required for a windowed basis, not allowed for lifetime points."
+            )
+    if len(tiers) > MAX_TIERS:
+        errors.setdefault("tiers", []).append(f"At most {MAX_TIERS} tiers.")
+    if errors:
+        raise ValidationFailed(details=errors)
+
+
+def set_ladder(
+    session: Session,
+    tenant_id: uuid.UUID,
+    tiers: list[dict[str, Any]],
+    *,
+    actor: Actor,
+    clock: Clock,
+) -> list[TierView]:
+    """Replace the tenant's tiers. A tier members hold cannot be removed; members keep
+    their tiers until the next evaluation applies the new thresholds."""
+    _check_ladder(tiers)
+    connection = writing_for(session, tenant_id)
+    now = clock.now()
+    before = ladder(connection, tenant_id)
+    removed = {t.code for t in before} - {t["code"] for t in tiers}
+    if removed:
+        held = connection.execute(
+            select(func.count()).where(
+                _MEMBERS.c.tenant_id == tenant_id,
+                _MEMBERS.c.tier.in_(bindparam("codes", expanding=True)),
+            ),
+            {"codes": sorted(removed)},
+        ).scalar_one()
+        if held:
+            raise TierInUse(details={"tiers": sorted(removed), "members": held})
+        connection.execute(
+            _TIERS.delete().where(
+                _TIERS.c.tenant_id == tenant_id,
+                _TIERS.c.code.in_(bindparam("codes", expanding=True)),
+            ),
+            {"codes": sorted(removed)},
+        )
+    # Ranks are unique: park the kept tiers on free ranks before giving the new ones.
+    connection.execute(
+        update(_TIERS).where(_TIERS.c.tenant_id == tenant_id).values(rank=-_TIERS.c.rank - 1)
+    )
+    existing = {t.code for t in before} - removed
+    for tier in tiers:
+        values = {
+            "name": tier["name"],
+            "rank": tier["rank"],
+            "basis": tier["basis"],
+            "threshold": tier["threshold"],
+            "window_days": tier.get("window_days"),
+            "grace_days": tier.get("grace_days", 0),
+            "earn_multiplier": tier.get("earn_multiplier", Decimal(1)),
+            "redemption_discount_percent": tier.get("redemption_discount_percent", 0),
+            "updated_at": now,
+        }
+        if tier["code"] in existing:
+            connection.execute(
+                update(_TIERS)
+                .where(_TIERS.c.tenant_id == tenant_id, _TIERS.c.code == tier["code"])
+                .values(**values)
+            )
+        else:
+            connection.execute(
+                _TIERS.insert().values(
+                    tenant_id=tenant_id, code=tier["code"], created_at=now, **values
+                )
+            )
+    after = ladder(connection, tenant_id)
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="tiers.update",
+        object_type="tiers",
+        object_id=tenant_id,
+        before={"tiers": [_public(t) for t in before]},
+        after={"tiers": [_public(t) for t in after]},
+        now=now,
+    )
+    return after
+
+
+def _public(tier: TierView) -> dict[str, Any]:
+    return {
+        "code": tier.code,
+        "rank": tier.rank,
+        "basis": tier.basis,
+        "threshold": tier.threshold,
+        "window_days": tier.window_days,
+        "grace_days": tier.grace_days,
+        "earn_multiplier": str(tier.earn_multiplier),
+        "redemption_discount_percent": tier.redemption_discount_percent,
+    }
+
+
+# --- qualification --------------------------------------------------------------------
+
+
+def _measure(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    member_ids: list[uuid.UUID],
+    tier: TierView,
+    now: datetime,
+) -> dict[uuid.UUID, int]:
+    column = _EVENTS.c.amount if tier.basis == "spend_in_window" else _EVENTS.c.points
+    query = (
+        select(_EVENTS.c.member_id, func.coalesce(func.sum(column), 0))
+        .where(
+            _EVENTS.c.tenant_id == tenant_id,
+            _EVENTS.c.member_id.in_(bindparam("ids", expanding=True)),
+        )
+        .group_by(_EVENTS.c.member_id)
+    )
+    if tier.window_days is not None:
+        query = query.where(_EVENTS.c.occurred_at >= now - timedelta(days=tier.window_days))
+    return {m: int(v) for m, v in connection.execute(query, {"ids": member_ids})}
+
+
+def qualified(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    member_ids: list[uuid.UUID],
+    tiers: list[TierView],
+    now: datetime,
+) -> dict[uuid.UUID, TierView | None]:
+    """The highest tier each member qualifies for today (None: none)."""
+    best: dict[uuid.UUID, TierView | None] = dict.fromkeys(member_ids)
+    measured: dict[tuple[str, int | None], dict[uuid.UUID, int]] = {}
+    for tier in tiers:  # lowest first, so a higher qualifying tier replaces a lower one
+        key = (tier.basis, tier.window_days)
+        if key not in measured:
+            measured[key] = _measure(connection, tenant_id, member_ids, tier, now)
+        for member_id in member_ids:
+            if tier.threshold <= measured[key].get(member_id, 0):
+                best[member_id] = tier
+    return best
+
+
+def _move(
+    connection: Connection,
+    session: Session,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    before: str | None,
+    after: TierView | None,
+    now: datetime,
+    actor: Actor,
+) -> None:
+    connection.execute(
+        update(_MEMBERS)
+        .where(_MEMBERS.c.tenant_id == tenant_id, _MEMBERS.c.id == member_id)
+        .values(tier=after.code if after else None, tier_since=now, tier_grace_until=None)
+    )
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="member.tier",
+        object_type="member",
+        object_id=member_id,
+        before={"tier": before},
+        after={"tier": after.code if after else None},
+        now=now,
+    )
+
+
+def upgrade(
+    session: Session, tenant_id: uuid.UUID, member_ids: list[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, str]:
+    """Move members who now qualify for a higher tier up at once; returns the new codes."""
+    connection = writing_for(session, tenant_id)
+    tiers = ladder(connection, tenant_id)
+    if not tiers or not member_ids:
+        return {}
+    ranks = {t.code: t.rank for t in tiers}
+    current = dict(
+        connection.execute(
+            select(_MEMBERS.c.id, _MEMBERS.c.tier).where(
+                _MEMBERS.c.tenant_id == tenant_id,
+                _MEMBERS.c.id.in_(bindparam("ids", expanding=True)),
+            ),
+            {"ids": member_ids},
+        ).all()
+    )
+    moved = {}
+    for member_id, best in qualified(connection, tenant_id, member_ids, tiers, now).items():
+        held = current.get(member_id)
+        if best is not None and best.rank > ranks.get(held, -(2**31)):
+            _move(connection, session, tenant_id, member_id, held, best, now, SYSTEM)
+            moved[member_id] = best.code
+    return moved
+
+
+def reevaluate_tenant(
+    session: Session, tenant_id: uuid.UUID, now: datetime, *, batch: int = 1000
+) -> dict[str, int]:
+    """Upgrade those who qualify higher; start the grace period of those who qualify
+    lower, and downgrade them once it has run out (to the tier they do qualify for)."""
+    connection = writing_for(session, tenant_id)
+    tiers = ladder(connection, tenant_id)
+    counts = {"upgraded": 0, "downgraded": 0, "grace_started": 0}
+    if not tiers:
+        return counts
+    by_code = {t.code: t for t in tiers}
+    after: uuid.UUID | None = None
+    while True:
+        query = (
+            select(_MEMBERS.c.id, _MEMBERS.c.tier, _MEMBERS.c.tier_grace_until)
+            .where(_MEMBERS.c.tenant_id == tenant_id, _MEMBERS.c.status == "active")
+            .order_by(_MEMBERS.c.id)
+            .limit(batch)
+        )
+        if after is not None:
+            query = query.where(_MEMBERS.c.id > after)
+        rows = connection.execute(query).all()
+        if not rows:
+            return counts
+        after = rows[-1].id
+        best = qualified(connection, tenant_id, [r.id for r in rows], tiers, now)
+        for row in rows:
+            held = by_code.get(row.tier) if row.tier else None
+            target = best[row.id]
+            held_rank = held.rank if held else -1
+            target_rank = target.rank if target else -1
+            if target_rank > held_rank:
+                _move(connection, session, tenant_id, row.id, row.tier, target, now, SYSTEM)
+                counts["upgraded"] += 1
+            elif target_rank == held_rank:
+                if row.tier_grace_until is not None:  # qualifies again: grace over
+                    connection.execute(
+                        update(_MEMBERS)
+                        .where(_MEMBERS.c.tenant_id == tenant_id, _MEMBERS.c.id == row.id)
+                        .values(tier_grace_until=None)
+                    )
+            elif held is not None:
+                if row.tier_grace_until is None and held.grace_days > 0:
+                    connection.execute(
+                        update(_MEMBERS)
+                        .where(_MEMBERS.c.tenant_id == tenant_id, _MEMBERS.c.id == row.id)
+                        .values(tier_grace_until=now + timedelta(days=held.grace_days))
+                    )
+                    counts["grace_started"] += 1
+                elif row.tier_grace_until is None or row.tier_grace_until <= now:
+                    _move(connection, session, tenant_id, row.id, row.tier, target, now, SYSTEM)
+                    counts["downgraded"] += 1
+
+
+def reevaluate_tiers(services: Services) -> dict[str, int]:
+    """Periodic job: re-evaluate every tenant's members, one transaction per tenant."""
+    db = services.db
+    with db.session() as session, cross_tenant(session, "tier re-evaluation"):
+        tenant_ids = sorted(set(session.execute(select(_TIERS.c.tenant_id).distinct()).scalars()))
+    totals = {"upgraded": 0, "downgraded": 0, "grace_started": 0}
+    for tenant_id in tenant_ids:
+        with db.transaction(tenant_id=tenant_id) as session:
+            for key, value in reevaluate_tenant(session, tenant_id, services.clock.now()).items():
+                totals[key] += value
+    return totals
+
+
+def tier_named(session: Session, tenant_id: uuid.UUID, code: str) -> TierView:
+    tier = next((t for t in tiers_of(session, tenant_id) if t.code == code), None)
+    if tier is None:
+        raise NotFound(details={"tier": code})
+    return tier

@@ -1,0 +1,1 @@
+"""The earn engine: events in, rules (plugins) evaluate, explained awards out."""

@@ -1,0 +1,778 @@
+"""Events in, explained awards out: the earn engine's write path.
+
+`record_batch` takes up to `MAX_BATCH` events of one tenant in the caller's write
+transaction. Each item is checked, evaluated and posted on its own: an item that fails
+reports its error and leaves nothing behind, the others go on. Items are evaluated in
+order against the history so far (the batch's own earlier awards included), so caps and
+limits hold within a batch as across batches. Wallets are locked up front in id order,
+so concurrent events of one member queue and a cap cannot be exceeded by a race.
+
+An event is unique by (kind, the merchant's event id). A repeat with the same content
+replays the stored result; with other content it is `idempotency_mismatch`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from jifen.audit import Actor
+from jifen.clock import Clock
+from jifen.db import writing_for
+from jifen.errors import JifenError, ValidationFailed
+from jifen.idempotency import IdempotencyMismatch
+from jifen.keyring import Keyring
+from jifen.ledger import holds, reversal
+from jifen.ledger import policy as policies
+from jifen.ledger.errors import MemberNotActive
+from jifen.ledger.journal import Journal
+from jifen.ledger.service import tenant_of
+from jifen.members import service as members
+from jifen.members import tiers
+from jifen.members.models import Checkin, Referral
+from jifen.rules import engine, kinds, sql
+from jifen.rules.errors import (
+    AlreadyCheckedIn,
+    AlreadyReferred,
+    EventInFuture,
+    ReferralNotFound,
+    ReferralStageDone,
+    RefundExceedsOrder,
+    SelfReferral,
+    UnknownEventKind,
+    UnknownMember,
+    UnknownOrder,
+)
+from jifen.rules.history import AwardRow, History
+from jifen.rules.models import Event, EventAward
+from jifen.rules.registry import RuleTypes
+from jifen.rules.types import EventView, MemberProfile
+from jifen.types import new_id
+
+MAX_BATCH = 10_000
+# Clocks differ: an event may claim to have happened this far in our future.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class EventIn:
+    """An event as a client sent it (the API's schema has checked its shape)."""
+
+    event_id: str
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+    member_id: uuid.UUID | None = None
+    external_id: str | None = None
+    occurred_at: datetime | None = None
+
+    def fingerprint(self) -> bytes:
+        body = {
+            "event_id": self.event_id,
+            "kind": self.kind,
+            "data": self.data,
+            "member_id": str(self.member_id) if self.member_id else None,
+            "external_id": self.external_id,
+            "occurred_at": self.occurred_at.isoformat() if self.occurred_at else None,
+        }
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode()).digest()
+
+
+@dataclass
+class Outcome:
+    """One item's result: the event's stored result, or the error that refused it."""
+
+    result: dict[str, Any] | None = None
+    replayed: bool = False
+    error: JifenError | None = None
+
+
+@dataclass
+class CheckedEvent:
+    index: int
+    given: EventIn
+    data: dict[str, Any]
+    occurred_at: datetime
+    member_id: uuid.UUID | None = None
+    inviter_id: uuid.UUID | None = None
+
+
+def checked_item(index: int, given: EventIn, now: datetime) -> CheckedEvent:
+    """The event with its data validated for its kind and its time checked."""
+    try:
+        data = kinds.check_data(given.kind, given.data)
+    except ValidationError as error:
+        raise ValidationFailed(details={"data": error.messages}) from None
+    occurred_at = given.occurred_at or now
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise EventInFuture(details={"occurred_at": occurred_at.isoformat()})
+    return CheckedEvent(index, given, data, occurred_at)
+
+
+def profiles(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    rows: list[Any],
+    ladder: dict[str, tiers.TierView],
+) -> dict[uuid.UUID, MemberProfile]:
+    """Members as rules see them, from rows of `sql.members`."""
+    tags = sql.tags_of(connection, tenant_id, [r.id for r in rows]) if rows else {}
+    found = {}
+    for row in rows:
+        tier = ladder.get(row.tier) if row.tier else None
+        found[row.id] = MemberProfile(
+            id=row.id,
+            external_id=row.external_id,
+            tier=row.tier,
+            tier_name=tier.name if tier else None,
+            tier_multiplier=tier.earn_multiplier if tier else None,
+            tags=frozenset(tags.get(row.id, ())),
+            birthday=row.birthday,
+            created_at=row.created_at,
+        )
+    return found
+
+
+def record(
+    session: Session,
+    event: EventIn,
+    *,
+    rule_types: RuleTypes,
+    actor: Actor,
+    clock: Clock,
+    keyring: Keyring | None = None,
+) -> Outcome:
+    """Record one event; its refusal is raised."""
+    (outcome,) = record_batch(
+        session, [event], rule_types=rule_types, actor=actor, clock=clock, keyring=keyring
+    )
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome
+
+
+def record_batch(
+    session: Session,
+    events: Sequence[EventIn],
+    *,
+    rule_types: RuleTypes,
+    actor: Actor,
+    clock: Clock,
+    keyring: Keyring | None = None,
+    emitted: bool = False,
+) -> list[Outcome]:
+    """Record events in order; an outcome per event (see the module's docstring).
+    `emitted` marks events the platform itself emits (birthdays)."""
+    recorder = _Recorder(session, rule_types, actor, clock, keyring)
+    return recorder.run(list(events), emitted=emitted)
+
+
+class _Recorder:
+    def __init__(
+        self,
+        session: Session,
+        rule_types: RuleTypes,
+        actor: Actor,
+        clock: Clock,
+        keyring: Keyring | None,
+    ) -> None:
+        self.session = session
+        self.tenant_id = tenant_of(session)
+        self.connection = writing_for(session, self.tenant_id)
+        self.actor = actor
+        self.clock = clock
+        self.keyring = keyring
+        self.now = clock.now()
+        self.policy = policies.load(self.connection, self.tenant_id)
+        self.currency = sql.tenant_currency(self.connection, self.tenant_id)
+        self.rule_types = rule_types
+        self.rules = [rule_types.compile(row) for row in sql.rules(self.connection, self.tenant_id)]
+        self.tiers = {t.code: t for t in tiers.ladder(self.connection, self.tenant_id)}
+        self.history = History(self.connection, self.tenant_id)
+        self.journal = Journal(session, self.tenant_id, self.now)
+        self.profiles: dict[uuid.UUID, MemberProfile] = {}
+        self.statuses: dict[uuid.UUID, str] = {}
+        self.seen: dict[tuple[str, str], tuple[bytes, Outcome]] = {}
+        self.rows: dict[str, list[dict[str, Any]]] = {
+            "events": [],
+            "awards": [],
+            "checkins": [],
+            "referrals": [],
+        }
+        self.first_purchases: list[tuple[uuid.UUID, datetime]] = []
+        self.referred: dict[uuid.UUID, Any] = {}
+        self.touched: set[uuid.UUID] = set()
+
+    # --- the batch --------------------------------------------------------------------
+
+    def run(self, events: list[EventIn], *, emitted: bool) -> list[Outcome]:
+        outcomes = [Outcome() for _ in events]
+        items: list[CheckedEvent] = []
+        custom = None
+        for index, given in enumerate(events):
+            try:
+                if given.kind not in kinds.BUILT_IN or (
+                    given.kind in kinds.EMITTED_ONLY and not emitted
+                ):
+                    if custom is None:
+                        custom = sql.custom_kinds(self.connection, self.tenant_id)
+                    if given.kind not in custom:
+                        raise UnknownEventKind(details={"kind": given.kind})
+                items.append(checked_item(index, given, self.now))
+            except JifenError as error:
+                outcomes[index].error = error
+        self._resolve_members(items, outcomes)
+        items = [item for item in items if outcomes[item.index].error is None]
+        stored = sql.events_by_key(
+            self.connection, self.tenant_id, [(i.given.kind, i.given.event_id) for i in items]
+        )
+        for item in items:
+            outcome = outcomes[item.index]
+            key = (item.given.kind, item.given.event_id)
+            fingerprint = item.given.fingerprint()
+            earlier = stored.get(key)
+            if earlier is not None:
+                if earlier.request_hash != fingerprint:
+                    outcome.error = IdempotencyMismatch(details={"event_id": key[1]})
+                else:
+                    outcome.result, outcome.replayed = earlier.result, True
+                continue
+            if key in self.seen:
+                first_hash, first = self.seen[key]
+                if first_hash != fingerprint or first.error is not None:
+                    outcome.error = first.error or IdempotencyMismatch(details={"event_id": key[1]})
+                else:
+                    outcome.result, outcome.replayed = first.result, True
+                continue
+            self.seen[key] = (fingerprint, outcome)
+            try:
+                outcome.result = self._process(item, fingerprint)
+            except JifenError as error:
+                outcome.error = error
+        self._flush()
+        if self.tiers and self.touched:
+            tiers.upgrade(self.session, self.tenant_id, sorted(self.touched), self.now)
+        return outcomes
+
+    def _resolve_members(self, items: list[CheckedEvent], outcomes: list[Outcome]) -> None:
+        """Find (or, when the tenant allows, create) every member the items name, then
+        lock their wallets in id order."""
+        ids = {i.given.member_id for i in items if i.given.member_id}
+        ids |= {i.data["inviter_id"] for i in items if i.data.get("inviter_id")}
+        externals = {i.given.external_id for i in items if i.given.external_id}
+        externals |= {
+            i.data["inviter_external_id"] for i in items if i.data.get("inviter_external_id")
+        }
+        rows = sql.members(self.connection, self.tenant_id, sorted(ids), sorted(externals))
+        by_id = {row.id: row for row in rows}
+        by_external = {row.external_id: row for row in rows}
+        for item in items:
+            try:
+                item.member_id = self._member_of(
+                    item.given.member_id, item.given.external_id, by_id, by_external
+                )
+                if item.given.kind == "referral":
+                    item.inviter_id = self._member_of(
+                        item.data["inviter_id"],
+                        item.data["inviter_external_id"],
+                        by_id,
+                        by_external,
+                        create=False,
+                    )
+            except JifenError as error:
+                outcomes[item.index].error = error
+        self._load_profiles(list(by_id.values()))
+        wanted = sorted({m for m in by_id} | set(self.profiles))
+        if wanted:
+            self.journal.wallets_of(wanted, create=True, active=False)
+
+    def _member_of(
+        self,
+        member_id: uuid.UUID | None,
+        external_id: str | None,
+        by_id: dict[uuid.UUID, Any],
+        by_external: dict[str, Any],
+        *,
+        create: bool = True,
+    ) -> uuid.UUID:
+        row = by_id.get(member_id) if member_id else by_external.get(external_id or "")
+        if row is not None:
+            return row.id
+        if create and external_id and self.policy.unknown_members == "create" and self.keyring:
+            view = members.create_member(
+                self.session,
+                self.tenant_id,
+                {"external_id": external_id},
+                actor=self.actor,
+                clock=self.clock,
+                keyring=self.keyring,
+            )
+            (row,) = sql.members(self.connection, self.tenant_id, [view.id], [])
+            by_id[row.id] = by_external[row.external_id] = row
+            return row.id
+        raise UnknownMember(
+            details={"member_id": str(member_id)} if member_id else {"external_id": external_id}
+        )
+
+    def _load_profiles(self, rows: list[Any]) -> None:
+        for row in rows:
+            self.statuses[row.id] = row.status
+        self.profiles.update(profiles(self.connection, self.tenant_id, rows, self.tiers))
+
+    # --- one event --------------------------------------------------------------------
+
+    def _process(self, item: CheckedEvent, fingerprint: bytes) -> dict[str, Any]:
+        assert item.member_id is not None
+        kind = item.given.kind
+        for member_id in (item.member_id, item.inviter_id):
+            if member_id is not None and self.statuses.get(member_id) != "active":
+                raise MemberNotActive(details={"member_id": str(member_id)})
+        if kind == "refund":
+            return self._refund(item, fingerprint)
+        local_day = item.occurred_at.astimezone(self.policy.zone).date()
+        if kind == "checkin" and self.history.checked_in(item.member_id, local_day):
+            raise AlreadyCheckedIn(details={"day": local_day.isoformat()})
+        if kind == "referral":
+            self._check_referral(item)
+        event = EventView(
+            id=new_id(),
+            event_id=item.given.event_id,
+            kind=kind,
+            member_id=item.member_id,
+            occurred_at=item.occurred_at,
+            data=item.data,
+        )
+        beneficiaries = frozenset(m for m in (item.member_id, item.inviter_id) if m)
+        evaluation = engine.evaluate(
+            self.rules,
+            event,
+            self.profiles[item.member_id],
+            self.history,
+            zone=self.policy.zone,
+            currency=self.currency,
+            now=self.now,
+            beneficiaries=beneficiaries,
+        )
+        postings = self._post(event, evaluation)
+        result = self._result(event, evaluation, postings)
+        self._keep(item, event, evaluation, fingerprint, result)
+        if kind == "checkin":
+            streaks = [a.data["streak"] for a in evaluation.awards if "streak" in a.data]
+            previous = self.history.last_checkin(item.member_id, local_day)
+            default = (
+                previous.streak + 1 if previous and (local_day - previous.day).days == 1 else 1
+            )
+            streak = max(streaks, default=default)
+            self.history.add_checkin(item.member_id, local_day, streak)
+            self.rows["checkins"].append(
+                {
+                    "tenant_id": self.tenant_id,
+                    "member_id": item.member_id,
+                    "day": local_day,
+                    "streak": streak,
+                    "created_at": self.now,
+                }
+            )
+        return result
+
+    def _check_referral(self, item: CheckedEvent) -> None:
+        assert item.member_id is not None and item.inviter_id is not None
+        if item.inviter_id == item.member_id:
+            raise SelfReferral()
+        known = self.referred.get(item.member_id)
+        if known is None:
+            row = sql.referral_of(self.connection, self.tenant_id, item.member_id)
+            if row is not None:
+                known = {"inviter_id": row.inviter_id, "first_purchase_at": row.first_purchase_at}
+        if item.data["stage"] == "registered":
+            if known is not None:
+                raise AlreadyReferred(details={"invitee_id": str(item.member_id)})
+            self.referred[item.member_id] = {
+                "inviter_id": item.inviter_id,
+                "first_purchase_at": None,
+            }
+            self.rows["referrals"].append(
+                {
+                    "tenant_id": self.tenant_id,
+                    "invitee_id": item.member_id,
+                    "inviter_id": item.inviter_id,
+                    "registered_at": item.occurred_at,
+                    "first_purchase_at": None,
+                }
+            )
+            return
+        if known is None or known["inviter_id"] != item.inviter_id:
+            raise ReferralNotFound(details={"invitee_id": str(item.member_id)})
+        if known["first_purchase_at"] is not None:
+            raise ReferralStageDone(details={"stage": "first_purchase"})
+        known["first_purchase_at"] = item.occurred_at
+        self.referred[item.member_id] = known
+        self.first_purchases.append((item.member_id, item.occurred_at))
+
+    def _post(self, event: EventView, evaluation: engine.Evaluation) -> list[dict[str, Any]]:
+        """Post each member's points: one earn entry, or a pending hold when a rule
+        asked for a return window."""
+        postings = []
+        reference = f"{event.kind}:{event.event_id}"[:128]
+        for member_id, total in evaluation.totals(event.member_id).items():
+            if total <= 0:
+                continue
+            given = [
+                a
+                for a in evaluation.awards
+                if (a.member_id or event.member_id) == member_id and a.points > 0
+            ]
+            pending = [a.pending_until for a in given if a.pending_until]
+            chosen = [a.expires_at for a in given if a.expires_at]
+            expires_at = min(chosen) if chosen else None
+            (wallet,) = self.journal.wallets_of([member_id], create=True, active=False)
+            posting: dict[str, Any] = {
+                "member_id": str(member_id),
+                "points": total,
+                "entry_id": None,
+                "hold_id": None,
+                "pending_until": None,
+            }
+            if pending and max(pending) > self.now:
+                hold = holds.open_pending(
+                    self.journal,
+                    wallet,
+                    total,
+                    reference=reference,
+                    memo=None,
+                    available_at=max(pending),
+                    lot_expires_at=expires_at,
+                )
+                posting["hold_id"] = str(hold["id"])
+                posting["pending_until"] = max(pending).isoformat()
+            else:
+                entry = self.journal.entry(
+                    "earn", self.actor, reference=reference, data={"event": str(event.id)}
+                )
+                self.journal.credit(
+                    entry,
+                    wallet,
+                    total,
+                    source="issued",
+                    earned_at=self.now,
+                    expires_at=expires_at or self.policy.expiry_for(self.now),
+                )
+                posting["entry_id"] = str(entry.id)
+            postings.append(posting)
+            self.touched.add(member_id)
+        return postings
+
+    def _result(
+        self,
+        event: EventView,
+        evaluation: engine.Evaluation,
+        postings: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        total = sum(a.points for a in evaluation.awards)
+        status = "none"
+        if postings:
+            status = "pending" if all(p["hold_id"] for p in postings) else "posted"
+        result: dict[str, Any] = {
+            "id": str(event.id),
+            "event_id": event.event_id,
+            "kind": event.kind,
+            "member_id": str(event.member_id),
+            "occurred_at": event.occurred_at.isoformat(),
+            "points": total,
+            "status": status,
+            "postings": postings,
+            "awards": [
+                {
+                    "rule_id": str(step.award.rule.id) if step.award.rule else None,
+                    "rule_name": step.award.rule.name if step.award.rule else None,
+                    "rule_type": step.award.rule.type if step.award.rule else None,
+                    "phase": step.phase,
+                    "member_id": str(step.award.member_id or event.member_id),
+                    "points": step.award.points,
+                    "reason": step.award.reason,
+                    "arm": step.arm,
+                }
+                for step in evaluation.steps
+            ],
+            "notes": evaluation.notes,
+        }
+        lines = _line_points(evaluation, event.member_id)
+        if lines:
+            result["line_points"] = lines
+        return result
+
+    def _keep(
+        self,
+        item: CheckedEvent,
+        event: EventView,
+        evaluation: engine.Evaluation,
+        fingerprint: bytes,
+        result: dict[str, Any],
+    ) -> None:
+        """Queue the event's rows and add its awards to the batch's history."""
+        assert item.member_id is not None
+        self.rows["events"].append(
+            {
+                "tenant_id": self.tenant_id,
+                "id": event.id,
+                "kind": event.kind,
+                "event_id": event.event_id,
+                "member_id": item.member_id,
+                "order_id": event.event_id if event.kind == "purchase" else None,
+                "occurred_at": event.occurred_at,
+                "received_at": self.now,
+                "data": kinds.stored(event.kind, item.data),
+                "request_hash": fingerprint,
+                "amount": item.data["amount"] if event.kind == "purchase" else None,
+                "points": result["points"],
+                "result": result,
+            }
+        )
+        rows = []
+        for seq, step in enumerate(evaluation.steps):
+            award = step.award
+            scope = None
+            if step.phase == "cap":
+                scope = ",".join(sorted(award.data.get("cap_scope", ())))
+            rows.append(
+                AwardRow(
+                    event.id,
+                    award.member_id or event.member_id,
+                    award.rule.id if award.rule else None,
+                    award.points,
+                    scope,
+                    event.occurred_at,
+                )
+            )
+            self.rows["awards"].append(
+                {
+                    "tenant_id": self.tenant_id,
+                    "event_id": event.id,
+                    "seq": seq,
+                    "member_id": award.member_id or event.member_id,
+                    "rule_id": award.rule.id if award.rule else None,
+                    "rule_type": award.rule.type if award.rule else "",
+                    "points": award.points,
+                    "reason": award.reason[:200],
+                    "arm": step.arm,
+                    "cap_scope": scope,
+                    "occurred_at": event.occurred_at,
+                }
+            )
+        self.history.add(rows)
+
+    # --- refunds ----------------------------------------------------------------------
+
+    def _refund(self, item: CheckedEvent, fingerprint: bytes) -> dict[str, Any]:
+        """Take back what the refunded part of a purchase earned: in proportion to the
+        amount, or by what the refunded lines earned; the last refund takes the rest."""
+        assert item.member_id is not None
+        order_id = item.data["order_id"]
+        self._flush()  # the purchase may be earlier in this batch
+        purchase = sql.purchase(self.connection, self.tenant_id, order_id)
+        if purchase is None or purchase.member_id != item.member_id:
+            raise UnknownOrder(details={"order_id": order_id})
+        money_back, points_back = sql.refunded(self.connection, self.tenant_id, order_id)
+        lines = purchase.data.get("lines") or []
+        if item.data["lines"] is not None:
+            for line in item.data["lines"]:
+                if line["index"] >= len(lines) or line["amount"] > lines[line["index"]]["amount"]:
+                    raise RefundExceedsOrder(details={"line": line["index"]})
+            amount = sum(line["amount"] for line in item.data["lines"])
+        else:
+            amount = item.data["amount"]
+        left = purchase.amount - money_back
+        if amount > left:
+            raise RefundExceedsOrder(details={"left": left, "requested": amount})
+        earned = sum(
+            p["points"]
+            for p in purchase.result["postings"]
+            if p["member_id"] == str(item.member_id)
+        )
+        still = earned - points_back
+        if amount == left:
+            take = still
+        elif item.data["lines"] is not None and purchase.result.get("line_points"):
+            line_points = purchase.result["line_points"]
+            take = sum(
+                int(line_points.get(str(line["index"]), 0))
+                * line["amount"]
+                // lines[line["index"]]["amount"]
+                for line in item.data["lines"]
+            )
+        else:
+            take = earned * amount // purchase.amount if purchase.amount else 0
+        take = max(0, min(take, still))
+        event_id = new_id()
+        postings = []
+        if take:
+            postings.append(self._take_back(item, purchase, take))
+        result = {
+            "id": str(event_id),
+            "event_id": item.given.event_id,
+            "kind": "refund",
+            "member_id": str(item.member_id),
+            "occurred_at": item.occurred_at.isoformat(),
+            "points": -take,
+            "status": "posted" if take else "none",
+            "postings": postings,
+            "awards": [],
+            "notes": [f"refund of {amount} on order {order_id}: {take} of {earned} points back"],
+        }
+        awards = sql.awards_of(self.connection, self.tenant_id, purchase.id)
+        shares = _shares(
+            [(a.seq, a.points) for a in awards if a.member_id == item.member_id and a.points > 0],
+            take,
+        )
+        award_rows = []
+        for seq, (source_seq, points) in enumerate(shares):
+            source = next(a for a in awards if a.seq == source_seq)
+            reason = f"refund on order {order_id}"
+            result["awards"].append(
+                {
+                    "rule_id": str(source.rule_id) if source.rule_id else None,
+                    "rule_name": None,
+                    "rule_type": source.rule_type,
+                    "phase": "refund",
+                    "member_id": str(item.member_id),
+                    "points": -points,
+                    "reason": reason,
+                    "arm": source.arm,
+                }
+            )
+            award_rows.append(
+                {
+                    "tenant_id": self.tenant_id,
+                    "event_id": event_id,
+                    "seq": seq,
+                    "member_id": item.member_id,
+                    "rule_id": source.rule_id,
+                    "rule_type": source.rule_type,
+                    "points": -points,
+                    "reason": reason,
+                    "arm": source.arm,
+                    "cap_scope": source.cap_scope,
+                    # Counted in the purchase's period, so caps there free up again.
+                    "occurred_at": purchase.occurred_at,
+                }
+            )
+        self.rows["events"].append(
+            {
+                "tenant_id": self.tenant_id,
+                "id": event_id,
+                "kind": "refund",
+                "event_id": item.given.event_id,
+                "member_id": item.member_id,
+                "order_id": order_id,
+                "occurred_at": item.occurred_at,
+                "received_at": self.now,
+                "data": kinds.stored("refund", item.data),
+                "request_hash": fingerprint,
+                "amount": -amount,
+                "points": -take,
+                "result": result,
+            }
+        )
+        self.rows["awards"].extend(award_rows)
+        self._flush()
+        return result
+
+    def _take_back(self, item: CheckedEvent, purchase: Any, take: int) -> dict[str, Any]:
+        """Claw `take` points back from the purchase's entry, or shrink its pending hold."""
+        posting = next(
+            p for p in purchase.result["postings"] if p["member_id"] == str(item.member_id)
+        )
+        reference = f"refund:{item.given.event_id}"[:128]
+        out: dict[str, Any] = {
+            "member_id": str(item.member_id),
+            "points": -take,
+            "entry_id": None,
+            "hold_id": None,
+            "pending_until": None,
+        }
+        entry_id = posting["entry_id"]
+        if posting["hold_id"]:
+            hold = holds.get_hold(self.session, uuid.UUID(posting["hold_id"]))
+            if hold.status == "open":
+                holds.void_pending(self.session, hold.id, actor=self.actor, clock=self.clock)
+                rest = hold.amount - take
+                if rest > 0:
+                    renewed = holds.earn_pending(
+                        self.session,
+                        item.member_id,
+                        rest,
+                        actor=self.actor,
+                        clock=self.clock,
+                        available_at=hold.expires_at,
+                        reference=hold.reference,
+                    )
+                    out["hold_id"] = str(renewed.id)
+                    out["pending_until"] = hold.expires_at.isoformat() if hold.expires_at else None
+                self._renew_journal()
+                return out
+            entry_id = str(hold.entry_id)
+        entry = reversal.reverse(
+            self.session,
+            uuid.UUID(entry_id),
+            actor=self.actor,
+            clock=self.clock,
+            amount=take,
+            reference=reference,
+            memo=f"refund on order {purchase.event_id}",
+        )
+        out["entry_id"] = str(entry.id)
+        self._renew_journal()
+        return out
+
+    # --- writing ----------------------------------------------------------------------
+
+    def _renew_journal(self) -> None:
+        """Another journal moved points: forget the wallets this one had read."""
+        self.journal = Journal(self.session, self.tenant_id, self.now)
+
+    def _flush(self) -> None:
+        self.journal.flush()
+        c = self.connection
+        sql.insert_rows(c, Event.__table__, self.rows["events"])
+        sql.insert_rows(c, EventAward.__table__, self.rows["awards"])
+        sql.insert_rows(c, Checkin.__table__, self.rows["checkins"])
+        sql.insert_rows(c, Referral.__table__, self.rows["referrals"])
+        for invitee_id, at in self.first_purchases:
+            sql.reach_first_purchase(c, self.tenant_id, invitee_id, at)
+        for rows in self.rows.values():
+            rows.clear()
+        self.first_purchases.clear()
+
+
+def _shares(weights: list[tuple[int, int]], total: int) -> list[tuple[int, int]]:
+    """`total` split over (key, weight) pairs in proportion, largest remainder first, so
+    the parts sum to `total` exactly. Zero parts are left out."""
+    whole = sum(w for _, w in weights)
+    if whole <= 0 or total <= 0:
+        return []
+    parts = [(key, total * w // whole, total * w % whole) for key, w in weights]
+    short = total - sum(p for _, p, _ in parts)
+    order = sorted(range(len(parts)), key=lambda i: -parts[i][2])
+    bumped = set(order[:short])
+    return [(key, p + (i in bumped)) for i, (key, p, _) in enumerate(parts) if p + (i in bumped)]
+
+
+def _line_points(evaluation: engine.Evaluation, member_id: uuid.UUID) -> dict[str, int]:
+    """The event member's points attributed to purchase lines, in proportion to what
+    each line earned before multipliers, bonuses and caps."""
+    base: dict[int, int] = {}
+    for award in evaluation.awards:
+        if award.lines and (award.member_id or member_id) == member_id:
+            for index, points in award.lines.items():
+                base[index] = base.get(index, 0) + points
+    total = evaluation.totals(member_id).get(member_id, 0)
+    return {str(index): points for index, points in _shares(sorted(base.items()), total)}

@@ -1,0 +1,259 @@
+"""The earn engine's API shapes: events in, results out; rules and their versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from jifen.rules.models import RULE_STATUSES
+from jifen.types import StrictInteger, Text
+
+KIND = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error="Lower-case letters, digits and _.")
+
+
+class EventIn(Schema):
+    """An event. `id` is the merchant's own id for it (an order id for a purchase), unique
+    per kind: a repeat with the same content replays the first result."""
+
+    id = Text(max_length=128, min_length=1, required=True)
+    kind = fields.String(required=True, validate=KIND)
+    member_id = fields.UUID(load_default=None)
+    external_id = Text(max_length=128, min_length=1, load_default=None)
+    occurred_at = fields.AwareDateTime(load_default=None)
+    data = fields.Dict(
+        keys=fields.String(),
+        load_default=dict,
+        metadata={
+            "description": "The kind's payload. purchase: amount, currency, shipping, lines"
+            " [{sku, category, amount, quantity}], store, channel, paid_at. refund:"
+            " order_id and amount or lines [{index, amount}]. task: task. referral:"
+            " inviter_id or inviter_external_id, stage (registered | first_purchase)."
+        },
+    )
+
+    @validates_schema
+    def _one_member(self, data: dict[str, Any], **_: Any) -> None:
+        if (data["member_id"] is None) == (data["external_id"] is None):
+            raise ValidationError("Give either member_id or external_id.", "member_id")
+
+
+class EventBatch(Schema):
+    events = fields.List(
+        fields.Dict(),
+        required=True,
+        validate=validate.Length(min=1, max=10_000),
+        metadata={"description": "Up to 10,000 events, each as for POST /events."},
+    )
+
+
+class Posting(Schema):
+    member_id = fields.String()
+    points = fields.Integer()
+    entry_id = fields.String(allow_none=True)
+    hold_id = fields.String(allow_none=True)
+    pending_until = fields.String(allow_none=True)
+
+
+class AwardOut(Schema):
+    rule_id = fields.String(allow_none=True)
+    rule_name = fields.String(allow_none=True)
+    rule_type = fields.String(allow_none=True)
+    phase = fields.String()
+    member_id = fields.String()
+    points = fields.Integer()
+    reason = fields.String()
+    arm = fields.String(allow_none=True)
+
+
+class EventResult(Schema):
+    """What an event earned: every award with its rule and reason, and what was posted
+    (an entry, or a pending hold during a return window). The awards sum to `points`."""
+
+    id = fields.String()
+    event_id = fields.String()
+    kind = fields.String()
+    member_id = fields.String()
+    occurred_at = fields.String()
+    points = fields.Integer()
+    status = fields.String(metadata={"description": "posted | pending | none"})
+    postings = fields.List(fields.Nested(Posting))
+    awards = fields.List(fields.Nested(AwardOut))
+    notes = fields.List(fields.String())
+
+
+class ErrorOut(Schema):
+    code = fields.String()
+    message = fields.String()
+    details = fields.Raw()
+
+
+class BatchItem(Schema):
+    index = fields.Integer()
+    status = fields.String(metadata={"description": "recorded | replayed | failed"})
+    result = fields.Nested(EventResult, allow_none=True)
+    error = fields.Nested(ErrorOut, allow_none=True)
+
+
+class BatchResult(Schema):
+    recorded = fields.Integer()
+    replayed = fields.Integer()
+    failed = fields.Integer()
+    items = fields.List(fields.Nested(BatchItem))
+
+
+class EventKindIn(Schema):
+    kind = fields.String(required=True, validate=KIND)
+    title = Text(max_length=100, min_length=1, required=True)
+
+
+class EventKindOut(Schema):
+    kind = fields.String()
+    title = fields.String()
+    built_in = fields.Boolean()
+
+
+# --- rules ----------------------------------------------------------------------------
+
+
+class Audience(Schema):
+    """Who a rule applies to: everyone (omit it), some tiers, some tags, or a stable
+    random share of members (an A/B test: the rest are the control arm)."""
+
+    tiers = fields.List(Text(max_length=32, min_length=1), validate=validate.Length(min=1, max=20))
+    tags = fields.List(Text(max_length=32, min_length=1), validate=validate.Length(min=1, max=20))
+    share = StrictInteger(minimum=1, maximum=99)
+    salt = Text(max_length=64, min_length=1)
+
+    @validates_schema
+    def _one_kind(self, data: dict[str, Any], **_: Any) -> None:
+        given = [k for k in ("tiers", "tags", "share") if k in data]
+        if len(given) != 1:
+            raise ValidationError("Give exactly one of tiers, tags or share.", "audience")
+        if "salt" in data and "share" not in data:
+            raise ValidationError("A salt goes with a share.", "salt")
+
+
+class RuleIn(Schema):
+    name = Text(max_length=100, min_length=1, required=True)
+    type = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    params = fields.Dict(load_default=dict)
+    priority = StrictInteger(minimum=-1000, maximum=1000, load_default=0)
+    exclusive = fields.Boolean(load_default=False)
+    audience = fields.Nested(Audience, load_default=None, allow_none=True)
+    starts_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    ends_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    status = fields.String(validate=validate.OneOf(("draft", "active")), load_default="draft")
+
+
+class RuleChange(Schema):
+    """Any of a rule's fields; the result is validated as a whole."""
+
+    name = Text(max_length=100, min_length=1)
+    params = fields.Dict()
+    priority = StrictInteger(minimum=-1000, maximum=1000)
+    exclusive = fields.Boolean()
+    audience = fields.Nested(Audience, allow_none=True)
+    starts_at = fields.AwareDateTime(allow_none=True)
+    ends_at = fields.AwareDateTime(allow_none=True)
+
+
+class RuleOut(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    type = fields.String()
+    phase = fields.String()
+    params = fields.Dict()
+    priority = fields.Integer()
+    exclusive = fields.Boolean()
+    audience = fields.Dict(allow_none=True)
+    starts_at = fields.AwareDateTime(allow_none=True)
+    ends_at = fields.AwareDateTime(allow_none=True)
+    status = fields.String()
+    version = fields.Integer()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class RuleQuery(Schema):
+    status = fields.String(validate=validate.OneOf(RULE_STATUSES), load_default=None)
+
+
+class RuleList(Schema):
+    items = fields.List(fields.Nested(RuleOut))
+
+
+class RuleVersionOut(Schema):
+    version = fields.Integer()
+    snapshot = fields.Dict()
+    actor_kind = fields.String()
+    actor_id = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class RuleVersions(Schema):
+    items = fields.List(fields.Nested(RuleVersionOut))
+
+
+class RuleTypeOut(Schema):
+    name = fields.String()
+    title = fields.String()
+    params = fields.Dict(metadata={"description": "The parameters and their types."})
+
+
+class RuleTypes(Schema):
+    items = fields.List(fields.Nested(RuleTypeOut))
+
+
+class Simulate(Schema):
+    """An event to evaluate without posting, under the current rules or `rules` (drafts
+    given inline: each as for POST /rules)."""
+
+    event = fields.Dict(required=True)
+    rules = fields.List(fields.Dict(), load_default=None, validate=validate.Length(max=100))
+
+
+class Backtest(Schema):
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+    rules = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=100))
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        if data["end"] <= data["start"]:
+            raise ValidationError("end must be after start.", "end")
+
+
+class SimulationOut(Schema):
+    points = fields.Integer()
+    awards = fields.List(fields.Nested(AwardOut))
+    notes = fields.List(fields.String())
+
+
+class RuleCost(Schema):
+    rule_id = fields.String(allow_none=True)
+    rule_name = fields.String(allow_none=True)
+    rule_type = fields.String()
+    points = fields.Integer()
+
+
+class BacktestOut(Schema):
+    events = fields.Integer()
+    truncated = fields.Boolean()
+    would_issue = fields.Integer()
+    issued = fields.Integer()
+    by_rule = fields.List(fields.Nested(RuleCost))
+    issued_by_rule = fields.List(fields.Nested(RuleCost))
+
+
+class ArmReport(Schema):
+    arm = fields.String()
+    members = fields.Integer()
+    events = fields.Integer()
+    points = fields.Integer()
+    rule_points = fields.Integer()
+
+
+class RuleReport(Schema):
+    rule_id = fields.UUID()
+    arms = fields.List(fields.Nested(ArmReport))

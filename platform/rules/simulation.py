@@ -1,0 +1,311 @@
+"""What rules would do, without posting: simulate one event, backtest a period, report
+an A/B split.
+
+A simulation evaluates against the member's real history (caps and streaks as they
+stand). A backtest replays the tenant's stored events of a period in order under draft
+rules, with a history of its own that starts empty at the period's start, and compares
+the points the drafts would have issued with what was issued. Members are taken as they
+are today (their current tier and tags). Refunds are left out on both sides.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from jifen.clock import Clock
+from jifen.errors import ValidationFailed
+from jifen.ledger import policy as policies
+from jifen.ledger.service import tenant_of
+from jifen.members import tiers
+from jifen.rules import engine, kinds, schemas, sql
+from jifen.rules.errors import UnknownMember
+from jifen.rules.events import EventIn, checked_item, profiles
+from jifen.rules.history import AwardRow, History
+from jifen.rules.management import get_rule
+from jifen.rules.models import EarnRule, Event, EventAward
+from jifen.rules.registry import RuleTypes
+from jifen.rules.types import EventView
+from jifen.types import new_id
+
+BACKTEST_LIMIT = 100_000
+_AWARDS = EventAward.__table__
+_EVENTS = Event.__table__
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    """A draft rule given inline, shaped like a stored rule row."""
+
+    id: uuid.UUID
+    version: int
+    name: str
+    type: str
+    params: dict[str, Any]
+    priority: int
+    exclusive: bool
+    audience: dict[str, Any] | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+
+def compile_drafts(
+    drafts: list[dict[str, Any]], rule_types: RuleTypes
+) -> list[engine.CompiledRule]:
+    """Draft rules, each validated as for POST /rules."""
+    compiled = []
+    for index, raw in enumerate(drafts):
+        try:
+            data = schemas.RuleIn().load(raw)
+        except ValidationError as error:
+            raise ValidationFailed(details={f"rules.{index}": error.messages}) from None
+        rule_id = new_id()
+        audience = data["audience"]
+        if audience and "share" in audience and "salt" not in audience:
+            audience = {**audience, "salt": str(rule_id)}
+        row = DraftRow(
+            id=rule_id,
+            version=1,
+            name=data["name"],
+            type=data["type"],
+            params=data["params"],
+            priority=data["priority"],
+            exclusive=data["exclusive"],
+            audience=audience,
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+        )
+        compiled.append(rule_types.compile(row, cache=False))
+    return compiled
+
+
+def _evaluation_out(evaluation: engine.Evaluation, member_id: uuid.UUID) -> dict[str, Any]:
+    return {
+        "points": sum(a.points for a in evaluation.awards),
+        "awards": [
+            {
+                "rule_id": str(step.award.rule.id) if step.award.rule else None,
+                "rule_name": step.award.rule.name if step.award.rule else None,
+                "rule_type": step.award.rule.type if step.award.rule else None,
+                "phase": step.phase,
+                "member_id": str(step.award.member_id or member_id),
+                "points": step.award.points,
+                "reason": step.award.reason,
+                "arm": step.arm,
+            }
+            for step in evaluation.steps
+        ],
+        "notes": evaluation.notes,
+    }
+
+
+def simulate(
+    session: Session,
+    event: EventIn,
+    drafts: list[dict[str, Any]] | None,
+    *,
+    rule_types: RuleTypes,
+    clock: Clock,
+) -> dict[str, Any]:
+    """What `event` would earn now under the current rules, or under `drafts`."""
+    tenant_id = tenant_of(session)
+    connection = session.connection()
+    now = clock.now()
+    policy = policies.load(connection, tenant_id)
+    item = checked_item(0, event, now)
+    rows = sql.members(
+        connection,
+        tenant_id,
+        [event.member_id] if event.member_id else [],
+        [event.external_id] if event.external_id else [],
+    )
+    inviter = item.data.get("inviter_id")
+    if inviter:
+        rows += sql.members(connection, tenant_id, [inviter], [])
+    member = next(
+        (r for r in rows if r.id == event.member_id or r.external_id == event.external_id), None
+    )
+    if member is None:
+        raise UnknownMember()
+    ladder = {t.code: t for t in tiers.ladder(connection, tenant_id)}
+    rules = (
+        compile_drafts(drafts, rule_types)
+        if drafts is not None
+        else [rule_types.compile(row) for row in sql.rules(connection, tenant_id)]
+    )
+    view = EventView(new_id(), event.event_id, event.kind, member.id, item.occurred_at, item.data)
+    evaluation = engine.evaluate(
+        rules,
+        view,
+        profiles(connection, tenant_id, [member], ladder)[member.id],
+        History(connection, tenant_id),
+        zone=policy.zone,
+        currency=sql.tenant_currency(connection, tenant_id),
+        now=now,
+        beneficiaries=frozenset(r.id for r in rows),
+    )
+    return _evaluation_out(evaluation, member.id)
+
+
+def backtest(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    drafts: list[dict[str, Any]],
+    *,
+    rule_types: RuleTypes,
+    clock: Clock,
+) -> dict[str, Any]:
+    """Replay the period's events under `drafts`: points per rule, against the issued."""
+    tenant_id = tenant_of(session)
+    connection = session.connection()
+    policy = policies.load(connection, tenant_id)
+    currency = sql.tenant_currency(connection, tenant_id)
+    rules = compile_drafts(drafts, rule_types)
+    stored = sql.events_between(connection, tenant_id, start, end, BACKTEST_LIMIT + 1)
+    truncated = len(stored) > BACKTEST_LIMIT
+    stored = [e for e in stored[:BACKTEST_LIMIT] if e.kind != "refund"]
+    member_ids = {e.member_id for e in stored} | {
+        uuid.UUID(e.data["inviter_id"]) for e in stored if e.kind == "referral"
+    }
+    ladder = {t.code: t for t in tiers.ladder(connection, tenant_id)}
+    members = profiles(
+        connection, tenant_id, sql.members(connection, tenant_id, sorted(member_ids), []), ladder
+    )
+    history = History(None, tenant_id)
+    by_rule: dict[uuid.UUID, int] = defaultdict(int)
+    for event in stored:
+        data = (
+            kinds.check_data(event.kind, event.data) if event.kind in kinds.SCHEMAS else event.data
+        )
+        view = EventView(
+            event.id, event.event_id, event.kind, event.member_id, event.occurred_at, data
+        )
+        beneficiaries = {event.member_id}
+        if event.kind == "referral":
+            beneficiaries.add(data["inviter_id"])
+        evaluation = engine.evaluate(
+            rules,
+            view,
+            members[event.member_id],
+            history,
+            zone=policy.zone,
+            currency=currency,
+            now=event.occurred_at,
+            beneficiaries=frozenset(beneficiaries),
+        )
+        history.add([_replayed(event, step, view.member_id) for step in evaluation.steps])
+        if event.kind == "checkin":
+            streaks = [a.data["streak"] for a in evaluation.awards if "streak" in a.data]
+            day = event.occurred_at.astimezone(policy.zone).date()
+            history.add_checkin(event.member_id, day, max(streaks, default=1))
+        for award in evaluation.awards:
+            assert award.rule is not None
+            by_rule[award.rule.id] += award.points
+    names = {rule.instance.id: rule.instance for rule in rules}
+    issued = _issued_by_rule(session, tenant_id, start, end)
+    return {
+        "events": len(stored),
+        "truncated": truncated,
+        "would_issue": sum(by_rule.values()),
+        "issued": sum(row["points"] for row in issued),
+        "by_rule": [
+            {
+                "rule_id": None,
+                "rule_name": names[rule_id].name,
+                "rule_type": names[rule_id].type,
+                "points": points,
+            }
+            for rule_id, points in by_rule.items()
+        ],
+        "issued_by_rule": issued,
+    }
+
+
+def _replayed(event: Any, step: engine.Step, member_id: uuid.UUID) -> AwardRow:
+    award = step.award
+    scope = ",".join(sorted(award.data.get("cap_scope", ()))) if step.phase == "cap" else None
+    return AwardRow(
+        event.id,
+        award.member_id or member_id,
+        award.rule.id if award.rule else None,
+        award.points,
+        scope,
+        event.occurred_at,
+    )
+
+
+def _issued_by_rule(
+    session: Session, tenant_id: uuid.UUID, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(_AWARDS.c.rule_id, _AWARDS.c.rule_type, func.sum(_AWARDS.c.points))
+        .join(
+            _EVENTS,
+            (_EVENTS.c.tenant_id == _AWARDS.c.tenant_id) & (_EVENTS.c.id == _AWARDS.c.event_id),
+        )
+        .where(
+            _AWARDS.c.tenant_id == tenant_id,
+            _EVENTS.c.kind != "refund",
+            _EVENTS.c.occurred_at >= start,
+            _EVENTS.c.occurred_at < end,
+        )
+        .group_by(_AWARDS.c.rule_id, _AWARDS.c.rule_type)
+    ).all()
+    names = dict(
+        session.execute(
+            select(EarnRule.id, EarnRule.name).where(
+                EarnRule.id.in_(bindparam("ids", expanding=True))
+            ),
+            {"ids": [r[0] for r in rows if r[0] is not None]},
+        ).all()
+    )
+    return [
+        {
+            "rule_id": str(rule_id) if rule_id else None,
+            "rule_name": names.get(rule_id),
+            "rule_type": rule_type,
+            "points": int(points),
+        }
+        for rule_id, rule_type, points in rows
+    ]
+
+
+def arm_report(session: Session, rule_id: uuid.UUID) -> dict[str, Any]:
+    """For a rule shown to a share of members: members, events and points per arm over
+    the rule's window, and the points the rule itself gave."""
+    rule = get_rule(session, rule_id)
+    tenant_id = tenant_of(session)
+    query = select(
+        _EVENTS.c.member_id, func.count(), func.coalesce(func.sum(_EVENTS.c.points), 0)
+    ).group_by(_EVENTS.c.member_id)
+    query = query.where(_EVENTS.c.tenant_id == tenant_id)
+    if rule.starts_at is not None:
+        query = query.where(_EVENTS.c.occurred_at >= rule.starts_at)
+    if rule.ends_at is not None:
+        query = query.where(_EVENTS.c.occurred_at < rule.ends_at)
+    rule_points = dict(
+        session.execute(
+            select(_AWARDS.c.member_id, func.sum(_AWARDS.c.points))
+            .where(_AWARDS.c.tenant_id == tenant_id, _AWARDS.c.rule_id == rule_id)
+            .group_by(_AWARDS.c.member_id)
+        ).all()
+    )
+    arms: dict[str, dict[str, Any]] = {}
+    for member_id, events, points in session.execute(query):
+        arm = engine.arm_of(rule.audience, member_id) or "all"
+        row = arms.setdefault(
+            arm, {"arm": arm, "members": 0, "events": 0, "points": 0, "rule_points": 0}
+        )
+        row["members"] += 1
+        row["events"] += int(events)
+        row["points"] += int(points)
+        row["rule_points"] += int(rule_points.get(member_id, 0))
+    return {"rule_id": rule.id, "arms": sorted(arms.values(), key=lambda r: r["arm"])}

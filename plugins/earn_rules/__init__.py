@@ -1,0 +1,1 @@
+"""The built-in earn-rule types, one plugin module each."""

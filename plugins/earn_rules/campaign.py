@@ -1,0 +1,142 @@
+"""Campaigns: promotions on chosen days — a points multiplier ("2x member day"), a fixed
+bonus, or a spend threshold ("spend 500.00 get 100").
+
+A campaign runs on the days its schedule names: given dates, ISO weekdays (1 is Monday)
+or days of the month, in the tenant's time zone. A day matching any of the lists counts;
+without lists every day does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from jifen.hookimpl import hookimpl
+from jifen.rules.types import Award, Context, EventView, MemberProfile, RuleType
+from jifen.types import RateField, StrictInteger, Text
+from jifen_plugins.earn_rules.spend import decimal_text, money
+from jifen_plugins.earn_rules.tier_multiplier import extra_points
+
+KINDS = ("multiplier", "bonus", "threshold")
+
+
+def scheduled(params: Mapping[str, Any], day: date) -> bool:
+    """Whether the campaign runs on the tenant's local `day`."""
+    dates, weekdays, month_days = params["dates"], params["weekdays"], params["month_days"]
+    if not (dates or weekdays or month_days):
+        return True
+    return day in dates or day.isoweekday() in weekdays or day.day in month_days
+
+
+class CampaignRule:
+    name = "campaign"
+    title = "Campaign"
+
+    class Params(Schema):
+        kind = fields.String(validate=validate.OneOf(KINDS), required=True)
+        multiplier = RateField(
+            minimum=Decimal(1),
+            min_inclusive=False,
+            load_default=None,
+            metadata={"description": "Multiplier campaigns: e.g. 2 for double points."},
+        )
+        points = StrictInteger(
+            minimum=1, load_default=None, metadata={"description": "Bonus and threshold."}
+        )
+        threshold = StrictInteger(
+            minimum=1,
+            load_default=None,
+            metadata={"description": "Threshold campaigns: minor units spent (no shipping)."},
+        )
+        per_multiple = fields.Boolean(
+            load_default=False,
+            metadata={"description": "Threshold campaigns: pay for every full multiple."},
+        )
+        events = fields.List(
+            Text(min_length=1, max_length=64),
+            validate=validate.Length(min=1, max=50),
+            load_default=lambda: ["purchase"],
+        )
+        dates = fields.List(fields.Date(), validate=validate.Length(max=366), load_default=list)
+        weekdays = fields.List(
+            StrictInteger(minimum=1, maximum=7), validate=validate.Length(max=7), load_default=list
+        )
+        month_days = fields.List(
+            StrictInteger(minimum=1, maximum=31),
+            validate=validate.Length(max=31),
+            load_default=list,
+        )
+        label = Text(
+            min_length=1,
+            max_length=100,
+            load_default=None,
+            metadata={"description": 'Shown in the reason, e.g. "member day".'},
+        )
+
+        @validates_schema
+        def _kind_settings(self, data: dict, **_kwargs: object) -> None:
+            kind = data.get("kind")
+            needs = {
+                "multiplier": kind == "multiplier",
+                "points": kind in ("bonus", "threshold"),
+                "threshold": kind == "threshold",
+            }
+            errors: dict[str, list[str]] = {}
+            for name, needed in needs.items():
+                if needed and data.get(name) is None:
+                    errors[name] = [f"Required for {kind} campaigns."]
+                elif not needed and data.get(name) is not None:
+                    errors[name] = [f"Not used by {kind} campaigns."]
+            if data.get("per_multiple") and kind != "threshold":
+                errors["per_multiple"] = ["Only for threshold campaigns."]
+            if kind == "threshold" and data.get("events", ["purchase"]) != ["purchase"]:
+                errors["events"] = ["Threshold campaigns count purchases only."]
+            if errors:
+                raise ValidationError(errors)
+
+    def phase(self, params: Mapping[str, Any]) -> str:
+        return "multiply" if params["kind"] == "multiplier" else "bonus"
+
+    def evaluate(
+        self, event: EventView, member: MemberProfile, params: Mapping[str, Any], ctx: Context
+    ) -> list[Award]:
+        if event.kind not in params["events"] or not scheduled(params, ctx.local_date):
+            return []
+        label = params["label"]
+        if params["kind"] == "multiplier":
+            base = ctx.multipliable()
+            multiplier: Decimal = params["multiplier"]
+            extra = extra_points(base, multiplier) if base > 0 else 0
+            if extra <= 0:
+                return []
+            reason = f"{decimal_text(multiplier)}x {label or 'points'}"
+            return [Award(extra, reason, multipliable=True)]
+        if params["kind"] == "bonus":
+            return [Award(params["points"], label or "campaign bonus")]
+        return self._threshold(event, params, ctx)
+
+    @staticmethod
+    def _threshold(event: EventView, params: Mapping[str, Any], ctx: Context) -> list[Award]:
+        data = event.data
+        if (data.get("currency") or ctx.currency) != ctx.currency:
+            return []
+        spent = data.get("amount", 0) - (data.get("shipping") or 0)
+        threshold, points = params["threshold"], params["points"]
+        times = spent // threshold if params["per_multiple"] else int(spent >= threshold)
+        if times <= 0:
+            return []
+        reason = f"spend {money(threshold)} get {points}"
+        if times > 1:
+            reason += f", {times} times"
+        if params["label"]:
+            reason = f"{params['label']}: {reason}"
+        return [Award(points * times, reason)]
+
+
+@hookimpl
+def register_earn_rules() -> list[RuleType]:
+    return [CampaignRule()]

@@ -1,0 +1,94 @@
+"""Daily check-in: points for checking in, and bonuses on the days of a streak.
+
+A streak counts consecutive check-in days; `missed_days_allowed` forgives short gaps,
+and `cycle_days` makes it start over (a weekly calendar of bonuses is a 7-day cycle).
+The engine records each check-in's streak from its awards' `data["streak"]`, which is
+why a check-in that earns nothing still returns a 0-point award.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from jifen.hookimpl import hookimpl
+from jifen.rules.types import Award, Context, EventView, MemberProfile, RuleType
+from jifen.types import StrictInteger
+
+
+class StreakBonus(Schema):
+    day = StrictInteger(minimum=1, maximum=3660, required=True)
+    points = StrictInteger(minimum=1, required=True)
+
+
+class CheckinRule:
+    name = "checkin"
+    title = "Daily check-in"
+
+    class Params(Schema):
+        points = StrictInteger(load_default=10, metadata={"description": "Every check-in."})
+        streak_bonuses = fields.List(
+            fields.Nested(StreakBonus),
+            load_default=list,
+            validate=validate.Length(max=100),
+            metadata={"description": "Extra points on reaching a streak's day."},
+        )
+        cycle_days = StrictInteger(
+            maximum=3660,
+            load_default=0,
+            metadata={"description": "After this day the streak starts again; 0: never."},
+        )
+        missed_days_allowed = StrictInteger(
+            maximum=365,
+            load_default=0,
+            metadata={"description": "Days a member may miss without losing the streak."},
+        )
+
+        @validates_schema
+        def _bonus_days(self, data: dict, **_kwargs: object) -> None:
+            days = [bonus["day"] for bonus in data.get("streak_bonuses", [])]
+            if len(set(days)) != len(days):
+                raise ValidationError("Each day may have one bonus.", "streak_bonuses")
+            cycle = data.get("cycle_days", 0)
+            if cycle and any(day > cycle for day in days):
+                raise ValidationError(
+                    f"A streak restarts after day {cycle}: a later bonus is never reached.",
+                    "streak_bonuses",
+                )
+
+    def phase(self, params: Mapping[str, Any]) -> str:
+        return "earn"
+
+    def evaluate(
+        self, event: EventView, member: MemberProfile, params: Mapping[str, Any], ctx: Context
+    ) -> list[Award]:
+        if event.kind != "checkin":
+            return []
+        streak = self.streak(params, ctx)
+        data = {"streak": streak}
+        awards = []
+        if params["points"]:
+            awards.append(Award(params["points"], f"daily check-in, day {streak}", data=data))
+        for bonus in params["streak_bonuses"]:
+            if bonus["day"] == streak:
+                awards.append(Award(bonus["points"], f"{streak}-day check-in streak", data=data))
+        return awards or [Award(0, f"daily check-in, day {streak}", data=data)]
+
+    @staticmethod
+    def streak(params: Mapping[str, Any], ctx: Context) -> int:
+        """This check-in's day in the member's streak."""
+        previous = ctx.last_checkin()
+        streak = 1
+        if previous is not None:
+            missed = (ctx.local_date - previous.day).days - 1
+            if missed <= params["missed_days_allowed"]:
+                streak = previous.streak + 1
+        cycle = params["cycle_days"]
+        return (streak - 1) % cycle + 1 if cycle else streak
+
+
+@hookimpl
+def register_earn_rules() -> list[RuleType]:
+    return [CheckinRule()]

@@ -1,0 +1,73 @@
+"""Tasks: fixed points for something a member did, a limited number of times.
+
+One rule type covers registering, completing a profile, sharing, reviewing and the
+merchant's own tasks: an instance listens to one event kind (and, for `task` events,
+one task code) and pays at most `limit` times per `period`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from jifen.hookimpl import hookimpl
+from jifen.rules.types import PERIODS, Award, Context, EventView, MemberProfile, RuleType
+from jifen.types import StrictInteger, Text
+
+PERIOD_ADJECTIVES = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
+
+
+class TaskRule:
+    name = "task"
+    title = "Task reward"
+
+    class Params(Schema):
+        event = Text(
+            min_length=1,
+            max_length=64,
+            load_default="task",
+            metadata={"description": 'The event kind, e.g. "registered" or "share".'},
+        )
+        task = Text(
+            min_length=1,
+            max_length=64,
+            load_default=None,
+            metadata={"description": 'The task code; required for "task" events.'},
+        )
+        points = StrictInteger(minimum=1, required=True)
+        limit = StrictInteger(minimum=1, load_default=1)
+        period = fields.String(
+            validate=validate.OneOf(PERIODS),
+            load_default=None,
+            metadata={"description": "The limit's period; none: the limit is for ever."},
+        )
+        title = Text(min_length=1, max_length=100, load_default=None)
+
+        @validates_schema
+        def _task_events_name_the_task(self, data: dict, **_kwargs: object) -> None:
+            if data.get("event", "task") == "task" and not data.get("task"):
+                raise ValidationError('Required for "task" events.', "task")
+
+    def phase(self, params: Mapping[str, Any]) -> str:
+        return "earn"
+
+    def evaluate(
+        self, event: EventView, member: MemberProfile, params: Mapping[str, Any], ctx: Context
+    ) -> list[Award]:
+        if event.kind != params["event"]:
+            return []
+        if params["task"] is not None and event.data.get("task") != params["task"]:
+            return []
+        label = params["title"] or params["task"] or event.kind
+        limit, period = params["limit"], params["period"]
+        if ctx.times(ctx.rule.id, period) >= limit:
+            adjective = f"{PERIOD_ADJECTIVES[period]} " if period else ""
+            return [Award(0, f"{label}: {adjective}limit of {limit} reached")]
+        return [Award(params["points"], label)]
+
+
+@hookimpl
+def register_earn_rules() -> list[RuleType]:
+    return [TaskRule()]
