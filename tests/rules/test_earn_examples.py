@@ -1,6 +1,6 @@
 """Common merchants' rules as worked examples, through the API on both databases."""
 
-from .api import balance, call, event, member, purchase, rule
+from .api import balance, member, purchase, rule
 
 
 def test_one_point_per_yuan(client, tenant):
