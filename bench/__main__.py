@@ -19,6 +19,8 @@ BENCHMARKS: dict[str, str] = {
     "ledger_batch": "bench.ledger_batch",
     "ledger_hot": "bench.ledger_hot",
     "expiry_sweep": "bench.expiry_sweep",
+    "earn_api": "bench.earn_api",
+    "earn_batch": "bench.earn_batch",
 }
 
 

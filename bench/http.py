@@ -46,6 +46,8 @@ STARTUP_TIMEOUT = 60.0
 
 # Put this string as a value in a Load body: each request gets a unique value instead.
 UNIQUE = "<<jifen-bench-unique>>"
+# ... and this one to take the next of the Load's `rotate` values.
+ROTATE = "<<jifen-bench-rotate>>"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,33 +107,43 @@ def base_env() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Load:
-    """What every request looks like. `body` values equal to UNIQUE vary per request."""
+    """What every request looks like. `body` values equal to UNIQUE vary per request;
+    values equal to ROTATE take the next of `rotate` (e.g. a set of member ids)."""
 
     path: str
     method: str = "POST"
     headers: Mapping[str, str] = field(default_factory=dict)
     body: Any = None
     expected_status: int = 200
+    rotate: tuple[str, ...] = ()
 
     def lua_script(self, prefix: str) -> str:
         text = "" if self.body is None else json.dumps(self.body, ensure_ascii=False)
-        pieces = text.split(json.dumps(UNIQUE)[1:-1])
-        if len(pieces) > 2:
-            raise BenchError("a Load body may hold the UNIQUE marker once")
-        head, tail = (pieces[0], pieces[1]) if len(pieces) == 2 else (pieces[0], None)
+        markers = {json.dumps(UNIQUE)[1:-1]: "unique", json.dumps(ROTATE)[1:-1]: "rotate"}
+        pattern = "(" + "|".join(re.escape(m) for m in markers) + ")"
+        pieces = re.split(pattern, text)
+        found = [markers[p] for p in pieces[1::2]]
+        if len(found) != len(set(found)):
+            raise BenchError("a Load body may hold each marker once")
+        if "rotate" in found and not self.rotate:
+            raise BenchError("a Load body with ROTATE needs `rotate` values")
         headers = "\n".join(
             f"wrk.headers[{_lua(name)}] = {_lua(value)}" for name, value in self.headers.items()
         )
-        if tail is None:
-            make_body = f"return {_lua(head)}" if self.body is not None else "return nil"
-        else:
-            make_body = (
-                f'return {_lua(head)} .. prefix .. "-" .. tid .. "-" .. counter .. {_lua(tail)}'
-            )
+        parts = []
+        for n, piece in enumerate(pieces):
+            if n % 2 == 0:
+                parts.append(_lua(piece))
+            elif markers[piece] == "unique":
+                parts.append('prefix .. "-" .. tid .. "-" .. counter')
+            else:
+                parts.append("rotate[(counter + tid) % #rotate + 1]")
+        make_body = f"return {' .. '.join(parts)}" if self.body is not None else "return nil"
         return _LUA_TEMPLATE.format(
             method=_lua(self.method),
             headers=headers,
             prefix=_lua(prefix),
+            rotate="{" + ", ".join(_lua(value) for value in self.rotate) + "}",
             make_body=make_body,
             expected=int(self.expected_status),
         )
@@ -148,6 +160,7 @@ _LUA_TEMPLATE = """\
 wrk.method = {method}
 {headers}
 prefix = {prefix}
+rotate = {rotate}
 expected = {expected}
 
 local threads = {{}}

@@ -3,8 +3,9 @@
 - `bare_app`: parses the JSON body and answers 201 with a small JSON body; no database.
   The floor of Flask plus gunicorn (`vs_bare=`).
 - `write_app`: parses the JSON body, does one raw INSERT of one row into `bench_members`
-  and COMMIT, through SQLAlchemy Core with the driver ours uses (sqlite3 with the same
-  pragmas, or psycopg 3), and answers 201. The minimal transactional write.
+  (keyed by the body's `external_id`, or its `id`) and COMMIT, through SQLAlchemy Core
+  with the driver ours uses (sqlite3 with the same pragmas, or psycopg 3), and answers
+  201. The minimal transactional write.
 
 Both answer POST on any path, so one load script drives ours and both references. The
 write app reads its URL from `JIFEN_DATABASE_URL`; the runner creates the table first
@@ -110,10 +111,15 @@ def drop_table(owner_url: str) -> None:
 
 
 def _json_body() -> dict[str, Any]:
+    """The body, with the unique text the row is keyed by: the body's `external_id` (a
+    member's registration), else its `id` (an event's own id)."""
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("external_id"), str):
+    if not isinstance(body, dict):
         abort(400)
-    return body
+    key = body.get("external_id", body.get("id"))
+    if not isinstance(key, str):
+        abort(400)
+    return body | {"external_id": key}
 
 
 bare_app = Flask("bench_bare")

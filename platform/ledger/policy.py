@@ -95,7 +95,11 @@ _FIELDS = tuple(f.name for f in fields(Policy) if f.name != "timezone")
 
 def load(connection: Connection, tenant_id: uuid.UUID) -> Policy:
     """The tenant's policy (the defaults until it sets one)."""
-    timezone, row = sql.policy_row(connection, tenant_id)
+    return from_row(*sql.policy_row(connection, tenant_id))
+
+
+def from_row(timezone: str, row: Any) -> Policy:
+    """A policy from the tenant's time zone and its `points_policies` row (or None)."""
     if row is None:
         return Policy(timezone=timezone)
     values = {name: row[name] for name in _FIELDS}

@@ -111,6 +111,8 @@ class Tier(TenantScoped, Base):
     grace_days: Mapped[int] = mapped_column(Integer, default=0)
     earn_multiplier: Mapped[Decimal] = mapped_column(Rate)
     redemption_discount_percent: Mapped[int] = mapped_column(Integer, default=0)
+    # Raised on every change of the ladder, so a cached ladder knows it is stale.
+    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -1,7 +1,8 @@
 """Tiers: levels members qualify for (普通, 银卡, 金卡, 钻石) and the benefits they bring.
 
 A tier is reached by lifetime points, points within a rolling window, or spend within a
-rolling window, all counted from the events the engine recorded (refunds subtract).
+rolling window, all counted from the events the engine recorded and their awards
+(refunds subtract).
 Qualifying for a higher tier upgrades the member at once; the periodic re-evaluation
 downgrades a member who no longer qualifies, after the tier's grace period.
 """
@@ -9,6 +10,7 @@ downgrades a member who no longer qualifies, after the tier's grace period.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,7 +25,7 @@ from jifen.clock import Clock
 from jifen.db import cross_tenant, writing_for
 from jifen.errors import Conflict, NotFound, ValidationFailed
 from jifen.members.models import Member, Tier
-from jifen.rules.models import Event
+from jifen.rules.models import Event, EventAward
 
 if TYPE_CHECKING:
     from jifen.services import Services
@@ -32,6 +34,7 @@ MAX_TIERS = 20
 _MEMBERS = Member.__table__
 _TIERS = Tier.__table__
 _EVENTS = Event.__table__
+_AWARDS = EventAward.__table__
 
 
 class TierInUse(Conflict):
@@ -68,12 +71,12 @@ def _view(row: Any) -> TierView:
     )
 
 
+_LADDER = select(_TIERS).where(_TIERS.c.tenant_id == bindparam("tenant_id")).order_by(_TIERS.c.rank)
+
+
 def ladder(connection: Connection, tenant_id: uuid.UUID) -> list[TierView]:
     """The tenant's tiers, lowest rank first."""
-    rows = connection.execute(
-        select(_TIERS).where(_TIERS.c.tenant_id == tenant_id).order_by(_TIERS.c.rank)
-    )
-    return [_view(row) for row in rows]
+    return [_view(row) for row in connection.execute(_LADDER, {"tenant_id": tenant_id})]
 
 
 def tiers_of(session: Session, tenant_id: uuid.UUID) -> list[TierView]:
@@ -151,6 +154,13 @@ def set_ladder(
         update(_TIERS).where(_TIERS.c.tenant_id == tenant_id).values(rank=-_TIERS.c.rank - 1)
     )
     existing = {t.code for t in before} - removed
+    version = 1 + (
+        connection.execute(
+            select(func.coalesce(func.max(_TIERS.c.version), 0)).where(
+                _TIERS.c.tenant_id == tenant_id
+            )
+        ).scalar_one()
+    )
     for tier in tiers:
         values = {
             "name": tier["name"],
@@ -161,6 +171,7 @@ def set_ladder(
             "grace_days": tier.get("grace_days", 0),
             "earn_multiplier": tier.get("earn_multiplier", Decimal(1)),
             "redemption_discount_percent": tier.get("redemption_discount_percent", 0),
+            "version": version,
             "updated_at": now,
         }
         if tier["code"] in existing:
@@ -213,17 +224,20 @@ def _measure(
     tier: TierView,
     now: datetime,
 ) -> dict[uuid.UUID, int]:
-    column = _EVENTS.c.amount if tier.basis == "spend_in_window" else _EVENTS.c.points
+    # Points are counted per award, not per event: a referral's points are the inviter's
+    # although the event is the invitee's.
+    table = _EVENTS if tier.basis == "spend_in_window" else _AWARDS
+    column = table.c.amount if tier.basis == "spend_in_window" else table.c.points
     query = (
-        select(_EVENTS.c.member_id, func.coalesce(func.sum(column), 0))
+        select(table.c.member_id, func.coalesce(func.sum(column), 0))
         .where(
-            _EVENTS.c.tenant_id == tenant_id,
-            _EVENTS.c.member_id.in_(bindparam("ids", expanding=True)),
+            table.c.tenant_id == tenant_id,
+            table.c.member_id.in_(bindparam("ids", expanding=True)),
         )
-        .group_by(_EVENTS.c.member_id)
+        .group_by(table.c.member_id)
     )
     if tier.window_days is not None:
-        query = query.where(_EVENTS.c.occurred_at >= now - timedelta(days=tier.window_days))
+        query = query.where(table.c.occurred_at >= now - timedelta(days=tier.window_days))
     return {m: int(v) for m, v in connection.execute(query, {"ids": member_ids})}
 
 
@@ -276,28 +290,26 @@ def _move(
 
 
 def upgrade(
-    session: Session, tenant_id: uuid.UUID, member_ids: list[uuid.UUID], now: datetime
+    session: Session,
+    tenant_id: uuid.UUID,
+    held: Mapping[uuid.UUID, str | None],
+    now: datetime,
+    tiers: list[TierView],
 ) -> dict[uuid.UUID, str]:
-    """Move members who now qualify for a higher tier up at once; returns the new codes."""
-    connection = writing_for(session, tenant_id)
-    tiers = ladder(connection, tenant_id)
-    if not tiers or not member_ids:
-        return {}
+    """Move members (with the tiers they hold) who now qualify for a higher tier of
+    `tiers` up at once; returns the new codes. Only tiers above one they hold are
+    measured."""
     ranks = {t.code: t.rank for t in tiers}
-    current = dict(
-        connection.execute(
-            select(_MEMBERS.c.id, _MEMBERS.c.tier).where(
-                _MEMBERS.c.tenant_id == tenant_id,
-                _MEMBERS.c.id.in_(bindparam("ids", expanding=True)),
-            ),
-            {"ids": member_ids},
-        ).all()
-    )
+    lowest = min((ranks.get(code or "", -1) for code in held.values()), default=-1)
+    higher = [t for t in tiers if t.rank > lowest]
+    if not higher or not held:
+        return {}
+    connection = writing_for(session, tenant_id)
     moved = {}
-    for member_id, best in qualified(connection, tenant_id, member_ids, tiers, now).items():
-        held = current.get(member_id)
-        if best is not None and best.rank > ranks.get(held, -(2**31)):
-            _move(connection, session, tenant_id, member_id, held, best, now, SYSTEM)
+    for member_id, best in qualified(connection, tenant_id, list(held), higher, now).items():
+        code = held[member_id]
+        if best is not None and best.rank > ranks.get(code or "", -1):
+            _move(connection, session, tenant_id, member_id, code, best, now, SYSTEM)
             moved[member_id] = best.code
     return moved
 

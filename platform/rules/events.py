@@ -16,13 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from jifen.audit import Actor
@@ -32,7 +31,6 @@ from jifen.errors import JifenError, ValidationFailed
 from jifen.idempotency import IdempotencyMismatch
 from jifen.keyring import Keyring
 from jifen.ledger import holds, reversal
-from jifen.ledger import policy as policies
 from jifen.ledger.errors import MemberNotActive
 from jifen.ledger.journal import Journal
 from jifen.ledger.service import tenant_of
@@ -52,8 +50,9 @@ from jifen.rules.errors import (
     UnknownMember,
     UnknownOrder,
 )
-from jifen.rules.history import AwardRow, History
+from jifen.rules.history import AwardRow, History, period_start
 from jifen.rules.models import Event, EventAward
+from jifen.rules.program import load as load_program
 from jifen.rules.registry import RuleTypes
 from jifen.rules.types import EventView, MemberProfile
 from jifen.types import new_id
@@ -119,13 +118,9 @@ def checked_item(index: int, given: EventIn, now: datetime) -> CheckedEvent:
 
 
 def profiles(
-    connection: Connection,
-    tenant_id: uuid.UUID,
-    rows: list[Any],
-    ladder: dict[str, tiers.TierView],
+    rows: list[Any], ladder: Mapping[str, tiers.TierView]
 ) -> dict[uuid.UUID, MemberProfile]:
     """Members as rules see them, from rows of `sql.members`."""
-    tags = sql.tags_of(connection, tenant_id, [r.id for r in rows]) if rows else {}
     found = {}
     for row in rows:
         tier = ladder.get(row.tier) if row.tier else None
@@ -135,7 +130,7 @@ def profiles(
             tier=row.tier,
             tier_name=tier.name if tier else None,
             tier_multiplier=tier.earn_multiplier if tier else None,
-            tags=frozenset(tags.get(row.id, ())),
+            tags=frozenset(row.tags.split(sql.TAG_SEPARATOR) if row.tags else ()),
             birthday=row.birthday,
             created_at=row.created_at,
         )
@@ -192,11 +187,12 @@ class _Recorder:
         self.clock = clock
         self.keyring = keyring
         self.now = clock.now()
-        self.policy = policies.load(self.connection, self.tenant_id)
-        self.currency = sql.tenant_currency(self.connection, self.tenant_id)
+        program = load_program(self.connection, self.tenant_id, rule_types)
+        self.policy = program.policy
+        self.currency = program.currency
         self.rule_types = rule_types
-        self.rules = [rule_types.compile(row) for row in sql.rules(self.connection, self.tenant_id)]
-        self.tiers = {t.code: t for t in tiers.ladder(self.connection, self.tenant_id)}
+        self.rules = program.rules
+        self.tiers = program.tiers
         self.history = History(self.connection, self.tenant_id)
         self.journal = Journal(session, self.tenant_id, self.now)
         self.profiles: dict[uuid.UUID, MemberProfile] = {}
@@ -232,6 +228,7 @@ class _Recorder:
                 outcomes[index].error = error
         self._resolve_members(items, outcomes)
         items = [item for item in items if outcomes[item.index].error is None]
+        self._preload_history(items)
         stored = sql.events_by_key(
             self.connection, self.tenant_id, [(i.given.kind, i.given.event_id) for i in items]
         )
@@ -260,8 +257,27 @@ class _Recorder:
                 outcome.error = error
         self._flush()
         if self.tiers and self.touched:
-            tiers.upgrade(self.session, self.tenant_id, sorted(self.touched), self.now)
+            held = {m: self.profiles[m].tier for m in sorted(self.touched) if m in self.profiles}
+            tiers.upgrade(self.session, self.tenant_id, held, self.now, list(self.tiers.values()))
         return outcomes
+
+    def _preload_history(self, items: list[CheckedEvent]) -> None:
+        """Read the history the rules will ask about in one query, when they say which
+        periods they read (`history_periods`)."""
+        periods = {
+            period
+            for rule in self.rules
+            if hasattr(rule.rule_type, "history_periods")
+            for period in rule.rule_type.history_periods(rule.instance.params)
+            if period is not None
+        }
+        if not periods or not items:
+            return
+        zone = self.policy.zone
+        first = min(item.occurred_at for item in items).astimezone(zone).date()
+        since = min(period_start(first, period) for period in periods)
+        members = {m for item in items for m in (item.member_id, item.inviter_id) if m}
+        self.history.preload(sorted(members), datetime.combine(since, time(), zone))
 
     def _resolve_members(self, items: list[CheckedEvent], outcomes: list[Outcome]) -> None:
         """Find (or, when the tenant allows, create) every member the items name, then
@@ -288,6 +304,12 @@ class _Recorder:
                         by_external,
                         create=False,
                     )
+                    # Rules, the stored event and backtests read the inviter by our id.
+                    item.data = {
+                        **item.data,
+                        "inviter_id": item.inviter_id,
+                        "inviter_external_id": None,
+                    }
             except JifenError as error:
                 outcomes[item.index].error = error
         self._load_profiles(list(by_id.values()))
@@ -326,7 +348,7 @@ class _Recorder:
     def _load_profiles(self, rows: list[Any]) -> None:
         for row in rows:
             self.statuses[row.id] = row.status
-        self.profiles.update(profiles(self.connection, self.tenant_id, rows, self.tiers))
+        self.profiles.update(profiles(rows, self.tiers))
 
     # --- one event --------------------------------------------------------------------
 
@@ -520,6 +542,7 @@ class _Recorder:
     ) -> None:
         """Queue the event's rows and add its awards to the batch's history."""
         assert item.member_id is not None
+        self.touched.add(item.member_id)  # spend qualifies for tiers, points or not
         self.rows["events"].append(
             {
                 "tenant_id": self.tenant_id,
@@ -530,7 +553,7 @@ class _Recorder:
                 "order_id": event.event_id if event.kind == "purchase" else None,
                 "occurred_at": event.occurred_at,
                 "received_at": self.now,
-                "data": kinds.stored(event.kind, item.data),
+                "data": _stored_data(item),
                 "request_hash": fingerprint,
                 "amount": item.data["amount"] if event.kind == "purchase" else None,
                 "points": result["points"],
@@ -583,11 +606,16 @@ class _Recorder:
             raise UnknownOrder(details={"order_id": order_id})
         money_back, points_back = sql.refunded(self.connection, self.tenant_id, order_id)
         lines = purchase.data.get("lines") or []
+        asked: dict[int, int] = {}  # money back per line index
+        lines_back: dict[int, int] = {}  # what earlier refunds returned of those lines
         if item.data["lines"] is not None:
             for line in item.data["lines"]:
-                if line["index"] >= len(lines) or line["amount"] > lines[line["index"]]["amount"]:
-                    raise RefundExceedsOrder(details={"line": line["index"]})
-            amount = sum(line["amount"] for line in item.data["lines"])
+                asked[line["index"]] = asked.get(line["index"], 0) + line["amount"]
+            lines_back = sql.refunded_lines(self.connection, self.tenant_id, order_id)
+            for index, back in asked.items():
+                if index >= len(lines) or lines_back.get(index, 0) + back > lines[index]["amount"]:
+                    raise RefundExceedsOrder(details={"line": index})
+            amount = sum(asked.values())
         else:
             amount = item.data["amount"]
         left = purchase.amount - money_back
@@ -602,13 +630,14 @@ class _Recorder:
         if amount == left:
             take = still
         elif item.data["lines"] is not None and purchase.result.get("line_points"):
+            # Counted on what each line has returned so far, so that refunding a line in
+            # parts takes back exactly what it earned.
             line_points = purchase.result["line_points"]
-            take = sum(
-                int(line_points.get(str(line["index"]), 0))
-                * line["amount"]
-                // lines[line["index"]]["amount"]
-                for line in item.data["lines"]
-            )
+            take = 0
+            for index, back in asked.items():
+                earned_by_line = int(line_points.get(str(index), 0))
+                before, cost = lines_back.get(index, 0), lines[index]["amount"]
+                take += earned_by_line * (before + back) // cost - earned_by_line * before // cost
         else:
             take = earned * amount // purchase.amount if purchase.amount else 0
         take = max(0, min(take, still))
@@ -675,7 +704,7 @@ class _Recorder:
                 "order_id": order_id,
                 "occurred_at": item.occurred_at,
                 "received_at": self.now,
-                "data": kinds.stored("refund", item.data),
+                "data": item.given.data,
                 "request_hash": fingerprint,
                 "amount": -amount,
                 "points": -take,
@@ -683,6 +712,19 @@ class _Recorder:
             }
         )
         self.rows["awards"].extend(award_rows)
+        self.history.add(
+            [
+                AwardRow(
+                    event_id,
+                    row["member_id"],
+                    row["rule_id"],
+                    row["points"],
+                    row["cap_scope"],
+                    row["occurred_at"],
+                )
+                for row in award_rows
+            ]
+        )
         self._flush()
         return result
 
@@ -701,23 +743,34 @@ class _Recorder:
         }
         entry_id = posting["entry_id"]
         if posting["hold_id"]:
-            hold = holds.get_hold(self.session, uuid.UUID(posting["hold_id"]))
+            first = holds.get_hold(self.session, uuid.UUID(posting["hold_id"]))
+            # An earlier refund in the window may have replaced the purchase's hold.
+            assert item.member_id is not None and first.reference is not None
+            hold = sql.purchase_hold(
+                self.connection, self.tenant_id, item.member_id, first.reference
+            )
             if hold.status == "open":
                 holds.void_pending(self.session, hold.id, actor=self.actor, clock=self.clock)
+                self._renew_journal()
                 rest = hold.amount - take
                 if rest > 0:
-                    renewed = holds.earn_pending(
-                        self.session,
-                        item.member_id,
+                    # The rest stays pending until the same instant (even one already past
+                    # that the job has not settled yet), and keeps the expiry counted
+                    # from the day it was earned.
+                    (wallet,) = self.journal.wallets_of([item.member_id], active=False)
+                    renewed = holds.open_pending(
+                        self.journal,
+                        wallet,
                         rest,
-                        actor=self.actor,
-                        clock=self.clock,
-                        available_at=hold.expires_at,
                         reference=hold.reference,
+                        memo=hold.memo,
+                        available_at=hold.expires_at,
+                        lot_expires_at=hold.lot_expires_at
+                        or self.policy.expiry_for(hold.earned_at),
                     )
-                    out["hold_id"] = str(renewed.id)
+                    self.journal.flush()
+                    out["hold_id"] = str(renewed["id"])
                     out["pending_until"] = hold.expires_at.isoformat() if hold.expires_at else None
-                self._renew_journal()
                 return out
             entry_id = str(hold.entry_id)
         entry = reversal.reverse(
@@ -751,6 +804,15 @@ class _Recorder:
         for rows in self.rows.values():
             rows.clear()
         self.first_purchases.clear()
+        self.history.written()
+
+
+def _stored_data(item: CheckedEvent) -> dict[str, Any]:
+    """The event's data as sent (validated, and JSON already), with a referral's inviter
+    by our id however it was named."""
+    if item.inviter_id is not None:
+        return item.given.data | {"inviter_id": str(item.inviter_id)}
+    return item.given.data
 
 
 def _shares(weights: list[tuple[int, int]], total: int) -> list[tuple[int, int]]:

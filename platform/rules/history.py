@@ -81,6 +81,34 @@ class History:
         self.tenant_id = tenant_id
         self._added: dict[uuid.UUID, list[AwardRow]] = defaultdict(list)
         self._checkins: dict[uuid.UUID, dict[date, int]] = defaultdict(dict)
+        # Stored awards read ahead for a batch: every award of these members since then.
+        self._stored: dict[uuid.UUID, list[AwardRow]] = {}
+        self._stored_since: datetime | None = None
+
+    def preload(self, member_ids: list[uuid.UUID], since: datetime) -> None:
+        """Read the members' awards since `since` in one go; questions about periods
+        that start no earlier are then answered without a query."""
+        if self.connection is None or not member_ids:
+            return
+        self._stored = {member_id: [] for member_id in member_ids}
+        self._stored_since = since
+        for row in sql.awards_since(self.connection, self.tenant_id, member_ids, since):
+            self._stored[row.member_id].append(
+                AwardRow(
+                    row.event_id,
+                    row.member_id,
+                    row.rule_id,
+                    row.points,
+                    row.cap_scope,
+                    row.occurred_at,
+                )
+            )
+
+    def _preloaded(self, member_id: uuid.UUID, start: datetime | None) -> list[AwardRow] | None:
+        since = self._stored_since
+        if since is None or start is None or start < since:
+            return None
+        return self._stored.get(member_id)
 
     def granted(
         self,
@@ -95,12 +123,12 @@ class History:
         def counts(row: AwardRow) -> bool:
             return scope is None or row.rule_id in wanted or row.cap_scope == scope
 
+        stored = self._preloaded(member_id, start)
+        known = self._added[member_id] + (stored or [])
         total = sum(
-            row.points
-            for row in self._added[member_id]
-            if _within(row.occurred_at, start, end) and counts(row)
+            row.points for row in known if _within(row.occurred_at, start, end) and counts(row)
         )
-        if self.connection is not None:
+        if stored is None and self.connection is not None:
             total += sql.granted(
                 self.connection, self.tenant_id, member_id, start, end, rule_ids, scope
             )
@@ -113,13 +141,14 @@ class History:
         start: datetime | None,
         end: datetime | None,
     ) -> int:
+        stored = self._preloaded(member_id, start)
         events = {
             row.event_id
-            for row in self._added[member_id]
+            for row in self._added[member_id] + (stored or [])
             if row.rule_id == rule_id and row.points > 0 and _within(row.occurred_at, start, end)
         }
         count = len(events)
-        if self.connection is not None:
+        if stored is None and self.connection is not None:
             count += sql.times_awarded(
                 self.connection, self.tenant_id, member_id, rule_id, start, end
             )
@@ -144,6 +173,14 @@ class History:
     def add(self, rows: list[AwardRow]) -> None:
         for row in rows:
             self._added[row.member_id].append(row)
+
+    def written(self) -> None:
+        """The awards added so far are now stored: from here on they count as stored ones
+        (in the database, and with those read ahead), not twice."""
+        for member_id, rows in self._added.items():
+            if member_id in self._stored:
+                self._stored[member_id].extend(rows)
+        self._added.clear()
 
     def add_checkin(self, member_id: uuid.UUID, day: date, streak: int) -> None:
         self._checkins[member_id][day] = streak

@@ -104,9 +104,3 @@ def check_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     if len(json.dumps(data, separators=(",", ":"))) > MAX_FREE_DATA:
         raise ValidationError(f"At most {MAX_FREE_DATA} bytes of JSON.", "data")
     return data
-
-
-def stored(kind: str, data: dict[str, Any]) -> dict[str, Any]:
-    """The validated payload as JSON for the events table."""
-    schema = SCHEMAS.get(kind)
-    return schema.dump(data) if schema is not None else data

@@ -29,6 +29,17 @@ class RuleTypes:
                     raise RuntimeError(f"two plugins provide the earn rule {rule_type.name!r}")
                 self.types[rule_type.name] = rule_type
         self._parsed: dict[tuple[uuid.UUID, int], Mapping[str, Any]] = {}
+        self._programs: dict[uuid.UUID, tuple[Any, Any]] = {}
+
+    def cached_program(self, tenant_id: uuid.UUID, stamp: Any) -> Any:
+        """What `jifen.rules.program` kept for a tenant under this stamp, or None."""
+        kept = self._programs.get(tenant_id)
+        return kept[1] if kept is not None and kept[0] == stamp else None
+
+    def keep_program(self, tenant_id: uuid.UUID, stamp: Any, kept: Any) -> None:
+        if len(self._programs) >= PARSED_CACHE_SIZE:
+            self._programs.clear()
+        self._programs[tenant_id] = (stamp, kept)
 
     def get(self, name: str) -> RuleType:
         try:

@@ -26,7 +26,7 @@ from jifen.ledger import policy as policies
 from jifen.ledger.service import tenant_of
 from jifen.members import tiers
 from jifen.rules import engine, kinds, schemas, sql
-from jifen.rules.errors import UnknownMember
+from jifen.rules.errors import UnknownEventKind, UnknownMember
 from jifen.rules.events import EventIn, checked_item, profiles
 from jifen.rules.history import AwardRow, History
 from jifen.rules.management import get_rule
@@ -119,6 +119,10 @@ def simulate(
     connection = session.connection()
     now = clock.now()
     policy = policies.load(connection, tenant_id)
+    if event.kind not in kinds.BUILT_IN and event.kind not in sql.custom_kinds(
+        connection, tenant_id
+    ):  # as POST /events would; a birthday may be simulated though only the job sends one
+        raise UnknownEventKind(details={"kind": event.kind})
     item = checked_item(0, event, now)
     rows = sql.members(
         connection,
@@ -126,14 +130,23 @@ def simulate(
         [event.member_id] if event.member_id else [],
         [event.external_id] if event.external_id else [],
     )
-    inviter = item.data.get("inviter_id")
-    if inviter:
-        rows += sql.members(connection, tenant_id, [inviter], [])
     member = next(
         (r for r in rows if r.id == event.member_id or r.external_id == event.external_id), None
     )
     if member is None:
         raise UnknownMember()
+    if event.kind == "referral":
+        inviter_id, inviter_external_id = item.data["inviter_id"], item.data["inviter_external_id"]
+        found = sql.members(
+            connection,
+            tenant_id,
+            [inviter_id] if inviter_id else [],
+            [inviter_external_id] if inviter_external_id else [],
+        )
+        if not found:
+            raise UnknownMember(details={"inviter": str(inviter_id or inviter_external_id)})
+        rows += found
+        item.data = {**item.data, "inviter_id": found[0].id, "inviter_external_id": None}
     ladder = {t.code: t for t in tiers.ladder(connection, tenant_id)}
     rules = (
         compile_drafts(drafts, rule_types)
@@ -144,7 +157,7 @@ def simulate(
     evaluation = engine.evaluate(
         rules,
         view,
-        profiles(connection, tenant_id, [member], ladder)[member.id],
+        profiles([member], ladder)[member.id],
         History(connection, tenant_id),
         zone=policy.zone,
         currency=sql.tenant_currency(connection, tenant_id),
@@ -176,9 +189,7 @@ def backtest(
         uuid.UUID(e.data["inviter_id"]) for e in stored if e.kind == "referral"
     }
     ladder = {t.code: t for t in tiers.ladder(connection, tenant_id)}
-    members = profiles(
-        connection, tenant_id, sql.members(connection, tenant_id, sorted(member_ids), []), ladder
-    )
+    members = profiles(sql.members(connection, tenant_id, sorted(member_ids), []), ladder)
     history = History(None, tenant_id)
     by_rule: dict[uuid.UUID, int] = defaultdict(int)
     for event in stored:

@@ -7,8 +7,20 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    tuple_,
+    update,
+)
 
+from jifen.ledger.models import Account, Hold, PointsPolicy
 from jifen.members.models import Checkin, Member, MemberTag, Referral, Tier
 from jifen.rules.models import EarnRule, Event, EventAward, EventKind
 from jifen.rules.types import CheckinDay
@@ -73,6 +85,35 @@ def times_awarded(
     return int(connection.execute(query).scalar_one())
 
 
+_AWARDS_SINCE = select(
+    _AWARDS.c.event_id,
+    _AWARDS.c.member_id,
+    _AWARDS.c.rule_id,
+    _AWARDS.c.points,
+    _AWARDS.c.cap_scope,
+    _AWARDS.c.occurred_at,
+).where(
+    _AWARDS.c.tenant_id == bindparam("tenant_id"),
+    _AWARDS.c.member_id.in_(bindparam("ids", expanding=True)),
+    _AWARDS.c.occurred_at >= bindparam("since"),
+)
+
+
+def awards_since(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    member_ids: Sequence[uuid.UUID],
+    since: datetime,
+) -> list[Any]:
+    """Every award of these members that occurred at or after `since`."""
+    rows: list[Any] = []
+    ids = list(member_ids)
+    for start in range(0, len(ids), 1000):
+        chunk = {"tenant_id": tenant_id, "ids": ids[start : start + 1000], "since": since}
+        rows.extend(connection.execute(_AWARDS_SINCE, chunk))
+    return rows
+
+
 def checkin_on(
     connection: Connection, tenant_id: uuid.UUID, member_id: uuid.UUID, day: date
 ) -> bool:
@@ -117,6 +158,9 @@ def custom_kinds(connection: Connection, tenant_id: uuid.UUID) -> set[str]:
     )
 
 
+_TAGS = MemberTag.__table__
+# A member's tags in one column; tags cannot hold control characters such as this one.
+TAG_SEPARATOR = "\x1f"
 _MEMBER_COLUMNS = (
     _MEMBERS.c.id,
     _MEMBERS.c.external_id,
@@ -124,7 +168,18 @@ _MEMBER_COLUMNS = (
     _MEMBERS.c.tier,
     _MEMBERS.c.birthday,
     _MEMBERS.c.created_at,
+    select(func.aggregate_strings(_TAGS.c.tag, TAG_SEPARATOR))
+    .where(_TAGS.c.tenant_id == _MEMBERS.c.tenant_id, _TAGS.c.member_id == _MEMBERS.c.id)
+    .scalar_subquery()
+    .label("tags"),
 )
+_MEMBERS_BY = {
+    name: select(*_MEMBER_COLUMNS).where(
+        _MEMBERS.c.tenant_id == bindparam("tenant_id"),
+        column.in_(bindparam("values", expanding=True)),
+    )
+    for name, column in (("id", _MEMBERS.c.id), ("external_id", _MEMBERS.c.external_id))
+}
 
 
 def members(
@@ -133,46 +188,25 @@ def members(
     ids: Sequence[uuid.UUID],
     external_ids: Sequence[str],
 ) -> list[Any]:
-    """The members named by our id or the merchant's, as rules see them."""
+    """The members named by our id or the merchant's, as rules see them, with their
+    tags joined by TAG_SEPARATOR."""
     found: list[Any] = []
-    for column, values in ((_MEMBERS.c.id, ids), (_MEMBERS.c.external_id, external_ids)):
+    for name, values in (("id", ids), ("external_id", external_ids)):
         if values:
             found.extend(
                 connection.execute(
-                    select(*_MEMBER_COLUMNS).where(
-                        _MEMBERS.c.tenant_id == tenant_id,
-                        column.in_(bindparam("values", expanding=True)),
-                    ),
-                    {"values": list(values)},
+                    _MEMBERS_BY[name], {"tenant_id": tenant_id, "values": list(values)}
                 )
             )
     return found
 
 
-def tags_of(
-    connection: Connection, tenant_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, set[str]]:
-    table = MemberTag.__table__
-    tags: dict[uuid.UUID, set[str]] = {}
-    rows = connection.execute(
-        select(table.c.member_id, table.c.tag).where(
-            table.c.tenant_id == tenant_id,
-            table.c.member_id.in_(bindparam("ids", expanding=True)),
-        ),
-        {"ids": list(member_ids)},
-    )
-    for member_id, tag in rows:
-        tags.setdefault(member_id, set()).add(tag)
-    return tags
-
-
-def tiers(connection: Connection, tenant_id: uuid.UUID) -> list[Any]:
-    table = Tier.__table__
-    return list(
-        connection.execute(
-            select(table).where(table.c.tenant_id == tenant_id).order_by(table.c.rank)
-        )
-    )
+_EVENTS_BY_KEY = select(
+    _EVENTS.c.kind, _EVENTS.c.event_id, _EVENTS.c.request_hash, _EVENTS.c.result
+).where(
+    _EVENTS.c.tenant_id == bindparam("tenant_id"),
+    tuple_(_EVENTS.c.kind, _EVENTS.c.event_id).in_(bindparam("keys", expanding=True)),
+)
 
 
 def events_by_key(
@@ -181,12 +215,7 @@ def events_by_key(
     """Stored events by (kind, event id)."""
     if not keys:
         return {}
-    rows = connection.execute(
-        select(_EVENTS.c.kind, _EVENTS.c.event_id, _EVENTS.c.request_hash, _EVENTS.c.result).where(
-            _EVENTS.c.tenant_id == tenant_id,
-            tuple_(_EVENTS.c.kind, _EVENTS.c.event_id).in_(list(keys)),
-        )
-    )
+    rows = connection.execute(_EVENTS_BY_KEY, {"tenant_id": tenant_id, "keys": list(keys)})
     return {(row.kind, row.event_id): row for row in rows}
 
 
@@ -266,6 +295,83 @@ def events_between(
     )
 
 
+def _stamp(table: Any, column: Any) -> Any:
+    return (
+        select(func.count().label("n"), func.coalesce(func.sum(column), 0).label("v"))
+        .where(table.c.tenant_id == bindparam("tenant_id"))
+        .subquery()
+    )
+
+
+_TENANTS = Tenant.__table__
+_POLICIES = PointsPolicy.__table__
+_RULES_STAMP = _stamp(_RULES, _RULES.c.version)
+_TIERS_STAMP = _stamp(Tier.__table__, Tier.__table__.c.version)
+_PROGRAM = (
+    select(
+        _TENANTS.c.timezone,
+        _TENANTS.c.currency,
+        *(c.label(f"policy_{c.name}") for c in _POLICIES.c),
+        _RULES_STAMP.c.n.label("rules_n"),
+        _RULES_STAMP.c.v.label("rules_v"),
+        _TIERS_STAMP.c.n.label("tiers_n"),
+        _TIERS_STAMP.c.v.label("tiers_v"),
+    )
+    .select_from(_TENANTS)
+    .outerjoin(_POLICIES, _POLICIES.c.tenant_id == _TENANTS.c.id)
+    .join(_RULES_STAMP, true())
+    .join(_TIERS_STAMP, true())
+    .where(_TENANTS.c.id == bindparam("tenant_id"))
+)
+
+
+def program_row(connection: Connection, tenant_id: uuid.UUID) -> Any:
+    """In one query: the tenant's time zone and currency, its points policy's columns
+    (`policy_tenant_id` is None when it has none), and stamps of its rules and tiers that
+    change with every change of them (their count and the sum of their versions; tiers
+    share one version per ladder, so theirs is the sum of equal versions)."""
+    return connection.execute(_PROGRAM, {"tenant_id": tenant_id}).one()
+
+
 def tenant_currency(connection: Connection, tenant_id: uuid.UUID) -> str:
     table = Tenant.__table__
     return connection.execute(select(table.c.currency).where(table.c.id == tenant_id)).scalar_one()
+
+
+def refunded_lines(connection: Connection, tenant_id: uuid.UUID, order_id: str) -> dict[int, int]:
+    """Money earlier refunds of the order returned per line index (refunds by line only)."""
+    rows = connection.execute(
+        select(_EVENTS.c.data).where(
+            _EVENTS.c.tenant_id == tenant_id,
+            _EVENTS.c.kind == "refund",
+            _EVENTS.c.order_id == order_id,
+        )
+    ).scalars()
+    back: dict[int, int] = {}
+    for data in rows:
+        for line in (data or {}).get("lines") or ():
+            back[int(line["index"])] = back.get(int(line["index"]), 0) + int(line["amount"])
+    return back
+
+
+def purchase_hold(
+    connection: Connection, tenant_id: uuid.UUID, member_id: uuid.UUID, reference: str
+) -> Any:
+    """A purchase's pending earn as it stands: open, or captured when its window closed.
+    A refund within the window replaces it with a smaller one under the same reference,
+    so there is at most one."""
+    holds, accounts = Hold.__table__, Account.__table__
+    return connection.execute(
+        select(holds)
+        .join(
+            accounts,
+            (accounts.c.tenant_id == holds.c.tenant_id) & (accounts.c.id == holds.c.account_id),
+        )
+        .where(
+            holds.c.tenant_id == tenant_id,
+            holds.c.reference == reference,
+            holds.c.kind == "pending",
+            holds.c.status.in_(("open", "captured")),
+            accounts.c.member_id == member_id,
+        )
+    ).first()

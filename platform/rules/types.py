@@ -7,7 +7,10 @@ A rule type (registered through `register_earn_rules()`) is an object with:
 - `phase(params) -> str`: when an instance runs, one of `PHASES` (see below);
 - `Params`: a marshmallow `Schema` class validating an instance's parameters;
 - `evaluate(event, member, params, ctx) -> list[Award]`: pure, it reads its arguments
-  and returns awards; it never posts anything itself.
+  and returns awards; it never posts anything itself;
+- optionally `history_periods(params) -> Collection[str]`: the periods an instance asks
+  `ctx.granted` about, so a batch can read its members' history for them in one query
+  (without it every question is its own query: correct, slower).
 
 The engine runs an event through the tenant's active rules phase by phase, and within a
 phase by priority (highest first):

@@ -50,6 +50,9 @@ class CapRule:
     def phase(self, params: Mapping[str, Any]) -> str:
         return "cap"
 
+    def history_periods(self, params: Mapping[str, Any]) -> tuple[str, ...]:
+        return (params["period"],)
+
     def evaluate(
         self, event: EventView, member: MemberProfile, params: Mapping[str, Any], ctx: Context
     ) -> list[Award]:

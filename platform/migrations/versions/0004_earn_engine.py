@@ -110,6 +110,7 @@ def upgrade() -> None:
         sa.Column("grace_days", sa.Integer(), nullable=False),
         sa.Column("earn_multiplier", Rate(), nullable=False),
         sa.Column("redemption_discount_percent", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.CheckConstraint(

@@ -1,0 +1,59 @@
+"""A tenant's earn program: what its events are evaluated under — the points policy,
+the currency, the active rules compiled, and the tiers.
+
+Read with one query: the settings, and stamps of the rules and the tiers. The compiled
+rules and the tiers are kept by the app's rule types per tenant and reused while the
+stamps (how many there are and the sum of their versions, which every change raises)
+stay the same.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from jifen.ledger import policy as policies
+from jifen.ledger.policy import Policy
+from jifen.members import tiers
+from jifen.members.tiers import TierView
+from jifen.rules import sql
+from jifen.rules.engine import CompiledRule
+from jifen.rules.registry import RuleTypes
+
+
+@dataclass(frozen=True)
+class Program:
+    policy: Policy
+    currency: str
+    rules: tuple[CompiledRule, ...]
+    tiers: Mapping[str, TierView]
+
+
+def load(connection: Connection, tenant_id: uuid.UUID, rule_types: RuleTypes) -> Program:
+    row = sql.program_row(connection, tenant_id)
+    stored = row._mapping
+    policy_row = (
+        {
+            name.removeprefix("policy_"): value
+            for name, value in stored.items()
+            if name.startswith("policy_")
+        }
+        if row.policy_tenant_id is not None
+        else None
+    )
+    stamp = (row.rules_n, row.rules_v, row.tiers_n, row.tiers_v)
+    cached = rule_types.cached_program(tenant_id, stamp)
+    if cached is None:
+        rules = tuple(rule_types.compile(r) for r in sql.rules(connection, tenant_id))
+        cached = (rules, {t.code: t for t in tiers.ladder(connection, tenant_id)})
+        rule_types.keep_program(tenant_id, stamp, cached)
+    rules, ladder = cached
+    return Program(
+        policy=policies.from_row(row.timezone, policy_row),
+        currency=row.currency,
+        rules=rules,
+        tiers=ladder,
+    )
