@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select, update
 
+from jifen import demo as demo_program
 from jifen import migrate, plugins, schedules
 from jifen.audit import Actor
 from jifen.db import set_tenant
@@ -23,6 +24,8 @@ from jifen.ledger.cli import ledger_cli
 from jifen.members import rotation
 from jifen.members import service as members
 from jifen.members.models import Member
+from jifen.rules import events
+from jifen.rules.events import EventIn
 from jifen.services import Services
 from jifen.tenants import apikeys, users
 from jifen.tenants import service as tenants
@@ -205,6 +208,10 @@ def demo() -> None:
                 actor=CLI,
                 clock=s.clock,
             )
+            set_tenant(session, tenant.id)
+            demo_program.seed_earn_program(
+                session, tenant.id, rule_types=s.rule_types, actor=CLI, clock=s.clock
+            )
             seeded = []
             for external_id, name, phone, birthday, tags in DEMO_MEMBERS:
                 data: dict[str, Any] = {
@@ -218,8 +225,12 @@ def demo() -> None:
                 member = members.create_member(
                     session, tenant.id, data, actor=CLI, clock=s.clock, keyring=s.keyring
                 )
+                events.emit_registered(
+                    session, member.id, rule_types=s.rule_types, actor=CLI, clock=s.clock
+                )
                 seeded.append(member.id)
             _seed_points(session, tenant.id, seeded, s)
+            _seed_events(session, seeded, s)
             click.echo(f"console: {DEMO_OWNER} / {password}")
         else:
             tenant = existing
@@ -263,6 +274,44 @@ def _seed_points(session: Any, tenant_id: Any, member_ids: list[Any], s: Service
     reversal.reverse(session, spent.id, amount=100, actor=CLI, clock=s.clock)
     holds.reserve(session, second, 200, actor=CLI, clock=s.clock, reference="demo-2")
     ledger.transfer(session, first, second, 50, actor=CLI, clock=s.clock)
+
+
+def _seed_events(session: Any, member_ids: list[Any], s: Services) -> None:
+    """Events through the demo's rules: purchases, a check-in, a share and a referral."""
+    first, second, third = member_ids[:3]
+    given = [
+        EventIn("demo-order-1001", "purchase", dict(DEMO_PURCHASE), member_id=first),
+        EventIn(
+            "demo-order-1002", "purchase", {"amount": 52_000, "currency": "CNY"}, member_id=second
+        ),
+        EventIn("demo-checkin-1", "checkin", member_id=first),
+        EventIn("demo-share-1", "share", {"channel": "wechat"}, member_id=second),
+        EventIn(
+            "demo-referral-1",
+            "referral",
+            {"inviter_id": str(first), "stage": "registered"},
+            member_id=third,
+        ),
+        EventIn(
+            "demo-order-1003", "purchase", {"amount": 9_900, "currency": "CNY"}, member_id=third
+        ),
+    ]
+    for outcome in events.record_batch(
+        session, given, rule_types=s.rule_types, actor=CLI, clock=s.clock
+    ):
+        if outcome.error is not None:
+            raise outcome.error
+
+
+DEMO_PURCHASE = {
+    "amount": 36_800,
+    "currency": "CNY",
+    "shipping": 1_000,
+    "lines": [
+        {"sku": "tea-longjing-250g", "category": "food", "amount": 25_800},
+        {"sku": "gift-card-100", "category": "gift_card", "amount": 10_000},
+    ],
+}
 
 
 # --- jobs and serving ----------------------------------------------------------------

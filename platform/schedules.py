@@ -20,6 +20,8 @@ from croniter import croniter
 
 from jifen import idempotency
 from jifen.ledger import expiry, holds
+from jifen.members import tiers
+from jifen.rules import birthdays
 
 if TYPE_CHECKING:
     from jifen.services import Services
@@ -46,6 +48,10 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("expire-points", "*/10 * * * *", expiry.sweep),
     # 10:05 in China: reminders arrive in the morning, not at night.
     Schedule("points-expiry-reminders", "5 2 * * *", expiry.remind),
+    # Hourly: each tenant's local day starts at another UTC hour; the events are unique
+    # per member and day, so the repeats change nothing.
+    Schedule("birthday-events", "11 * * * *", birthdays.emit),
+    Schedule("tier-reevaluation", "37 19 * * *", tiers.reevaluate_tiers),
 )
 
 

@@ -43,13 +43,17 @@ def test_the_demos_points_verify_and_show_through_the_api(app, client):
     assert run(app, "ledger", "verify", "--all").strip() == "demo: ok"
     first = client.get("/api/v1/members", headers=headers).json["items"][-1]
     points = client.get(f"/api/v1/members/{first['id']}/points", headers=headers).json
-    # Earned 500, spent 300 with 100 refunded, gave 50 away.
-    assert points["balance"] == 250
+    # A welcome gift of 50; earned 500, spent 300 with 100 refunded, gave 50 away; then
+    # 258 for the tea (the gift card and shipping earn nothing) and 5 for a check-in.
+    assert points["balance"] == 50 + 500 - 300 + 100 - 50 + 258 + 5
     history = client.get(f"/api/v1/members/{first['id']}/points/history", headers=headers)
     assert [line["kind"] for line in history.json["items"]] == [
+        "earn",
+        "earn",
         "transfer",
         "refund",
         "redeem",
+        "earn",
         "earn",
     ]
 

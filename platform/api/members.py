@@ -10,6 +10,7 @@ from flask.views import MethodView
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
 from jifen.members import schemas
 from jifen.members import service as members
+from jifen.rules import events
 from jifen.web import db_session, services
 
 # Schemas are passed as instances: webargs builds a class anew on every request.
@@ -37,9 +38,14 @@ class Members(MethodView):
     def post(self, data: dict[str, Any]) -> members.MemberView:
         """Register a member. `external_id` is the merchant's own user id."""
         svc = services()
-        return members.create_member(
-            db_session(), tenant().id, data, actor=actor(), clock=svc.clock, keyring=svc.keyring
+        session = db_session()
+        member = members.create_member(
+            session, tenant().id, data, actor=actor(), clock=svc.clock, keyring=svc.keyring
         )
+        events.emit_registered(
+            session, member.id, rule_types=svc.rule_types, actor=actor(), clock=svc.clock
+        )
+        return member
 
 
 @blp.route("/<uuid:member_id>")

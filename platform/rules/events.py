@@ -52,6 +52,7 @@ from jifen.rules.errors import (
 )
 from jifen.rules.history import AwardRow, History, period_start
 from jifen.rules.models import Event, EventAward
+from jifen.rules.program import has_rules
 from jifen.rules.program import load as load_program
 from jifen.rules.registry import RuleTypes
 from jifen.rules.types import EventView, MemberProfile
@@ -155,6 +156,32 @@ def record(
     return outcome
 
 
+def emit_registered(
+    session: Session,
+    member_id: uuid.UUID,
+    *,
+    rule_types: RuleTypes,
+    actor: Actor,
+    clock: Clock,
+) -> None:
+    """Record a new member's `registered` event (a welcome gift's trigger), in the same
+    transaction as the member. Skipped while the tenant has no active rules."""
+    if not has_rules(session.connection(), tenant_of(session), rule_types):
+        return
+    record(
+        session,
+        EventIn(
+            event_id=f"member:{member_id}",
+            kind="registered",
+            member_id=member_id,
+            occurred_at=clock.now(),
+        ),
+        rule_types=rule_types,
+        actor=actor,
+        clock=clock,
+    )
+
+
 def record_batch(
     session: Session,
     events: Sequence[EventIn],
@@ -206,6 +233,7 @@ class _Recorder:
         }
         self.first_purchases: list[tuple[uuid.UUID, datetime]] = []
         self.referred: dict[uuid.UUID, Any] = {}
+        self.referrers: dict[uuid.UUID, uuid.UUID] = {}
         self.touched: set[uuid.UUID] = set()
 
     # --- the batch --------------------------------------------------------------------
@@ -312,6 +340,16 @@ class _Recorder:
                     }
             except JifenError as error:
                 outcomes[item.index].error = error
+        if self._rule_of_type("referral"):
+            # An invitee's first purchase pays their inviter too: read the inviters now,
+            # so that every wallet is locked up front, in order.
+            unseen = {
+                row.referrer
+                for row in rows
+                if row.referrer is not None and row.referrer not in by_id
+            }
+            for row in sql.members(self.connection, self.tenant_id, sorted(unseen), []):
+                by_id[row.id] = row
         self._load_profiles(list(by_id.values()))
         wanted = sorted({m for m in by_id} | set(self.profiles))
         if wanted:
@@ -338,6 +376,13 @@ class _Recorder:
                 clock=self.clock,
                 keyring=self.keyring,
             )
+            emit_registered(
+                self.session,
+                view.id,
+                rule_types=self.rule_types,
+                actor=self.actor,
+                clock=self.clock,
+            )
             (row,) = sql.members(self.connection, self.tenant_id, [view.id], [])
             by_id[row.id] = by_external[row.external_id] = row
             return row.id
@@ -345,9 +390,14 @@ class _Recorder:
             details={"member_id": str(member_id)} if member_id else {"external_id": external_id}
         )
 
+    def _rule_of_type(self, name: str) -> bool:
+        return any(rule.rule_type.name == name for rule in self.rules)
+
     def _load_profiles(self, rows: list[Any]) -> None:
         for row in rows:
             self.statuses[row.id] = row.status
+            if row.referrer is not None:
+                self.referrers[row.id] = row.referrer
         self.profiles.update(profiles(rows, self.tiers))
 
     # --- one event --------------------------------------------------------------------
@@ -404,7 +454,37 @@ class _Recorder:
                     "created_at": self.now,
                 }
             )
+        if kind == "purchase" and item.member_id in self.referrers:
+            self._first_purchase(item, result)
         return result
+
+    def _first_purchase(self, item: CheckedEvent, result: dict[str, Any]) -> None:
+        """A referred member's first purchase is a referral event of its own, recorded
+        with it, so the referral rule pays the inviter. Refused, it leaves a note."""
+        assert item.member_id is not None
+        inviter = self.referrers.pop(item.member_id)
+        data = {"inviter_id": str(inviter), "stage": "first_purchase"}
+        given = EventIn(
+            event_id=f"first_purchase:{item.member_id}",
+            kind="referral",
+            member_id=item.member_id,
+            occurred_at=item.occurred_at,
+            data=data,
+        )
+        derived = CheckedEvent(
+            item.index,
+            given,
+            {**data, "inviter_id": inviter, "inviter_external_id": None},
+            item.occurred_at,
+            item.member_id,
+            inviter,
+        )
+        try:
+            referral = self._process(derived, given.fingerprint())
+        except JifenError as error:
+            result["notes"].append(f"referral not paid: {error.message}")
+        else:
+            result["notes"].append(f"first purchase of a referred member: event {referral['id']}")
 
     def _check_referral(self, item: CheckedEvent) -> None:
         assert item.member_id is not None and item.inviter_id is not None
@@ -811,7 +891,9 @@ def _stored_data(item: CheckedEvent) -> dict[str, Any]:
     """The event's data as sent (validated, and JSON already), with a referral's inviter
     by our id however it was named."""
     if item.inviter_id is not None:
-        return item.given.data | {"inviter_id": str(item.inviter_id)}
+        # Only one of the two may be given when the stored event is read back.
+        named = {"inviter_id": str(item.inviter_id), "inviter_external_id": None}
+        return item.given.data | named
     return item.given.data
 
 

@@ -57,3 +57,16 @@ def load(connection: Connection, tenant_id: uuid.UUID, rule_types: RuleTypes) ->
         rules=rules,
         tiers=ladder,
     )
+
+
+# How long a process trusts what it knows of a tenant's rules without asking the database,
+# where a wrong guess costs little: whether a new member's registration is an event.
+FRESH_SECONDS = 5.0
+
+
+def has_rules(connection: Connection, tenant_id: uuid.UUID, rule_types: RuleTypes) -> bool:
+    """Whether the tenant has active rules, known to within FRESH_SECONDS."""
+    recent = rule_types.recent_program(tenant_id, FRESH_SECONDS)
+    if recent is not None:
+        return bool(recent[0])
+    return bool(load(connection, tenant_id, rule_types).rules)

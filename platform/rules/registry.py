@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -29,17 +30,28 @@ class RuleTypes:
                     raise RuntimeError(f"two plugins provide the earn rule {rule_type.name!r}")
                 self.types[rule_type.name] = rule_type
         self._parsed: dict[tuple[uuid.UUID, int], Mapping[str, Any]] = {}
-        self._programs: dict[uuid.UUID, tuple[Any, Any]] = {}
+        self._programs: dict[uuid.UUID, tuple[Any, Any, float]] = {}
 
     def cached_program(self, tenant_id: uuid.UUID, stamp: Any) -> Any:
-        """What `jifen.rules.program` kept for a tenant under this stamp, or None."""
+        """What `jifen.rules.program` kept for a tenant under this stamp, or None. A
+        match counts as a fresh check."""
         kept = self._programs.get(tenant_id)
-        return kept[1] if kept is not None and kept[0] == stamp else None
+        if kept is None or kept[0] != stamp:
+            return None
+        self._programs[tenant_id] = (stamp, kept[1], time.monotonic())
+        return kept[1]
+
+    def recent_program(self, tenant_id: uuid.UUID, max_age: float) -> Any:
+        """What was kept for a tenant, if its stamp was checked within `max_age` s."""
+        kept = self._programs.get(tenant_id)
+        if kept is None or time.monotonic() - kept[2] > max_age:
+            return None
+        return kept[1]
 
     def keep_program(self, tenant_id: uuid.UUID, stamp: Any, kept: Any) -> None:
         if len(self._programs) >= PARSED_CACHE_SIZE:
             self._programs.clear()
-        self._programs[tenant_id] = (stamp, kept)
+        self._programs[tenant_id] = (stamp, kept, time.monotonic())
 
     def get(self, name: str) -> RuleType:
         try:

@@ -172,6 +172,15 @@ _MEMBER_COLUMNS = (
     .where(_TAGS.c.tenant_id == _MEMBERS.c.tenant_id, _TAGS.c.member_id == _MEMBERS.c.id)
     .scalar_subquery()
     .label("tags"),
+    # Who invited the member, while the invitation awaits its first purchase.
+    select(_REFERRALS.c.inviter_id)
+    .where(
+        _REFERRALS.c.tenant_id == _MEMBERS.c.tenant_id,
+        _REFERRALS.c.invitee_id == _MEMBERS.c.id,
+        _REFERRALS.c.first_purchase_at.is_(None),
+    )
+    .scalar_subquery()
+    .label("referrer"),
 )
 _MEMBERS_BY = {
     name: select(*_MEMBER_COLUMNS).where(

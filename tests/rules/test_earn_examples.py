@@ -6,13 +6,11 @@ and the clock starts on Sunday 1 March 2026 at 17:30 there (09:30 UTC).
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jifen.audit import SYSTEM
 from jifen.ledger.holds import settle_due_holds
-from jifen.rules.events import EventIn, record_batch
+from jifen.rules import birthdays
 
 from .api import balance, call, event, member, purchase, rule
 
@@ -145,7 +143,7 @@ def test_double_points_on_the_tenth_of_every_month_in_shanghai(client, tenant, c
         ("1 point per 1.00 CNY on 100.00 CNY", 100),
         ("2x points day", 100),
     ]
-    # Two hours earlier it was still the 9th in Shanghai (though the 9th in UTC too).
+    # At 23:00 on the 9th in Shanghai it was not the 10th yet.
     ninth = purchase(client, tenant, alice, 10_000, occurred_at="2026-03-09T15:00:00+00:00")
     assert ninth["points"] == 100
     # The 10th in UTC, but already the 11th in Shanghai.
@@ -203,7 +201,12 @@ def test_spend_500_get_100_extra(client, tenant):
 def test_an_exclusive_campaign_skips_the_other_rules_of_its_phase(client, tenant, clock):
     alice = member(client, tenant, "alice")
     rule(client, tenant, "spend", {"rate": "1"})
-    flash = {"kind": "multiplier", "multiplier": "3", "dates": ["2026-03-01"], "label": "flash sale"}
+    flash = {
+        "kind": "multiplier",
+        "multiplier": "3",
+        "dates": ["2026-03-01"],
+        "label": "flash sale",
+    }
     rule(client, tenant, "campaign", flash, name="flash sale", exclusive=True)
     rule(
         client,
@@ -265,34 +268,53 @@ def test_the_inviter_earns_50_when_the_friend_first_buys(client, tenant):
     rule(client, tenant, "referral", {"inviter_first_purchase": 50})
     alice, bob = member(client, tenant, "alice"), member(client, tenant, "bob")
 
-    joined = event(client, tenant, "referral", bob, {"inviter_id": alice, "stage": "registered"})
+    invited = {"inviter_external_id": "alice", "stage": "registered"}
+    joined = event(client, tenant, "referral", bob, invited)
     assert joined.status_code == 201, joined.json
     assert joined.json["status"] == "none"
 
-    assert purchase(client, tenant, bob, 8_800)["points"] == 88
-    stage = {"inviter_external_id": "alice", "stage": "first_purchase"}
-    preview = {"event": {"id": "r-1", "kind": "referral", "member_id": bob, "data": stage}}
+    first_purchase = {"inviter_id": alice, "stage": "first_purchase"}
+    preview = {"event": {"id": "r-1", "kind": "referral", "member_id": bob, "data": first_purchase}}
     simulated = call(client, tenant, "POST", "/rules:simulate", preview, 200).json
     assert [(a["member_id"], a["points"]) for a in simulated["awards"]] == [(alice, 50)]
+
+    # Bob's first purchase is also the referral's: Alice is paid with it.
+    bought = purchase(client, tenant, bob, 8_800)
+    assert explained(bought) == [("1 point per 1.00 CNY on 88.00 CNY", 88)]
+    assert [n.split(":")[0] for n in bought["notes"]] == ["first purchase of a referred member"]
+    assert (balance(client, tenant, alice), balance(client, tenant, bob)) == (50, 88)
+    assert purchase(client, tenant, bob, 8_800)["notes"] == []
+    assert balance(client, tenant, alice) == 50
+
+    refused(event(client, tenant, "referral", bob, first_purchase), 409, "referral_stage_done")
+    again = {"inviter_id": alice, "stage": "registered"}
+    refused(event(client, tenant, "referral", bob, again), 409, "already_referred")
+    refused(event(client, tenant, "referral", alice, again), 422, "self_referral")
+    assert balance(client, tenant, alice) == 50
+
+    # The stored referrals replay in a backtest, however the inviter was named.
+    double = {"name": "double", "type": "referral", "params": {"inviter_first_purchase": 100}}
+    period = {"start": "2026-03-01T00:00:00+00:00", "end": "2026-03-02T00:00:00+00:00"}
+    backtest = call(client, tenant, "POST", "/rules:backtest", {**period, "rules": [double]}, 200)
+    assert (backtest.json["would_issue"], backtest.json["issued"]) == (100, 50 + 88 + 88)
+
+
+def test_a_merchant_may_send_the_first_purchase_of_a_referral_itself(client, tenant):
+    rule(client, tenant, "spend", {"rate": "1"})
+    rule(client, tenant, "referral", {"inviter_first_purchase": 50})
+    alice, bob = member(client, tenant, "alice"), member(client, tenant, "bob")
+    event(client, tenant, "referral", bob, {"inviter_id": alice, "stage": "registered"})
+
+    stage = {"inviter_external_id": "alice", "stage": "first_purchase"}
     first = event(client, tenant, "referral", bob, stage)
     assert first.status_code == 201, first.json
     assert explained(first.json) == [("friend's first purchase", 50)]
     assert first.json["awards"][0]["member_id"] == alice
     assert first.json["postings"][0]["member_id"] == alice
+
+    # The referral is done: Bob's purchase pays Alice nothing more.
+    assert purchase(client, tenant, bob, 8_800)["notes"] == []
     assert (balance(client, tenant, alice), balance(client, tenant, bob)) == (50, 88)
-
-    refused(event(client, tenant, "referral", bob, stage), 409, "referral_stage_done")
-    again = {"inviter_id": alice, "stage": "registered"}
-    refused(event(client, tenant, "referral", bob, again), 409, "already_referred")
-    self_referral = {"inviter_id": alice, "stage": "registered"}
-    refused(event(client, tenant, "referral", alice, self_referral), 422, "self_referral")
-    assert balance(client, tenant, alice) == 50
-
-    # The stored referrals replay in a backtest, whichever way the inviter was named.
-    double = {"name": "double", "type": "referral", "params": {"inviter_first_purchase": 100}}
-    period = {"start": "2026-03-01T00:00:00+00:00", "end": "2026-03-02T00:00:00+00:00"}
-    backtest = call(client, tenant, "POST", "/rules:backtest", {**period, "rules": [double]}, 200)
-    assert (backtest.json["would_issue"], backtest.json["issued"]) == (100, 50 + 88)
 
 
 # --- check-in ------------------------------------------------------------------------
@@ -314,9 +336,7 @@ def test_check_in_streaks_pay_a_bonus_on_day_7_and_restart_after_a_missed_day(
     refused(event(client, tenant, "checkin", alice), 409, "already_checked_in")
 
     clock.advance(days=2)  # 8 March missed
-    assert explained(event(client, tenant, "checkin", alice).json) == [
-        ("daily check-in, day 1", 5)
-    ]
+    assert explained(event(client, tenant, "checkin", alice).json) == [("daily check-in, day 1", 5)]
     assert balance(client, tenant, alice) == 6 * 5 + 55 + 5
 
 
@@ -324,23 +344,17 @@ def test_check_in_days_are_the_tenants_local_days(client, tenant, clock):
     alice = member(client, tenant, "alice")
     rule(client, tenant, "checkin", {"points": 5})
     clock.set(datetime(2026, 3, 1, 15, 50, tzinfo=UTC))  # 23:50 on 1 March in Shanghai
-    assert explained(event(client, tenant, "checkin", alice).json) == [
-        ("daily check-in, day 1", 5)
-    ]
+    assert explained(event(client, tenant, "checkin", alice).json) == [("daily check-in, day 1", 5)]
     clock.advance(minutes=20)  # 00:10 on 2 March
-    assert explained(event(client, tenant, "checkin", alice).json) == [
-        ("daily check-in, day 2", 5)
-    ]
-    clock.advance(hours=15)  # 15:10 on 2 March: 3 March in no time zone yet
+    assert explained(event(client, tenant, "checkin", alice).json) == [("daily check-in, day 2", 5)]
+    clock.advance(hours=15)  # 15:10 on 2 March in Shanghai: the same day
     refused(event(client, tenant, "checkin", alice), 409, "already_checked_in")
 
 
 # --- caps ----------------------------------------------------------------------------
 
 
-def test_a_daily_cap_trims_the_event_that_reaches_it_and_resets_the_next_day(
-    client, tenant, clock
-):
+def test_a_daily_cap_trims_the_event_that_reaches_it_and_resets_the_next_day(client, tenant, clock):
     alice = member(client, tenant, "alice")
     rule(client, tenant, "spend", {"rate": "1"})
     rule(client, tenant, "caps", {"period": "day", "limit": 100})
@@ -405,23 +419,6 @@ def test_a_cap_on_some_rules_leaves_the_others_alone(client, tenant):
 # --- birthday ------------------------------------------------------------------------
 
 
-def emit_birthday(svc, tenant, member_id: str, event_id: str) -> dict[str, Any]:
-    """A birthday event as the platform emits it (the API refuses it from clients)."""
-    given = EventIn(event_id=event_id, kind="birthday", member_id=uuid.UUID(member_id))
-    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
-        (outcome,) = record_batch(
-            session,
-            [given],
-            rule_types=svc.rule_types,
-            actor=SYSTEM,
-            clock=svc.clock,
-            emitted=True,
-        )
-    assert outcome.error is None, outcome.error
-    assert outcome.result is not None
-    return outcome.result
-
-
 def test_members_cannot_send_their_own_birthday(client, tenant):
     alice = member(client, tenant, "alice", birthday="1990-03-01")
     rule(client, tenant, "birthday", {"points": 88})
@@ -441,16 +438,24 @@ def test_birthday_points_on_the_day_as_a_simulation_shows(client, tenant, clock)
     assert balance(client, tenant, alice) == 0  # a simulation posts nothing
 
 
-def test_birthday_points_come_once_a_year(client, tenant, clock, svc):
+def test_birthday_points_come_once_a_year_from_the_birthday_job(client, tenant, clock, svc):
     alice = member(client, tenant, "alice", birthday="1990-03-01")
+    bob = member(client, tenant, "bob", birthday="1990-05-20")
+    leap = member(client, tenant, "leap", birthday="2000-02-29")
     rule(client, tenant, "birthday", {"points": 88})
-    assert explained(emit_birthday(svc, tenant, alice, "birthday-2026")) == [
-        ("happy birthday", 88)
-    ]
-    assert emit_birthday(svc, tenant, alice, "birthday-2026-again")["points"] == 0
+
+    birthdays.emit(svc)  # 1 March in Shanghai
+    assert [balance(client, tenant, m) for m in (alice, bob, leap)] == [88, 0, 0]
+    assert birthdays.emit(svc) == 0  # the job runs hourly: a repeat changes nothing
+    clock.set(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))
+    birthdays.emit(svc)
+    assert balance(client, tenant, alice) == 88
+
+    clock.set(datetime(2027, 2, 28, 2, 0, tzinfo=UTC))  # no 29 February in 2027
+    birthdays.emit(svc)
     clock.set(datetime(2027, 3, 1, 2, 0, tzinfo=UTC))
-    assert emit_birthday(svc, tenant, alice, "birthday-2027")["points"] == 88
-    assert balance(client, tenant, alice) == 176
+    birthdays.emit(svc)
+    assert [balance(client, tenant, m) for m in (alice, bob, leap)] == [176, 0, 88]
 
 
 # --- pending points ------------------------------------------------------------------

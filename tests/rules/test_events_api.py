@@ -30,8 +30,11 @@ def batch(client, tenant, events: list[dict], status: int = 200) -> dict:
 
 
 def stored_events(svc, tenant) -> int:
+    """Events the test sent (not the registrations the platform records itself)."""
     with svc.db.session(tenant_id=tenant.tenant_id) as session:
-        return session.scalar(select(func.count()).select_from(Event))
+        return session.scalar(
+            select(func.count()).select_from(Event).where(Event.kind != "registered")
+        )
 
 
 def purchase_body(event_id: str, member_id: str, amount: int, **data: Any) -> dict:
@@ -112,6 +115,13 @@ def test_a_payload_failing_its_kind_schema_is_refused_with_details(
     assert response.json["code"] == "validation_error"
     assert field in response.json["details"]["data"]
     assert balance(client, tenant, alice) == 0
+    assert stored_events(svc, tenant) == 0
+
+
+def test_free_form_data_is_limited_in_size(client, tenant, svc, alice):
+    response = event(client, tenant, "checkin", alice, {"note": "x" * 17_000})
+    assert response.status_code == 422
+    assert response.json["details"] == {"data": ["At most 16384 bytes of JSON."]}
     assert stored_events(svc, tenant) == 0
 
 

@@ -3,7 +3,6 @@ databases. Amounts are in fen: 10_000 is 100.00 CNY."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from jifen.ledger.holds import settle_due_holds
@@ -95,9 +94,7 @@ def test_refunds_of_one_line_take_back_exactly_what_it_earned(client, tenant):
     ]
     purchase(client, tenant, alice, 10_000, id="order-1", data={"lines": lines})
     a_third = [{"index": 0, "amount": 2_050}]
-    taken = [
-        -refunded(client, tenant, alice, "order-1", lines=a_third)["points"] for _ in range(3)
-    ]
+    taken = [-refunded(client, tenant, alice, "order-1", lines=a_third)["points"] for _ in range(3)]
     assert sum(taken) == 62  # what the tea earned, no more, no less
     assert balance(client, tenant, alice) == 38
     refused(refund(client, tenant, alice, "order-1", lines=a_third), "refund_exceeds_order")

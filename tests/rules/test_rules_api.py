@@ -411,8 +411,9 @@ def test_a_share_audience_splits_members_stably_and_reports_both_arms(client, te
     assert arms["test"]["members"] == len(in_test)
     assert arms["control"]["members"] == 200 - len(in_test)
     test_shares = sum(1 for m in crowd[:10] if m in in_test)
-    assert arms["test"]["events"] == 2 * len(in_test) + test_shares
-    assert arms["control"]["events"] == 2 * (200 - len(in_test)) + 10 - test_shares
+    # Each member's registration is an event too, once the tenant has rules.
+    assert arms["test"]["events"] == 3 * len(in_test) + test_shares
+    assert arms["control"]["events"] == 3 * (200 - len(in_test)) + 10 - test_shares
     assert arms["test"]["rule_points"] == arms["test"]["points"] - test_shares
     assert arms["test"]["rule_points"] == 2 * 20 * len(in_test)
     assert arms["control"]["rule_points"] == 0
@@ -439,8 +440,9 @@ def test_a_report_without_a_split_has_one_arm(client, tenant):
     alice = member(client, tenant, "alice")
     purchase(client, tenant, alice, 1_000)
     report = call(client, tenant, "GET", f"/rules/{spend['id']}/report", None, 200).json
+    # Two events: alice's registration (recorded since the tenant has rules) and the buy.
     assert report["arms"] == [
-        {"arm": "all", "members": 1, "events": 1, "points": 10, "rule_points": 10}
+        {"arm": "all", "members": 1, "events": 2, "points": 10, "rule_points": 10}
     ]
 
 
