@@ -106,6 +106,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def canonical_rate(rate: Decimal) -> Decimal:
+    """A rate without trailing zeros and never in exponent form: NUMERIC(20, 8) reads 1.5
+    back as 1.50000000, which would show differently from SQLite's "1.5"."""
+    normal = rate.normalize()
+    return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal
+
+
 class Rate(TypeDecorator[Decimal]):
     """An exact decimal rate: TEXT on SQLite, NUMERIC on PostgreSQL."""
 
@@ -125,7 +132,7 @@ class Rate(TypeDecorator[Decimal]):
         return value if dialect.name == "postgresql" else str(value)
 
     def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
-        return None if value is None else Decimal(value)
+        return None if value is None else canonical_rate(Decimal(value))
 
 
 Points = BigInteger

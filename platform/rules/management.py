@@ -16,7 +16,7 @@ from jifen.clock import Clock
 from jifen.errors import Conflict, NotFound, ValidationFailed
 from jifen.ledger.service import tenant_of
 from jifen.rules import kinds
-from jifen.rules.errors import RuleConflict, RuleNotEditable
+from jifen.rules.errors import RuleConflict, RuleNotEditable, UnknownRuleType
 from jifen.rules.models import EarnRule, EarnRuleVersion, EventKind
 from jifen.rules.registry import RuleTypes
 from jifen.types import new_id
@@ -41,7 +41,10 @@ class StatusChangeRefused(Conflict):
 
 
 def view(rule: EarnRule, rule_types: RuleTypes) -> dict[str, Any]:
-    phase = rule_types.check(rule.type, rule.params)[2]
+    try:
+        phase = rule_types.check(rule.type, rule.params)[2]
+    except UnknownRuleType:  # its plugin was removed: still listed, never applied
+        phase = "unknown"
     return {
         "id": rule.id,
         "name": rule.name,

@@ -9,9 +9,11 @@ stay the same.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -21,7 +23,10 @@ from jifen.members import tiers
 from jifen.members.tiers import TierView
 from jifen.rules import sql
 from jifen.rules.engine import CompiledRule
+from jifen.rules.errors import UnknownRuleType
 from jifen.rules.registry import RuleTypes
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,18 @@ class Program:
     currency: str
     rules: tuple[CompiledRule, ...]
     tiers: Mapping[str, TierView]
+
+
+def _compiled(rule_types: RuleTypes, rows: list[Any]) -> list[CompiledRule]:
+    """The rules whose type is installed. A rule whose plugin was removed is skipped and
+    logged: the tenant's other rules go on working, and the merchant's events with them."""
+    compiled = []
+    for row in rows:
+        try:
+            compiled.append(rule_types.compile(row))
+        except UnknownRuleType:
+            log.warning("earn rule %s skipped: no plugin provides type %r", row.id, row.type)
+    return compiled
 
 
 def load(connection: Connection, tenant_id: uuid.UUID, rule_types: RuleTypes) -> Program:
@@ -47,7 +64,7 @@ def load(connection: Connection, tenant_id: uuid.UUID, rule_types: RuleTypes) ->
     stamp = (row.rules_n, row.rules_v, row.tiers_n, row.tiers_v)
     cached = rule_types.cached_program(tenant_id, stamp)
     if cached is None:
-        rules = tuple(rule_types.compile(r) for r in sql.rules(connection, tenant_id))
+        rules = tuple(_compiled(rule_types, sql.rules(connection, tenant_id)))
         cached = (rules, {t.code: t for t in tiers.ladder(connection, tenant_id)})
         rule_types.keep_program(tenant_id, stamp, cached)
     rules, ladder = cached

@@ -71,7 +71,10 @@ class CapRule:
             already = ctx.granted(period, member_id=member_id, rule_ids=rules or None)
             allowed = max(0, limit - already)
             if this > allowed:
-                reason = f"{PERIOD_ADJECTIVES[period]} cap reached: {allowed} of {limit} granted"
+                reason = (
+                    f"{PERIOD_ADJECTIVES[period]} cap of {limit} reached:"
+                    f" {allowed} of {this} granted"
+                )
                 trims.append(Award(-(this - allowed), reason, member_id=member_id, data=data))
         return trims
 

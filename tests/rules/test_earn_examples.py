@@ -363,13 +363,13 @@ def test_a_daily_cap_trims_the_event_that_reaches_it_and_resets_the_next_day(cli
     trimmed = purchase(client, tenant, alice, 5_000)
     assert explained(trimmed) == [
         ("1 point per 1.00 CNY on 50.00 CNY", 50),
-        ("daily cap reached: 20 of 100 granted", -30),
+        ("daily cap of 100 reached: 20 of 50 granted", -30),
     ]
     assert trimmed["awards"][-1]["phase"] == "cap"
     nothing = purchase(client, tenant, alice, 3_000)
     assert explained(nothing) == [
         ("1 point per 1.00 CNY on 30.00 CNY", 30),
-        ("daily cap reached: 0 of 100 granted", -30),
+        ("daily cap of 100 reached: 0 of 30 granted", -30),
     ]
     assert nothing["status"] == "none"
     assert balance(client, tenant, alice) == 100
@@ -412,7 +412,7 @@ def test_a_cap_on_some_rules_leaves_the_others_alone(client, tenant):
     assert explained(purchase(client, tenant, alice, 5_000)) == [
         ("1 point per 1.00 CNY on 50.00 CNY", 50),
         ("thank you", 20),
-        ("daily cap reached: 10 of 60 granted", -40),
+        ("daily cap of 60 reached: 10 of 50 granted", -40),
     ]
 
 

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import Schema
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from jifen.hookimpl import hookimpl
-from jifen.rules.models import Event
+from jifen.rules.models import EarnRule, Event
 from jifen.rules.types import Award, Context, EventView, MemberProfile
 
 from .api import balance, call, event, member, purchase, rule
@@ -352,7 +352,7 @@ def test_a_daily_cap_holds_within_one_batch(client, tenant, alice):
     assert balance(client, tenant, alice) == 120
     capped = answer["items"][2]["result"]["awards"]
     assert [a["points"] for a in capped] == [50, -30]
-    assert capped[1]["reason"] == "daily cap reached: 20 of 120 granted"
+    assert capped[1]["reason"] == "daily cap of 120 reached: 20 of 50 granted"
 
 
 def test_a_batch_continues_the_cap_of_earlier_requests(client, tenant, alice):
@@ -599,3 +599,17 @@ def test_a_refund_within_a_batch_does_not_count_earlier_items_twice(client, tena
     assert [i["status"] for i in answer["items"]] == ["recorded"] * 3
     assert [i["result"]["points"] for i in answer["items"]] == [5, -1, 5]
     assert balance(client, tenant, alice) == 100 + 5 - 1 + 5
+
+
+def test_a_rule_whose_plugin_was_removed_is_skipped_not_fatal(client, tenant, svc, alice):
+    orphan = rule(client, tenant, "campaign", {"kind": "bonus", "points": 5}, name="gone")
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        session.execute(
+            update(EarnRule)
+            .where(EarnRule.id == uuid.UUID(orphan["id"]))
+            .values(type="uninstalled_plugin", version=EarnRule.version + 1)
+        )
+
+    assert purchase(client, tenant, alice, 10_000)["points"] == 100
+    listed = call(client, tenant, "GET", "/rules", None, 200).json["items"]
+    assert {r["name"]: r["phase"] for r in listed}["gone"] == "unknown"

@@ -674,7 +674,7 @@ def test_a_daily_cap_of_60_with_20_granted_lets_40_through():
         already_granted={(MEMBER_ID, None): 20},
     )
     assert [(a.points, a.reason) for a in awards][1:] == [
-        (-10, "daily cap reached: 40 of 60 granted")
+        (-10, "daily cap of 60 reached: 40 of 50 granted")
     ]
     assert total(awards) == 40
     assert awards[-1].member_id == MEMBER_ID and awards[-1].data == {}
@@ -688,7 +688,7 @@ def test_a_cap_not_reached_takes_nothing():
 def test_a_cap_already_exceeded_takes_everything():
     rules = [(SpendRule(), {}), (CapRule(), {"period": "week", "limit": 60})]
     awards = earn(purchase(4000), rules, already_granted={(MEMBER_ID, None): 70})
-    assert awards[-1].reason == "weekly cap reached: 0 of 60 granted"
+    assert awards[-1].reason == "weekly cap of 60 reached: 0 of 40 granted"
     assert total(awards) == 0
 
 
@@ -705,7 +705,7 @@ def test_a_scoped_cap_counts_only_its_rules():
         already_granted={(MEMBER_ID, frozenset([share.id])): 10},
     )
     assert [a.points for a in awards] == [10, 20, -5]
-    assert awards[-1].reason == "monthly cap reached: 5 of 15 granted"
+    assert awards[-1].reason == "monthly cap of 15 reached: 5 of 10 granted"
     assert awards[-1].data == {"cap_scope": [str(share.id)]}
 
 
