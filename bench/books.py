@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, select, update
 
 from bench.http import BenchError, bench_database, log
 from jifen import migrate
 from jifen.audit import Actor
 from jifen.config import Settings
 from jifen.db import writing_for
+from jifen.ledger.models import Account
 from jifen.ledger.sql import create_wallets
 from jifen.members.models import Member
 from jifen.services import Services
@@ -38,6 +39,18 @@ from jifen.tenants.service import create_tenant
 from jifen.types import new_id
 
 ACTOR = Actor(kind="job", id="bench")
+_ACCOUNTS = Account.__table__
+# The references' wallet update: a posting's amount, the chain's new head and length.
+WALLET_UPDATE = (
+    update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.tenant_id == bindparam("t"), _ACCOUNTS.c.id == bindparam("a"))
+    .values(
+        balance=_ACCOUNTS.c.balance + bindparam("d"),
+        head_hash=bindparam("h"),
+        seq=bindparam("s"),
+        updated_at=bindparam("now"),
+    )
+)
 
 
 def scaled(count: int) -> int:
@@ -103,10 +116,6 @@ def tenant_with_members(services: Services, slug: str, count: int) -> BenchTenan
 
 def open_wallets(services: Services, tenant: BenchTenant) -> dict[uuid.UUID, uuid.UUID]:
     """Wallets for every member (as ours opens them); returns member id -> account id."""
-    from sqlalchemy import select
-
-    from jifen.ledger.models import Account
-
     with services.db.transaction(tenant_id=tenant.id) as session:
         connection = writing_for(session, tenant.id)
         for start in range(0, len(tenant.members), 5000):

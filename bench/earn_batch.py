@@ -21,7 +21,15 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 
-from bench.books import ACTOR, account_row, alternate, ledger_services, scaled, tenant_with_members
+from bench.books import (
+    ACTOR,
+    WALLET_UPDATE,
+    account_row,
+    alternate,
+    ledger_services,
+    scaled,
+    tenant_with_members,
+)
 from bench.http import Result, log
 from jifen import demo
 from jifen.clock import ManualClock
@@ -143,16 +151,6 @@ def run(db: str) -> Result:
 
 
 _ACCOUNTS = Account.__table__
-_WALLET_UPDATE = (
-    update(_ACCOUNTS)
-    .where(_ACCOUNTS.c.tenant_id == bindparam("t"), _ACCOUNTS.c.id == bindparam("a"))
-    .values(
-        balance=_ACCOUNTS.c.balance + bindparam("d"),
-        head_hash=bindparam("h"),
-        seq=bindparam("s"),
-        updated_at=bindparam("now"),
-    )
-)
 
 
 def _reference_batch(
@@ -278,4 +276,4 @@ def _reference_batch(
             if rows[key]:
                 connection.execute(insert(table), rows[key])
         if rows["updates"]:
-            connection.execute(_WALLET_UPDATE, rows["updates"])
+            connection.execute(WALLET_UPDATE, rows["updates"])

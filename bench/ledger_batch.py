@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import insert, select
 
 from bench.books import (
     ACTOR,
+    WALLET_UPDATE,
     account_row,
     alternate,
     ledger_services,
@@ -65,16 +66,6 @@ def run(db: str) -> Result:
 
 
 _ACCOUNTS = Account.__table__
-_WALLET_UPDATE = (
-    update(_ACCOUNTS)
-    .where(_ACCOUNTS.c.tenant_id == bindparam("t"), _ACCOUNTS.c.id == bindparam("a"))
-    .values(
-        balance=_ACCOUNTS.c.balance + bindparam("d"),
-        head_hash=bindparam("h"),
-        seq=bindparam("s"),
-        updated_at=bindparam("now"),
-    )
-)
 
 
 def _reference_batch(services: Services, tenant_id: Any, members: list[Any]) -> None:
@@ -131,12 +122,10 @@ def _reference_batch(services: Services, tenant_id: Any, members: list[Any]) -> 
         connection.execute(insert(Entry.__table__), entries)
         connection.execute(insert(Lot.__table__), lots)
         connection.execute(insert(Posting.__table__), postings)
-        connection.execute(_WALLET_UPDATE, updates)
+        connection.execute(WALLET_UPDATE, updates)
 
 
 def _has_system_accounts(connection: Any, tenant_id: Any) -> bool:
-    from sqlalchemy import select
-
     return (
         connection.execute(
             select(_ACCOUNTS.c.id).where(

@@ -81,6 +81,27 @@ class Step:
     phase: str
     arm: str | None
 
+    @property
+    def cap_scope(self) -> str | None:
+        """For a cap, the rule ids it limits, sorted and comma-joined ("" for all)."""
+        if self.phase != "cap":
+            return None
+        return ",".join(sorted(self.award.data.get("cap_scope", ())))
+
+    def shown(self, member_id: uuid.UUID) -> dict[str, Any]:
+        """The step as the API shows it (`member_id`: the event's member)."""
+        rule = self.award.rule
+        return {
+            "rule_id": str(rule.id) if rule else None,
+            "rule_name": rule.name if rule else None,
+            "rule_type": rule.type if rule else None,
+            "phase": self.phase,
+            "member_id": str(self.award.member_id or member_id),
+            "points": self.award.points,
+            "reason": self.award.reason,
+            "arm": self.arm,
+        }
+
 
 @dataclass
 class Evaluation:

@@ -592,19 +592,7 @@ class _Recorder:
             "points": total,
             "status": status,
             "postings": postings,
-            "awards": [
-                {
-                    "rule_id": str(step.award.rule.id) if step.award.rule else None,
-                    "rule_name": step.award.rule.name if step.award.rule else None,
-                    "rule_type": step.award.rule.type if step.award.rule else None,
-                    "phase": step.phase,
-                    "member_id": str(step.award.member_id or event.member_id),
-                    "points": step.award.points,
-                    "reason": step.award.reason,
-                    "arm": step.arm,
-                }
-                for step in evaluation.steps
-            ],
+            "awards": [step.shown(event.member_id) for step in evaluation.steps],
             "notes": evaluation.notes,
         }
         lines = _line_points(evaluation, event.member_id)
@@ -643,19 +631,8 @@ class _Recorder:
         rows = []
         for seq, step in enumerate(evaluation.steps):
             award = step.award
-            scope = None
-            if step.phase == "cap":
-                scope = ",".join(sorted(award.data.get("cap_scope", ())))
-            rows.append(
-                AwardRow(
-                    event.id,
-                    award.member_id or event.member_id,
-                    award.rule.id if award.rule else None,
-                    award.points,
-                    scope,
-                    event.occurred_at,
-                )
-            )
+            scope = step.cap_scope
+            rows.append(AwardRow.of(step, event.id, event.member_id, event.occurred_at))
             self.rows["awards"].append(
                 {
                     "tenant_id": self.tenant_id,

@@ -11,9 +11,13 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
+
+if TYPE_CHECKING:
+    from jifen.rules.engine import Step
 
 from jifen.rules import sql
 from jifen.rules.types import CheckinDay
@@ -66,6 +70,21 @@ class AwardRow:
     points: int
     cap_scope: str | None
     occurred_at: datetime
+
+    @classmethod
+    def of(
+        cls, step: Step, event_id: uuid.UUID, member_id: uuid.UUID, occurred_at: datetime
+    ) -> AwardRow:
+        """A step of an event's evaluation (`member_id`: the event's member)."""
+        award = step.award
+        return cls(
+            event_id,
+            award.member_id or member_id,
+            award.rule.id if award.rule else None,
+            award.points,
+            step.cap_scope,
+            occurred_at,
+        )
 
 
 def _within(at: datetime, start: datetime | None, end: datetime | None) -> bool:

@@ -89,19 +89,7 @@ def compile_drafts(
 def _evaluation_out(evaluation: engine.Evaluation, member_id: uuid.UUID) -> dict[str, Any]:
     return {
         "points": sum(a.points for a in evaluation.awards),
-        "awards": [
-            {
-                "rule_id": str(step.award.rule.id) if step.award.rule else None,
-                "rule_name": step.award.rule.name if step.award.rule else None,
-                "rule_type": step.award.rule.type if step.award.rule else None,
-                "phase": step.phase,
-                "member_id": str(step.award.member_id or member_id),
-                "points": step.award.points,
-                "reason": step.award.reason,
-                "arm": step.arm,
-            }
-            for step in evaluation.steps
-        ],
+        "awards": [step.shown(member_id) for step in evaluation.steps],
         "notes": evaluation.notes,
     }
 
@@ -212,7 +200,12 @@ def backtest(
             now=event.occurred_at,
             beneficiaries=frozenset(beneficiaries),
         )
-        history.add([_replayed(event, step, view.member_id) for step in evaluation.steps])
+        history.add(
+            [
+                AwardRow.of(step, event.id, view.member_id, event.occurred_at)
+                for step in evaluation.steps
+            ]
+        )
         if event.kind == "checkin":
             streaks = [a.data["streak"] for a in evaluation.awards if "streak" in a.data]
             day = event.occurred_at.astimezone(policy.zone).date()
@@ -238,19 +231,6 @@ def backtest(
         ],
         "issued_by_rule": issued,
     }
-
-
-def _replayed(event: Any, step: engine.Step, member_id: uuid.UUID) -> AwardRow:
-    award = step.award
-    scope = ",".join(sorted(award.data.get("cap_scope", ()))) if step.phase == "cap" else None
-    return AwardRow(
-        event.id,
-        award.member_id or member_id,
-        award.rule.id if award.rule else None,
-        award.points,
-        scope,
-        event.occurred_at,
-    )
 
 
 def _issued_by_rule(
