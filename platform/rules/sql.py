@@ -16,7 +16,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    tuple_,
     update,
 )
 
@@ -214,18 +213,26 @@ _EVENTS_BY_KEY = select(
     _EVENTS.c.kind, _EVENTS.c.event_id, _EVENTS.c.request_hash, _EVENTS.c.result
 ).where(
     _EVENTS.c.tenant_id == bindparam("tenant_id"),
-    tuple_(_EVENTS.c.kind, _EVENTS.c.event_id).in_(bindparam("keys", expanding=True)),
+    _EVENTS.c.event_id.in_(bindparam("ids", expanding=True)),
 )
+# Ids per query: PostgreSQL refuses very long IN lists of (kind, id) pairs ("stack depth
+# limit exceeded"), so a batch asks by id in chunks and matches the kind here.
+KEY_CHUNK = 1000
 
 
 def events_by_key(
     connection: Connection, tenant_id: uuid.UUID, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], Any]:
     """Stored events by (kind, event id)."""
-    if not keys:
-        return {}
-    rows = connection.execute(_EVENTS_BY_KEY, {"tenant_id": tenant_id, "keys": list(keys)})
-    return {(row.kind, row.event_id): row for row in rows}
+    wanted = set(keys)
+    ids = sorted({event_id for _, event_id in wanted})
+    found = {}
+    for start in range(0, len(ids), KEY_CHUNK):
+        chunk = {"tenant_id": tenant_id, "ids": ids[start : start + KEY_CHUNK]}
+        for row in connection.execute(_EVENTS_BY_KEY, chunk):
+            if (row.kind, row.event_id) in wanted:
+                found[(row.kind, row.event_id)] = row
+    return found
 
 
 def purchase(connection: Connection, tenant_id: uuid.UUID, order_id: str) -> Any:

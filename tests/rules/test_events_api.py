@@ -17,6 +17,8 @@ from marshmallow import Schema
 from sqlalchemy import func, select, update
 
 from jifen.hookimpl import hookimpl
+from jifen.rules import sql as rules_sql
+from jifen.rules.events import MAX_BATCH
 from jifen.rules.models import EarnRule, Event
 from jifen.rules.types import Award, Context, EventView, MemberProfile
 
@@ -613,3 +615,12 @@ def test_a_rule_whose_plugin_was_removed_is_skipped_not_fatal(client, tenant, sv
     assert purchase(client, tenant, alice, 10_000)["points"] == 100
     listed = call(client, tenant, "GET", "/rules", None, 200).json["items"]
     assert {r["name"]: r["phase"] for r in listed}["gone"] == "unknown"
+
+
+def test_a_full_batch_looks_its_ids_up_on_both_databases(client, tenant, svc, alice):
+    # PostgreSQL refuses an IN list of 10,000 (kind, id) pairs: the lookup goes by chunks.
+    purchase(client, tenant, alice, 1_000, id="order-5")
+    keys = [("purchase", f"order-{i}") for i in range(MAX_BATCH)] + [("refund", "order-5")]
+    with svc.db.session(tenant_id=tenant.tenant_id) as session:
+        found = rules_sql.events_by_key(session.connection(), tenant.tenant_id, keys)
+    assert list(found) == [("purchase", "order-5")]
