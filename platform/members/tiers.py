@@ -23,7 +23,7 @@ from jifen import audit
 from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
 from jifen.db import cross_tenant, writing_for
-from jifen.errors import Conflict, NotFound, ValidationFailed
+from jifen.errors import Conflict, ValidationFailed
 from jifen.members.models import Member, Tier
 from jifen.rules.models import Event, EventAward
 
@@ -379,10 +379,3 @@ def reevaluate_tiers(services: Services) -> dict[str, int]:
             for key, value in reevaluate_tenant(session, tenant_id, services.clock.now()).items():
                 totals[key] += value
     return totals
-
-
-def tier_named(session: Session, tenant_id: uuid.UUID, code: str) -> TierView:
-    tier = next((t for t in tiers_of(session, tenant_id) if t.code == code), None)
-    if tier is None:
-        raise NotFound(details={"tier": code})
-    return tier

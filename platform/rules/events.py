@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError
@@ -55,7 +56,7 @@ from jifen.rules.models import Event, EventAward
 from jifen.rules.program import has_rules
 from jifen.rules.program import load as load_program
 from jifen.rules.registry import RuleTypes
-from jifen.rules.types import EventView, MemberProfile
+from jifen.rules.types import EventView, MemberProfile, attribute
 from jifen.types import new_id
 
 MAX_BATCH = 10_000
@@ -351,7 +352,7 @@ class _Recorder:
             for row in sql.members(self.connection, self.tenant_id, sorted(unseen), []):
                 by_id[row.id] = row
         self._load_profiles(list(by_id.values()))
-        wanted = sorted({m for m in by_id} | set(self.profiles))
+        wanted = sorted(by_id)
         if wanted:
             self.journal.wallets_of(wanted, create=True, active=False)
 
@@ -875,16 +876,12 @@ def _stored_data(item: CheckedEvent) -> dict[str, Any]:
 
 
 def _shares(weights: list[tuple[int, int]], total: int) -> list[tuple[int, int]]:
-    """`total` split over (key, weight) pairs in proportion, largest remainder first, so
-    the parts sum to `total` exactly. Zero parts are left out."""
-    whole = sum(w for _, w in weights)
-    if whole <= 0 or total <= 0:
+    """`total` split over (key, weight) pairs in proportion (see `attribute`); zero
+    parts, and everything when no weight is positive, are left out."""
+    if total <= 0 or sum(w for _, w in weights) <= 0:
         return []
-    parts = [(key, total * w // whole, total * w % whole) for key, w in weights]
-    short = total - sum(p for _, p, _ in parts)
-    order = sorted(range(len(parts)), key=lambda i: -parts[i][2])
-    bumped = set(order[:short])
-    return [(key, p + (i in bumped)) for i, (key, p, _) in enumerate(parts) if p + (i in bumped)]
+    parts = attribute(total, [Decimal(w) for _, w in weights])
+    return [(key, parts[i]) for i, (key, _) in enumerate(weights) if parts[i]]
 
 
 def _line_points(evaluation: engine.Evaluation, member_id: uuid.UUID) -> dict[str, int]:

@@ -22,15 +22,14 @@ from sqlalchemy.orm import Session
 
 from jifen.clock import Clock
 from jifen.errors import ValidationFailed
-from jifen.ledger import policy as policies
 from jifen.ledger.service import tenant_of
-from jifen.members import tiers
 from jifen.rules import engine, kinds, schemas, sql
 from jifen.rules.errors import UnknownEventKind, UnknownMember
 from jifen.rules.events import EventIn, checked_item, profiles
 from jifen.rules.history import AwardRow, History
 from jifen.rules.management import get_rule
 from jifen.rules.models import EarnRule, Event, EventAward
+from jifen.rules.program import load as load_program
 from jifen.rules.registry import RuleTypes
 from jifen.rules.types import EventView
 from jifen.types import new_id
@@ -106,7 +105,7 @@ def simulate(
     tenant_id = tenant_of(session)
     connection = session.connection()
     now = clock.now()
-    policy = policies.load(connection, tenant_id)
+    program = load_program(connection, tenant_id, rule_types)
     if event.kind not in kinds.BUILT_IN and event.kind not in sql.custom_kinds(
         connection, tenant_id
     ):  # as POST /events would; a birthday may be simulated though only the job sends one
@@ -135,20 +134,15 @@ def simulate(
             raise UnknownMember(details={"inviter": str(inviter_id or inviter_external_id)})
         rows += found
         item.data = {**item.data, "inviter_id": found[0].id, "inviter_external_id": None}
-    ladder = {t.code: t for t in tiers.ladder(connection, tenant_id)}
-    rules = (
-        compile_drafts(drafts, rule_types)
-        if drafts is not None
-        else [rule_types.compile(row) for row in sql.rules(connection, tenant_id)]
-    )
+    rules = compile_drafts(drafts, rule_types) if drafts is not None else program.rules
     view = EventView(new_id(), event.event_id, event.kind, member.id, item.occurred_at, item.data)
     evaluation = engine.evaluate(
         rules,
         view,
-        profiles([member], ladder)[member.id],
+        profiles([member], program.tiers)[member.id],
         History(connection, tenant_id),
-        zone=policy.zone,
-        currency=sql.tenant_currency(connection, tenant_id),
+        zone=program.policy.zone,
+        currency=program.currency,
         now=now,
         beneficiaries=frozenset(r.id for r in rows),
     )
@@ -167,8 +161,8 @@ def backtest(
     """Replay the period's events under `drafts`: points per rule, against the issued."""
     tenant_id = tenant_of(session)
     connection = session.connection()
-    policy = policies.load(connection, tenant_id)
-    currency = sql.tenant_currency(connection, tenant_id)
+    program = load_program(connection, tenant_id, rule_types)
+    policy, currency = program.policy, program.currency
     rules = compile_drafts(drafts, rule_types)
     stored = sql.events_between(connection, tenant_id, start, end, BACKTEST_LIMIT + 1)
     truncated = len(stored) > BACKTEST_LIMIT
@@ -176,8 +170,7 @@ def backtest(
     member_ids = {e.member_id for e in stored} | {
         uuid.UUID(e.data["inviter_id"]) for e in stored if e.kind == "referral"
     }
-    ladder = {t.code: t for t in tiers.ladder(connection, tenant_id)}
-    members = profiles(sql.members(connection, tenant_id, sorted(member_ids), []), ladder)
+    members = profiles(sql.members(connection, tenant_id, sorted(member_ids), []), program.tiers)
     history = History(None, tenant_id)
     by_rule: dict[uuid.UUID, int] = defaultdict(int)
     for event in stored:

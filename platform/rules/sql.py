@@ -140,12 +140,10 @@ def last_checkin(
     return None if row is None else CheckinDay(row.day, row.streak)
 
 
-def rules(
-    connection: Connection, tenant_id: uuid.UUID, *, statuses: Sequence[str] = ("active",)
-) -> list[Any]:
+def rules(connection: Connection, tenant_id: uuid.UUID) -> list[Any]:
     return list(
         connection.execute(
-            select(_RULES).where(_RULES.c.tenant_id == tenant_id, _RULES.c.status.in_(statuses))
+            select(_RULES).where(_RULES.c.tenant_id == tenant_id, _RULES.c.status == "active")
         )
     )
 
@@ -347,11 +345,6 @@ def program_row(connection: Connection, tenant_id: uuid.UUID) -> Any:
     change with every change of them (their count and the sum of their versions; tiers
     share one version per ladder, so theirs is the sum of equal versions)."""
     return connection.execute(_PROGRAM, {"tenant_id": tenant_id}).one()
-
-
-def tenant_currency(connection: Connection, tenant_id: uuid.UUID) -> str:
-    table = Tenant.__table__
-    return connection.execute(select(table.c.currency).where(table.c.id == tenant_id)).scalar_one()
 
 
 def refunded_lines(connection: Connection, tenant_id: uuid.UUID, order_id: str) -> dict[int, int]:

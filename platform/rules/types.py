@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from math import lcm
 from typing import Any, Protocol
 
 from marshmallow import Schema
@@ -162,3 +163,24 @@ class RuleType(Protocol):
     def evaluate(
         self, event: EventView, member: MemberProfile, params: Mapping[str, Any], ctx: Context
     ) -> list[Award]: ...
+
+
+# --- for rule authors ------------------------------------------------------------------
+
+
+def attribute(total: int, weights: Sequence[Decimal]) -> dict[int, int]:
+    """Split `total` in proportion to `weights` by largest remainder: the parts sum to
+    `total` exactly and a weight of 0 gets 0 (unless every weight is 0: then equally)."""
+    ratios = [weight.as_integer_ratio() for weight in weights]
+    denominator = lcm(*(den for _, den in ratios)) if ratios else 1
+    scaled = [num * (denominator // den) for num, den in ratios]
+    if not any(scaled):
+        scaled = [1] * len(weights)
+    whole = sum(scaled)
+    parts = [divmod(total * weight, whole) for weight in scaled]
+    shares = [quotient for quotient, _ in parts]
+    leftover = total - sum(shares)
+    by_remainder = sorted(range(len(parts)), key=lambda i: (-parts[i][1], i))
+    for index in by_remainder[:leftover]:
+        shares[index] += 1
+    return dict(enumerate(shares))

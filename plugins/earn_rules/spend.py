@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
-from math import lcm
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
 from jifen.hookimpl import hookimpl
-from jifen.rules.types import Award, Context, EventView, MemberProfile, RuleType
+from jifen.rules.types import Award, Context, EventView, MemberProfile, RuleType, attribute
 from jifen.types import RateField, StrictInteger, Text
 
 ROUNDINGS = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}
@@ -47,24 +46,6 @@ def rate_phrase(rate: Decimal, currency: str) -> str:
         if per == per.to_integral_value():
             return f"1 point per {money(int(per))} {currency}"
     return f"{points_text(rate)} per 1.00 {currency}"
-
-
-def attribute(total: int, weights: Sequence[Decimal]) -> dict[int, int]:
-    """Split `total` in proportion to `weights` by largest remainder: the parts sum to
-    `total` exactly and a weight of 0 gets 0 (unless every weight is 0: then equally)."""
-    ratios = [weight.as_integer_ratio() for weight in weights]
-    denominator = lcm(*(den for _, den in ratios)) if ratios else 1
-    scaled = [num * (denominator // den) for num, den in ratios]
-    if not any(scaled):
-        scaled = [1] * len(weights)
-    whole = sum(scaled)
-    parts = [divmod(total * weight, whole) for weight in scaled]
-    shares = [quotient for quotient, _ in parts]
-    leftover = total - sum(shares)
-    by_remainder = sorted(range(len(parts)), key=lambda i: (-parts[i][1], i))
-    for index in by_remainder[:leftover]:
-        shares[index] += 1
-    return dict(enumerate(shares))
 
 
 class SpendRule:
