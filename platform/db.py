@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, ForeignKey, create_engine, event, false
+from sqlalchemy import Engine, ForeignKey, create_engine, event, false, make_url
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -29,6 +29,7 @@ from sqlalchemy.orm import (
 )
 
 from jifen.errors import JifenError
+from jifen.sqlite_queue import begin_write, connection_factory
 from jifen.types import ID
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,14 @@ def _make_engine(url: str, *, echo: bool, autocommit: bool = False) -> Engine:
         # Pooled connections keep their pragmas and page cache (opening, and closing the
         # last handle, which checkpoints the WAL, cost milliseconds); WAL plus a busy
         # timeout lets readers and the one writer coexist.
-        engine = create_engine(url, echo=echo, pool_size=8, max_overflow=8)
+        factory = None if autocommit else connection_factory(make_url(url).database or "")
+        engine = create_engine(
+            url,
+            echo=echo,
+            pool_size=8,
+            max_overflow=8,
+            connect_args={"factory": factory} if factory else {},
+        )
         event.listen(engine, "connect", _sqlite_connect)
         if not autocommit:
             event.listen(engine, "begin", _sqlite_begin)
@@ -150,8 +158,10 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    write = conn.get_execution_options().get("jifen_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    if conn.get_execution_options().get("jifen_write", False):
+        begin_write(conn.connection.dbapi_connection)
+    else:
+        conn.exec_driver_sql("BEGIN")
 
 
 def _postgres_begin(conn: Any) -> None:

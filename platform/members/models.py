@@ -1,4 +1,5 @@
-"""Members and their tags; tiers, check-ins and referrals."""
+"""Members and their tags; tiers and the daily totals they are measured by, check-ins and
+referrals."""
 
 from __future__ import annotations
 
@@ -131,6 +132,25 @@ class Checkin(TenantScoped, Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     streak: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MemberDay(TenantScoped, Base):
+    """What a member earned and spent on one local day: the running totals tiers are
+    measured by (lifetime points, points or spend within a window), so that qualifying
+    reads a member's active days instead of every award they were ever given. Written
+    with the events and awards it sums (refunds subtract)."""
+
+    __tablename__ = "member_days"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "member_id"], ["members.tenant_id", "members.id"], ondelete="CASCADE"
+        ),
+    )
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    points: Mapped[int] = mapped_column(BigInteger)
+    spend: Mapped[int] = mapped_column(BigInteger)
 
 
 class Referral(TenantScoped, Base):

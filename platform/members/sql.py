@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import Connection, bindparam, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from jifen import audit
 from jifen.audit import AuditEvent
 from jifen.db import writing_for
-from jifen.members.models import Member, MemberTag
+from jifen.members.models import Member, MemberDay, MemberTag
 
 _MEMBERS = Member.__table__
 _TAGS = MemberTag.__table__
@@ -57,3 +60,37 @@ def insert_member(
             _INSERT_TAG,
             [{"tenant_id": tenant_id, "member_id": member["id"], "tag": tag} for tag in tags],
         )
+
+
+_DAYS = MemberDay.__table__
+
+
+def _add_to_day(dialect: Any) -> Any:
+    statement = dialect.insert(_DAYS)
+    return statement.on_conflict_do_update(
+        index_elements=["tenant_id", "member_id", "day"],
+        set_={
+            "points": _DAYS.c.points + statement.excluded.points,
+            "spend": _DAYS.c.spend + statement.excluded.spend,
+        },
+    )
+
+
+_ADD_TO_DAY = {"sqlite": _add_to_day(sqlite), "postgresql": _add_to_day(postgresql)}
+
+
+def add_to_days(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    totals: Mapping[tuple[uuid.UUID, date], tuple[int, int]],
+) -> None:
+    """Add (points, spend) to members' local days, by (member id, day)."""
+    if not totals:
+        return
+    connection.execute(
+        _ADD_TO_DAY[connection.dialect.name],
+        [
+            {"tenant_id": tenant_id, "member_id": m, "day": d, "points": p, "spend": s}
+            for (m, d), (p, s) in sorted(totals.items())
+        ],
+    )

@@ -1,8 +1,8 @@
 """Tiers: levels members qualify for (普通, 银卡, 金卡, 钻石) and the benefits they bring.
 
-A tier is reached by lifetime points, points within a rolling window, or spend within a
-rolling window, all counted from the events the engine recorded and their awards
-(refunds subtract).
+A tier is reached by lifetime points, points within a rolling window of local days, or
+spend within such a window, all counted from the daily totals (`MemberDay`) the engine
+keeps with the events it records and their awards (refunds subtract).
 Qualifying for a higher tier upgrades the member at once; the periodic re-evaluation
 downgrades a member who no longer qualifies, after the tier's grace period.
 """
@@ -12,11 +12,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from jifen import audit
@@ -24,8 +24,8 @@ from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
 from jifen.db import cross_tenant, writing_for
 from jifen.errors import Conflict, ValidationFailed
-from jifen.members.models import Member, Tier
-from jifen.rules.models import Event, EventAward
+from jifen.ledger import policy as policies
+from jifen.members.models import Member, MemberDay, Tier
 
 if TYPE_CHECKING:
     from jifen.services import Services
@@ -33,8 +33,7 @@ if TYPE_CHECKING:
 MAX_TIERS = 20
 _MEMBERS = Member.__table__
 _TIERS = Tier.__table__
-_EVENTS = Event.__table__
-_AWARDS = EventAward.__table__
+_DAYS = MemberDay.__table__
 
 
 class TierInUse(Conflict):
@@ -217,28 +216,26 @@ def _public(tier: TierView) -> dict[str, Any]:
 # --- qualification --------------------------------------------------------------------
 
 
-def _measure(
-    connection: Connection,
-    tenant_id: uuid.UUID,
-    member_ids: list[uuid.UUID],
-    tier: TierView,
-    now: datetime,
-) -> dict[uuid.UUID, int]:
-    # Points are counted per award, not per event: a referral's points are the inviter's
-    # although the event is the invitee's.
-    table = _EVENTS if tier.basis == "spend_in_window" else _AWARDS
-    column = table.c.amount if tier.basis == "spend_in_window" else table.c.points
+def _measure(tiers: list[TierView], today: date) -> tuple[list[tuple[str, int | None]], Any]:
+    """The distinct measures `tiers` are qualified by, and one statement that sums each
+    per member from their days: lifetime points, or points or spend over the last
+    `window_days` local days (today included)."""
+    keys = sorted({(t.basis, t.window_days) for t in tiers}, key=lambda k: (k[0], k[1] or 0))
+    columns = []
+    for basis, window in keys:
+        column = _DAYS.c.spend if basis == "spend_in_window" else _DAYS.c.points
+        if window is not None:
+            column = case((_DAYS.c.day > today - timedelta(days=window), column), else_=0)
+        columns.append(func.coalesce(func.sum(column), 0))
     query = (
-        select(table.c.member_id, func.coalesce(func.sum(column), 0))
+        select(_DAYS.c.member_id, *columns)
         .where(
-            table.c.tenant_id == tenant_id,
-            table.c.member_id.in_(bindparam("ids", expanding=True)),
+            _DAYS.c.tenant_id == bindparam("tenant_id"),
+            _DAYS.c.member_id.in_(bindparam("ids", expanding=True)),
         )
-        .group_by(table.c.member_id)
+        .group_by(_DAYS.c.member_id)
     )
-    if tier.window_days is not None:
-        query = query.where(table.c.occurred_at >= now - timedelta(days=tier.window_days))
-    return {m: int(v) for m, v in connection.execute(query, {"ids": member_ids})}
+    return keys, query
 
 
 def qualified(
@@ -246,17 +243,19 @@ def qualified(
     tenant_id: uuid.UUID,
     member_ids: list[uuid.UUID],
     tiers: list[TierView],
-    now: datetime,
+    today: date,
 ) -> dict[uuid.UUID, TierView | None]:
-    """The highest tier each member qualifies for today (None: none)."""
+    """The highest tier each member qualifies for on the tenant's local day `today`
+    (None: none)."""
+    keys, query = _measure(tiers, today)
+    measured: dict[uuid.UUID, dict[tuple[str, int | None], int]] = {}
+    for row in connection.execute(query, {"tenant_id": tenant_id, "ids": member_ids}):
+        measured[row[0]] = {key: int(value) for key, value in zip(keys, row[1:], strict=True)}
     best: dict[uuid.UUID, TierView | None] = dict.fromkeys(member_ids)
-    measured: dict[tuple[str, int | None], dict[uuid.UUID, int]] = {}
     for tier in tiers:  # lowest first, so a higher qualifying tier replaces a lower one
-        key = (tier.basis, tier.window_days)
-        if key not in measured:
-            measured[key] = _measure(connection, tenant_id, member_ids, tier, now)
         for member_id in member_ids:
-            if tier.threshold <= measured[key].get(member_id, 0):
+            value = measured.get(member_id, {}).get((tier.basis, tier.window_days), 0)
+            if tier.threshold <= value:
                 best[member_id] = tier
     return best
 
@@ -294,11 +293,12 @@ def upgrade(
     tenant_id: uuid.UUID,
     held: Mapping[uuid.UUID, str | None],
     now: datetime,
+    today: date,
     tiers: list[TierView],
 ) -> dict[uuid.UUID, str]:
     """Move members (with the tiers they hold) who now qualify for a higher tier of
     `tiers` up at once; returns the new codes. Only tiers above one they hold are
-    measured."""
+    measured, on the tenant's local day `today`."""
     ranks = {t.code: t.rank for t in tiers}
     lowest = min((ranks.get(code or "", -1) for code in held.values()), default=-1)
     higher = [t for t in tiers if t.rank > lowest]
@@ -306,7 +306,7 @@ def upgrade(
         return {}
     connection = writing_for(session, tenant_id)
     moved = {}
-    for member_id, best in qualified(connection, tenant_id, list(held), higher, now).items():
+    for member_id, best in qualified(connection, tenant_id, list(held), higher, today).items():
         code = held[member_id]
         if best is not None and best.rank > ranks.get(code or "", -1):
             _move(connection, session, tenant_id, member_id, code, best, now, SYSTEM)
@@ -324,6 +324,7 @@ def reevaluate_tenant(
     counts = {"upgraded": 0, "downgraded": 0, "grace_started": 0}
     if not tiers:
         return counts
+    today = policies.load(connection, tenant_id).local_day(now)
     by_code = {t.code: t for t in tiers}
     after: uuid.UUID | None = None
     while True:
@@ -339,7 +340,7 @@ def reevaluate_tenant(
         if not rows:
             return counts
         after = rows[-1].id
-        best = qualified(connection, tenant_id, [r.id for r in rows], tiers, now)
+        best = qualified(connection, tenant_id, [r.id for r in rows], tiers, today)
         for row in rows:
             held = by_code.get(row.tier) if row.tier else None
             target = best[row.id]

@@ -18,7 +18,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ from jifen.ledger.errors import MemberNotActive
 from jifen.ledger.journal import Journal
 from jifen.ledger.service import tenant_of
 from jifen.members import service as members
+from jifen.members import sql as member_sql
 from jifen.members import tiers
 from jifen.members.models import Checkin, Referral
 from jifen.rules import engine, kinds, sql
@@ -287,7 +288,10 @@ class _Recorder:
         self._flush()
         if self.tiers and self.touched:
             held = {m: self.profiles[m].tier for m in sorted(self.touched) if m in self.profiles}
-            tiers.upgrade(self.session, self.tenant_id, held, self.now, list(self.tiers.values()))
+            today = self.policy.local_day(self.now)
+            tiers.upgrade(
+                self.session, self.tenant_id, held, self.now, today, list(self.tiers.values())
+            )
         return outcomes
 
     def _preload_history(self, items: list[CheckedEvent]) -> None:
@@ -857,12 +861,31 @@ class _Recorder:
         sql.insert_rows(c, EventAward.__table__, self.rows["awards"])
         sql.insert_rows(c, Checkin.__table__, self.rows["checkins"])
         sql.insert_rows(c, Referral.__table__, self.rows["referrals"])
+        member_sql.add_to_days(c, self.tenant_id, self._day_totals())
         for invitee_id, at in self.first_purchases:
             sql.reach_first_purchase(c, self.tenant_id, invitee_id, at)
         for rows in self.rows.values():
             rows.clear()
         self.first_purchases.clear()
         self.history.written()
+
+    def _day_totals(self) -> dict[tuple[uuid.UUID, date], tuple[int, int]]:
+        """What the rows about to be written add to their members' local days: points by
+        award, spend by event (tiers are measured by these)."""
+        totals: dict[tuple[uuid.UUID, date], tuple[int, int]] = {}
+
+        def add(member_id: uuid.UUID, at: datetime, points: int, spend: int) -> None:
+            key = (member_id, self.policy.local_day(at))
+            before = totals.get(key, (0, 0))
+            totals[key] = (before[0] + points, before[1] + spend)
+
+        for row in self.rows["awards"]:
+            if row["points"]:
+                add(row["member_id"], row["occurred_at"], row["points"], 0)
+        for row in self.rows["events"]:
+            if row["amount"]:
+                add(row["member_id"], row["occurred_at"], 0, row["amount"])
+        return totals
 
 
 def _stored_data(item: CheckedEvent) -> dict[str, Any]:
