@@ -25,6 +25,7 @@ from jifen.members import rotation
 from jifen.members import service as members
 from jifen.members.models import Member
 from jifen.rules import events
+from jifen.rules.cli import events_cli
 from jifen.rules.events import EventIn
 from jifen.services import Services
 from jifen.tenants import apikeys, users
@@ -56,6 +57,7 @@ def svc() -> Services:
 db_cli = AppGroup("db", help="Database schema.")
 jifen.add_command(db_cli)
 jifen.add_command(ledger_cli)
+jifen.add_command(events_cli)
 
 
 @db_cli.command("upgrade")

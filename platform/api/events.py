@@ -20,17 +20,6 @@ _EVENT = schemas.EventIn()
 EVENT_DOC = {"security": WRITE_DOC["security"]}
 
 
-def event_in(data: dict[str, Any]) -> events.EventIn:
-    return events.EventIn(
-        event_id=data["id"],
-        kind=data["kind"],
-        data=data["data"],
-        member_id=data["member_id"],
-        external_id=data["external_id"],
-        occurred_at=data["occurred_at"],
-    )
-
-
 def _record(items: list[events.EventIn]) -> list[events.Outcome]:
     svc = services()
     return events.record_batch(
@@ -53,7 +42,7 @@ class Events(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Record an event: the merchant's rules evaluate it and the points are posted.
         The answer explains every award."""
-        (outcome,) = _record([event_in(data)])
+        (outcome,) = _record([events.EventIn.loaded(data)])
         if outcome.error is not None:
             raise outcome.error
         if outcome.replayed:
@@ -75,7 +64,7 @@ class EventBatch(MethodView):
         accepted: list[tuple[int, events.EventIn]] = []
         for index, raw in enumerate(data["events"]):
             try:
-                accepted.append((index, event_in(_EVENT.load(raw))))
+                accepted.append((index, events.EventIn.loaded(_EVENT.load(raw))))
             except ValidationError as error:
                 items[index] |= {
                     "status": "failed",

@@ -10,11 +10,10 @@ from flask.views import MethodView
 from marshmallow import ValidationError
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
-from jifen.api.events import event_in
 from jifen.errors import ValidationFailed
 from jifen.members import tiers
 from jifen.members.schemas import TierLadder
-from jifen.rules import management, schemas, simulation
+from jifen.rules import events, management, schemas, simulation
 from jifen.rules.schemas import EventIn
 from jifen.web import db_session, services
 
@@ -128,7 +127,7 @@ class Simulate(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """What an event would earn, under the current rules or draft ones; nothing is
         posted."""
-        event = event_in(_load_event(data["event"]))
+        event = events.EventIn.loaded(_load_event(data["event"]))
         svc = services()
         return simulation.simulate(
             db_session(), event, data["rules"], rule_types=svc.rule_types, clock=svc.clock

@@ -9,6 +9,7 @@ downgrades a member who no longer qualifies, after the tier's grace period.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, case, func, select, update
+from sqlalchemy import Connection, Date, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from jifen import audit
@@ -216,18 +217,21 @@ def _public(tier: TierView) -> dict[str, Any]:
 # --- qualification --------------------------------------------------------------------
 
 
-def _measure(tiers: list[TierView], today: date) -> tuple[list[tuple[str, int | None]], Any]:
-    """The distinct measures `tiers` are qualified by, and one statement that sums each
-    per member from their days: lifetime points, or points or spend over the last
-    `window_days` local days (today included)."""
-    keys = sorted({(t.basis, t.window_days) for t in tiers}, key=lambda k: (k[0], k[1] or 0))
+Measure = tuple[str, int | None]  # (basis, window_days)
+
+
+@functools.lru_cache(maxsize=64)
+def _measures(keys: tuple[Measure, ...]) -> Any:
+    """One statement summing each measure per member from their days: lifetime points,
+    or points or spend over the local days from `since_<i>` on. Built once per set of
+    measures (a ladder's shape), since building one costs more than running it."""
     columns = []
-    for basis, window in keys:
+    for index, (basis, window) in enumerate(keys):
         column = _DAYS.c.spend if basis == "spend_in_window" else _DAYS.c.points
         if window is not None:
-            column = case((_DAYS.c.day > today - timedelta(days=window), column), else_=0)
+            column = case((_DAYS.c.day >= bindparam(f"since_{index}", type_=Date), column), else_=0)
         columns.append(func.coalesce(func.sum(column), 0))
-    query = (
+    return (
         select(_DAYS.c.member_id, *columns)
         .where(
             _DAYS.c.tenant_id == bindparam("tenant_id"),
@@ -235,7 +239,6 @@ def _measure(tiers: list[TierView], today: date) -> tuple[list[tuple[str, int | 
         )
         .group_by(_DAYS.c.member_id)
     )
-    return keys, query
 
 
 def qualified(
@@ -247,9 +250,18 @@ def qualified(
 ) -> dict[uuid.UUID, TierView | None]:
     """The highest tier each member qualifies for on the tenant's local day `today`
     (None: none)."""
-    keys, query = _measure(tiers, today)
-    measured: dict[uuid.UUID, dict[tuple[str, int | None], int]] = {}
-    for row in connection.execute(query, {"tenant_id": tenant_id, "ids": member_ids}):
+    keys = tuple(sorted({(t.basis, t.window_days) for t in tiers}, key=lambda k: (k[0], k[1] or 0)))
+    # A window of N days: today and the N - 1 days before it.
+    params: dict[str, Any] = {
+        f"since_{index}": today - timedelta(days=window - 1)
+        for index, (_, window) in enumerate(keys)
+        if window is not None
+    }
+    measured: dict[uuid.UUID, dict[Measure, int]] = {}
+    rows = connection.execute(
+        _measures(keys), {**params, "tenant_id": tenant_id, "ids": member_ids}
+    )
+    for row in rows:
         measured[row[0]] = {key: int(value) for key, value in zip(keys, row[1:], strict=True)}
     best: dict[uuid.UUID, TierView | None] = dict.fromkeys(member_ids)
     for tier in tiers:  # lowest first, so a higher qualifying tier replaces a lower one

@@ -76,6 +76,18 @@ class EventIn:
     external_id: str | None = None
     occurred_at: datetime | None = None
 
+    @classmethod
+    def loaded(cls, data: dict[str, Any]) -> EventIn:
+        """An event as `schemas.EventIn` loaded it."""
+        return cls(
+            event_id=data["id"],
+            kind=data["kind"],
+            data=data["data"],
+            member_id=data["member_id"],
+            external_id=data["external_id"],
+            occurred_at=data["occurred_at"],
+        )
+
     def fingerprint(self) -> bytes:
         body = {
             "event_id": self.event_id,
