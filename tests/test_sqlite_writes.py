@@ -1,14 +1,21 @@
-"""SQLite: write transactions take the write lock up front; reads never take it."""
+"""SQLite: write transactions take the write lock up front, queueing for it; reads never
+take it."""
 
+import fcntl
+import os
 import shutil
 import sqlite3
 import threading
 
 from conftest import create_tenant_with_key
+from sqlalchemy import select
 
 from jifen.app import create_app
+from jifen.audit import SYSTEM
 from jifen.config import Settings
 from jifen.tenants import apikeys
+from jifen.tenants import service as tenants
+from jifen.tenants.models import Tenant
 
 
 def test_key_lookup_of_a_write_request_does_not_wait_for_the_write_lock(sqlite_template, tmp_path):
@@ -41,3 +48,83 @@ def test_key_lookup_of_a_write_request_does_not_wait_for_the_write_lock(sqlite_t
     svc.db.dispose()
     assert finished_while_locked
     assert outcome == ["a"]
+
+
+def _app_on_a_copy(sqlite_template, tmp_path):
+    path = tmp_path / "jifen.db"
+    shutil.copyfile(sqlite_template, path)
+    return create_app(
+        Settings.from_env(
+            {}, database_url=f"sqlite:///{path}", instance_path=tmp_path, secret_key="s" * 48
+        )
+    )
+
+
+def test_a_writer_queues_behind_another_and_goes_on_when_it_commits(sqlite_template, tmp_path):
+    svc = _app_on_a_copy(sqlite_template, tmp_path).extensions["jifen.services"]
+    first_in, second_done = threading.Event(), threading.Event()
+    order = []
+
+    def write(name, hold):
+        with svc.db.transaction() as session:
+            tenants.create_tenant(session, slug=name, name=name, actor=SYSTEM, clock=svc.clock)
+            order.append(f"{name} writing")
+            if hold:
+                first_in.set()
+                # The other writer waits in the queue meanwhile: it cannot finish.
+                assert not second_done.wait(timeout=0.5)
+        order.append(f"{name} committed")
+
+    first = threading.Thread(target=write, args=("a", True))
+    first.start()
+    first_in.wait(timeout=5)
+    second = threading.Thread(target=lambda: (write("b", False), second_done.set()))
+    second.start()
+    first.join(timeout=10)
+    second.join(timeout=10)
+    with svc.db.session() as session:
+        slugs = set(session.scalars(select(Tenant.slug)))
+    svc.db.dispose()
+    assert order == ["a writing", "a committed", "b writing", "b committed"]
+    assert {"a", "b"} <= slugs
+
+
+def _queue_is_free(tmp_path) -> bool:
+    """Whether another process could take the writers' queue now."""
+    fd = os.open(tmp_path / "jifen.db-writers", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # closing releases the lock taken above
+    return True
+
+
+def test_the_queue_is_held_for_exactly_a_write_transaction(sqlite_template, tmp_path):
+    svc = _app_on_a_copy(sqlite_template, tmp_path).extensions["jifen.services"]
+    with svc.db.transaction() as session:
+        tenants.create_tenant(session, slug="a", name="A", actor=SYSTEM, clock=svc.clock)
+        assert not _queue_is_free(tmp_path)
+    assert _queue_is_free(tmp_path)
+    with svc.db.session() as session:  # reads never queue
+        session.scalars(select(Tenant.slug)).all()
+        assert _queue_is_free(tmp_path)
+    svc.db.dispose()
+
+
+def test_a_failed_write_leaves_the_queue_free(sqlite_template, tmp_path):
+    svc = _app_on_a_copy(sqlite_template, tmp_path).extensions["jifen.services"]
+    try:
+        with svc.db.transaction() as session:
+            session.connection()
+            raise RuntimeError("the request failed")
+    except RuntimeError:
+        pass
+    assert _queue_is_free(tmp_path)
+    done = []
+    thread = threading.Thread(target=lambda: done.append(create_tenant_with_key(svc, "b").slug))
+    thread.start()
+    thread.join(timeout=10)
+    svc.db.dispose()
+    assert done == ["b"]

@@ -8,11 +8,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from alembic import command
 from sqlalchemy import select
 
+from jifen import migrate
 from jifen.audit import AuditEvent
 from jifen.members import tiers
-from jifen.members.models import Member
+from jifen.members.models import Member, MemberDay
 
 from .api import call, member, purchase, rule
 
@@ -299,3 +301,62 @@ def test_each_tenant_is_evaluated_on_its_own_ladder(client, tenant, make_tenant,
     purchase(client, other, bob, 10_000)
     assert (tier_of(svc, tenant, alice), tier_of(svc, other, bob)) == (None, "silver")
     assert tiers.reevaluate_tiers(svc) == {"upgraded": 0, "downgraded": 0, "grace_started": 0}
+
+
+def _days(svc, tenant) -> list[tuple]:
+    table = MemberDay.__table__
+    with svc.db.session(tenant_id=tenant.tenant_id) as session:
+        rows = session.connection().execute(
+            select(table.c.member_id, table.c.day, table.c.points, table.c.spend)
+            .where(table.c.tenant_id == tenant.tenant_id)
+            .order_by(table.c.member_id, table.c.day)
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_daily_totals_follow_events_and_the_migration_rebuilds_them_alike(
+    app, client, svc, tenant, clock
+):
+    rule(client, tenant, "spend", {"rate": "1"})
+    rule(client, tenant, "referral", {"invitee_registered": 10, "inviter_registered": 20})
+    alice, bob = member(client, tenant, "alice"), member(client, tenant, "bob")
+    purchase(client, tenant, alice, 10_000, id="o-1")
+    call(
+        client,
+        tenant,
+        "POST",
+        "/events",
+        {
+            "id": "r-1",
+            "kind": "refund",
+            "member_id": alice,
+            "data": {"order_id": "o-1", "amount": 4_000},
+        },
+        201,
+    )
+    clock.advance(days=1)
+    purchase(client, tenant, bob, 2_500, id="o-2")
+    call(
+        client,
+        tenant,
+        "POST",
+        "/events",
+        {
+            "id": "ref-1",
+            "kind": "referral",
+            "member_id": bob,
+            "data": {"inviter_id": alice, "stage": "registered"},
+        },
+        201,
+    )
+
+    # Alice: 100 earned and 40 taken back on day one, spending 100.00 less 40.00; then
+    # 20 for inviting Bob on day two. Bob: 25 and 10 on day two.
+    kept = _days(svc, tenant)
+    by_member = {(str(m), p, s) for m, _day, p, s in kept}
+    assert by_member == {(alice, 60, 6_000), (alice, 20, 0), (bob, 35, 2_500)}
+
+    config = migrate.alembic_config(svc.settings)
+    command.downgrade(config, "0004")
+    command.upgrade(config, "head")
+    assert _days(svc, tenant) == kept
