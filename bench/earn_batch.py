@@ -8,16 +8,17 @@ evaluates every rule with the members' history, posts an earn entry per event an
 upgrades members who qualify for a higher tier.
 Reference: per batch, one transaction that inserts the rows ours wrote for the same
 events — the event rows with their results, the award rows, the wallets, entries,
-postings (hashed) and lots — and updates the wallets, one executemany per table, with no
-reads and no rules.
+postings (hashed) and lots — and updates the wallets and the members' daily totals, one
+executemany per table, with no reads and no rules.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, update
 
@@ -38,6 +39,7 @@ from jifen.ledger.chain import posting_hash
 from jifen.ledger.models import SYSTEM_ACCOUNTS, Account, Entry, Lot, Posting
 from jifen.ledger.sql import system_account_id
 from jifen.members.models import Member
+from jifen.members.sql import add_to_days
 from jifen.rules.events import EventIn, record_batch
 from jifen.rules.models import Event, EventAward
 from jifen.services import Services
@@ -49,6 +51,7 @@ MEMBERS = 20_000
 BATCH = 10_000
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CATEGORIES = ("food", "apparel", "beauty", "electronics", "gift_card")
+ZONE = ZoneInfo("Asia/Shanghai")  # the benchmark tenants' (the default) time zone
 
 
 def purchases(members: list[Any], count: int, seed: int) -> list[EventIn]:
@@ -167,9 +170,13 @@ def _reference_batch(
     rows: dict[str, list[dict[str, Any]]] = {
         k: [] for k in ("wallets", "events", "awards", "entries", "postings", "lots", "updates")
     }
+    days: dict[tuple[Any, date], tuple[int, int]] = {}
     for event, result in zip(given, results, strict=True):
         member_id = members[uuid.UUID(result["member_id"])]
         event_id = new_id()
+        day = (member_id, datetime.fromisoformat(result["occurred_at"]).astimezone(ZONE).date())
+        points_before, spend_before = days.get(day, (0, 0))
+        days[day] = (points_before + result["points"], spend_before + event.data["amount"])
         rows["events"].append(
             {
                 "tenant_id": tenant_id,
@@ -277,3 +284,4 @@ def _reference_batch(
                 connection.execute(insert(table), rows[key])
         if rows["updates"]:
             connection.execute(WALLET_UPDATE, rows["updates"])
+        add_to_days(connection, tenant_id, days)
