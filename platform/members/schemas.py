@@ -45,6 +45,10 @@ class Member(Schema):
     birthday = fields.Date(allow_none=True)
     tags = fields.List(fields.String())
     status = fields.String(metadata={"enum": list(STATUSES)})
+    tier = fields.String(
+        allow_none=True, metadata={"description": "The code of the member's tier (see /tiers)."}
+    )
+    tier_since = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 

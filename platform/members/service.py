@@ -70,6 +70,8 @@ class MemberView:
     status: str
     created_at: datetime
     updated_at: datetime
+    tier: str | None = None  # the tier's code (see /tiers), since `tier_since`
+    tier_since: datetime | None = None
 
 
 class PersonalValue(NamedTuple):
@@ -90,6 +92,8 @@ def view(member: Member, keyring: Keyring) -> MemberView:
         status=member.status,
         created_at=member.created_at,
         updated_at=member.updated_at,
+        tier=member.tier,
+        tier_since=member.tier_since,
     )
 
 

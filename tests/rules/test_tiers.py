@@ -150,7 +150,7 @@ def test_changing_the_ladder_is_audited(client, tenant, svc):
 # --- moving up ------------------------------------------------------------------------
 
 
-def test_a_member_moves_up_as_soon_as_they_qualify(client, tenant, svc, earning):
+def test_a_member_moves_up_as_soon_as_they_qualify(client, tenant, svc, clock, earning):
     put_ladder(client, tenant, tier("silver", 1, 100), tier("gold", 2, 1_000))
     alice, bob = member(client, tenant, "alice"), member(client, tenant, "bob")
     assert tier_of(svc, tenant, alice) is None
@@ -161,6 +161,10 @@ def test_a_member_moves_up_as_soon_as_they_qualify(client, tenant, svc, earning)
     assert tier_of(svc, tenant, alice) == "silver"
     purchase(client, tenant, bob, 100_000)  # straight past silver
     assert tier_of(svc, tenant, bob) == "gold"
+    # The merchant reads it with the member.
+    shown = call(client, tenant, "GET", f"/members/{bob}", None, 200).json
+    assert (shown["tier"], shown["tier_since"]) == ("gold", clock.now().isoformat())
+    assert call(client, tenant, "GET", f"/members/{alice}", None, 200).json["tier"] == "silver"
 
 
 def test_the_new_tier_counts_from_the_next_event(client, tenant, earning):
