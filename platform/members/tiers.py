@@ -241,6 +241,73 @@ def _measures(keys: tuple[Measure, ...]) -> Any:
     )
 
 
+def _keys(tiers: list[TierView]) -> tuple[Measure, ...]:
+    return tuple(sorted({(t.basis, t.window_days) for t in tiers}, key=lambda k: (k[0], k[1] or 0)))
+
+
+def _since(window: int | None, today: date) -> date | None:
+    """The first local day a window of `window` days ending today counts (None: ever)."""
+    return None if window is None else today - timedelta(days=window - 1)
+
+
+def _best(tiers: list[TierView], measured: Mapping[Measure, int]) -> TierView | None:
+    best = None
+    for tier in tiers:  # lowest first, so a higher qualifying tier replaces a lower one
+        if tier.threshold <= measured.get((tier.basis, tier.window_days), 0):
+            best = tier
+    return best
+
+
+class Standings:
+    """Members' measures on the tenant's local day `today`, read once and then moved by
+    what each event adds, so that a batch's later events see the tier an earlier one
+    reached."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        tenant_id: uuid.UUID,
+        member_ids: list[uuid.UUID],
+        tiers: list[TierView],
+        today: date,
+    ) -> None:
+        self.tiers = tiers
+        self.keys = _keys(tiers)
+        self.since = {key: _since(key[1], today) for key in self.keys}
+        self.measured: dict[uuid.UUID, dict[Measure, int]] = {
+            m: dict.fromkeys(self.keys, 0) for m in member_ids
+        }
+        if not member_ids or not tiers:
+            return
+        params: dict[str, Any] = {
+            f"since_{index}": self.since[key]
+            for index, key in enumerate(self.keys)
+            if key[1] is not None
+        }
+        rows = connection.execute(
+            _measures(self.keys), {**params, "tenant_id": tenant_id, "ids": member_ids}
+        )
+        for row in rows:
+            self.measured[row[0]] = {
+                key: int(value) for key, value in zip(self.keys, row[1:], strict=True)
+            }
+
+    def add(self, member_id: uuid.UUID, day: date, points: int, spend: int) -> None:
+        """Count what the member earned (`points`) and spent on a local day (members
+        whose standing was not read are not followed)."""
+        measured = self.measured.get(member_id)
+        if measured is None:
+            return
+        for key in self.keys:
+            since = self.since[key]
+            if since is None or day >= since:
+                measured[key] += spend if key[0] == "spend_in_window" else points
+
+    def best(self, member_id: uuid.UUID) -> TierView | None:
+        """The highest tier the member qualifies for (None: none)."""
+        return _best(self.tiers, self.measured.get(member_id, {}))
+
+
 def qualified(
     connection: Connection,
     tenant_id: uuid.UUID,
@@ -250,29 +317,11 @@ def qualified(
 ) -> dict[uuid.UUID, TierView | None]:
     """The highest tier each member qualifies for on the tenant's local day `today`
     (None: none)."""
-    keys = tuple(sorted({(t.basis, t.window_days) for t in tiers}, key=lambda k: (k[0], k[1] or 0)))
-    # A window of N days: today and the N - 1 days before it.
-    params: dict[str, Any] = {
-        f"since_{index}": today - timedelta(days=window - 1)
-        for index, (_, window) in enumerate(keys)
-        if window is not None
-    }
-    measured: dict[uuid.UUID, dict[Measure, int]] = {}
-    rows = connection.execute(
-        _measures(keys), {**params, "tenant_id": tenant_id, "ids": member_ids}
-    )
-    for row in rows:
-        measured[row[0]] = {key: int(value) for key, value in zip(keys, row[1:], strict=True)}
-    best: dict[uuid.UUID, TierView | None] = dict.fromkeys(member_ids)
-    for tier in tiers:  # lowest first, so a higher qualifying tier replaces a lower one
-        for member_id in member_ids:
-            value = measured.get(member_id, {}).get((tier.basis, tier.window_days), 0)
-            if tier.threshold <= value:
-                best[member_id] = tier
-    return best
+    standings = Standings(connection, tenant_id, member_ids, tiers, today)
+    return {member_id: standings.best(member_id) for member_id in member_ids}
 
 
-def _move(
+def move(
     connection: Connection,
     session: Session,
     tenant_id: uuid.UUID,
@@ -282,6 +331,7 @@ def _move(
     now: datetime,
     actor: Actor,
 ) -> None:
+    """Put the member in tier `after` (None: below every tier) from `now` on, audited."""
     connection.execute(
         update(_MEMBERS)
         .where(_MEMBERS.c.tenant_id == tenant_id, _MEMBERS.c.id == member_id)
@@ -298,32 +348,6 @@ def _move(
         after={"tier": after.code if after else None},
         now=now,
     )
-
-
-def upgrade(
-    session: Session,
-    tenant_id: uuid.UUID,
-    held: Mapping[uuid.UUID, str | None],
-    now: datetime,
-    today: date,
-    tiers: list[TierView],
-) -> dict[uuid.UUID, str]:
-    """Move members (with the tiers they hold) who now qualify for a higher tier of
-    `tiers` up at once; returns the new codes. Only tiers above one they hold are
-    measured, on the tenant's local day `today`."""
-    ranks = {t.code: t.rank for t in tiers}
-    lowest = min((ranks.get(code or "", -1) for code in held.values()), default=-1)
-    higher = [t for t in tiers if t.rank > lowest]
-    if not higher or not held:
-        return {}
-    connection = writing_for(session, tenant_id)
-    moved = {}
-    for member_id, best in qualified(connection, tenant_id, list(held), higher, today).items():
-        code = held[member_id]
-        if best is not None and best.rank > ranks.get(code or "", -1):
-            _move(connection, session, tenant_id, member_id, code, best, now, SYSTEM)
-            moved[member_id] = best.code
-    return moved
 
 
 def reevaluate_tenant(
@@ -359,7 +383,7 @@ def reevaluate_tenant(
             held_rank = held.rank if held else -1
             target_rank = target.rank if target else -1
             if target_rank > held_rank:
-                _move(connection, session, tenant_id, row.id, row.tier, target, now, SYSTEM)
+                move(connection, session, tenant_id, row.id, row.tier, target, now, SYSTEM)
                 counts["upgraded"] += 1
             elif target_rank == held_rank:
                 if row.tier_grace_until is not None:  # qualifies again: grace over
@@ -377,7 +401,7 @@ def reevaluate_tenant(
                     )
                     counts["grace_started"] += 1
                 elif row.tier_grace_until is None or row.tier_grace_until <= now:
-                    _move(connection, session, tenant_id, row.id, row.tier, target, now, SYSTEM)
+                    move(connection, session, tenant_id, row.id, row.tier, target, now, SYSTEM)
                     counts["downgraded"] += 1
 
 

@@ -17,7 +17,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,7 +25,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
-from jifen.audit import Actor
+from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
 from jifen.db import writing_for
 from jifen.errors import JifenError, ValidationFailed
@@ -248,7 +248,11 @@ class _Recorder:
         self.first_purchases: list[tuple[uuid.UUID, datetime]] = []
         self.referred: dict[uuid.UUID, Any] = {}
         self.referrers: dict[uuid.UUID, uuid.UUID] = {}
-        self.touched: set[uuid.UUID] = set()
+        # What the events add to members' local days (written at flush), members' standing
+        # towards the tiers above theirs, and the tier each member promoted held before.
+        self.days: dict[tuple[uuid.UUID, date], tuple[int, int]] = {}
+        self.standings: tiers.Standings | None = None
+        self.promoted: dict[uuid.UUID, str | None] = {}
 
     # --- the batch --------------------------------------------------------------------
 
@@ -298,11 +302,17 @@ class _Recorder:
             except JifenError as error:
                 outcome.error = error
         self._flush()
-        if self.tiers and self.touched:
-            held = {m: self.profiles[m].tier for m in sorted(self.touched) if m in self.profiles}
-            today = self.policy.local_day(self.now)
-            tiers.upgrade(
-                self.session, self.tenant_id, held, self.now, today, list(self.tiers.values())
+        for member_id, before in sorted(self.promoted.items()):
+            after = self.tiers[self.profiles[member_id].tier or ""]
+            tiers.move(
+                self.connection,
+                self.session,
+                self.tenant_id,
+                member_id,
+                before,
+                after,
+                self.now,
+                SYSTEM,
             )
         return outcomes
 
@@ -371,6 +381,15 @@ class _Recorder:
         wanted = sorted(by_id)
         if wanted:
             self.journal.wallets_of(wanted, create=True, active=False)
+        if self.tiers:
+            # Members at the top tier cannot move up: their standing is not read.
+            top = max(tier.rank for tier in self.tiers.values())
+            climbing = [m for m in wanted if self._rank(self.profiles[m].tier) < top]
+            ladder = sorted(self.tiers.values(), key=lambda tier: tier.rank)
+            today = self.policy.local_day(self.now)
+            self.standings = tiers.Standings(
+                self.connection, self.tenant_id, climbing, ladder, today
+            )
 
     def _member_of(
         self,
@@ -406,6 +425,39 @@ class _Recorder:
         raise UnknownMember(
             details={"member_id": str(member_id)} if member_id else {"external_id": external_id}
         )
+
+    def _rank(self, code: str | None) -> int:
+        tier = self.tiers.get(code) if code else None
+        return tier.rank if tier else -1
+
+    def _tally(self, member_id: uuid.UUID, at: datetime, points: int, spend: int) -> None:
+        """Count what an event gives a member (points) or the member spent, on the local
+        day it happened: the daily totals written with the batch, and the member's
+        standing towards a higher tier."""
+        if not points and not spend:
+            return
+        day = self.policy.local_day(at)
+        before = self.days.get((member_id, day), (0, 0))
+        self.days[(member_id, day)] = (before[0] + points, before[1] + spend)
+        if self.standings is not None:
+            self.standings.add(member_id, day, points, spend)
+
+    def _promote(self, member_ids: set[uuid.UUID]) -> None:
+        """Move members who now qualify for a higher tier up at once: the batch's next
+        events see the new tier (its multiplier), and the move is written at the end."""
+        if self.standings is None:
+            return
+        for member_id in sorted(member_ids):
+            best = self.standings.best(member_id)
+            profile = self.profiles[member_id]
+            if best is not None and best.rank > self._rank(profile.tier):
+                self.promoted.setdefault(member_id, profile.tier)
+                self.profiles[member_id] = replace(
+                    profile,
+                    tier=best.code,
+                    tier_name=best.name,
+                    tier_multiplier=best.earn_multiplier,
+                )
 
     def _rule_of_type(self, name: str) -> bool:
         return any(rule.rule_type.name == name for rule in self.rules)
@@ -587,7 +639,6 @@ class _Recorder:
                 )
                 posting["entry_id"] = str(entry.id)
             postings.append(posting)
-            self.touched.add(member_id)
         return postings
 
     def _result(
@@ -625,9 +676,10 @@ class _Recorder:
         fingerprint: bytes,
         result: dict[str, Any],
     ) -> None:
-        """Queue the event's rows and add its awards to the batch's history."""
+        """Queue the event's rows, add its awards to the batch's history and count them
+        (with a purchase's spend) towards the members' tiers."""
         assert item.member_id is not None
-        self.touched.add(item.member_id)  # spend qualifies for tiers, points or not
+        amount = item.data["amount"] if event.kind == "purchase" else None
         self.rows["events"].append(
             {
                 "tenant_id": self.tenant_id,
@@ -640,11 +692,12 @@ class _Recorder:
                 "received_at": self.now,
                 "data": _stored_data(item),
                 "request_hash": fingerprint,
-                "amount": item.data["amount"] if event.kind == "purchase" else None,
+                "amount": amount,
                 "points": result["points"],
                 "result": result,
             }
         )
+        self._tally(item.member_id, event.occurred_at, 0, amount or 0)
         rows = []
         for seq, step in enumerate(evaluation.steps):
             award = step.award
@@ -665,7 +718,9 @@ class _Recorder:
                     "occurred_at": event.occurred_at,
                 }
             )
+            self._tally(award.member_id or event.member_id, event.occurred_at, award.points, 0)
         self.history.add(rows)
+        self._promote({row.member_id for row in rows} | {item.member_id})
 
     # --- refunds ----------------------------------------------------------------------
 
@@ -786,6 +841,9 @@ class _Recorder:
             }
         )
         self.rows["awards"].extend(award_rows)
+        self._tally(item.member_id, item.occurred_at, 0, -amount)
+        for row in award_rows:
+            self._tally(row["member_id"], row["occurred_at"], row["points"], 0)
         self.history.add(
             [
                 AwardRow(
@@ -873,31 +931,14 @@ class _Recorder:
         sql.insert_rows(c, EventAward.__table__, self.rows["awards"])
         sql.insert_rows(c, Checkin.__table__, self.rows["checkins"])
         sql.insert_rows(c, Referral.__table__, self.rows["referrals"])
-        member_sql.add_to_days(c, self.tenant_id, self._day_totals())
+        member_sql.add_to_days(c, self.tenant_id, self.days)
         for invitee_id, at in self.first_purchases:
             sql.reach_first_purchase(c, self.tenant_id, invitee_id, at)
         for rows in self.rows.values():
             rows.clear()
         self.first_purchases.clear()
+        self.days = {}
         self.history.written()
-
-    def _day_totals(self) -> dict[tuple[uuid.UUID, date], tuple[int, int]]:
-        """What the rows about to be written add to their members' local days: points by
-        award, spend by event (tiers are measured by these)."""
-        totals: dict[tuple[uuid.UUID, date], tuple[int, int]] = {}
-
-        def add(member_id: uuid.UUID, at: datetime, points: int, spend: int) -> None:
-            key = (member_id, self.policy.local_day(at))
-            before = totals.get(key, (0, 0))
-            totals[key] = (before[0] + points, before[1] + spend)
-
-        for row in self.rows["awards"]:
-            if row["points"]:
-                add(row["member_id"], row["occurred_at"], row["points"], 0)
-        for row in self.rows["events"]:
-            if row["amount"]:
-                add(row["member_id"], row["occurred_at"], 0, row["amount"])
-        return totals
 
 
 def _stored_data(item: CheckedEvent) -> dict[str, Any]:

@@ -175,6 +175,33 @@ def test_the_new_tier_counts_from_the_next_event(client, tenant, earning):
     assert purchase(client, tenant, alice, 10_000)["points"] == 200
 
 
+def test_in_a_batch_the_events_after_an_upgrade_count_at_the_new_tier(client, tenant, svc, earning):
+    put_ladder(
+        client,
+        tenant,
+        tier("silver", 1, 100, earn_multiplier="1.5"),
+        tier("gold", 2, 400, earn_multiplier="2"),
+    )
+    rule(client, tenant, "tier_multiplier")
+    alice = member(client, tenant, "alice")
+    orders = [
+        {
+            "id": f"o-{n}",
+            "kind": "purchase",
+            "member_id": alice,
+            "data": {"amount": 10_000, "currency": "CNY"},
+        }
+        for n in range(4)
+    ]
+    batch = call(client, tenant, "POST", "/events:batch", {"events": orders}, 200).json
+    # 100 reach silver; at 1.5x, 250 and then 400 reach gold; the last order earns 2x.
+    assert [item["result"]["points"] for item in batch["items"]] == [100, 150, 150, 200]
+    assert tier_of(svc, tenant, alice) == "gold"
+    with svc.db.session(tenant_id=tenant.tenant_id) as session:
+        moves = list(session.scalars(select(AuditEvent).where(AuditEvent.action == "member.tier")))
+    assert [(m.before, m.after) for m in moves] == [({"tier": None}, {"tier": "gold"})]
+
+
 def test_spend_in_a_window_qualifies_by_money_not_points(client, tenant, svc):
     put_ladder(client, tenant, tier("vip", 1, 50_000, basis="spend_in_window", window_days=365))
     alice = member(client, tenant, "alice")  # no earn rule: money counts, points do not
