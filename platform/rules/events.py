@@ -791,6 +791,9 @@ class _Recorder:
             [(a.seq, a.points) for a in awards if a.member_id == item.member_id and a.points > 0],
             take,
         )
+        # The purchase's answer lists its awards in their order: it names their rules as
+        # they were called then.
+        shown = purchase.result["awards"]
         award_rows = []
         for seq, (source_seq, points) in enumerate(shares):
             source = next(a for a in awards if a.seq == source_seq)
@@ -798,7 +801,9 @@ class _Recorder:
             result["awards"].append(
                 {
                     "rule_id": str(source.rule_id) if source.rule_id else None,
-                    "rule_name": None,
+                    "rule_name": shown[source_seq]["rule_name"]
+                    if source_seq < len(shown)
+                    else None,
                     "rule_type": source.rule_type,
                     "phase": "refund",
                     "member_id": str(item.member_id),

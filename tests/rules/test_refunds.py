@@ -42,18 +42,24 @@ def refused(response, code: str) -> None:
 def test_a_full_refund_takes_back_everything_the_order_earned(client, tenant):
     alice = member(client, tenant, "alice")
     rule(client, tenant, "spend", {"rate": "1"})
-    rule(client, tenant, "campaign", {"kind": "multiplier", "multiplier": "2"})
-    rule(client, tenant, "campaign", {"kind": "threshold", "threshold": 50_000, "points": 100})
+    rule(client, tenant, "campaign", {"kind": "multiplier", "multiplier": "2"}, name="2x")
+    rule(
+        client,
+        tenant,
+        "campaign",
+        {"kind": "threshold", "threshold": 50_000, "points": 100},
+        name="500 get 100",
+    )
     assert purchase(client, tenant, alice, 60_000, id="order-1")["points"] == 1_300
 
     result = refunded(client, tenant, alice, "order-1", amount=60_000)
     assert result["points"] == -1_300
     assert result["status"] == "posted"
     # Each rule's award is taken back in full, named after the rule that gave it.
-    assert [(a["rule_type"], a["points"]) for a in result["awards"]] == [
-        ("spend", -600),
-        ("campaign", -600),
-        ("campaign", -100),
+    assert [(a["rule_type"], a["rule_name"], a["points"]) for a in result["awards"]] == [
+        ("spend", "spend", -600),
+        ("campaign", "2x", -600),
+        ("campaign", "500 get 100", -100),
     ]
     assert {a["reason"] for a in result["awards"]} == {"refund on order order-1"}
     assert result["notes"] == ["refund of 60000 on order order-1: 1300 of 1300 points back"]
