@@ -12,6 +12,7 @@ from sqlalchemy import select
 from jifen.db import cross_tenant
 from jifen.ledger import expiry
 from jifen.ledger.verify import verify_tenant
+from jifen.rules import verify as rules_verify
 from jifen.services import Services
 from jifen.tenants.models import Tenant
 
@@ -26,7 +27,8 @@ def _services() -> Services:
 @click.option("--tenant", "tenant", help="A tenant's id or slug.")
 @click.option("--all", "everyone", is_flag=True, help="Every tenant.")
 def verify(tenant: str | None, everyone: bool) -> None:
-    """Recompute every invariant of the ledger; exit non-zero at the first violation."""
+    """Recompute every invariant of the ledger, and the earn engine's daily totals; exit
+    non-zero at the first violation."""
     if bool(tenant) == everyone:
         raise click.UsageError("give --tenant ID or --all")
     services = _services()
@@ -41,6 +43,9 @@ def verify(tenant: str | None, everyone: bool) -> None:
             violation = verify_tenant(session.connection(), tenant_id)
             if violation is not None:
                 raise click.ClickException(f"{slug}: {violation}")
+            days = rules_verify.daily_totals(session.connection(), tenant_id)
+            if days is not None:
+                raise click.ClickException(f"{slug}: daily totals: {days}")
             click.echo(f"{slug}: ok")
 
 

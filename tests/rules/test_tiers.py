@@ -9,10 +9,11 @@ from decimal import Decimal
 
 import pytest
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from jifen import migrate
 from jifen.audit import AuditEvent
+from jifen.db import cross_tenant
 from jifen.members import tiers
 from jifen.members.models import Member, MemberDay
 
@@ -391,3 +392,12 @@ def test_daily_totals_follow_events_and_the_migration_rebuilds_them_alike(
     command.downgrade(config, "0004")
     command.upgrade(config, "head")
     assert _days(svc, tenant) == kept
+
+    # `ledger verify` recomputes them too, and names a day changed behind the engine.
+    verify = ["jifen", "ledger", "verify", "--all"]
+    assert app.test_cli_runner().invoke(args=verify).exit_code == 0
+    with svc.db.transaction() as session, cross_tenant(session, "test tampering"):
+        session.execute(update(MemberDay).values(points=MemberDay.points + 1))
+    result = app.test_cli_runner().invoke(args=verify)
+    assert result.exit_code == 1
+    assert "daily totals: member" in result.output
