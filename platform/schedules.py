@@ -35,6 +35,11 @@ def purge_idempotency_keys(services: Services) -> int:
         return idempotency.purge_expired(session, services.clock.now())
 
 
+def refresh_statistics(services: Services) -> str:
+    """Keep the embedded database's query planner informed (see Database)."""
+    return services.db.refresh_statistics()
+
+
 @dataclass(frozen=True)
 class Schedule:
     name: str
@@ -52,6 +57,7 @@ SCHEDULES: tuple[Schedule, ...] = (
     # per member and day, so the repeats change nothing.
     Schedule("birthday-events", "11 * * * *", birthdays.emit),
     Schedule("tier-reevaluation", "37 19 * * *", tiers.reevaluate_tiers),
+    Schedule("refresh-statistics", "43 * * * *", refresh_statistics),
 )
 
 
