@@ -801,9 +801,7 @@ class _Recorder:
             result["awards"].append(
                 {
                     "rule_id": str(source.rule_id) if source.rule_id else None,
-                    "rule_name": shown[source_seq]["rule_name"]
-                    if source_seq < len(shown)
-                    else None,
+                    "rule_name": shown[source_seq]["rule_name"],
                     "rule_type": source.rule_type,
                     "phase": "refund",
                     "member_id": str(item.member_id),

@@ -86,13 +86,15 @@ def read_lines(stream: IO[bytes], fmt: str, consumed: Callable[[int], None]) -> 
 
 
 def _decoded(stream: IO[bytes], consumed: Callable[[int], None]) -> Iterator[str]:
+    # Bytes that are not UTF-8 become lone surrogates, which no decoded text contains:
+    # the parsers below refuse their lines.
     for number, raw in enumerate(stream, 1):
         consumed(len(raw))
-        try:
-            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError:
-            text = "\ufffd"  # reported as an unreadable line below
-        yield text
+        yield raw.decode("utf-8-sig" if number == 1 else "utf-8", errors="surrogateescape")
+
+
+def _undecodable(text: str) -> bool:
+    return any("\udc80" <= char <= "\udcff" for char in text)
 
 
 def _unreadable(number: int, reason: str, event_id: str | None = None) -> Line:
@@ -104,7 +106,7 @@ def _jsonl(text: Iterable[str]) -> Iterator[Line]:
     for number, line in enumerate(text, 1):
         if not line.strip():
             continue
-        if "\ufffd" in line:
+        if _undecodable(line):
             yield _unreadable(number, "not UTF-8")
             continue
         try:
@@ -137,7 +139,7 @@ def _csv(text: Iterable[str]) -> Iterator[Line]:
 
 def _csv_event(row: dict[str, str]) -> dict[str, Any]:
     cells = {name.strip(): value.strip() for name, value in row.items() if value.strip()}
-    if "\ufffd" in "".join(cells.values()):
+    if _undecodable("".join(cells.values())):
         raise ValueError("not UTF-8")
     data: dict[str, Any] = {}
     if "data" in cells:
@@ -166,10 +168,8 @@ def import_events(
     *,
     actor: Actor,
     batch: int = BATCH,
-    done: Callable[[Summary], None] = lambda _summary: None,
 ) -> Summary:
-    """Record the lines' events for the tenant, `batch` per transaction; `done` is called
-    after each committed batch."""
+    """Record the lines' events for the tenant, `batch` per transaction."""
     summary = Summary()
     pending: list[tuple[int, events.EventIn]] = []
 
@@ -193,7 +193,6 @@ def import_events(
             else:
                 summary.recorded += 1
         pending.clear()
-        done(summary)
 
     for line in lines:
         event_id = line.raw.get("id") if line.raw else line.event_id

@@ -119,3 +119,40 @@ def test_an_unknown_tenant_or_format_is_refused_before_anything_is_read(app, ten
     unnamed = run(app, str(orders.rename(tmp_path / "orders.txt")), "--tenant", tenant.slug)
     assert unnamed.exit_code == 2
     assert "give --format csv or jsonl" in unnamed.stderr
+
+
+def test_a_line_that_is_not_utf8_is_refused_and_a_replacement_character_is_not(
+    app, client, tenant, tmp_path
+):
+    alice = member(client, tenant, "alice")
+    rule(client, tenant, "spend", {"rate": "1"})
+    orders = tmp_path / "orders.csv"
+    orders.write_bytes(
+        HEADER.encode()
+        + b"o-1,,alice,2026-02-01T10:00:00+08:00,10000,CNY,\n"
+        + b"o-2,,alice,2026-02-01T11:00:00+08:00,10000,\xff\xfe,\n"
+    )
+    stored = tmp_path / "store.jsonl"
+    store = {"amount": 5_000, "currency": "CNY", "store": "\ufffd shop"}
+    stored.write_text(
+        json.dumps(
+            {
+                "id": "o-3",
+                "external_id": "alice",
+                "kind": "purchase",
+                "occurred_at": "2026-02-02T10:00:00+08:00",
+                "data": store,
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+
+    result = run(app, str(orders), "--tenant", tenant.slug)
+    assert result.stdout.splitlines()[-1] == "1 recorded, 0 already recorded, 1 refused"
+    assert "line 3: validation_error: The line cannot be read. {'line': 'not UTF-8'}" in (
+        result.stderr
+    )
+    assert run(app, str(stored), "--tenant", tenant.slug).exit_code == 0
+    assert balance(client, tenant, alice) == 100 + 50
