@@ -17,6 +17,7 @@ from jifen.config import Settings
 from jifen.db import Database
 from jifen.jobs import JobRunner
 from jifen.keyring import Keyring
+from jifen.mall.modes import RedeemModes
 from jifen.plugins import build_plugin_manager
 from jifen.rules.registry import RuleTypes
 from jifen.storage import Storage, storage_from_url
@@ -40,6 +41,11 @@ class Services:
     def rule_types(self) -> RuleTypes:
         """The installed earn rule types (built on first use, after plugins load)."""
         return RuleTypes(self.plugins)
+
+    @cached_property
+    def redeem_modes(self) -> RedeemModes:
+        """The installed redemption modes (built on first use, after plugins load)."""
+        return RedeemModes(self.plugins)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:

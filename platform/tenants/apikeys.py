@@ -40,6 +40,8 @@ SCOPES = frozenset(
         "events:write",
         "rules:read",
         "rules:write",
+        "mall:read",
+        "mall:write",
     }
 )
 _PREFIX_ALPHABET = "abcdefghijkmnopqrstuvwxyz23456789"

@@ -1,0 +1,282 @@
+"""/api/v1 mall: categories, products and their stock, quotes, and orders with the
+merchant's moves (ship, complete, cancel, refund)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask.views import MethodView
+
+from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
+from jifen.ledger.service import open_journal
+from jifen.mall import catalog, orders, schemas
+from jifen.members import tiers
+from jifen.web import db_session, services
+
+blp = secured_blueprint("mall", __name__, url_prefix="/api/v1", description="The mall.")
+READ, WRITE = require_scope("mall:read"), require_scope("mall:write")
+
+
+@blp.route("/categories")
+class Categories(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.response(200, schemas.CategoryOut(many=True))
+    @READ
+    def get(self) -> Any:
+        """Every category, in shelf order; each names its parent."""
+        return catalog.list_categories(db_session())
+
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.CategoryIn())
+    @blp.response(201, schemas.CategoryOut())
+    @WRITE
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a category, under `parent_id` when given."""
+        return catalog.create_category(
+            db_session(), tenant().id, data, actor=actor(), clock=services().clock
+        )
+
+
+@blp.route("/categories/<uuid:category_id>")
+class CategoryById(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.CategoryChange())
+    @blp.response(200, schemas.CategoryOut())
+    @WRITE
+    def patch(self, changes: dict[str, Any], category_id: uuid.UUID) -> Any:
+        """Rename, reorder or move a category."""
+        return catalog.update_category(
+            db_session(), category_id, changes, actor=actor(), clock=services().clock
+        )
+
+
+def _catalog_args() -> dict[str, Any]:
+    svc = services()
+    return {
+        "modes": svc.redeem_modes,
+        "tiers": tiers.tiers_of(db_session(), tenant().id),
+        "actor": actor(),
+        "clock": svc.clock,
+    }
+
+
+@blp.route("/products")
+class Products(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.arguments(schemas.ProductQuery(), location="query")
+    @blp.response(200, schemas.ProductPage())
+    @READ
+    def get(self, query: dict[str, Any]) -> Any:
+        """Find products: by words of the name, category (and those under it), kind, tag,
+        price range, on sale now; with `member_id`, priced for that member, and with
+        `affordable=true` only what they can pay for now."""
+        session = db_session()
+        member_id = query.pop("member_id", None)
+        buyer = _buyer(member_id) if member_id else None
+        rows, next_cursor = catalog.search_products(
+            session, now=services().clock.now(), buyer=buyer, **query
+        )
+        items = [
+            catalog.product_view(
+                p, member_price=catalog.unit_price(p, buyer.tier) if buyer else None
+            )
+            for p in rows
+        ]
+        return {"items": items, "next_cursor": next_cursor}
+
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.ProductIn())
+    @blp.response(201, schemas.ProductOut())
+    @WRITE
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a product: its kind, redemption mode, price, stock, window, limits and
+        audience. New products are drafts unless `status` says otherwise."""
+        product = catalog.create_product(db_session(), tenant().id, data, **_catalog_args())
+        return catalog.product_view(product)
+
+
+def _buyer(member_id: uuid.UUID) -> catalog.Buyer:
+    session = db_session()
+    (wallet,) = open_journal(session, services().clock).wallets_of([member_id], active=False)
+    member = orders.member_of(session, member_id)
+    tier, _ = orders.standing(session, member)
+    return catalog.Buyer(tier=tier, wallet=wallet)
+
+
+@blp.route("/products/<uuid:product_id>")
+class ProductById(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.response(200, schemas.ProductOut())
+    @READ
+    def get(self, product_id: uuid.UUID) -> Any:
+        """A product by our id."""
+        return catalog.product_view(catalog.get_product(db_session(), product_id))
+
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.ProductFields())
+    @blp.response(200, schemas.ProductOut())
+    @WRITE
+    def patch(self, changes: dict[str, Any], product_id: uuid.UUID) -> Any:
+        """Change some of a product's fields (not its stock: see /stock)."""
+        product = catalog.update_product(db_session(), product_id, changes, **_catalog_args())
+        return catalog.product_view(product)
+
+
+@blp.route("/products/<uuid:product_id>/stock")
+class ProductStock(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.StockChange())
+    @blp.response(200, schemas.ProductOut())
+    @WRITE
+    def post(self, data: dict[str, Any], product_id: uuid.UUID) -> Any:
+        """Add units to the stock (or remove them, never below zero); safe while members
+        are ordering."""
+        product = catalog.change_stock(
+            db_session(), product_id, data["change"], actor=actor(), clock=services().clock
+        )
+        return catalog.product_view(product)
+
+
+@blp.route("/products/<uuid:product_id>/quote")
+class ProductQuote(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.arguments(schemas.QuoteQuery(), location="query")
+    @blp.response(200, schemas.QuoteOut())
+    @READ
+    def get(self, query: dict[str, Any], product_id: uuid.UUID) -> Any:
+        """What the member would pay for `quantity` units now, with the discounts applied."""
+        return orders.quote(
+            db_session(),
+            product_id,
+            query["member_id"],
+            query["quantity"],
+            modes=services().redeem_modes,
+        )
+
+
+@blp.route("/orders")
+class Orders(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.arguments(schemas.OrderQuery(), location="query")
+    @blp.response(200, schemas.OrderPage())
+    @READ
+    def get(self, query: dict[str, Any]) -> Any:
+        """Orders, newest first: a member's, a product's, or by status."""
+        session = db_session()
+        rows, next_cursor = orders.search_orders(session, **query)
+        keyring = services().keyring
+        return {
+            "items": [orders.order_view(session, o, keyring) for o in rows],
+            "next_cursor": next_cursor,
+        }
+
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.OrderIn())
+    @blp.response(201, schemas.OrderOut())
+    @WRITE
+    def post(self, data: dict[str, Any]) -> Any:
+        """Redeem a product for a member. Send an `Idempotency-Key`: a double submit then
+        answers with the first order instead of placing a second."""
+        svc = services()
+        session = db_session()
+        order = orders.place(
+            session,
+            tenant().id,
+            data["member_id"],
+            data["product_id"],
+            data["quantity"],
+            address=data["address"],
+            modes=svc.redeem_modes,
+            actor=actor(),
+            clock=svc.clock,
+            keyring=svc.keyring,
+        )
+        return orders.order_view(session, order, svc.keyring)
+
+
+@blp.route("/orders/<uuid:order_id>")
+class OrderById(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.response(200, schemas.OrderOut())
+    @READ
+    def get(self, order_id: uuid.UUID) -> Any:
+        """An order with its history."""
+        session = db_session()
+        return orders.order_view(session, orders.get_order(session, order_id), services().keyring)
+
+
+def _answer(order: Any) -> Any:
+    return orders.order_view(db_session(), order, services().keyring)
+
+
+@blp.route("/orders/<uuid:order_id>:ship")
+class ShipOrder(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.Shipment())
+    @blp.response(200, schemas.OrderOut())
+    @WRITE
+    def post(self, data: dict[str, Any], order_id: uuid.UUID) -> Any:
+        """Mark a paid physical order shipped, with its carrier and tracking number."""
+        order = orders.ship(
+            db_session(),
+            order_id,
+            data["carrier"],
+            data["tracking_number"],
+            actor=actor(),
+            clock=services().clock,
+        )
+        return _answer(order)
+
+
+@blp.route("/orders/<uuid:order_id>:complete")
+class CompleteOrder(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.response(200, schemas.OrderOut())
+    @WRITE
+    def post(self, order_id: uuid.UUID) -> Any:
+        """Mark a shipped order delivered."""
+        return _answer(
+            orders.complete(db_session(), order_id, actor=actor(), clock=services().clock)
+        )
+
+
+@blp.route("/orders/<uuid:order_id>:cancel")
+class CancelOrder(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.OrderNote())
+    @blp.response(200, schemas.OrderOut())
+    @WRITE
+    def post(self, data: dict[str, Any], order_id: uuid.UUID) -> Any:
+        """Cancel an order not yet fulfilled: the points and the stock go back."""
+        svc = services()
+        order = orders.cancel(
+            db_session(),
+            order_id,
+            reason=data["reason"],
+            modes=svc.redeem_modes,
+            actor=actor(),
+            clock=svc.clock,
+        )
+        return _answer(order)
+
+
+@blp.route("/orders/<uuid:order_id>:refund")
+class RefundOrder(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.OrderNote())
+    @blp.response(200, schemas.OrderOut())
+    @WRITE
+    def post(self, data: dict[str, Any], order_id: uuid.UUID) -> Any:
+        """Refund an order: the points go back to the lots they came from, the stock back
+        on the shelf, and its coupons or vouchers stop working."""
+        svc = services()
+        order = orders.refund(
+            db_session(),
+            order_id,
+            reason=data["reason"],
+            modes=svc.redeem_modes,
+            actor=actor(),
+            clock=svc.clock,
+        )
+        return _answer(order)

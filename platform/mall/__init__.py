@@ -1,0 +1,1 @@
+"""The mall: catalog, stock and orders; redemption modes are plugins."""

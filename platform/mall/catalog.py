@@ -1,0 +1,458 @@
+"""The catalog: a tenant's categories and products, and finding products for members.
+
+Products are written through the ORM (the tenant guard applies); their stock moves only
+through `mall/sql.py`. Every change is audited.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from jifen import audit
+from jifen.audit import Actor
+from jifen.clock import Clock
+from jifen.errors import ValidationFailed
+from jifen.ledger.journal import WalletState
+from jifen.mall import sql
+from jifen.mall.errors import (
+    CategoryCycle,
+    StockBelowZero,
+    UnknownCategory,
+    UnknownProduct,
+)
+from jifen.mall.models import Category, Product
+from jifen.mall.modes import RedeemModes, discounted
+from jifen.members.service import InvalidCursor
+from jifen.members.tiers import TierView
+from jifen.types import new_id
+
+# --- categories ----------------------------------------------------------------------
+
+
+def get_category(session: Session, category_id: uuid.UUID) -> Category:
+    category = session.get(Category, (session.info.get("tenant_id"), category_id))
+    if category is None:
+        raise UnknownCategory(details={"category_id": str(category_id)})
+    return category
+
+
+def list_categories(session: Session) -> list[Category]:
+    """Every category of the tenant, in shelf order (parents name their children)."""
+    return list(session.scalars(select(Category).order_by(Category.sort_order, Category.name)))
+
+
+def _descendants(session: Session, category_id: uuid.UUID) -> set[uuid.UUID]:
+    """The category and every category under it."""
+    children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
+    for row in session.execute(select(Category.id, Category.parent_id)):
+        children.setdefault(row.parent_id, []).append(row.id)
+    found, todo = set(), [category_id]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(children.get(current, ()))
+    return found
+
+
+def create_category(
+    session: Session, tenant_id: uuid.UUID, data: dict[str, Any], *, actor: Actor, clock: Clock
+) -> Category:
+    """A new category, under `parent_id` when given."""
+    if data.get("parent_id") is not None:
+        get_category(session, data["parent_id"])
+    now = clock.now()
+    category = Category(tenant_id=tenant_id, id=new_id(), created_at=now, updated_at=now, **data)
+    session.add(category)
+    session.flush()
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="category.create",
+        object_type="category",
+        object_id=category.id,
+        after=_category_audit(category),
+        now=now,
+    )
+    return category
+
+
+def update_category(
+    session: Session, category_id: uuid.UUID, changes: dict[str, Any], *, actor: Actor, clock: Clock
+) -> Category:
+    """Rename, reorder or move a category; it cannot move under itself."""
+    category = get_category(session, category_id)
+    before = _category_audit(category)
+    parent_id = changes.get("parent_id")
+    if parent_id is not None:
+        get_category(session, parent_id)
+        if parent_id in _descendants(session, category_id):
+            raise CategoryCycle(details={"parent_id": str(parent_id)})
+    for name, value in changes.items():
+        setattr(category, name, value)
+    category.updated_at = clock.now()
+    session.flush()
+    audit.record(
+        session,
+        tenant_id=category.tenant_id,
+        actor=actor,
+        action="category.update",
+        object_type="category",
+        object_id=category.id,
+        before=before,
+        after=_category_audit(category),
+        now=category.updated_at,
+    )
+    return category
+
+
+def _category_audit(category: Category) -> dict[str, Any]:
+    return {
+        "name": category.name,
+        "parent_id": str(category.parent_id) if category.parent_id else None,
+        "sort_order": category.sort_order,
+    }
+
+
+# --- products ------------------------------------------------------------------------
+
+# Fields kept in `Product.fulfilment`, by the kind that needs them.
+KIND_TERMS = {"coupon": "coupon", "service": "service"}
+
+
+def get_product(session: Session, product_id: uuid.UUID) -> Product:
+    product = session.get(Product, (session.info.get("tenant_id"), product_id))
+    if product is None:
+        raise UnknownProduct(details={"product_id": str(product_id)})
+    return product
+
+
+def create_product(
+    session: Session,
+    tenant_id: uuid.UUID,
+    data: dict[str, Any],
+    *,
+    modes: RedeemModes,
+    tiers: list[TierView],
+    actor: Actor,
+    clock: Clock,
+) -> Product:
+    """A new product, checked as a whole: its kind's terms, its mode's settings, its
+    category, tiers and window."""
+    now = clock.now()
+    fields = {
+        "mode_params": {},
+        "description": "",
+        "category_id": None,
+        "images": [],
+        "tags": [],
+        "cash_price": None,
+        "currency": None,
+        "listed_from": None,
+        "listed_until": None,
+        "limit_per_day": None,
+        "limit_per_week": None,
+        "limit_ever": None,
+        "min_tier": None,
+        "tier_discounts": None,
+        "sort_order": 0,
+        **data,
+    }
+    product = Product(
+        tenant_id=tenant_id, id=new_id(), sold=0, fulfilment={}, created_at=now, updated_at=now
+    )
+    _apply(session, product, fields, modes=modes, tiers=tiers)
+    session.add(product)
+    session.flush()
+    _audit_product(session, product, actor, "product.create", None, now)
+    return product
+
+
+def update_product(
+    session: Session,
+    product_id: uuid.UUID,
+    changes: dict[str, Any],
+    *,
+    modes: RedeemModes,
+    tiers: list[TierView],
+    actor: Actor,
+    clock: Clock,
+) -> Product:
+    """Change some of a product's fields; the result is checked as a whole. Stock moves
+    through `change_stock`, never by setting it."""
+    product = get_product(session, product_id)
+    before = product_view(product)
+    current = {
+        name: getattr(product, name)
+        for name in (
+            "kind",
+            "mode",
+            "mode_params",
+            "name",
+            "description",
+            "category_id",
+            "images",
+            "tags",
+            "points_price",
+            "cash_price",
+            "currency",
+            "listed_from",
+            "listed_until",
+            "limit_per_day",
+            "limit_per_week",
+            "limit_ever",
+            "min_tier",
+            "tier_discounts",
+            "sort_order",
+            "status",
+        )
+    }
+    current |= {key: product.fulfilment.get(key) for key in KIND_TERMS.values()}
+    if "mode" in changes and "mode_params" not in changes:
+        current["mode_params"] = {}
+    _apply(session, product, current | changes, modes=modes, tiers=tiers)
+    product.updated_at = clock.now()
+    session.flush()
+    _audit_product(session, product, actor, "product.update", before, product.updated_at)
+    return product
+
+
+def _apply(
+    session: Session,
+    product: Product,
+    fields: dict[str, Any],
+    *,
+    modes: RedeemModes,
+    tiers: list[TierView],
+) -> None:
+    errors: dict[str, list[str]] = {}
+    kind = fields["kind"]
+    terms = {}
+    for field_kind, name in KIND_TERMS.items():
+        value = fields.pop(name, None)
+        if kind == field_kind and value is None:
+            errors[name] = [f"Required for {kind} products."]
+        elif kind != field_kind and value is not None:
+            errors[name] = [f"Only for {field_kind} products."]
+        elif value is not None:
+            terms[name] = value
+    mode = modes.get(fields["mode"])
+    fields["mode_params"] = modes.stored(
+        fields["mode"], modes.parse(fields["mode"], fields["mode_params"])
+    )
+    if (fields.get("cash_price") is None) != (fields.get("currency") is None):
+        errors["currency"] = ["A cash price needs its currency, and only it."]
+    if fields.get("cash_price") is not None and not getattr(mode, "takes_cash", False):
+        errors["cash_price"] = [f"The {mode.name} mode takes no cash."]
+    if fields.get("currency") is not None:
+        fields["currency"] = fields["currency"].upper()
+    start, end = fields.get("listed_from"), fields.get("listed_until")
+    if start is not None and end is not None and end <= start:
+        errors["listed_until"] = ["Must be after listed_from."]
+    known = {tier.code for tier in tiers}
+    if fields.get("min_tier") is not None and fields["min_tier"] not in known:
+        errors["min_tier"] = [f"No such tier; the tiers are {sorted(known)}."]
+    unknown = sorted(set(fields.get("tier_discounts") or {}) - known)
+    if unknown:
+        errors["tier_discounts"] = [f"No such tiers: {unknown}."]
+    if fields.get("category_id") is not None:
+        get_category(session, fields["category_id"])
+    if errors:
+        raise ValidationFailed(details=errors)
+    stock = fields.pop("stock", product.stock)
+    for name, value in fields.items():
+        setattr(product, name, value)
+    product.stock = stock
+    product.fulfilment = terms
+
+
+def change_stock(
+    session: Session, product_id: uuid.UUID, change: int, *, actor: Actor, clock: Clock
+) -> Product:
+    """Add units to a product's stock, or remove them (never below zero), in one
+    conditional update: it is safe while members are ordering."""
+    product = get_product(session, product_id)
+    if product.stock is None:
+        raise ValidationFailed(
+            "This product's stock is unlimited.", details={"stock": ["Unlimited."]}
+        )
+    if not sql.restock(session.connection(), product.tenant_id, product.id, change):
+        raise StockBelowZero(details={"stock": product.stock, "change": change})
+    session.refresh(product)
+    audit.record(
+        session,
+        tenant_id=product.tenant_id,
+        actor=actor,
+        action="product.stock",
+        object_type="product",
+        object_id=product.id,
+        after={"change": change, "stock": product.stock},
+        now=clock.now(),
+    )
+    return product
+
+
+def _audit_product(
+    session: Session,
+    product: Product,
+    actor: Actor,
+    action: str,
+    before: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    after = product_view(product)
+    audit.record(
+        session,
+        tenant_id=product.tenant_id,
+        actor=actor,
+        action=action,
+        object_type="product",
+        object_id=product.id,
+        before=_jsonable(before) if before else None,
+        after=_jsonable(after),
+        now=now,
+    )
+
+
+def _jsonable(view: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: str(value) if isinstance(value, uuid.UUID | datetime) else value
+        for key, value in view.items()
+    }
+
+
+def product_view(product: Product, *, member_price: int | None = None) -> dict[str, Any]:
+    """A product as the API shows it; `member_price` when priced for a member."""
+    view = {
+        column.key: getattr(product, column.key)
+        for column in Product.__table__.columns
+        if column.key not in ("tenant_id", "fulfilment")
+    }
+    view["coupon"] = product.fulfilment.get("coupon")
+    view["service"] = product.fulfilment.get("service")
+    if member_price is not None:
+        view["member_price"] = member_price
+    return view
+
+
+# --- finding products ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """A member the catalog is priced for: their tier and available points."""
+
+    tier: TierView | None
+    wallet: WalletState | None
+
+    @property
+    def balance(self) -> int:
+        return self.wallet.balance if self.wallet else 0
+
+
+def discount_for(product: Product, tier: TierView | None) -> int:
+    """The percent off this product's points price for a member of `tier`."""
+    if tier is None:
+        return 0
+    if product.tier_discounts is not None:
+        return int(product.tier_discounts.get(tier.code, 0))
+    return tier.redemption_discount_percent
+
+
+def unit_price(product: Product, tier: TierView | None) -> int:
+    return discounted(product.points_price, discount_for(product, tier))
+
+
+def search_products(
+    session: Session,
+    *,
+    now: datetime,
+    buyer: Buyer | None = None,
+    q: str | None = None,
+    category_id: uuid.UUID | None = None,
+    kind: str | None = None,
+    tag: str | None = None,
+    status: str | None = None,
+    min_points: int | None = None,
+    max_points: int | None = None,
+    affordable: bool = False,
+    on_sale: bool = False,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Product], str | None]:
+    """Products matching every filter, in shelf order (sort order, then age), and the
+    next page's cursor. Prices filter on the points price before tier discounts, except
+    `affordable`, which keeps what the buyer can pay for now at their own price."""
+    query: Select[tuple[Product]] = select(Product)
+    if q is not None:
+        for word in q.split():
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(Product.name.ilike(f"%{escaped}%", escape="\\"))
+    if category_id is not None:
+        query = query.where(Product.category_id.in_(_descendants(session, category_id)))
+    if kind is not None:
+        query = query.where(Product.kind == kind)
+    if status is not None:
+        query = query.where(Product.status == status)
+    if min_points is not None:
+        query = query.where(Product.points_price >= min_points)
+    if max_points is not None:
+        query = query.where(Product.points_price <= max_points)
+    if on_sale:
+        query = query.where(
+            Product.status == "active",
+            or_(Product.listed_from.is_(None), Product.listed_from <= now),
+            or_(Product.listed_until.is_(None), Product.listed_until > now),
+            or_(Product.stock.is_(None), Product.stock > 0),
+        )
+    query = query.order_by(Product.sort_order, Product.id)
+    after = _decode_cursor(cursor) if cursor is not None else None
+    found: list[Product] = []
+    # Tags and affordability are checked here (JSON tags and per-tier prices have no
+    # portable index): a page is filled from as many rows as it takes.
+    while len(found) <= limit:
+        page = query
+        if after is not None:
+            page = page.where(
+                or_(
+                    Product.sort_order > after[0],
+                    and_(Product.sort_order == after[0], Product.id > after[1]),
+                )
+            )
+        rows = list(session.scalars(page.limit(limit + 1)))
+        for product in rows:
+            if tag is not None and tag not in product.tags:
+                continue
+            if affordable and buyer is not None and unit_price(product, buyer.tier) > buyer.balance:
+                continue
+            found.append(product)
+        if len(rows) <= limit:
+            break
+        after = (rows[-1].sort_order, rows[-1].id)
+    if len(found) > limit:
+        return found[:limit], _encode_cursor(found[limit - 1])
+    return found, None
+
+
+def _encode_cursor(product: Product) -> str:
+    raw = product.sort_order.to_bytes(8, "big", signed=True) + product.id.bytes
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[int, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        if len(raw) != 24:
+            raise ValueError(cursor)
+        return int.from_bytes(raw[:8], "big", signed=True), uuid.UUID(bytes=raw[8:])
+    except (ValueError, binascii.Error):
+        raise InvalidCursor() from None

@@ -1,0 +1,70 @@
+"""The mall's refusals, each with a stable code."""
+
+from __future__ import annotations
+
+from jifen.errors import Conflict, Forbidden, NotFound, ValidationFailed
+
+
+class UnknownCategory(NotFound):
+    code = "unknown_category"
+    message = "No such category."
+
+
+class CategoryCycle(ValidationFailed):
+    code = "category_cycle"
+    message = "A category cannot be placed under itself or one of its own subcategories."
+
+
+class UnknownProduct(NotFound):
+    code = "unknown_product"
+    message = "No such product."
+
+
+class UnknownOrder(NotFound):
+    code = "unknown_order"
+    message = "No such order."
+
+
+class UnknownRedeemMode(ValidationFailed):
+    code = "unknown_redeem_mode"
+    message = "No installed plugin provides this redemption mode."
+
+
+class ModeParamsInvalid(ValidationFailed):
+    code = "mode_params_invalid"
+    message = "The product's settings for its redemption mode are not valid."
+
+
+class NotListed(Conflict):
+    code = "not_listed"
+    message = "The product is not on sale now."
+
+
+class OutOfStock(Conflict):
+    code = "out_of_stock"
+    message = "Not enough stock left."
+
+
+class OverLimit(Conflict):
+    code = "over_limit"
+    message = "The member has reached this product's limit."
+
+
+class TierRequired(Forbidden):
+    code = "tier_required"
+    message = "This product is for members of a higher tier."
+
+
+class AddressRequired(ValidationFailed):
+    code = "address_required"
+    message = "A physical product needs a shipping address."
+
+
+class StockBelowZero(Conflict):
+    code = "stock_below_zero"
+    message = "The stock cannot go below zero."
+
+
+class OrderStateConflict(Conflict):
+    code = "order_state_conflict"
+    message = "The order cannot do that in its current state."

@@ -1,0 +1,197 @@
+"""The mall's tables: a tenant's categories and products (with their stock), and the
+orders members place, with every change of an order's status."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from jifen.db import Base, TenantScoped
+from jifen.types import ID, Json, UTCDateTime
+
+PRODUCT_KINDS = ("physical", "virtual", "coupon", "service")
+PRODUCT_STATUSES = ("draft", "active", "archived")
+
+
+class Category(TenantScoped, Base):
+    """A shelf of the catalog; categories nest."""
+
+    __tablename__ = "mall_categories"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "parent_id"], ["mall_categories.tenant_id", "mall_categories.id"]
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ID)
+    name: Mapped[str] = mapped_column(String(100))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Product(TenantScoped, Base):
+    """Something members can redeem: its kind (what is delivered), its redemption mode
+    (how it is paid for) and price, stock, listing window, limits and audience.
+
+    `stock` is what is left (None: unlimited) and `sold` what went out; both change only
+    through one conditional UPDATE each (`mall/sql.py`), so concurrent orders never take
+    more than there is.
+    """
+
+    __tablename__ = "products"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "category_id"], ["mall_categories.tenant_id", "mall_categories.id"]
+        ),
+        CheckConstraint("stock IS NULL OR stock >= 0", name="ck_products_stock"),
+        CheckConstraint("sold >= 0", name="ck_products_sold"),
+        CheckConstraint("points_price >= 0", name="ck_products_points_price"),
+        Index("ix_products_shelf", "tenant_id", "status", "sort_order"),
+        Index("ix_products_category", "tenant_id", "category_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(32))
+    mode_params: Mapped[dict[str, Any]] = mapped_column(Json)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(4000), default="")
+    category_id: Mapped[uuid.UUID | None] = mapped_column(ID)
+    images: Mapped[list[str]] = mapped_column(Json)
+    tags: Mapped[list[str]] = mapped_column(Json)
+    # What one unit costs before tier discounts: points, and money in minor units.
+    points_price: Mapped[int] = mapped_column(BigInteger)
+    cash_price: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    stock: Mapped[int | None] = mapped_column(BigInteger)
+    sold: Mapped[int] = mapped_column(BigInteger, default=0)
+    listed_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    listed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Units one member may take per tenant-local day, per week (Monday first), ever.
+    limit_per_day: Mapped[int | None] = mapped_column(Integer)
+    limit_per_week: Mapped[int | None] = mapped_column(Integer)
+    limit_ever: Mapped[int | None] = mapped_column(Integer)
+    # Members below this tier cannot redeem it (a tier-exclusive item).
+    min_tier: Mapped[str | None] = mapped_column(String(32))
+    # {tier code: percent off the points price}; None: each tier's own redemption discount.
+    tier_discounts: Mapped[dict[str, int] | None] = mapped_column(Json)
+    # What the kind needs: a coupon's definition, a service's booking link.
+    fulfilment: Mapped[dict[str, Any]] = mapped_column(Json)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+ORDER_STATUSES = (
+    "created",
+    "points_held",
+    "paid",
+    "fulfilled",
+    "completed",
+    "cancelled",
+    "refunded",
+)
+
+
+class Order(TenantScoped, Base):
+    """A member's redemption of a product, through one state machine for every kind and
+    mode (see `jifen.mall.orders`)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "product_id"], ["products.tenant_id", "products.id"]),
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+        CheckConstraint("quantity > 0", name="ck_orders_quantity"),
+        CheckConstraint("points >= 0", name="ck_orders_points"),
+        Index("ix_orders_member", "tenant_id", "member_id", "product_id", "local_day"),
+        Index("ix_orders_status", "tenant_id", "status", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ID)
+    product_id: Mapped[uuid.UUID] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(32))
+    quantity: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(BigInteger)
+    cash: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    # The ledger's side: the entry that spent the points, or the hold reserving them;
+    # and the entry that gave them back.
+    entry_id: Mapped[uuid.UUID | None] = mapped_column(ID)
+    hold_id: Mapped[uuid.UUID | None] = mapped_column(ID)
+    refund_entry_id: Mapped[uuid.UUID | None] = mapped_column(ID)
+    # The shipping address, encrypted (personal data); the merchant's delivery record
+    # (carrier and tracking number, an issued code or coupon); what the mode recorded.
+    address: Mapped[str | None] = mapped_column(String(4000))
+    delivery: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    details: Mapped[dict[str, Any]] = mapped_column(Json)
+    # The tenant-local day it was placed on: per-member limits count by it.
+    local_day: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OrderEvent(TenantScoped, Base):
+    """One step of an order's life: the status it reached, who moved it, and why."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "order_id"], ["orders.tenant_id", "orders.id"], ondelete="CASCADE"
+        ),
+    )
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+COUPON_KINDS = ("coupon", "voucher")
+COUPON_STATUSES = ("issued", "redeemed", "void")
+
+
+class Coupon(TenantScoped, Base):
+    """A code an order issued: a coupon for the merchant's checkout, or a service
+    voucher. Codes are unique within the tenant; `terms` are the product's at issue."""
+
+    __tablename__ = "coupons"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "order_id"], ["orders.tenant_id", "orders.id"]),
+        UniqueConstraint("tenant_id", "code", name="uq_coupons_code"),
+        Index("ix_coupons_order", "tenant_id", "order_id"),
+        Index("ix_coupons_member", "tenant_id", "member_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[uuid.UUID] = mapped_column(ID)
+    member_id: Mapped[uuid.UUID] = mapped_column(ID)
+    product_id: Mapped[uuid.UUID] = mapped_column(ID)
+    terms: Mapped[dict[str, Any]] = mapped_column(Json)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

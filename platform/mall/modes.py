@@ -1,0 +1,127 @@
+"""Redemption modes: what plugins provide through `register_redeem_modes()`, and what
+they are given.
+
+A mode prices an item for a member (`quote`), takes payment and stock when the member
+orders it (`redeem`) and gives them back when the order is cancelled or refunded
+(`refund`). It never sees a session: it acts through the `Till` it is handed, which
+does its work inside the order's transaction, so a mode that raises leaves nothing
+behind.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pluggy
+from marshmallow import Schema, ValidationError
+
+from jifen.mall.errors import ModeParamsInvalid, UnknownRedeemMode
+
+
+@dataclass(frozen=True)
+class Item:
+    """A product as a mode sees it; `params` are its settings for the mode, parsed."""
+
+    id: uuid.UUID
+    kind: str
+    name: str
+    points_price: int
+    cash_price: int | None
+    currency: str | None
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Shopper:
+    """The member ordering: their tier and the percent off points prices it gives here."""
+
+    id: uuid.UUID
+    tier: str | None
+    discount_percent: int
+
+
+@dataclass(frozen=True)
+class Price:
+    """What an order costs: points and, for points-plus-cash, money in minor units."""
+
+    points: int
+    cash: int = 0
+    currency: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Till(Protocol):
+    """What a mode may do inside the order's transaction (`jifen.mall.orders` keeps it).
+
+    Points: `spend` debits the member now; `reserve` holds points until `capture` or
+    `release`; `give_back` returns what the order spent to the lots it came from (or
+    releases its hold). Stock: `take_stock` takes units with one conditional update and
+    raises `OutOfStock`; `return_stock` puts them back. `record` keeps details on the
+    order for the member, the merchant and later settlement.
+    """
+
+    def spend(self, points: int) -> uuid.UUID: ...
+
+    def give_back(self) -> None: ...
+
+    def take_stock(self, quantity: int) -> None: ...
+
+    def return_stock(self, quantity: int) -> None: ...
+
+    def record(self, **details: Any) -> None: ...
+
+
+class RedeemMode(Protocol):
+    name: str
+    title: str
+    Params: type[Schema]
+
+    def quote(self, item: Item, shopper: Shopper, quantity: int) -> Price: ...
+
+    def redeem(self, item: Item, shopper: Shopper, quantity: int, price: Price, till: Till) -> str:
+        """Take payment and stock; return the status the order reaches ("paid", or
+        "points_held" while a payment is pending)."""
+        ...
+
+    def refund(self, item: Item, quantity: int, till: Till) -> None: ...
+
+
+def discounted(points: int, percent: int) -> int:
+    """A points price less a percent discount; the discount is rounded down, so the
+    price never drops below what the merchant set by more than the percent."""
+    return points - points * percent // 100
+
+
+class RedeemModes:
+    """Every redemption mode, by name, from `register_redeem_modes()`."""
+
+    def __init__(self, plugins: pluggy.PluginManager) -> None:
+        self.modes: dict[str, RedeemMode] = {}
+        for provided in plugins.hook.register_redeem_modes():
+            for mode in provided:
+                if mode.name in self.modes:
+                    raise RuntimeError(f"two plugins provide the redeem mode {mode.name!r}")
+                self.modes[mode.name] = mode
+
+    def get(self, name: str) -> RedeemMode:
+        try:
+            return self.modes[name]
+        except KeyError:
+            raise UnknownRedeemMode(details={"mode": name, "known": sorted(self.modes)}) from None
+
+    def parse(self, name: str, params: Any) -> dict[str, Any]:
+        """A product's settings for mode `name`, checked by the mode's schema."""
+        mode = self.get(name)
+        if not isinstance(params, dict):
+            raise ModeParamsInvalid(details={"mode_params": ["Must be an object."]})
+        try:
+            return mode.Params().load(params)
+        except ValidationError as error:
+            raise ModeParamsInvalid(details={"mode_params": error.messages}) from None
+
+    def stored(self, name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Parsed settings as JSON, as the mode's schema writes them."""
+        return self.get(name).Params().dump(params)

@@ -1,0 +1,523 @@
+"""Orders: one state machine for every kind of product and every redemption mode.
+
+    created -> points_held -> paid -> fulfilled -> completed
+                     \\            \\                  \\
+                      cancelled    cancelled / refunded  refunded
+
+An order is placed in one transaction: the member's wallet is locked first (so that one
+member's concurrent orders queue, and per-member limits hold under concurrency), the
+product is checked (on sale, the member's tier, the limits, the address), the mode
+prices it and takes payment and stock through the `Till`, and the order is written with
+its history. Anything refused rolls all of it back. Codes, coupons and vouchers are
+issued at once, and such orders complete at once; physical ones wait for the merchant
+to ship them. Cancelling (before fulfilment) and refunding give the points back to the
+lots they came from and put the stock back.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jifen import audit
+from jifen.audit import Actor
+from jifen.clock import Clock
+from jifen.keyring import Keyring
+from jifen.ledger import policy as policies
+from jifen.ledger import reversal
+from jifen.ledger import service as ledger
+from jifen.ledger.errors import UnknownMember
+from jifen.ledger.service import open_journal
+from jifen.mall import catalog, sql
+from jifen.mall.errors import (
+    AddressRequired,
+    NotListed,
+    OrderStateConflict,
+    OutOfStock,
+    OverLimit,
+    TierRequired,
+    UnknownOrder,
+)
+from jifen.mall.models import Coupon, Order, OrderEvent, Product
+from jifen.mall.modes import Item, RedeemModes, Shopper
+from jifen.members import tiers
+from jifen.members.models import Member
+from jifen.members.service import decode_cursor, encode_cursor
+from jifen.types import new_id
+
+# Which moves each status allows, and where they lead.
+MOVES: dict[str, tuple[tuple[str, ...], str]] = {
+    "ship": (("paid",), "fulfilled"),
+    "complete": (("fulfilled",), "completed"),
+    "cancel": (("created", "points_held", "paid"), "cancelled"),
+    "refund": (("paid", "fulfilled", "completed"), "refunded"),
+}
+# Unambiguous characters for codes read aloud or typed at a till (no 0/O, 1/I/L).
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 12
+
+
+@dataclass
+class _Till:
+    """The order's till (`jifen.mall.modes.Till`): what the mode does, recorded for the
+    order row."""
+
+    session: Session
+    order_id: uuid.UUID
+    product: Product
+    member_id: uuid.UUID
+    actor: Actor
+    clock: Clock
+    entry_id: uuid.UUID | None = None
+    refund_entry_id: uuid.UUID | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def spend(self, points: int) -> uuid.UUID:
+        entry = ledger.redeem(
+            self.session,
+            self.member_id,
+            points,
+            actor=self.actor,
+            clock=self.clock,
+            reference=f"order:{self.order_id}",
+            memo=self.product.name[:200],
+        )
+        self.entry_id = entry.id
+        return entry.id
+
+    def give_back(self) -> None:
+        if self.entry_id is None:
+            return
+        entry = reversal.reverse(
+            self.session,
+            self.entry_id,
+            actor=self.actor,
+            clock=self.clock,
+            reference=f"order:{self.order_id}",
+            memo=f"returned: {self.product.name}"[:200],
+        )
+        self.refund_entry_id = entry.id
+
+    def take_stock(self, quantity: int) -> None:
+        connection = self.session.connection()
+        if not sql.take_stock(connection, self.product.tenant_id, self.product.id, quantity):
+            raise OutOfStock(details={"product_id": str(self.product.id), "requested": quantity})
+
+    def return_stock(self, quantity: int) -> None:
+        sql.return_stock(
+            self.session.connection(), self.product.tenant_id, self.product.id, quantity
+        )
+
+    def record(self, **details: Any) -> None:
+        self.details.update(details)
+
+
+def _item(product: Product, modes: RedeemModes) -> Item:
+    return Item(
+        id=product.id,
+        kind=product.kind,
+        name=product.name,
+        points_price=product.points_price,
+        cash_price=product.cash_price,
+        currency=product.currency,
+        params=modes.parse(product.mode, product.mode_params),
+    )
+
+
+def quote(
+    session: Session,
+    product_id: uuid.UUID,
+    member_id: uuid.UUID,
+    quantity: int,
+    *,
+    modes: RedeemModes,
+) -> Any:
+    """What `quantity` of the product would cost the member now (nothing is taken)."""
+    product = catalog.get_product(session, product_id)
+    member = member_of(session, member_id)
+    tier, _ = standing(session, member)
+    shopper = Shopper(member.id, member.tier, catalog.discount_for(product, tier))
+    return modes.get(product.mode).quote(_item(product, modes), shopper, quantity)
+
+
+def place(
+    session: Session,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    product_id: uuid.UUID,
+    quantity: int,
+    *,
+    address: dict[str, Any] | None,
+    modes: RedeemModes,
+    actor: Actor,
+    clock: Clock,
+    keyring: Keyring,
+) -> Order:
+    """Redeem `quantity` of a product for a member (see the module's docstring)."""
+    now = clock.now()
+    # The wallet first: every order of this member queues here, refusals included.
+    open_journal(session, clock).wallets_of([member_id])
+    product = catalog.get_product(session, product_id)
+    member = member_of(session, member_id)
+    _check_on_sale(product, now)
+    tier, ladder = standing(session, member)
+    _check_tier(product, tier, ladder)
+    policy = policies.policy_of(session, tenant_id)
+    today = policy.local_day(now)
+    _check_limits(session, product, member_id, quantity, today)
+    if product.kind == "physical" and address is None:
+        raise AddressRequired(details={"address": ["Required for physical products."]})
+    mode = modes.get(product.mode)
+    item = _item(product, modes)
+    shopper = Shopper(member_id, member.tier, catalog.discount_for(product, tier))
+    price = mode.quote(item, shopper, quantity)
+    order_id = new_id()
+    till = _Till(session, order_id, product, member_id, actor, clock)
+    status = mode.redeem(item, shopper, quantity, price, till)
+    order = Order(
+        tenant_id=tenant_id,
+        id=order_id,
+        member_id=member_id,
+        product_id=product.id,
+        kind=product.kind,
+        mode=product.mode,
+        quantity=quantity,
+        points=price.points,
+        cash=price.cash or None,
+        currency=price.currency,
+        status=status,
+        entry_id=till.entry_id,
+        address=keyring.encrypt(json.dumps(address, ensure_ascii=False)) if address else None,
+        delivery=None,
+        details={**till.details, "notes": list(price.notes)},
+        local_day=today,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(order)
+    session.flush()
+    steps = ["created", status] if status != "created" else ["created"]
+    if status == "paid" and product.kind != "physical":
+        order.delivery = _issue(session, order, product, now)
+        order.status = "completed"
+        steps += ["fulfilled", "completed"]
+    for step in steps:
+        _step(session, order, step, actor, now)
+    session.flush()
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="order.place",
+        object_type="order",
+        object_id=order.id,
+        after={"product_id": str(product.id), "quantity": quantity, "points": price.points},
+        now=now,
+    )
+    return order
+
+
+def member_of(session: Session, member_id: uuid.UUID) -> Member:
+    """A member of the session's tenant."""
+    member = session.get(Member, (session.info.get("tenant_id"), member_id))
+    if member is None:
+        raise UnknownMember(details={"member_id": str(member_id)})
+    return member
+
+
+def standing(
+    session: Session, member: Member
+) -> tuple[tiers.TierView | None, list[tiers.TierView]]:
+    """The member's tier (with its benefits) and the tenant's ladder."""
+    ladder = tiers.tiers_of(session, member.tenant_id)
+    return next((t for t in ladder if t.code == member.tier), None), ladder
+
+
+def _check_on_sale(product: Product, now: datetime) -> None:
+    window = {
+        "listed_from": product.listed_from.isoformat() if product.listed_from else None,
+        "listed_until": product.listed_until.isoformat() if product.listed_until else None,
+    }
+    if product.status != "active":
+        raise NotListed(details={"status": product.status})
+    if product.listed_from is not None and now < product.listed_from:
+        raise NotListed("The product is not on sale yet.", details=window)
+    if product.listed_until is not None and now >= product.listed_until:
+        raise NotListed("The product is no longer on sale.", details=window)
+
+
+def _check_tier(
+    product: Product, tier: tiers.TierView | None, ladder: list[tiers.TierView]
+) -> None:
+    if product.min_tier is None:
+        return
+    needed = next((t for t in ladder if t.code == product.min_tier), None)
+    if needed is None:  # the tier was removed since: the item is for nobody below the top
+        raise TierRequired(details={"min_tier": product.min_tier})
+    if tier is None or tier.rank < needed.rank:
+        raise TierRequired(
+            details={"min_tier": product.min_tier, "tier": tier.code if tier else None}
+        )
+
+
+def _check_limits(
+    session: Session, product: Product, member_id: uuid.UUID, quantity: int, today: Any
+) -> None:
+    limits = (product.limit_per_day, product.limit_per_week, product.limit_ever)
+    if all(limit is None for limit in limits):
+        return
+    week_start = today - timedelta(days=today.weekday())
+    taken = sql.units_taken(
+        session.connection(),
+        product.tenant_id,
+        member_id,
+        product.id,
+        today=today,
+        week_start=week_start,
+    )
+    for name, limit, units in zip(("day", "week", "ever"), limits, taken, strict=True):
+        if limit is not None and units + quantity > limit:
+            raise OverLimit(
+                details={"period": name, "limit": limit, "taken": units, "requested": quantity}
+            )
+
+
+def _issue(session: Session, order: Order, product: Product, now: datetime) -> dict[str, Any]:
+    """Deliver a non-physical order at once: coupons or service vouchers, one a unit."""
+    kind = "coupon" if product.kind == "coupon" else "voucher"
+    terms = product.fulfilment.get(product.kind) or {}
+    valid_until = now + timedelta(days=int(terms.get("valid_days", 365)))
+    codes = []
+    for _ in range(order.quantity):
+        code = _new_code(session)
+        session.add(
+            Coupon(
+                tenant_id=order.tenant_id,
+                id=new_id(),
+                kind=kind,
+                code=code,
+                order_id=order.id,
+                member_id=order.member_id,
+                product_id=product.id,
+                terms=terms,
+                valid_until=valid_until,
+                status="issued",
+                redeemed_at=None,
+                created_at=now,
+            )
+        )
+        codes.append(code)
+    return {f"{kind}s": codes, "valid_until": valid_until.isoformat(), **terms}
+
+
+def _new_code(session: Session) -> str:
+    """A fresh code: 12 of 31 characters is 59 bits, so a clash is a rare retry."""
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if session.scalar(select(Coupon.id).where(Coupon.code == code)) is None:
+            return code
+
+
+def _step(
+    session: Session,
+    order: Order,
+    status: str,
+    actor: Actor,
+    now: datetime,
+    note: dict[str, Any] | None = None,
+) -> None:
+    seq = session.scalar(
+        select(OrderEvent.seq)
+        .where(OrderEvent.order_id == order.id)
+        .order_by(OrderEvent.seq.desc())
+        .limit(1)
+    )
+    session.add(
+        OrderEvent(
+            tenant_id=order.tenant_id,
+            order_id=order.id,
+            seq=0 if seq is None else seq + 1,
+            status=status,
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            note=note,
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+# --- the merchant's moves ------------------------------------------------------------
+
+
+def get_order(session: Session, order_id: uuid.UUID) -> Order:
+    order = session.get(Order, (session.info.get("tenant_id"), order_id))
+    if order is None:
+        raise UnknownOrder(details={"order_id": str(order_id)})
+    return order
+
+
+def _move(
+    session: Session,
+    order_id: uuid.UUID,
+    move: str,
+    *,
+    actor: Actor,
+    clock: Clock,
+    note: dict[str, Any] | None = None,
+    delivery: dict[str, Any] | None = None,
+) -> Order:
+    order = get_order(session, order_id)
+    allowed, status = MOVES[move]
+    if move == "ship" and order.kind != "physical":
+        raise OrderStateConflict("Only physical orders are shipped.", details={"kind": order.kind})
+    now = clock.now()
+    values: dict[str, Any] = {"updated_at": now}
+    if delivery is not None:
+        values["delivery"] = delivery
+    if not sql.move_order(
+        session.connection(), order.tenant_id, order.id, allowed, status, **values
+    ):
+        session.refresh(order)
+        raise OrderStateConflict(
+            details={"status": order.status, "move": move, "allowed_from": list(allowed)}
+        )
+    session.refresh(order)
+    _step(session, order, status, actor, now, note)
+    audit.record(
+        session,
+        tenant_id=order.tenant_id,
+        actor=actor,
+        action=f"order.{move}",
+        object_type="order",
+        object_id=order.id,
+        after={"status": status, **(note or {})},
+        now=now,
+    )
+    return order
+
+
+def ship(
+    session: Session,
+    order_id: uuid.UUID,
+    carrier: str,
+    tracking_number: str,
+    *,
+    actor: Actor,
+    clock: Clock,
+) -> Order:
+    """The merchant shipped a physical order: its carrier and tracking number."""
+    shipment = {"carrier": carrier, "tracking_number": tracking_number}
+    return _move(session, order_id, "ship", actor=actor, clock=clock, delivery=shipment)
+
+
+def complete(session: Session, order_id: uuid.UUID, *, actor: Actor, clock: Clock) -> Order:
+    """A shipped order arrived."""
+    return _move(session, order_id, "complete", actor=actor, clock=clock)
+
+
+def cancel(
+    session: Session,
+    order_id: uuid.UUID,
+    *,
+    reason: str | None,
+    modes: RedeemModes,
+    actor: Actor,
+    clock: Clock,
+) -> Order:
+    """Cancel an order before it is fulfilled: points and stock go back."""
+    return _undo(session, order_id, "cancel", reason, modes=modes, actor=actor, clock=clock)
+
+
+def refund(
+    session: Session,
+    order_id: uuid.UUID,
+    *,
+    reason: str | None,
+    modes: RedeemModes,
+    actor: Actor,
+    clock: Clock,
+) -> Order:
+    """Refund a paid order (shipped or completed too): the points go back to the lots
+    they came from, the stock back on the shelf, and its coupons or vouchers are void."""
+    return _undo(session, order_id, "refund", reason, modes=modes, actor=actor, clock=clock)
+
+
+def _undo(
+    session: Session,
+    order_id: uuid.UUID,
+    move: str,
+    reason: str | None,
+    *,
+    modes: RedeemModes,
+    actor: Actor,
+    clock: Clock,
+) -> Order:
+    order = get_order(session, order_id)
+    # The member's wallet first, as when the order was placed.
+    open_journal(session, clock).wallets_of([order.member_id], active=False)
+    order = _move(
+        session,
+        order_id,
+        move,
+        actor=actor,
+        clock=clock,
+        note={"reason": reason} if reason else None,
+    )
+    product = catalog.get_product(session, order.product_id)
+    till = _Till(session, order.id, product, order.member_id, actor, clock, entry_id=order.entry_id)
+    modes.get(order.mode).refund(_item(product, modes), order.quantity, till)
+    order.refund_entry_id = till.refund_entry_id
+    for coupon in session.scalars(select(Coupon).where(Coupon.order_id == order.id)):
+        if coupon.status == "issued":
+            coupon.status = "void"
+    session.flush()
+    return order
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def order_view(session: Session, order: Order, keyring: Keyring) -> dict[str, Any]:
+    """An order as the API shows it: its address decrypted, its history, its product's
+    name."""
+    history = session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.seq)
+    ).all()
+    name = session.scalar(select(Product.name).where(Product.id == order.product_id))
+    view = {column.key: getattr(order, column.key) for column in Order.__table__.columns}
+    view["address"] = json.loads(keyring.decrypt(order.address)) if order.address else None
+    view["product_name"] = name
+    view["history"] = history
+    return view
+
+
+def search_orders(
+    session: Session,
+    *,
+    member_id: uuid.UUID | None = None,
+    product_id: uuid.UUID | None = None,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[Order], str | None]:
+    """Orders matching every filter, newest first, and the next page's cursor."""
+    query = select(Order)
+    if member_id is not None:
+        query = query.where(Order.member_id == member_id)
+    if product_id is not None:
+        query = query.where(Order.product_id == product_id)
+    if status is not None:
+        query = query.where(Order.status == status)
+    if cursor is not None:
+        query = query.where(Order.id < decode_cursor(cursor))
+    rows = list(session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor

@@ -1,0 +1,260 @@
+"""Mall schemas: what the API accepts and returns."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from jifen.mall.models import ORDER_STATUSES, PRODUCT_KINDS, PRODUCT_STATUSES
+from jifen.types import StrictInteger, Text
+
+MAX_TAGS = 10
+MAX_IMAGES = 10
+MAX_QUANTITY = 100
+
+
+class CategoryIn(Schema):
+    name = Text(required=True, min_length=1, max_length=100)
+    parent_id = fields.UUID(load_default=None, allow_none=True)
+    sort_order = StrictInteger(minimum=-1_000_000, maximum=1_000_000, load_default=0)
+
+
+class CategoryChange(Schema):
+    name = Text(min_length=1, max_length=100)
+    parent_id = fields.UUID(allow_none=True)
+    sort_order = StrictInteger(minimum=-1_000_000, maximum=1_000_000)
+
+
+class CategoryOut(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    parent_id = fields.UUID(allow_none=True)
+    sort_order = fields.Integer()
+
+
+class CouponTerms(Schema):
+    """What an issued coupon gives at the merchant's checkout."""
+
+    type = fields.String(
+        required=True, validate=validate.OneOf(["amount_off", "percent_off", "free_shipping"])
+    )
+    amount_off = StrictInteger(minimum=1, metadata={"description": "Minor units."})
+    percent_off = StrictInteger(minimum=1, maximum=100)
+    threshold = StrictInteger(
+        minimum=0, load_default=0, metadata={"description": "Minimum order, minor units."}
+    )
+    valid_days = StrictInteger(
+        minimum=1, maximum=3660, required=True, metadata={"description": "Valid for, from issue."}
+    )
+
+    @validates_schema
+    def _amount_for_its_type(self, data: dict, **_kwargs: object) -> None:
+        for type_ in ("amount_off", "percent_off"):
+            if data["type"] == type_ and data.get(type_) is None:
+                raise ValidationError(f"Required for {type_} coupons.", type_)
+
+
+class ServiceTerms(Schema):
+    """A service voucher: where the member books it, and for how long it is good."""
+
+    booking_url = fields.URL(required=True, schemes={"https", "http"})
+    valid_days = StrictInteger(minimum=1, maximum=3660, required=True)
+
+
+class ProductFields(Schema):
+    """The fields a product is created with; changes take any of them."""
+
+    kind = fields.String(validate=validate.OneOf(PRODUCT_KINDS))
+    mode = Text(min_length=1, max_length=32)
+    mode_params = fields.Dict(keys=fields.String())
+    name = Text(min_length=1, max_length=200)
+    description = Text(max_length=4000)
+    category_id = fields.UUID(allow_none=True)
+    images = fields.List(
+        Text(min_length=1, max_length=500), validate=validate.Length(max=MAX_IMAGES)
+    )
+    tags = fields.List(Text(min_length=1, max_length=32), validate=validate.Length(max=MAX_TAGS))
+    points_price = StrictInteger(minimum=0)
+    cash_price = StrictInteger(minimum=1, allow_none=True)
+    currency = Text(min_length=3, max_length=3, allow_none=True)
+    listed_from = fields.AwareDateTime(allow_none=True)
+    listed_until = fields.AwareDateTime(allow_none=True)
+    limit_per_day = StrictInteger(minimum=1, allow_none=True)
+    limit_per_week = StrictInteger(minimum=1, allow_none=True)
+    limit_ever = StrictInteger(minimum=1, allow_none=True)
+    min_tier = Text(min_length=1, max_length=32, allow_none=True)
+    tier_discounts = fields.Dict(
+        keys=Text(min_length=1, max_length=32),
+        values=StrictInteger(minimum=0, maximum=100),
+        allow_none=True,
+    )
+    coupon = fields.Nested(CouponTerms, allow_none=True)
+    service = fields.Nested(ServiceTerms, allow_none=True)
+    sort_order = StrictInteger(minimum=-1_000_000, maximum=1_000_000)
+    status = fields.String(validate=validate.OneOf(PRODUCT_STATUSES))
+
+
+class ProductIn(ProductFields):
+    kind = fields.String(required=True, validate=validate.OneOf(PRODUCT_KINDS))
+    mode = Text(min_length=1, max_length=32, load_default="exchange")
+    name = Text(required=True, min_length=1, max_length=200)
+    points_price = StrictInteger(minimum=0, required=True)
+    stock = StrictInteger(
+        minimum=0, load_default=None, allow_none=True, metadata={"description": "None: unlimited."}
+    )
+    status = fields.String(validate=validate.OneOf(PRODUCT_STATUSES), load_default="draft")
+
+
+class ProductOut(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    mode = fields.String()
+    mode_params = fields.Dict()
+    name = fields.String()
+    description = fields.String()
+    category_id = fields.UUID(allow_none=True)
+    images = fields.List(fields.String())
+    tags = fields.List(fields.String())
+    points_price = fields.Integer()
+    cash_price = fields.Integer(allow_none=True)
+    currency = fields.String(allow_none=True)
+    stock = fields.Integer(allow_none=True)
+    sold = fields.Integer()
+    listed_from = fields.AwareDateTime(allow_none=True)
+    listed_until = fields.AwareDateTime(allow_none=True)
+    limit_per_day = fields.Integer(allow_none=True)
+    limit_per_week = fields.Integer(allow_none=True)
+    limit_ever = fields.Integer(allow_none=True)
+    min_tier = fields.String(allow_none=True)
+    tier_discounts = fields.Dict(allow_none=True)
+    coupon = fields.Dict(allow_none=True)
+    service = fields.Dict(allow_none=True)
+    sort_order = fields.Integer()
+    status = fields.String()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    member_price = fields.Integer(
+        metadata={"description": "With member_id: what one unit costs that member, in points."}
+    )
+
+
+class ProductQuery(Schema):
+    q = Text(min_length=1, max_length=100, metadata={"description": "Words of the name."})
+    category_id = fields.UUID(metadata={"description": "This category and those under it."})
+    kind = fields.String(validate=validate.OneOf(PRODUCT_KINDS))
+    tag = Text(min_length=1, max_length=32)
+    status = fields.String(validate=validate.OneOf(PRODUCT_STATUSES))
+    min_points = StrictInteger(minimum=0)
+    max_points = StrictInteger(minimum=0)
+    member_id = fields.UUID(metadata={"description": "Price the items for this member."})
+    affordable = fields.Boolean(
+        load_default=False,
+        metadata={"description": "With member_id: only what the member can afford now."},
+    )
+    on_sale = fields.Boolean(
+        load_default=False, metadata={"description": "Only active items within their window."}
+    )
+    cursor = Text(max_length=64)
+    limit = StrictInteger(minimum=1, maximum=100, load_default=50)
+
+    @validates_schema
+    def _affordable_needs_member(self, data: dict, **_kwargs: object) -> None:
+        if data.get("affordable") and not data.get("member_id"):
+            raise ValidationError("Needs member_id.", "affordable")
+
+
+class ProductPage(Schema):
+    items = fields.List(fields.Nested(ProductOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class StockChange(Schema):
+    change = StrictInteger(
+        minimum=-(10**12),
+        required=True,
+        metadata={"description": "Units to add (negative: to remove)."},
+    )
+
+
+class QuoteQuery(Schema):
+    member_id = fields.UUID(required=True)
+    quantity = StrictInteger(minimum=1, maximum=MAX_QUANTITY, load_default=1)
+
+
+class QuoteOut(Schema):
+    points = fields.Integer()
+    cash = fields.Integer()
+    currency = fields.String(allow_none=True)
+    notes = fields.List(fields.String())
+
+
+class Address(Schema):
+    """Where a physical item goes (stored encrypted: it is personal data)."""
+
+    name = Text(required=True, min_length=1, max_length=100)
+    phone = Text(required=True, min_length=3, max_length=32)
+    region = Text(
+        required=True,
+        min_length=1,
+        max_length=200,
+        metadata={"description": "Province, city and district, e.g. 上海市 浦东新区."},
+    )
+    line = Text(required=True, min_length=1, max_length=300)
+    postal_code = Text(max_length=16, load_default=None, allow_none=True)
+
+
+class OrderIn(Schema):
+    member_id = fields.UUID(required=True)
+    product_id = fields.UUID(required=True)
+    quantity = StrictInteger(minimum=1, maximum=MAX_QUANTITY, load_default=1)
+    address = fields.Nested(Address, load_default=None, allow_none=True)
+
+
+class OrderStep(Schema):
+    status = fields.String()
+    actor_kind = fields.String()
+    note = fields.Dict(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class OrderOut(Schema):
+    id = fields.UUID()
+    member_id = fields.UUID()
+    product_id = fields.UUID()
+    product_name = fields.String()
+    kind = fields.String()
+    mode = fields.String()
+    quantity = fields.Integer()
+    points = fields.Integer()
+    cash = fields.Integer(allow_none=True)
+    currency = fields.String(allow_none=True)
+    status = fields.String(metadata={"enum": list(ORDER_STATUSES)})
+    entry_id = fields.UUID(allow_none=True)
+    refund_entry_id = fields.UUID(allow_none=True)
+    address = fields.Nested(Address, allow_none=True)
+    delivery = fields.Dict(allow_none=True)
+    details = fields.Dict()
+    history = fields.List(fields.Nested(OrderStep))
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class OrderQuery(Schema):
+    member_id = fields.UUID()
+    product_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
+    cursor = Text(max_length=64)
+    limit = StrictInteger(minimum=1, maximum=100, load_default=50)
+
+
+class OrderPage(Schema):
+    items = fields.List(fields.Nested(OrderOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class Shipment(Schema):
+    carrier = Text(required=True, min_length=1, max_length=64)
+    tracking_number = Text(required=True, min_length=1, max_length=64)
+
+
+class OrderNote(Schema):
+    reason = Text(max_length=500, load_default=None, allow_none=True)

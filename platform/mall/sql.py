@@ -1,0 +1,116 @@
+"""Core statements of the mall; every one takes its tenant explicitly.
+
+Stock moves only through the two conditional UPDATEs here: taking units succeeds only
+while enough are left, in the same statement that takes them, so concurrent orders (a
+flash sale's crowd) can never take more than there is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import Connection, case, func, or_, select, update
+
+from jifen.mall.models import Order, Product
+
+_PRODUCTS = Product.__table__
+_ORDERS = Order.__table__
+# Orders that no longer hold their units: they count towards no limit.
+UNDONE = ("cancelled", "refunded")
+
+
+def take_stock(
+    connection: Connection, tenant_id: uuid.UUID, product_id: uuid.UUID, quantity: int
+) -> bool:
+    """Take `quantity` units if that many are left (always, when stock is unlimited)."""
+    result = connection.execute(
+        update(_PRODUCTS)
+        .where(
+            _PRODUCTS.c.tenant_id == tenant_id,
+            _PRODUCTS.c.id == product_id,
+            or_(_PRODUCTS.c.stock.is_(None), _PRODUCTS.c.stock >= quantity),
+        )
+        .values(stock=_PRODUCTS.c.stock - quantity, sold=_PRODUCTS.c.sold + quantity)
+    )
+    return result.rowcount == 1
+
+
+def return_stock(
+    connection: Connection, tenant_id: uuid.UUID, product_id: uuid.UUID, quantity: int
+) -> None:
+    """Put units an order took back on the shelf."""
+    connection.execute(
+        update(_PRODUCTS)
+        .where(_PRODUCTS.c.tenant_id == tenant_id, _PRODUCTS.c.id == product_id)
+        .values(stock=_PRODUCTS.c.stock + quantity, sold=_PRODUCTS.c.sold - quantity)
+    )
+
+
+def restock(
+    connection: Connection, tenant_id: uuid.UUID, product_id: uuid.UUID, change: int
+) -> bool:
+    """Add (or, negative, remove) units of a product with limited stock; False when that
+    would leave less than none, or the product's stock is unlimited."""
+    result = connection.execute(
+        update(_PRODUCTS)
+        .where(
+            _PRODUCTS.c.tenant_id == tenant_id,
+            _PRODUCTS.c.id == product_id,
+            _PRODUCTS.c.stock.is_not(None),
+            _PRODUCTS.c.stock + change >= 0,
+        )
+        .values(stock=_PRODUCTS.c.stock + change)
+    )
+    return result.rowcount == 1
+
+
+def units_taken(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    product_id: uuid.UUID,
+    *,
+    today: date,
+    week_start: date,
+) -> tuple[int, int, int]:
+    """Units of a product the member's live orders hold: placed today, this week, ever."""
+
+    def since(day: date) -> object:
+        return func.coalesce(
+            func.sum(case((_ORDERS.c.local_day >= day, _ORDERS.c.quantity), else_=0)), 0
+        )
+
+    row = connection.execute(
+        select(
+            since(today), since(week_start), func.coalesce(func.sum(_ORDERS.c.quantity), 0)
+        ).where(
+            _ORDERS.c.tenant_id == tenant_id,
+            _ORDERS.c.member_id == member_id,
+            _ORDERS.c.product_id == product_id,
+            _ORDERS.c.status.not_in(UNDONE),
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def move_order(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    order_id: uuid.UUID,
+    allowed: tuple[str, ...],
+    status: str,
+    **values: object,
+) -> bool:
+    """Move an order to `status` if it is in one of the `allowed` ones: the check and
+    the move are one statement, so two staff members cannot both refund an order."""
+    result = connection.execute(
+        update(_ORDERS)
+        .where(
+            _ORDERS.c.tenant_id == tenant_id,
+            _ORDERS.c.id == order_id,
+            _ORDERS.c.status.in_(allowed),
+        )
+        .values(status=status, **values)
+    )
+    return result.rowcount == 1

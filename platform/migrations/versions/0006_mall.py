@@ -1,0 +1,210 @@
+"""The mall: categories, products with their stock, orders and their history, and the
+coupons and service vouchers orders issue.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-29
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from jifen.migrations.rls import enable_tenant_rls
+from jifen.types import ID, Json, UTCDateTime
+
+revision: str = "0006"
+down_revision: str | Sequence[str] | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TENANT_TABLES = ("mall_categories", "products", "orders", "coupons", "order_events")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "mall_categories",
+        sa.Column("tenant_id", ID(), nullable=False),
+        sa.Column("id", ID(), nullable=False),
+        sa.Column("parent_id", ID(), nullable=True),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("sort_order", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "parent_id"],
+            ["mall_categories.tenant_id", "mall_categories.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id"),
+    )
+    op.create_table(
+        "products",
+        sa.Column("tenant_id", ID(), nullable=False),
+        sa.Column("id", ID(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("mode", sa.String(length=32), nullable=False),
+        sa.Column("mode_params", Json, nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.String(length=4000), nullable=False),
+        sa.Column("category_id", ID(), nullable=True),
+        sa.Column("images", Json, nullable=False),
+        sa.Column("tags", Json, nullable=False),
+        sa.Column("points_price", sa.BigInteger(), nullable=False),
+        sa.Column("cash_price", sa.BigInteger(), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=True),
+        sa.Column("stock", sa.BigInteger(), nullable=True),
+        sa.Column("sold", sa.BigInteger(), nullable=False),
+        sa.Column("listed_from", UTCDateTime(), nullable=True),
+        sa.Column("listed_until", UTCDateTime(), nullable=True),
+        sa.Column("limit_per_day", sa.Integer(), nullable=True),
+        sa.Column("limit_per_week", sa.Integer(), nullable=True),
+        sa.Column("limit_ever", sa.Integer(), nullable=True),
+        sa.Column("min_tier", sa.String(length=32), nullable=True),
+        sa.Column("tier_discounts", Json, nullable=True),
+        sa.Column("fulfilment", Json, nullable=False),
+        sa.Column("sort_order", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("points_price >= 0", name="ck_products_points_price"),
+        sa.CheckConstraint("sold >= 0", name="ck_products_sold"),
+        sa.CheckConstraint("stock IS NULL OR stock >= 0", name="ck_products_stock"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "category_id"],
+            ["mall_categories.tenant_id", "mall_categories.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id"),
+    )
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.create_index("ix_products_category", ["tenant_id", "category_id"], unique=False)
+        batch_op.create_index(
+            "ix_products_shelf", ["tenant_id", "status", "sort_order"], unique=False
+        )
+
+    op.create_table(
+        "orders",
+        sa.Column("tenant_id", ID(), nullable=False),
+        sa.Column("id", ID(), nullable=False),
+        sa.Column("member_id", ID(), nullable=False),
+        sa.Column("product_id", ID(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("mode", sa.String(length=32), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.Column("cash", sa.BigInteger(), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("entry_id", ID(), nullable=True),
+        sa.Column("hold_id", ID(), nullable=True),
+        sa.Column("refund_entry_id", ID(), nullable=True),
+        sa.Column("address", sa.String(length=4000), nullable=True),
+        sa.Column("delivery", Json, nullable=True),
+        sa.Column("details", Json, nullable=False),
+        sa.Column("local_day", sa.Date(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("points >= 0", name="ck_orders_points"),
+        sa.CheckConstraint("quantity > 0", name="ck_orders_quantity"),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "member_id"],
+            ["members.tenant_id", "members.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "product_id"],
+            ["products.tenant_id", "products.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id"),
+    )
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_orders_member", ["tenant_id", "member_id", "product_id", "local_day"], unique=False
+        )
+        batch_op.create_index(
+            "ix_orders_status", ["tenant_id", "status", "created_at"], unique=False
+        )
+
+    op.create_table(
+        "coupons",
+        sa.Column("tenant_id", ID(), nullable=False),
+        sa.Column("id", ID(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("order_id", ID(), nullable=False),
+        sa.Column("member_id", ID(), nullable=False),
+        sa.Column("product_id", ID(), nullable=False),
+        sa.Column("terms", Json, nullable=False),
+        sa.Column("valid_until", UTCDateTime(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("redeemed_at", UTCDateTime(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "order_id"],
+            ["orders.tenant_id", "orders.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id"),
+        sa.UniqueConstraint("tenant_id", "code", name="uq_coupons_code"),
+    )
+    with op.batch_alter_table("coupons", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_coupons_member", ["tenant_id", "member_id", "status"], unique=False
+        )
+        batch_op.create_index("ix_coupons_order", ["tenant_id", "order_id"], unique=False)
+
+    op.create_table(
+        "order_events",
+        sa.Column("tenant_id", ID(), nullable=False),
+        sa.Column("order_id", ID(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("actor_kind", sa.String(length=16), nullable=False),
+        sa.Column("actor_id", sa.String(length=64), nullable=True),
+        sa.Column("note", Json, nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "order_id"], ["orders.tenant_id", "orders.id"], ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "order_id", "seq"),
+    )
+    for table in TENANT_TABLES:
+        enable_tenant_rls(table)
+
+
+def downgrade() -> None:
+    op.drop_table("order_events")
+    with op.batch_alter_table("coupons", schema=None) as batch_op:
+        batch_op.drop_index("ix_coupons_order")
+        batch_op.drop_index("ix_coupons_member")
+
+    op.drop_table("coupons")
+    with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_index("ix_orders_status")
+        batch_op.drop_index("ix_orders_member")
+
+    op.drop_table("orders")
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.drop_index("ix_products_shelf")
+        batch_op.drop_index("ix_products_category")
+
+    op.drop_table("products")
+    op.drop_table("mall_categories")

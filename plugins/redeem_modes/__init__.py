@@ -1,0 +1,1 @@
+"""The built-in redemption modes, one plugin module each."""

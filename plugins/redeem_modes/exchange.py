@@ -1,0 +1,39 @@
+"""Exchange: an item for points alone (纯积分兑换), at its points price less the
+member's tier discount."""
+
+from __future__ import annotations
+
+from marshmallow import Schema
+
+from jifen.hookimpl import hookimpl
+from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, discounted
+
+
+class ExchangeMode:
+    name = "exchange"
+    title = "Points exchange"
+
+    class Params(Schema):
+        """No settings: the product's points price is the price."""
+
+    def quote(self, item: Item, shopper: Shopper, quantity: int) -> Price:
+        unit = discounted(item.points_price, shopper.discount_percent)
+        notes = ()
+        if unit != item.points_price:
+            notes = (f"{shopper.discount_percent}% tier discount",)
+        return Price(points=unit * quantity, notes=notes)
+
+    def redeem(self, item: Item, shopper: Shopper, quantity: int, price: Price, till: Till) -> str:
+        if price.points:
+            till.spend(price.points)
+        till.take_stock(quantity)
+        return "paid"
+
+    def refund(self, item: Item, quantity: int, till: Till) -> None:
+        till.give_back()
+        till.return_stock(quantity)
+
+
+@hookimpl
+def register_redeem_modes() -> list[RedeemMode]:
+    return [ExchangeMode()]

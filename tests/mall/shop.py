@@ -1,0 +1,76 @@
+"""Small factories for the mall's API tests."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from typing import Any
+
+from jifen.members.models import Member
+from tests.rules.api import call
+
+_numbers = itertools.count(1)
+
+ADDRESS = {
+    "name": "张伟",
+    "phone": "13800138000",
+    "region": "上海市 浦东新区",
+    "line": "世纪大道 100 号",
+}
+
+
+def member(client, tenant, points: int = 0, **earn: Any) -> str:
+    member_id = call(
+        client, tenant, "POST", "/members", {"external_id": f"m{next(_numbers)}"}, 201
+    ).json["id"]
+    if points:
+        give(client, tenant, member_id, points, **earn)
+    return member_id
+
+
+def give(client, tenant, member_id: str, points: int, **earn: Any) -> dict:
+    body = {"member_id": member_id, "amount": points, **earn}
+    return call(client, tenant, "POST", "/points/earn", body, 201).json
+
+
+def balance(client, tenant, member_id: str) -> int:
+    return call(client, tenant, "GET", f"/members/{member_id}/points", None, 200).json["balance"]
+
+
+def product(client, tenant, **fields: Any) -> dict:
+    body = {
+        "kind": "physical",
+        "name": f"Item {next(_numbers)}",
+        "points_price": 100,
+        "stock": 10,
+        "status": "active",
+        **fields,
+    }
+    return call(client, tenant, "POST", "/products", body, 201).json
+
+
+def get_product(client, tenant, product_id: str) -> dict:
+    return call(client, tenant, "GET", f"/products/{product_id}", None, 200).json
+
+
+def order(client, tenant, member_id: str, product_id: str, quantity: int = 1, **fields: Any):
+    body = {"member_id": member_id, "product_id": product_id, "quantity": quantity}
+    body |= fields
+    headers = dict(tenant.headers) | fields.pop("headers", {})
+    body.pop("headers", None)
+    return client.post("/api/v1/orders", json=body, headers=headers)
+
+
+def placed(client, tenant, member_id: str, product_id: str, quantity: int = 1, **fields: Any):
+    response = order(client, tenant, member_id, product_id, quantity, **fields)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def set_tier(svc, tenant, member_id: str, code: str | None) -> None:
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        session.execute(
+            Member.__table__.update()
+            .where(Member.__table__.c.id == uuid.UUID(member_id))
+            .values(tier=code)
+        )
