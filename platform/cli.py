@@ -21,6 +21,7 @@ from jifen.errors import JifenError
 from jifen.ledger import holds, policy, reversal
 from jifen.ledger import service as ledger
 from jifen.ledger.cli import ledger_cli
+from jifen.mall import orders
 from jifen.members import rotation
 from jifen.members import service as members
 from jifen.members.models import Member
@@ -233,6 +234,7 @@ def demo() -> None:
                 seeded.append(member.id)
             _seed_points(session, tenant.id, seeded, s)
             _seed_events(session, seeded, s)
+            _seed_orders(session, tenant.id, seeded, s)
             click.echo(f"console: {DEMO_OWNER} / {password}")
         else:
             tenant = existing
@@ -276,6 +278,31 @@ def _seed_points(session: Any, tenant_id: Any, member_ids: list[Any], s: Service
     reversal.reverse(session, spent.id, amount=100, actor=CLI, clock=s.clock)
     holds.reserve(session, second, 200, actor=CLI, clock=s.clock, reference="demo-2")
     ledger.transfer(session, first, second, 50, actor=CLI, clock=s.clock)
+
+
+DEMO_ADDRESS = {
+    "name": "Alice Wong",
+    "phone": "+85291234568",
+    "region": "香港 九龍 尖沙咀",
+    "line": "彌敦道 100 號",
+    "postal_code": None,
+}
+
+
+def _seed_orders(session: Any, tenant_id: Any, member_ids: list[Any], s: Services) -> None:
+    """The demo mall and its first orders: a flask shipped, a coupon issued."""
+    products = demo_program.seed_catalog(
+        session, tenant_id, modes=s.redeem_modes, actor=CLI, clock=s.clock
+    )
+    first, second = member_ids[-1], member_ids[0]
+    common = {"modes": s.redeem_modes, "actor": CLI, "clock": s.clock, "keyring": s.keyring}
+    flask_id = products["保温杯 Vacuum flask"]
+    shipped = orders.place(session, tenant_id, first, flask_id, 1, address=DEMO_ADDRESS, **common)
+    orders.ship(
+        session, shipped.id, "顺丰速运 SF Express", "SF1000000001", actor=CLI, clock=s.clock
+    )
+    coupon_id = products["满100减10元券 10 off 100"]
+    orders.place(session, tenant_id, second, coupon_id, 1, address=None, **common)
 
 
 def _seed_events(session: Any, member_ids: list[Any], s: Services) -> None:

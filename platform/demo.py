@@ -1,7 +1,7 @@
-"""The demo tenant's earn program: a realistic Chinese retail loyalty set-up.
+"""The demo tenant's earn program and mall: a realistic Chinese retail loyalty set-up.
 
-Used by `flask jifen demo` and by the earn benchmarks, so they measure the rule set a
-merchant would start from.
+Used by `flask jifen demo` and by the benchmarks, so they measure the rule set and the
+catalog a merchant would start from.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from jifen.audit import Actor
 from jifen.clock import Clock
+from jifen.mall import catalog
+from jifen.mall.modes import RedeemModes
 from jifen.members import tiers
 from jifen.rules import management
 from jifen.rules.registry import RuleTypes
@@ -121,3 +123,104 @@ def seed_earn_program(
         management.create_rule(
             session, {**rule, "status": "active"}, rule_types=rule_types, actor=actor, clock=clock
         )
+
+
+# (name, parent): shelves of the demo mall.
+CATEGORIES = [("数码家电", None), ("耳机音箱", "数码家电"), ("生活好物", None), ("卡券", None)]
+# Products by category; one of every kind, with limits, a tier-exclusive item and a
+# listing window.
+PRODUCTS: list[tuple[str, dict[str, Any]]] = [
+    (
+        "耳机音箱",
+        {
+            "kind": "physical",
+            "name": "蓝牙耳机 Bluetooth earbuds",
+            "points_price": 12_000,
+            "stock": 30,
+            "tags": ["hot"],
+            "limit_ever": 1,
+            "sort_order": 1,
+        },
+    ),
+    (
+        "生活好物",
+        {
+            "kind": "physical",
+            "name": "保温杯 Vacuum flask",
+            "points_price": 1_500,
+            "stock": 200,
+            "tags": ["new"],
+            "limit_per_week": 2,
+            "sort_order": 2,
+        },
+    ),
+    (
+        "生活好物",
+        {
+            "kind": "physical",
+            "name": "金卡专享 真丝围巾 Silk scarf (gold members)",
+            "points_price": 8_000,
+            "stock": 10,
+            "min_tier": "gold",
+            "sort_order": 3,
+        },
+    ),
+    (
+        "卡券",
+        {
+            "kind": "coupon",
+            "name": "满100减10元券 10 off 100",
+            "points_price": 500,
+            "coupon": {
+                "type": "amount_off",
+                "amount_off": 1_000,
+                "threshold": 10_000,
+                "valid_days": 30,
+            },
+            "limit_per_day": 1,
+            "sort_order": 4,
+        },
+    ),
+    (
+        "卡券",
+        {
+            "kind": "service",
+            "name": "门店洗护服务 In-store care service",
+            "points_price": 2_500,
+            "stock": 50,
+            "service": {"booking_url": "https://demo.jifen.test/book", "valid_days": 90},
+            "sort_order": 5,
+        },
+    ),
+]
+
+
+def seed_catalog(
+    session: Session,
+    tenant_id: uuid.UUID,
+    *,
+    modes: RedeemModes,
+    actor: Actor,
+    clock: Clock,
+) -> dict[str, uuid.UUID]:
+    """Give the tenant the demo's categories and products (on sale); their ids by name."""
+    shelves: dict[str, uuid.UUID] = {}
+    for name, parent in CATEGORIES:
+        data = {"name": name, "parent_id": shelves.get(parent or ""), "sort_order": len(shelves)}
+        shelves[name] = catalog.create_category(
+            session, tenant_id, data, actor=actor, clock=clock
+        ).id
+    ladder = tiers.tiers_of(session, tenant_id)
+    products = {}
+    for shelf, fields in PRODUCTS:
+        product = catalog.create_product(
+            session,
+            tenant_id,
+            {**fields, "category_id": shelves[shelf], "status": "active"},
+            modes=modes,
+            tiers=ladder,
+            actor=actor,
+            clock=clock,
+        )
+        products[product.name] = product.id
+    return products

@@ -44,10 +44,12 @@ def test_the_demos_points_verify_and_show_through_the_api(app, client):
     first = client.get("/api/v1/members", headers=headers).json["items"][-1]
     points = client.get(f"/api/v1/members/{first['id']}/points", headers=headers).json
     # A welcome gift of 50; earned 500, spent 300 with 100 refunded, gave 50 away; then
-    # 258 for the tea (the gift card and shipping earn nothing) and 5 for a check-in.
-    assert points["balance"] == 50 + 500 - 300 + 100 - 50 + 258 + 5
+    # 258 for the tea (the gift card and shipping earn nothing) and 5 for a check-in;
+    # then 500 for a coupon in the mall.
+    assert points["balance"] == 50 + 500 - 300 + 100 - 50 + 258 + 5 - 500
     history = client.get(f"/api/v1/members/{first['id']}/points/history", headers=headers)
     assert [line["kind"] for line in history.json["items"]] == [
+        "redeem",
         "earn",
         "earn",
         "transfer",
@@ -104,3 +106,19 @@ def test_a_taken_slug_is_a_clear_cli_error(app):
 
 def test_tick_runs_every_periodic_job(app):
     assert "purge-idempotency-keys: ok (0)" in run(app, "tick")
+
+
+def test_the_demo_mall_has_every_kind_on_sale_and_its_first_orders(app, client):
+    token = re.search(r"API key: (jf_\S+)", run(app, "demo"))[1]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    shelf = client.get("/api/v1/products?on_sale=true", headers=headers).json["items"]
+    assert {item["kind"] for item in shelf} == {"physical", "coupon", "service"}
+    assert any(item["min_tier"] == "gold" for item in shelf)
+    categories = client.get("/api/v1/categories", headers=headers).json
+    assert any(c["parent_id"] for c in categories)
+    placed = client.get("/api/v1/orders", headers=headers).json["items"]
+    assert sorted(o["status"] for o in placed) == ["completed", "fulfilled"]
+    shipped = next(o for o in placed if o["status"] == "fulfilled")
+    assert shipped["delivery"]["tracking_number"] == "SF1000000001"
+    assert shipped["address"]["name"] == "Alice Wong"

@@ -150,6 +150,8 @@ def create_product(
     category, tiers and window."""
     now = clock.now()
     fields = {
+        "mode": "exchange",
+        "status": "draft",
         "mode_params": {},
         "description": "",
         "category_id": None,

@@ -12,6 +12,14 @@ MAX_IMAGES = 10
 MAX_QUANTITY = 100
 
 
+class QueryInteger(fields.Integer):
+    """An integer in a query string, where every value arrives as text ("99.5" is still
+    refused)."""
+
+    def __init__(self, *, minimum: int, maximum: int = 10**15, **kwargs: object) -> None:
+        super().__init__(strict=False, validate=validate.Range(minimum, maximum), **kwargs)
+
+
 class CategoryIn(Schema):
     name = Text(required=True, min_length=1, max_length=100)
     parent_id = fields.UUID(load_default=None, allow_none=True)
@@ -143,8 +151,8 @@ class ProductQuery(Schema):
     kind = fields.String(validate=validate.OneOf(PRODUCT_KINDS))
     tag = Text(min_length=1, max_length=32)
     status = fields.String(validate=validate.OneOf(PRODUCT_STATUSES))
-    min_points = StrictInteger(minimum=0)
-    max_points = StrictInteger(minimum=0)
+    min_points = QueryInteger(minimum=0)
+    max_points = QueryInteger(minimum=0)
     member_id = fields.UUID(metadata={"description": "Price the items for this member."})
     affordable = fields.Boolean(
         load_default=False,
@@ -154,7 +162,7 @@ class ProductQuery(Schema):
         load_default=False, metadata={"description": "Only active items within their window."}
     )
     cursor = Text(max_length=64)
-    limit = StrictInteger(minimum=1, maximum=100, load_default=50)
+    limit = QueryInteger(minimum=1, maximum=100, load_default=50)
 
     @validates_schema
     def _affordable_needs_member(self, data: dict, **_kwargs: object) -> None:
@@ -177,7 +185,7 @@ class StockChange(Schema):
 
 class QuoteQuery(Schema):
     member_id = fields.UUID(required=True)
-    quantity = StrictInteger(minimum=1, maximum=MAX_QUANTITY, load_default=1)
+    quantity = QueryInteger(minimum=1, maximum=MAX_QUANTITY, load_default=1)
 
 
 class QuoteOut(Schema):
@@ -243,7 +251,7 @@ class OrderQuery(Schema):
     product_id = fields.UUID()
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
     cursor = Text(max_length=64)
-    limit = StrictInteger(minimum=1, maximum=100, load_default=50)
+    limit = QueryInteger(minimum=1, maximum=100, load_default=50)
 
 
 class OrderPage(Schema):
