@@ -295,7 +295,13 @@ def _seed_orders(session: Any, tenant_id: Any, member_ids: list[Any], s: Service
         session, tenant_id, modes=s.redeem_modes, actor=CLI, clock=s.clock
     )
     first, second = member_ids[-1], member_ids[0]
-    common = {"modes": s.redeem_modes, "actor": CLI, "clock": s.clock, "keyring": s.keyring}
+    common = {
+        "modes": s.redeem_modes,
+        "rule_types": s.rule_types,
+        "actor": CLI,
+        "clock": s.clock,
+        "keyring": s.keyring,
+    }
     flask_id = products["保温杯 Vacuum flask"]
     shipped = orders.place(session, tenant_id, first, flask_id, 1, address=DEMO_ADDRESS, **common)
     orders.ship(

@@ -188,6 +188,7 @@ class Orders(MethodView):
             data["quantity"],
             address=data["address"],
             modes=svc.redeem_modes,
+            rule_types=svc.rule_types,
             actor=actor(),
             clock=svc.clock,
             keyring=svc.keyring,

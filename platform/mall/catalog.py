@@ -253,7 +253,7 @@ def _apply(
     )
     if (fields.get("cash_price") is None) != (fields.get("currency") is None):
         errors["currency"] = ["A cash price needs its currency, and only it."]
-    if fields.get("cash_price") is not None and not getattr(mode, "takes_cash", False):
+    if fields.get("cash_price") is not None and not mode.takes_cash:
         errors["cash_price"] = [f"The {mode.name} mode takes no cash."]
     if fields.get("currency") is not None:
         fields["currency"] = fields["currency"].upper()

@@ -78,6 +78,7 @@ class RedeemMode(Protocol):
     name: str
     title: str
     Params: type[Schema]
+    takes_cash: bool  # whether its products may carry a cash price
 
     def quote(self, item: Item, shopper: Shopper, quantity: int) -> Price: ...
 

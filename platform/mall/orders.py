@@ -50,6 +50,8 @@ from jifen.mall.modes import Item, RedeemModes, Shopper
 from jifen.members import tiers
 from jifen.members.models import Member
 from jifen.members.service import decode_cursor, encode_cursor
+from jifen.rules import redemptions
+from jifen.rules.registry import RuleTypes
 from jifen.types import new_id
 
 # Which moves each status allows, and where they lead.
@@ -156,6 +158,7 @@ def place(
     *,
     address: dict[str, Any] | None,
     modes: RedeemModes,
+    rule_types: RuleTypes,
     actor: Actor,
     clock: Clock,
     keyring: Keyring,
@@ -211,6 +214,21 @@ def place(
     for step in steps:
         _step(session, order, step, actor, now)
     session.flush()
+    redemptions.emit(
+        session,
+        member_id,
+        order.id,
+        {
+            "order_id": str(order.id),
+            "product_id": str(product.id),
+            "kind": product.kind,
+            "quantity": quantity,
+            "points": price.points,
+        },
+        rule_types=rule_types,
+        actor=actor,
+        clock=clock,
+    )
     audit.record(
         session,
         tenant_id=tenant_id,
@@ -475,6 +493,7 @@ def _undo(
     till = _Till(session, order.id, product, order.member_id, actor, clock, entry_id=order.entry_id)
     modes.get(order.mode).refund(_item(product, modes), order.quantity, till)
     order.refund_entry_id = till.refund_entry_id
+    redemptions.take_back(session, order.id, actor=actor, clock=clock)
     for coupon in session.scalars(select(Coupon).where(Coupon.order_id == order.id)):
         if coupon.status == "issued":
             coupon.status = "void"

@@ -12,6 +12,7 @@ from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, discounted
 class ExchangeMode:
     name = "exchange"
     title = "Points exchange"
+    takes_cash = False
 
     class Params(Schema):
         """No settings: the product's points price is the price."""

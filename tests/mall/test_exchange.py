@@ -9,7 +9,7 @@ import pytest
 
 from jifen.ledger.verify import verify_tenant
 from tests.mall.shop import ADDRESS, balance, get_product, member, order, placed, product
-from tests.rules.api import call
+from tests.rules.api import call, rule
 
 
 def statuses(order_json: dict) -> list[str]:
@@ -229,3 +229,22 @@ def test_limits_count_per_local_day_and_week_and_free_up_when_cancelled(client, 
 
     call(client, tenant, "POST", f"/orders/{third['id']}:cancel", {}, 200)
     placed(client, tenant, buyer, item["id"], 1, address=ADDRESS)
+
+
+def test_points_back_on_redemption_are_taken_back_with_a_refund(client, tenant, svc):
+    rule(
+        client,
+        tenant,
+        "task",
+        {"event": "redeemed", "points": 30, "limit": 10, "period": "day"},
+        name="兑换返积分",
+    )
+    buyer = member(client, tenant, 500)
+    item = product(client, tenant, points_price=200)
+
+    bought = placed(client, tenant, buyer, item["id"], address=ADDRESS)
+    assert balance(client, tenant, buyer) == 500 - 200 + 30
+    call(client, tenant, "POST", f"/orders/{bought['id']}:cancel", {}, 200)
+
+    assert balance(client, tenant, buyer) == 500
+    books_balance(svc, tenant)

@@ -1,0 +1,72 @@
+"""The mall's redemptions as events of the earn engine.
+
+When a member's order is placed, the mall records a `redeemed` event, so a merchant's
+campaign can give points back on redemptions (a task rule listening to `redeemed`, say).
+When the order is cancelled or refunded, what that event gave is taken back through the
+ledger, so a redemption cannot be placed and undone to keep the bonus.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from jifen.audit import Actor
+from jifen.clock import Clock
+from jifen.ledger import holds, reversal
+from jifen.ledger.service import tenant_of
+from jifen.rules import sql
+from jifen.rules.events import EventIn, record
+from jifen.rules.program import has_rules
+from jifen.rules.registry import RuleTypes
+
+KIND = "redeemed"
+
+
+def event_id(order_id: uuid.UUID) -> str:
+    return f"order:{order_id}"
+
+
+def emit(
+    session: Session,
+    member_id: uuid.UUID,
+    order_id: uuid.UUID,
+    data: dict[str, Any],
+    *,
+    rule_types: RuleTypes,
+    actor: Actor,
+    clock: Clock,
+) -> None:
+    """Record the order's `redeemed` event in its transaction; skipped while the tenant
+    has no active rules."""
+    if not has_rules(session.connection(), tenant_of(session), rule_types):
+        return
+    given = EventIn(event_id(order_id), KIND, data, member_id=member_id, occurred_at=clock.now())
+    record(session, given, rule_types=rule_types, actor=actor, clock=clock)
+
+
+def take_back(session: Session, order_id: uuid.UUID, *, actor: Actor, clock: Clock) -> int:
+    """Take back the points the order's `redeemed` event gave (posted or still pending);
+    how many."""
+    key = (KIND, event_id(order_id))
+    stored = sql.events_by_key(session.connection(), tenant_of(session), [key]).get(key)
+    if stored is None:
+        return 0
+    taken = 0
+    reference = f"{event_id(order_id)}:undone"
+    for posting in stored.result["postings"]:
+        if posting["hold_id"]:
+            hold = holds.get_hold(session, uuid.UUID(posting["hold_id"]))
+            if hold.status == "open":
+                holds.void_pending(session, hold.id, actor=actor, clock=clock)
+                taken += hold.amount
+                continue
+            entry_id = hold.entry_id
+        else:
+            entry_id = uuid.UUID(posting["entry_id"])
+        if entry_id is not None:
+            reversal.reverse(session, entry_id, actor=actor, clock=clock, reference=reference)
+            taken += posting["points"]
+    return taken
