@@ -6,8 +6,9 @@ import itertools
 import uuid
 from typing import Any
 
+from rules.api import call
+
 from jifen.members.models import Member
-from tests.rules.api import call
 
 _numbers = itertools.count(1)
 

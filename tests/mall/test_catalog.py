@@ -4,10 +4,10 @@ changes, search and filters, and prices for a member's tier."""
 from __future__ import annotations
 
 import pytest
+from rules.api import call
+from rules.test_tiers import put_ladder, tier
 
-from tests.mall.shop import ADDRESS, get_product, member, placed, product, set_tier
-from tests.rules.api import call
-from tests.rules.test_tiers import put_ladder, tier
+from .shop import ADDRESS, get_product, member, placed, product, set_tier
 
 
 def names(page: dict) -> list[str]:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from rules.api import call, rule
 
 from jifen.ledger.verify import verify_tenant
-from tests.mall.shop import ADDRESS, balance, get_product, member, order, placed, product
-from tests.rules.api import call, rule
+
+from .shop import ADDRESS, balance, get_product, member, order, placed, product
 
 
 def statuses(order_json: dict) -> list[str]:

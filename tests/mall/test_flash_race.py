@@ -13,7 +13,8 @@ from jifen.ledger.models import Account
 from jifen.ledger.verify import verify_tenant
 from jifen.mall.models import Order
 from jifen.members import service as members
-from tests.mall.shop import get_product, product
+
+from .shop import get_product, product
 
 RACERS = 200
 UNITS = 20
