@@ -217,6 +217,15 @@ def writing_for(session: Session, tenant_id: uuid.UUID) -> Any:
     return session.connection()
 
 
+def get_owned(session: Session, model: Any, object_id: uuid.UUID, missing: JifenError) -> Any:
+    """The row of `model` with this id in the session's tenant, or `missing` raised (as
+    for another tenant's row: no existence oracle)."""
+    found = session.get(model, (session.info.get("tenant_id"), object_id))
+    if found is None:
+        raise missing
+    return found
+
+
 @contextmanager
 def cross_tenant(session: Session, reason: str) -> Iterator[Session]:
     """Lift the tenant filter for code that is cross-tenant by design. Logged."""

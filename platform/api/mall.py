@@ -242,6 +242,20 @@ class CompleteOrder(MethodView):
         )
 
 
+def _undo(move: str, data: dict[str, Any], order_id: uuid.UUID) -> Any:
+    svc = services()
+    order = orders.undo(
+        db_session(),
+        order_id,
+        move,
+        reason=data["reason"],
+        modes=svc.redeem_modes,
+        actor=actor(),
+        clock=svc.clock,
+    )
+    return _answer(order)
+
+
 @blp.route("/orders/<uuid:order_id>:cancel")
 class CancelOrder(MethodView):
     @blp.doc(**WRITE_DOC)
@@ -250,16 +264,7 @@ class CancelOrder(MethodView):
     @WRITE
     def post(self, data: dict[str, Any], order_id: uuid.UUID) -> Any:
         """Cancel an order not yet fulfilled: the points and the stock go back."""
-        svc = services()
-        order = orders.cancel(
-            db_session(),
-            order_id,
-            reason=data["reason"],
-            modes=svc.redeem_modes,
-            actor=actor(),
-            clock=svc.clock,
-        )
-        return _answer(order)
+        return _undo("cancel", data, order_id)
 
 
 @blp.route("/orders/<uuid:order_id>:refund")
@@ -271,13 +276,4 @@ class RefundOrder(MethodView):
     def post(self, data: dict[str, Any], order_id: uuid.UUID) -> Any:
         """Refund an order: the points go back to the lots they came from, the stock back
         on the shelf, and its coupons or vouchers stop working."""
-        svc = services()
-        order = orders.refund(
-            db_session(),
-            order_id,
-            reason=data["reason"],
-            modes=svc.redeem_modes,
-            actor=actor(),
-            clock=svc.clock,
-        )
-        return _answer(order)
+        return _undo("refund", data, order_id)

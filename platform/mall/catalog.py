@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
+from jifen.db import get_owned
 from jifen.errors import ValidationFailed
 from jifen.ledger.journal import WalletState
 from jifen.mall import sql
@@ -38,10 +39,8 @@ from jifen.types import new_id
 
 
 def get_category(session: Session, category_id: uuid.UUID) -> Category:
-    category = session.get(Category, (session.info.get("tenant_id"), category_id))
-    if category is None:
-        raise UnknownCategory(details={"category_id": str(category_id)})
-    return category
+    missing = UnknownCategory(details={"category_id": str(category_id)})
+    return get_owned(session, Category, category_id, missing)
 
 
 def list_categories(session: Session) -> list[Category]:
@@ -130,10 +129,8 @@ KIND_TERMS = {"coupon": "coupon", "service": "service"}
 
 
 def get_product(session: Session, product_id: uuid.UUID) -> Product:
-    product = session.get(Product, (session.info.get("tenant_id"), product_id))
-    if product is None:
-        raise UnknownProduct(details={"product_id": str(product_id)})
-    return product
+    missing = UnknownProduct(details={"product_id": str(product_id)})
+    return get_owned(session, Product, product_id, missing)
 
 
 def create_product(

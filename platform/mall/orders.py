@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
+from jifen.db import get_owned
 from jifen.keyring import Keyring
 from jifen.ledger import policy as policies
 from jifen.ledger import reversal
@@ -244,10 +245,8 @@ def place(
 
 def member_of(session: Session, member_id: uuid.UUID) -> Member:
     """A member of the session's tenant."""
-    member = session.get(Member, (session.info.get("tenant_id"), member_id))
-    if member is None:
-        raise UnknownMember(details={"member_id": str(member_id)})
-    return member
+    missing = UnknownMember(details={"member_id": str(member_id)})
+    return get_owned(session, Member, member_id, missing)
 
 
 def standing(
@@ -376,10 +375,7 @@ def _step(
 
 
 def get_order(session: Session, order_id: uuid.UUID) -> Order:
-    order = session.get(Order, (session.info.get("tenant_id"), order_id))
-    if order is None:
-        raise UnknownOrder(details={"order_id": str(order_id)})
-    return order
+    return get_owned(session, Order, order_id, UnknownOrder(details={"order_id": str(order_id)}))
 
 
 def _move(
@@ -441,43 +437,19 @@ def complete(session: Session, order_id: uuid.UUID, *, actor: Actor, clock: Cloc
     return _move(session, order_id, "complete", actor=actor, clock=clock)
 
 
-def cancel(
-    session: Session,
-    order_id: uuid.UUID,
-    *,
-    reason: str | None,
-    modes: RedeemModes,
-    actor: Actor,
-    clock: Clock,
-) -> Order:
-    """Cancel an order before it is fulfilled: points and stock go back."""
-    return _undo(session, order_id, "cancel", reason, modes=modes, actor=actor, clock=clock)
-
-
-def refund(
-    session: Session,
-    order_id: uuid.UUID,
-    *,
-    reason: str | None,
-    modes: RedeemModes,
-    actor: Actor,
-    clock: Clock,
-) -> Order:
-    """Refund a paid order (shipped or completed too): the points go back to the lots
-    they came from, the stock back on the shelf, and its coupons or vouchers are void."""
-    return _undo(session, order_id, "refund", reason, modes=modes, actor=actor, clock=clock)
-
-
-def _undo(
+def undo(
     session: Session,
     order_id: uuid.UUID,
     move: str,
-    reason: str | None,
     *,
+    reason: str | None,
     modes: RedeemModes,
     actor: Actor,
     clock: Clock,
 ) -> Order:
+    """Cancel an order before it is fulfilled (`move` "cancel"), or refund a paid one,
+    shipped or completed too ("refund"): the points go back to the lots they came from,
+    the stock back on the shelf, and its coupons or vouchers are void."""
     order = get_order(session, order_id)
     # The member's wallet first, as when the order was placed.
     open_journal(session, clock).wallets_of([order.member_id], active=False)
