@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
 from jifen.ledger.service import open_journal
-from jifen.mall import catalog, orders, schemas
+from jifen.mall import catalog, coupons, orders, schemas
 from jifen.members import tiers
 from jifen.web import db_session, services
 
@@ -277,3 +277,48 @@ class RefundOrder(MethodView):
         """Refund an order: the points go back to the lots they came from, the stock back
         on the shelf, and its coupons or vouchers stop working."""
         return _undo("refund", data, order_id)
+
+
+@blp.route("/coupons")
+class Coupons(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.arguments(schemas.CouponQuery(), location="query")
+    @blp.response(200, schemas.CouponOut(many=True))
+    @READ
+    def get(self, query: dict[str, Any]) -> Any:
+        """A member's coupons and vouchers, newest first."""
+        return coupons.of_member(db_session(), query["member_id"])
+
+
+@blp.route("/coupons/<string:code>")
+class CouponByCode(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.arguments(schemas.CouponCheck(), location="query")
+    @blp.response(200, schemas.CouponOut())
+    @READ
+    def get(self, query: dict[str, Any], code: str) -> Any:
+        """Check a coupon at the checkout without using it: refused as using it would be;
+        with `order_amount`, what it would take off."""
+        coupon = coupons.find(db_session(), code)
+        found = coupons.check(coupon, services().clock.now(), query.get("order_amount"))
+        return coupons.view(coupon, **found)
+
+
+@blp.route("/coupons/<string:code>:redeem")
+class RedeemCoupon(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.CouponUse())
+    @blp.response(200, schemas.CouponOut())
+    @WRITE
+    def post(self, data: dict[str, Any], code: str) -> Any:
+        """Use a coupon on the checkout's order, once; a retry for the same `order_ref`
+        answers as the first time."""
+        coupon = coupons.redeem(
+            db_session(),
+            code,
+            data["order_ref"],
+            data["order_amount"],
+            actor=actor(),
+            clock=services().clock,
+        )
+        return coupons.view(coupon, discount=coupon.redemption["discount"])

@@ -68,3 +68,20 @@ class StockBelowZero(Conflict):
 class OrderStateConflict(Conflict):
     code = "order_state_conflict"
     message = "The order cannot do that in its current state."
+
+
+class UnknownCoupon(NotFound):
+    code = "unknown_coupon"
+    message = "No such coupon code."
+
+
+class CouponNotUsable(Conflict):
+    """Expired, void, or already used on another order: `details.reason` says which."""
+
+    code = "coupon_not_usable"
+    message = "This coupon cannot be used."
+
+
+class CouponThresholdNotMet(Conflict):
+    code = "coupon_threshold_not_met"
+    message = "The order is below the coupon's minimum."

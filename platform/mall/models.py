@@ -194,4 +194,6 @@ class Coupon(TenantScoped, Base):
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16))
     redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The merchant's checkout order it was used on, the order's amount and the discount.
+    redemption: Mapped[dict[str, Any] | None] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -266,3 +266,40 @@ class Shipment(Schema):
 
 class OrderNote(Schema):
     reason = Text(max_length=500, load_default=None, allow_none=True)
+
+
+class CouponUse(Schema):
+    order_ref = Text(
+        required=True,
+        min_length=1,
+        max_length=128,
+        metadata={"description": "The checkout's own order id: a retry with it is safe."},
+    )
+    order_amount = StrictInteger(
+        load_default=None, allow_none=True, metadata={"description": "Minor units."}
+    )
+
+
+class CouponCheck(Schema):
+    order_amount = QueryInteger(minimum=0)
+
+
+class CouponOut(Schema):
+    code = fields.String()
+    kind = fields.String(metadata={"enum": ["coupon", "voucher"]})
+    status = fields.String(metadata={"enum": ["issued", "redeemed", "void"]})
+    terms = fields.Dict()
+    valid_until = fields.AwareDateTime()
+    member_id = fields.UUID()
+    order_id = fields.UUID()
+    product_id = fields.UUID()
+    redeemed_at = fields.AwareDateTime(allow_none=True)
+    redemption = fields.Dict(allow_none=True)
+    discount = fields.Integer(
+        metadata={"description": "Checking with order_amount: what it would take off."}
+    )
+    free_shipping = fields.Boolean()
+
+
+class CouponQuery(Schema):
+    member_id = fields.UUID(required=True)

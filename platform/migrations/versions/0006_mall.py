@@ -149,6 +149,7 @@ def upgrade() -> None:
         sa.Column("valid_until", UTCDateTime(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("redeemed_at", UTCDateTime(), nullable=True),
+        sa.Column("redemption", Json, nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id", "order_id"],
