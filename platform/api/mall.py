@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
 from jifen.ledger.service import open_journal
-from jifen.mall import catalog, coupons, orders, schemas
+from jifen.mall import catalog, coupons, orders, partners, schemas
 from jifen.members import tiers
 from jifen.web import db_session, services
 
@@ -322,3 +322,46 @@ class RedeemCoupon(MethodView):
             clock=services().clock,
         )
         return coupons.view(coupon, discount=coupon.redemption["discount"])
+
+
+@blp.route("/partners")
+class Partners(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.response(200, schemas.PartnerOut(many=True))
+    @READ
+    def get(self) -> Any:
+        """Partner brands funding co-branded items, with what their budgets have used."""
+        return partners.list_partners(db_session())
+
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.PartnerIn())
+    @blp.response(201, schemas.PartnerOut())
+    @WRITE
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a partner brand and its budget for co-branded items."""
+        return partners.create_partner(
+            db_session(), tenant().id, data, actor=actor(), clock=services().clock
+        )
+
+
+@blp.route("/partners/<uuid:partner_id>")
+class PartnerById(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.response(200, schemas.PartnerOut())
+    @READ
+    def get(self, partner_id: uuid.UUID) -> Any:
+        """A partner and its budget."""
+        return partners.get_partner(db_session(), partner_id)
+
+
+@blp.route("/partners/<uuid:partner_id>/budget")
+class PartnerBudget(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.BudgetChange())
+    @blp.response(200, schemas.PartnerOut())
+    @WRITE
+    def post(self, data: dict[str, Any], partner_id: uuid.UUID) -> Any:
+        """Add to the budget (or take from it, never below what is used)."""
+        return partners.change_budget(
+            db_session(), partner_id, data["change"], actor=actor(), clock=services().clock
+        )

@@ -22,7 +22,7 @@ from jifen.clock import Clock
 from jifen.db import get_owned
 from jifen.errors import ValidationFailed
 from jifen.ledger.journal import WalletState
-from jifen.mall import sql
+from jifen.mall import partners, sql
 from jifen.mall.errors import (
     CategoryCycle,
     StockBelowZero,
@@ -245,9 +245,10 @@ def _apply(
         elif value is not None:
             terms[name] = value
     mode = modes.get(fields["mode"])
-    fields["mode_params"] = modes.stored(
-        fields["mode"], modes.parse(fields["mode"], fields["mode_params"])
-    )
+    parsed = modes.parse(fields["mode"], fields["mode_params"])
+    if parsed.get("partner_id") is not None:  # a co-branded item names its funder
+        partners.get_partner(session, parsed["partner_id"])
+    fields["mode_params"] = modes.stored(fields["mode"], parsed)
     if (fields.get("cash_price") is None) != (fields.get("currency") is None):
         errors["currency"] = ["A cash price needs its currency, and only it."]
     if fields.get("cash_price") is not None and not mode.takes_cash:

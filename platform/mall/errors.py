@@ -85,3 +85,18 @@ class CouponNotUsable(Conflict):
 class CouponThresholdNotMet(Conflict):
     code = "coupon_threshold_not_met"
     message = "The order is below the coupon's minimum."
+
+
+class UnknownPartner(NotFound):
+    code = "unknown_partner"
+    message = "No such partner."
+
+
+class PartnerBudgetExhausted(Conflict):
+    code = "partner_budget_exhausted"
+    message = "The partner's budget for this item is used up."
+
+
+class BudgetBelowUsed(Conflict):
+    code = "budget_below_used"
+    message = "A partner's budget cannot drop below what redemptions have used."

@@ -197,3 +197,19 @@ class Coupon(TenantScoped, Base):
     # The merchant's checkout order it was used on, the order's amount and the discount.
     redemption: Mapped[dict[str, Any] | None] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Partner(TenantScoped, Base):
+    """A brand that funds co-branded items: its budget and what redemptions have used of
+    it, in minor units of its currency (settled with the merchant later)."""
+
+    __tablename__ = "partners"
+    __table_args__ = (CheckConstraint("used >= 0 AND used <= budget", name="ck_partners_budget"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    currency: Mapped[str] = mapped_column(String(3))
+    budget: Mapped[int] = mapped_column(BigInteger)
+    used: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

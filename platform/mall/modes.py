@@ -59,8 +59,10 @@ class Till(Protocol):
     Points: `spend` debits the member now; `reserve` holds points until `capture` or
     `release`; `give_back` returns what the order spent to the lots it came from (or
     releases its hold). Stock: `take_stock` takes units with one conditional update and
-    raises `OutOfStock`; `return_stock` puts them back. `record` keeps details on the
-    order for the member, the merchant and later settlement.
+    raises `OutOfStock`; `return_stock` puts them back. A partner's budget: `fund` uses
+    part of it (raising `PartnerBudgetExhausted` when too little is left) and records the
+    partner on the order for settlement; `unfund` gives back what the order used.
+    `record` keeps details on the order for the member, the merchant and settlement.
     """
 
     def spend(self, points: int) -> uuid.UUID: ...
@@ -70,6 +72,10 @@ class Till(Protocol):
     def take_stock(self, quantity: int) -> None: ...
 
     def return_stock(self, quantity: int) -> None: ...
+
+    def fund(self, partner_id: uuid.UUID, amount: int) -> None: ...
+
+    def unfund(self) -> None: ...
 
     def record(self, **details: Any) -> None: ...
 

@@ -36,13 +36,14 @@ from jifen.ledger import reversal
 from jifen.ledger import service as ledger
 from jifen.ledger.errors import UnknownMember
 from jifen.ledger.service import open_journal
-from jifen.mall import catalog, sql
+from jifen.mall import catalog, partners, sql
 from jifen.mall.errors import (
     AddressRequired,
     NotListed,
     OrderStateConflict,
     OutOfStock,
     OverLimit,
+    PartnerBudgetExhausted,
     TierRequired,
     UnknownOrder,
 )
@@ -117,6 +118,28 @@ class _Till:
         sql.return_stock(
             self.session.connection(), self.product.tenant_id, self.product.id, quantity
         )
+
+    def fund(self, partner_id: uuid.UUID, amount: int) -> None:
+        partner = partners.get_partner(self.session, partner_id)
+        if not sql.fund(self.session.connection(), partner.tenant_id, partner.id, amount):
+            raise PartnerBudgetExhausted(
+                details={"partner_id": str(partner.id), "left": partner.budget - partner.used}
+            )
+        self.record(
+            partner={
+                "id": str(partner.id),
+                "name": partner.name,
+                "funded": amount,
+                "currency": partner.currency,
+            }
+        )
+
+    def unfund(self) -> None:
+        funded = self.details.get("partner")
+        if funded:
+            partner_id = uuid.UUID(funded["id"])
+            connection = self.session.connection()
+            sql.unfund(connection, self.product.tenant_id, partner_id, funded["funded"])
 
     def record(self, **details: Any) -> None:
         self.details.update(details)
@@ -462,7 +485,16 @@ def undo(
         note={"reason": reason} if reason else None,
     )
     product = catalog.get_product(session, order.product_id)
-    till = _Till(session, order.id, product, order.member_id, actor, clock, entry_id=order.entry_id)
+    till = _Till(
+        session,
+        order.id,
+        product,
+        order.member_id,
+        actor,
+        clock,
+        entry_id=order.entry_id,
+        details=dict(order.details),
+    )
     modes.get(order.mode).refund(_item(product, modes), order.quantity, till)
     order.refund_entry_id = till.refund_entry_id
     redemptions.take_back(session, order.id, actor=actor, clock=clock)

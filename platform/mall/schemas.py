@@ -303,3 +303,23 @@ class CouponOut(Schema):
 
 class CouponQuery(Schema):
     member_id = fields.UUID(required=True)
+
+
+class PartnerIn(Schema):
+    name = Text(required=True, min_length=1, max_length=100)
+    currency = Text(required=True, min_length=3, max_length=3)
+    budget = StrictInteger(required=True, metadata={"description": "Minor units."})
+
+
+class PartnerOut(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    currency = fields.String()
+    budget = fields.Integer()
+    used = fields.Integer()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class BudgetChange(Schema):
+    change = StrictInteger(minimum=-(10**15), required=True)

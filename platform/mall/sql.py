@@ -12,10 +12,11 @@ from datetime import date
 
 from sqlalchemy import Connection, case, func, or_, select, update
 
-from jifen.mall.models import Order, Product
+from jifen.mall.models import Order, Partner, Product
 
 _PRODUCTS = Product.__table__
 _ORDERS = Order.__table__
+_PARTNERS = Partner.__table__
 # Orders that no longer hold their units: they count towards no limit.
 UNDONE = ("cancelled", "refunded")
 
@@ -112,5 +113,47 @@ def move_order(
             _ORDERS.c.status.in_(allowed),
         )
         .values(status=status, **values)
+    )
+    return result.rowcount == 1
+
+
+def fund(connection: Connection, tenant_id: uuid.UUID, partner_id: uuid.UUID, amount: int) -> bool:
+    """Use `amount` of a partner's budget if that much is left (one conditional update,
+    like stock)."""
+    result = connection.execute(
+        update(_PARTNERS)
+        .where(
+            _PARTNERS.c.tenant_id == tenant_id,
+            _PARTNERS.c.id == partner_id,
+            _PARTNERS.c.used + amount <= _PARTNERS.c.budget,
+        )
+        .values(used=_PARTNERS.c.used + amount)
+    )
+    return result.rowcount == 1
+
+
+def unfund(
+    connection: Connection, tenant_id: uuid.UUID, partner_id: uuid.UUID, amount: int
+) -> None:
+    """Give a refunded redemption's share back to the partner's budget."""
+    connection.execute(
+        update(_PARTNERS)
+        .where(_PARTNERS.c.tenant_id == tenant_id, _PARTNERS.c.id == partner_id)
+        .values(used=_PARTNERS.c.used - amount)
+    )
+
+
+def change_budget(
+    connection: Connection, tenant_id: uuid.UUID, partner_id: uuid.UUID, change: int
+) -> bool:
+    """Raise (or lower, never below what is used) a partner's budget."""
+    result = connection.execute(
+        update(_PARTNERS)
+        .where(
+            _PARTNERS.c.tenant_id == tenant_id,
+            _PARTNERS.c.id == partner_id,
+            _PARTNERS.c.budget + change >= _PARTNERS.c.used,
+        )
+        .values(budget=_PARTNERS.c.budget + change)
     )
     return result.rowcount == 1

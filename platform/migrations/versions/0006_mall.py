@@ -19,7 +19,7 @@ down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TENANT_TABLES = ("mall_categories", "products", "orders", "coupons", "order_events")
+TENANT_TABLES = ("mall_categories", "products", "orders", "coupons", "order_events", "partners")
 
 
 def upgrade() -> None:
@@ -187,11 +187,26 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "order_id", "seq"),
     )
+    op.create_table(
+        "partners",
+        sa.Column("tenant_id", ID(), nullable=False),
+        sa.Column("id", ID(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("budget", sa.BigInteger(), nullable=False),
+        sa.Column("used", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("used >= 0 AND used <= budget", name="ck_partners_budget"),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        sa.PrimaryKeyConstraint("tenant_id", "id"),
+    )
     for table in TENANT_TABLES:
         enable_tenant_rls(table)
 
 
 def downgrade() -> None:
+    op.drop_table("partners")
     op.drop_table("order_events")
     with op.batch_alter_table("coupons", schema=None) as batch_op:
         batch_op.drop_index("ix_coupons_order")

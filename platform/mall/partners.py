@@ -1,0 +1,76 @@
+"""Partner brands that fund co-branded items, and their budgets."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jifen import audit
+from jifen.audit import Actor
+from jifen.clock import Clock
+from jifen.db import get_owned
+from jifen.mall import sql
+from jifen.mall.errors import BudgetBelowUsed, UnknownPartner
+from jifen.mall.models import Partner
+from jifen.types import new_id
+
+
+def get_partner(session: Session, partner_id: uuid.UUID) -> Partner:
+    missing = UnknownPartner(details={"partner_id": str(partner_id)})
+    return get_owned(session, Partner, partner_id, missing)
+
+
+def list_partners(session: Session) -> list[Partner]:
+    return list(session.scalars(select(Partner).order_by(Partner.name)))
+
+
+def create_partner(
+    session: Session, tenant_id: uuid.UUID, data: dict[str, Any], *, actor: Actor, clock: Clock
+) -> Partner:
+    """A partner brand with a budget (minor units of its currency) for co-branded items."""
+    now = clock.now()
+    partner = Partner(
+        tenant_id=tenant_id,
+        id=new_id(),
+        name=data["name"],
+        currency=data["currency"].upper(),
+        budget=data["budget"],
+        used=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(partner)
+    session.flush()
+    _audit(
+        session, partner, actor, "partner.create", {"name": partner.name, "budget": partner.budget}
+    )
+    return partner
+
+
+def change_budget(
+    session: Session, partner_id: uuid.UUID, change: int, *, actor: Actor, clock: Clock
+) -> Partner:
+    """Add to a partner's budget, or take from it (never below what is used)."""
+    partner = get_partner(session, partner_id)
+    if not sql.change_budget(session.connection(), partner.tenant_id, partner.id, change):
+        raise BudgetBelowUsed(details={"budget": partner.budget, "used": partner.used})
+    session.refresh(partner)
+    partner.updated_at = clock.now()
+    _audit(session, partner, actor, "partner.budget", {"change": change, "budget": partner.budget})
+    return partner
+
+
+def _audit(session: Session, partner: Partner, actor: Actor, action: str, after: dict) -> None:
+    audit.record(
+        session,
+        tenant_id=partner.tenant_id,
+        actor=actor,
+        action=action,
+        object_type="partner",
+        object_id=partner.id,
+        after=after,
+        now=partner.updated_at,
+    )
