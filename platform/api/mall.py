@@ -9,8 +9,10 @@ from typing import Any
 from flask.views import MethodView
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
+from jifen.ledger import policy as policies
 from jifen.ledger.service import open_journal
-from jifen.mall import catalog, coupons, orders, partners, schemas
+from jifen.mall import catalog, coupons, lottery, orders, partners, schemas
+from jifen.mall.errors import UnknownProduct
 from jifen.members import tiers
 from jifen.web import db_session, services
 
@@ -252,6 +254,7 @@ def _undo(move: str, data: dict[str, Any], order_id: uuid.UUID) -> Any:
         modes=svc.redeem_modes,
         actor=actor(),
         clock=svc.clock,
+        keyring=svc.keyring,
     )
     return _answer(order)
 
@@ -364,4 +367,55 @@ class PartnerBudget(MethodView):
         """Add to the budget (or take from it, never below what is used)."""
         return partners.change_budget(
             db_session(), partner_id, data["change"], actor=actor(), clock=services().clock
+        )
+
+
+def _lottery_product(session: Any, product_id: uuid.UUID) -> Any:
+    product = catalog.get_product(session, product_id)
+    if product.mode != "lottery":
+        raise UnknownProduct("This product is not a lottery.", details={"mode": product.mode})
+    return product
+
+
+@blp.route("/products/<uuid:product_id>/lottery")
+class ProductLottery(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.response(200, schemas.LotteryOut())
+    @READ
+    def get(self, product_id: uuid.UUID) -> Any:
+        """A lottery's published odds and its draw periods: the seed hash of the current
+        and the next period, and the seeds of ended ones, to recompute their draws."""
+        svc = services()
+        now = svc.clock.now()
+        # A write of its own: the current and next periods' seed hashes are committed
+        # (published) before anyone draws in them.
+        with svc.db.transaction(tenant_id=tenant().id) as session:
+            product = _lottery_product(session, product_id)
+            params = svc.redeem_modes.parse(product.mode, product.mode_params)
+            connection = session.connection()
+            lottery.ensure_periods(
+                connection,
+                product.tenant_id,
+                product.id,
+                policy=policies.policy_of(session, product.tenant_id),
+                length=params["period"],
+                now=now,
+                keyring=svc.keyring,
+            )
+            return lottery.odds(
+                connection, product.tenant_id, product.id, params, now=now, keyring=svc.keyring
+            )
+
+
+@blp.route("/products/<uuid:product_id>/lottery/draws")
+class ProductLotteryDraws(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.arguments(schemas.DrawQuery(), location="query")
+    @blp.response(200, schemas.DrawOut(many=True))
+    @READ
+    def get(self, query: dict[str, Any], product_id: uuid.UUID) -> Any:
+        """Every draw of a period, in order, with the prize drawn and the prize given."""
+        product = _lottery_product(db_session(), product_id)
+        return lottery.draws_of(
+            db_session().connection(), product.tenant_id, product.id, query["period"]
         )

@@ -213,3 +213,60 @@ class Partner(TenantScoped, Base):
     used: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LotteryPeriod(TenantScoped, Base):
+    """A draw period of a lottery product. Its seed's sha256 is published before the
+    period starts and the seed itself (kept encrypted) once it has ended, so anyone can
+    recompute every draw of it. `draws` numbers the period's draws."""
+
+    __tablename__ = "lottery_periods"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "product_id"], ["products.tenant_id", "products.id"]),
+    )
+
+    product_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    key: Mapped[str] = mapped_column(String(10), primary_key=True)  # its first local day
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seed: Mapped[str] = mapped_column(String(500))
+    seed_hash: Mapped[str] = mapped_column(String(64))
+    draws: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LotteryPrize(TenantScoped, Base):
+    """How many of a lottery prize have been won (its stock is in the product's table)."""
+
+    __tablename__ = "lottery_prizes"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "product_id"], ["products.tenant_id", "products.id"]),
+        CheckConstraint("won >= 0", name="ck_lottery_prizes_won"),
+    )
+
+    product_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    won: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LotteryDraw(TenantScoped, Base):
+    """Draw `n` of a period: the prize the draw picked, and the one given (the
+    consolation prize when the picked one had run out)."""
+
+    __tablename__ = "lottery_draws"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "product_id", "period"],
+            ["lottery_periods.tenant_id", "lottery_periods.product_id", "lottery_periods.key"],
+        ),
+        ForeignKeyConstraint(["tenant_id", "order_id"], ["orders.tenant_id", "orders.id"]),
+    )
+
+    product_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(ID)
+    member_id: Mapped[uuid.UUID] = mapped_column(ID)
+    drawn: Mapped[str] = mapped_column(String(32))
+    prize: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

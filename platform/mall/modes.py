@@ -77,6 +77,19 @@ class Till(Protocol):
 
     def unfund(self) -> None: ...
 
+    def award(self, points: int, reason: str) -> None: ...
+
+    def draw(
+        self,
+        codes: list[str],
+        weights: list[int],
+        stocks: list[int | None],
+        consolation: int,
+        period: str,
+    ) -> int: ...
+
+    def undraw(self) -> None: ...
+
     def record(self, **details: Any) -> None: ...
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,23 +31,20 @@ from jifen.clock import Clock
 from jifen.db import get_owned
 from jifen.keyring import Keyring
 from jifen.ledger import policy as policies
-from jifen.ledger import reversal
-from jifen.ledger import service as ledger
 from jifen.ledger.errors import UnknownMember
 from jifen.ledger.service import open_journal
-from jifen.mall import catalog, partners, sql
+from jifen.mall import catalog, sql
 from jifen.mall.errors import (
     AddressRequired,
     NotListed,
     OrderStateConflict,
-    OutOfStock,
     OverLimit,
-    PartnerBudgetExhausted,
     TierRequired,
     UnknownOrder,
 )
 from jifen.mall.models import Coupon, Order, OrderEvent, Product
 from jifen.mall.modes import Item, RedeemModes, Shopper
+from jifen.mall.till import OrderTill
 from jifen.members import tiers
 from jifen.members.models import Member
 from jifen.members.service import decode_cursor, encode_cursor
@@ -66,83 +62,6 @@ MOVES: dict[str, tuple[tuple[str, ...], str]] = {
 # Unambiguous characters for codes read aloud or typed at a till (no 0/O, 1/I/L).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
-
-
-@dataclass
-class _Till:
-    """The order's till (`jifen.mall.modes.Till`): what the mode does, recorded for the
-    order row."""
-
-    session: Session
-    order_id: uuid.UUID
-    product: Product
-    member_id: uuid.UUID
-    actor: Actor
-    clock: Clock
-    entry_id: uuid.UUID | None = None
-    refund_entry_id: uuid.UUID | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def spend(self, points: int) -> uuid.UUID:
-        entry = ledger.redeem(
-            self.session,
-            self.member_id,
-            points,
-            actor=self.actor,
-            clock=self.clock,
-            reference=f"order:{self.order_id}",
-            memo=self.product.name[:200],
-        )
-        self.entry_id = entry.id
-        return entry.id
-
-    def give_back(self) -> None:
-        if self.entry_id is None:
-            return
-        entry = reversal.reverse(
-            self.session,
-            self.entry_id,
-            actor=self.actor,
-            clock=self.clock,
-            reference=f"order:{self.order_id}",
-            memo=f"returned: {self.product.name}"[:200],
-        )
-        self.refund_entry_id = entry.id
-
-    def take_stock(self, quantity: int) -> None:
-        connection = self.session.connection()
-        if not sql.take_stock(connection, self.product.tenant_id, self.product.id, quantity):
-            raise OutOfStock(details={"product_id": str(self.product.id), "requested": quantity})
-
-    def return_stock(self, quantity: int) -> None:
-        sql.return_stock(
-            self.session.connection(), self.product.tenant_id, self.product.id, quantity
-        )
-
-    def fund(self, partner_id: uuid.UUID, amount: int) -> None:
-        partner = partners.get_partner(self.session, partner_id)
-        if not sql.fund(self.session.connection(), partner.tenant_id, partner.id, amount):
-            raise PartnerBudgetExhausted(
-                details={"partner_id": str(partner.id), "left": partner.budget - partner.used}
-            )
-        self.record(
-            partner={
-                "id": str(partner.id),
-                "name": partner.name,
-                "funded": amount,
-                "currency": partner.currency,
-            }
-        )
-
-    def unfund(self) -> None:
-        funded = self.details.get("partner")
-        if funded:
-            partner_id = uuid.UUID(funded["id"])
-            connection = self.session.connection()
-            sql.unfund(connection, self.product.tenant_id, partner_id, funded["funded"])
-
-    def record(self, **details: Any) -> None:
-        self.details.update(details)
 
 
 def _item(product: Product, modes: RedeemModes) -> Item:
@@ -205,12 +124,9 @@ def place(
     item = _item(product, modes)
     shopper = Shopper(member_id, member.tier, catalog.discount_for(product, tier))
     price = mode.quote(item, shopper, quantity)
-    order_id = new_id()
-    till = _Till(session, order_id, product, member_id, actor, clock)
-    status = mode.redeem(item, shopper, quantity, price, till)
     order = Order(
         tenant_id=tenant_id,
-        id=order_id,
+        id=new_id(),
         member_id=member_id,
         product_id=product.id,
         kind=product.kind,
@@ -219,19 +135,27 @@ def place(
         points=price.points,
         cash=price.cash or None,
         currency=price.currency,
-        status=status,
-        entry_id=till.entry_id,
+        status="created",
         address=keyring.encrypt(json.dumps(address, ensure_ascii=False)) if address else None,
         delivery=None,
-        details={**till.details, "notes": list(price.notes)},
+        details={},
         local_day=today,
         created_at=now,
         updated_at=now,
     )
     session.add(order)
     session.flush()
-    steps = ["created", status] if status != "created" else ["created"]
-    if status == "paid" and product.kind != "physical":
+    till = OrderTill(session, order.id, product, member_id, actor, clock, keyring, policy)
+    status = mode.redeem(item, shopper, quantity, price, till)
+    order.status = status
+    order.entry_id = till.entry_id
+    order.details = {**till.details, "notes": list(price.notes)}
+    steps = ["created"] if status == "created" else ["created", "paid"]
+    if status == "points_held":
+        steps = ["created", "points_held"]
+    elif status == "completed":  # the mode delivered at once (a lottery's points prize)
+        steps += ["fulfilled", "completed"]
+    elif status == "paid" and product.kind != "physical":
         order.delivery = _issue(session, order, product, now)
         order.status = "completed"
         steps += ["fulfilled", "completed"]
@@ -469,6 +393,7 @@ def undo(
     modes: RedeemModes,
     actor: Actor,
     clock: Clock,
+    keyring: Keyring,
 ) -> Order:
     """Cancel an order before it is fulfilled (`move` "cancel"), or refund a paid one,
     shipped or completed too ("refund"): the points go back to the lots they came from,
@@ -485,13 +410,15 @@ def undo(
         note={"reason": reason} if reason else None,
     )
     product = catalog.get_product(session, order.product_id)
-    till = _Till(
+    till = OrderTill(
         session,
         order.id,
         product,
         order.member_id,
         actor,
         clock,
+        keyring,
+        policies.policy_of(session, order.tenant_id),
         entry_id=order.entry_id,
         details=dict(order.details),
     )

@@ -323,3 +323,43 @@ class PartnerOut(Schema):
 
 class BudgetChange(Schema):
     change = StrictInteger(minimum=-(10**15), required=True)
+
+
+class PrizeOdds(Schema):
+    code = fields.String()
+    name = fields.String()
+    weight = fields.Integer()
+    chance = fields.String(metadata={"description": "weight / total weight, as a decimal."})
+    stock = fields.Integer(allow_none=True)
+    won = fields.Integer()
+    points = fields.Integer()
+    goods = fields.Boolean()
+
+
+class PeriodOut(Schema):
+    key = fields.String(metadata={"description": "The period's first local day."})
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    seed_hash = fields.String(metadata={"description": "sha256 of the seed, hex."})
+    seed = fields.String(
+        allow_none=True, metadata={"description": "Hex; revealed once the period has ended."}
+    )
+    draws = fields.Integer()
+
+
+class LotteryOut(Schema):
+    prizes = fields.List(fields.Nested(PrizeOdds))
+    consolation = fields.String()
+    period = fields.String(metadata={"enum": ["day", "week"]})
+    periods = fields.List(fields.Nested(PeriodOut), metadata={"description": "Newest first."})
+
+
+class DrawQuery(Schema):
+    period = Text(required=True, min_length=10, max_length=10)
+
+
+class DrawOut(Schema):
+    n = fields.Integer()
+    drawn = fields.String()
+    prize = fields.String()
+    order_id = fields.UUID()

@@ -19,7 +19,17 @@ down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TENANT_TABLES = ("mall_categories", "products", "orders", "coupons", "order_events", "partners")
+TENANT_TABLES = (
+    "mall_categories",
+    "products",
+    "orders",
+    "coupons",
+    "order_events",
+    "partners",
+    "lottery_periods",
+    "lottery_prizes",
+    "lottery_draws",
+)
 
 
 def upgrade() -> None:
@@ -201,11 +211,59 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
         sa.PrimaryKeyConstraint("tenant_id", "id"),
     )
+    op.create_table(
+        "lottery_periods",
+        sa.Column("tenant_id", ID(), nullable=False),
+        sa.Column("product_id", ID(), nullable=False),
+        sa.Column("key", sa.String(length=10), nullable=False),
+        sa.Column("starts_at", UTCDateTime(), nullable=False),
+        sa.Column("ends_at", UTCDateTime(), nullable=False),
+        sa.Column("seed", sa.String(length=500), nullable=False),
+        sa.Column("seed_hash", sa.String(length=64), nullable=False),
+        sa.Column("draws", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["tenant_id", "product_id"], ["products.tenant_id", "products.id"]),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        sa.PrimaryKeyConstraint("tenant_id", "product_id", "key"),
+    )
+    op.create_table(
+        "lottery_prizes",
+        sa.Column("tenant_id", ID(), nullable=False),
+        sa.Column("product_id", ID(), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("won", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("won >= 0", name="ck_lottery_prizes_won"),
+        sa.ForeignKeyConstraint(["tenant_id", "product_id"], ["products.tenant_id", "products.id"]),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        sa.PrimaryKeyConstraint("tenant_id", "product_id", "code"),
+    )
+    op.create_table(
+        "lottery_draws",
+        sa.Column("tenant_id", ID(), nullable=False),
+        sa.Column("product_id", ID(), nullable=False),
+        sa.Column("period", sa.String(length=10), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("order_id", ID(), nullable=False),
+        sa.Column("member_id", ID(), nullable=False),
+        sa.Column("drawn", sa.String(length=32), nullable=False),
+        sa.Column("prize", sa.String(length=32), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id", "product_id", "period"],
+            ["lottery_periods.tenant_id", "lottery_periods.product_id", "lottery_periods.key"],
+        ),
+        sa.ForeignKeyConstraint(["tenant_id", "order_id"], ["orders.tenant_id", "orders.id"]),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        sa.PrimaryKeyConstraint("tenant_id", "product_id", "period", "n"),
+    )
     for table in TENANT_TABLES:
         enable_tenant_rls(table)
 
 
 def downgrade() -> None:
+    op.drop_table("lottery_draws")
+    op.drop_table("lottery_prizes")
+    op.drop_table("lottery_periods")
     op.drop_table("partners")
     op.drop_table("order_events")
     with op.batch_alter_table("coupons", schema=None) as batch_op:

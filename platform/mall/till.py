@@ -1,0 +1,195 @@
+"""The order's till: what a redemption mode may do inside the order's transaction
+(`jifen.mall.modes.Till`), recorded for the order row."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from jifen.audit import Actor
+from jifen.clock import Clock
+from jifen.keyring import Keyring
+from jifen.ledger import reversal
+from jifen.ledger import service as ledger
+from jifen.ledger.policy import Policy
+from jifen.mall import lottery, partners, sql
+from jifen.mall.errors import OutOfStock, PartnerBudgetExhausted
+from jifen.mall.models import Product
+
+
+@dataclass
+class OrderTill:
+    session: Session
+    order_id: uuid.UUID
+    product: Product
+    member_id: uuid.UUID
+    actor: Actor
+    clock: Clock
+    keyring: Keyring
+    policy: Policy
+    entry_id: uuid.UUID | None = None
+    refund_entry_id: uuid.UUID | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def _reference(self) -> str:
+        return f"order:{self.order_id}"
+
+    # --- points ----------------------------------------------------------------------
+
+    def spend(self, points: int) -> uuid.UUID:
+        entry = ledger.redeem(
+            self.session,
+            self.member_id,
+            points,
+            actor=self.actor,
+            clock=self.clock,
+            reference=self._reference,
+            memo=self.product.name[:200],
+        )
+        self.entry_id = entry.id
+        return entry.id
+
+    def award(self, points: int, reason: str) -> None:
+        """Credit points the order won (a lottery's points prize)."""
+        entry = ledger.earn(
+            self.session,
+            self.member_id,
+            points,
+            actor=self.actor,
+            clock=self.clock,
+            reference=self._reference,
+            memo=reason[:200],
+        )
+        self.record(award_entry_id=str(entry.id))
+
+    def give_back(self) -> None:
+        """Return what the order spent, to the lots it came from, and take back what it
+        won."""
+        memo = f"returned: {self.product.name}"[:200]
+        if self.entry_id is not None:
+            entry = reversal.reverse(
+                self.session,
+                self.entry_id,
+                actor=self.actor,
+                clock=self.clock,
+                reference=self._reference,
+                memo=memo,
+            )
+            self.refund_entry_id = entry.id
+        if self.details.get("award_entry_id"):
+            reversal.reverse(
+                self.session,
+                uuid.UUID(self.details["award_entry_id"]),
+                actor=self.actor,
+                clock=self.clock,
+                reference=self._reference,
+                memo=memo,
+            )
+
+    # --- stock -----------------------------------------------------------------------
+
+    def take_stock(self, quantity: int) -> None:
+        connection = self.session.connection()
+        if not sql.take_stock(connection, self.product.tenant_id, self.product.id, quantity):
+            raise OutOfStock(details={"product_id": str(self.product.id), "requested": quantity})
+
+    def return_stock(self, quantity: int) -> None:
+        sql.return_stock(
+            self.session.connection(), self.product.tenant_id, self.product.id, quantity
+        )
+
+    # --- partners --------------------------------------------------------------------
+
+    def fund(self, partner_id: uuid.UUID, amount: int) -> None:
+        partner = partners.get_partner(self.session, partner_id)
+        if not sql.fund(self.session.connection(), partner.tenant_id, partner.id, amount):
+            raise PartnerBudgetExhausted(
+                details={"partner_id": str(partner.id), "left": partner.budget - partner.used}
+            )
+        self.record(
+            partner={
+                "id": str(partner.id),
+                "name": partner.name,
+                "funded": amount,
+                "currency": partner.currency,
+            }
+        )
+
+    def unfund(self) -> None:
+        funded = self.details.get("partner")
+        if funded:
+            partner_id = uuid.UUID(funded["id"])
+            connection = self.session.connection()
+            sql.unfund(connection, self.product.tenant_id, partner_id, funded["funded"])
+
+    # --- lottery draws ---------------------------------------------------------------
+
+    def draw(
+        self,
+        codes: list[str],
+        weights: list[int],
+        stocks: list[int | None],
+        consolation: int,
+        period: str,
+    ) -> int:
+        """Draw a prize in the product's current period (see `jifen.mall.lottery`) and
+        record the draw; a prize that has run out gives the consolation prize. The index
+        of the prize given."""
+        connection = self.session.connection()
+        tenant_id, product_id = self.product.tenant_id, self.product.id
+        now = self.clock.now()
+        key = lottery.ensure_periods(
+            connection,
+            tenant_id,
+            product_id,
+            policy=self.policy,
+            length=period,
+            now=now,
+            keyring=self.keyring,
+        )
+        n, sealed = lottery.next_draw(connection, tenant_id, product_id, key)
+        seed = bytes.fromhex(self.keyring.decrypt(sealed))
+        drawn = lottery.draw(seed, key, n, weights)
+        given = drawn
+        if not lottery.win(connection, tenant_id, product_id, codes[drawn], stocks[drawn]):
+            given = consolation
+            lottery.win(connection, tenant_id, product_id, codes[given], None)
+        lottery.record_draw(
+            connection,
+            {
+                "tenant_id": tenant_id,
+                "product_id": product_id,
+                "period": key,
+                "n": n,
+                "order_id": self.order_id,
+                "member_id": self.member_id,
+                "drawn": codes[drawn],
+                "prize": codes[given],
+                "created_at": now,
+            },
+        )
+        self.record(
+            draw={
+                "period": key,
+                "n": n,
+                "seed_hash": lottery.seed_hash(seed),
+                "drawn": codes[drawn],
+                "prize": codes[given],
+            }
+        )
+        return given
+
+    def undraw(self) -> None:
+        """Put the prize the order won back (the draw itself stays on record)."""
+        drawn = self.details.get("draw")
+        if drawn:
+            lottery.unwin(
+                self.session.connection(), self.product.tenant_id, self.product.id, drawn["prize"]
+            )
+
+    def record(self, **details: Any) -> None:
+        self.details.update(details)

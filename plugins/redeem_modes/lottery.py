@@ -1,0 +1,98 @@
+"""Lottery (积分抽奖): a draw costs the product's points price; the prize comes from a
+weighted table with per-prize stock and a consolation prize, and every draw can be
+recomputed by anyone once the period's seed is revealed (see `jifen.mall.lottery`).
+
+A prize may credit points at once (`points`) and may be the product itself
+(`goods`): shipped for a physical product, issued for a coupon or service. An order is
+one draw.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from jifen.errors import ValidationFailed
+from jifen.hookimpl import hookimpl
+from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, discounted
+from jifen.types import StrictInteger, Text
+
+MAX_PRIZES = 50
+
+
+class Prize(Schema):
+    code = Text(required=True, min_length=1, max_length=32)
+    name = Text(required=True, min_length=1, max_length=100)
+    weight = StrictInteger(required=True, maximum=10**9)
+    stock = StrictInteger(load_default=None, allow_none=True)
+    points = StrictInteger(load_default=0, maximum=10**9)
+    goods = fields.Boolean(load_default=False)
+
+
+class LotteryMode:
+    name = "lottery"
+    title = "Lottery draw"
+    takes_cash = False
+
+    class Params(Schema):
+        prizes = fields.List(
+            fields.Nested(Prize), required=True, validate=validate.Length(min=2, max=MAX_PRIZES)
+        )
+        consolation = Text(
+            required=True,
+            min_length=1,
+            max_length=32,
+            metadata={"description": "The code of the prize given when a drawn one ran out."},
+        )
+        period = fields.String(validate=validate.OneOf(["day", "week"]), load_default="day")
+
+        @validates_schema
+        def _a_table_that_can_be_drawn(self, data: dict, **_kwargs: object) -> None:
+            codes = [prize["code"] for prize in data["prizes"]]
+            if len(set(codes)) != len(codes):
+                raise ValidationError("Prize codes must be unique.", "prizes")
+            if sum(prize["weight"] for prize in data["prizes"]) <= 0:
+                raise ValidationError("At least one prize needs a weight.", "prizes")
+            consolation = next(
+                (p for p in data["prizes"] if p["code"] == data["consolation"]), None
+            )
+            if consolation is None:
+                raise ValidationError("Must be the code of one of the prizes.", "consolation")
+            if consolation["stock"] is not None or consolation["goods"]:
+                raise ValidationError(
+                    "The consolation prize can never run out: no stock, no goods.", "consolation"
+                )
+
+    def quote(self, item: Item, shopper: Shopper, quantity: int) -> Price:
+        if quantity != 1:
+            raise ValidationFailed(details={"quantity": ["A lottery order is one draw."]})
+        return Price(points=discounted(item.points_price, shopper.discount_percent))
+
+    def redeem(self, item: Item, shopper: Shopper, quantity: int, price: Price, till: Till) -> str:
+        if price.points:
+            till.spend(price.points)
+        till.take_stock(1)
+        prizes = item.params["prizes"]
+        codes = [prize["code"] for prize in prizes]
+        given = prizes[
+            till.draw(
+                codes,
+                [prize["weight"] for prize in prizes],
+                [prize["stock"] for prize in prizes],
+                codes.index(item.params["consolation"]),
+                item.params["period"],
+            )
+        ]
+        if given["points"]:
+            till.award(given["points"], f"lottery prize: {given['name']}")
+        till.record(prize={k: given[k] for k in ("code", "name", "points", "goods")})
+        return "paid" if given["goods"] else "completed"
+
+    def refund(self, item: Item, quantity: int, till: Till) -> None:
+        till.give_back()
+        till.undraw()
+        till.return_stock(1)
+
+
+@hookimpl
+def register_redeem_modes() -> list[RedeemMode]:
+    return [LotteryMode()]
