@@ -295,20 +295,15 @@ def _seed_orders(session: Any, tenant_id: Any, member_ids: list[Any], s: Service
         session, tenant_id, modes=s.redeem_modes, actor=CLI, clock=s.clock
     )
     first, second = member_ids[-1], member_ids[0]
-    common = {
-        "modes": s.redeem_modes,
-        "rule_types": s.rule_types,
-        "actor": CLI,
-        "clock": s.clock,
-        "keyring": s.keyring,
-    }
     flask_id = products["保温杯 Vacuum flask"]
-    shipped = orders.place(session, tenant_id, first, flask_id, 1, address=DEMO_ADDRESS, **common)
+    shipped = orders.place(
+        session, s, tenant_id, first, flask_id, 1, address=DEMO_ADDRESS, actor=CLI
+    )
     orders.ship(
         session, shipped.id, "顺丰速运 SF Express", "SF1000000001", actor=CLI, clock=s.clock
     )
     coupon_id = products["满100减10元券 10 off 100"]
-    orders.place(session, tenant_id, second, coupon_id, 1, address=None, **common)
+    orders.place(session, s, tenant_id, second, coupon_id, 1, address=None, actor=CLI)
 
 
 def _seed_events(session: Any, member_ids: list[Any], s: Services) -> None:

@@ -20,6 +20,7 @@ from croniter import croniter
 
 from jifen import idempotency
 from jifen.ledger import expiry, holds
+from jifen.mall import cashier
 from jifen.members import tiers
 from jifen.rules import birthdays
 
@@ -50,6 +51,7 @@ class Schedule:
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("purge-idempotency-keys", "17 3 * * *", purge_idempotency_keys),
     Schedule("settle-due-holds", "* * * * *", holds.settle_due_holds),
+    Schedule("expire-unpaid-payments", "* * * * *", cashier.expire_due),
     Schedule("expire-points", "*/10 * * * *", expiry.sweep),
     # 10:05 in China: reminders arrive in the morning, not at night.
     Schedule("points-expiry-reminders", "5 2 * * *", expiry.remind),

@@ -18,6 +18,7 @@ from jifen.db import Database
 from jifen.jobs import JobRunner
 from jifen.keyring import Keyring
 from jifen.mall.modes import RedeemModes
+from jifen.mall.payments import PaymentProviders
 from jifen.plugins import build_plugin_manager
 from jifen.rules.registry import RuleTypes
 from jifen.storage import Storage, storage_from_url
@@ -46,6 +47,11 @@ class Services:
     def redeem_modes(self) -> RedeemModes:
         """The installed redemption modes (built on first use, after plugins load)."""
         return RedeemModes(self.plugins)
+
+    @cached_property
+    def payment_providers(self) -> PaymentProviders:
+        """The installed payment providers (built on first use, after plugins load)."""
+        return PaymentProviders(self.plugins)
 
     @classmethod
     def build(cls, settings: Settings) -> Services:

@@ -11,7 +11,18 @@ from flask.views import MethodView
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
 from jifen.ledger import policy as policies
 from jifen.ledger.service import open_journal
-from jifen.mall import catalog, coupons, lottery, orders, partners, schemas
+from jifen.mall import (
+    cashier,
+    catalog,
+    coupons,
+    lottery,
+    orders,
+    partners,
+    payments,
+    schemas,
+    topups,
+)
+from jifen.mall import settings as mall_settings
 from jifen.mall.errors import UnknownProduct
 from jifen.members import tiers
 from jifen.web import db_session, services
@@ -184,16 +195,13 @@ class Orders(MethodView):
         session = db_session()
         order = orders.place(
             session,
+            svc,
             tenant().id,
             data["member_id"],
             data["product_id"],
             data["quantity"],
             address=data["address"],
-            modes=svc.redeem_modes,
-            rule_types=svc.rule_types,
             actor=actor(),
-            clock=svc.clock,
-            keyring=svc.keyring,
         )
         return orders.order_view(session, order, svc.keyring)
 
@@ -245,16 +253,8 @@ class CompleteOrder(MethodView):
 
 
 def _undo(move: str, data: dict[str, Any], order_id: uuid.UUID) -> Any:
-    svc = services()
     order = orders.undo(
-        db_session(),
-        order_id,
-        move,
-        reason=data["reason"],
-        modes=svc.redeem_modes,
-        actor=actor(),
-        clock=svc.clock,
-        keyring=svc.keyring,
+        db_session(), services(), order_id, move, reason=data["reason"], actor=actor()
     )
     return _answer(order)
 
@@ -418,4 +418,85 @@ class ProductLotteryDraws(MethodView):
         product = _lottery_product(db_session(), product_id)
         return lottery.draws_of(
             db_session().connection(), product.tenant_id, product.id, query["period"]
+        )
+
+
+@blp.route("/mall/settings")
+class Settings(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.response(200, schemas.SettingsOut())
+    @READ
+    def get(self) -> Any:
+        """The mall's settings: payment provider and window, checkout and top-up rates."""
+        return mall_settings.settings_of(db_session(), tenant().id)
+
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.SettingsChange())
+    @blp.response(200, schemas.SettingsOut())
+    @WRITE
+    def patch(self, changes: dict[str, Any]) -> Any:
+        """Change some of the settings."""
+        svc = services()
+        return mall_settings.update_settings(
+            db_session(),
+            tenant().id,
+            changes,
+            providers=svc.payment_providers,
+            actor=actor(),
+            clock=svc.clock,
+        )
+
+
+@blp.route("/payments/<uuid:payment_id>")
+class PaymentById(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.response(200, schemas.PaymentOut())
+    @READ
+    def get(self, payment_id: uuid.UUID) -> Any:
+        """A payment: what is owed, how to pay it, and whether it has settled."""
+        return payments.get_payment(db_session(), payment_id)
+
+
+def _settle(payment_id: uuid.UUID, status: str) -> Any:
+    return cashier.settle(db_session(), services(), payment_id, status, actor=actor())
+
+
+@blp.route("/payments/<uuid:payment_id>:confirm")
+class ConfirmPayment(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.response(200, schemas.PaymentOut())
+    @WRITE
+    def post(self, payment_id: uuid.UUID) -> Any:
+        """The money arrived (staff confirm a manual payment, or a provider's
+        notification): the order's held points are spent, a top-up's credited."""
+        return _settle(payment_id, "succeeded")
+
+
+@blp.route("/payments/<uuid:payment_id>:fail")
+class FailPayment(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.response(200, schemas.PaymentOut())
+    @WRITE
+    def post(self, payment_id: uuid.UUID) -> Any:
+        """The payment failed: the order is cancelled, its points released."""
+        return _settle(payment_id, "failed")
+
+
+@blp.route("/topups")
+class Topups(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.TopupIn())
+    @blp.response(201, schemas.PaymentOut())
+    @WRITE
+    def post(self, data: dict[str, Any]) -> Any:
+        """A member buys points (when the merchant sells them): the answer is the payment;
+        the points are credited when it succeeds. Send an `Idempotency-Key`."""
+        return topups.buy(
+            db_session(),
+            services(),
+            tenant().id,
+            data["member_id"],
+            data["points"],
+            data.get("currency") or tenant().currency,
+            actor=actor(),
         )

@@ -253,6 +253,8 @@ def _apply(
         errors["currency"] = ["A cash price needs its currency, and only it."]
     if fields.get("cash_price") is not None and not mode.takes_cash:
         errors["cash_price"] = [f"The {mode.name} mode takes no cash."]
+    if fields.get("cash_price") is None and mode.takes_cash:
+        errors["cash_price"] = [f"Required for the {mode.name} mode."]
     if fields.get("currency") is not None:
         fields["currency"] = fields["currency"].upper()
     start, end = fields.get("listed_from"), fields.get("listed_until")

@@ -100,3 +100,28 @@ class PartnerBudgetExhausted(Conflict):
 class BudgetBelowUsed(Conflict):
     code = "budget_below_used"
     message = "A partner's budget cannot drop below what redemptions have used."
+
+
+class PaymentFailed(Conflict):
+    code = "payment_failed"
+    message = "The payment did not go through."
+
+
+class UnknownPayment(NotFound):
+    code = "unknown_payment"
+    message = "No such payment."
+
+
+class PaymentNotPending(Conflict):
+    code = "payment_not_pending"
+    message = "The payment has already been settled."
+
+
+class UnknownPaymentProvider(ValidationFailed):
+    code = "unknown_payment_provider"
+    message = "No installed plugin provides this payment provider."
+
+
+class TopupDisabled(Forbidden):
+    code = "topup_disabled"
+    message = "This merchant does not sell points."

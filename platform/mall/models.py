@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKeyConstraint,
@@ -270,3 +271,55 @@ class LotteryDraw(TenantScoped, Base):
     drawn: Mapped[str] = mapped_column(String(32))
     prize: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+PAYMENT_STATUSES = ("pending", "succeeded", "failed", "expired", "refunded")
+
+
+class Payment(TenantScoped, Base):
+    """Money a member pays through a payment provider: the cash part of a
+    points-plus-cash order, or a points top-up. Points move only once it succeeded."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_payments_amount"),
+        Index("ix_payments_due", "tenant_id", "status", "expires_at"),
+        Index("ix_payments_order", "tenant_id", "order_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    purpose: Mapped[str] = mapped_column(String(16))  # "order" or "topup"
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ID)
+    member_id: Mapped[uuid.UUID] = mapped_column(ID)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    # For a top-up: the points it buys.
+    points: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    # The provider's own reference, and what it tells the member (where to pay).
+    reference: Mapped[str | None] = mapped_column(String(128))
+    instructions: Mapped[str | None] = mapped_column(String(500))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MallSettings(TenantScoped, Base):
+    """A tenant's mall settings: how members pay cash, what points are worth at the
+    merchant's own checkout, and whether members may buy points."""
+
+    __tablename__ = "mall_settings"
+
+    payment_provider: Mapped[str] = mapped_column(String(32))
+    payment_minutes: Mapped[int] = mapped_column(Integer)
+    # At the checkout (积分抵扣): `checkout_rate` points are worth one currency unit
+    # (100 = 1.00 yuan); points are used in multiples of `checkout_step`, for at most
+    # `checkout_cap_percent` of the order.
+    checkout_rate: Mapped[int] = mapped_column(Integer)
+    checkout_step: Mapped[int] = mapped_column(Integer)
+    checkout_cap_percent: Mapped[int] = mapped_column(Integer)
+    # Top-ups: members buy `topup_rate` points per currency unit, when enabled.
+    topup_enabled: Mapped[bool] = mapped_column(Boolean)
+    topup_rate: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -56,9 +56,12 @@ class Price:
 class Till(Protocol):
     """What a mode may do inside the order's transaction (`jifen.mall.orders` keeps it).
 
-    Points: `spend` debits the member now; `reserve` holds points until `capture` or
-    `release`; `give_back` returns what the order spent to the lots it came from (or
-    releases its hold). Stock: `take_stock` takes units with one conditional update and
+    Points: `spend` debits the member now; `reserve` holds points for the payment window
+    and `capture` spends them; `give_back` returns what the order spent to the lots it
+    came from (or releases its hold). Money: `charge` asks the tenant's payment provider
+    for the cash part and says whether it is "pending" or "succeeded" (the cashier
+    captures or releases the hold when a pending one settles); `refund_charge` gives
+    the cash back. Stock: `take_stock` takes units with one conditional update and
     raises `OutOfStock`; `return_stock` puts them back. A partner's budget: `fund` uses
     part of it (raising `PartnerBudgetExhausted` when too little is left) and records the
     partner on the order for settlement; `unfund` gives back what the order used.
@@ -66,6 +69,14 @@ class Till(Protocol):
     """
 
     def spend(self, points: int) -> uuid.UUID: ...
+
+    def reserve(self, points: int) -> None: ...
+
+    def capture(self) -> None: ...
+
+    def charge(self, amount: int, currency: str) -> str: ...
+
+    def refund_charge(self) -> None: ...
 
     def give_back(self) -> None: ...
 
@@ -97,7 +108,7 @@ class RedeemMode(Protocol):
     name: str
     title: str
     Params: type[Schema]
-    takes_cash: bool  # whether its products may carry a cash price
+    takes_cash: bool  # its products carry a cash price (and others may not)
 
     def quote(self, item: Item, shopper: Shopper, quantity: int) -> Price: ...
 

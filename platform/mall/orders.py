@@ -20,7 +20,7 @@ import json
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,9 +31,10 @@ from jifen.clock import Clock
 from jifen.db import get_owned
 from jifen.keyring import Keyring
 from jifen.ledger import policy as policies
-from jifen.ledger.errors import UnknownMember
+from jifen.ledger.errors import HoldNotOpen, UnknownMember
 from jifen.ledger.service import open_journal
-from jifen.mall import catalog, sql
+from jifen.mall import catalog, payments, sql
+from jifen.mall import settings as mall_settings
 from jifen.mall.errors import (
     AddressRequired,
     NotListed,
@@ -42,15 +43,17 @@ from jifen.mall.errors import (
     TierRequired,
     UnknownOrder,
 )
-from jifen.mall.models import Coupon, Order, OrderEvent, Product
+from jifen.mall.models import Coupon, Order, OrderEvent, Payment, Product
 from jifen.mall.modes import Item, RedeemModes, Shopper
 from jifen.mall.till import OrderTill
 from jifen.members import tiers
 from jifen.members.models import Member
 from jifen.members.service import decode_cursor, encode_cursor
 from jifen.rules import redemptions
-from jifen.rules.registry import RuleTypes
 from jifen.types import new_id
+
+if TYPE_CHECKING:
+    from jifen.services import Services
 
 # Which moves each status allows, and where they lead.
 MOVES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -94,19 +97,17 @@ def quote(
 
 def place(
     session: Session,
+    svc: Services,
     tenant_id: uuid.UUID,
     member_id: uuid.UUID,
     product_id: uuid.UUID,
     quantity: int,
     *,
     address: dict[str, Any] | None,
-    modes: RedeemModes,
-    rule_types: RuleTypes,
     actor: Actor,
-    clock: Clock,
-    keyring: Keyring,
 ) -> Order:
     """Redeem `quantity` of a product for a member (see the module's docstring)."""
+    clock, keyring, modes = svc.clock, svc.keyring, svc.redeem_modes
     now = clock.now()
     # The wallet first: every order of this member queues here, refusals included.
     open_journal(session, clock).wallets_of([member_id])
@@ -145,23 +146,17 @@ def place(
     )
     session.add(order)
     session.flush()
-    till = OrderTill(session, order.id, product, member_id, actor, clock, keyring, policy)
+    till = _till(session, svc, order, product, actor, policy)
     status = mode.redeem(item, shopper, quantity, price, till)
     order.status = status
-    order.entry_id = till.entry_id
+    order.entry_id, order.hold_id = till.entry_id, till.hold_id
     order.details = {**till.details, "notes": list(price.notes)}
     steps = ["created"] if status == "created" else ["created", "paid"]
     if status == "points_held":
         steps = ["created", "points_held"]
-    elif status == "completed":  # the mode delivered at once (a lottery's points prize)
-        steps += ["fulfilled", "completed"]
-    elif status == "paid" and product.kind != "physical":
-        order.delivery = _issue(session, order, product, now)
-        order.status = "completed"
-        steps += ["fulfilled", "completed"]
     for step in steps:
         _step(session, order, step, actor, now)
-    session.flush()
+    _deliver(session, order, product, actor, now, delivered=status == "completed")
     redemptions.emit(
         session,
         member_id,
@@ -173,7 +168,7 @@ def place(
             "quantity": quantity,
             "points": price.points,
         },
-        rule_types=rule_types,
+        rule_types=svc.rule_types,
         actor=actor,
         clock=clock,
     )
@@ -188,6 +183,51 @@ def place(
         now=now,
     )
     return order
+
+
+def _till(
+    session: Session,
+    svc: Services,
+    order: Order,
+    product: Product,
+    actor: Actor,
+    policy: policies.Policy | None = None,
+) -> OrderTill:
+    return OrderTill(
+        session,
+        order.id,
+        product,
+        order.member_id,
+        actor,
+        svc.clock,
+        svc.keyring,
+        policy or policies.policy_of(session, order.tenant_id),
+        mall_settings.settings_of(session, order.tenant_id),
+        svc.payment_providers,
+        entry_id=order.entry_id,
+        hold_id=order.hold_id,
+        details=dict(order.details),
+    )
+
+
+def _deliver(
+    session: Session,
+    order: Order,
+    product: Product,
+    actor: Actor,
+    now: datetime,
+    *,
+    delivered: bool = False,
+) -> None:
+    """A paid order that needs no shipping is fulfilled at once: its coupons or vouchers
+    issued (unless the mode `delivered` it itself: a lottery's points prize)."""
+    if order.status not in ("paid", "completed") or (product.kind == "physical" and not delivered):
+        return
+    if not delivered:
+        order.delivery = _issue(session, order, product, now)
+    order.status = "completed"
+    _step(session, order, "fulfilled", actor, now)
+    _step(session, order, "completed", actor, now)
 
 
 def member_of(session: Session, member_id: uuid.UUID) -> Member:
@@ -386,18 +426,18 @@ def complete(session: Session, order_id: uuid.UUID, *, actor: Actor, clock: Cloc
 
 def undo(
     session: Session,
+    svc: Services,
     order_id: uuid.UUID,
     move: str,
     *,
     reason: str | None,
-    modes: RedeemModes,
     actor: Actor,
-    clock: Clock,
-    keyring: Keyring,
 ) -> Order:
     """Cancel an order before it is fulfilled (`move` "cancel"), or refund a paid one,
     shipped or completed too ("refund"): the points go back to the lots they came from,
-    the stock back on the shelf, and its coupons or vouchers are void."""
+    the stock back on the shelf, and its coupons or vouchers are void; cash paid goes
+    back through the payment provider."""
+    clock = svc.clock
     order = get_order(session, order_id)
     # The member's wallet first, as when the order was placed.
     open_journal(session, clock).wallets_of([order.member_id], active=False)
@@ -409,26 +449,58 @@ def undo(
         clock=clock,
         note={"reason": reason} if reason else None,
     )
+    _give_back(session, svc, order, actor)
+    return order
+
+
+def _give_back(session: Session, svc: Services, order: Order, actor: Actor) -> None:
+    """Undo what placing the order did (the order has moved to cancelled or refunded)."""
     product = catalog.get_product(session, order.product_id)
-    till = OrderTill(
-        session,
-        order.id,
-        product,
-        order.member_id,
-        actor,
-        clock,
-        keyring,
-        policies.policy_of(session, order.tenant_id),
-        entry_id=order.entry_id,
-        details=dict(order.details),
-    )
+    till = _till(session, svc, order, product, actor)
+    modes = svc.redeem_modes
     modes.get(order.mode).refund(_item(product, modes), order.quantity, till)
+    till.refund_charge()
     order.refund_entry_id = till.refund_entry_id
-    redemptions.take_back(session, order.id, actor=actor, clock=clock)
+    redemptions.take_back(session, order.id, actor=actor, clock=svc.clock)
     for coupon in session.scalars(select(Coupon).where(Coupon.order_id == order.id)):
         if coupon.status == "issued":
             coupon.status = "void"
     session.flush()
+
+
+def payment_settled(
+    session: Session, svc: Services, payment: Payment, succeeded: bool, *, actor: Actor
+) -> Order:
+    """The order's payment succeeded (its held points are spent and the order is paid)
+    or failed or expired (the order is cancelled: points released, stock back). Cash
+    that arrives for an order no longer waiting for it is refunded."""
+    assert payment.order_id is not None
+    order = get_order(session, payment.order_id)
+    open_journal(session, svc.clock).wallets_of([order.member_id], active=False)
+    now = svc.clock.now()
+    product = catalog.get_product(session, order.product_id)
+    if succeeded and order.status == "points_held":
+        till = _till(session, svc, order, product, actor)
+        try:
+            till.capture()
+        except HoldNotOpen:
+            succeeded = False  # the hold timed out first: the order cannot be paid now
+        else:
+            sql.move_order(
+                session.connection(), order.tenant_id, order.id, ("points_held",), "paid"
+            )
+            session.refresh(order)
+            order.entry_id = till.entry_id
+            _step(session, order, "paid", actor, now, {"payment_id": str(payment.id)})
+            _deliver(session, order, product, actor, now)
+            session.flush()
+            return order
+    if payment.status == "succeeded":
+        payments.refund(session, svc.payment_providers, payment, now)
+    if order.status == "points_held":
+        reason = {"reason": f"payment {payment.status}", "payment_id": str(payment.id)}
+        order = _move(session, order.id, "cancel", actor=actor, clock=svc.clock, note=reason)
+        _give_back(session, svc, order, actor)
     return order
 
 

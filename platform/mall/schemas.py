@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from jifen.mall.models import ORDER_STATUSES, PRODUCT_KINDS, PRODUCT_STATUSES
+from jifen.mall.models import ORDER_STATUSES, PAYMENT_STATUSES, PRODUCT_KINDS, PRODUCT_STATUSES
 from jifen.types import StrictInteger, Text
 
 MAX_TAGS = 10
@@ -363,3 +363,46 @@ class DrawOut(Schema):
     drawn = fields.String()
     prize = fields.String()
     order_id = fields.UUID()
+
+
+class SettingsOut(Schema):
+    payment_provider = fields.String()
+    payment_minutes = fields.Integer()
+    checkout_rate = fields.Integer(metadata={"description": "Points worth one currency unit."})
+    checkout_step = fields.Integer(metadata={"description": "Points are used in multiples."})
+    checkout_cap_percent = fields.Integer()
+    topup_enabled = fields.Boolean()
+    topup_rate = fields.Integer(metadata={"description": "Points sold per currency unit."})
+
+
+class SettingsChange(Schema):
+    payment_provider = Text(min_length=1, max_length=32)
+    payment_minutes = StrictInteger(minimum=1, maximum=7 * 24 * 60)
+    checkout_rate = StrictInteger(minimum=1, maximum=1_000_000)
+    checkout_step = StrictInteger(minimum=1, maximum=1_000_000)
+    checkout_cap_percent = StrictInteger(minimum=1, maximum=100)
+    topup_enabled = fields.Boolean()
+    topup_rate = StrictInteger(minimum=1, maximum=1_000_000)
+
+
+class PaymentOut(Schema):
+    id = fields.UUID()
+    provider = fields.String()
+    purpose = fields.String(metadata={"enum": ["order", "topup"]})
+    order_id = fields.UUID(allow_none=True)
+    member_id = fields.UUID()
+    amount = fields.Integer(metadata={"description": "Minor units."})
+    currency = fields.String()
+    points = fields.Integer(allow_none=True)
+    status = fields.String(metadata={"enum": list(PAYMENT_STATUSES)})
+    reference = fields.String(allow_none=True)
+    instructions = fields.String(allow_none=True)
+    expires_at = fields.AwareDateTime()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class TopupIn(Schema):
+    member_id = fields.UUID(required=True)
+    points = StrictInteger(minimum=1, maximum=10**9, required=True)
+    currency = Text(min_length=3, max_length=3, load_default=None)

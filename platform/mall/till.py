@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,12 +13,12 @@ from sqlalchemy.orm import Session
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.keyring import Keyring
-from jifen.ledger import reversal
+from jifen.ledger import holds, reversal
 from jifen.ledger import service as ledger
 from jifen.ledger.policy import Policy
-from jifen.mall import lottery, partners, sql
+from jifen.mall import lottery, partners, payments, sql
 from jifen.mall.errors import OutOfStock, PartnerBudgetExhausted
-from jifen.mall.models import Product
+from jifen.mall.models import MallSettings, Product
 
 
 @dataclass
@@ -30,7 +31,10 @@ class OrderTill:
     clock: Clock
     keyring: Keyring
     policy: Policy
+    settings: MallSettings
+    providers: payments.PaymentProviders
     entry_id: uuid.UUID | None = None
+    hold_id: uuid.UUID | None = None
     refund_entry_id: uuid.UUID | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -53,6 +57,27 @@ class OrderTill:
         self.entry_id = entry.id
         return entry.id
 
+    def reserve(self, points: int) -> None:
+        """Hold points until the order's payment settles (the tenant's payment window)."""
+        hold = holds.reserve(
+            self.session,
+            self.member_id,
+            points,
+            actor=self.actor,
+            clock=self.clock,
+            reference=self._reference,
+            memo=self.product.name[:200],
+            timeout=timedelta(minutes=self.settings.payment_minutes),
+        )
+        self.hold_id = hold.id
+
+    def capture(self) -> None:
+        """Spend the points held for the order (if it held any)."""
+        if self.hold_id is None:
+            return
+        entry = holds.capture(self.session, self.hold_id, actor=self.actor, clock=self.clock)
+        self.entry_id = entry.id
+
     def award(self, points: int, reason: str) -> None:
         """Credit points the order won (a lottery's points prize)."""
         entry = ledger.earn(
@@ -70,6 +95,10 @@ class OrderTill:
         """Return what the order spent, to the lots it came from, and take back what it
         won."""
         memo = f"returned: {self.product.name}"[:200]
+        if self.entry_id is None and self.hold_id is not None:
+            hold = holds.get_hold(self.session, self.hold_id)
+            if hold.status == "open":
+                holds.release(self.session, hold.id, actor=self.actor, clock=self.clock)
         if self.entry_id is not None:
             entry = reversal.reverse(
                 self.session,
@@ -101,6 +130,33 @@ class OrderTill:
         sql.return_stock(
             self.session.connection(), self.product.tenant_id, self.product.id, quantity
         )
+
+    # --- money -----------------------------------------------------------------------
+
+    def charge(self, amount: int, currency: str) -> str:
+        """Ask the tenant's payment provider for the cash part; its status ("pending" or
+        "succeeded"; a provider that declines at once refuses the order)."""
+        payment = payments.start(
+            self.session,
+            self.providers,
+            self.settings,
+            purpose="order",
+            member_id=self.member_id,
+            amount=amount,
+            currency=currency,
+            description=self.product.name,
+            now=self.clock.now(),
+            order_id=self.order_id,
+        )
+        self.record(payment_id=str(payment.id))
+        return payment.status
+
+    def refund_charge(self) -> None:
+        """Give back the cash the order paid, through its provider."""
+        if self.details.get("payment_id"):
+            payment = payments.get_payment(self.session, uuid.UUID(self.details["payment_id"]))
+            if payment.status == "succeeded":
+                payments.refund(self.session, self.providers, payment, self.clock.now())
 
     # --- partners --------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ TENANT_TABLES = (
     "lottery_periods",
     "lottery_prizes",
     "lottery_draws",
+    "payments",
+    "mall_settings",
 )
 
 
@@ -256,11 +258,51 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
         sa.PrimaryKeyConstraint("tenant_id", "product_id", "period", "n"),
     )
+    op.create_table(
+        "payments",
+        sa.Column("tenant_id", ID(), nullable=False),
+        sa.Column("id", ID(), nullable=False),
+        sa.Column("provider", sa.String(length=32), nullable=False),
+        sa.Column("purpose", sa.String(length=16), nullable=False),
+        sa.Column("order_id", ID(), nullable=True),
+        sa.Column("member_id", ID(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("points", sa.BigInteger(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reference", sa.String(length=128), nullable=True),
+        sa.Column("instructions", sa.String(length=500), nullable=True),
+        sa.Column("expires_at", UTCDateTime(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("amount > 0", name="ck_payments_amount"),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        sa.PrimaryKeyConstraint("tenant_id", "id"),
+    )
+    with op.batch_alter_table("payments", schema=None) as batch_op:
+        batch_op.create_index("ix_payments_due", ["tenant_id", "status", "expires_at"])
+        batch_op.create_index("ix_payments_order", ["tenant_id", "order_id"])
+    op.create_table(
+        "mall_settings",
+        sa.Column("tenant_id", ID(), nullable=False),
+        sa.Column("payment_provider", sa.String(length=32), nullable=False),
+        sa.Column("payment_minutes", sa.Integer(), nullable=False),
+        sa.Column("checkout_rate", sa.Integer(), nullable=False),
+        sa.Column("checkout_step", sa.Integer(), nullable=False),
+        sa.Column("checkout_cap_percent", sa.Integer(), nullable=False),
+        sa.Column("topup_enabled", sa.Boolean(), nullable=False),
+        sa.Column("topup_rate", sa.Integer(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        sa.PrimaryKeyConstraint("tenant_id"),
+    )
     for table in TENANT_TABLES:
         enable_tenant_rls(table)
 
 
 def downgrade() -> None:
+    op.drop_table("mall_settings")
+    op.drop_table("payments")
     op.drop_table("lottery_draws")
     op.drop_table("lottery_prizes")
     op.drop_table("lottery_periods")

@@ -1,0 +1,77 @@
+"""Points top-ups (积分充值): members buy points for cash when the merchant sells them.
+The points are credited only once the payment succeeds, exactly once."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from babel.numbers import get_currency_precision
+from sqlalchemy.orm import Session
+
+from jifen.audit import Actor
+from jifen.ledger import service as ledger
+from jifen.ledger.service import open_journal
+from jifen.mall import payments
+from jifen.mall import settings as mall_settings
+from jifen.mall.errors import TopupDisabled
+from jifen.mall.models import Payment
+
+if TYPE_CHECKING:
+    from jifen.services import Services
+
+
+def price_of(points: int, rate: int, currency: str) -> int:
+    """What `points` cost in minor units at `rate` points per currency unit, rounded up
+    (a member never pays less than the rate)."""
+    minor = 10 ** get_currency_precision(currency)
+    return -(-points * minor // rate)
+
+
+def buy(
+    session: Session,
+    svc: Services,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    points: int,
+    currency: str,
+    *,
+    actor: Actor,
+) -> Payment:
+    """Start a top-up: a payment for `points`; they are credited once it succeeds (at
+    once, when the provider settles at once)."""
+    settings = mall_settings.settings_of(session, tenant_id)
+    if not settings.topup_enabled:
+        raise TopupDisabled()
+    open_journal(session, svc.clock).wallets_of([member_id])  # a known, active member
+    payment = payments.start(
+        session,
+        svc.payment_providers,
+        settings,
+        purpose="topup",
+        member_id=member_id,
+        amount=price_of(points, settings.topup_rate, currency),
+        currency=currency,
+        description=f"{points} points",
+        now=svc.clock.now(),
+        points=points,
+    )
+    if payment.status == "succeeded":
+        payment_settled(session, svc, payment, True, actor=actor)
+    return payment
+
+
+def payment_settled(
+    session: Session, svc: Services, payment: Payment, succeeded: bool, *, actor: Actor
+) -> None:
+    """Credit a succeeded top-up's points (a failed one simply ends)."""
+    if succeeded and payment.points:
+        ledger.earn(
+            session,
+            payment.member_id,
+            payment.points,
+            actor=actor,
+            clock=svc.clock,
+            reference=f"topup:{payment.id}",
+            memo="top-up",
+        )

@@ -1,0 +1,1 @@
+"""The built-in payment providers, one plugin module each."""

@@ -1,0 +1,49 @@
+"""Points plus cash (积分+现金): e.g. 2,000 points + 300.00 yuan. The points are held
+while the member pays the cash part through the merchant's payment provider; they are
+spent when the payment succeeds and released when it fails or times out."""
+
+from __future__ import annotations
+
+from marshmallow import Schema
+
+from jifen.hookimpl import hookimpl
+from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, discounted
+
+
+class PointsCashMode:
+    name = "points_cash"
+    title = "Points plus cash"
+    takes_cash = True
+
+    class Params(Schema):
+        """No settings: the product's points and cash prices are the price."""
+
+    def quote(self, item: Item, shopper: Shopper, quantity: int) -> Price:
+        unit = discounted(item.points_price, shopper.discount_percent)
+        notes = (f"{shopper.discount_percent}% tier discount",) if unit != item.points_price else ()
+        assert item.cash_price is not None and item.currency is not None
+        return Price(
+            points=unit * quantity,
+            cash=item.cash_price * quantity,
+            currency=item.currency,
+            notes=notes,
+        )
+
+    def redeem(self, item: Item, shopper: Shopper, quantity: int, price: Price, till: Till) -> str:
+        if price.points:
+            till.reserve(price.points)
+        till.take_stock(quantity)
+        assert price.currency is not None
+        if till.charge(price.cash, price.currency) == "succeeded":
+            till.capture()
+            return "paid"
+        return "points_held"
+
+    def refund(self, item: Item, quantity: int, till: Till) -> None:
+        till.give_back()
+        till.return_stock(quantity)
+
+
+@hookimpl
+def register_redeem_modes() -> list[RedeemMode]:
+    return [PointsCashMode()]
