@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask
 
-from jifen.api import events, health, mall, members, points, rules
+from jifen.api import checkout, events, health, mall, members, points, rules
 from jifen.api.errors import JifenApi
 
 STATIC = Path(__file__).parent / "static"
@@ -37,5 +37,6 @@ def init_api(app: Flask) -> JifenApi:
     api.register_blueprint(events.blp)
     api.register_blueprint(rules.blp)
     api.register_blueprint(mall.blp)
+    api.register_blueprint(checkout.blp)
     app.extensions["jifen.api"] = api
     return api

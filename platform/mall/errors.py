@@ -125,3 +125,28 @@ class UnknownPaymentProvider(ValidationFailed):
 class TopupDisabled(Forbidden):
     code = "topup_disabled"
     message = "This merchant does not sell points."
+
+
+class UnknownAuthorization(NotFound):
+    code = "unknown_authorization"
+    message = "No such checkout authorization."
+
+
+class OverCheckoutLimit(Conflict):
+    code = "over_checkout_limit"
+    message = "More points than this order may use (the merchant's cap, or the balance)."
+
+
+class NotInSteps(ValidationFailed):
+    code = "not_in_steps"
+    message = "Points are used in multiples of the merchant's step."
+
+
+class AuthorizationStateConflict(Conflict):
+    code = "authorization_state_conflict"
+    message = "The authorization cannot do that in its current state."
+
+
+class OrderRefTaken(Conflict):
+    code = "order_ref_taken"
+    message = "This checkout order already has an authorization with other terms."

@@ -323,3 +323,38 @@ class MallSettings(TenantScoped, Base):
     topup_enabled: Mapped[bool] = mapped_column(Boolean)
     topup_rate: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+AUTHORIZATION_STATUSES = ("authorized", "captured", "voided", "expired", "refunded")
+
+
+class CheckoutAuthorization(TenantScoped, Base):
+    """Points set aside at the merchant's own checkout (积分抵扣), like a card
+    authorisation: captured when the order is paid, voided when it is abandoned, and
+    refunded (in parts) when goods come back. One per checkout order (`order_ref`)."""
+
+    __tablename__ = "checkout_authorizations"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "order_ref", name="uq_checkout_order_ref"),
+        CheckConstraint("points > 0", name="ck_checkout_points"),
+        CheckConstraint(
+            "captured >= 0 AND captured <= points AND refunded >= 0 AND refunded <= captured",
+            name="ck_checkout_amounts",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ID)
+    order_ref: Mapped[str] = mapped_column(String(128))
+    order_amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    points: Mapped[int] = mapped_column(BigInteger)
+    # What the points are worth off the order, in minor units.
+    value: Mapped[int] = mapped_column(BigInteger)
+    captured: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    hold_id: Mapped[uuid.UUID] = mapped_column(ID)
+    entry_id: Mapped[uuid.UUID | None] = mapped_column(ID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from jifen.mall.models import ORDER_STATUSES, PAYMENT_STATUSES, PRODUCT_KINDS, PRODUCT_STATUSES
+from jifen.mall.models import (
+    AUTHORIZATION_STATUSES,
+    ORDER_STATUSES,
+    PAYMENT_STATUSES,
+    PRODUCT_KINDS,
+    PRODUCT_STATUSES,
+)
 from jifen.types import StrictInteger, Text
 
 MAX_TAGS = 10
@@ -406,3 +412,54 @@ class TopupIn(Schema):
     member_id = fields.UUID(required=True)
     points = StrictInteger(minimum=1, maximum=10**9, required=True)
     currency = Text(min_length=3, max_length=3, load_default=None)
+
+
+class CheckoutQuoteIn(Schema):
+    member_id = fields.UUID(required=True)
+    order_amount = StrictInteger(required=True, metadata={"description": "Minor units."})
+    currency = Text(min_length=3, max_length=3, load_default=None)
+
+
+class CheckoutQuoteOut(Schema):
+    member_id = fields.UUID()
+    order_amount = fields.Integer()
+    currency = fields.String()
+    max_points = fields.Integer()
+    value = fields.Integer(metadata={"description": "What max_points take off, minor units."})
+    balance = fields.Integer()
+    rate = fields.Integer()
+    step = fields.Integer()
+    cap_percent = fields.Integer()
+
+
+class AuthorizeIn(CheckoutQuoteIn):
+    points = StrictInteger(minimum=1, required=True)
+    order_ref = Text(
+        required=True,
+        min_length=1,
+        max_length=128,
+        metadata={"description": "The checkout's own order id; one authorization each."},
+    )
+
+
+class AuthorizationOut(Schema):
+    id = fields.UUID()
+    member_id = fields.UUID()
+    order_ref = fields.String()
+    order_amount = fields.Integer()
+    currency = fields.String()
+    points = fields.Integer()
+    value = fields.Integer()
+    captured = fields.Integer()
+    refunded = fields.Integer()
+    status = fields.String(metadata={"enum": list(AUTHORIZATION_STATUSES)})
+    hold_id = fields.UUID()
+    entry_id = fields.UUID(allow_none=True)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class PointsPart(Schema):
+    points = StrictInteger(
+        minimum=1, load_default=None, allow_none=True, metadata={"description": "None: all."}
+    )

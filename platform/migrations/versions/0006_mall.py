@@ -31,6 +31,7 @@ TENANT_TABLES = (
     "lottery_draws",
     "payments",
     "mall_settings",
+    "checkout_authorizations",
 )
 
 
@@ -296,11 +297,38 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
         sa.PrimaryKeyConstraint("tenant_id"),
     )
+    op.create_table(
+        "checkout_authorizations",
+        sa.Column("tenant_id", ID(), nullable=False),
+        sa.Column("id", ID(), nullable=False),
+        sa.Column("member_id", ID(), nullable=False),
+        sa.Column("order_ref", sa.String(length=128), nullable=False),
+        sa.Column("order_amount", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.Column("captured", sa.BigInteger(), nullable=False),
+        sa.Column("refunded", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("hold_id", ID(), nullable=False),
+        sa.Column("entry_id", ID(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("points > 0", name="ck_checkout_points"),
+        sa.CheckConstraint(
+            "captured >= 0 AND captured <= points AND refunded >= 0 AND refunded <= captured",
+            name="ck_checkout_amounts",
+        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        sa.PrimaryKeyConstraint("tenant_id", "id"),
+        sa.UniqueConstraint("tenant_id", "order_ref", name="uq_checkout_order_ref"),
+    )
     for table in TENANT_TABLES:
         enable_tenant_rls(table)
 
 
 def downgrade() -> None:
+    op.drop_table("checkout_authorizations")
     op.drop_table("mall_settings")
     op.drop_table("payments")
     op.drop_table("lottery_draws")
