@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, str] = {
     "expiry_sweep": "bench.expiry_sweep",
     "earn_api": "bench.earn_api",
     "earn_batch": "bench.earn_batch",
+    "flash_sale": "bench.flash_sale",
 }
 
 

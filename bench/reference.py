@@ -112,11 +112,12 @@ def drop_table(owner_url: str) -> None:
 
 def _json_body() -> dict[str, Any]:
     """The body, with the unique text the row is keyed by: the body's `external_id` (a
-    member's registration), else its `id` (an event's own id)."""
+    member's registration), else its `id` (an event's own id), else a new one (an order,
+    which names no id of its own)."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         abort(400)
-    key = body.get("external_id", body.get("id"))
+    key = body.get("external_id", body.get("id", str(new_id())))
     if not isinstance(key, str):
         abort(400)
     return body | {"external_id": key}

@@ -112,8 +112,7 @@ class Products(MethodView):
 def _buyer(member_id: uuid.UUID) -> catalog.Buyer:
     session = db_session()
     (wallet,) = open_journal(session, services().clock).wallets_of([member_id], active=False)
-    member = orders.member_of(session, member_id)
-    tier, _ = orders.standing(session, member)
+    tier, _ = orders.standing(session, member_id)
     return catalog.Buyer(tier=tier, wallet=wallet)
 
 

@@ -39,9 +39,11 @@ from jifen.mall.errors import (
     AddressRequired,
     NotListed,
     OrderStateConflict,
+    OutOfStock,
     OverLimit,
     TierRequired,
     UnknownOrder,
+    UnknownProduct,
 )
 from jifen.mall.models import Coupon, Order, OrderEvent, Payment, Product
 from jifen.mall.modes import Item, RedeemModes, Shopper
@@ -89,9 +91,8 @@ def quote(
 ) -> Any:
     """What `quantity` of the product would cost the member now (nothing is taken)."""
     product = catalog.get_product(session, product_id)
-    member = member_of(session, member_id)
-    tier, _ = standing(session, member)
-    shopper = Shopper(member.id, member.tier, catalog.discount_for(product, tier))
+    tier, _ = standing(session, member_id)
+    shopper = Shopper(member_id, tier.code if tier else None, catalog.discount_for(product, tier))
     return modes.get(product.mode).quote(_item(product, modes), shopper, quantity)
 
 
@@ -109,12 +110,19 @@ def place(
     """Redeem `quantity` of a product for a member (see the module's docstring)."""
     clock, keyring, modes = svc.clock, svc.keyring, svc.redeem_modes
     now = clock.now()
-    # The wallet first: every order of this member queues here, refusals included.
+    # What refuses an order at once is read first: a sold-out flash sale's crowd is
+    # answered without loading anything else (the conditional update that takes the
+    # stock below stays the guarantee).
+    shelf = sql.shelf(session.connection(), tenant_id, product_id)
+    if shelf is None:
+        raise UnknownProduct(details={"product_id": str(product_id)})
+    _check_on_sale(shelf, now)
+    if shelf.stock is not None and shelf.stock < quantity:
+        raise OutOfStock(details={"product_id": str(product_id), "requested": quantity})
+    # Then the wallet: every order of this member queues here.
     open_journal(session, clock).wallets_of([member_id])
     product = catalog.get_product(session, product_id)
-    member = member_of(session, member_id)
-    _check_on_sale(product, now)
-    tier, ladder = standing(session, member)
+    tier, ladder = standing(session, member_id)
     _check_tier(product, tier, ladder)
     policy = policies.policy_of(session, tenant_id)
     today = policy.local_day(now)
@@ -123,7 +131,7 @@ def place(
         raise AddressRequired(details={"address": ["Required for physical products."]})
     mode = modes.get(product.mode)
     item = _item(product, modes)
-    shopper = Shopper(member_id, member.tier, catalog.discount_for(product, tier))
+    shopper = Shopper(member_id, tier.code if tier else None, catalog.discount_for(product, tier))
     price = mode.quote(item, shopper, quantity)
     order = Order(
         tenant_id=tenant_id,
@@ -230,21 +238,18 @@ def _deliver(
     _step(session, order, "completed", actor, now)
 
 
-def member_of(session: Session, member_id: uuid.UUID) -> Member:
-    """A member of the session's tenant."""
-    missing = UnknownMember(details={"member_id": str(member_id)})
-    return get_owned(session, Member, member_id, missing)
-
-
 def standing(
-    session: Session, member: Member
+    session: Session, member_id: uuid.UUID
 ) -> tuple[tiers.TierView | None, list[tiers.TierView]]:
     """The member's tier (with its benefits) and the tenant's ladder."""
-    ladder = tiers.tiers_of(session, member.tenant_id)
-    return next((t for t in ladder if t.code == member.tier), None), ladder
+    code = session.execute(select(Member.tier).where(Member.id == member_id)).one_or_none()
+    if code is None:
+        raise UnknownMember(details={"member_id": str(member_id)})
+    ladder = tiers.tiers_of(session, session.info["tenant_id"])
+    return next((t for t in ladder if t.code == code.tier), None), ladder
 
 
-def _check_on_sale(product: Product, now: datetime) -> None:
+def _check_on_sale(product: Any, now: datetime) -> None:
     window = {
         "listed_from": product.listed_from.isoformat() if product.listed_from else None,
         "listed_until": product.listed_until.isoformat() if product.listed_until else None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy import Connection, case, func, or_, select, update
 
@@ -19,6 +20,19 @@ _ORDERS = Order.__table__
 _PARTNERS = Partner.__table__
 # Orders that no longer hold their units: they count towards no limit.
 UNDONE = ("cancelled", "refunded")
+
+
+def shelf(connection: Connection, tenant_id: uuid.UUID, product_id: uuid.UUID) -> Any:
+    """A product's status, listing window and stock (None when there is no such product):
+    what decides at once whether it can be ordered."""
+    return connection.execute(
+        select(
+            _PRODUCTS.c.status,
+            _PRODUCTS.c.listed_from,
+            _PRODUCTS.c.listed_until,
+            _PRODUCTS.c.stock,
+        ).where(_PRODUCTS.c.tenant_id == tenant_id, _PRODUCTS.c.id == product_id)
+    ).one_or_none()
 
 
 def take_stock(
