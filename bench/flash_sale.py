@@ -90,7 +90,7 @@ with services.db.session(tenant_id=tenant_id) as session:
         "orders": session.scalar(select(func.count()).select_from(Order)),
         "stock": product.stock,
         "sold": product.sold,
-        "spent": members * points - held,
+        "spent": int(members * points - held),
         "verified": verify_tenant(session.connection(), tenant_id) is None,
     }))
 """
