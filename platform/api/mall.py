@@ -150,6 +150,27 @@ class ProductStock(MethodView):
         return catalog.product_view(product)
 
 
+@blp.route("/products/<uuid:product_id>/flash-sales")
+class ProductFlashSales(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.response(200, schemas.FlashSaleOut(many=True))
+    @READ
+    def get(self, product_id: uuid.UUID) -> Any:
+        """The product's flash sales, latest first."""
+        return catalog.flash_sales_of(db_session(), product_id)
+
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.FlashSaleIn())
+    @blp.response(201, schemas.FlashSaleOut())
+    @WRITE
+    def post(self, data: dict[str, Any], product_id: uuid.UUID) -> Any:
+        """Schedule a flash sale (秒杀): within its window the product sells at its price
+        from its own stock, at most `limit_per_member` units each."""
+        return catalog.create_flash_sale(
+            db_session(), product_id, data, actor=actor(), clock=services().clock
+        )
+
+
 @blp.route("/products/<uuid:product_id>/quote")
 class ProductQuote(MethodView):
     @blp.doc(**READ_DOC)
@@ -164,6 +185,7 @@ class ProductQuote(MethodView):
             query["member_id"],
             query["quantity"],
             modes=services().redeem_modes,
+            now=services().clock.now(),
         )
 
 

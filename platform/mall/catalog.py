@@ -25,11 +25,12 @@ from jifen.ledger.journal import WalletState
 from jifen.mall import partners, sql
 from jifen.mall.errors import (
     CategoryCycle,
+    FlashSaleOverlap,
     StockBelowZero,
     UnknownCategory,
     UnknownProduct,
 )
-from jifen.mall.models import Category, Product
+from jifen.mall.models import Category, FlashSale, Product
 from jifen.mall.modes import RedeemModes, discounted
 from jifen.members.service import InvalidCursor
 from jifen.members.tiers import TierView
@@ -458,3 +459,59 @@ def _decode_cursor(cursor: str) -> tuple[int, uuid.UUID]:
         return int.from_bytes(raw[:8], "big", signed=True), uuid.UUID(bytes=raw[8:])
     except (ValueError, binascii.Error):
         raise InvalidCursor() from None
+
+
+# --- flash sales ---------------------------------------------------------------------
+
+
+def create_flash_sale(
+    session: Session,
+    product_id: uuid.UUID,
+    data: dict[str, Any],
+    *,
+    actor: Actor,
+    clock: Clock,
+) -> FlashSale:
+    """A flash-sale window for a product: its price and its own stock; windows of one
+    product may not overlap."""
+    product = get_product(session, product_id)
+    if data["ends_at"] <= data["starts_at"]:
+        raise ValidationFailed(details={"ends_at": ["Must be after starts_at."]})
+    clash = sql.overlapping_sale(
+        session.connection(), product.tenant_id, product.id, data["starts_at"], data["ends_at"]
+    )
+    if clash is not None:
+        raise FlashSaleOverlap(details={"flash_sale_id": str(clash.id)})
+    now = clock.now()
+    sale = FlashSale(
+        tenant_id=product.tenant_id,
+        id=new_id(),
+        product_id=product.id,
+        sold=0,
+        created_at=now,
+        **data,
+    )
+    session.add(sale)
+    session.flush()
+    audit.record(
+        session,
+        tenant_id=product.tenant_id,
+        actor=actor,
+        action="flash_sale.create",
+        object_type="product",
+        object_id=product.id,
+        after=_jsonable({**data, "flash_sale_id": sale.id}),
+        now=now,
+    )
+    return sale
+
+
+def flash_sales_of(session: Session, product_id: uuid.UUID) -> list[FlashSale]:
+    product = get_product(session, product_id)
+    return list(
+        session.scalars(
+            select(FlashSale)
+            .where(FlashSale.product_id == product.id)
+            .order_by(FlashSale.starts_at.desc())
+        )
+    )

@@ -150,3 +150,8 @@ class AuthorizationStateConflict(Conflict):
 class OrderRefTaken(Conflict):
     code = "order_ref_taken"
     message = "This checkout order already has an authorization with other terms."
+
+
+class FlashSaleOverlap(Conflict):
+    code = "flash_sale_overlap"
+    message = "The product already has a flash sale in that window."

@@ -127,6 +127,8 @@ class Order(TenantScoped, Base):
     id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
     member_id: Mapped[uuid.UUID] = mapped_column(ID)
     product_id: Mapped[uuid.UUID] = mapped_column(ID)
+    # The flash sale it was bought in: its price, its own stock and limit.
+    flash_sale_id: Mapped[uuid.UUID | None] = mapped_column(ID)
     kind: Mapped[str] = mapped_column(String(16))
     mode: Mapped[str] = mapped_column(String(32))
     quantity: Mapped[int] = mapped_column(Integer)
@@ -358,3 +360,26 @@ class CheckoutAuthorization(TenantScoped, Base):
     entry_id: Mapped[uuid.UUID | None] = mapped_column(ID)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FlashSale(TenantScoped, Base):
+    """A window in which a product sells at a special points price from stock of its
+    own (秒杀), with an optional limit per member. Windows of one product never overlap."""
+
+    __tablename__ = "flash_sales"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "product_id"], ["products.tenant_id", "products.id"]),
+        CheckConstraint("stock >= 0 AND sold >= 0", name="ck_flash_sales_stock"),
+        CheckConstraint("ends_at > starts_at", name="ck_flash_sales_window"),
+        Index("ix_flash_sales_product", "tenant_id", "product_id", "starts_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(ID)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    points_price: Mapped[int] = mapped_column(BigInteger)
+    stock: Mapped[int] = mapped_column(BigInteger)
+    sold: Mapped[int] = mapped_column(BigInteger, default=0)
+    limit_per_member: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -69,12 +69,12 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
 
 
-def _item(product: Product, modes: RedeemModes) -> Item:
+def _item(product: Product, modes: RedeemModes, *, sale_price: int | None = None) -> Item:
     return Item(
         id=product.id,
         kind=product.kind,
         name=product.name,
-        points_price=product.points_price,
+        points_price=product.points_price if sale_price is None else sale_price,
         cash_price=product.cash_price,
         currency=product.currency,
         params=modes.parse(product.mode, product.mode_params),
@@ -88,12 +88,17 @@ def quote(
     quantity: int,
     *,
     modes: RedeemModes,
+    now: datetime,
 ) -> Any:
-    """What `quantity` of the product would cost the member now (nothing is taken)."""
+    """What `quantity` of the product would cost the member now (nothing is taken): in a
+    flash sale, at its price."""
     product = catalog.get_product(session, product_id)
+    shelf = sql.shelf(session.connection(), product.tenant_id, product.id, now)
     tier, _ = standing(session, member_id)
-    shopper = Shopper(member_id, tier.code if tier else None, catalog.discount_for(product, tier))
-    return modes.get(product.mode).quote(_item(product, modes), shopper, quantity)
+    discount = catalog.discount_for(product, tier) if shelf.sale_id is None else 0
+    shopper = Shopper(member_id, tier.code if tier else None, discount)
+    item = _item(product, modes, sale_price=shelf.sale_price)
+    return modes.get(product.mode).quote(item, shopper, quantity)
 
 
 def place(
@@ -113,11 +118,13 @@ def place(
     # What refuses an order at once is read first: a sold-out flash sale's crowd is
     # answered without loading anything else (the conditional update that takes the
     # stock below stays the guarantee).
-    shelf = sql.shelf(session.connection(), tenant_id, product_id)
+    shelf = sql.shelf(session.connection(), tenant_id, product_id, now)
     if shelf is None:
         raise UnknownProduct(details={"product_id": str(product_id)})
     _check_on_sale(shelf, now)
-    if shelf.stock is not None and shelf.stock < quantity:
+    # In a flash sale, its own stock, price and limit.
+    available = shelf.stock if shelf.sale_id is None else shelf.sale_stock
+    if available is not None and available < quantity:
         raise OutOfStock(details={"product_id": str(product_id), "requested": quantity})
     # Then the wallet: every order of this member queues here.
     open_journal(session, clock).wallets_of([member_id])
@@ -127,17 +134,31 @@ def place(
     policy = policies.policy_of(session, tenant_id)
     today = policy.local_day(now)
     _check_limits(session, product, member_id, quantity, today)
+    if shelf.sale_id is not None and shelf.sale_limit is not None:
+        taken = sql.sale_units_taken(session.connection(), tenant_id, member_id, shelf.sale_id)
+        if taken + quantity > shelf.sale_limit:
+            raise OverLimit(
+                details={
+                    "period": "flash_sale",
+                    "limit": shelf.sale_limit,
+                    "taken": taken,
+                    "requested": quantity,
+                }
+            )
     if product.kind == "physical" and address is None:
         raise AddressRequired(details={"address": ["Required for physical products."]})
     mode = modes.get(product.mode)
-    item = _item(product, modes)
-    shopper = Shopper(member_id, tier.code if tier else None, catalog.discount_for(product, tier))
+    item = _item(product, modes, sale_price=shelf.sale_price)
+    # A flash sale's price is final: no tier discount on top of it.
+    discount = catalog.discount_for(product, tier) if shelf.sale_id is None else 0
+    shopper = Shopper(member_id, tier.code if tier else None, discount)
     price = mode.quote(item, shopper, quantity)
     order = Order(
         tenant_id=tenant_id,
         id=new_id(),
         member_id=member_id,
         product_id=product.id,
+        flash_sale_id=shelf.sale_id,
         kind=product.kind,
         mode=product.mode,
         quantity=quantity,
@@ -214,6 +235,7 @@ def _till(
         svc.payment_providers,
         entry_id=order.entry_id,
         hold_id=order.hold_id,
+        flash_sale_id=order.flash_sale_id,
         details=dict(order.details),
     )
 

@@ -245,6 +245,7 @@ class OrderOut(Schema):
     entry_id = fields.UUID(allow_none=True)
     refund_entry_id = fields.UUID(allow_none=True)
     address = fields.Nested(Address, allow_none=True)
+    flash_sale_id = fields.UUID(allow_none=True)
     delivery = fields.Dict(allow_none=True)
     details = fields.Dict()
     history = fields.List(fields.Nested(OrderStep))
@@ -463,3 +464,22 @@ class PointsPart(Schema):
     points = StrictInteger(
         minimum=1, load_default=None, allow_none=True, metadata={"description": "None: all."}
     )
+
+
+class FlashSaleIn(Schema):
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    points_price = StrictInteger(required=True)
+    stock = StrictInteger(required=True)
+    limit_per_member = StrictInteger(minimum=1, load_default=None, allow_none=True)
+
+
+class FlashSaleOut(Schema):
+    id = fields.UUID()
+    product_id = fields.UUID()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    points_price = fields.Integer()
+    stock = fields.Integer()
+    sold = fields.Integer()
+    limit_per_member = fields.Integer(allow_none=True)

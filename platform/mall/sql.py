@@ -8,30 +8,52 @@ flash sale's crowd) can never take more than there is.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, or_, select, update
+from sqlalchemy import Connection, case, func, or_, select, true, update
 
-from jifen.mall.models import Order, Partner, Product
+from jifen.mall.models import FlashSale, Order, Partner, Product
 
 _PRODUCTS = Product.__table__
 _ORDERS = Order.__table__
 _PARTNERS = Partner.__table__
+_SALES = FlashSale.__table__
 # Orders that no longer hold their units: they count towards no limit.
 UNDONE = ("cancelled", "refunded")
 
 
-def shelf(connection: Connection, tenant_id: uuid.UUID, product_id: uuid.UUID) -> Any:
-    """A product's status, listing window and stock (None when there is no such product):
-    what decides at once whether it can be ordered."""
+def shelf(
+    connection: Connection, tenant_id: uuid.UUID, product_id: uuid.UUID, now: datetime
+) -> Any:
+    """What decides at once whether a product can be ordered (None when there is no such
+    product): its status, listing window and stock, and the flash sale running now, if
+    any (`sale_id`, `sale_price`, `sale_stock`, `sale_limit`)."""
+    live = (
+        select(_SALES)
+        .where(
+            _SALES.c.tenant_id == tenant_id,
+            _SALES.c.product_id == product_id,
+            _SALES.c.starts_at <= now,
+            _SALES.c.ends_at > now,
+        )
+        .limit(1)
+        .subquery()
+    )
     return connection.execute(
         select(
             _PRODUCTS.c.status,
             _PRODUCTS.c.listed_from,
             _PRODUCTS.c.listed_until,
             _PRODUCTS.c.stock,
-        ).where(_PRODUCTS.c.tenant_id == tenant_id, _PRODUCTS.c.id == product_id)
+            live.c.id.label("sale_id"),
+            live.c.points_price.label("sale_price"),
+            live.c.stock.label("sale_stock"),
+            live.c.limit_per_member.label("sale_limit"),
+        )
+        .select_from(_PRODUCTS)
+        .outerjoin(live, true())
+        .where(_PRODUCTS.c.tenant_id == tenant_id, _PRODUCTS.c.id == product_id)
     ).one_or_none()
 
 
@@ -171,3 +193,58 @@ def change_budget(
         .values(budget=_PARTNERS.c.budget + change)
     )
     return result.rowcount == 1
+
+
+def take_sale_stock(
+    connection: Connection, tenant_id: uuid.UUID, sale_id: uuid.UUID, quantity: int
+) -> bool:
+    """Take units of a flash sale's own stock if that many are left."""
+    result = connection.execute(
+        update(_SALES)
+        .where(_SALES.c.tenant_id == tenant_id, _SALES.c.id == sale_id, _SALES.c.stock >= quantity)
+        .values(stock=_SALES.c.stock - quantity, sold=_SALES.c.sold + quantity)
+    )
+    return result.rowcount == 1
+
+
+def return_sale_stock(
+    connection: Connection, tenant_id: uuid.UUID, sale_id: uuid.UUID, quantity: int
+) -> None:
+    connection.execute(
+        update(_SALES)
+        .where(_SALES.c.tenant_id == tenant_id, _SALES.c.id == sale_id)
+        .values(stock=_SALES.c.stock + quantity, sold=_SALES.c.sold - quantity)
+    )
+
+
+def sale_units_taken(
+    connection: Connection, tenant_id: uuid.UUID, member_id: uuid.UUID, sale_id: uuid.UUID
+) -> int:
+    """Units of a flash sale the member's live orders hold."""
+    return int(
+        connection.execute(
+            select(func.coalesce(func.sum(_ORDERS.c.quantity), 0)).where(
+                _ORDERS.c.tenant_id == tenant_id,
+                _ORDERS.c.member_id == member_id,
+                _ORDERS.c.flash_sale_id == sale_id,
+                _ORDERS.c.status.not_in(UNDONE),
+            )
+        ).scalar_one()
+    )
+
+
+def overlapping_sale(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    product_id: uuid.UUID,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> Any:
+    return connection.execute(
+        select(_SALES.c.id, _SALES.c.starts_at, _SALES.c.ends_at).where(
+            _SALES.c.tenant_id == tenant_id,
+            _SALES.c.product_id == product_id,
+            _SALES.c.starts_at < ends_at,
+            _SALES.c.ends_at > starts_at,
+        )
+    ).first()

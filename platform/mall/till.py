@@ -35,6 +35,7 @@ class OrderTill:
     providers: payments.PaymentProviders
     entry_id: uuid.UUID | None = None
     hold_id: uuid.UUID | None = None
+    flash_sale_id: uuid.UUID | None = None
     refund_entry_id: uuid.UUID | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -122,14 +123,21 @@ class OrderTill:
     # --- stock -----------------------------------------------------------------------
 
     def take_stock(self, quantity: int) -> None:
-        connection = self.session.connection()
-        if not sql.take_stock(connection, self.product.tenant_id, self.product.id, quantity):
+        """Take units: from the flash sale's own stock when the order is in one."""
+        connection, tenant_id = self.session.connection(), self.product.tenant_id
+        if self.flash_sale_id is not None:
+            taken = sql.take_sale_stock(connection, tenant_id, self.flash_sale_id, quantity)
+        else:
+            taken = sql.take_stock(connection, tenant_id, self.product.id, quantity)
+        if not taken:
             raise OutOfStock(details={"product_id": str(self.product.id), "requested": quantity})
 
     def return_stock(self, quantity: int) -> None:
-        sql.return_stock(
-            self.session.connection(), self.product.tenant_id, self.product.id, quantity
-        )
+        connection, tenant_id = self.session.connection(), self.product.tenant_id
+        if self.flash_sale_id is not None:
+            sql.return_sale_stock(connection, tenant_id, self.flash_sale_id, quantity)
+        else:
+            sql.return_stock(connection, tenant_id, self.product.id, quantity)
 
     # --- money -----------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ TENANT_TABLES = (
     "payments",
     "mall_settings",
     "checkout_authorizations",
+    "flash_sales",
 )
 
 
@@ -109,6 +110,7 @@ def upgrade() -> None:
         sa.Column("id", ID(), nullable=False),
         sa.Column("member_id", ID(), nullable=False),
         sa.Column("product_id", ID(), nullable=False),
+        sa.Column("flash_sale_id", ID(), nullable=True),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("mode", sa.String(length=32), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
@@ -323,11 +325,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "id"),
         sa.UniqueConstraint("tenant_id", "order_ref", name="uq_checkout_order_ref"),
     )
+    op.create_table(
+        "flash_sales",
+        sa.Column("tenant_id", ID(), nullable=False),
+        sa.Column("id", ID(), nullable=False),
+        sa.Column("product_id", ID(), nullable=False),
+        sa.Column("starts_at", UTCDateTime(), nullable=False),
+        sa.Column("ends_at", UTCDateTime(), nullable=False),
+        sa.Column("points_price", sa.BigInteger(), nullable=False),
+        sa.Column("stock", sa.BigInteger(), nullable=False),
+        sa.Column("sold", sa.BigInteger(), nullable=False),
+        sa.Column("limit_per_member", sa.Integer(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.CheckConstraint("stock >= 0 AND sold >= 0", name="ck_flash_sales_stock"),
+        sa.CheckConstraint("ends_at > starts_at", name="ck_flash_sales_window"),
+        sa.ForeignKeyConstraint(["tenant_id", "product_id"], ["products.tenant_id", "products.id"]),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        sa.PrimaryKeyConstraint("tenant_id", "id"),
+    )
+    with op.batch_alter_table("flash_sales", schema=None) as batch_op:
+        batch_op.create_index("ix_flash_sales_product", ["tenant_id", "product_id", "starts_at"])
     for table in TENANT_TABLES:
         enable_tenant_rls(table)
 
 
 def downgrade() -> None:
+    op.drop_table("flash_sales")
     op.drop_table("checkout_authorizations")
     op.drop_table("mall_settings")
     op.drop_table("payments")
