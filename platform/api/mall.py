@@ -14,6 +14,7 @@ from jifen.ledger.service import open_journal
 from jifen.mall import (
     cashier,
     catalog,
+    codes,
     coupons,
     lottery,
     orders,
@@ -148,6 +149,26 @@ class ProductStock(MethodView):
             db_session(), product_id, data["change"], actor=actor(), clock=services().clock
         )
         return catalog.product_view(product)
+
+
+@blp.route("/products/<uuid:product_id>/codes")
+class ProductCodes(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.CodesUpload())
+    @blp.response(200, schemas.CodesReport())
+    @WRITE
+    def post(self, data: dict[str, Any], product_id: uuid.UUID) -> Any:
+        """Add codes to a virtual product's pool (its stock): the CSV's first column.
+        Codes already in the pool are left out; unusable lines are reported."""
+        svc = services()
+        return codes.upload(
+            db_session(),
+            product_id,
+            data["csv"],
+            keyring=svc.keyring,
+            actor=actor(),
+            clock=svc.clock,
+        )
 
 
 @blp.route("/products/<uuid:product_id>/flash-sales")

@@ -269,9 +269,16 @@ def _apply(
         errors["tier_discounts"] = [f"No such tiers: {unknown}."]
     if fields.get("category_id") is not None:
         get_category(session, fields["category_id"])
+    stock = fields.pop("stock", product.stock)
+    if product.kind is not None and "virtual" in (product.kind, fields["kind"]):
+        if product.kind != fields["kind"]:
+            errors["kind"] = ["A product cannot become virtual, or stop being virtual."]
+    elif fields["kind"] == "virtual":  # a new virtual product
+        if stock:
+            errors["stock"] = ["A virtual product's stock is its codes: upload them."]
+        stock = 0
     if errors:
         raise ValidationFailed(details=errors)
-    stock = fields.pop("stock", product.stock)
     for name, value in fields.items():
         setattr(product, name, value)
     product.stock = stock
@@ -287,6 +294,11 @@ def change_stock(
     if product.stock is None:
         raise ValidationFailed(
             "This product's stock is unlimited.", details={"stock": ["Unlimited."]}
+        )
+    if product.kind == "virtual":
+        raise ValidationFailed(
+            "A virtual product's stock is its codes: upload them.",
+            details={"stock": ["Follows the codes."]},
         )
     if not sql.restock(session.connection(), product.tenant_id, product.id, change):
         raise StockBelowZero(details={"stock": product.stock, "change": change})

@@ -155,3 +155,13 @@ class OrderRefTaken(Conflict):
 class FlashSaleOverlap(Conflict):
     code = "flash_sale_overlap"
     message = "The product already has a flash sale in that window."
+
+
+class CodesExhausted(Conflict):
+    code = "codes_exhausted"
+    message = "The product's pool of codes is used up."
+
+
+class NotVirtual(ValidationFailed):
+    code = "not_virtual"
+    message = "Only virtual products have a pool of codes."

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -382,4 +383,24 @@ class FlashSale(TenantScoped, Base):
     stock: Mapped[int] = mapped_column(BigInteger)
     sold: Mapped[int] = mapped_column(BigInteger, default=0)
     limit_per_member: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProductCode(TenantScoped, Base):
+    """One code of a virtual product's pool (a game card, a membership): encrypted at
+    rest and shown only with the order it was issued to; a keyed hash finds duplicates."""
+
+    __tablename__ = "product_codes"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "product_id"], ["products.tenant_id", "products.id"]),
+        UniqueConstraint("tenant_id", "product_id", "code_hash", name="uq_product_codes_code"),
+        Index("ix_product_codes_free", "tenant_id", "product_id", "order_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(ID)
+    code: Mapped[str] = mapped_column(String(500))
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ID)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

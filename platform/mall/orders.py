@@ -33,7 +33,7 @@ from jifen.keyring import Keyring
 from jifen.ledger import policy as policies
 from jifen.ledger.errors import HoldNotOpen, UnknownMember
 from jifen.ledger.service import open_journal
-from jifen.mall import catalog, payments, sql
+from jifen.mall import catalog, codes, payments, sql
 from jifen.mall import settings as mall_settings
 from jifen.mall.errors import (
     AddressRequired,
@@ -321,11 +321,15 @@ def _check_limits(
 
 
 def _issue(session: Session, order: Order, product: Product, now: datetime) -> dict[str, Any]:
-    """Deliver a non-physical order at once: coupons or service vouchers, one a unit."""
+    """Deliver a non-physical order at once: codes from a virtual product's pool, or
+    coupons or service vouchers, one a unit."""
+    if product.kind == "virtual":
+        codes.issue(session, order, now)
+        return {"codes": order.quantity}
     kind = "coupon" if product.kind == "coupon" else "voucher"
     terms = product.fulfilment.get(product.kind) or {}
     valid_until = now + timedelta(days=int(terms.get("valid_days", 365)))
-    codes = []
+    issued = []
     for _ in range(order.quantity):
         code = _new_code(session)
         session.add(
@@ -344,8 +348,8 @@ def _issue(session: Session, order: Order, product: Product, now: datetime) -> d
                 created_at=now,
             )
         )
-        codes.append(code)
-    return {f"{kind}s": codes, "valid_until": valid_until.isoformat(), **terms}
+        issued.append(code)
+    return {f"{kind}s": issued, "valid_until": valid_until.isoformat(), **terms}
 
 
 def _new_code(session: Session) -> str:
@@ -543,6 +547,8 @@ def order_view(session: Session, order: Order, keyring: Keyring) -> dict[str, An
     name = session.scalar(select(Product.name).where(Product.id == order.product_id))
     view = {column.key: getattr(order, column.key) for column in Order.__table__.columns}
     view["address"] = json.loads(keyring.decrypt(order.address)) if order.address else None
+    if order.kind == "virtual" and order.delivery:
+        view["delivery"] = {**order.delivery, "codes": codes.codes_of(session, order, keyring)}
     view["product_name"] = name
     view["history"] = history
     return view

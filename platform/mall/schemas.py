@@ -483,3 +483,26 @@ class FlashSaleOut(Schema):
     stock = fields.Integer()
     sold = fields.Integer()
     limit_per_member = fields.Integer(allow_none=True)
+
+
+class CodesUpload(Schema):
+    csv = Text(
+        required=True,
+        min_length=1,
+        max_length=5_000_000,
+        metadata={
+            "description": 'CSV text: one code a line in the first column ("code" header optional).'
+        },
+    )
+
+
+class RejectedLine(Schema):
+    line = fields.Integer()
+    reason = fields.String()
+
+
+class CodesReport(Schema):
+    added = fields.Integer()
+    duplicates = fields.Integer()
+    rejected = fields.List(fields.Nested(RejectedLine))
+    stock = fields.Integer(metadata={"description": "Codes left in the pool."})

@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, or_, select, true, update
 
-from jifen.mall.models import FlashSale, Order, Partner, Product
+from jifen.mall.models import FlashSale, Order, Partner, Product, ProductCode
 
 _PRODUCTS = Product.__table__
 _ORDERS = Order.__table__
 _PARTNERS = Partner.__table__
 _SALES = FlashSale.__table__
+_CODES = ProductCode.__table__
 # Orders that no longer hold their units: they count towards no limit.
 UNDONE = ("cancelled", "refunded")
 
@@ -248,3 +249,44 @@ def overlapping_sale(
             _SALES.c.ends_at > starts_at,
         )
     ).first()
+
+
+def claim_codes(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    product_id: uuid.UUID,
+    order_id: uuid.UUID,
+    quantity: int,
+    now: datetime,
+) -> int:
+    """Give `quantity` free codes of a product's pool to an order; how many it got.
+    Concurrent orders skip each other's codes (SKIP LOCKED; SQLite has one writer). The
+    codes are picked once, in a materialized CTE: PostgreSQL may run a LIMIT subquery
+    under IN once per row, and give an order more codes than it asked for."""
+    picked = (
+        select(_CODES.c.id)
+        .where(
+            _CODES.c.tenant_id == tenant_id,
+            _CODES.c.product_id == product_id,
+            _CODES.c.order_id.is_(None),
+        )
+        .order_by(_CODES.c.id)
+        .limit(quantity)
+        .with_for_update(skip_locked=True)
+        .cte("picked")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    connection.execute(
+        update(_CODES)
+        .where(_CODES.c.tenant_id == tenant_id, _CODES.c.id.in_(select(picked.c.id)))
+        .values(order_id=order_id, issued_at=now)
+    )
+    # Counted, not taken from rowcount: sqlite3 reports none for a statement that
+    # starts with WITH.
+    return int(
+        connection.execute(
+            select(func.count()).where(
+                _CODES.c.tenant_id == tenant_id, _CODES.c.order_id == order_id
+            )
+        ).scalar_one()
+    )

@@ -133,6 +133,8 @@ class OrderTill:
             raise OutOfStock(details={"product_id": str(self.product.id), "requested": quantity})
 
     def return_stock(self, quantity: int) -> None:
+        if self.product.kind == "virtual":
+            return  # a virtual product's stock is its codes: an issued code is spent
         connection, tenant_id = self.session.connection(), self.product.tenant_id
         if self.flash_sale_id is not None:
             sql.return_sale_stock(connection, tenant_id, self.flash_sale_id, quantity)

@@ -33,6 +33,7 @@ TENANT_TABLES = (
     "mall_settings",
     "checkout_authorizations",
     "flash_sales",
+    "product_codes",
 )
 
 
@@ -345,11 +346,29 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("flash_sales", schema=None) as batch_op:
         batch_op.create_index("ix_flash_sales_product", ["tenant_id", "product_id", "starts_at"])
+    op.create_table(
+        "product_codes",
+        sa.Column("tenant_id", ID(), nullable=False),
+        sa.Column("id", ID(), nullable=False),
+        sa.Column("product_id", ID(), nullable=False),
+        sa.Column("code", sa.String(length=500), nullable=False),
+        sa.Column("code_hash", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("order_id", ID(), nullable=True),
+        sa.Column("issued_at", UTCDateTime(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["tenant_id", "product_id"], ["products.tenant_id", "products.id"]),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        sa.PrimaryKeyConstraint("tenant_id", "id"),
+        sa.UniqueConstraint("tenant_id", "product_id", "code_hash", name="uq_product_codes_code"),
+    )
+    with op.batch_alter_table("product_codes", schema=None) as batch_op:
+        batch_op.create_index("ix_product_codes_free", ["tenant_id", "product_id", "order_id"])
     for table in TENANT_TABLES:
         enable_tenant_rls(table)
 
 
 def downgrade() -> None:
+    op.drop_table("product_codes")
     op.drop_table("flash_sales")
     op.drop_table("checkout_authorizations")
     op.drop_table("mall_settings")
