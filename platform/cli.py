@@ -290,20 +290,22 @@ DEMO_ADDRESS = {
 
 
 def _seed_orders(session: Any, tenant_id: Any, member_ids: list[Any], s: Services) -> None:
-    """The demo mall and its first orders: a flask shipped, a coupon issued."""
-    products = demo_program.seed_catalog(
-        session, tenant_id, modes=s.redeem_modes, actor=CLI, clock=s.clock
-    )
-    first, second = member_ids[-1], member_ids[0]
-    flask_id = products["保温杯 Vacuum flask"]
-    shipped = orders.place(
-        session, s, tenant_id, first, flask_id, 1, address=DEMO_ADDRESS, actor=CLI
-    )
-    orders.ship(
-        session, shipped.id, "顺丰速运 SF Express", "SF1000000001", actor=CLI, clock=s.clock
-    )
-    coupon_id = products["满100减10元券 10 off 100"]
-    orders.place(session, s, tenant_id, second, coupon_id, 1, address=None, actor=CLI)
+    """The demo mall and its first orders: a flask shipped, a coupon issued, a spin of
+    the lucky wheel, a game card, and a speaker paid partly in cash."""
+    products = demo_program.seed_catalog(session, s, tenant_id, actor=CLI)
+    richest, first = member_ids[-1], member_ids[0]
+
+    def place(member_id: Any, name: str, address: dict[str, Any] | None = None) -> Any:
+        return orders.place(
+            session, s, tenant_id, member_id, products[name], 1, address=address, actor=CLI
+        )
+
+    flask = place(richest, "保温杯 Vacuum flask", DEMO_ADDRESS)
+    orders.ship(session, flask.id, "顺丰速运 SF Express", "SF1000000001", actor=CLI, clock=s.clock)
+    place(first, "满100减10元券 10 off 100")
+    place(member_ids[1], "幸运大转盘 Lucky wheel", DEMO_ADDRESS)
+    place(member_ids[-3], "游戏点卡 Game card")
+    place(member_ids[-2], "智能音箱 Smart speaker (积分+现金)", DEMO_ADDRESS)
 
 
 def _seed_events(session: Any, member_ids: list[Any], s: Services) -> None:

@@ -7,18 +7,22 @@ catalog a merchant would start from.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from jifen.audit import Actor
 from jifen.clock import Clock
-from jifen.mall import catalog
-from jifen.mall.modes import RedeemModes
+from jifen.mall import catalog, codes, partners
+from jifen.mall import settings as mall_settings
 from jifen.members import tiers
 from jifen.rules import management
 from jifen.rules.registry import RuleTypes
+
+if TYPE_CHECKING:
+    from jifen.services import Services
 
 TIERS: list[dict[str, Any]] = [
     {"code": "normal", "name": "普通会员", "rank": 0, "basis": "lifetime_points", "threshold": 0},
@@ -126,9 +130,25 @@ def seed_earn_program(
 
 
 # (name, parent): shelves of the demo mall.
-CATEGORIES = [("数码家电", None), ("耳机音箱", "数码家电"), ("生活好物", None), ("卡券", None)]
-# Products by category; one of every kind, with limits, a tier-exclusive item and a
-# listing window.
+CATEGORIES = [
+    ("数码家电", None),
+    ("耳机音箱", "数码家电"),
+    ("生活好物", None),
+    ("卡券", None),
+    ("抽奖", None),
+]
+PARTNER = {"name": "星巴克 Starbucks", "currency": "CNY", "budget": 500_000}
+LOTTERY = {
+    "prizes": [
+        {"code": "earbuds", "name": "蓝牙耳机", "weight": 1, "stock": 3, "goods": True},
+        {"code": "points500", "name": "500 积分", "weight": 9, "stock": 100, "points": 500},
+        {"code": "thanks", "name": "谢谢参与 +5 积分", "weight": 90, "points": 5},
+    ],
+    "consolation": "thanks",
+}
+GAME_CODES = "code\n" + "\n".join(f"DEMO-GAME-{n:04d}" for n in range(1, 21))
+# Products by category: every kind and every redemption mode, with limits, a
+# tier-exclusive item and a flash sale.
 PRODUCTS: list[tuple[str, dict[str, Any]]] = [
     (
         "耳机音箱",
@@ -143,6 +163,19 @@ PRODUCTS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     (
+        "耳机音箱",
+        {
+            "kind": "physical",
+            "mode": "points_cash",
+            "name": "智能音箱 Smart speaker (积分+现金)",
+            "points_price": 1_200,
+            "cash_price": 19_900,
+            "currency": "CNY",
+            "stock": 20,
+            "sort_order": 2,
+        },
+    ),
+    (
         "生活好物",
         {
             "kind": "physical",
@@ -151,7 +184,7 @@ PRODUCTS: list[tuple[str, dict[str, Any]]] = [
             "stock": 200,
             "tags": ["new"],
             "limit_per_week": 2,
-            "sort_order": 2,
+            "sort_order": 3,
         },
     ),
     (
@@ -162,7 +195,18 @@ PRODUCTS: list[tuple[str, dict[str, Any]]] = [
             "points_price": 8_000,
             "stock": 10,
             "min_tier": "gold",
-            "sort_order": 3,
+            "sort_order": 4,
+        },
+    ),
+    (
+        "生活好物",
+        {
+            "kind": "physical",
+            "mode": "co_branded",
+            "name": "星巴克联名杯 Co-branded tumbler",
+            "points_price": 900,
+            "stock": 100,
+            "sort_order": 5,
         },
     ),
     (
@@ -178,7 +222,7 @@ PRODUCTS: list[tuple[str, dict[str, Any]]] = [
                 "valid_days": 30,
             },
             "limit_per_day": 1,
-            "sort_order": 4,
+            "sort_order": 6,
         },
     ),
     (
@@ -189,38 +233,86 @@ PRODUCTS: list[tuple[str, dict[str, Any]]] = [
             "points_price": 2_500,
             "stock": 50,
             "service": {"booking_url": "https://demo.jifen.test/book", "valid_days": 90},
-            "sort_order": 5,
+            "sort_order": 7,
+        },
+    ),
+    (
+        "卡券",
+        {
+            "kind": "virtual",
+            "name": "游戏点卡 Game card",
+            "points_price": 1_000,
+            "stock": None,
+            "sort_order": 8,
+        },
+    ),
+    (
+        "抽奖",
+        {
+            "kind": "physical",
+            "mode": "lottery",
+            "mode_params": LOTTERY,
+            "name": "幸运大转盘 Lucky wheel",
+            "points_price": 50,
+            "stock": None,
+            "sort_order": 9,
         },
     ),
 ]
 
 
 def seed_catalog(
-    session: Session,
-    tenant_id: uuid.UUID,
-    *,
-    modes: RedeemModes,
-    actor: Actor,
-    clock: Clock,
+    session: Session, svc: Services, tenant_id: uuid.UUID, *, actor: Actor
 ) -> dict[str, uuid.UUID]:
-    """Give the tenant the demo's categories and products (on sale); their ids by name."""
+    """Give the tenant the demo's mall: categories, a partner brand, products of every
+    kind and mode (on sale), a game card's codes, a flash sale today, and settings that
+    let members pay the cash part (through the offline test gateway), use points at
+    the checkout and buy points. The products' ids by name."""
+    clock = svc.clock
+    mall_settings.update_settings(
+        session,
+        tenant_id,
+        {"payment_provider": "offline_test", "topup_enabled": True},
+        providers=svc.payment_providers,
+        actor=actor,
+        clock=clock,
+    )
     shelves: dict[str, uuid.UUID] = {}
     for name, parent in CATEGORIES:
         data = {"name": name, "parent_id": shelves.get(parent or ""), "sort_order": len(shelves)}
         shelves[name] = catalog.create_category(
             session, tenant_id, data, actor=actor, clock=clock
         ).id
+    partner = partners.create_partner(session, tenant_id, PARTNER, actor=actor, clock=clock)
     ladder = tiers.tiers_of(session, tenant_id)
     products = {}
     for shelf, fields in PRODUCTS:
+        if fields.get("mode") == "co_branded":
+            fields = {**fields, "mode_params": {"partner_id": partner.id, "cost_share": 1_500}}
         product = catalog.create_product(
             session,
             tenant_id,
             {**fields, "category_id": shelves[shelf], "status": "active"},
-            modes=modes,
+            modes=svc.redeem_modes,
             tiers=ladder,
             actor=actor,
             clock=clock,
         )
         products[product.name] = product.id
+    game = products["游戏点卡 Game card"]
+    codes.upload(session, game, GAME_CODES, keyring=svc.keyring, actor=actor, clock=clock)
+    today = clock.now().replace(minute=0, second=0, microsecond=0)
+    catalog.create_flash_sale(
+        session,
+        products["蓝牙耳机 Bluetooth earbuds"],
+        {
+            "starts_at": today,
+            "ends_at": today + timedelta(days=1),
+            "points_price": 6_000,
+            "stock": 5,
+            "limit_per_member": 1,
+        },
+        actor=actor,
+        clock=clock,
+    )
     return products

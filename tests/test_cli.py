@@ -108,17 +108,28 @@ def test_tick_runs_every_periodic_job(app):
     assert "purge-idempotency-keys: ok (0)" in run(app, "tick")
 
 
-def test_the_demo_mall_has_every_kind_on_sale_and_its_first_orders(app, client):
+def test_the_demo_mall_has_every_kind_and_mode_on_sale_and_its_first_orders(app, client):
     token = re.search(r"API key: (jf_\S+)", run(app, "demo"))[1]
     headers = {"Authorization": f"Bearer {token}"}
 
     shelf = client.get("/api/v1/products?on_sale=true", headers=headers).json["items"]
-    assert {item["kind"] for item in shelf} == {"physical", "coupon", "service"}
+    assert {item["kind"] for item in shelf} == {"physical", "virtual", "coupon", "service"}
+    assert {item["mode"] for item in shelf} == {
+        "exchange",
+        "lottery",
+        "points_cash",
+        "co_branded",
+    }
     assert any(item["min_tier"] == "gold" for item in shelf)
     categories = client.get("/api/v1/categories", headers=headers).json
     assert any(c["parent_id"] for c in categories)
     placed = client.get("/api/v1/orders", headers=headers).json["items"]
-    assert sorted(o["status"] for o in placed) == ["completed", "fulfilled"]
-    shipped = next(o for o in placed if o["status"] == "fulfilled")
+    by_product = {o["product_name"]: o for o in placed}
+    shipped = by_product["保温杯 Vacuum flask"]
+    assert shipped["status"] == "fulfilled"
     assert shipped["delivery"]["tracking_number"] == "SF1000000001"
     assert shipped["address"]["name"] == "Alice Wong"
+    assert by_product["游戏点卡 Game card"]["delivery"]["codes"][0].startswith("DEMO-GAME-")
+    assert by_product["智能音箱 Smart speaker (积分+现金)"]["status"] == "paid"
+    assert by_product["幸运大转盘 Lucky wheel"]["details"]["draw"]["n"] == 1
+    assert run(app, "ledger", "verify", "--all").strip() == "demo: ok"
