@@ -41,13 +41,16 @@ def register_earn_rules() -> list[Any]:
 
 @hookspec
 def register_redeem_modes() -> list[Any]:
-    """Return redemption modes this plugin provides.
+    """Return redemption modes this plugin provides (`jifen.mall.modes.RedeemMode`).
 
-    A mode has `name`, `title`, `Params` (schema for a product's mode settings) and three
-    operations, each called inside the caller's transaction: `quote(...)` says what an
-    item costs this member (points and money); `redeem(...)` performs the ledger and
-    stock operations through the services it is given; `refund(...)` undoes a
-    redemption through reversals. Raising aborts the whole order; nothing half-posts.
+    A mode has `name`, `title`, `Params` (schema for a product's mode settings),
+    `takes_cash` (its products carry a cash price) and three operations, each called
+    inside the order's transaction: `quote(item, shopper, quantity) -> Price` says what
+    the item costs this member (points and money, minor units) and must not write;
+    `redeem(item, shopper, quantity, price, till) -> status` takes payment and stock
+    through the `Till` it is given and returns "paid", "points_held" (a payment is
+    pending) or "completed" (delivered already); `refund(item, quantity, till)` undoes
+    it. Raising aborts the whole order; nothing half-posts.
     """
 
 
@@ -63,10 +66,13 @@ def register_themes() -> list[Any]:
 
 @hookspec
 def register_payment_providers() -> list[Any]:
-    """Return payment providers for the cash part of points-plus-cash orders.
+    """Return payment providers (`jifen.mall.payments.PaymentProvider`) for the cash
+    part of points-plus-cash orders and for points top-ups.
 
-    A provider has `name` and operations to create a payment, confirm it from a
-    notification, and refund it; amounts are integer minor units with a currency code.
+    A provider has `name`, `title`, `start(request) -> ProviderAnswer` (status
+    "pending", "succeeded" or "failed", the provider's reference, instructions for the
+    member) and `refund(request)`. Amounts are integer minor units with a currency code.
+    Notifications reach the platform through `jifen.mall.cashier.settle`.
     """
 
 
