@@ -165,6 +165,7 @@ def create_product(
         "min_tier": None,
         "tier_discounts": None,
         "sort_order": 0,
+        "bundle": None,
         **data,
     }
     product = Product(
@@ -212,6 +213,7 @@ def update_product(
             "limit_ever",
             "min_tier",
             "tier_discounts",
+            "bundle",
             "sort_order",
             "status",
         )
@@ -269,6 +271,8 @@ def _apply(
         errors["tier_discounts"] = [f"No such tiers: {unknown}."]
     if fields.get("category_id") is not None:
         get_category(session, fields["category_id"])
+    if fields.get("bundle") is not None:
+        fields["bundle"] = _bundle(session, product, fields, errors)
     stock = fields.pop("stock", product.stock)
     if product.kind is not None and "virtual" in (product.kind, fields["kind"]):
         if product.kind != fields["kind"]:
@@ -283,6 +287,23 @@ def _apply(
         setattr(product, name, value)
     product.stock = stock
     product.fulfilment = terms
+
+
+def _bundle(
+    session: Session, product: Product, fields: dict[str, Any], errors: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    """A bundle's parts, checked: distinct physical products that are no bundles."""
+    parts = fields["bundle"]
+    if fields["kind"] != "physical":
+        errors["bundle"] = ["Only physical products are bundles."]
+    ids = [part["product_id"] for part in parts]
+    if len(set(ids)) != len(ids) or product.id in ids:
+        errors["bundle"] = ["Each part once, and not the bundle itself."]
+    for part_id in ids:
+        part = get_product(session, part_id)
+        if part.kind != "physical" or part.bundle:
+            errors["bundle"] = ["Parts are physical products, not bundles."]
+    return [{"product_id": str(p["product_id"]), "quantity": p["quantity"]} for p in parts]
 
 
 def change_stock(

@@ -94,6 +94,9 @@ class Product(TenantScoped, Base):
     tier_discounts: Mapped[dict[str, int] | None] = mapped_column(Json)
     # What the kind needs: a coupon's definition, a service's booking link.
     fulfilment: Mapped[dict[str, Any]] = mapped_column(Json)
+    # A bundle (套装): [{"product_id": ..., "quantity": n}] of physical products whose
+    # stock each unit takes too.
+    bundle: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

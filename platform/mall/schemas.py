@@ -74,6 +74,11 @@ class ServiceTerms(Schema):
     valid_days = StrictInteger(minimum=1, maximum=3660, required=True)
 
 
+class BundlePart(Schema):
+    product_id = fields.UUID(required=True)
+    quantity = StrictInteger(minimum=1, maximum=MAX_QUANTITY, load_default=1)
+
+
 class ProductFields(Schema):
     """The fields a product is created with; changes take any of them."""
 
@@ -103,6 +108,12 @@ class ProductFields(Schema):
     )
     coupon = fields.Nested(CouponTerms, allow_none=True)
     service = fields.Nested(ServiceTerms, allow_none=True)
+    bundle = fields.List(
+        fields.Nested(BundlePart),
+        allow_none=True,
+        validate=validate.Length(min=2, max=10),
+        metadata={"description": "Physical products sold together; each unit takes theirs."},
+    )
     sort_order = StrictInteger(minimum=-1_000_000, maximum=1_000_000)
     status = fields.String(validate=validate.OneOf(PRODUCT_STATUSES))
 
@@ -142,6 +153,7 @@ class ProductOut(Schema):
     tier_discounts = fields.Dict(allow_none=True)
     coupon = fields.Dict(allow_none=True)
     service = fields.Dict(allow_none=True)
+    bundle = fields.List(fields.Dict(), allow_none=True)
     sort_order = fields.Integer()
     status = fields.String()
     created_at = fields.AwareDateTime()

@@ -123,7 +123,8 @@ class OrderTill:
     # --- stock -----------------------------------------------------------------------
 
     def take_stock(self, quantity: int) -> None:
-        """Take units: from the flash sale's own stock when the order is in one."""
+        """Take units: from the flash sale's own stock when the order is in one; a
+        bundle's parts too, in id order (as every order takes them)."""
         connection, tenant_id = self.session.connection(), self.product.tenant_id
         if self.flash_sale_id is not None:
             taken = sql.take_sale_stock(connection, tenant_id, self.flash_sale_id, quantity)
@@ -131,6 +132,13 @@ class OrderTill:
             taken = sql.take_stock(connection, tenant_id, self.product.id, quantity)
         if not taken:
             raise OutOfStock(details={"product_id": str(self.product.id), "requested": quantity})
+        for part_id, units in self._parts(quantity):
+            if not sql.take_stock(connection, tenant_id, part_id, units):
+                raise OutOfStock(details={"product_id": str(part_id), "requested": units})
+
+    def _parts(self, quantity: int) -> list[tuple[uuid.UUID, int]]:
+        parts = self.product.bundle or []
+        return sorted((uuid.UUID(p["product_id"]), p["quantity"] * quantity) for p in parts)
 
     def return_stock(self, quantity: int) -> None:
         if self.product.kind == "virtual":
@@ -140,6 +148,8 @@ class OrderTill:
             sql.return_sale_stock(connection, tenant_id, self.flash_sale_id, quantity)
         else:
             sql.return_stock(connection, tenant_id, self.product.id, quantity)
+        for part_id, units in self._parts(quantity):
+            sql.return_stock(connection, tenant_id, part_id, units)
 
     # --- money -----------------------------------------------------------------------
 

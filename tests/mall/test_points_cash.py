@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from rules.api import call
 
+from jifen.hookimpl import hookimpl
 from jifen.mall import cashier
+from jifen.mall.payments import PaymentRequest, ProviderAnswer
 
 from .shop import ADDRESS, balance, get_product, member, placed, product
 
@@ -151,3 +153,44 @@ def test_points_are_bought_only_once_the_payment_succeeds(client, tenant):
     assert balance(client, tenant, buyer) == 1_000
     call(client, tenant, "POST", f"{path}:confirm", None, 409)
     assert balance(client, tenant, buyer) == 1_000
+
+
+class DecliningGateway:
+    """A fake payment provider (the external boundary) that declines every payment."""
+
+    name = "declining_test"
+    title = "Declines everything"
+
+    def start(self, request: PaymentRequest) -> ProviderAnswer:
+        return ProviderAnswer(status="failed")
+
+    def refund(self, request: PaymentRequest) -> None:
+        raise AssertionError("nothing was paid")
+
+    @hookimpl
+    def register_payment_providers(self) -> list:
+        return [self]
+
+
+def test_a_payment_declined_at_once_refuses_the_order_and_takes_nothing(client, tenant, svc):
+    svc.plugins.register(DecliningGateway())
+    settings(client, tenant, payment_provider="declining_test")
+    buyer = member(client, tenant, 5_000)
+    phone = a_phone(client, tenant)
+
+    refused = call(
+        client,
+        tenant,
+        "POST",
+        "/orders",
+        {"member_id": buyer, "product_id": phone["id"], "address": ADDRESS},
+        409,
+    ).json
+
+    assert refused["code"] == "payment_failed"
+    assert (points(client, tenant, buyer)["balance"], points(client, tenant, buyer)["held"]) == (
+        5_000,
+        0,
+    )
+    assert get_product(client, tenant, phone["id"])["stock"] == 5
+    assert call(client, tenant, "GET", f"/orders?member_id={buyer}", None, 200).json["items"] == []

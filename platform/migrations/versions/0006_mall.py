@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("min_tier", sa.String(length=32), nullable=True),
         sa.Column("tier_discounts", Json, nullable=True),
         sa.Column("fulfilment", Json, nullable=False),
+        sa.Column("bundle", Json, nullable=True),
         sa.Column("sort_order", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
