@@ -93,3 +93,26 @@ def test_no_order_whatever_causes_a_server_error(client, tenant, body, known):
         headers=tenant.headers,
     )
     assert_clean(response)
+
+
+ENDPOINTS = [
+    "/api/v1/checkout/quote",
+    "/api/v1/checkout/authorizations",
+    "/api/v1/topups",
+    "/api/v1/partners",
+    "/api/v1/categories",
+    "/api/v1/coupons/ABCDEFGHJKMN:redeem",
+]
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(ENDPOINTS), body=json_values, known=st.booleans())
+def test_no_body_to_the_checkout_or_the_mall_causes_a_server_error(
+    client, tenant, path, body, known
+):
+    if known and isinstance(body, dict):
+        body = {"member_id": member(client, tenant, 100), **body}
+    response = client.post(
+        path, data=json.dumps(body), content_type="application/json", headers=tenant.headers
+    )
+    assert_clean(response)
