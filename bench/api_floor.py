@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from bench import reference
 from bench.http import (
@@ -91,16 +92,35 @@ def _run(command: list[str], env: dict[str, str], what: str) -> str:
     return completed.stdout
 
 
-def prepare_ours(env: dict[str, str]) -> str:
-    """Migrate, create the tenant and its API key; return the key's token."""
-    log(f"{NAME}: migrating ours")
+def set_up_ours(env: dict[str, str], script: str, *args: str) -> Any:
+    """Migrate ours, then run a set-up script in its environment: what the script
+    printed as JSON on its last line."""
     _run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "jifen", "db", "upgrade"], env, "migration"
     )
-    # A fresh slug each time, so a database given by JIFEN_BENCH_DATABASE_URL can be reused.
-    slug = f"bench-{secrets.token_hex(4)}"
-    out = _run([sys.executable, "-c", _SETUP, slug, json.dumps(SCOPES)], env, "set-up")
-    return str(json.loads(out.strip().splitlines()[-1])["token"])
+    out = _run([sys.executable, "-c", script, *args], env, "set-up")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def against_reference(
+    name: str, database: BenchDatabase, env: dict[str, str], load: Load, workdir: Path
+) -> Result:
+    """Ours (`wsgi:app`) against the one-INSERT reference and the bare endpoint, by the
+    protocol of `bench.http.compare`."""
+    reference.create_table(database.owner_url, database.url)
+    try:
+        return compare(
+            name,
+            ours=App("ours", "wsgi:app", env),
+            reference=App(
+                "reference", "bench.reference:write_app", {"JIFEN_DATABASE_URL": database.url}
+            ),
+            bare=App("bare", "bench.reference:bare_app"),
+            load=load,
+            workdir=workdir,
+        )
+    finally:
+        reference.drop_table(database.owner_url)
 
 
 def run(db: str) -> Result:
@@ -110,28 +130,16 @@ def run(db: str) -> Result:
     ):
         workdir = Path(tmp)
         env = ours_env(database, workdir)
-        token = prepare_ours(env)
-        reference.create_table(database.owner_url, database.url)
-        try:
-            load = Load(
-                path=PATH,
-                method="POST",
-                headers={
-                    "Authorization": f"Bearer {token}",
-                    "Content-Type": "application/json",
-                },
-                body={"external_id": UNIQUE, "name": "Bench Member"},
-                expected_status=201,
-            )
-            return compare(
-                NAME,
-                ours=App("ours", "wsgi:app", env),
-                reference=App(
-                    "reference", "bench.reference:write_app", {"JIFEN_DATABASE_URL": database.url}
-                ),
-                bare=App("bare", "bench.reference:bare_app"),
-                load=load,
-                workdir=workdir,
-            )
-        finally:
-            reference.drop_table(database.owner_url)
+        log(f"{NAME}: migrating ours")
+        # A fresh slug each time, so a database given by JIFEN_BENCH_DATABASE_URL can be
+        # reused.
+        slug = f"bench-{secrets.token_hex(4)}"
+        token = set_up_ours(env, _SETUP, slug, json.dumps(SCOPES))["token"]
+        load = Load(
+            path=PATH,
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            body={"external_id": UNIQUE, "name": "Bench Member"},
+            expected_status=201,
+        )
+        return against_reference(NAME, database, env, load, workdir)

@@ -14,14 +14,11 @@ and the database is analyzed before the load. The reference is
 
 from __future__ import annotations
 
-import json
-import sys
 import tempfile
 from pathlib import Path
 
-from bench import reference
-from bench.api_floor import _run, ours_env
-from bench.http import ROTATE, UNIQUE, App, Load, Result, bench_database, compare, log
+from bench.api_floor import against_reference, ours_env, set_up_ours
+from bench.http import ROTATE, UNIQUE, Load, Result, bench_database, log
 
 NAME = "earn_api"
 MEMBERS = 1_000
@@ -94,35 +91,16 @@ def run(db: str) -> Result:
         workdir = Path(tmp)
         env = ours_env(database, workdir)
         log(f"{NAME}: migrating ours and seeding the demo's rules, {MEMBERS} members")
-        _run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "jifen", "db", "upgrade"],
-            env,
-            "migration",
+        prepared = set_up_ours(env, _SETUP, str(MEMBERS))
+        load = Load(
+            path="/api/v1/events",
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {prepared['token']}",
+                "Content-Type": "application/json",
+            },
+            body={"id": UNIQUE, "kind": "purchase", "member_id": ROTATE, "data": PURCHASE},
+            expected_status=201,
+            rotate=tuple(prepared["members"]),
         )
-        out = _run([sys.executable, "-c", _SETUP, str(MEMBERS)], env, "set-up")
-        prepared = json.loads(out.strip().splitlines()[-1])
-        reference.create_table(database.owner_url, database.url)
-        try:
-            load = Load(
-                path="/api/v1/events",
-                method="POST",
-                headers={
-                    "Authorization": f"Bearer {prepared['token']}",
-                    "Content-Type": "application/json",
-                },
-                body={"id": UNIQUE, "kind": "purchase", "member_id": ROTATE, "data": PURCHASE},
-                expected_status=201,
-                rotate=tuple(prepared["members"]),
-            )
-            return compare(
-                NAME,
-                ours=App("ours", "wsgi:app", env),
-                reference=App(
-                    "reference", "bench.reference:write_app", {"JIFEN_DATABASE_URL": database.url}
-                ),
-                bare=App("bare", "bench.reference:bare_app"),
-                load=load,
-                workdir=workdir,
-            )
-        finally:
-            reference.drop_table(database.owner_url)
+        return against_reference(NAME, database, env, load, workdir)

@@ -19,9 +19,8 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from bench import reference
-from bench.api_floor import _run, ours_env
-from bench.http import ROTATE, App, BenchError, Load, Result, bench_database, compare, log
+from bench.api_floor import _run, against_reference, ours_env, set_up_ours
+from bench.http import ROTATE, BenchError, Load, Result, bench_database, log
 
 NAME = "flash_sale"
 MEMBERS = 500
@@ -104,41 +103,20 @@ def run(db: str) -> Result:
         workdir = Path(tmp)
         env = ours_env(database, workdir)
         log(f"{NAME}: migrating ours; {MEMBERS} members and one product of {STOCK} units")
-        _run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "jifen", "db", "upgrade"],
-            env,
-            "migration",
+        prepared = set_up_ours(env, _SETUP, str(MEMBERS), str(STOCK), str(PRICE))
+        load = Load(
+            path="/api/v1/orders",
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {prepared['token']}",
+                "Content-Type": "application/json",
+            },
+            body={"member_id": ROTATE, "product_id": prepared["product"], "address": ADDRESS},
+            expected_status=201,
+            rotate=tuple(prepared["members"]),
+            refusals={409: '"out_of_stock"'},
         )
-        out = _run(
-            [sys.executable, "-c", _SETUP, str(MEMBERS), str(STOCK), str(PRICE)], env, "set-up"
-        )
-        prepared = json.loads(out.strip().splitlines()[-1])
-        reference.create_table(database.owner_url, database.url)
-        try:
-            load = Load(
-                path="/api/v1/orders",
-                method="POST",
-                headers={
-                    "Authorization": f"Bearer {prepared['token']}",
-                    "Content-Type": "application/json",
-                },
-                body={"member_id": ROTATE, "product_id": prepared["product"], "address": ADDRESS},
-                expected_status=201,
-                rotate=tuple(prepared["members"]),
-                refusals={409: '"out_of_stock"'},
-            )
-            result = compare(
-                NAME,
-                ours=App("ours", "wsgi:app", env),
-                reference=App(
-                    "reference", "bench.reference:write_app", {"JIFEN_DATABASE_URL": database.url}
-                ),
-                bare=App("bare", "bench.reference:bare_app"),
-                load=load,
-                workdir=workdir,
-            )
-        finally:
-            reference.drop_table(database.owner_url)
+        result = against_reference(NAME, database, env, load, workdir)
         books = json.loads(
             _run(
                 [

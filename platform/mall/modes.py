@@ -126,6 +126,14 @@ def discounted(points: int, percent: int) -> int:
     return points - points * percent // 100
 
 
+def points_price(item: Item, shopper: Shopper, quantity: int) -> Price:
+    """`quantity` units at the item's points price less the shopper's tier discount,
+    with a note when there is one."""
+    unit = discounted(item.points_price, shopper.discount_percent)
+    notes = (f"{shopper.discount_percent}% tier discount",) if unit != item.points_price else ()
+    return Price(points=unit * quantity, notes=notes)
+
+
 class RedeemModes:
     """Every redemption mode, by name, from `register_redeem_modes()`."""
 

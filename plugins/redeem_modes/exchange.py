@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema
 
 from jifen.hookimpl import hookimpl
-from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, discounted
+from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, points_price
 
 
 class ExchangeMode:
@@ -18,11 +18,7 @@ class ExchangeMode:
         """No settings: the product's points price is the price."""
 
     def quote(self, item: Item, shopper: Shopper, quantity: int) -> Price:
-        unit = discounted(item.points_price, shopper.discount_percent)
-        notes = ()
-        if unit != item.points_price:
-            notes = (f"{shopper.discount_percent}% tier discount",)
-        return Price(points=unit * quantity, notes=notes)
+        return points_price(item, shopper, quantity)
 
     def redeem(self, item: Item, shopper: Shopper, quantity: int, price: Price, till: Till) -> str:
         if price.points:

@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from jifen.errors import ValidationFailed
 from jifen.hookimpl import hookimpl
-from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, discounted
+from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, points_price
 from jifen.types import StrictInteger, Text
 
 MAX_PRIZES = 50
@@ -65,7 +65,7 @@ class LotteryMode:
     def quote(self, item: Item, shopper: Shopper, quantity: int) -> Price:
         if quantity != 1:
             raise ValidationFailed(details={"quantity": ["A lottery order is one draw."]})
-        return Price(points=discounted(item.points_price, shopper.discount_percent))
+        return points_price(item, shopper, 1)
 
     def redeem(self, item: Item, shopper: Shopper, quantity: int, price: Price, till: Till) -> str:
         if price.points:

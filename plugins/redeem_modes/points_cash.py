@@ -4,10 +4,12 @@ spent when the payment succeeds and released when it fails or times out."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from marshmallow import Schema
 
 from jifen.hookimpl import hookimpl
-from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, discounted
+from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, points_price
 
 
 class PointsCashMode:
@@ -19,15 +21,9 @@ class PointsCashMode:
         """No settings: the product's points and cash prices are the price."""
 
     def quote(self, item: Item, shopper: Shopper, quantity: int) -> Price:
-        unit = discounted(item.points_price, shopper.discount_percent)
-        notes = (f"{shopper.discount_percent}% tier discount",) if unit != item.points_price else ()
         assert item.cash_price is not None and item.currency is not None
-        return Price(
-            points=unit * quantity,
-            cash=item.cash_price * quantity,
-            currency=item.currency,
-            notes=notes,
-        )
+        price = points_price(item, shopper, quantity)
+        return replace(price, cash=item.cash_price * quantity, currency=item.currency)
 
     def redeem(self, item: Item, shopper: Shopper, quantity: int, price: Price, till: Till) -> str:
         if price.points:
