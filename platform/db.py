@@ -206,6 +206,23 @@ def reading_aside(session: Session) -> Any:
     return session.info["autocommit_engine"].connect()
 
 
+@contextmanager
+def reading_before_writing(session: Session) -> Iterator[Any]:
+    """A connection for a tenant's read that must not take a write lock, made before the
+    session writes (a check that may refuse the request at once).
+
+    On SQLite a write session's first statement takes the database's write lock, so the
+    read runs on an autocommit connection of its own (the caller names the tenant in
+    every statement, as `sql.py` modules do). On PostgreSQL reads take no lock, and row
+    security needs the session's tenant: the session's own connection.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        with reading_aside(session) as connection:
+            yield connection
+    else:
+        yield session.connection()
+
+
 def writing_for(session: Session, tenant_id: uuid.UUID) -> Any:
     """The session's connection, for a Core write of `tenant_id`'s rows (a module's sql.py).
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
-from jifen.db import get_owned
+from jifen.db import get_owned, reading_before_writing
 from jifen.keyring import Keyring
 from jifen.ledger import policy as policies
 from jifen.ledger.errors import HoldNotOpen, UnknownMember
@@ -118,7 +118,8 @@ def place(
     # What refuses an order at once is read first: a sold-out flash sale's crowd is
     # answered without loading anything else (the conditional update that takes the
     # stock below stays the guarantee).
-    shelf = sql.shelf(session.connection(), tenant_id, product_id, now)
+    with reading_before_writing(session) as connection:
+        shelf = sql.shelf(connection, tenant_id, product_id, now)
     if shelf is None:
         raise UnknownProduct(details={"product_id": str(product_id)})
     _check_on_sale(shelf, now)

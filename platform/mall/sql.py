@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, or_, select, true, update
+from sqlalchemy import Connection, bindparam, case, func, or_, select, true, update
 
 from jifen.mall.models import FlashSale, Order, Partner, Product, ProductCode
 
@@ -24,38 +24,46 @@ _CODES = ProductCode.__table__
 UNDONE = ("cancelled", "refunded")
 
 
+_LIVE_SALE = (
+    select(_SALES)
+    .where(
+        _SALES.c.tenant_id == bindparam("tenant_id"),
+        _SALES.c.product_id == bindparam("product_id"),
+        _SALES.c.starts_at <= bindparam("now"),
+        _SALES.c.ends_at > bindparam("now"),
+    )
+    .limit(1)
+    .subquery()
+)
+# Built once: a statement this shape costs more to build and key than to run.
+_SHELF = (
+    select(
+        _PRODUCTS.c.status,
+        _PRODUCTS.c.listed_from,
+        _PRODUCTS.c.listed_until,
+        _PRODUCTS.c.stock,
+        _LIVE_SALE.c.id.label("sale_id"),
+        _LIVE_SALE.c.points_price.label("sale_price"),
+        _LIVE_SALE.c.stock.label("sale_stock"),
+        _LIVE_SALE.c.limit_per_member.label("sale_limit"),
+    )
+    .select_from(_PRODUCTS)
+    .outerjoin(_LIVE_SALE, true())
+    .where(
+        _PRODUCTS.c.tenant_id == bindparam("tenant_id"),
+        _PRODUCTS.c.id == bindparam("product_id"),
+    )
+)
+
+
 def shelf(
     connection: Connection, tenant_id: uuid.UUID, product_id: uuid.UUID, now: datetime
 ) -> Any:
     """What decides at once whether a product can be ordered (None when there is no such
     product): its status, listing window and stock, and the flash sale running now, if
     any (`sale_id`, `sale_price`, `sale_stock`, `sale_limit`)."""
-    live = (
-        select(_SALES)
-        .where(
-            _SALES.c.tenant_id == tenant_id,
-            _SALES.c.product_id == product_id,
-            _SALES.c.starts_at <= now,
-            _SALES.c.ends_at > now,
-        )
-        .limit(1)
-        .subquery()
-    )
-    return connection.execute(
-        select(
-            _PRODUCTS.c.status,
-            _PRODUCTS.c.listed_from,
-            _PRODUCTS.c.listed_until,
-            _PRODUCTS.c.stock,
-            live.c.id.label("sale_id"),
-            live.c.points_price.label("sale_price"),
-            live.c.stock.label("sale_stock"),
-            live.c.limit_per_member.label("sale_limit"),
-        )
-        .select_from(_PRODUCTS)
-        .outerjoin(live, true())
-        .where(_PRODUCTS.c.tenant_id == tenant_id, _PRODUCTS.c.id == product_id)
-    ).one_or_none()
+    values = {"tenant_id": tenant_id, "product_id": product_id, "now": now}
+    return connection.execute(_SHELF, values).one_or_none()
 
 
 def take_stock(
