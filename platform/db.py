@@ -208,15 +208,17 @@ def reading_aside(session: Session) -> Any:
 
 @contextmanager
 def reading_before_writing(session: Session) -> Iterator[Any]:
-    """A connection for a tenant's read that must not take a write lock, made before the
-    session writes (a check that may refuse the request at once).
+    """A connection for a tenant's read that need not take a write lock (a check that may
+    refuse the request at once).
 
-    On SQLite a write session's first statement takes the database's write lock, so the
-    read runs on an autocommit connection of its own (the caller names the tenant in
-    every statement, as `sql.py` modules do). On PostgreSQL reads take no lock, and row
-    security needs the session's tenant: the session's own connection.
+    On SQLite a write session's first statement takes the database's write lock, so
+    while the session has not begun, the read runs on an autocommit connection of its
+    own (the caller names the tenant in every statement, as `sql.py` modules do). Once
+    it has begun, it holds the lock already and only its own connection sees what it
+    wrote. On PostgreSQL reads take no lock, and row security needs the session's
+    tenant: always the session's own connection.
     """
-    if session.get_bind().dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
         with reading_aside(session) as connection:
             yield connection
     else:
