@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, ForeignKey, create_engine, event, false, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -204,6 +205,13 @@ def reading_aside(session: Session) -> Any:
     use it for single statements only.
     """
     return session.info["autocommit_engine"].connect()
+
+
+def insert_ignoring_duplicates(connection: Any, table: Any, rows: Any) -> None:
+    """INSERT rows (a dict or a list of them), skipping those whose key already exists
+    (ON CONFLICT DO NOTHING, which both engines speak)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import get_currency_precision
 from marshmallow import ValidationError, fields, validate
 from sqlalchemy import JSON, BigInteger, DateTime, LargeBinary, Numeric, String
 from sqlalchemy.dialects import postgresql
@@ -34,6 +35,12 @@ _RANDOM_BITS = (1 << 62) - 1
 # wall clock steps back. Process-wide by nature, like the clock it reads.
 _last_id = 0
 _id_lock = threading.Lock()
+
+
+def minor_units(currency: str) -> int:
+    """How many minor units make one unit of `currency` (100 fen to the yuan; 1 for the
+    yen), from Babel's currency data."""
+    return int(10 ** get_currency_precision(currency))
 
 
 def new_id() -> uuid.UUID:

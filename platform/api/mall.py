@@ -10,7 +10,7 @@ from flask.views import MethodView
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
 from jifen.ledger import policy as policies
-from jifen.ledger.service import open_journal
+from jifen.ledger import statements
 from jifen.mall import (
     cashier,
     catalog,
@@ -111,10 +111,11 @@ class Products(MethodView):
 
 
 def _buyer(member_id: uuid.UUID) -> catalog.Buyer:
+    """The member as the catalog prices for: a read, no wallet lock."""
     session = db_session()
-    (wallet,) = open_journal(session, services().clock).wallets_of([member_id], active=False)
+    points = statements.summary(session, member_id, clock=services().clock)
     tier, _ = orders.standing(session, member_id)
-    return catalog.Buyer(tier=tier, wallet=wallet)
+    return catalog.Buyer(tier=tier, balance=points.balance)
 
 
 @blp.route("/products/<uuid:product_id>")

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from jifen.db import insert_ignoring_duplicates
 from jifen.ledger.models import (
     SYSTEM_ACCOUNTS,
     WALLET,
@@ -43,11 +43,6 @@ def system_account_id(tenant_id: uuid.UUID, kind: str) -> uuid.UUID:
     return uuid.uuid5(_SYSTEM_NAMESPACE, f"{tenant_id}:{kind}")
 
 
-def _insert_ignoring_duplicates(connection: Connection, table: Any, rows: list[dict]) -> None:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    connection.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
-
-
 def member_statuses(
     connection: Connection, tenant_id: uuid.UUID, member_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
@@ -67,12 +62,12 @@ def create_wallets(
         {**base, "id": system_account_id(tenant_id, kind), "kind": kind, "member_id": None}
         for kind in SYSTEM_ACCOUNTS
     ]
-    _insert_ignoring_duplicates(connection, _ACCOUNTS, system)
+    insert_ignoring_duplicates(connection, _ACCOUNTS, system)
     wallets = [
         {**base, "id": new_id(), "kind": WALLET, "member_id": member_id} for member_id in member_ids
     ]
     if wallets:
-        _insert_ignoring_duplicates(connection, _ACCOUNTS, wallets)
+        insert_ignoring_duplicates(connection, _ACCOUNTS, wallets)
 
 
 _LOCK_WALLETS = (

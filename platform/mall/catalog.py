@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,6 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import get_owned
 from jifen.errors import ValidationFailed
-from jifen.ledger.journal import WalletState
 from jifen.mall import partners, sql
 from jifen.mall.errors import (
     CategoryCycle,
@@ -125,8 +125,31 @@ def _category_audit(category: Category) -> dict[str, Any]:
 
 # --- products ------------------------------------------------------------------------
 
-# Fields kept in `Product.fulfilment`, by the kind that needs them.
-KIND_TERMS = {"coupon": "coupon", "service": "service"}
+# The kinds whose terms are kept in `Product.fulfilment`, under the kind's name.
+KIND_TERMS = ("coupon", "service")
+# What a product is made with unless given; a change starts from the stored values of
+# these (and of the required fields).
+DEFAULTS: dict[str, Any] = {
+    "mode": "exchange",
+    "status": "draft",
+    "mode_params": {},
+    "description": "",
+    "category_id": None,
+    "images": [],
+    "tags": [],
+    "cash_price": None,
+    "currency": None,
+    "listed_from": None,
+    "listed_until": None,
+    "limit_per_day": None,
+    "limit_per_week": None,
+    "limit_ever": None,
+    "min_tier": None,
+    "tier_discounts": None,
+    "sort_order": 0,
+    "bundle": None,
+}
+REQUIRED = ("kind", "name", "points_price")
 
 
 def get_product(session: Session, product_id: uuid.UUID) -> Product:
@@ -147,27 +170,7 @@ def create_product(
     """A new product, checked as a whole: its kind's terms, its mode's settings, its
     category, tiers and window."""
     now = clock.now()
-    fields = {
-        "mode": "exchange",
-        "status": "draft",
-        "mode_params": {},
-        "description": "",
-        "category_id": None,
-        "images": [],
-        "tags": [],
-        "cash_price": None,
-        "currency": None,
-        "listed_from": None,
-        "listed_until": None,
-        "limit_per_day": None,
-        "limit_per_week": None,
-        "limit_ever": None,
-        "min_tier": None,
-        "tier_discounts": None,
-        "sort_order": 0,
-        "bundle": None,
-        **data,
-    }
+    fields = {**copy.deepcopy(DEFAULTS), **data}
     product = Product(
         tenant_id=tenant_id, id=new_id(), sold=0, fulfilment={}, created_at=now, updated_at=now
     )
@@ -192,33 +195,8 @@ def update_product(
     through `change_stock`, never by setting it."""
     product = get_product(session, product_id)
     before = product_view(product)
-    current = {
-        name: getattr(product, name)
-        for name in (
-            "kind",
-            "mode",
-            "mode_params",
-            "name",
-            "description",
-            "category_id",
-            "images",
-            "tags",
-            "points_price",
-            "cash_price",
-            "currency",
-            "listed_from",
-            "listed_until",
-            "limit_per_day",
-            "limit_per_week",
-            "limit_ever",
-            "min_tier",
-            "tier_discounts",
-            "bundle",
-            "sort_order",
-            "status",
-        )
-    }
-    current |= {key: product.fulfilment.get(key) for key in KIND_TERMS.values()}
+    current = {name: getattr(product, name) for name in (*REQUIRED, *DEFAULTS)}
+    current |= {kind: product.fulfilment.get(kind) for kind in KIND_TERMS}
     if "mode" in changes and "mode_params" not in changes:
         current["mode_params"] = {}
     _apply(session, product, current | changes, modes=modes, tiers=tiers)
@@ -239,14 +217,14 @@ def _apply(
     errors: dict[str, list[str]] = {}
     kind = fields["kind"]
     terms = {}
-    for field_kind, name in KIND_TERMS.items():
-        value = fields.pop(name, None)
+    for field_kind in KIND_TERMS:
+        value = fields.pop(field_kind, None)
         if kind == field_kind and value is None:
-            errors[name] = [f"Required for {kind} products."]
+            errors[field_kind] = [f"Required for {kind} products."]
         elif kind != field_kind and value is not None:
-            errors[name] = [f"Only for {field_kind} products."]
+            errors[field_kind] = [f"Only for {field_kind} products."]
         elif value is not None:
-            terms[name] = value
+            terms[field_kind] = value
     mode = modes.get(fields["mode"])
     parsed = modes.parse(fields["mode"], fields["mode_params"])
     if parsed.get("partner_id") is not None:  # a co-branded item names its funder
@@ -296,7 +274,8 @@ def _bundle(
     parts = fields["bundle"]
     if fields["kind"] != "physical":
         errors["bundle"] = ["Only physical products are bundles."]
-    ids = [part["product_id"] for part in parts]
+    # Stored parts name their products as text: one type for comparing.
+    ids = [uuid.UUID(str(part["product_id"])) for part in parts]
     if len(set(ids)) != len(ids) or product.id in ids:
         errors["bundle"] = ["Each part once, and not the bundle itself."]
     for part_id in ids:
@@ -373,8 +352,7 @@ def product_view(product: Product, *, member_price: int | None = None) -> dict[s
         for column in Product.__table__.columns
         if column.key not in ("tenant_id", "fulfilment")
     }
-    view["coupon"] = product.fulfilment.get("coupon")
-    view["service"] = product.fulfilment.get("service")
+    view |= {kind: product.fulfilment.get(kind) for kind in KIND_TERMS}
     if member_price is not None:
         view["member_price"] = member_price
     return view
@@ -385,14 +363,10 @@ def product_view(product: Product, *, member_price: int | None = None) -> dict[s
 
 @dataclass(frozen=True)
 class Buyer:
-    """A member the catalog is priced for: their tier and available points."""
+    """A member the catalog is priced for: their tier and the points they can spend now."""
 
     tier: TierView | None
-    wallet: WalletState | None
-
-    @property
-    def balance(self) -> int:
-        return self.wallet.balance if self.wallet else 0
+    balance: int
 
 
 def discount_for(product: Product, tier: TierView | None) -> int:

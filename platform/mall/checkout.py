@@ -16,7 +16,6 @@ import contextlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from babel.numbers import get_currency_precision
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,7 +34,7 @@ from jifen.mall.errors import (
     UnknownAuthorization,
 )
 from jifen.mall.models import CheckoutAuthorization
-from jifen.types import new_id
+from jifen.types import minor_units, new_id
 
 if TYPE_CHECKING:
     from jifen.services import Services
@@ -43,7 +42,7 @@ if TYPE_CHECKING:
 
 def value_of(points: int, rate: int, currency: str) -> int:
     """What `points` take off an order, in minor units (rounded down)."""
-    return points * 10 ** get_currency_precision(currency) // rate
+    return points * minor_units(currency) // rate
 
 
 def quote(
@@ -58,8 +57,13 @@ def quote(
     value: the cap's share of the order, the balance, in whole steps."""
     settings = mall_settings.settings_of(session, tenant_id)
     (wallet,) = open_journal(session, svc.clock).wallets_of([member_id])
-    minor = 10 ** get_currency_precision(currency)
-    by_cap = order_amount * settings.checkout_cap_percent // 100 * settings.checkout_rate // minor
+    by_cap = (
+        order_amount
+        * settings.checkout_cap_percent
+        // 100
+        * settings.checkout_rate
+        // minor_units(currency)
+    )
     usable = min(by_cap, wallet.balance)
     usable -= usable % settings.checkout_step
     return {

@@ -29,8 +29,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from jifen.db import insert_ignoring_duplicates
 from jifen.keyring import Keyring
 from jifen.ledger.policy import Policy
 from jifen.mall.models import LotteryDraw, LotteryPeriod, LotteryPrize
@@ -104,11 +104,24 @@ def ensure_periods(
     keyring: Keyring,
 ) -> str:
     """Make sure the current period and the next one exist (so the next seed's hash is
-    published before it starts); the current period's key."""
+    published before it starts); the current period's key. Seeds are made only for the
+    periods missing, so a draw in an existing period costs one read here."""
     current = period_start(policy.local_day(now), length)
     following = current + timedelta(days=7 if length == "week" else 1)
+    keys = [current.isoformat(), following.isoformat()]
+    existing = set(
+        connection.execute(
+            select(_PERIODS.c.key).where(
+                _PERIODS.c.tenant_id == tenant_id,
+                _PERIODS.c.product_id == product_id,
+                _PERIODS.c.key.in_(keys),
+            )
+        ).scalars()
+    )
     rows = []
     for first in (current, following):
+        if first.isoformat() in existing:
+            continue
         starts_at, ends_at = _bounds(policy, first, length)
         seed = secrets.token_bytes(32)
         rows.append(
@@ -124,8 +137,8 @@ def ensure_periods(
                 "created_at": now,
             }
         )
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    connection.execute(dialect.insert(_PERIODS).on_conflict_do_nothing(), rows)
+    if rows:  # a concurrent draw may have made them meanwhile: theirs stand
+        insert_ignoring_duplicates(connection, _PERIODS, rows)
     return current.isoformat()
 
 
@@ -155,9 +168,9 @@ def win(
     stock: int | None,
 ) -> bool:
     """Take one of a prize if any is left (always, when its stock is unlimited)."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    connection.execute(
-        dialect.insert(_PRIZES).on_conflict_do_nothing(),
+    insert_ignoring_duplicates(
+        connection,
+        _PRIZES,
         {"tenant_id": tenant_id, "product_id": product_id, "code": code, "won": 0},
     )
     taken = update(_PRIZES).where(

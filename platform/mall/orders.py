@@ -34,7 +34,6 @@ from jifen.ledger import policy as policies
 from jifen.ledger.errors import HoldNotOpen, UnknownMember
 from jifen.ledger.service import open_journal
 from jifen.mall import catalog, codes, payments, sql
-from jifen.mall import settings as mall_settings
 from jifen.mall.errors import (
     AddressRequired,
     NotListed,
@@ -59,6 +58,7 @@ if TYPE_CHECKING:
 
 # Which moves each status allows, and where they lead.
 MOVES: dict[str, tuple[tuple[str, ...], str]] = {
+    "pay": (("points_held",), "paid"),
     "ship": (("paid",), "fulfilled"),
     "complete": (("fulfilled",), "completed"),
     "cancel": (("created", "points_held", "paid"), "cancelled"),
@@ -81,6 +81,20 @@ def _item(product: Product, modes: RedeemModes, *, sale_price: int | None = None
     )
 
 
+def _priced(
+    product: Product,
+    shelf: Any,
+    member_id: uuid.UUID,
+    tier: tiers.TierView | None,
+    modes: RedeemModes,
+) -> tuple[Item, Shopper]:
+    """The product and the member as the mode prices them: in a flash sale at its price,
+    which is final (no tier discount on top)."""
+    discount = catalog.discount_for(product, tier) if shelf.sale_id is None else 0
+    shopper = Shopper(member_id, tier.code if tier else None, discount)
+    return _item(product, modes, sale_price=shelf.sale_price), shopper
+
+
 def quote(
     session: Session,
     product_id: uuid.UUID,
@@ -95,9 +109,7 @@ def quote(
     product = catalog.get_product(session, product_id)
     shelf = sql.shelf(session.connection(), product.tenant_id, product.id, now)
     tier, _ = standing(session, member_id)
-    discount = catalog.discount_for(product, tier) if shelf.sale_id is None else 0
-    shopper = Shopper(member_id, tier.code if tier else None, discount)
-    item = _item(product, modes, sale_price=shelf.sale_price)
+    item, shopper = _priced(product, shelf, member_id, tier, modes)
     return modes.get(product.mode).quote(item, shopper, quantity)
 
 
@@ -149,10 +161,7 @@ def place(
     if product.kind == "physical" and address is None:
         raise AddressRequired(details={"address": ["Required for physical products."]})
     mode = modes.get(product.mode)
-    item = _item(product, modes, sale_price=shelf.sale_price)
-    # A flash sale's price is final: no tier discount on top of it.
-    discount = catalog.discount_for(product, tier) if shelf.sale_id is None else 0
-    shopper = Shopper(member_id, tier.code if tier else None, discount)
+    item, shopper = _priced(product, shelf, member_id, tier, modes)
     price = mode.quote(item, shopper, quantity)
     order = Order(
         tenant_id=tenant_id,
@@ -176,17 +185,12 @@ def place(
     )
     session.add(order)
     session.flush()
-    till = _till(session, svc, order, product, actor, policy)
-    status = mode.redeem(item, shopper, quantity, price, till)
-    order.status = status
+    till = _till(session, svc, order, product, actor)
+    order.status = mode.redeem(item, shopper, quantity, price, till)
     order.entry_id, order.hold_id = till.entry_id, till.hold_id
     order.details = {**till.details, "notes": list(price.notes)}
-    steps = ["created"] if status == "created" else ["created", "paid"]
-    if status == "points_held":
-        steps = ["created", "points_held"]
-    for step in steps:
-        _step(session, order, step, actor, now)
-    _deliver(session, order, product, actor, now, delivered=status == "completed")
+    steps = ["created", "points_held" if order.status == "points_held" else "paid"]
+    _record_steps(session, order, steps + _deliver(session, order, product, now), actor, now)
     redemptions.emit(
         session,
         member_id,
@@ -216,12 +220,7 @@ def place(
 
 
 def _till(
-    session: Session,
-    svc: Services,
-    order: Order,
-    product: Product,
-    actor: Actor,
-    policy: policies.Policy | None = None,
+    session: Session, svc: Services, order: Order, product: Product, actor: Actor
 ) -> OrderTill:
     return OrderTill(
         session,
@@ -231,8 +230,6 @@ def _till(
         actor,
         svc.clock,
         svc.keyring,
-        policy or policies.policy_of(session, order.tenant_id),
-        mall_settings.settings_of(session, order.tenant_id),
         svc.payment_providers,
         entry_id=order.entry_id,
         hold_id=order.hold_id,
@@ -241,24 +238,14 @@ def _till(
     )
 
 
-def _deliver(
-    session: Session,
-    order: Order,
-    product: Product,
-    actor: Actor,
-    now: datetime,
-    *,
-    delivered: bool = False,
-) -> None:
-    """A paid order that needs no shipping is fulfilled at once: its coupons or vouchers
-    issued (unless the mode `delivered` it itself: a lottery's points prize)."""
-    if order.status not in ("paid", "completed") or (product.kind == "physical" and not delivered):
-        return
-    if not delivered:
+def _deliver(session: Session, order: Order, product: Product, now: datetime) -> list[str]:
+    """The steps past payment that happen at once, taken: an order its mode delivered
+    already (a lottery's points prize), or a paid one that needs no shipping (its codes,
+    coupons or vouchers issued now)."""
+    if order.status == "paid" and product.kind != "physical":
         order.delivery = _issue(session, order, product, now)
-    order.status = "completed"
-    _step(session, order, "fulfilled", actor, now)
-    _step(session, order, "completed", actor, now)
+        order.status = "completed"
+    return ["fulfilled", "completed"] if order.status == "completed" else []
 
 
 def standing(
@@ -361,32 +348,37 @@ def _new_code(session: Session) -> str:
             return code
 
 
-def _step(
+def _record_steps(
     session: Session,
     order: Order,
-    status: str,
+    statuses: list[str],
     actor: Actor,
     now: datetime,
     note: dict[str, Any] | None = None,
 ) -> None:
-    seq = session.scalar(
+    """Append steps to the order's history (the note goes on the first)."""
+    if not statuses:
+        return
+    last = session.scalar(
         select(OrderEvent.seq)
         .where(OrderEvent.order_id == order.id)
         .order_by(OrderEvent.seq.desc())
         .limit(1)
     )
-    session.add(
-        OrderEvent(
-            tenant_id=order.tenant_id,
-            order_id=order.id,
-            seq=0 if seq is None else seq + 1,
-            status=status,
-            actor_kind=actor.kind,
-            actor_id=actor.id,
-            note=note,
-            created_at=now,
+    first = 0 if last is None else last + 1
+    for offset, status in enumerate(statuses):
+        session.add(
+            OrderEvent(
+                tenant_id=order.tenant_id,
+                order_id=order.id,
+                seq=first + offset,
+                status=status,
+                actor_kind=actor.kind,
+                actor_id=actor.id,
+                note=note if offset == 0 else None,
+                created_at=now,
+            )
         )
-    )
     session.flush()
 
 
@@ -423,7 +415,7 @@ def _move(
             details={"status": order.status, "move": move, "allowed_from": list(allowed)}
         )
     session.refresh(order)
-    _step(session, order, status, actor, now, note)
+    _record_steps(session, order, [status], actor, now, note)
     audit.record(
         session,
         tenant_id=order.tenant_id,
@@ -518,14 +510,10 @@ def payment_settled(
         except HoldNotOpen:
             succeeded = False  # the hold timed out first: the order cannot be paid now
         else:
-            sql.move_order(
-                session.connection(), order.tenant_id, order.id, ("points_held",), "paid"
-            )
-            session.refresh(order)
+            note = {"payment_id": str(payment.id)}
+            order = _move(session, order.id, "pay", actor=actor, clock=svc.clock, note=note)
             order.entry_id = till.entry_id
-            _step(session, order, "paid", actor, now, {"payment_id": str(payment.id)})
-            _deliver(session, order, product, actor, now)
-            session.flush()
+            _record_steps(session, order, _deliver(session, order, product, now), actor, now)
             return order
     if payment.status == "succeeded":
         payments.refund(session, svc.payment_providers, payment, now)

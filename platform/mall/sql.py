@@ -66,31 +66,49 @@ def shelf(
     return connection.execute(_SHELF, values).one_or_none()
 
 
-def take_stock(
-    connection: Connection, tenant_id: uuid.UUID, product_id: uuid.UUID, quantity: int
-) -> bool:
-    """Take `quantity` units if that many are left (always, when stock is unlimited)."""
-    result = connection.execute(
-        update(_PRODUCTS)
-        .where(
-            _PRODUCTS.c.tenant_id == tenant_id,
-            _PRODUCTS.c.id == product_id,
-            or_(_PRODUCTS.c.stock.is_(None), _PRODUCTS.c.stock >= quantity),
-        )
-        .values(stock=_PRODUCTS.c.stock - quantity, sold=_PRODUCTS.c.sold + quantity)
+def _taking(table: Any, sign: int) -> Any:
+    """UPDATE taking (sign 1) or returning (-1) `quantity` units of a row's stock; taking
+    only while that many are left, or the stock is unlimited (NULL)."""
+    # Named unlike any column: an UPDATE reserves column names for its SET values.
+    quantity = bindparam("quantity")
+    statement = update(table).where(
+        table.c.tenant_id == bindparam("for_tenant"), table.c.id == bindparam("holder_id")
     )
-    return result.rowcount == 1
+    if sign > 0:
+        statement = statement.where(or_(table.c.stock.is_(None), table.c.stock >= quantity))
+    return statement.values(
+        stock=table.c.stock - sign * quantity, sold=table.c.sold + sign * quantity
+    )
+
+
+# Built once, for a product's own stock and a flash sale's.
+_TAKE = {"product": _taking(_PRODUCTS, 1), "flash_sale": _taking(_SALES, 1)}
+_RETURN = {"product": _taking(_PRODUCTS, -1), "flash_sale": _taking(_SALES, -1)}
+
+
+def take_stock(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    holder: str,
+    holder_id: uuid.UUID,
+    quantity: int,
+) -> bool:
+    """Take `quantity` units of a product's or a flash sale's (`holder`) stock if that
+    many are left (always, when the stock is unlimited)."""
+    values = {"for_tenant": tenant_id, "holder_id": holder_id, "quantity": quantity}
+    return connection.execute(_TAKE[holder], values).rowcount == 1
 
 
 def return_stock(
-    connection: Connection, tenant_id: uuid.UUID, product_id: uuid.UUID, quantity: int
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    holder: str,
+    holder_id: uuid.UUID,
+    quantity: int,
 ) -> None:
-    """Put units an order took back on the shelf."""
-    connection.execute(
-        update(_PRODUCTS)
-        .where(_PRODUCTS.c.tenant_id == tenant_id, _PRODUCTS.c.id == product_id)
-        .values(stock=_PRODUCTS.c.stock + quantity, sold=_PRODUCTS.c.sold - quantity)
-    )
+    """Put units an order took back on the shelf (or the flash sale's)."""
+    values = {"for_tenant": tenant_id, "holder_id": holder_id, "quantity": quantity}
+    connection.execute(_RETURN[holder], values)
 
 
 def restock(
@@ -202,28 +220,6 @@ def change_budget(
         .values(budget=_PARTNERS.c.budget + change)
     )
     return result.rowcount == 1
-
-
-def take_sale_stock(
-    connection: Connection, tenant_id: uuid.UUID, sale_id: uuid.UUID, quantity: int
-) -> bool:
-    """Take units of a flash sale's own stock if that many are left."""
-    result = connection.execute(
-        update(_SALES)
-        .where(_SALES.c.tenant_id == tenant_id, _SALES.c.id == sale_id, _SALES.c.stock >= quantity)
-        .values(stock=_SALES.c.stock - quantity, sold=_SALES.c.sold + quantity)
-    )
-    return result.rowcount == 1
-
-
-def return_sale_stock(
-    connection: Connection, tenant_id: uuid.UUID, sale_id: uuid.UUID, quantity: int
-) -> None:
-    connection.execute(
-        update(_SALES)
-        .where(_SALES.c.tenant_id == tenant_id, _SALES.c.id == sale_id)
-        .values(stock=_SALES.c.stock + quantity, sold=_SALES.c.sold - quantity)
-    )
 
 
 def sale_units_taken(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,9 +15,11 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.keyring import Keyring
 from jifen.ledger import holds, reversal
+from jifen.ledger import policy as policies
 from jifen.ledger import service as ledger
 from jifen.ledger.policy import Policy
 from jifen.mall import lottery, partners, payments, sql
+from jifen.mall import settings as mall_settings
 from jifen.mall.errors import OutOfStock, PartnerBudgetExhausted
 from jifen.mall.models import MallSettings, Product
 
@@ -30,8 +33,6 @@ class OrderTill:
     actor: Actor
     clock: Clock
     keyring: Keyring
-    policy: Policy
-    settings: MallSettings
     providers: payments.PaymentProviders
     entry_id: uuid.UUID | None = None
     hold_id: uuid.UUID | None = None
@@ -42,6 +43,15 @@ class OrderTill:
     @property
     def _reference(self) -> str:
         return f"order:{self.order_id}"
+
+    # Read only by the modes that need them (payments, lottery periods).
+    @cached_property
+    def settings(self) -> MallSettings:
+        return mall_settings.settings_of(self.session, self.product.tenant_id)
+
+    @cached_property
+    def policy(self) -> Policy:
+        return policies.policy_of(self.session, self.product.tenant_id)
 
     # --- points ----------------------------------------------------------------------
 
@@ -95,30 +105,25 @@ class OrderTill:
     def give_back(self) -> None:
         """Return what the order spent, to the lots it came from, and take back what it
         won."""
-        memo = f"returned: {self.product.name}"[:200]
         if self.entry_id is None and self.hold_id is not None:
             hold = holds.get_hold(self.session, self.hold_id)
             if hold.status == "open":
                 holds.release(self.session, hold.id, actor=self.actor, clock=self.clock)
         if self.entry_id is not None:
-            entry = reversal.reverse(
-                self.session,
-                self.entry_id,
-                actor=self.actor,
-                clock=self.clock,
-                reference=self._reference,
-                memo=memo,
-            )
-            self.refund_entry_id = entry.id
+            self.refund_entry_id = self._reverse(self.entry_id)
         if self.details.get("award_entry_id"):
-            reversal.reverse(
-                self.session,
-                uuid.UUID(self.details["award_entry_id"]),
-                actor=self.actor,
-                clock=self.clock,
-                reference=self._reference,
-                memo=memo,
-            )
+            self._reverse(uuid.UUID(self.details["award_entry_id"]))
+
+    def _reverse(self, entry_id: uuid.UUID) -> uuid.UUID:
+        entry = reversal.reverse(
+            self.session,
+            entry_id,
+            actor=self.actor,
+            clock=self.clock,
+            reference=self._reference,
+            memo=f"returned: {self.product.name}"[:200],
+        )
+        return entry.id
 
     # --- stock -----------------------------------------------------------------------
 
@@ -126,30 +131,30 @@ class OrderTill:
         """Take units: from the flash sale's own stock when the order is in one; a
         bundle's parts too, in id order (as every order takes them)."""
         connection, tenant_id = self.session.connection(), self.product.tenant_id
-        if self.flash_sale_id is not None:
-            taken = sql.take_sale_stock(connection, tenant_id, self.flash_sale_id, quantity)
-        else:
-            taken = sql.take_stock(connection, tenant_id, self.product.id, quantity)
-        if not taken:
-            raise OutOfStock(details={"product_id": str(self.product.id), "requested": quantity})
-        for part_id, units in self._parts(quantity):
-            if not sql.take_stock(connection, tenant_id, part_id, units):
-                raise OutOfStock(details={"product_id": str(part_id), "requested": units})
-
-    def _parts(self, quantity: int) -> list[tuple[uuid.UUID, int]]:
-        parts = self.product.bundle or []
-        return sorted((uuid.UUID(p["product_id"]), p["quantity"] * quantity) for p in parts)
+        for holder, holder_id, units in self._stock(quantity):
+            if not sql.take_stock(connection, tenant_id, holder, holder_id, units):
+                part = holder_id if holder == "product" else self.product.id
+                raise OutOfStock(details={"product_id": str(part), "requested": units})
 
     def return_stock(self, quantity: int) -> None:
         if self.product.kind == "virtual":
             return  # a virtual product's stock is its codes: an issued code is spent
         connection, tenant_id = self.session.connection(), self.product.tenant_id
-        if self.flash_sale_id is not None:
-            sql.return_sale_stock(connection, tenant_id, self.flash_sale_id, quantity)
-        else:
-            sql.return_stock(connection, tenant_id, self.product.id, quantity)
-        for part_id, units in self._parts(quantity):
-            sql.return_stock(connection, tenant_id, part_id, units)
+        for holder, holder_id, units in self._stock(quantity):
+            sql.return_stock(connection, tenant_id, holder, holder_id, units)
+
+    def _stock(self, quantity: int) -> list[tuple[str, uuid.UUID, int]]:
+        """Where `quantity` units come from: the sale or the product, then the parts."""
+        own = (
+            ("flash_sale", self.flash_sale_id)
+            if self.flash_sale_id
+            else ("product", self.product.id)
+        )
+        parts = sorted(
+            (uuid.UUID(p["product_id"]), p["quantity"] * quantity)
+            for p in self.product.bundle or []
+        )
+        return [(*own, quantity), *(("product", pid, units) for pid, units in parts)]
 
     # --- money -----------------------------------------------------------------------
 

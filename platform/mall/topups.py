@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from babel.numbers import get_currency_precision
 from sqlalchemy.orm import Session
 
 from jifen.audit import Actor
@@ -16,6 +15,7 @@ from jifen.mall import payments
 from jifen.mall import settings as mall_settings
 from jifen.mall.errors import TopupDisabled
 from jifen.mall.models import Payment
+from jifen.types import minor_units
 
 if TYPE_CHECKING:
     from jifen.services import Services
@@ -24,8 +24,7 @@ if TYPE_CHECKING:
 def price_of(points: int, rate: int, currency: str) -> int:
     """What `points` cost in minor units at `rate` points per currency unit, rounded up
     (a member never pays less than the rate)."""
-    minor = 10 ** get_currency_precision(currency)
-    return -(-points * minor // rate)
+    return -(-points * minor_units(currency) // rate)
 
 
 def buy(
