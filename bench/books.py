@@ -80,7 +80,7 @@ def ledger_services(db: str) -> Iterator[Services]:
         try:
             yield services
         finally:
-            services.db.dispose()
+            services.close()
 
 
 @dataclass

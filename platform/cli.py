@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import secrets
 import threading
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import click
@@ -18,13 +18,14 @@ from jifen import migrate, plugins, schedules
 from jifen.audit import Actor
 from jifen.db import set_tenant
 from jifen.errors import JifenError
-from jifen.ledger import holds, policy, reversal
+from jifen.ledger import expiry, holds, policy, reversal
 from jifen.ledger import service as ledger
 from jifen.ledger.cli import ledger_cli
 from jifen.mall import orders
 from jifen.members import rotation
 from jifen.members import service as members
 from jifen.members.models import Member
+from jifen.outbox.cli import relay_cli
 from jifen.rules import events
 from jifen.rules.cli import events_cli
 from jifen.rules.events import EventIn
@@ -59,6 +60,7 @@ db_cli = AppGroup("db", help="Database schema.")
 jifen.add_command(db_cli)
 jifen.add_command(ledger_cli)
 jifen.add_command(events_cli)
+jifen.add_command(relay_cli)
 
 
 @db_cli.command("upgrade")
@@ -278,6 +280,12 @@ def _seed_points(session: Any, tenant_id: Any, member_ids: list[Any], s: Service
     reversal.reverse(session, spent.id, amount=100, actor=CLI, clock=s.clock)
     holds.reserve(session, second, 200, actor=CLI, clock=s.clock, reference="demo-2")
     ledger.transfer(session, first, second, 50, actor=CLI, clock=s.clock)
+    # Points expiring inside the policy's 30-day notice window: the reminder round that
+    # `serve` runs at start-up reminds this member, and the log notifier shows it.
+    soon = s.clock.now() + timedelta(days=10)
+    ledger.earn(
+        session, member_ids[2], 200, actor=CLI, clock=s.clock, expires_at=soon, memo="expiring soon"
+    )
 
 
 DEMO_ADDRESS = {
@@ -357,29 +365,33 @@ def tick() -> None:
 
 
 @jifen.command("worker")
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(burst: bool) -> None:
-    """Run an rq worker for Jifen's queue (needs JIFEN_REDIS_URL)."""
+    """Run an rq worker for Jifen's queues, the interactive one first (needs
+    JIFEN_REDIS_URL)."""
     from redis import Redis
     from rq import Worker
 
-    from jifen.jobs import QUEUE
+    from jifen.outbox.worker import QUEUES
 
     url = svc().settings.redis_url
     if not url:
         raise click.ClickException("JIFEN_REDIS_URL is not set")
-    Worker([QUEUE], connection=Redis.from_url(url)).work(burst=burst)
+    Worker(list(QUEUES.values()), connection=Redis.from_url(url)).work(burst=burst)
 
 
 @jifen.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve(host: str, port: int) -> None:
-    """The embedded mode: serve the app and run the periodic jobs every minute."""
+    """The embedded mode: serve the app and run the periodic jobs every minute (and one
+    round of expiry reminders at start-up, delivered by the worker thread)."""
     from werkzeug.serving import run_simple
 
+    services = svc()
     stop = threading.Event()
-    schedules.start_ticker(svc(), stop)
+    click.echo(f"expiry reminders: {expiry.remind(services)} new")
+    schedules.start_ticker(services, stop)
     gc.freeze()  # as in wsgi.py: the app's long-lived objects leave the collector's scans
     try:
         run_simple(host, port, current_app._get_current_object(), threaded=True)

@@ -22,6 +22,7 @@ class Settings:
     database_url: str
     migration_database_url: str
     redis_url: str | None = None
+    smtp_url: str | None = None  # the SMTP notifier's server (see jifen_plugins.notifiers.smtp)
     secret_key: str = ""
     # "kid:base64key" items, comma-separated; the first encrypts, all decrypt.
     encryption_keys: str = ""
@@ -47,6 +48,7 @@ class Settings:
             database_url=database_url,
             migration_database_url=env.get("JIFEN_MIGRATION_DATABASE_URL") or database_url,
             redis_url=env.get("JIFEN_REDIS_URL") or None,
+            smtp_url=env.get("JIFEN_SMTP_URL") or None,
             secret_key=env.get("JIFEN_SECRET_KEY", ""),
             encryption_keys=env.get("JIFEN_ENCRYPTION_KEYS", ""),
             lookup_key=env.get("JIFEN_LOOKUP_KEY", ""),

@@ -254,9 +254,10 @@ def get_owned(session: Session, model: Any, object_id: uuid.UUID, missing: Jifen
 
 
 @contextmanager
-def cross_tenant(session: Session, reason: str) -> Iterator[Session]:
-    """Lift the tenant filter for code that is cross-tenant by design. Logged."""
-    log.info("cross-tenant scope opened: %s", reason)
+def cross_tenant(session: Session, reason: str, *, level: int = logging.INFO) -> Iterator[Session]:
+    """Lift the tenant filter for code that is cross-tenant by design. Logged (the
+    relay, which is cross-tenant in every round, logs at DEBUG)."""
+    log.log(level, "cross-tenant scope opened: %s", reason)
     previous = session.info.get("cross_tenant", False)
     session.info["cross_tenant"] = True
     if session.in_transaction():

@@ -77,11 +77,18 @@ def register_payment_providers() -> list[Any]:
 
 
 @hookspec
-def register_notifiers() -> list[Any]:
-    """Return notifiers (email, SMS, push) that deliver outbox messages to members.
+def register_notifiers(settings: Any) -> list[Any]:
+    """Return notifiers (`jifen.notify.notifiers.Notifier`) that deliver messages to
+    members, given the app's settings (`jifen.config.Settings`): return none when the
+    settings do not configure yours (the SMTP notifier needs `JIFEN_SMTP_URL`).
 
-    A notifier has `name`, the channel it serves and `send(message) -> delivery id`;
-    raising marks the delivery for retry.
+    A notifier has `name`, the `channels` it serves ("email", "sms", "push") and
+    `send(message) -> delivery id`. The relay calls it after the change that caused the
+    message has committed, never inside a transaction. `message.id` is the causing
+    event's id: pass it on as Message-ID or idempotency key, since a message may be
+    delivered more than once. Raising means "not sent": the relay retries with backoff,
+    and dead-letters the message after repeated failures. The first plugin offering a
+    channel serves it. Never log `message.to` unmasked.
     """
 
 

@@ -1,21 +1,23 @@
-"""Background jobs, enqueued to run after the current transaction commits.
+"""Background jobs, run after the current transaction commits, and relay wake-ups.
 
-Never inside it: an inline job would wait on the request's own SQLite write lock, and an
-rq job could start before the rows it needs are committed. With `JIFEN_REDIS_URL` set,
-jobs go to rq; otherwise they run inline in this process right after the commit (the
-embedded default). A job is a plain function `job(services, tenant_id, *args)` that opens
-its own session; its arguments must be JSON-like values (ids as strings are fine).
+Never inside the transaction: a job could start before the rows it needs are committed,
+or wait on the request's own SQLite write lock. With `JIFEN_REDIS_URL` set, jobs go to
+rq; otherwise they run on the process's worker thread (`jifen.outbox.worker`). A job is
+a plain function `job(services, tenant_id, *args)` that opens its own session; its
+arguments must be JSON-like values (ids as strings are fine).
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from jifen.outbox.worker import QUEUES, WAKE_KEY, WAKE_TTL, InlineWorker, relay_job
 
 if TYPE_CHECKING:
     from jifen.services import Services
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Job = Callable[..., Any]
-QUEUE = "jifen"
+QUEUE = QUEUES["interactive"]
 
 
 def enqueue(session: Session, job: Job, *args: Any) -> None:
@@ -58,26 +60,63 @@ def resolve(path: str) -> Job:
 
 
 class JobRunner:
-    """Dispatches committed jobs: to rq when Redis is configured, else inline."""
+    """Dispatches committed jobs and relay wake-ups: to rq when Redis is configured,
+    else to the process's worker thread."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.queue = None
+        self.redis: Any = None
+        self.queues: dict[str, Any] = {}
+        self.worker: InlineWorker | None = None
         if services.settings.redis_url:
             from redis import Redis
             from rq import Queue
 
-            self.queue = Queue(QUEUE, connection=Redis.from_url(services.settings.redis_url))
+            self.redis = Redis.from_url(services.settings.redis_url)
+            self.queues = {
+                lane: Queue(name, connection=self.redis) for lane, name in QUEUES.items()
+            }
+        else:
+            self.worker = InlineWorker(services)
 
     def dispatch(self, job: Job, args: tuple[Any, ...]) -> None:
-        if self.queue is not None:
-            self.queue.enqueue(run_queued, job_path(job), *args)
+        if self.worker is not None:
+            self.worker.submit(job, args)
+            return
+        self.queues["interactive"].enqueue(run_queued, job_path(job), *args)
+
+    def wake(self, written: Iterable[tuple[str, str]]) -> None:
+        """After a commit that wrote events: wake each lane that got an event some
+        subscriber wants ((lane, type) pairs)."""
+        relay = self.services.relay
+        for lane in sorted({lane for lane, kind in written if relay.wanted(kind)}):
+            self.wake_lane(lane)
+
+    def wake_lane(self, lane: str) -> None:
+        if self.worker is not None:
+            self.worker.wake(lane)
             return
         try:
-            job(self.services, *args)
+            if self.redis.set(WAKE_KEY.format(lane=lane), 1, nx=True, ex=WAKE_TTL):
+                self.queues[lane].enqueue(run_queued, job_path(relay_job), lane)
         except Exception:
-            # The request that enqueued it has committed; report, do not undo it.
-            log.exception("inline job %s failed", job_path(job))
+            # The commit stands and the event is in the log: the sweep delivers it.
+            log.warning("relay wake-up for %s not sent (Redis unreachable?)", lane, exc_info=True)
+
+    def clear_marker(self, lane: str) -> None:
+        if self.redis is not None:
+            self.redis.delete(WAKE_KEY.format(lane=lane))
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Embedded mode: wait until the worker thread has nothing left (tests, the CLI).
+        True at once with rq, whose workers are other processes."""
+        return self.worker.wait_idle(timeout) if self.worker is not None else True
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        if self.redis is not None:
+            self.redis.close()
 
 
 def run_queued(path: str, *args: Any) -> Any:

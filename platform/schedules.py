@@ -22,6 +22,7 @@ from jifen import idempotency
 from jifen.ledger import expiry, holds
 from jifen.mall import cashier
 from jifen.members import tiers
+from jifen.outbox import worker
 from jifen.rules import birthdays
 
 if TYPE_CHECKING:
@@ -41,6 +42,11 @@ def refresh_statistics(services: Services) -> str:
     return services.db.refresh_statistics()
 
 
+def purge_outbox(services: Services) -> int:
+    """Forget relayed events past their retention period."""
+    return services.relay.purge()
+
+
 @dataclass(frozen=True)
 class Schedule:
     name: str
@@ -50,6 +56,9 @@ class Schedule:
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule("purge-idempotency-keys", "17 3 * * *", purge_idempotency_keys),
+    # What a wake-up missed (Redis down, a process killed) and what is due for a retry.
+    Schedule("relay-sweep", "* * * * *", worker.sweep),
+    Schedule("purge-outbox", "23 3 * * *", purge_outbox),
     Schedule("settle-due-holds", "* * * * *", holds.settle_due_holds),
     Schedule("expire-unpaid-payments", "* * * * *", cashier.expire_due),
     Schedule("expire-points", "*/10 * * * *", expiry.sweep),

@@ -19,9 +19,12 @@ from jifen.jobs import JobRunner
 from jifen.keyring import Keyring
 from jifen.mall.modes import RedeemModes
 from jifen.mall.payments import PaymentProviders
+from jifen.notify.notifiers import Notifiers
+from jifen.outbox.relay import Relay
 from jifen.plugins import build_plugin_manager
 from jifen.rules.registry import RuleTypes
 from jifen.storage import Storage, storage_from_url
+from jifen.subscriptions import SUBSCRIBERS
 
 
 @dataclass
@@ -52,6 +55,21 @@ class Services:
     def payment_providers(self) -> PaymentProviders:
         """The installed payment providers (built on first use, after plugins load)."""
         return PaymentProviders(self.plugins)
+
+    @cached_property
+    def notifiers(self) -> Notifiers:
+        """The notifiers the installed plugins offer under these settings."""
+        return Notifiers(self.plugins, self.settings)
+
+    @cached_property
+    def relay(self) -> Relay:
+        """The relay feeding the after-commit subscribers."""
+        return Relay(self, SUBSCRIBERS)
+
+    def close(self) -> None:
+        """Stop the worker thread (finishing what runs) and close the connections."""
+        self.jobs.close()
+        self.db.dispose()
 
     @classmethod
     def build(cls, settings: Settings) -> Services:

@@ -143,7 +143,7 @@ def app(database: DatabaseUrls, tmp_path: Path, clock: ManualClock) -> Iterator[
     app = create_app(settings)
     services(app).clock = clock
     yield app
-    services(app).db.dispose()
+    services(app).close()
 
 
 def services(app: Flask) -> Services:

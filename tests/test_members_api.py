@@ -668,8 +668,8 @@ def test_after_rotation_old_rows_read_and_search_and_new_writes_use_the_new_key(
         both = new_client.get(f"{MEMBERS}/{member['id']}", headers=tenant.headers).json
         assert (both["phone"], both["email"]) == ("13900139000", EMAIL)
     finally:
-        before.extensions["jifen.services"].db.dispose()
-        after.extensions["jifen.services"].db.dispose()
+        before.extensions["jifen.services"].close()
+        after.extensions["jifen.services"].close()
 
 
 def test_created_at_is_the_clocks_instant_in_utc(client, tenant, clock):

@@ -46,7 +46,7 @@ def test_key_lookup_of_a_write_request_does_not_wait_for_the_write_lock(sqlite_t
     other_writer.execute("ROLLBACK")
     other_writer.close()
     thread.join()
-    svc.db.dispose()
+    svc.close()
     assert finished_while_locked
     assert outcome == ["a"]
 
@@ -85,7 +85,7 @@ def test_a_writer_queues_behind_another_and_goes_on_when_it_commits(sqlite_templ
     second.join(timeout=10)
     with svc.db.session() as session:
         slugs = set(session.scalars(select(Tenant.slug)))
-    svc.db.dispose()
+    svc.close()
     assert order == ["a writing", "a committed", "b writing", "b committed"]
     assert {"a", "b"} <= slugs
 
@@ -111,7 +111,7 @@ def test_the_queue_is_held_for_exactly_a_write_transaction(sqlite_template, tmp_
     with svc.db.session() as session:  # reads never queue
         session.scalars(select(Tenant.slug)).all()
         assert _queue_is_free(tmp_path)
-    svc.db.dispose()
+    svc.close()
 
 
 def test_a_failed_write_leaves_the_queue_free(sqlite_template, tmp_path):
@@ -127,7 +127,7 @@ def test_a_failed_write_leaves_the_queue_free(sqlite_template, tmp_path):
     thread = threading.Thread(target=lambda: done.append(create_tenant_with_key(svc, "b").slug))
     thread.start()
     thread.join(timeout=10)
-    svc.db.dispose()
+    svc.close()
     assert done == ["b"]
 
 
@@ -161,4 +161,4 @@ def test_statistics_let_a_phone_lookup_use_its_index(sqlite_template, tmp_path):
     # The phone search through the API finds the member either way.
     found = client.get("/api/v1/members?phone=13800130007", headers=tenant.headers)
     assert [m["external_id"] for m in found.json["items"]] == ["m7"]
-    svc.db.dispose()
+    svc.close()

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from conftest import raw_connect
+from conftest import START, raw_connect
 from sqlalchemy import String, delete, insert, select, update
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -31,8 +31,10 @@ from sqlalchemy.orm import (
 from jifen import models
 from jifen.audit import SYSTEM
 from jifen.db import Base, CrossTenantWrite, TenantScoped, cross_tenant, set_tenant
+from jifen.ledger.domain_events import PointsExpiring
 from jifen.members import service as members
 from jifen.members.models import Member, MemberTag
+from jifen.outbox.events import emit
 from jifen.tenants.models import GLOBAL_TABLES, Tenant
 from jifen.types import ID, new_id
 
@@ -598,7 +600,7 @@ def test_the_app_role_is_bound_by_rls(as_app):
 
 
 @postgresql_only
-def test_rls_is_enabled_on_exactly_the_tenant_owned_tables(as_app):
+def test_rls_is_enabled_on_the_tenant_owned_tables_and_the_event_log(as_app):
     protected = {
         row[0]
         for row in as_app.execute(
@@ -606,7 +608,28 @@ def test_rls_is_enabled_on_exactly_the_tenant_owned_tables(as_app):
             " WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relrowsecurity"
         )
     }
-    assert protected == tenant_owned_tables()
+    # The event log is global (it holds the platform's events too), yet a tenant's
+    # session reads only its own events.
+    assert protected == tenant_owned_tables() | {"outbox_events"}
+
+
+@postgresql_only
+def test_a_tenants_session_reads_only_its_own_events_from_the_log(svc, alpha, beta, as_app):
+    for tenant in (alpha, beta):
+        with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+            emit(session, PointsExpiring(uuid.uuid4(), 1, START, START.date(), 7), now=START)
+    with svc.db.transaction() as session:
+        emit(
+            session,
+            PointsExpiring(uuid.uuid4(), 1, START, START.date(), 7),
+            now=START,
+            platform=True,
+        )
+
+    scope(as_app, alpha.tenant_id)
+    assert rows_per_tenant(as_app, "outbox_events") == {alpha.tenant_id: 1}
+    as_app.rollback()
+    assert rows_per_tenant(as_app, "outbox_events") == {None: 1}
 
 
 def test_core_writes_in_sql_modules_are_held_to_the_sessions_tenant(svc, alpha, beta):

@@ -30,7 +30,7 @@ def test_health_checks_redis_when_configured(database, tmp_path, redis_url):
         try:
             return app.test_client().get("/api/v1/health")
         finally:
-            app.extensions["jifen.services"].db.dispose()
+            app.extensions["jifen.services"].close()
 
     assert health(redis_url).json["checks"]["redis"] == "ok"
     down = health("redis://127.0.0.1:1/0")

@@ -8,8 +8,9 @@ finds nothing due). Points that a hold keeps are not expired by the sweep; they 
 when the hold gives them back.
 
 Reminders: for each of the tenant's notice windows (e.g. 30 and 7 days), every member
-with points expiring within it gets one outbox message per expiry date; the message's
-key makes a repeated round write nothing new.
+with points expiring within it gets one `PointsExpiring` event per expiry date, in the
+bulk lane; the event's key makes a repeated round write nothing new. The relay hands
+them to the notifiers.
 """
 
 from __future__ import annotations
@@ -20,21 +21,20 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from jifen import outbox
 from jifen.audit import SYSTEM
 from jifen.db import writing_for
 from jifen.ledger import policy as policies
 from jifen.ledger import sql
+from jifen.ledger.domain_events import PointsExpiring
 from jifen.ledger.journal import Journal
 from jifen.ledger.service import expire_due
+from jifen.outbox.events import emit, write_now
 from jifen.tenants.models import Tenant
-from jifen.types import new_id
 
 if TYPE_CHECKING:
     from jifen.services import Services
 
 BATCH = 1000
-REMINDER_TOPIC = "points.expiring"
 
 
 def _active_tenants(services: Services) -> list[uuid.UUID]:
@@ -78,8 +78,8 @@ def sweep(services: Services) -> int:
 
 
 def remind_tenant(services: Services, tenant_id: uuid.UUID) -> int:
-    """Queue reminders for a tenant's points expiring within its notice windows.
-    Returns how many messages were new."""
+    """Remind a tenant's members of points expiring within its notice windows.
+    Returns how many reminders were new."""
     now = services.clock.now()
     with services.db.transaction(tenant_id=tenant_id) as session:
         connection = writing_for(session, tenant_id)
@@ -88,32 +88,15 @@ def remind_tenant(services: Services, tenant_id: uuid.UUID) -> int:
             return 0
         windows = sorted(policy.notice_days)
         rows = sql.expiring_points(connection, tenant_id, now, now + timedelta(days=windows[-1]))
-        messages = []
         for member_id, expires_at, points in rows:
             # The narrowest window that holds this expiry: a member first seen 5 days
             # before gets the 7-day notice only, not the 30-day one as well.
             days = next(d for d in windows if expires_at <= now + timedelta(days=d))
             # Expiry instants are local midnights: the member's last day is the one before.
             last_day = policy.local_day(expires_at - timedelta(microseconds=1))
-            messages.append(
-                {
-                    "tenant_id": tenant_id,
-                    "id": new_id(),
-                    "topic": REMINDER_TOPIC,
-                    "key": f"{REMINDER_TOPIC}:{member_id}:{last_day}:{days}",
-                    "member_id": member_id,
-                    "payload": {
-                        "member_id": str(member_id),
-                        "points": int(points),
-                        "expires_at": expires_at.isoformat(),
-                        "last_day": last_day.isoformat(),
-                        "notice_days": days,
-                    },
-                    "created_at": now,
-                    "sent_at": None,
-                }
-            )
-        return outbox.add_messages(connection, messages)
+            notice = PointsExpiring(member_id, int(points), expires_at, last_day, days)
+            emit(session, notice, now=now, key=f"points-expiring:{member_id}:{last_day}:{days}")
+        return write_now(session)
 
 
 def remind(services: Services) -> int:

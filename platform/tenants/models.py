@@ -16,7 +16,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 from jifen.db import Base
 from jifen.types import ID, Json, UTCDateTime, new_id
 
-GLOBAL_TABLES = frozenset({"tenants", "users", "staff_memberships", "api_keys", "tenant_domains"})
+GLOBAL_TABLES = frozenset(
+    {
+        "tenants",
+        "users",
+        "staff_memberships",
+        "api_keys",
+        "tenant_domains",
+        # The event log and the relay's bookkeeping (jifen.outbox.models): one log for
+        # every tenant and the platform, read by one relay.
+        "outbox_events",
+        "relay_lanes",
+        "relay_cursors",
+        "relay_receipts",
+        "relay_dead_letters",
+    }
+)
 
 ROLES = ("owner", "admin", "operator", "viewer")
 

@@ -171,7 +171,7 @@ def _process_client(
     try:
         return hammer(services, uuid.UUID(tenant_id), [uuid.UUID(m) for m in members], seed)
     finally:
-        services.db.dispose()
+        services.close()
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from jifen.ledger import expiry, holds, service
 from jifen.ledger.models import Entry
-from jifen.outbox import OutboxMessage
+from jifen.outbox.models import OutboxEvent
 
 MARCH_END = datetime(2026, 3, 31, 16, 0, tzinfo=UTC)  # midnight, 1 April, in Shanghai
 JUNE_END = datetime(2026, 6, 30, 16, 0, tzinfo=UTC)
@@ -18,8 +18,10 @@ def entries_of_kind(books, kind):
 
 
 def messages(books):
+    """The reminders in the event log, in the order they were written."""
     with books.svc.db.session(tenant_id=books.tenant_id) as session:
-        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.key)))
+        query = select(OutboxEvent).where(OutboxEvent.type == "member.points_expiring")
+        return list(session.scalars(query.order_by(OutboxEvent.seq)))
 
 
 def test_the_sweep_expires_due_points_in_batches_and_a_second_run_changes_nothing(books, clock):
@@ -77,7 +79,7 @@ def test_members_with_expiring_points_get_one_reminder_per_window(books, clock):
     assert expiry.remind(books.svc) == 1
 
     sent = messages(books)
-    assert [(m.member_id, m.payload["notice_days"]) for m in sent] == [(soon, 30), (soon, 7)]
+    assert [(m.aggregate_id, m.payload["notice_days"]) for m in sent] == [(soon, 30), (soon, 7)]
     assert sent[0].payload == {
         "member_id": str(soon),
         "points": 100,

@@ -1,0 +1,1 @@
+"""Notifications to members, sent by notifier plugins from the relay."""

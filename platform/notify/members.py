@@ -1,0 +1,86 @@
+"""Notices to members, rendered in the merchant's language and sent through the
+notifier serving the member's channel. The relay's `notify-members` subscriber.
+
+A notice is sent at most once per event as far as the platform can tell: a receipt is
+kept after a send, and a redelivered event with a receipt sends nothing. (A crash
+between the send and the receipt sends again, with the same Message-ID.) A member with
+no address on a served channel gets no notice; the receipt says so.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from sqlalchemy import select
+
+from jifen.ledger.domain_events import PointsExpiring
+from jifen.members.models import Member
+from jifen.notify.notifiers import Message
+from jifen.outbox import sql
+from jifen.outbox.relay import Delivered
+from jifen.tenants.models import Tenant
+
+if TYPE_CHECKING:
+    from jifen.services import Services
+
+SUBSCRIBER = "notify-members"
+
+_TEXTS = {
+    "zh_CN": (
+        "您有 {points} 积分即将过期",
+        "{sender}：您有 {points} 积分将于 {last_day} 后过期，请尽快使用。",
+    ),
+    "en": (
+        "{points} of your points expire soon",
+        "{sender}: {points} of your points expire after {last_day}. Use them before then.",
+    ),
+}
+
+
+def _render(event: PointsExpiring, locale: str, sender: str) -> tuple[str, str]:
+    subject, body = _TEXTS.get(locale, _TEXTS["en"])
+    values = {
+        "sender": sender,
+        "points": format_decimal(event.points, locale=locale),
+        "last_day": format_date(event.last_day, format="long", locale=locale),
+    }
+    return subject.format(**values), body.format(**values)
+
+
+def deliver(services: Services, delivered: Delivered) -> None:
+    """Send the member the notice this event calls for (see the module's docstring)."""
+    with services.db.session() as session:
+        if sql.receipt(session.connection(), SUBSCRIBER, delivered.id) is not None:
+            return
+    event = delivered.event
+    assert isinstance(event, PointsExpiring) and delivered.tenant_id is not None
+    with services.db.session(tenant_id=delivered.tenant_id) as session:
+        tenant = session.get(Tenant, delivered.tenant_id)
+        member = session.scalar(select(Member).where(Member.id == event.member_id))
+    outcome: dict[str, str] = {"status": "no_address"}
+    if tenant is not None and member is not None and member.status == "active":
+        addresses = {"email": member.email_encrypted, "sms": member.phone_encrypted}
+        for channel, sealed in addresses.items():
+            notifier = services.notifiers.for_channel(channel)
+            if sealed is None or notifier is None:
+                continue
+            subject, body = _render(event, tenant.locale, tenant.name)
+            message = Message(
+                id=delivered.id,
+                channel=channel,
+                to=services.keyring.decrypt(sealed),
+                sender=tenant.name,
+                subject=subject,
+                body=body,
+                locale=tenant.locale,
+            )
+            delivery = notifier.send(message)
+            outcome = {"status": "sent", "notifier": notifier.name, "channel": channel}
+            outcome["delivery"] = str(delivery)
+            break
+    with services.db.transaction() as session:
+        sql.add_receipt(
+            session.connection(), SUBSCRIBER, delivered.id, outcome, services.clock.now()
+        )

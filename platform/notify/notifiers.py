@@ -1,0 +1,66 @@
+"""Notifiers: what plugins provide through `register_notifiers(settings)`.
+
+A notifier delivers a rendered `Message` over one or more channels ("email", "sms",
+"push") and answers with its delivery id. The message's `id` is the id of the event
+that caused it: a notifier passes it on as the Message-ID or idempotency key, so a
+message the relay delivers twice is recognisably one message. Raising means "not sent":
+the relay retries with backoff.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+import pluggy
+
+from jifen.config import Settings
+
+CHANNELS = ("email", "sms", "push")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to one member. `to` is personal data: never log it (see `mask`)."""
+
+    id: uuid.UUID
+    channel: str
+    to: str
+    sender: str  # the merchant's name, as the member knows it
+    subject: str
+    body: str
+    locale: str
+
+
+class Notifier(Protocol):
+    name: str
+    channels: tuple[str, ...]
+    stand_in: bool  # sends nothing real (the log notifier): any other wins its channels
+
+    def send(self, message: Message) -> str: ...
+
+
+class Notifiers:
+    """The notifiers the installed plugins offer under these settings, by channel: a
+    real one before a stand-in, then the first offered."""
+
+    def __init__(self, plugins: pluggy.PluginManager, settings: Settings) -> None:
+        offered = [n for found in plugins.hook.register_notifiers(settings=settings) for n in found]
+        self.by_channel: dict[str, Notifier] = {}
+        for notifier in sorted(offered, key=lambda n: bool(getattr(n, "stand_in", False))):
+            for channel in notifier.channels:
+                self.by_channel.setdefault(channel, notifier)
+
+    def for_channel(self, channel: str) -> Notifier | None:
+        return self.by_channel.get(channel)
+
+
+def mask(address: str) -> str:
+    """An address fit for a log line: `j***@example.com`, `138****5678`."""
+    if "@" in address:
+        local, _, domain = address.partition("@")
+        return f"{local[:1]}***@{domain}"
+    if len(address) > 7:
+        return f"{address[:3]}{'*' * (len(address) - 7)}{address[-4:]}"
+    return "*" * len(address)

@@ -1,0 +1,1 @@
+"""Domain events and the relay: the transactional outbox and what reads it."""

@@ -1,0 +1,170 @@
+"""Domain events: typed, versioned facts appended to the log by the transaction that
+caused them.
+
+A domain event is a frozen dataclass deriving from `DomainEvent`; its fields are its
+payload (ids, instants, dates, integers, strings, booleans and JSON-like values), and
+its class says its `type`, `version`, the `aggregate` it belongs to (the field naming
+that aggregate's id is `aggregate_field`) and its default `lane`. A change of a type's
+fields is a new `version`; subscribers read the versions they know.
+
+`emit(session, event, now=...)` keeps the event with the session; the rows are written
+in one statement when the session commits, in the same transaction as the change, and
+the relay is woken after the commit for the lanes whose events a subscriber wants. A
+rolled-back transaction leaves no event. An event emitted with a `key` is written once
+per (tenant, key): a repeated job (a second reminder round) adds nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, ClassVar, Self
+
+from sqlalchemy import event as sa_event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from jifen.outbox.models import OutboxEvent
+from jifen.types import new_id
+
+INTERACTIVE = "interactive"  # a person waits: sign-in codes, payment calls, webhooks
+BULK = "bulk"  # runs of many: reminders, roll-ups; never ahead of the interactive lane
+LANES = (INTERACTIVE, BULK)
+
+# Keyed events' ids are derived from their key, so a repeat is the same row.
+_KEYED = uuid.UUID("0b7a3c52-6f0e-4c61-9d39-8f1b8d2c7e10")
+_EVENTS = OutboxEvent.__table__
+
+
+@dataclasses.dataclass(frozen=True)
+class DomainEvent:
+    """The base of every domain event (see the module's docstring)."""
+
+    type: ClassVar[str]
+    version: ClassVar[int] = 1
+    aggregate: ClassVar[str]
+    aggregate_field: ClassVar[str]
+    lane: ClassVar[str] = INTERACTIVE
+
+    @property
+    def aggregate_id(self) -> uuid.UUID:
+        value = getattr(self, self.aggregate_field)
+        assert isinstance(value, uuid.UUID)
+        return value
+
+    def to_payload(self) -> dict[str, Any]:
+        """The event's fields as JSON values."""
+        return {f.name: _dump(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Self:
+        """The event back from its payload (the inverse of `to_payload`)."""
+        hints = typing.get_type_hints(cls)
+        return cls(
+            **{f.name: _load(hints[f.name], payload[f.name]) for f in dataclasses.fields(cls)}
+        )
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _load(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    kinds = (
+        typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, _UnionType) else (hint,)
+    )
+    for kind in kinds:
+        if kind is uuid.UUID:
+            return uuid.UUID(value)
+        if kind is datetime:
+            return datetime.fromisoformat(value)
+        if kind is date:
+            return date.fromisoformat(value)
+    return value
+
+
+_UnionType = type(int | None)
+
+
+def emit(
+    session: Session,
+    event: DomainEvent,
+    *,
+    now: datetime,
+    tenant_id: uuid.UUID | None = None,
+    platform: bool = False,
+    lane: str | None = None,
+    key: str | None = None,
+) -> uuid.UUID:
+    """Append `event` to the log with this transaction; its id.
+
+    It belongs to the session's tenant unless `tenant_id` names one, or to no tenant
+    with `platform=True` (a merchant's sign-up, before any tenant exists). `lane`
+    overrides the type's lane (a bulk run of an otherwise interactive type); `key` makes
+    it a keyed event, written once per tenant and key.
+    """
+    if platform:
+        owner = None
+    else:
+        owner = tenant_id or session.info.get("tenant_id")
+        if owner is None:
+            raise ValueError("an event needs a tenant (or platform=True)")
+    lane = lane or event.lane
+    if lane not in LANES:
+        raise ValueError(f"unknown lane {lane!r}")
+    event_id = new_id() if key is None else uuid.uuid5(_KEYED, f"{owner}:{key}")
+    session.info.setdefault("outbox", []).append(
+        {
+            "id": event_id,
+            "tenant_id": owner,
+            "lane": lane,
+            "type": event.type,
+            "version": event.version,
+            "aggregate": event.aggregate,
+            "aggregate_id": event.aggregate_id,
+            "payload": event.to_payload(),
+            "created_at": now,
+        }
+    )
+    return event_id
+
+
+def write_now(session: Session) -> int:
+    """Write the events emitted so far (before a statement that must see them); returns
+    how many were new (keyed events already in the log are not)."""
+    rows = session.info.pop("outbox", None)
+    if not rows:
+        return 0
+    session.info.setdefault("outbox_written", []).extend(rows)
+    connection = session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(_EVENTS).on_conflict_do_nothing().returning(_EVENTS.c.seq)
+    return len(connection.execute(statement, rows).all())
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write(session: Session) -> None:
+    write_now(session)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _wake(session: Session) -> None:
+    rows = session.info.pop("outbox_written", None)
+    runner = session.info.get("jobs")
+    if rows and runner is not None:
+        runner.wake({(row["lane"], row["type"]) for row in rows})
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _discard(session: Session) -> None:
+    session.info.pop("outbox", None)
+    session.info.pop("outbox_written", None)

@@ -1,0 +1,290 @@
+"""The relay: delivers the log's events to the after-commit subscribers.
+
+Each subscriber names the event types it wants; it reads each lane through a cursor of
+its own. A round of the relay on a lane sequences what was written since the last one,
+then for each subscriber leases its cursor (so two workers never deliver one
+subscriber's events at once), reads a batch past the cursor, delivers it with no
+database transaction open, and moves the cursor once for the batch.
+
+Delivery is at least once and in log order, so per aggregate in the order the changes
+committed. A relay killed mid-batch has moved no cursor: the batch is delivered again
+once the lease runs out, and subscribers make a repeat harmless (database subscribers
+keep a receipt per event in the transaction of their effect; external sends carry the
+event id as their idempotency key or Message-ID, and skip a send already receipted). A
+subscriber that raises holds its cursor at the failed event and is retried with backoff;
+after `MAX_ATTEMPTS` the event is dead-lettered (kept for `replay`) and the cursor
+moves past it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from jifen.db import cross_tenant
+from jifen.outbox import sql
+from jifen.outbox.events import LANES, DomainEvent
+
+if TYPE_CHECKING:
+    from jifen.services import Services
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+MAX_ATTEMPTS = 12
+LEASE = timedelta(minutes=2)
+RETENTION = timedelta(days=7)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long a subscriber waits after its n-th failure in a row: 5 s, doubling, at
+    most half an hour (twelve attempts span about three hours)."""
+    return timedelta(seconds=min(5 * 2 ** (attempts - 1), 1800))
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """An event as a subscriber receives it: the typed event and its envelope."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID | None
+    type: str
+    version: int
+    position: int
+    created_at: datetime
+    event: DomainEvent
+
+
+Deliver = Callable[["Services", Delivered], None]
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """An after-commit subscriber: its stable `name` (its cursors and receipts are kept
+    under it), the event classes it wants, and `deliver(services, delivered)`."""
+
+    name: str
+    events: tuple[type[DomainEvent], ...]
+    deliver: Deliver
+
+    @property
+    def types(self) -> dict[str, type[DomainEvent]]:
+        return {cls.type: cls for cls in self.events}
+
+
+@dataclass(frozen=True)
+class Progress:
+    delivered: int
+    failed: int
+    more: bool
+
+
+class Relay:
+    """The subscribers of one app, and the rounds that feed them."""
+
+    def __init__(self, services: Services, subscribers: Sequence[Subscriber]) -> None:
+        names = [s.name for s in subscribers]
+        if len(names) != len(set(names)):
+            raise ValueError(f"two subscribers share a name: {sorted(names)}")
+        self.services = services
+        self.subscribers = list(subscribers)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def wanted(self, event_type: str) -> bool:
+        """Whether any subscriber wants events of this type (else no wake-up is sent)."""
+        return any(event_type in s.types for s in self.subscribers)
+
+    def subscriber(self, name: str) -> Subscriber:
+        for found in self.subscribers:
+            if found.name == name:
+                return found
+        raise KeyError(name)
+
+    # --- rounds -----------------------------------------------------------------------
+
+    def run(self, lane: str) -> Progress:
+        """One slice of work on `lane`: sequence what is new, then one batch for each
+        subscriber. `more` says whether work is left; the caller runs another slice
+        after anything more urgent (so a bulk run yields between batches)."""
+        self.sequence(lane)
+        delivered = failed = 0
+        more = False
+        for subscriber in self.subscribers:
+            done, fault, left = self.deliver(subscriber, lane)
+            delivered, failed, more = delivered + done, failed + fault, more or left
+        return Progress(delivered, failed, more or self._unsequenced(lane))
+
+    def drain(self, lanes: Iterable[str] = LANES, *, rounds: int = 100) -> Progress:
+        """Run every lane until nothing deliverable is left (tests, the CLI, the
+        sweep). Subscribers backing off are left for later."""
+        delivered = failed = 0
+        for lane in lanes:
+            for _ in range(rounds):
+                progress = self.run(lane)
+                delivered, failed = delivered + progress.delivered, failed + progress.failed
+                if not progress.more or not (progress.delivered or progress.failed):
+                    break
+        return Progress(delivered, failed, False)
+
+    def sequence(self, lane: str, limit: int = 5000) -> int:
+        with self._transaction("sequence the outbox") as connection:
+            return sql.sequence(connection, lane, limit)
+
+    def _unsequenced(self, lane: str) -> bool:
+        with self.reading() as connection:
+            return sql.unsequenced(connection, lane)
+
+    def deliver(
+        self, subscriber: Subscriber, lane: str, limit: int = BATCH
+    ) -> tuple[int, int, bool]:
+        """Deliver one batch of the lane to the subscriber: (delivered, failed, more)."""
+        now = self.services.clock.now()
+        types = subscriber.types
+        with self._transaction("lease a relay cursor") as connection:
+            cursor = sql.lease(connection, subscriber.name, lane, self.owner, now, now + LEASE)
+            if cursor is None:
+                return 0, 0, False
+            head = sql.lane_head(connection, lane)
+            rows = sql.events_after(connection, lane, cursor.position, head, list(types), limit)
+        position, attempts = cursor.position, cursor.attempts
+        delivered = 0
+        error: str | None = None
+        failed_row = None
+        for row in rows:
+            try:
+                subscriber.deliver(self.services, _delivered(row, types[row.type]))
+            except Exception as exc:
+                log.exception(
+                    "relay: %s failed on event %s (%s)", subscriber.name, row.id, row.type
+                )
+                error, failed_row = f"{type(exc).__name__}: {exc}"[:2000], row
+                break
+            position, delivered = row.position, delivered + 1
+        if failed_row is None and len(rows) < limit:
+            position = max(position, head)  # nothing wanted up to the head: skip past it
+        values: dict[str, Any] = {"position": position, "updated_at": self.services.clock.now()}
+        if failed_row is None:
+            values.update(attempts=0, retry_at=None, last_error=None)
+        elif attempts + 1 >= MAX_ATTEMPTS:
+            values.update(attempts=0, retry_at=None, last_error=error, position=failed_row.position)
+        else:
+            values.update(
+                attempts=attempts + 1, retry_at=now + backoff(attempts + 1), last_error=error
+            )
+        with self._transaction("move a relay cursor") as connection:
+            if failed_row is not None and attempts + 1 >= MAX_ATTEMPTS:
+                assert error is not None
+                sql.dead_letter(
+                    connection, subscriber.name, failed_row.id, error, attempts + 1, now
+                )
+                log.error("relay: %s gave up on event %s", subscriber.name, failed_row.id)
+            if not sql.release(connection, subscriber.name, lane, self.owner, **values):
+                log.warning(
+                    "relay: %s lost its lease on %s; the batch repeats", subscriber.name, lane
+                )
+        more = failed_row is None and len(rows) == limit
+        return delivered, int(failed_row is not None), more
+
+    # --- dead letters ------------------------------------------------------------------
+
+    def replay(self, subscriber_name: str, event_id: uuid.UUID | None = None) -> tuple[int, int]:
+        """Deliver the subscriber's dead letters again (one, or all waiting), in order:
+        (delivered, still failing). A delivered one is marked replayed."""
+        subscriber = self.subscriber(subscriber_name)
+        with self.reading() as connection:
+            letters = [
+                letter
+                for letter in sql.dead_letters(connection, subscriber_name)
+                if event_id is None or letter.event_id == event_id
+            ]
+        delivered = failing = 0
+        for letter in letters:
+            with self.reading() as connection:
+                row = sql.event_row(connection, letter.event_id)
+            assert row is not None  # the purge keeps dead-lettered events
+            try:
+                subscriber.deliver(self.services, _delivered(row, subscriber.types[row.type]))
+            except Exception:
+                log.exception("relay: replay of %s to %s failed", letter.event_id, subscriber_name)
+                failing += 1
+                continue
+            with self._transaction("mark a dead letter replayed") as connection:
+                sql.mark_replayed(
+                    connection, subscriber_name, letter.event_id, self.services.clock.now()
+                )
+            delivered += 1
+        return delivered, failing
+
+    # --- housekeeping -----------------------------------------------------------------
+
+    def purge(self) -> int:
+        """Forget events older than the retention period that every cursor has passed."""
+        before = self.services.clock.now() - RETENTION
+        purged = 0
+        with self._transaction("purge the outbox") as connection:
+            positions: dict[str, list[int]] = {}
+            for cursor in sql.cursors(connection):
+                positions.setdefault(cursor.lane, []).append(cursor.position)
+            for lane in LANES:
+                if self.subscribers and lane not in positions:
+                    continue  # no subscriber has read this lane yet: keep it all
+                up_to = min(positions.get(lane, [sql.lane_head(connection, lane)]))
+                purged += sql.purge(connection, lane, before, up_to)
+        return purged
+
+    def status(self) -> list[dict[str, Any]]:
+        """Each cursor: its lane, position, how far behind the head, its retry state."""
+        with self.reading() as connection:
+            heads = {lane: sql.lane_head(connection, lane) for lane in LANES}
+            return [
+                {
+                    "subscriber": c.subscriber,
+                    "lane": c.lane,
+                    "position": c.position,
+                    "behind": heads[c.lane] - c.position,
+                    "attempts": c.attempts,
+                    "retry_at": c.retry_at,
+                    "last_error": c.last_error,
+                }
+                for c in sql.cursors(connection)
+            ]
+
+    # --- sessions ---------------------------------------------------------------------
+
+    def _transaction(self, reason: str) -> Any:
+        return _connection(self.services, reason, write=True)
+
+    def reading(self) -> Any:
+        """A connection to read the log and the relay's state (cross-tenant)."""
+        return _connection(self.services, "read the outbox", write=False)
+
+
+@contextmanager
+def _connection(services: Services, reason: str, *, write: bool) -> Iterator[Connection]:
+    """A cross-tenant transaction's connection (the log is the platform's)."""
+    with (
+        services.db.transaction(write=write) as session,
+        cross_tenant(session, reason, level=logging.DEBUG),
+    ):
+        yield session.connection()
+
+
+def _delivered(row: Any, cls: type[DomainEvent]) -> Delivered:
+    return Delivered(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        type=row.type,
+        version=row.version,
+        position=row.position,
+        created_at=row.created_at,
+        event=cls.from_payload(row.payload),
+    )

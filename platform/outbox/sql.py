@@ -1,0 +1,220 @@
+"""The relay's statements: the sequencer, cursors with leases, and reading a lane.
+
+Everything here is platform-wide (the log is global); callers run in a cross-tenant
+scope. Leases and retries are conditional updates, so two relay workers racing for one
+subscriber's lane find out from the rows they updated.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from jifen.outbox.models import OutboxEvent, RelayCursor, RelayDeadLetter, RelayLane, RelayReceipt
+
+EVENTS = OutboxEvent.__table__
+LANE_HEADS = RelayLane.__table__
+CURSORS = RelayCursor.__table__
+RECEIPTS = RelayReceipt.__table__
+DEAD_LETTERS = RelayDeadLetter.__table__
+
+# Positions for the oldest unsequenced events of a lane, in the order they were written:
+# one statement however many there are (window functions and UPDATE ... FROM: PostgreSQL,
+# SQLite 3.33+).
+_SEQUENCE = text(
+    "UPDATE outbox_events SET position = :head + batch.n"
+    " FROM (SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM outbox_events"
+    "       WHERE lane = :lane AND position IS NULL ORDER BY seq LIMIT :limit) AS batch"
+    " WHERE outbox_events.seq = batch.seq"
+)
+
+
+def _insert(connection: Connection, table: Any) -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def sequence(connection: Connection, lane: str, limit: int) -> int:
+    """Give the next `limit` unsequenced events of `lane` their positions; how many.
+
+    The lane's row is locked first, so sequencers take turns and positions only grow:
+    an event committed after a batch was sequenced gets a later position, never one a
+    cursor has passed.
+    """
+    connection.execute(_insert(connection, LANE_HEADS), {"lane": lane, "head": 0})
+    head = connection.execute(
+        select(LANE_HEADS.c.head).where(LANE_HEADS.c.lane == lane).with_for_update()
+    ).scalar_one()
+    given = connection.execute(_SEQUENCE, {"head": head, "lane": lane, "limit": limit}).rowcount
+    if given:
+        connection.execute(
+            update(LANE_HEADS).where(LANE_HEADS.c.lane == lane).values(head=head + given)
+        )
+    return given
+
+
+def lane_head(connection: Connection, lane: str) -> int:
+    head = connection.execute(select(LANE_HEADS.c.head).where(LANE_HEADS.c.lane == lane)).scalar()
+    return head or 0
+
+
+def unsequenced(connection: Connection, lane: str) -> bool:
+    found = connection.execute(
+        select(EVENTS.c.seq).where(EVENTS.c.lane == lane, EVENTS.c.position.is_(None)).limit(1)
+    ).first()
+    return found is not None
+
+
+def lease(
+    connection: Connection, subscriber: str, lane: str, owner: str, now: datetime, until: datetime
+) -> Row[Any] | None:
+    """Take the subscriber's cursor on `lane` until `until` (made at position 0 on first
+    use): its row, or None while another worker holds it or its retry is not due."""
+    connection.execute(
+        _insert(connection, CURSORS),
+        {"subscriber": subscriber, "lane": lane, "position": 0, "attempts": 0, "updated_at": now},
+    )
+    taken = connection.execute(
+        update(CURSORS)
+        .where(
+            CURSORS.c.subscriber == subscriber,
+            CURSORS.c.lane == lane,
+            or_(CURSORS.c.leased_until.is_(None), CURSORS.c.leased_until <= now),
+            or_(CURSORS.c.retry_at.is_(None), CURSORS.c.retry_at <= now),
+        )
+        .values(leased_by=owner, leased_until=until)
+    ).rowcount
+    if not taken:
+        return None
+    return connection.execute(
+        select(CURSORS).where(CURSORS.c.subscriber == subscriber, CURSORS.c.lane == lane)
+    ).one()
+
+
+def release(connection: Connection, subscriber: str, lane: str, owner: str, **values: Any) -> bool:
+    """Move the cursor and give the lease back; False when the lease was lost (it ran out
+    and another worker took it), in which case nothing is written."""
+    return bool(
+        connection.execute(
+            update(CURSORS)
+            .where(
+                CURSORS.c.subscriber == subscriber,
+                CURSORS.c.lane == lane,
+                CURSORS.c.leased_by == owner,
+            )
+            .values(leased_by=None, leased_until=None, **values)
+        ).rowcount
+    )
+
+
+def events_after(
+    connection: Connection, lane: str, position: int, head: int, types: Sequence[str], limit: int
+) -> list[Row[Any]]:
+    """The lane's events of `types` past `position` up to `head`, in order."""
+    return list(
+        connection.execute(
+            select(EVENTS)
+            .where(
+                EVENTS.c.lane == lane,
+                EVENTS.c.position > position,
+                EVENTS.c.position <= head,
+                EVENTS.c.type.in_(types),
+            )
+            .order_by(EVENTS.c.position)
+            .limit(limit)
+        )
+    )
+
+
+def dead_letter(
+    connection: Connection,
+    subscriber: str,
+    event_id: uuid.UUID,
+    error: str,
+    attempts: int,
+    now: datetime,
+) -> None:
+    connection.execute(
+        _insert(connection, DEAD_LETTERS),
+        {
+            "subscriber": subscriber,
+            "event_id": event_id,
+            "error": error,
+            "attempts": attempts,
+            "created_at": now,
+        },
+    )
+
+
+def dead_letters(
+    connection: Connection, subscriber: str | None = None, *, waiting: bool = True
+) -> list[Row[Any]]:
+    """Dead letters (those not yet replayed, unless `waiting` is False), oldest first,
+    with their events."""
+    query = (
+        select(DEAD_LETTERS, EVENTS.c.type, EVENTS.c.tenant_id, EVENTS.c.position, EVENTS.c.lane)
+        .join(EVENTS, EVENTS.c.id == DEAD_LETTERS.c.event_id)
+        .order_by(DEAD_LETTERS.c.created_at, EVENTS.c.position)
+    )
+    if subscriber is not None:
+        query = query.where(DEAD_LETTERS.c.subscriber == subscriber)
+    if waiting:
+        query = query.where(DEAD_LETTERS.c.replayed_at.is_(None))
+    return list(connection.execute(query))
+
+
+def event_row(connection: Connection, event_id: uuid.UUID) -> Row[Any] | None:
+    return connection.execute(select(EVENTS).where(EVENTS.c.id == event_id)).first()
+
+
+def mark_replayed(
+    connection: Connection, subscriber: str, event_id: uuid.UUID, now: datetime
+) -> None:
+    connection.execute(
+        update(DEAD_LETTERS)
+        .where(DEAD_LETTERS.c.subscriber == subscriber, DEAD_LETTERS.c.event_id == event_id)
+        .values(replayed_at=now)
+    )
+
+
+def receipt(connection: Connection, subscriber: str, event_id: uuid.UUID) -> Row[Any] | None:
+    return connection.execute(
+        select(RECEIPTS).where(RECEIPTS.c.subscriber == subscriber, RECEIPTS.c.event_id == event_id)
+    ).first()
+
+
+def add_receipt(
+    connection: Connection,
+    subscriber: str,
+    event_id: uuid.UUID,
+    outcome: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """Record that `subscriber` handled the event; False when it had already."""
+    statement = _insert(connection, RECEIPTS).returning(RECEIPTS.c.event_id)
+    row = {"subscriber": subscriber, "event_id": event_id, "outcome": outcome, "created_at": now}
+    return connection.execute(statement, row).first() is not None
+
+
+def cursors(connection: Connection) -> list[Row[Any]]:
+    return list(connection.execute(select(CURSORS).order_by(CURSORS.c.lane, CURSORS.c.subscriber)))
+
+
+def purge(connection: Connection, lane: str, before: datetime, up_to: int) -> int:
+    """Forget the lane's events older than `before` that every cursor has passed
+    (`up_to`: the lowest cursor), keeping those a dead letter still names."""
+    return connection.execute(
+        EVENTS.delete().where(
+            and_(
+                EVENTS.c.lane == lane,
+                EVENTS.c.created_at < before,
+                EVENTS.c.position <= up_to,
+                EVENTS.c.id.not_in(select(DEAD_LETTERS.c.event_id)),
+            )
+        )
+    ).rowcount

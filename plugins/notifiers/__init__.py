@@ -1,0 +1,1 @@
+"""The built-in notifiers, one plugin module each."""

@@ -1,0 +1,66 @@
+"""Email through an SMTP server, configured by `JIFEN_SMTP_URL`:
+
+    smtp://user:password@host:587?from=points@example.com   (STARTTLS when offered)
+    smtps://user:password@host:465?from=points@example.com  (TLS from the start)
+
+The event id becomes the Message-ID, so a message delivered twice is one message to
+mail systems that deduplicate. A send that fails raises, and the relay retries it."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from jifen.config import Settings
+from jifen.hookimpl import hookimpl
+from jifen.notify.notifiers import Message, Notifier
+
+TIMEOUT = 15  # seconds: a hung server fails the send, which the relay retries
+
+
+class SmtpNotifier:
+    name = "smtp"
+    channels = ("email",)
+    stand_in = False
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("JIFEN_SMTP_URL must be smtp://... or smtps://...")
+        query = parse_qs(parts.query)
+        self.tls = parts.scheme == "smtps"
+        self.host = parts.hostname
+        self.port = parts.port or (465 if self.tls else 25)
+        self.user = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.sender = query.get("from", [f"noreply@{self.host}"])[0]
+
+    def send(self, message: Message) -> str:
+        email = EmailMessage()
+        email["From"] = formataddr((message.sender, self.sender))
+        email["To"] = message.to
+        email["Subject"] = message.subject
+        email["Message-ID"] = make_msgid(idstring=str(message.id), domain="jifen")
+        email.set_content(message.body)
+        context = ssl.create_default_context()
+        if self.tls:
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=TIMEOUT, context=context
+            )
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=TIMEOUT)
+        with client:
+            if not self.tls and client.has_extn("starttls"):
+                client.starttls(context=context)
+            if self.user:
+                client.login(self.user, self.password or "")
+            client.send_message(email)
+        return str(email["Message-ID"])
+
+
+@hookimpl
+def register_notifiers(settings: Settings) -> list[Notifier]:
+    return [SmtpNotifier(settings.smtp_url)] if settings.smtp_url else []

@@ -1,0 +1,248 @@
+"""The relay: events written with their transaction, delivered after it commits, in
+order, at least once, retried, dead-lettered and replayed."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from jifen.audit import SYSTEM
+from jifen.ledger.models import Account
+from jifen.members import service as members
+from jifen.outbox import relay as relays
+from jifen.outbox.events import emit
+from jifen.outbox.models import OutboxEvent, RelayDeadLetter
+from jifen.outbox.relay import Relay, Subscriber
+
+from .events import Bulky, Counted, Unwanted, applier
+
+
+def new_member(svc, tenant_id) -> uuid.UUID:
+    with svc.db.transaction(tenant_id=tenant_id) as session:
+        member = members.create_member(
+            session,
+            tenant_id,
+            {"external_id": f"m-{uuid.uuid4().hex[:8]}"},
+            actor=SYSTEM,
+            clock=svc.clock,
+            keyring=svc.keyring,
+        )
+        return member.id
+
+
+def balance(svc, tenant_id, member_id) -> int:
+    with svc.db.session(tenant_id=tenant_id) as session:
+        return session.scalar(select(Account.balance).where(Account.member_id == member_id))
+
+
+def emit_counted(svc, tenant_id, member_id, n) -> uuid.UUID:
+    with svc.db.transaction(tenant_id=tenant_id) as session:
+        return emit(session, Counted(member_id, n), now=svc.clock.now())
+
+
+def events_logged(svc) -> int:
+    with svc.relay.reading() as connection:
+        return connection.execute(select(func.count()).select_from(OutboxEvent)).scalar_one()
+
+
+@pytest.fixture
+def relay(svc):
+    """The app's relay with the test's database subscriber in place of the real ones."""
+    seen: list = []
+    svc.relay = Relay(svc, [applier(seen)])
+    svc.relay.seen = seen
+    return svc.relay
+
+
+def test_an_event_is_written_with_its_transaction_and_never_after_a_rollback(svc, tenant):
+    alice = new_member(svc, tenant.tenant_id)
+    before = events_logged(svc)
+    with pytest.raises(RuntimeError), svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        emit(session, Counted(alice, 1), now=svc.clock.now())
+        raise RuntimeError("the change fails")
+    assert events_logged(svc) == before
+
+    emit_counted(svc, tenant.tenant_id, alice, 2)
+    assert events_logged(svc) == before + 1
+
+
+def test_the_payload_round_trips_to_the_typed_event(svc, tenant, relay, clock):
+    alice = new_member(svc, tenant.tenant_id)
+    got = []
+    svc.relay = Relay(svc, [Subscriber("reader", (Counted,), lambda s, d: got.append(d))])
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        event_id = emit(session, Counted(alice, 7, at=clock.now()), now=clock.now())
+    svc.relay.drain()
+
+    (delivered,) = got
+    assert delivered.event == Counted(alice, 7, at=clock.now())
+    assert (delivered.id, delivered.tenant_id, delivered.type) == (
+        event_id,
+        tenant.tenant_id,
+        "test.counted",
+    )
+
+
+def test_a_keyed_event_is_written_once(svc, tenant):
+    alice = new_member(svc, tenant.tenant_id)
+    before = events_logged(svc)
+    for _ in range(3):
+        with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+            emit(session, Counted(alice, 1), now=svc.clock.now(), key="once")
+    assert events_logged(svc) == before + 1
+
+
+def test_the_worker_thread_delivers_after_commit_and_applies_each_event_once(svc, tenant, relay):
+    alice, bob = new_member(svc, tenant.tenant_id), new_member(svc, tenant.tenant_id)
+    for n in range(1, 6):
+        emit_counted(svc, tenant.tenant_id, alice, n)
+        emit_counted(svc, tenant.tenant_id, bob, n)
+
+    assert svc.jobs.wait_idle()
+    assert relay.seen == [(m, n) for n in range(1, 6) for m in (alice, bob)]
+    assert balance(svc, tenant.tenant_id, alice) == 5
+    # A second round (the sweep) finds nothing new, and a replayed batch changes nothing.
+    assert relay.drain().delivered == 0
+    with relay.reading() as connection:
+        rows = connection.execute(select(OutboxEvent).order_by(OutboxEvent.position)).all()
+    for row in rows:
+        relay.subscribers[0].deliver(svc, relays._delivered(row, Counted))
+    assert balance(svc, tenant.tenant_id, alice) == 5
+
+
+def test_events_no_subscriber_wants_wake_nothing(svc, tenant, relay, monkeypatch):
+    alice = new_member(svc, tenant.tenant_id)
+    woken = []
+    monkeypatch.setattr(svc.jobs, "wake_lane", woken.append)
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        emit(session, Unwanted(alice), now=svc.clock.now())
+    assert woken == []
+    emit_counted(svc, tenant.tenant_id, alice, 1)
+    assert woken == ["interactive"]
+
+
+def test_a_failing_subscriber_backs_off_keeps_its_place_and_recovers(svc, tenant, clock):
+    alice = new_member(svc, tenant.tenant_id)
+    failures = [RuntimeError("down"), RuntimeError("still down")]
+    got = []
+
+    def flaky(services, delivered):
+        if failures:
+            raise failures.pop(0)
+        got.append(delivered.event.n)
+
+    svc.relay = Relay(svc, [Subscriber("flaky", (Counted,), flaky)])
+    for n in (1, 2, 3):
+        emit_counted(svc, tenant.tenant_id, alice, n)
+    svc.jobs.wait_idle()
+
+    assert got == []
+    (state,) = [c for c in svc.relay.status() if c["lane"] == "interactive"]
+    assert (state["attempts"], state["behind"]) == (1, 3)
+    assert state["retry_at"] == clock.now() + relays.backoff(1)
+    assert "down" in state["last_error"]
+    assert svc.relay.drain().delivered == 0  # not due yet
+
+    clock.set(clock.now() + relays.backoff(1))
+    assert svc.relay.drain().failed == 1
+    clock.set(clock.now() + relays.backoff(2))
+    svc.relay.drain()
+
+    assert got == [1, 2, 3]
+    (state,) = [c for c in svc.relay.status() if c["lane"] == "interactive"]
+    assert (state["attempts"], state["behind"], state["last_error"]) == (0, 0, None)
+
+
+def test_an_event_that_keeps_failing_is_dead_lettered_and_replayed(svc, tenant, clock):
+    alice = new_member(svc, tenant.tenant_id)
+    broken = {"on": True}
+    got = []
+
+    def picky(services, delivered):
+        if delivered.event.n == 2 and broken["on"]:
+            raise ValueError("cannot handle 2")
+        got.append(delivered.event.n)
+
+    svc.relay = Relay(svc, [Subscriber("picky", (Counted,), picky)])
+    for n in (1, 2, 3):
+        emit_counted(svc, tenant.tenant_id, alice, n)
+    svc.jobs.wait_idle()
+    for _ in range(relays.MAX_ATTEMPTS):
+        clock.advance(hours=1)
+        svc.relay.drain()
+
+    assert got == [1, 3]  # 2 gave up on; the ones after it went on
+    with svc.relay.reading() as connection:
+        (letter,) = connection.execute(select(RelayDeadLetter)).all()
+    assert (letter.subscriber, letter.attempts) == ("picky", relays.MAX_ATTEMPTS)
+    assert "cannot handle 2" in letter.error
+
+    assert svc.relay.replay("picky") == (0, 1)  # still broken: still waiting
+    broken["on"] = False
+    assert svc.relay.replay("picky") == (1, 0)
+    assert got == [1, 3, 2]
+    assert svc.relay.replay("picky") == (0, 0)
+
+
+def test_the_bulk_lane_never_holds_back_the_interactive_one(svc, tenant):
+    alice = new_member(svc, tenant.tenant_id)
+    order = []
+    started, release = threading.Event(), threading.Event()
+
+    def slow_bulk(services, delivered):
+        started.set()
+        release.wait(10)
+        order.append(("bulk", delivered.event.n))
+
+    def quick(services, delivered):
+        order.append(("interactive", delivered.event.n))
+
+    svc.relay = Relay(
+        svc,
+        [Subscriber("bulk", (Bulky,), slow_bulk), Subscriber("quick", (Counted,), quick)],
+    )
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        for n in range(relays.BATCH * 3):
+            emit(session, Bulky(alice, n), now=svc.clock.now())
+    assert started.wait(10)  # the worker is in the middle of the bulk run
+    emit_counted(svc, tenant.tenant_id, alice, 1)
+    release.set()
+    assert svc.jobs.wait_idle()
+
+    # The interactive event went out right after the bulk batch in flight.
+    assert order.index(("interactive", 1)) == relays.BATCH
+    assert len(order) == relays.BATCH * 3 + 1
+
+
+def test_platform_events_belong_to_no_tenant(svc):
+    got = []
+    svc.relay = Relay(svc, [Subscriber("platform", (Counted,), lambda s, d: got.append(d))])
+    someone = uuid.uuid4()
+    with svc.db.transaction() as session:
+        emit(session, Counted(someone, 1), now=svc.clock.now(), platform=True)
+    svc.jobs.wait_idle()
+
+    assert [(d.tenant_id, d.event.member_id) for d in got] == [(None, someone)]
+
+
+def test_an_event_needs_a_tenant_or_the_platform_scope(svc):
+    with svc.db.transaction() as session, pytest.raises(ValueError):
+        emit(session, Counted(uuid.uuid4(), 1), now=svc.clock.now())
+
+
+def test_the_purge_keeps_what_a_cursor_has_not_passed_and_what_a_dead_letter_names(
+    svc, tenant, clock, relay
+):
+    alice = new_member(svc, tenant.tenant_id)
+    emit_counted(svc, tenant.tenant_id, alice, 1)
+    svc.jobs.wait_idle()
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        emit(session, Bulky(alice, 1), now=clock.now())  # nobody reads the bulk lane
+    clock.set(clock.now() + relays.RETENTION + timedelta(days=1))
+
+    assert relay.purge() == 1
+    assert events_logged(svc) == 1
