@@ -115,6 +115,11 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         server.drop_database(name)
 
 
+# For tests whose outcome does not depend on the database engine (DESIGN: they run on
+# SQLite only, to keep the suite's time).
+sqlite_only = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from jifen.audit import SYSTEM
+from jifen.ledger import service as ledger
 from jifen.ledger.models import Account
 from jifen.members import service as members
 from jifen.outbox import relay as relays
@@ -70,13 +71,13 @@ def test_an_event_is_written_with_its_transaction_and_never_after_a_rollback(svc
     assert events_logged(svc) == before + 1
 
 
-def test_the_payload_round_trips_to_the_typed_event(svc, tenant, relay, clock):
+def test_the_payload_round_trips_to_the_typed_event(svc, tenant, clock):
     alice = new_member(svc, tenant.tenant_id)
     got = []
     svc.relay = Relay(svc, [Subscriber("reader", (Counted,), lambda s, d: got.append(d))])
     with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
         event_id = emit(session, Counted(alice, 7, at=clock.now()), now=clock.now())
-    svc.relay.drain()
+    assert svc.jobs.wait_idle()
 
     (delivered,) = got
     assert delivered.event == Counted(alice, 7, at=clock.now())
@@ -246,3 +247,39 @@ def test_the_purge_keeps_what_a_cursor_has_not_passed_and_what_a_dead_letter_nam
 
     assert relay.purge() == 1
     assert events_logged(svc) == 1
+
+
+def test_one_aggregates_events_arrive_in_commit_order_while_writers_race_the_relay(svc, tenant):
+    members_ = [new_member(svc, tenant.tenant_id) for _ in range(2)]
+    got: list = []
+    svc.relay = Relay(svc, [Subscriber("order", (Counted,), lambda s, d: got.append(d.event))])
+    svc.jobs.wait_idle()
+    writers_done = threading.Event()
+
+    def write(worker: int) -> None:
+        for i in range(20):
+            member_id = members_[(worker + i) % 2]
+            with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+                ledger.earn(session, member_id, 1, actor=SYSTEM, clock=svc.clock)
+                # The wallet is locked: the balance numbers this member's events.
+                n = session.scalar(select(Account.balance).where(Account.member_id == member_id))
+                emit(session, Counted(member_id, n), now=svc.clock.now())
+
+    def relay_while_writing() -> None:
+        while not writers_done.is_set():
+            svc.relay.run("interactive")
+
+    relay_thread = threading.Thread(target=relay_while_writing)
+    relay_thread.start()
+    writers = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    writers_done.set()
+    relay_thread.join()
+    svc.jobs.wait_idle()
+    svc.relay.drain()
+
+    for member_id in members_:
+        assert [e.n for e in got if e.member_id == member_id] == list(range(1, 41))
