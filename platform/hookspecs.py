@@ -97,8 +97,12 @@ def register_notifiers(settings: Any) -> list[Any]:
 
 @hookspec
 def ledger_entry_posted(entry: Any) -> None:
-    """Called after a ledger entry is committed, with its public view.
+    """Called for every ledger entry after it is committed, with its public view
+    (`jifen.ledger.views.EntryView`), for webhooks and analytics.
 
-    For webhooks and analytics. The entry is immutable and already durable; the return
-    value is ignored.
+    The relay calls it, never inside a database transaction, at least once and in the
+    order entries were posted: tolerate a repeat (the entry's id is stable). Each
+    implementing plugin is fed on its own (subscriber `ledger_entry_posted@<plugin>`):
+    one that raises is retried with backoff and dead-lettered alone. The entry is
+    immutable and already durable; the return value is ignored.
     """

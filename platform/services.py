@@ -24,7 +24,7 @@ from jifen.outbox.relay import Relay
 from jifen.plugins import build_plugin_manager
 from jifen.rules.registry import RuleTypes
 from jifen.storage import Storage, storage_from_url
-from jifen.subscriptions import SUBSCRIBERS
+from jifen.subscriptions import subscribers
 
 
 @dataclass
@@ -64,7 +64,7 @@ class Services:
     @cached_property
     def relay(self) -> Relay:
         """The relay feeding the after-commit subscribers."""
-        return Relay(self, SUBSCRIBERS)
+        return Relay(self, subscribers(self.plugins))
 
     def close(self) -> None:
         """Stop the worker thread (finishing what runs) and close the connections."""

@@ -1,12 +1,56 @@
-"""The relay's after-commit subscribers, in one list (as `schedules` lists the periodic
-work). A subscriber's name keys its cursors and receipts: never rename one."""
+"""The relay's after-commit subscribers, in one place (as `schedules` lists the periodic
+work). A subscriber's name keys its cursors and receipts: never rename one.
+
+Observer hooks are fed here too: each plugin implementing one is a subscriber of its
+own, so a plugin that raises is retried, and dead-lettered, alone and by name, while
+the others go on.
+"""
 
 from __future__ import annotations
 
-from jifen.ledger.domain_events import PointsExpiring
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+from jifen.ledger.domain_events import EntriesPosted, PointsExpiring
+from jifen.ledger.views import posted_entries
 from jifen.notify import members as member_notices
-from jifen.outbox.relay import Subscriber
+from jifen.outbox.events import DomainEvent
+from jifen.outbox.relay import Delivered, Subscriber
 
 SUBSCRIBERS: tuple[Subscriber, ...] = (
     Subscriber(member_notices.SUBSCRIBER, (PointsExpiring,), member_notices.deliver),
 )
+
+# Observer hook -> the event feeding it, and the hook's keyword arguments for each call
+# that event makes.
+OBSERVERS: dict[str, tuple[type[DomainEvent], Callable[[Any], list[dict[str, Any]]]]] = {
+    "ledger_entry_posted": (
+        EntriesPosted,
+        lambda event: [{"entry": view} for view in posted_entries(event)],
+    ),
+}
+
+
+def subscribers(plugins: pluggy.PluginManager) -> list[Subscriber]:
+    """Every subscriber of an app: the platform's and one per observer plugin."""
+    found = list(SUBSCRIBERS)
+    for hook_name, (event_class, calls) in OBSERVERS.items():
+        for impl in getattr(plugins.hook, hook_name).get_hookimpls():
+            found.append(
+                Subscriber(
+                    f"{hook_name}@{impl.plugin_name}"[:64],
+                    (event_class,),
+                    _observer(impl, calls),
+                )
+            )
+    return found
+
+
+def _observer(impl: Any, calls: Callable[[Any], list[dict[str, Any]]]) -> Any:
+    def deliver(services: Any, delivered: Delivered) -> None:
+        for kwargs in calls(delivered.event):
+            impl.function(**{name: kwargs[name] for name in impl.argnames})
+
+    return deliver

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from jifen.outbox.events import BULK, DomainEvent
 
@@ -25,3 +26,18 @@ class PointsExpiring(DomainEvent):
     expires_at: datetime
     last_day: date
     notice_days: int
+
+
+@dataclass(frozen=True)
+class EntriesPosted(DomainEvent):
+    """Ledger entries a transaction posted, in order: one event per transaction (a
+    batch of 1,000 earnings is one row in the log, not 1,000). Each entry is a dict:
+    id, kind, reference, memo, reverses_entry_id, created_at, actor_kind, actor_id,
+    data, and changes (member_id, amount, running_total for each wallet touched)."""
+
+    type = "ledger.entries_posted"
+    aggregate = "tenant"
+    aggregate_field = "tenant_id"
+
+    tenant_id: uuid.UUID
+    entries: list[dict[str, Any]]

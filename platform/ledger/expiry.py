@@ -28,7 +28,7 @@ from jifen.ledger import sql
 from jifen.ledger.domain_events import PointsExpiring
 from jifen.ledger.journal import Journal
 from jifen.ledger.service import expire_due
-from jifen.outbox.events import emit, write_now
+from jifen.outbox.events import BULK, emit, write_now
 from jifen.tenants.models import Tenant
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def sweep_batch(
     """One transaction of the sweep: up to `batch` wallets with points due at `now`.
     Returns (wallets, points) expired; (0, 0) when nothing is left."""
     with services.db.transaction(tenant_id=tenant_id) as session:
-        journal = Journal(session, tenant_id, now)
+        journal = Journal(session, tenant_id, now, lane=BULK)
         member_ids = sql.members_with_due_lots(journal.connection, tenant_id, now, batch)
         if not member_ids:
             return 0, 0

@@ -22,7 +22,9 @@ from jifen.audit import Actor
 from jifen.db import writing_for
 from jifen.ledger import sql
 from jifen.ledger.chain import posting_hash
+from jifen.ledger.domain_events import EntriesPosted
 from jifen.ledger.errors import InsufficientPoints, MemberNotActive, UnknownLot, UnknownMember
+from jifen.outbox.events import INTERACTIVE, emit
 from jifen.types import new_id
 
 
@@ -117,10 +119,14 @@ class EntryDraft:
 class Journal:
     """Ledger changes of one tenant within the session's (write) transaction."""
 
-    def __init__(self, session: Session, tenant_id: uuid.UUID, now: datetime) -> None:
+    def __init__(
+        self, session: Session, tenant_id: uuid.UUID, now: datetime, *, lane: str = INTERACTIVE
+    ) -> None:
+        self.session = session
         self.connection = writing_for(session, tenant_id)
         self.tenant_id = tenant_id
         self.now = now
+        self.lane = lane  # of the EntriesPosted events it emits (BULK for sweeps)
         self.wallets: dict[uuid.UUID, WalletState] = {}  # by member id
         self._rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._closed_holds: list[dict[str, Any]] = []
@@ -384,6 +390,37 @@ class Journal:
 
     # --- writing ----------------------------------------------------------------------
 
+    def _announce(self) -> None:
+        """One `EntriesPosted` event for the entries this flush writes."""
+        if not self._entries:
+            return
+        entries = [
+            {
+                "id": str(draft.id),
+                "kind": draft.kind,
+                "reference": draft.reference,
+                "memo": draft.memo,
+                "reverses_entry_id": str(draft.reverses_entry_id)
+                if draft.reverses_entry_id
+                else None,
+                "created_at": draft.created_at.isoformat(),
+                "actor_kind": actor.kind,
+                "actor_id": actor.id,
+                "data": draft.data,
+                "changes": [
+                    {
+                        "member_id": str(member),
+                        "amount": amount,
+                        "running_total": draft.totals[member],
+                    }
+                    for member, amount in draft.amounts.items()
+                ],
+            }
+            for draft, actor in self._entries
+        ]
+        event = EntriesPosted(self.tenant_id, entries)
+        emit(self.session, event, now=self.now, tenant_id=self.tenant_id, lane=self.lane)
+
     def flush(self) -> None:
         """Write everything recorded so far; the journal can go on afterwards."""
         wallets = [w for w in self.wallets.values() if w.changed]
@@ -391,6 +428,7 @@ class Journal:
             lot for w in self.wallets.values() if w.lots is not None for lot in w.lots.values()
         ] + [lot for new in self._new_lots.values() for lot in new]
         c, t = self.connection, self.tenant_id
+        self._announce()
         sql.insert_rows(
             c,
             "entries",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from jifen.ledger.domain_events import EntriesPosted
 from jifen.ledger.journal import EntryDraft, Journal
 
 
@@ -72,3 +73,25 @@ def entry_view(journal: Journal, draft: EntryDraft) -> EntryView:
         changes=changes,
         data=draft.data,
     )
+
+
+def posted_entries(event: EntriesPosted) -> list[EntryView]:
+    """The entries an `EntriesPosted` event announces, as observers see them."""
+    return [
+        EntryView(
+            id=uuid.UUID(entry["id"]),
+            kind=entry["kind"],
+            reference=entry["reference"],
+            memo=entry["memo"],
+            reverses_entry_id=(
+                uuid.UUID(entry["reverses_entry_id"]) if entry["reverses_entry_id"] else None
+            ),
+            created_at=datetime.fromisoformat(entry["created_at"]),
+            changes=[
+                WalletChange(uuid.UUID(c["member_id"]), c["amount"], c["running_total"])
+                for c in entry["changes"]
+            ],
+            data=entry["data"],
+        )
+        for entry in event.entries
+    ]
