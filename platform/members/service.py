@@ -25,7 +25,9 @@ from jifen.clock import Clock
 from jifen.errors import JifenError, NotFound, ValidationFailed
 from jifen.keyring import Keyring
 from jifen.members import sql
+from jifen.members.domain_events import MemberRegistered
 from jifen.members.models import Member, MemberTag
+from jifen.outbox.events import emit
 from jifen.types import new_id
 
 _PHONE_NOISE = re.compile(r"[\s().-]")
@@ -212,6 +214,7 @@ def create_member(
         )
     except IntegrityError:
         raise DuplicateExternalId(details={"external_id": external_id}) from None
+    emit(session, MemberRegistered(member_id, external_id), now=now, tenant_id=tenant_id)
     return MemberView(
         id=member_id,
         external_id=external_id,

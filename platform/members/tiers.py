@@ -26,7 +26,9 @@ from jifen.clock import Clock
 from jifen.db import cross_tenant, writing_for
 from jifen.errors import Conflict, ValidationFailed
 from jifen.ledger import policy as policies
+from jifen.members.domain_events import TierChanged
 from jifen.members.models import Member, MemberDay, Tier
+from jifen.outbox.events import BULK, INTERACTIVE, emit
 
 if TYPE_CHECKING:
     from jifen.services import Services
@@ -330,8 +332,11 @@ def move(
     after: TierView | None,
     now: datetime,
     actor: Actor,
+    *,
+    lane: str = INTERACTIVE,
 ) -> None:
-    """Put the member in tier `after` (None: below every tier) from `now` on, audited."""
+    """Put the member in tier `after` (None: below every tier) from `now` on, audited
+    and announced (`TierChanged`, in the bulk lane for a periodic re-evaluation)."""
     connection.execute(
         update(_MEMBERS)
         .where(_MEMBERS.c.tenant_id == tenant_id, _MEMBERS.c.id == member_id)
@@ -348,6 +353,8 @@ def move(
         after={"tier": after.code if after else None},
         now=now,
     )
+    changed = TierChanged(member_id, before, after.code if after else None)
+    emit(session, changed, now=now, tenant_id=tenant_id, lane=lane)
 
 
 def reevaluate_tenant(
@@ -383,7 +390,9 @@ def reevaluate_tenant(
             held_rank = held.rank if held else -1
             target_rank = target.rank if target else -1
             if target_rank > held_rank:
-                move(connection, session, tenant_id, row.id, row.tier, target, now, SYSTEM)
+                move(
+                    connection, session, tenant_id, row.id, row.tier, target, now, SYSTEM, lane=BULK
+                )
                 counts["upgraded"] += 1
             elif target_rank == held_rank:
                 if row.tier_grace_until is not None:  # qualifies again: grace over
@@ -401,7 +410,17 @@ def reevaluate_tenant(
                     )
                     counts["grace_started"] += 1
                 elif row.tier_grace_until is None or row.tier_grace_until <= now:
-                    move(connection, session, tenant_id, row.id, row.tier, target, now, SYSTEM)
+                    move(
+                        connection,
+                        session,
+                        tenant_id,
+                        row.id,
+                        row.tier,
+                        target,
+                        now,
+                        SYSTEM,
+                        lane=BULK,
+                    )
                     counts["downgraded"] += 1
 
 

@@ -1,0 +1,42 @@
+"""Members' domain events: registrations and tier changes are announced in the log,
+with ids and codes, never personal data."""
+
+from __future__ import annotations
+
+import uuid
+
+from conftest import sqlite_only
+from rules.api import call, purchase, rule
+from rules.test_tiers import put_ladder, tier
+from sqlalchemy import select
+
+from jifen.outbox.models import OutboxEvent
+
+
+def logged(svc, event_type: str) -> list[OutboxEvent]:
+    with svc.relay.reading() as connection:
+        query = select(OutboxEvent).where(OutboxEvent.type == event_type)
+        return list(connection.execute(query.order_by(OutboxEvent.seq)))
+
+
+@sqlite_only
+def test_a_registration_is_announced_without_personal_data(client, tenant, svc):
+    body = {"external_id": "wx-1", "phone": "13912345678", "email": "a@example.com", "name": "A"}
+    created = call(client, tenant, "POST", "/members", body, 201).json
+
+    (event,) = logged(svc, "member.registered")
+    assert event.tenant_id == tenant.tenant_id
+    assert event.aggregate_id == uuid.UUID(created["id"])
+    assert event.payload == {"member_id": created["id"], "external_id": "wx-1"}
+
+
+@sqlite_only
+def test_a_tier_change_is_announced(client, tenant, svc):
+    rule(client, tenant, "spend")
+    put_ladder(client, tenant, tier("silver", 1, 100))
+    alice = call(client, tenant, "POST", "/members", {"external_id": "alice"}, 201).json["id"]
+
+    purchase(client, tenant, alice, 10_000)
+
+    (event,) = logged(svc, "member.tier_changed")
+    assert event.payload == {"member_id": alice, "before": None, "after": "silver"}
