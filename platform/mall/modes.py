@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pluggy
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 
 from jifen.mall.errors import ModeParamsInvalid, UnknownRedeemMode
+from jifen.registry import Configurables
 
 
 @dataclass(frozen=True)
@@ -134,33 +135,22 @@ def points_price(item: Item, shopper: Shopper, quantity: int) -> Price:
     return Price(points=unit * quantity, notes=notes)
 
 
-class RedeemModes:
+class RedeemModes(Configurables[RedeemMode]):
     """Every redemption mode, by name, from `register_redeem_modes()`."""
 
     def __init__(self, plugins: pluggy.PluginManager) -> None:
-        self.modes: dict[str, RedeemMode] = {}
-        for provided in plugins.hook.register_redeem_modes():
-            for mode in provided:
-                if mode.name in self.modes:
-                    raise RuntimeError(f"two plugins provide the redeem mode {mode.name!r}")
-                self.modes[mode.name] = mode
-
-    def get(self, name: str) -> RedeemMode:
-        try:
-            return self.modes[name]
-        except KeyError:
-            raise UnknownRedeemMode(details={"mode": name, "known": sorted(self.modes)}) from None
+        super().__init__(
+            plugins,
+            "register_redeem_modes",
+            kind="redeem mode",
+            unknown=UnknownRedeemMode,
+            field="mode",
+        )
 
     def parse(self, name: str, params: Any) -> dict[str, Any]:
         """A product's settings for mode `name`, checked by the mode's schema."""
-        mode = self.get(name)
-        if not isinstance(params, dict):
-            raise ModeParamsInvalid(details={"mode_params": ["Must be an object."]})
-        try:
-            return mode.Params().load(params)
-        except ValidationError as error:
-            raise ModeParamsInvalid(details={"mode_params": error.messages}) from None
+        return self.load_params(name, params, invalid=ModeParamsInvalid, field="mode_params")
 
     def stored(self, name: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """Parsed settings as JSON, as the mode's schema writes them."""
-        return self.get(name).Params().dump(params)
+        return self.dump_params(name, params)

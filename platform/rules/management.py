@@ -285,7 +285,7 @@ def describe_types(rule_types: RuleTypes) -> list[dict[str, Any]]:
                 for field_name, field in rule_type.Params().fields.items()
             },
         }
-        for name, rule_type in sorted(rule_types.types.items())
+        for name, rule_type in rule_types.items()
     ]
 
 

@@ -47,7 +47,7 @@ def home(tenant: Tenant) -> str:
 
 @bp.route("/themes/<theme>/static/<path:filename>")
 def theme_static(theme: str, filename: str) -> Response:
-    found = current_app.extensions["jifen.themes"].get(theme)
+    found = current_app.extensions["jifen.themes"].find(theme)
     if found is None:
         abort(404)
     return send_from_directory(found.static, filename, max_age=3600)
