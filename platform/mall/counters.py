@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, update
 
 from jifen.db import upsert
 from jifen.mall.models import ModeCounter
@@ -53,8 +53,3 @@ class Counter:
             .where(*self._row(), _COUNTERS.c.value > 0)
             .values(value=_COUNTERS.c.value - 1)
         )
-
-    def value(self) -> int:
-        """The counter now (0 before it first counts)."""
-        value = self.connection.execute(select(_COUNTERS.c.value).where(*self._row())).scalar()
-        return value or 0

@@ -66,8 +66,6 @@ class Counter(Protocol):
         """Count one fewer (an order that counted is given back); never below zero."""
         ...
 
-    def value(self) -> int: ...
-
 
 class Till(Protocol):
     """What a mode may do inside the order's transaction (`jifen.mall.orders` keeps it).
