@@ -144,8 +144,13 @@ class Registry(Generic[T]):
         return isolated(self.plugin_of(name), f"{self.kind} {name!r}.{call}", fn, *args, **kwargs)
 
     def call(self, name: str, method: str, *args: Any, **kwargs: Any) -> Any:
-        """`get(name).<method>(*args, **kwargs)`, isolated."""
-        return self.isolate(name, method, getattr(self.get(name), method), *args, **kwargs)
+        """`get(name).<method>(*args, **kwargs)`, isolated (a missing method too)."""
+        thing = self.get(name)
+
+        def invoke() -> Any:
+            return getattr(thing, method)(*args, **kwargs)
+
+        return self.isolate(name, method, invoke)
 
 
 class Configurable(Named, Protocol):

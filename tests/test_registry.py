@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy.exc import OperationalError
 
 from jifen.errors import JifenError
 from jifen.hookimpl import hookimpl
@@ -109,6 +110,18 @@ def test_a_name_two_plugins_provide_is_refused_naming_both(registry):
     assert "test_impostor" in str(raised.value) and plugin in str(raised.value)
 
 
+def test_a_method_a_thing_lacks_is_its_plugins_failure():
+    modes = RedeemModes(build_plugin_manager())
+
+    with pytest.raises(PluginFailed) as raised:
+        modes.call("exchange", "no_such_method")
+
+    assert raised.value.details == {
+        "plugin": "jifen.redeem_modes.exchange",
+        "call": "redeem mode 'exchange'.no_such_method",
+    }
+
+
 @pytest.mark.parametrize("registry", REGISTRIES.values(), ids=REGISTRIES.keys())
 def test_a_registration_hook_that_raises_is_named(registry):
     build, hook, _name, _plugin, _unknown = registry
@@ -124,15 +137,20 @@ def test_a_registration_hook_that_raises_is_named(registry):
     assert "the plugin's own bug" not in str(raised.value.to_dict())
 
 
-def test_domain_and_unexpected_errors_are_told_apart():
+def test_domain_database_and_unexpected_errors_are_told_apart():
     def refuses() -> None:
         raise OutOfStock(details={"requested": 2})
 
     def breaks() -> None:
         raise ZeroDivisionError
 
+    def busy() -> None:
+        raise OperationalError("UPDATE products ...", {}, Exception("database is locked"))
+
     with pytest.raises(OutOfStock):
         isolated("some_plugin", "redeem", refuses)
+    with pytest.raises(OperationalError):  # the platform's database, retried as ever
+        isolated("some_plugin", "redeem", busy)
     with pytest.raises(PluginFailed) as raised:
         isolated("some_plugin", "redeem", breaks)
     assert raised.value.status == 500
