@@ -1,7 +1,7 @@
 """Redeem modes' own counters, keyed by the mode and a key it chooses.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 from jifen.migrations.rls import enable_tenant_rls
 from jifen.types import ID
 
-revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0006"
+revision: str = "0008"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
