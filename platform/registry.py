@@ -126,6 +126,7 @@ class Registry(Generic[T]):
         return self._plugins[name]
 
     def names(self) -> list[str]:
+        """Every name provided, sorted."""
         return sorted(self._things)
 
     def items(self) -> Iterator[tuple[str, T]]:
