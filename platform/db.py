@@ -207,11 +207,17 @@ def reading_aside(session: Session) -> Any:
     return session.info["autocommit_engine"].connect()
 
 
+def upsert(connection: Any, table: Any) -> Any:
+    """An INSERT into `table` that can say what to do ON CONFLICT (both engines speak it,
+    each through its own dialect's construct)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
 def insert_ignoring_duplicates(connection: Any, table: Any, rows: Any) -> None:
     """INSERT rows (a dict or a list of them), skipping those whose key already exists
-    (ON CONFLICT DO NOTHING, which both engines speak)."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    connection.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+    (ON CONFLICT DO NOTHING)."""
+    connection.execute(upsert(connection, table).on_conflict_do_nothing(), rows)
 
 
 @contextmanager

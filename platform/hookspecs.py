@@ -5,10 +5,19 @@ public path is the tested path). Hooks come in two kinds:
 
 - Registration hooks return *types* — earn rules, redemption modes, themes, payment
   providers, notifiers. Tenants configure *instances* of them (a tenant's earn rule is a
-  row naming a rule type and its parameters). Every implementation is called and the
-  lists are merged; names must be unique across plugins.
+  row naming a rule type and its parameters). Each hook becomes one
+  `jifen.registry.Registry`: every implementation is called and the lists are merged,
+  keyed by each thing's `name`, with the plugin that provided it. A name two plugins
+  provide stops the app (`DuplicateName`, naming both); a name nobody provides is the
+  registry's own domain error, listing the known names.
 - Observer hooks are told that something happened, after it is committed. Their return
-  value is ignored; a plugin that raises is isolated and reported by name.
+  value is ignored.
+
+Every call into a plugin (a hook, or a method of what it registered) is isolated
+(`jifen.registry.isolated`): an unexpected exception fails the operation with
+`PluginFailed` (`plugin_failed`, naming the plugin and the call) and the transaction
+rolls back. Domain errors (`jifen.errors.JifenError`: the platform's, raised through
+what the plugin was handed, or the plugin's own) pass through unchanged.
 
 Plugins see only the public objects passed to them, never sessions or the app.
 """
@@ -35,7 +44,9 @@ def register_earn_rules() -> list[Any]:
     be pure: it reads the event, the member's public view, its params and the context
     (the tenant's local date, the clock, prior awards this period) and returns awards —
     points (a positive integer), the rule instance, a human-readable reason, and an
-    optional hold or expiry. It must not post anything itself.
+    optional hold or expiry. It must not post anything itself. A rule whose
+    `evaluate` raises, or returns something other than awards, fails its event
+    (`rule_failed`, naming the rule and its plugin) and nothing of the event is kept.
     """
 
 
@@ -50,7 +61,15 @@ def register_redeem_modes() -> list[Any]:
     `redeem(item, shopper, quantity, price, till) -> status` takes payment and stock
     through the `Till` it is given and returns "paid", "points_held" (a payment is
     pending) or "completed" (delivered already); `refund(item, quantity, till)` undoes
-    it. Raising aborts the whole order; nothing half-posts.
+    it, reading what `redeem` recorded from `till.recorded`.
+
+    The `Till` (`jifen.mall.modes.Till`) offers the same primitives to every mode:
+    points (`spend`, `reserve`, `capture`, `award`, `give_back`), stock (`take_stock`,
+    `return_stock`), money (`charge`, `refund_charge`), the order's data (`record`,
+    `recorded`), the mode's own counters (`counter(key).next(limit)`, `.back()`), and
+    platform services bound to the order (`service("lottery")`: auditable draws;
+    `service("partners")`: partner budgets). Raising aborts the whole order; nothing
+    half-posts.
     """
 
 
@@ -60,7 +79,8 @@ def register_themes() -> list[Any]:
 
     Each is a `jifen.theming.Theme`: a unique `name`, a folder with `templates/` and
     `static/`, and a `theme.toml` describing its settings (colours, logo, layout). A
-    theme's templates may extend the base theme's as `base:page.html`.
+    theme's templates may extend the base theme's as `base:page.html`. Its folders are
+    read when a page is rendered; a theme that fails there fails the page, named.
     """
 
 
@@ -72,7 +92,8 @@ def register_payment_providers() -> list[Any]:
     A provider has `name`, `title`, `start(request) -> ProviderAnswer` (status
     "pending", "succeeded" or "failed", the provider's reference, instructions for the
     member) and `refund(request)`. Amounts are integer minor units with a currency code.
-    Notifications reach the platform through `jifen.mall.cashier.settle`.
+    Notifications reach the platform through `jifen.mall.cashier.settle`. Either call
+    raising leaves the order and the payment as they were.
     """
 
 

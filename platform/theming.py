@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 import pluggy
 from flask import Flask
 from jinja2 import BaseLoader, Environment, FileSystemLoader, TemplateNotFound
+
+from jifen.errors import NotFound
+from jifen.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,20 @@ class Theme:
 BASE_THEME = "base"
 
 
+class UnknownTheme(NotFound):
+    code = "unknown_theme"
+    message = "No installed plugin provides this theme."
+
+
+class Themes(Registry[Theme]):
+    """Every storefront theme, by name, from `register_themes()`."""
+
+    def __init__(self, plugins: pluggy.PluginManager) -> None:
+        super().__init__(
+            plugins, "register_themes", kind="theme", unknown=UnknownTheme, field="theme"
+        )
+
+
 class ThemeLoader(BaseLoader):
     """Loads `@<theme>/<name>` from that theme, falling back to the base theme.
 
@@ -36,7 +54,7 @@ class ThemeLoader(BaseLoader):
     theme's, so a theme can extend the page it overrides.
     """
 
-    def __init__(self, themes: dict[str, Theme]) -> None:
+    def __init__(self, themes: Themes) -> None:
         self.themes = themes
 
     def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
@@ -49,10 +67,13 @@ class ThemeLoader(BaseLoader):
         else:
             raise TemplateNotFound(template)
         for theme_name in chain:
-            theme = self.themes.get(theme_name)
+            theme = self.themes.find(theme_name)
             if theme is None:
                 continue
-            loader = FileSystemLoader(str(theme.templates))
+            # A theme may be any object with a name and folders: reading them is a call
+            # into its plugin.
+            folder = self.themes.isolate(theme_name, "templates", attrgetter("templates"), theme)
+            loader = FileSystemLoader(str(folder))
             try:
                 return loader.get_source(environment, name)
             except TemplateNotFound:
@@ -71,12 +92,7 @@ class ThemedEnvironment(Environment):
 
 def init_themes(app: Flask, plugins: pluggy.PluginManager) -> None:
     """Collect the registered themes and set up the storefront's Jinja environment."""
-    themes: dict[str, Theme] = {}
-    for batch in plugins.hook.register_themes():
-        for theme in batch:
-            if theme.name in themes:
-                raise ValueError(f"two plugins register the theme {theme.name!r}")
-            themes[theme.name] = theme
+    themes = Themes(plugins)
     if BASE_THEME not in themes:
         raise RuntimeError("the base theme is not registered: is Jifen installed?")
     env = ThemedEnvironment(loader=ThemeLoader(themes), autoescape=True)

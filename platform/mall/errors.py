@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jifen.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from jifen.errors import Conflict, Forbidden, JifenError, NotFound, ValidationFailed
 
 
 class UnknownCategory(NotFound):
@@ -165,3 +165,12 @@ class CodesExhausted(Conflict):
 class NotVirtual(ValidationFailed):
     code = "not_virtual"
     message = "Only virtual products have a pool of codes."
+
+
+class UnknownTillService(JifenError):
+    """A redeem mode asked its till for a service the platform does not offer (a bug in
+    the mode: the order fails and nothing is kept)."""
+
+    code = "unknown_till_service"
+    status = 500
+    message = "The redeem mode asked for a service the till does not offer."

@@ -257,6 +257,73 @@ def draws_of(
     )
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """One draw: its period, its number there, the period's seed hash, and the index of
+    the weight it picked."""
+
+    period: str
+    n: int
+    seed_hash: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Draws:
+    """A product's auditable draws and prize stock for one order: what a redeem mode is
+    handed by `till.service("lottery")`."""
+
+    connection: Connection
+    tenant_id: uuid.UUID
+    product_id: uuid.UUID
+    order_id: uuid.UUID
+    member_id: uuid.UUID
+    now: datetime
+    policy: Policy
+    keyring: Keyring
+
+    def draw(self, weights: Sequence[int], period: str) -> Drawn:
+        """Draw in the current period ("day" or "week"; see the module's docstring),
+        making its period and the next one first if they are missing."""
+        key = ensure_periods(
+            self.connection,
+            self.tenant_id,
+            self.product_id,
+            policy=self.policy,
+            length=period,
+            now=self.now,
+            keyring=self.keyring,
+        )
+        n, sealed = next_draw(self.connection, self.tenant_id, self.product_id, key)
+        seed = bytes.fromhex(self.keyring.decrypt(sealed))
+        return Drawn(key, n, seed_hash(seed), draw(seed, key, n, weights))
+
+    def take_prize(self, code: str, stock: int | None) -> bool:
+        """Take one of a prize if any is left of `stock` (always, when it is None)."""
+        return win(self.connection, self.tenant_id, self.product_id, code, stock)
+
+    def return_prize(self, code: str) -> None:
+        """Put a prize back (its order was refunded; the draw stays on record)."""
+        unwin(self.connection, self.tenant_id, self.product_id, code)
+
+    def record(self, drawn: Drawn, *, picked: str, given: str) -> None:
+        """Publish the draw: the prize it picked and the prize given for it."""
+        record_draw(
+            self.connection,
+            {
+                "tenant_id": self.tenant_id,
+                "product_id": self.product_id,
+                "period": drawn.period,
+                "n": drawn.n,
+                "order_id": self.order_id,
+                "member_id": self.member_id,
+                "drawn": picked,
+                "prize": given,
+                "created_at": self.now,
+            },
+        )
+
+
 def odds(
     connection: Connection,
     tenant_id: uuid.UUID,

@@ -279,6 +279,18 @@ class LotteryDraw(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ModeCounter(TenantScoped, Base):
+    """A redeem mode's own counter under a key it chooses (numbered editions, stamps,
+    draws): moved only by conditional updates, so concurrent orders get distinct values."""
+
+    __tablename__ = "mode_counters"
+    __table_args__ = (CheckConstraint("value >= 0", name="ck_mode_counters_value"),)
+
+    mode: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 PAYMENT_STATUSES = ("pending", "succeeded", "failed", "expired", "refunded")
 
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pluggy
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 
 from jifen.mall.errors import ModeParamsInvalid, UnknownRedeemMode
+from jifen.registry import Configurables
 
 
 @dataclass(frozen=True)
@@ -53,19 +54,51 @@ class Price:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+class Counter(Protocol):
+    """A number a mode keeps under a key of its choosing (`Till.counter`)."""
+
+    def next(self, limit: int | None = None) -> int | None:
+        """Count one more and return the new value (1 the first time); None, counting
+        nothing, once it has reached `limit`. Concurrent orders get distinct values."""
+        ...
+
+    def back(self) -> None:
+        """Count one fewer (an order that counted is given back); never below zero."""
+        ...
+
+
 class Till(Protocol):
     """What a mode may do inside the order's transaction (`jifen.mall.orders` keeps it).
 
+    The same few primitives serve every mode; none belongs to one of them.
+
     Points: `spend` debits the member now; `reserve` holds points for the payment window
-    and `capture` spends them; `give_back` returns what the order spent to the lots it
-    came from (or releases its hold). Money: `charge` asks the tenant's payment provider
-    for the cash part and says whether it is "pending" or "succeeded" (the cashier
-    captures or releases the hold when a pending one settles); `refund_charge` gives
-    the cash back. Stock: `take_stock` takes units with one conditional update and
-    raises `OutOfStock`; `return_stock` puts them back. A partner's budget: `fund` uses
-    part of it (raising `PartnerBudgetExhausted` when too little is left) and records the
-    partner on the order for settlement; `unfund` gives back what the order used.
-    `record` keeps details on the order for the member, the merchant and settlement.
+    and `capture` spends them; `award` credits points the order won; `give_back` returns
+    what the order spent to the lots it came from (or releases its hold) and takes back
+    what it awarded.
+
+    Stock: `take_stock` takes units of the product (a flash sale's own, a bundle's parts
+    too) with one conditional update and raises `OutOfStock`; `return_stock` puts them
+    back.
+
+    Money: `charge` asks the tenant's payment provider for the cash part and says whether
+    it is "pending" or "succeeded" (the cashier captures or releases the hold when a
+    pending one settles); `refund_charge` gives the cash back.
+
+    The order's data: `record` keeps JSON details on the order (shown to the member and
+    the merchant, used for settlement); `recorded` reads them back, in `refund` too.
+
+    Counters: `counter(key)` is the mode's own number under `key` (a product's id for a
+    numbered edition, a product and member for a stamp card), in one row per (tenant,
+    mode, key); modes never see each other's.
+
+    Platform services: `service(name)` gives platform data bound to the order, that a
+    mode uses but does not own: "lottery" (`jifen.mall.lottery.Draws`: auditable draws
+    in published commit-reveal periods, and a prize table's stock) and "partners"
+    (`jifen.mall.partners.Budgets`: partner brands' budgets).
+
+    Anything a till method raises is the platform's domain error (`OutOfStock`,
+    `InsufficientPoints`...): let it through, and the order is refused as a whole.
     """
 
     def spend(self, points: int) -> uuid.UUID: ...
@@ -74,9 +107,7 @@ class Till(Protocol):
 
     def capture(self) -> None: ...
 
-    def charge(self, amount: int, currency: str) -> str: ...
-
-    def refund_charge(self) -> None: ...
+    def award(self, points: int, reason: str) -> None: ...
 
     def give_back(self) -> None: ...
 
@@ -84,24 +115,18 @@ class Till(Protocol):
 
     def return_stock(self, quantity: int) -> None: ...
 
-    def fund(self, partner_id: uuid.UUID, amount: int) -> None: ...
+    def charge(self, amount: int, currency: str) -> str: ...
 
-    def unfund(self) -> None: ...
-
-    def award(self, points: int, reason: str) -> None: ...
-
-    def draw(
-        self,
-        codes: list[str],
-        weights: list[int],
-        stocks: list[int | None],
-        consolation: int,
-        period: str,
-    ) -> int: ...
-
-    def undraw(self) -> None: ...
+    def refund_charge(self) -> None: ...
 
     def record(self, **details: Any) -> None: ...
+
+    @property
+    def recorded(self) -> Mapping[str, Any]: ...
+
+    def counter(self, key: str) -> Counter: ...
+
+    def service(self, name: str) -> Any: ...
 
 
 class RedeemMode(Protocol):
@@ -134,33 +159,22 @@ def points_price(item: Item, shopper: Shopper, quantity: int) -> Price:
     return Price(points=unit * quantity, notes=notes)
 
 
-class RedeemModes:
+class RedeemModes(Configurables[RedeemMode]):
     """Every redemption mode, by name, from `register_redeem_modes()`."""
 
     def __init__(self, plugins: pluggy.PluginManager) -> None:
-        self.modes: dict[str, RedeemMode] = {}
-        for provided in plugins.hook.register_redeem_modes():
-            for mode in provided:
-                if mode.name in self.modes:
-                    raise RuntimeError(f"two plugins provide the redeem mode {mode.name!r}")
-                self.modes[mode.name] = mode
-
-    def get(self, name: str) -> RedeemMode:
-        try:
-            return self.modes[name]
-        except KeyError:
-            raise UnknownRedeemMode(details={"mode": name, "known": sorted(self.modes)}) from None
+        super().__init__(
+            plugins,
+            "register_redeem_modes",
+            kind="redeem mode",
+            unknown=UnknownRedeemMode,
+            field="mode",
+        )
 
     def parse(self, name: str, params: Any) -> dict[str, Any]:
         """A product's settings for mode `name`, checked by the mode's schema."""
-        mode = self.get(name)
-        if not isinstance(params, dict):
-            raise ModeParamsInvalid(details={"mode_params": ["Must be an object."]})
-        try:
-            return mode.Params().load(params)
-        except ValidationError as error:
-            raise ModeParamsInvalid(details={"mode_params": error.messages}) from None
+        return self.load_params(name, params, invalid=ModeParamsInvalid, field="mode_params")
 
     def stored(self, name: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """Parsed settings as JSON, as the mode's schema writes them."""
-        return self.get(name).Params().dump(params)
+        return self.dump_params(name, params)

@@ -110,7 +110,7 @@ def quote(
     shelf = sql.shelf(session.connection(), product.tenant_id, product.id, now)
     tier, _ = standing(session, member_id)
     item, shopper = _priced(product, shelf, member_id, tier, modes)
-    return modes.get(product.mode).quote(item, shopper, quantity)
+    return modes.call(product.mode, "quote", item, shopper, quantity)
 
 
 def place(
@@ -160,9 +160,8 @@ def place(
             )
     if product.kind == "physical" and address is None:
         raise AddressRequired(details={"address": ["Required for physical products."]})
-    mode = modes.get(product.mode)
     item, shopper = _priced(product, shelf, member_id, tier, modes)
-    price = mode.quote(item, shopper, quantity)
+    price = modes.call(product.mode, "quote", item, shopper, quantity)
     order = Order(
         tenant_id=tenant_id,
         id=new_id(),
@@ -186,7 +185,7 @@ def place(
     session.add(order)
     session.flush()
     till = _till(session, svc, order, product, actor)
-    order.status = mode.redeem(item, shopper, quantity, price, till)
+    order.status = modes.call(product.mode, "redeem", item, shopper, quantity, price, till)
     order.entry_id, order.hold_id = till.entry_id, till.hold_id
     order.details = {**till.details, "notes": list(price.notes)}
     steps = ["created", "points_held" if order.status == "points_held" else "paid"]
@@ -482,7 +481,7 @@ def _give_back(session: Session, svc: Services, order: Order, actor: Actor) -> N
     product = catalog.get_product(session, order.product_id)
     till = _till(session, svc, order, product, actor)
     modes = svc.redeem_modes
-    modes.get(order.mode).refund(_item(product, modes), order.quantity, till)
+    modes.call(order.mode, "refund", _item(product, modes), order.quantity, till)
     till.refund_charge()
     order.refund_entry_id = till.refund_entry_id
     redemptions.take_back(session, order.id, actor=actor, clock=svc.clock)

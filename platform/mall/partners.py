@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import get_owned
 from jifen.mall import sql
-from jifen.mall.errors import BudgetBelowUsed, UnknownPartner
+from jifen.mall.errors import BudgetBelowUsed, PartnerBudgetExhausted, UnknownPartner
 from jifen.mall.models import Partner
 from jifen.types import new_id
 
@@ -21,6 +22,34 @@ from jifen.types import new_id
 def get_partner(session: Session, partner_id: uuid.UUID) -> Partner:
     missing = UnknownPartner(details={"partner_id": str(partner_id)})
     return get_owned(session, Partner, partner_id, missing)
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Partners' budgets as a redeem mode uses them for one order: what it is handed by
+    `till.service("partners")`."""
+
+    session: Session
+    tenant_id: uuid.UUID
+
+    def use(self, partner_id: uuid.UUID, amount: int) -> dict[str, Any]:
+        """Use `amount` of the partner's budget (`PartnerBudgetExhausted` when less is
+        left); the partner and what was used, to record on the order for settlement."""
+        partner = get_partner(self.session, partner_id)
+        if not sql.fund(self.session.connection(), self.tenant_id, partner.id, amount):
+            raise PartnerBudgetExhausted(
+                details={"partner_id": str(partner.id), "left": partner.budget - partner.used}
+            )
+        return {
+            "id": str(partner.id),
+            "name": partner.name,
+            "funded": amount,
+            "currency": partner.currency,
+        }
+
+    def give_back(self, partner_id: uuid.UUID, amount: int) -> None:
+        """Give back what a refunded order used of the partner's budget."""
+        sql.unfund(self.session.connection(), self.tenant_id, partner_id, amount)
 
 
 def list_partners(session: Session) -> list[Partner]:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from jifen.db import get_owned
 from jifen.mall.errors import PaymentFailed, UnknownPayment, UnknownPaymentProvider
 from jifen.mall.models import MallSettings, Payment
+from jifen.registry import Registry
 from jifen.types import new_id
 
 _PAYMENTS = Payment.__table__
@@ -54,26 +55,17 @@ class PaymentProvider(Protocol):
     def refund(self, request: PaymentRequest) -> None: ...
 
 
-class PaymentProviders:
+class PaymentProviders(Registry[PaymentProvider]):
     """Every payment provider, by name, from `register_payment_providers()`."""
 
     def __init__(self, plugins: pluggy.PluginManager) -> None:
-        self.providers: dict[str, PaymentProvider] = {}
-        for provided in plugins.hook.register_payment_providers():
-            for provider in provided:
-                if provider.name in self.providers:
-                    raise RuntimeError(
-                        f"two plugins provide the payment provider {provider.name!r}"
-                    )
-                self.providers[provider.name] = provider
-
-    def get(self, name: str) -> PaymentProvider:
-        try:
-            return self.providers[name]
-        except KeyError:
-            raise UnknownPaymentProvider(
-                details={"provider": name, "known": sorted(self.providers)}
-            ) from None
+        super().__init__(
+            plugins,
+            "register_payment_providers",
+            kind="payment provider",
+            unknown=UnknownPaymentProvider,
+            field="provider",
+        )
 
 
 def request_of(payment: Payment, description: str = "") -> PaymentRequest:
@@ -118,7 +110,7 @@ def start(
         created_at=now,
         updated_at=now,
     )
-    answer = provider.start(request_of(payment, description))
+    answer = providers.call(provider.name, "start", request_of(payment, description))
     if answer.status == "failed":
         raise PaymentFailed(details={"provider": provider.name})
     payment.status = answer.status
@@ -151,7 +143,7 @@ def settle(session: Session, payment: Payment, status: str, now: datetime) -> bo
 
 def refund(session: Session, providers: PaymentProviders, payment: Payment, now: datetime) -> None:
     """Give a succeeded payment's money back through its provider."""
-    providers.get(payment.provider).refund(request_of(payment))
+    providers.call(payment.provider, "refund", request_of(payment))
     session.execute(
         update(_PAYMENTS)
         .where(

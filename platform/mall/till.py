@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,7 +22,8 @@ from jifen.ledger import service as ledger
 from jifen.ledger.policy import Policy
 from jifen.mall import lottery, partners, payments, sql
 from jifen.mall import settings as mall_settings
-from jifen.mall.errors import OutOfStock, PartnerBudgetExhausted
+from jifen.mall.counters import Counter
+from jifen.mall.errors import OutOfStock, UnknownTillService
 from jifen.mall.models import MallSettings, Product
 
 
@@ -44,7 +47,7 @@ class OrderTill:
     def _reference(self) -> str:
         return f"order:{self.order_id}"
 
-    # Read only by the modes that need them (payments, lottery periods).
+    # Read only when a mode needs them (payments, lottery periods).
     @cached_property
     def settings(self) -> MallSettings:
         return mall_settings.settings_of(self.session, self.product.tenant_id)
@@ -90,7 +93,7 @@ class OrderTill:
         self.entry_id = entry.id
 
     def award(self, points: int, reason: str) -> None:
-        """Credit points the order won (a lottery's points prize)."""
+        """Credit points the order won (a prize); `give_back` takes them back."""
         entry = ledger.earn(
             self.session,
             self.member_id,
@@ -183,94 +186,50 @@ class OrderTill:
             if payment.status == "succeeded":
                 payments.refund(self.session, self.providers, payment, self.clock.now())
 
-    # --- partners --------------------------------------------------------------------
-
-    def fund(self, partner_id: uuid.UUID, amount: int) -> None:
-        partner = partners.get_partner(self.session, partner_id)
-        if not sql.fund(self.session.connection(), partner.tenant_id, partner.id, amount):
-            raise PartnerBudgetExhausted(
-                details={"partner_id": str(partner.id), "left": partner.budget - partner.used}
-            )
-        self.record(
-            partner={
-                "id": str(partner.id),
-                "name": partner.name,
-                "funded": amount,
-                "currency": partner.currency,
-            }
-        )
-
-    def unfund(self) -> None:
-        funded = self.details.get("partner")
-        if funded:
-            partner_id = uuid.UUID(funded["id"])
-            connection = self.session.connection()
-            sql.unfund(connection, self.product.tenant_id, partner_id, funded["funded"])
-
-    # --- lottery draws ---------------------------------------------------------------
-
-    def draw(
-        self,
-        codes: list[str],
-        weights: list[int],
-        stocks: list[int | None],
-        consolation: int,
-        period: str,
-    ) -> int:
-        """Draw a prize in the product's current period (see `jifen.mall.lottery`) and
-        record the draw; a prize that has run out gives the consolation prize. The index
-        of the prize given."""
-        connection = self.session.connection()
-        tenant_id, product_id = self.product.tenant_id, self.product.id
-        now = self.clock.now()
-        key = lottery.ensure_periods(
-            connection,
-            tenant_id,
-            product_id,
-            policy=self.policy,
-            length=period,
-            now=now,
-            keyring=self.keyring,
-        )
-        n, sealed = lottery.next_draw(connection, tenant_id, product_id, key)
-        seed = bytes.fromhex(self.keyring.decrypt(sealed))
-        drawn = lottery.draw(seed, key, n, weights)
-        given = drawn
-        if not lottery.win(connection, tenant_id, product_id, codes[drawn], stocks[drawn]):
-            given = consolation
-            lottery.win(connection, tenant_id, product_id, codes[given], None)
-        lottery.record_draw(
-            connection,
-            {
-                "tenant_id": tenant_id,
-                "product_id": product_id,
-                "period": key,
-                "n": n,
-                "order_id": self.order_id,
-                "member_id": self.member_id,
-                "drawn": codes[drawn],
-                "prize": codes[given],
-                "created_at": now,
-            },
-        )
-        self.record(
-            draw={
-                "period": key,
-                "n": n,
-                "seed_hash": lottery.seed_hash(seed),
-                "drawn": codes[drawn],
-                "prize": codes[given],
-            }
-        )
-        return given
-
-    def undraw(self) -> None:
-        """Put the prize the order won back (the draw itself stays on record)."""
-        drawn = self.details.get("draw")
-        if drawn:
-            lottery.unwin(
-                self.session.connection(), self.product.tenant_id, self.product.id, drawn["prize"]
-            )
+    # --- the order's data, the mode's counters, platform services ------------------
 
     def record(self, **details: Any) -> None:
+        """Keep details on the order (JSON values) for the member, the merchant, and the
+        mode's own refund."""
         self.details.update(details)
+
+    @property
+    def recorded(self) -> Mapping[str, Any]:
+        """What the order has recorded so far (read-only)."""
+        return MappingProxyType(self.details)
+
+    def counter(self, key: str) -> Counter:
+        """The mode's counter under `key` (see `jifen.mall.counters`)."""
+        return Counter(self.session.connection(), self.product.tenant_id, self.product.mode, key)
+
+    def service(self, name: str) -> Any:
+        """A platform service bound to this order: "lottery" (auditable draws and prize
+        stock, `jifen.mall.lottery.Draws`) or "partners" (partner budgets,
+        `jifen.mall.partners.Budgets`)."""
+        make = SERVICES.get(name)
+        if make is None:
+            raise UnknownTillService(details={"service": name, "known": sorted(SERVICES)})
+        return make(self)
+
+
+def _lottery(till: OrderTill) -> lottery.Draws:
+    return lottery.Draws(
+        till.session.connection(),
+        till.product.tenant_id,
+        till.product.id,
+        till.order_id,
+        till.member_id,
+        till.clock.now(),
+        till.policy,
+        till.keyring,
+    )
+
+
+def _partners(till: OrderTill) -> partners.Budgets:
+    return partners.Budgets(till.session, till.product.tenant_id)
+
+
+# What `OrderTill.service` offers, by name: platform data a mode may use but not own.
+SERVICES: Mapping[str, Callable[[OrderTill], Any]] = MappingProxyType(
+    {"lottery": _lottery, "partners": _partners}
+)

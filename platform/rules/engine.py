@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jifen.registry import PluginFailed, isolated
 from jifen.rules.errors import RuleFailed
 from jifen.rules.history import History, period_bounds
 from jifen.rules.types import (
@@ -39,6 +40,7 @@ class CompiledRule:
     instance: RuleInstance
     rule_type: RuleType
     phase: str
+    plugin: str  # the plugin providing the type, named when it fails
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     audience: Mapping[str, Any] | None = None
@@ -225,6 +227,12 @@ def evaluate(
     return result
 
 
+def _evaluate(
+    rule: CompiledRule, event: EventView, member: MemberProfile, ctx: RuleContext
+) -> list[Award]:
+    return list(rule.rule_type.evaluate(event, member, rule.instance.params, ctx))
+
+
 def _run(
     rule: CompiledRule,
     event: EventView,
@@ -239,12 +247,21 @@ def _run(
         "type": rule.rule_type.name,
     }
     try:
-        given = list(rule.rule_type.evaluate(event, member, rule.instance.params, ctx))
-    except Exception as error:  # a plugin's bug must fail the event, named, not the app
+        given = isolated(
+            rule.plugin,
+            f"earn rule {rule.rule_type.name!r}.evaluate",
+            _evaluate,
+            rule,
+            event,
+            member,
+            ctx,
+        )
+    except PluginFailed as failed:  # the event fails with the rule named, the app carries on
         raise RuleFailed(
-            f"Rule {rule.instance.name!r} ({rule.rule_type.name}) raised {type(error).__name__}.",
+            f"Rule {rule.instance.name!r} ({rule.rule_type.name}, plugin {rule.plugin!r})"
+            f" raised {type(failed.__cause__).__name__}.",
             details=details,
-        ) from error
+        ) from failed.__cause__
     checked = []
     for award in given:
         points = getattr(award, "points", None)

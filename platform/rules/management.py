@@ -282,10 +282,12 @@ def describe_types(rule_types: RuleTypes) -> list[dict[str, Any]]:
             "title": rule_type.title,
             "params": {
                 field_name: type(field).__name__
-                for field_name, field in rule_type.Params().fields.items()
+                for field_name, field in rule_types.isolate(
+                    name, "Params", rule_type.Params
+                ).fields.items()
             },
         }
-        for name, rule_type in sorted(rule_types.types.items())
+        for name, rule_type in rule_types.items()
     ]
 
 

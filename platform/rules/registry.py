@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import pluggy
-from marshmallow import ValidationError
 
+from jifen.registry import Configurables, PluginFailed
 from jifen.rules.engine import CompiledRule
 from jifen.rules.errors import RuleConfigInvalid, UnknownRuleType
 from jifen.rules.types import PHASES, RuleInstance, RuleType
@@ -18,17 +18,14 @@ from jifen.rules.types import PHASES, RuleInstance, RuleType
 PARSED_CACHE_SIZE = 4096
 
 
-class RuleTypes:
+class RuleTypes(Configurables[RuleType]):
     """Every earn rule type, by name, from `register_earn_rules()`. Kept by the app's
     services; parsed parameters are cached per rule version."""
 
     def __init__(self, plugins: pluggy.PluginManager) -> None:
-        self.types: dict[str, RuleType] = {}
-        for provided in plugins.hook.register_earn_rules():
-            for rule_type in provided:
-                if rule_type.name in self.types:
-                    raise RuntimeError(f"two plugins provide the earn rule {rule_type.name!r}")
-                self.types[rule_type.name] = rule_type
+        super().__init__(
+            plugins, "register_earn_rules", kind="earn rule", unknown=UnknownRuleType, field="type"
+        )
         self._parsed: dict[tuple[uuid.UUID, int], Mapping[str, Any]] = {}
         self._programs: dict[uuid.UUID, tuple[Any, Any, float]] = {}
 
@@ -53,30 +50,23 @@ class RuleTypes:
             self._programs.clear()
         self._programs[tenant_id] = (stamp, kept, time.monotonic())
 
-    def get(self, name: str) -> RuleType:
-        try:
-            return self.types[name]
-        except KeyError:
-            raise UnknownRuleType(details={"type": name, "known": sorted(self.types)}) from None
-
     def check(self, name: str, params: Any) -> tuple[RuleType, Mapping[str, Any], str]:
         """The type, the parsed parameters and the phase; `RuleConfigInvalid` if the
         parameters fail the type's schema."""
         rule_type = self.get(name)
-        if not isinstance(params, dict):
-            raise RuleConfigInvalid(details={"params": ["Must be an object."]})
-        try:
-            parsed = rule_type.Params().load(params)
-        except ValidationError as error:
-            raise RuleConfigInvalid(details={"params": error.messages}) from None
-        phase = rule_type.phase(parsed)
+        parsed = self.load_params(name, params, invalid=RuleConfigInvalid, field="params")
+        phase = self.call(name, "phase", parsed)
         if phase not in PHASES:
-            raise RuntimeError(f"earn rule {name!r} named an unknown phase {phase!r}")
+            plugin = self.plugin_of(name)
+            raise PluginFailed(
+                f"Plugin {plugin!r}: the earn rule {name!r} named an unknown phase {phase!r}.",
+                details={"plugin": plugin, "call": f"earn rule {name!r}.phase"},
+            )
         return rule_type, parsed, phase
 
     def stored_params(self, name: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """Parameters as JSON, normalised by the type's schema (rates as strings)."""
-        return self.get(name).Params().dump(params)
+        return self.dump_params(name, params)
 
     def compile(self, row: Any, *, cache: bool = True) -> CompiledRule:
         """A rule row (id, version, name, type, params, priority, exclusive, audience,
@@ -100,7 +90,8 @@ class RuleTypes:
                 exclusive=row.exclusive,
             ),
             rule_type=rule_type,
-            phase=rule_type.phase(parsed),
+            plugin=self.plugin_of(row.type),
+            phase=self.call(row.type, "phase", parsed),
             starts_at=row.starts_at,
             ends_at=row.ends_at,
             audience=row.audience,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, request, send_from_directory, url_for
@@ -47,7 +48,9 @@ def home(tenant: Tenant) -> str:
 
 @bp.route("/themes/<theme>/static/<path:filename>")
 def theme_static(theme: str, filename: str) -> Response:
-    found = current_app.extensions["jifen.themes"].get(theme)
+    themes = current_app.extensions["jifen.themes"]
+    found = themes.find(theme)
     if found is None:
         abort(404)
-    return send_from_directory(found.static, filename, max_age=3600)
+    folder = themes.isolate(theme, "static", attrgetter("static"), found)
+    return send_from_directory(folder, filename, max_age=3600)

@@ -4,10 +4,13 @@ records the partner on the order for settlement; a refund gives back what it use
 
 from __future__ import annotations
 
+import uuid
+
 from marshmallow import Schema, fields
 
 from jifen.hookimpl import hookimpl
 from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till
+from jifen.mall.partners import Budgets
 from jifen.types import StrictInteger
 from jifen_plugins.redeem_modes.exchange import ExchangeMode
 
@@ -30,12 +33,16 @@ class CoBrandedMode:
     def redeem(self, item: Item, shopper: Shopper, quantity: int, price: Price, till: Till) -> str:
         status = ExchangeMode().redeem(item, shopper, quantity, price, till)
         if item.params["cost_share"]:
-            till.fund(item.params["partner_id"], item.params["cost_share"] * quantity)
+            budgets: Budgets = till.service("partners")
+            funded = budgets.use(item.params["partner_id"], item.params["cost_share"] * quantity)
+            till.record(partner=funded)  # for settlement with the partner
         return status
 
     def refund(self, item: Item, quantity: int, till: Till) -> None:
         ExchangeMode().refund(item, quantity, till)
-        till.unfund()
+        funded = till.recorded.get("partner")
+        if funded:
+            till.service("partners").give_back(uuid.UUID(funded["id"]), funded["funded"])
 
 
 @hookimpl

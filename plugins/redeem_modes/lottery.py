@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from jifen.errors import ValidationFailed
 from jifen.hookimpl import hookimpl
+from jifen.mall.lottery import Draws
 from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, points_price
 from jifen.types import StrictInteger, Text
 
@@ -72,16 +73,23 @@ class LotteryMode:
             till.spend(price.points)
         till.take_stock(1)
         prizes = item.params["prizes"]
-        codes = [prize["code"] for prize in prizes]
-        given = prizes[
-            till.draw(
-                codes,
-                [prize["weight"] for prize in prizes],
-                [prize["stock"] for prize in prizes],
-                codes.index(item.params["consolation"]),
-                item.params["period"],
-            )
-        ]
+        draws: Draws = till.service("lottery")
+        drawn = draws.draw([prize["weight"] for prize in prizes], item.params["period"])
+        picked = prizes[drawn.index]
+        given = picked
+        if not draws.take_prize(picked["code"], picked["stock"]):  # it ran out
+            given = next(p for p in prizes if p["code"] == item.params["consolation"])
+            draws.take_prize(given["code"], None)
+        draws.record(drawn, picked=picked["code"], given=given["code"])
+        till.record(
+            draw={
+                "period": drawn.period,
+                "n": drawn.n,
+                "seed_hash": drawn.seed_hash,
+                "drawn": picked["code"],
+                "prize": given["code"],
+            }
+        )
         if given["points"]:
             till.award(given["points"], f"lottery prize: {given['name']}")
         till.record(prize={k: given[k] for k in ("code", "name", "points", "goods")})
@@ -89,7 +97,9 @@ class LotteryMode:
 
     def refund(self, item: Item, quantity: int, till: Till) -> None:
         till.give_back()
-        till.undraw()
+        drawn = till.recorded.get("draw")
+        if drawn:  # the prize goes back; the draw itself stays on record
+            till.service("lottery").return_prize(drawn["prize"])
         till.return_stock(1)
 
 
