@@ -74,9 +74,10 @@ def isolated(plugin: str, call: str, fn: Callable[P, R], *args: P.args, **kwargs
 class Registry(Generic[T]):
     """Everything one registration hook provides, keyed by its `name`.
 
-    `kind` names the things in messages and calls ("redeem mode"); `unknown` is the
-    domain error `get` raises for a missing name, with `details[field]` the name asked
-    for and `details["known"]` the names there are.
+    `hook_args` are the hook's arguments, if it takes any. `kind` names the things in
+    messages and calls ("redeem mode"); `unknown` is the domain error `get` raises for a
+    missing name, with `details[field]` the name asked for and `details["known"]` the
+    names there are.
     """
 
     def __init__(
@@ -87,15 +88,19 @@ class Registry(Generic[T]):
         kind: str,
         unknown: type[JifenError],
         field: str = "name",
+        hook_args: Mapping[str, Any] | None = None,
     ) -> None:
         self.kind = kind
         self._unknown = unknown
         self._field = field
         self._things: dict[str, T] = {}
         self._plugins: dict[str, str] = {}
-        # In the order pluggy would call them (last registered first).
+        # In the order pluggy would call them (last registered first), each with the
+        # hook's arguments it asks for (`hook_args`: e.g. the app's settings).
+        given = hook_args or {}
         for impl in reversed(getattr(plugins.hook, hook).get_hookimpls()):
-            for thing in isolated(impl.plugin_name, hook, impl.function) or []:
+            kwargs = {name: given[name] for name in impl.argnames}
+            for thing in isolated(impl.plugin_name, hook, impl.function, **kwargs) or []:
                 self._add(thing, impl.plugin_name)
 
     def _add(self, thing: T, plugin: str) -> None:

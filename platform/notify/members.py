@@ -76,7 +76,7 @@ def deliver(services: Services, delivered: Delivered) -> None:
                 body=body,
                 locale=tenant.locale,
             )
-            delivery = notifier.send(message)
+            delivery = services.notifiers.send(notifier, message)
             outcome = {"status": "sent", "notifier": notifier.name, "channel": channel}
             outcome["delivery"] = str(delivery)
             break

@@ -16,6 +16,8 @@ from typing import Protocol
 import pluggy
 
 from jifen.config import Settings
+from jifen.errors import JifenError
+from jifen.registry import Registry
 
 CHANNELS = ("email", "sms", "push")
 
@@ -41,19 +43,37 @@ class Notifier(Protocol):
     def send(self, message: Message) -> str: ...
 
 
+class UnknownNotifier(JifenError):
+    code = "unknown_notifier"
+    status = 500
+    message = "No installed plugin provides this notifier."
+
+
 class Notifiers:
-    """The notifiers the installed plugins offer under these settings, by channel: a
-    real one before a stand-in, then the first offered."""
+    """The notifiers the installed plugins offer under these settings (a `Registry`:
+    names unique across plugins), and which serves each channel: a real one before a
+    stand-in, then the first offered."""
 
     def __init__(self, plugins: pluggy.PluginManager, settings: Settings) -> None:
-        offered = [n for found in plugins.hook.register_notifiers(settings=settings) for n in found]
+        self.registry: Registry[Notifier] = Registry(
+            plugins,
+            "register_notifiers",
+            kind="notifier",
+            unknown=UnknownNotifier,
+            hook_args={"settings": settings},
+        )
         self.by_channel: dict[str, Notifier] = {}
+        offered = [notifier for _, notifier in self.registry.items()]
         for notifier in sorted(offered, key=lambda n: bool(getattr(n, "stand_in", False))):
             for channel in notifier.channels:
                 self.by_channel.setdefault(channel, notifier)
 
     def for_channel(self, channel: str) -> Notifier | None:
         return self.by_channel.get(channel)
+
+    def send(self, notifier: Notifier, message: Message) -> str:
+        """`notifier.send(message)`, isolated: what it raises names its plugin."""
+        return str(self.registry.call(notifier.name, "send", message))
 
 
 def mask(address: str) -> str:
