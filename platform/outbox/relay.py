@@ -242,21 +242,25 @@ class Relay:
         return purged
 
     def status(self) -> list[dict[str, Any]]:
-        """Each cursor: its lane, position, how far behind the head, its retry state."""
+        """Each cursor: its lane and position, how many sequenced events it wants are
+        still ahead of it (`behind`), and its retry state."""
         with self.reading() as connection:
-            heads = {lane: sql.lane_head(connection, lane) for lane in LANES}
-            return [
-                {
-                    "subscriber": c.subscriber,
-                    "lane": c.lane,
-                    "position": c.position,
-                    "behind": heads[c.lane] - c.position,
-                    "attempts": c.attempts,
-                    "retry_at": c.retry_at,
-                    "last_error": c.last_error,
-                }
-                for c in sql.cursors(connection)
-            ]
+            rows = []
+            for c in sql.cursors(connection):
+                known = next((s for s in self.subscribers if s.name == c.subscriber), None)
+                types = list(known.types) if known else None
+                rows.append(
+                    {
+                        "subscriber": c.subscriber,
+                        "lane": c.lane,
+                        "position": c.position,
+                        "behind": sql.waiting(connection, c.lane, c.position, types),
+                        "attempts": c.attempts,
+                        "retry_at": c.retry_at,
+                        "last_error": c.last_error,
+                    }
+                )
+            return rows
 
     # --- sessions ---------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, or_, select, text, update
+from sqlalchemy import Connection, Row, and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jifen.outbox.models import OutboxEvent, RelayCursor, RelayDeadLetter, RelayLane, RelayReceipt
@@ -129,6 +129,14 @@ def events_after(
             .limit(limit)
         )
     )
+
+
+def waiting(connection: Connection, lane: str, position: int, types: Sequence[str] | None) -> int:
+    """How many sequenced events of `types` (None: any) the lane holds past `position`."""
+    query = select(func.count()).where(EVENTS.c.lane == lane, EVENTS.c.position > position)
+    if types is not None:
+        query = query.where(EVENTS.c.type.in_(types))
+    return connection.execute(query.select_from(EVENTS)).scalar_one()
 
 
 def dead_letter(
