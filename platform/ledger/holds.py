@@ -35,8 +35,8 @@ from jifen.ledger.errors import (
     WrongHoldKind,
 )
 from jifen.ledger.journal import Journal, LotState, WalletState
+from jifen.ledger.results import EntryView, HoldView, entry_view
 from jifen.ledger.service import check_amount, check_expiry, expire_due, open_journal, tenant_of
-from jifen.ledger.views import EntryView, HoldView, entry_view
 from jifen.types import new_id
 
 if TYPE_CHECKING:

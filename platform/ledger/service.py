@@ -28,7 +28,7 @@ from jifen.ledger.errors import (
     UnknownEntry,
 )
 from jifen.ledger.journal import Journal, WalletState
-from jifen.ledger.views import EntryView, WalletChange, entry_view
+from jifen.ledger.results import EntryView, WalletChange, entry_view
 from jifen.types import MAX_SAFE_INTEGER
 
 

@@ -113,7 +113,7 @@ def summary(session: Session, member_id: uuid.UUID, *, clock: Clock) -> PointsSu
     return PointsSummary(member_id, balance - lapsed, held, int(pending), debt, expiring)
 
 
-def history(
+def page(
     session: Session,
     member_id: uuid.UUID,
     *,
