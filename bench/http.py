@@ -1,4 +1,4 @@
-"""The HTTP benchmark protocol (DESIGN.md section 9).
+"""The HTTP benchmark protocol (docs/architecture.md, "Benchmarks").
 
 Each app under test (ours, the reference, the bare endpoint) runs under
 `gunicorn -w 2 -k sync` on a free loopback port. Load comes from `wrk -t1 -c8` with a

@@ -7,7 +7,7 @@ workers can each start their own at the same time. Durability is switched off: t
 servers hold nothing worth keeping. `stop()` ends the server and removes its files;
 servers still running when the process exits are stopped then too.
 
-PostgreSQL pitfalls handled here (see docs/architecture.md, "Tests"): Debian keeps `initdb` and
+PostgreSQL pitfalls handled here (docs/architecture.md, "Tests"): Debian keeps `initdb` and
 `pg_ctl` off PATH in a versioned folder, and `initdb` refuses to run as root, so as root
 the server runs as the `postgres` OS user in a data directory that user owns, under a
 parent it can traverse.
