@@ -1,4 +1,4 @@
-"""Shared set-up for the ledger benchmarks (DESIGN.md section 9, "Ledger and batch").
+"""Shared set-up for the ledger benchmarks (docs/architecture.md, "Benchmarks").
 
 Ours runs the ledger's services in this process against a migrated database. The
 reference writes the same rows the operation writes, into the same tables (so the same

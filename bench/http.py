@@ -1,4 +1,4 @@
-"""The HTTP benchmark protocol (DESIGN.md section 9).
+"""The HTTP benchmark protocol (docs/architecture.md, "Benchmarks").
 
 Each app under test (ours, the reference, the bare endpoint) runs under
 `gunicorn -w 2 -k sync` on a free loopback port. Load comes from `wrk -t1 -c8` with a
@@ -516,7 +516,7 @@ def bench_database(db: str, workdir: Path) -> Iterator[BenchDatabase]:
         log("using the PostgreSQL server of JIFEN_BENCH_DATABASE_URL")
         yield BenchDatabase("postgresql", database_url(given), database_url(owner))
         return
-    from jifen.devservers import ServiceUnavailable, start_postgres
+    from jifen.testing.servers import ServiceUnavailable, start_postgres
 
     # The server runs as the postgres user, which must traverse down to its data folder.
     workdir.chmod(0o711)

@@ -11,7 +11,7 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from jifen import demo as demo_program
 from jifen import migrate, plugins, schedules
@@ -243,14 +243,7 @@ def demo() -> None:
             set_tenant(session, tenant.id)
             click.echo(f"console: {DEMO_OWNER} (password shown when the demo was first seeded)")
         # One live demo key at a time: revoke the previous ones, print a new one.
-        session.execute(
-            update(ApiKey)
-            .where(
-                ApiKey.tenant_id == tenant.id, ApiKey.name == "demo", ApiKey.revoked_at.is_(None)
-            )
-            .values(revoked_at=s.clock.now())
-            .execution_options(synchronize_session=False)
-        )
+        apikeys.revoke_api_keys_named(session, tenant.id, "demo", actor=CLI, clock=s.clock)
         _, token = apikeys.create_api_key(
             session,
             tenant_id=tenant.id,

@@ -197,6 +197,14 @@ def set_tenant(session: Session, tenant_id: uuid.UUID) -> None:
         _apply_rls(session, session.connection())
 
 
+def tenant_of(session: Session) -> uuid.UUID:
+    """The tenant the session is scoped to; a session without one is a programming error."""
+    tenant_id = session.info.get("tenant_id")
+    if tenant_id is None:
+        raise RuntimeError("this operation needs a session scoped to a tenant")
+    return tenant_id
+
+
 def reading_aside(session: Session) -> Any:
     """An autocommit connection of its own, for one read outside the session's transaction.
 

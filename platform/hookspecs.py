@@ -119,7 +119,7 @@ def register_notifiers(settings: Any) -> list[Any]:
 @hookspec
 def ledger_entry_posted(entry: Any) -> None:
     """Called for every ledger entry after it is committed, with its public view
-    (`jifen.ledger.views.EntryView`), for webhooks and analytics.
+    (`jifen.ledger.results.EntryView`), for webhooks and analytics.
 
     The relay calls it, never inside a database transaction, at least once and in the
     order entries were posted: tolerate a repeat (the entry's id is stable). Each

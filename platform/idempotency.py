@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Integer, LargeBinary, String, delete, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from jifen.db import Base, TenantScoped, cross_tenant
+from jifen.db import Base, TenantScoped, cross_tenant, tenant_of
 from jifen.errors import JifenError, ValidationFailed
 from jifen.types import Json, UTCDateTime
 
@@ -135,7 +135,7 @@ def _stored(session: Session, key: str, fingerprint: bytes) -> StoredResponse | 
 
 def complete(session: Session, key: str, status: int, body: Any) -> None:
     """Store the response of the request that claimed `key`."""
-    row = session.get(IdempotencyKey, (session.info["tenant_id"], key))
+    row = session.get(IdempotencyKey, (tenant_of(session), key))
     if row is not None:
         row.status = status
         row.response = body

@@ -14,7 +14,7 @@ from typing import Any
 import pluggy
 
 from jifen.ledger.domain_events import EntriesPosted, PointsExpiring
-from jifen.ledger.views import posted_entries
+from jifen.ledger.results import posted_entries
 from jifen.notify import members as member_notices
 from jifen.outbox.events import DomainEvent
 from jifen.outbox.relay import Delivered, Subscriber

@@ -1,15 +1,13 @@
-"""Fixtures: the app on SQLite and on a real PostgreSQL, tenants, keys and a moving clock.
+"""Fixtures of our suite: the app, tenants, keys and a moving clock.
 
-PostgreSQL and Redis servers are started by the tests from the installed binaries (one
-of each per xdist worker). Without the binaries those tests skip with the reason, except
-under JIFEN_REQUIRE_SERVICES=1 (set by .ci/run), where a missing service is a failure.
+The databases (`database`: SQLite and a real PostgreSQL) and the servers (`postgres`,
+`redis_url`) come from the `jifen.testing` pytest plugin, loaded through its entry point.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +21,6 @@ from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
-from jifen import devservers, migrate
 from jifen.app import create_app
 from jifen.audit import SYSTEM
 from jifen.clock import ManualClock
@@ -31,100 +28,19 @@ from jifen.config import Settings
 from jifen.services import Services
 from jifen.tenants import apikeys
 from jifen.tenants import service as tenants
+from jifen.testing.pytest_plugin import DatabaseUrls
 
 hypothesis_settings.register_profile("ci", deadline=None, max_examples=60)
 hypothesis_settings.register_profile("dev", deadline=None, max_examples=25)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-REQUIRE_SERVICES = os.environ.get("JIFEN_REQUIRE_SERVICES") == "1"
 START = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 _counter = itertools.count()
 
 
-def unavailable(reason: str) -> None:
-    if REQUIRE_SERVICES:
-        pytest.fail(f"JIFEN_REQUIRE_SERVICES=1 but {reason}")
-    pytest.skip(reason)
-
-
-# --- servers -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[devservers.PostgresServer]:
-    try:
-        server = devservers.start_postgres(tmp_path_factory.mktemp("pg"))
-    except devservers.ServiceUnavailable as error:
-        unavailable(f"PostgreSQL unavailable: {error}")
-    try:
-        server.create_database("jifen_template")
-        settings = Settings.from_env(
-            database_url=server.url("jifen_template"),
-            migration_database_url=server.owner_url("jifen_template"),
-            instance_path=tmp_path_factory.mktemp("pg-instance"),
-        )
-        migrate.upgrade(settings)
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    try:
-        server = devservers.start_redis(tmp_path_factory.mktemp("redis"))
-    except devservers.ServiceUnavailable as error:
-        unavailable(f"Redis unavailable: {error}")
-    try:
-        yield server.url
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated SQLite file, copied for each test."""
-    folder = tmp_path_factory.mktemp("sqlite-template")
-    path = folder / "template.db"
-    migrate.upgrade(Settings.from_env(database_url=f"sqlite:///{path}", instance_path=folder))
-    return path
-
-
-@dataclass(frozen=True)
-class DatabaseUrls:
-    engine: str
-    app: str
-    owner: str
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseUrls]:
-    """A fresh migrated database on each engine."""
-    if request.param == "sqlite":
-        path = tmp_path / "jifen.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-        yield DatabaseUrls("sqlite", url, url)
-        return
-    server: devservers.PostgresServer = request.getfixturevalue("postgres")
-    name = f"t_{os.getpid()}_{next(_counter)}"
-    server.create_database(name, template="jifen_template")
-    try:
-        yield DatabaseUrls("postgresql", server.url(name), server.owner_url(name))
-    finally:
-        server.drop_database(name)
-
-
-# For tests whose outcome does not depend on the database engine (DESIGN: they run on
-# SQLite only, to keep the suite's time).
+# For tests whose outcome does not depend on the database engine: they run on SQLite
+# only, to keep the suite's time.
 sqlite_only = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("database") == "postgresql":
-            item.add_marker(pytest.mark.postgresql)
 
 
 # --- the app -------------------------------------------------------------------------

@@ -2,6 +2,10 @@
 
 import re
 
+from sqlalchemy import select
+
+from jifen.audit import AuditEvent
+from jifen.db import cross_tenant
 from jifen.members.models import Member
 from jifen.tenants.models import ApiKey
 
@@ -28,12 +32,26 @@ def test_demo_seeds_once_and_prints_a_working_key(app, client, svc):
     assert old.status_code == 401
     new = client.get("/api/v1/members", headers={"Authorization": f"Bearer {new_token}"})
     assert new.status_code == 200
-    with svc.db.session() as session:
-        from jifen.db import cross_tenant
+    with svc.db.session() as session, cross_tenant(session, "test"):
+        assert session.query(Member).count() == 6
+        assert session.query(ApiKey).filter(ApiKey.revoked_at.is_(None)).count() == 1
 
-        with cross_tenant(session, "test"):
-            assert session.query(Member).count() == 6
-            assert session.query(ApiKey).filter(ApiKey.revoked_at.is_(None)).count() == 1
+
+def test_a_second_demo_revokes_the_old_key_through_the_service_with_an_audit_record(app, svc):
+    run(app, "demo")
+    with svc.db.session() as session, cross_tenant(session, "test"):
+        (first_key,) = session.scalars(select(ApiKey.id).where(ApiKey.name == "demo"))
+    run(app, "demo")
+    with svc.db.session() as session, cross_tenant(session, "test"):
+        keys = {k.id: k for k in session.scalars(select(ApiKey).where(ApiKey.name == "demo"))}
+        revocations = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "api_key.revoke")
+        ).all()
+    assert keys[first_key].revoked_at is not None
+    assert sum(key.revoked_at is None for key in keys.values()) == 1
+    assert [(e.object_id, e.actor_kind, e.actor_id) for e in revocations] == [
+        (str(first_key), "system", "cli")
+    ]
 
 
 def test_the_demos_points_verify_and_show_through_the_api(app, client):

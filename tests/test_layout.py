@@ -64,6 +64,8 @@ def test_wheel_contains_migrations_templates_and_themes(tmp_path):
         "jifen/templates/console/login.html",
         "jifen/api/static/swagger-ui/swagger-ui-bundle.js",
         "jifen/py.typed",
+        "jifen/testing/servers.py",
+        "jifen/testing/pytest_plugin.py",
         "jifen_plugins/base_theme.py",
         "jifen_themes/base/theme.toml",
         "jifen_themes/base/templates/home.html",
@@ -74,3 +76,31 @@ def test_wheel_contains_migrations_templates_and_themes(tmp_path):
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "[jifen]" in text and "jifen_plugins.base_theme" in text
+    assert "[pytest11]" in text and "jifen = jifen.testing.pytest_plugin" in text
+
+
+def test_the_testing_plugin_is_loaded_once_through_its_entry_point(pytestconfig):
+    import jifen.testing.pytest_plugin
+
+    manager = pytestconfig.pluginmanager
+    assert manager.get_plugin("jifen") is jifen.testing.pytest_plugin
+    assert manager.get_name(jifen.testing.pytest_plugin) == "jifen"
+    assert [p for p in manager.get_plugins() if p is jifen.testing.pytest_plugin] == [
+        jifen.testing.pytest_plugin
+    ]
+
+
+def test_the_product_never_imports_the_testing_package():
+    product = [
+        path
+        for folder in ("platform", "plugins", "themes")
+        for path in (ROOT / folder).rglob("*.py")
+        if "testing" not in path.relative_to(ROOT).parts
+    ]
+    assert product
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in product
+        if "jifen.testing" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

@@ -87,6 +87,16 @@ def test_earn_redeem_refund_and_read_the_history(client, tenant, alice, clock):
     assert entry.json["changes"][0]["amount"] == -120
 
 
+@pytest.mark.parametrize("cursor", ["12", "nonsense", "%21%21"])
+def test_a_history_cursor_this_api_did_not_return_is_422(client, tenant, alice, cursor):
+    post(client, tenant, "/points/earn", {"member_id": alice, "amount": 5})
+    response = client.get(
+        f"{MEMBERS}/{alice}/points/history?cursor={cursor}", headers=tenant.headers
+    )
+    assert response.status_code == 422
+    assert response.json["code"] == "invalid_cursor"
+
+
 def test_a_repeated_redemption_with_one_idempotency_key_spends_once(client, tenant, alice):
     post(client, tenant, "/points/earn", {"member_id": alice, "amount": 100})
     body = {"member_id": alice, "amount": 60}

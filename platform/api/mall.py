@@ -9,8 +9,8 @@ from typing import Any
 from flask.views import MethodView
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
+from jifen.ledger import history
 from jifen.ledger import policy as policies
-from jifen.ledger import statements
 from jifen.mall import (
     cashier,
     catalog,
@@ -113,7 +113,7 @@ class Products(MethodView):
 def _buyer(member_id: uuid.UUID) -> catalog.Buyer:
     """The member as the catalog prices for: a read, no wallet lock."""
     session = db_session()
-    points = statements.summary(session, member_id, clock=services().clock)
+    points = history.summary(session, member_id, clock=services().clock)
     tier, _ = orders.standing(session, member_id)
     return catalog.Buyer(tier=tier, balance=points.balance)
 

@@ -10,7 +10,7 @@ from typing import Any
 from flask.views import MethodView
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
-from jifen.ledger import holds, reversal, schemas, statements
+from jifen.ledger import history, holds, reversal, schemas
 from jifen.ledger import policy as policies
 from jifen.ledger import service as ledger
 from jifen.web import db_session, services
@@ -104,7 +104,7 @@ class Liability(MethodView):
     @READ
     def get(self) -> Any:
         """The merchant's outstanding points."""
-        return statements.liability(db_session(), clock=services().clock)
+        return history.liability(db_session(), clock=services().clock)
 
 
 @blp.route("/points/policy")
@@ -134,7 +134,7 @@ class MemberPoints(MethodView):
     @READ
     def get(self, member_id: uuid.UUID) -> Any:
         """A member's points: available, held, pending, debt, and what expires next."""
-        return statements.summary(db_session(), member_id, clock=services().clock)
+        return history.summary(db_session(), member_id, clock=services().clock)
 
 
 @blp.route("/members/<uuid:member_id>/points/history")
@@ -145,7 +145,7 @@ class MemberHistory(MethodView):
     @READ
     def get(self, query: dict[str, Any], member_id: uuid.UUID) -> Any:
         """A member's points history (积分明细), newest first, with running totals."""
-        lines, next_cursor = statements.history(
+        lines, next_cursor = history.page(
             db_session(), member_id, kinds=query.pop("kind", None), **query
         )
         return {"items": lines, "next_cursor": next_cursor}

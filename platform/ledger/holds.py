@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from jifen import audit
 from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
-from jifen.db import cross_tenant
+from jifen.db import cross_tenant, tenant_of
 from jifen.ledger import policy as policies
 from jifen.ledger import sql
 from jifen.ledger.errors import (
@@ -35,8 +35,8 @@ from jifen.ledger.errors import (
     WrongHoldKind,
 )
 from jifen.ledger.journal import Journal, LotState, WalletState
-from jifen.ledger.service import check_amount, check_expiry, expire_due, open_journal, tenant_of
-from jifen.ledger.views import EntryView, HoldView, entry_view
+from jifen.ledger.results import EntryView, HoldView, entry_view
+from jifen.ledger.service import check_amount, check_expiry, expire_due, open_journal
 from jifen.types import new_id
 
 if TYPE_CHECKING:

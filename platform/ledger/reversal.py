@@ -34,8 +34,8 @@ from jifen.ledger.errors import (
     UnknownEntry,
 )
 from jifen.ledger.journal import EntryDraft, Journal, LotState, WalletState
+from jifen.ledger.results import EntryView, entry_view
 from jifen.ledger.service import check_amount, expire_due, open_journal
-from jifen.ledger.views import EntryView, entry_view
 
 REVERSIBLE = ("earn", "redeem", "adjust", "transfer")
 

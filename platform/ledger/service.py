@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
+from jifen.db import tenant_of
 from jifen.errors import ValidationFailed
 from jifen.ledger import policy as policies
 from jifen.ledger import sql
@@ -28,7 +29,7 @@ from jifen.ledger.errors import (
     UnknownEntry,
 )
 from jifen.ledger.journal import Journal, WalletState
-from jifen.ledger.views import EntryView, WalletChange, entry_view
+from jifen.ledger.results import EntryView, WalletChange, entry_view
 from jifen.types import MAX_SAFE_INTEGER
 
 
@@ -38,13 +39,6 @@ def check_amount(amount: Any, *, signed: bool = False) -> int:
     if not valid or not (1 <= (abs(amount) if signed else amount) <= MAX_SAFE_INTEGER):
         raise InvalidAmount(details={"amount": amount if valid else str(amount)})
     return amount
-
-
-def tenant_of(session: Session) -> uuid.UUID:
-    tenant_id = session.info.get("tenant_id")
-    if tenant_id is None:
-        raise RuntimeError("ledger operations need a session scoped to a tenant")
-    return tenant_id
 
 
 def open_journal(session: Session, clock: Clock) -> Journal:

@@ -6,8 +6,6 @@ through `mall/sql.py`. Every change is audited.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import uuid
 from dataclasses import dataclass
@@ -32,8 +30,8 @@ from jifen.mall.errors import (
 )
 from jifen.mall.models import Category, FlashSale, Product
 from jifen.mall.modes import RedeemModes, discounted
-from jifen.members.service import InvalidCursor
 from jifen.members.tiers import TierView
+from jifen.pagination import decode_cursor, page_of
 from jifen.types import new_id
 
 # --- categories ----------------------------------------------------------------------
@@ -425,7 +423,7 @@ def search_products(
             or_(Product.stock.is_(None), Product.stock > 0),
         )
     query = query.order_by(Product.sort_order, Product.id)
-    after = _decode_cursor(cursor) if cursor is not None else None
+    after = decode_cursor(cursor, int, uuid.UUID) if cursor is not None else None
     found: list[Product] = []
     # Tags and affordability are checked here (JSON tags and per-tier prices have no
     # portable index): a page is filled from as many rows as it takes.
@@ -448,24 +446,7 @@ def search_products(
         if len(rows) <= limit:
             break
         after = (rows[-1].sort_order, rows[-1].id)
-    if len(found) > limit:
-        return found[:limit], _encode_cursor(found[limit - 1])
-    return found, None
-
-
-def _encode_cursor(product: Product) -> str:
-    raw = product.sort_order.to_bytes(8, "big", signed=True) + product.id.bytes
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[int, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        if len(raw) != 24:
-            raise ValueError(cursor)
-        return int.from_bytes(raw[:8], "big", signed=True), uuid.UUID(bytes=raw[8:])
-    except (ValueError, binascii.Error):
-        raise InvalidCursor() from None
+    return page_of(found, limit, lambda product: (product.sort_order, product.id))
 
 
 # --- flash sales ---------------------------------------------------------------------

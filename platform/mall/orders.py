@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
-from jifen.db import get_owned, reading_before_writing
+from jifen.db import get_owned, reading_before_writing, tenant_of
 from jifen.keyring import Keyring
 from jifen.ledger import policy as policies
 from jifen.ledger.errors import HoldNotOpen, UnknownMember
@@ -49,7 +49,7 @@ from jifen.mall.modes import Item, RedeemModes, Shopper
 from jifen.mall.till import OrderTill
 from jifen.members import tiers
 from jifen.members.models import Member
-from jifen.members.service import decode_cursor, encode_cursor
+from jifen.pagination import decode_cursor, page_of
 from jifen.rules import redemptions
 from jifen.types import new_id
 
@@ -254,7 +254,7 @@ def standing(
     code = session.execute(select(Member.tier).where(Member.id == member_id)).one_or_none()
     if code is None:
         raise UnknownMember(details={"member_id": str(member_id)})
-    ladder = tiers.tiers_of(session, session.info["tenant_id"])
+    ladder = tiers.tiers_of(session, tenant_of(session))
     return next((t for t in ladder if t.code == code.tier), None), ladder
 
 
@@ -560,7 +560,7 @@ def search_orders(
     if status is not None:
         query = query.where(Order.status == status)
     if cursor is not None:
-        query = query.where(Order.id < decode_cursor(cursor))
+        (after,) = decode_cursor(cursor, uuid.UUID)
+        query = query.where(Order.id < after)
     rows = list(session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return page_of(rows, limit, lambda order: (order.id,))

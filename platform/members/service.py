@@ -7,8 +7,6 @@ every ledger row that refers to them.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import uuid
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from jifen.members import sql
 from jifen.members.domain_events import MemberRegistered
 from jifen.members.models import Member, MemberTag
 from jifen.outbox.events import emit
+from jifen.pagination import decode_cursor, page_of
 from jifen.types import new_id
 
 _PHONE_NOISE = re.compile(r"[\s().-]")
@@ -50,12 +49,6 @@ class MemberErased(JifenError):
     code = "member_erased"
     status = 409
     message = "This member has been erased."
-
-
-class InvalidCursor(JifenError):
-    code = "invalid_cursor"
-    status = 422
-    message = "The cursor is not one this API returned."
 
 
 @dataclass(frozen=True)
@@ -321,18 +314,6 @@ def _redacted(data: dict[str, Any]) -> dict[str, Any]:
 # --- lookup and search ---------------------------------------------------------------
 
 
-def encode_cursor(member_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(member_id.bytes).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> uuid.UUID:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        return uuid.UUID(bytes=raw)
-    except (ValueError, binascii.Error):
-        raise InvalidCursor() from None
-
-
 def search_members(
     session: Session,
     *,
@@ -363,8 +344,8 @@ def search_members(
     if status is not None:
         query = query.where(Member.status == status)
     if cursor is not None:
-        query = query.where(Member.id < decode_cursor(cursor))
+        (after,) = decode_cursor(cursor, uuid.UUID)
+        query = query.where(Member.id < after)
     limit = max(1, min(limit, MAX_PAGE))
     rows = list(session.scalars(query.order_by(Member.id.desc()).limit(limit + 1)))
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return page_of(rows, limit, lambda member: (member.id,))

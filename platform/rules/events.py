@@ -27,14 +27,13 @@ from sqlalchemy.orm import Session
 
 from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
-from jifen.db import writing_for
+from jifen.db import tenant_of, writing_for
 from jifen.errors import JifenError, ValidationFailed
 from jifen.idempotency import IdempotencyMismatch
 from jifen.keyring import Keyring
 from jifen.ledger import holds, reversal
 from jifen.ledger.errors import MemberNotActive
 from jifen.ledger.journal import Journal
-from jifen.ledger.service import tenant_of
 from jifen.members import service as members
 from jifen.members import sql as member_sql
 from jifen.members import tiers

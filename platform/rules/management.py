@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
+from jifen.db import tenant_of
 from jifen.errors import Conflict, NotFound, ValidationFailed
-from jifen.ledger.service import tenant_of
 from jifen.rules import kinds
 from jifen.rules.errors import RuleConflict, RuleNotEditable, UnknownRuleType
 from jifen.rules.models import EarnRule, EarnRuleVersion, EventKind

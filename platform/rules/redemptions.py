@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from jifen.audit import Actor
 from jifen.clock import Clock
+from jifen.db import tenant_of
 from jifen.ledger import holds, reversal
-from jifen.ledger.service import tenant_of
 from jifen.rules import sql
 from jifen.rules.events import EventIn, record
 from jifen.rules.program import has_rules

@@ -21,8 +21,8 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from jifen.clock import Clock
+from jifen.db import tenant_of
 from jifen.errors import ValidationFailed
-from jifen.ledger.service import tenant_of
 from jifen.rules import engine, kinds, schemas, sql
 from jifen.rules.errors import UnknownEventKind, UnknownMember
 from jifen.rules.events import EventIn, checked_item, profiles

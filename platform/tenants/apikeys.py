@@ -111,17 +111,38 @@ def revoke_api_key(
     if key is None:
         raise NotFound("No such API key.")
     if key.revoked_at is None:
-        key.revoked_at = clock.now()
-        audit.record(
-            session,
-            tenant_id=key.tenant_id,
-            actor=actor,
-            action="api_key.revoke",
-            object_type="api_key",
-            object_id=key.id,
-            now=clock.now(),
-        )
+        _revoke(session, key, actor=actor, clock=clock)
     return key
+
+
+def revoke_api_keys_named(
+    session: Session, tenant_id: uuid.UUID, name: str, *, actor: Actor, clock: Clock
+) -> list[ApiKey]:
+    """Revoke every live key of a tenant with this name (the demo keeps one live key);
+    returns the keys revoked."""
+    keys = list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.tenant_id == tenant_id, ApiKey.name == name, ApiKey.revoked_at.is_(None))
+            .order_by(ApiKey.id)
+        )
+    )
+    for key in keys:
+        _revoke(session, key, actor=actor, clock=clock)
+    return keys
+
+
+def _revoke(session: Session, key: ApiKey, *, actor: Actor, clock: Clock) -> None:
+    key.revoked_at = clock.now()
+    audit.record(
+        session,
+        tenant_id=key.tenant_id,
+        actor=actor,
+        action="api_key.revoke",
+        object_type="api_key",
+        object_id=key.id,
+        now=clock.now(),
+    )
 
 
 _KEYS = ApiKey.__table__

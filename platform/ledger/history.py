@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jifen.clock import Clock
+from jifen.db import tenant_of
 from jifen.ledger import policy as policies
 from jifen.ledger.errors import UnknownMember
 from jifen.ledger.models import WALLET, Account, Entry, Hold, Lot, Posting
-from jifen.ledger.service import tenant_of
 from jifen.members.models import Member
-from jifen.members.service import InvalidCursor
+from jifen.pagination import decode_cursor, page_of
 
 MAX_PAGE = 200
 UPCOMING = 3  # expiry dates shown in a member's summary
@@ -50,7 +50,6 @@ class HistoryLine:
     memo: str | None
     reverses_entry_id: uuid.UUID | None
     created_at: datetime
-    cursor: str
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ def summary(session: Session, member_id: uuid.UUID, *, clock: Clock) -> PointsSu
     return PointsSummary(member_id, balance - lapsed, held, int(pending), debt, expiring)
 
 
-def history(
+def page(
     session: Session,
     member_id: uuid.UUID,
     *,
@@ -150,9 +149,14 @@ def history(
     if until is not None:
         query = query.where(Posting.created_at < until)
     if cursor is not None:
-        query = query.where(Posting.seq < _decode_cursor(cursor))
+        (after,) = decode_cursor(cursor, int)
+        query = query.where(Posting.seq < after)
     limit = max(1, min(limit, MAX_PAGE))
-    rows = list(session.execute(query.order_by(Posting.seq.desc()).limit(limit + 1)))
+    rows, next_cursor = page_of(
+        list(session.execute(query.order_by(Posting.seq.desc()).limit(limit + 1))),
+        limit,
+        lambda row: (row.seq,),
+    )
     lines = [
         HistoryLine(
             entry_id=row.entry_id,
@@ -163,17 +167,10 @@ def history(
             memo=row.memo,
             reverses_entry_id=row.reverses_entry_id,
             created_at=row.created_at,
-            cursor=str(row.seq),
         )
-        for row in rows[:limit]
+        for row in rows
     ]
-    return lines, lines[-1].cursor if len(rows) > limit else None
-
-
-def _decode_cursor(cursor: str) -> int:
-    if not cursor.isdigit() or len(cursor) > 18:
-        raise InvalidCursor()
-    return int(cursor)
+    return lines, next_cursor
 
 
 def liability(session: Session, *, clock: Clock) -> Liability:

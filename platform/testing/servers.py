@@ -1,4 +1,5 @@
-"""Throwaway PostgreSQL and Redis servers for the test suite and the benchmarks.
+"""Throwaway PostgreSQL and Redis servers for tests (ours and plugin authors') and the
+benchmarks.
 
 Both are started from the binaries the Debian packages install (`postgresql`,
 `redis-server`), each on a free loopback port with its own folder, so two pytest-xdist
@@ -6,7 +7,7 @@ workers can each start their own at the same time. Durability is switched off: t
 servers hold nothing worth keeping. `stop()` ends the server and removes its files;
 servers still running when the process exits are stopped then too.
 
-PostgreSQL pitfalls handled here (see DESIGN.md, "Running it"): Debian keeps `initdb` and
+PostgreSQL pitfalls handled here (docs/architecture.md, "Tests"): Debian keeps `initdb` and
 `pg_ctl` off PATH in a versioned folder, and `initdb` refuses to run as root, so as root
 the server runs as the `postgres` OS user in a data directory that user owns, under a
 parent it can traverse.
@@ -253,7 +254,7 @@ def _append_pg_settings(data_dir: Path) -> None:
         "full_page_writes": "off",
     }
     with (data_dir / "postgresql.conf").open("a", encoding="utf-8") as conf:
-        conf.write("\n# jifen.devservers: a throwaway server\n")
+        conf.write("\n# jifen.testing: a throwaway server\n")
         conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
 
 
