@@ -32,6 +32,9 @@ from bench.http import (
     compare,
     log,
 )
+from bench.relay import relay_beside, relay_lag, worker_for
+from jifen.config import Settings
+from jifen.services import Services
 
 NAME = "api_floor"
 PATH = "/api/v1/members"
@@ -105,20 +108,32 @@ def set_up_ours(env: dict[str, str], script: str, *args: str) -> Any:
 def against_reference(
     name: str, database: BenchDatabase, env: dict[str, str], load: Load, workdir: Path
 ) -> Result:
-    """Ours (`wsgi:app`) against the one-INSERT reference and the bare endpoint, by the
-    protocol of `bench.http.compare`."""
+    """Ours (`wsgi:app`, with Redis and one relay worker beside it) against the
+    one-INSERT reference and the bare endpoint, by the protocol of `bench.http.compare`;
+    the line also gives the relay's lag after the load."""
     reference.create_table(database.owner_url, database.url)
     try:
-        return compare(
-            name,
-            ours=App("ours", "wsgi:app", env),
-            reference=App(
-                "reference", "bench.reference:write_app", {"JIFEN_DATABASE_URL": database.url}
-            ),
-            bare=App("bare", "bench.reference:bare_app"),
-            load=load,
-            workdir=workdir,
-        )
+        with relay_beside(workdir) as redis_url:
+            ours = {**env, "JIFEN_REDIS_URL": redis_url}
+            with worker_for(ours, workdir):
+                result = compare(
+                    name,
+                    ours=App("ours", "wsgi:app", ours),
+                    reference=App(
+                        "reference",
+                        "bench.reference:write_app",
+                        {"JIFEN_DATABASE_URL": database.url},
+                    ),
+                    bare=App("bare", "bench.reference:bare_app"),
+                    load=load,
+                    workdir=workdir,
+                )
+                services = Services.build(Settings.from_env(ours))
+                try:
+                    result.extra["relay_lag"] = relay_lag(services)
+                finally:
+                    services.close()
+        return result
     finally:
         reference.drop_table(database.owner_url)
 

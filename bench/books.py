@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 
 from bench.http import BenchError, bench_database, log
+from bench.relay import relay_beside, worker_for
 from jifen import migrate
 from jifen.audit import Actor
 from jifen.config import Settings
@@ -62,23 +63,27 @@ def scaled(count: int) -> int:
 
 @contextlib.contextmanager
 def ledger_services(db: str) -> Iterator[Services]:
-    """A migrated database (SQLite file or a temporary PostgreSQL) and our services."""
+    """A migrated database (SQLite file or a temporary PostgreSQL) and our services,
+    with Redis and one relay worker beside them (see `bench.relay`)."""
     with (
         tempfile.TemporaryDirectory(prefix="jifen-bench-") as tmp,
         bench_database(db, Path(tmp)) as database,
+        relay_beside(Path(tmp)) as redis_url,
     ):
-        settings = Settings.from_env(
-            {},
-            database_url=database.url,
-            migration_database_url=database.owner_url,
-            instance_path=Path(tmp) / "instance",
-            secret_key=secrets.token_urlsafe(48),
-        )
+        env = {
+            "JIFEN_DATABASE_URL": database.url,
+            "JIFEN_MIGRATION_DATABASE_URL": database.owner_url,
+            "JIFEN_INSTANCE_PATH": str(Path(tmp) / "instance"),
+            "JIFEN_SECRET_KEY": secrets.token_urlsafe(48),
+            "JIFEN_REDIS_URL": redis_url,
+        }
+        settings = Settings.from_env(env)
         log("migrating")
         migrate.upgrade(settings)
         services = Services.build(settings)
         try:
-            yield services
+            with worker_for(env, Path(tmp)):
+                yield services
         finally:
             services.close()
 

@@ -32,6 +32,7 @@ from bench.books import (
     tenant_with_members,
 )
 from bench.http import Result, log
+from bench.relay import relay_lag
 from jifen import demo
 from jifen.clock import ManualClock
 from jifen.db import writing_for
@@ -143,13 +144,14 @@ def run(db: str) -> Result:
 
         log(f"{NAME}: {count} events in {batches} batches of {BATCH}, alternating")
         ours_seconds, ref_seconds = alternate(batches, ours_slice, reference_slice)
+        lag = relay_lag(services)
     awards = sum(len(r["awards"]) for batch in results for r in batch)
     return Result(
         NAME,
         count / ours_seconds,
         count / ref_seconds,
         unit=" events/s",
-        extra={"awards": str(awards)},
+        extra={"awards": str(awards), "relay_lag": lag},
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, create_engine, insert, select, update
 from bench.books import ACTOR, BenchTenant, account_row, alternate, ledger_services, scaled
 from bench.http import BenchError, Result, log
 from bench.reference import database_url
+from bench.relay import relay_lag
 from jifen.db import writing_for
 from jifen.ledger import expiry
 from jifen.ledger.chain import posting_hash
@@ -60,12 +61,13 @@ def run(db: str) -> Result:
         ours_seconds, ref_seconds = alternate(batches, ours_slice, reference_slice)
         if done != [members, members] or expiry.sweep_batch(services, ours.id, now)[0]:
             raise BenchError(f"expected {members} wallets swept on each side, got {done}")
+        lag = relay_lag(services)
     return Result(
         NAME,
         lots_due / ours_seconds,
         lots_due / ref_seconds,
         unit=" lots/s",
-        extra={"lots": str(members * LOTS_EACH), "expired": str(lots_due)},
+        extra={"lots": str(members * LOTS_EACH), "expired": str(lots_due), "relay_lag": lag},
     )
 
 

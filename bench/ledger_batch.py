@@ -24,6 +24,7 @@ from bench.books import (
     tenant_with_members,
 )
 from bench.http import Result, log
+from bench.relay import relay_lag
 from jifen.db import writing_for
 from jifen.ledger import service
 from jifen.ledger.chain import posting_hash
@@ -62,7 +63,14 @@ def run(db: str) -> Result:
 
         log(f"{NAME}: {batches} batches of {BATCH}, alternating")
         ours_seconds, ref_seconds = alternate(batches, ours_slice, reference_slice)
-    return Result(NAME, members / ours_seconds, members / ref_seconds, unit=" members/s")
+        lag = relay_lag(services)
+    return Result(
+        NAME,
+        members / ours_seconds,
+        members / ref_seconds,
+        unit=" members/s",
+        extra={"relay_lag": lag},
+    )
 
 
 _ACCOUNTS = Account.__table__

@@ -25,6 +25,7 @@ from bench.books import (
     tenant_with_members,
 )
 from bench.http import BenchError, Result, log, seconds_from_env
+from bench.relay import relay_lag
 from jifen.db import writing_for
 from jifen.ledger import service
 from jifen.ledger.chain import posting_hash
@@ -60,7 +61,13 @@ def run(db: str) -> Result:
                 done = _hammer(tenant, op, seconds)
                 totals[side] += done
                 log(f"{NAME}: round {round_}/{ROUNDS} {label}: {done / seconds:.0f}/s")
-    return Result(NAME, totals[0] / (ROUNDS * seconds), totals[1] / (ROUNDS * seconds))
+        lag = relay_lag(services)
+    return Result(
+        NAME,
+        totals[0] / (ROUNDS * seconds),
+        totals[1] / (ROUNDS * seconds),
+        extra={"relay_lag": lag},
+    )
 
 
 def _funded(services: Services, slug: str) -> BenchTenant:

@@ -262,6 +262,17 @@ class Relay:
                 )
             return rows
 
+    def backlog(self) -> int:
+        """How many events the subscribers want and have not had yet, over every lane
+        (the sequenced and the not yet sequenced)."""
+        with self.reading() as connection:
+            positions = {(c.subscriber, c.lane): c.position for c in sql.cursors(connection)}
+            return sum(
+                sql.waiting(connection, lane, positions.get((s.name, lane), 0), list(s.types))
+                for s in self.subscribers
+                for lane in LANES
+            )
+
     # --- sessions ---------------------------------------------------------------------
 
     def _transaction(self, reason: str) -> Any:

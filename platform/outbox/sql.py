@@ -132,8 +132,10 @@ def events_after(
 
 
 def waiting(connection: Connection, lane: str, position: int, types: Sequence[str] | None) -> int:
-    """How many sequenced events of `types` (None: any) the lane holds past `position`."""
-    query = select(func.count()).where(EVENTS.c.lane == lane, EVENTS.c.position > position)
+    """How many events of `types` (None: any) the lane holds past `position`, the ones
+    not sequenced yet included."""
+    ahead = or_(EVENTS.c.position > position, EVENTS.c.position.is_(None))
+    query = select(func.count()).where(EVENTS.c.lane == lane, ahead)
     if types is not None:
         query = query.where(EVENTS.c.type.in_(types))
     return connection.execute(query.select_from(EVENTS)).scalar_one()

@@ -143,6 +143,7 @@ def test_a_failing_subscriber_backs_off_keeps_its_place_and_recovers(svc, tenant
     svc.jobs.wait_idle()
 
     assert got == []
+    assert svc.relay.backlog() == 3
     (state,) = [c for c in svc.relay.status() if c["lane"] == "interactive"]
     assert (state["attempts"], state["behind"]) == (1, 3)
     assert state["retry_at"] == clock.now() + relays.backoff(1)
@@ -155,6 +156,7 @@ def test_a_failing_subscriber_backs_off_keeps_its_place_and_recovers(svc, tenant
     svc.relay.drain()
 
     assert got == [1, 2, 3]
+    assert svc.relay.backlog() == 0
     (state,) = [c for c in svc.relay.status() if c["lane"] == "interactive"]
     assert (state["attempts"], state["behind"], state["last_error"]) == (0, 0, None)
 
