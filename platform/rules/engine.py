@@ -17,9 +17,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jifen.rules.errors import RuleFailed
-from jifen.rules.history import History, period_bounds
-from jifen.rules.types import (
+from jifen.rules.contract import (
     PHASES,
     Award,
     CheckinDay,
@@ -28,6 +26,8 @@ from jifen.rules.types import (
     RuleInstance,
     RuleType,
 )
+from jifen.rules.errors import RuleFailed
+from jifen.rules.history import History, period_bounds
 
 SHARE_BUCKETS = 10_000
 

@@ -40,6 +40,7 @@ from jifen.members import sql as member_sql
 from jifen.members import tiers
 from jifen.members.models import Checkin, Referral
 from jifen.rules import engine, kinds, sql
+from jifen.rules.contract import EventView, MemberProfile, attribute
 from jifen.rules.errors import (
     AlreadyCheckedIn,
     AlreadyReferred,
@@ -57,7 +58,6 @@ from jifen.rules.models import Event, EventAward
 from jifen.rules.program import has_rules
 from jifen.rules.program import load as load_program
 from jifen.rules.registry import RuleTypes
-from jifen.rules.types import EventView, MemberProfile, attribute
 from jifen.types import new_id
 
 MAX_BATCH = 10_000

@@ -24,6 +24,7 @@ from jifen.clock import Clock
 from jifen.errors import ValidationFailed
 from jifen.ledger.service import tenant_of
 from jifen.rules import engine, kinds, schemas, sql
+from jifen.rules.contract import EventView
 from jifen.rules.errors import UnknownEventKind, UnknownMember
 from jifen.rules.events import EventIn, checked_item, profiles
 from jifen.rules.history import AwardRow, History
@@ -31,7 +32,6 @@ from jifen.rules.management import get_rule
 from jifen.rules.models import EarnRule, Event, EventAward
 from jifen.rules.program import load as load_program
 from jifen.rules.registry import RuleTypes
-from jifen.rules.types import EventView
 from jifen.types import new_id
 
 BACKTEST_LIMIT = 100_000

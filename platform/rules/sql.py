@@ -21,8 +21,8 @@ from sqlalchemy import (
 
 from jifen.ledger.models import Account, Hold, PointsPolicy
 from jifen.members.models import Checkin, Member, MemberTag, Referral, Tier
+from jifen.rules.contract import CheckinDay
 from jifen.rules.models import EarnRule, Event, EventAward, EventKind
-from jifen.rules.types import CheckinDay
 from jifen.tenants.models import Tenant
 
 _AWARDS = EventAward.__table__
