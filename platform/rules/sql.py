@@ -208,7 +208,7 @@ def members(
 
 
 _EVENTS_BY_KEY = select(
-    _EVENTS.c.kind, _EVENTS.c.event_id, _EVENTS.c.request_hash, _EVENTS.c.result
+    _EVENTS.c.id, _EVENTS.c.kind, _EVENTS.c.event_id, _EVENTS.c.request_hash, _EVENTS.c.result
 ).where(
     _EVENTS.c.tenant_id == bindparam("tenant_id"),
     _EVENTS.c.kind.in_(bindparam("kinds", expanding=True)),
