@@ -38,6 +38,9 @@ class Earning:
 
 @dataclass(frozen=True)
 class TakenBack:
+    """What a take-back took, and how: by a clawback entry, or by voiding a pending earn
+    (and leaving a smaller one in its place when only a part was taken)."""
+
     points: int
     entry_id: uuid.UUID | None = None  # the clawback
     pending: dict[str, Any] | None = None  # the smaller pending earn left in its place

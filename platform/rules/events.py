@@ -1,4 +1,5 @@
-"""Events as they come in: as a client sent them, and as checked for their kind."""
+"""Events as they come in: as a client sent them, and as checked for their kind; and the
+reference the ledger keeps their points under."""
 
 from __future__ import annotations
 

@@ -238,8 +238,8 @@ def _resolve_members(batch: Batch, items: list[CheckedEvent], outcomes: list[Out
             outcomes[item.index].error = error
     # Members the events may pay without naming them: read now, so that every wallet is
     # locked up front, in order.
-    unseen = set().union(*(kind.also_paid(batch, rows) for kind in catalog.KINDS.values()))
-    unseen -= by_id.keys()
+    kinds = set(catalog.KINDS.values())
+    unseen = set().union(*(kind.also_paid(batch, rows) for kind in kinds)) - by_id.keys()
     for row in sql.members(batch.connection, batch.tenant_id, sorted(unseen), []):
         by_id[row.id] = row
     batch.load_members(list(by_id.values()))

@@ -54,8 +54,8 @@ class Kind:
 
     @classmethod
     def also_paid(cls, batch: Batch, rows: list[Any]) -> set[uuid.UUID]:
-        """Members its events may pay who are not named in them (their wallets are
-        locked up front with the others), given the named members' rows."""
+        """Members its events may pay who are not named in them, given the named
+        members' rows: their wallets are locked up front with the others."""
         return set()
 
     def resolve(self, item: CheckedEvent, find: FindMember) -> None:

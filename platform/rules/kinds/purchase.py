@@ -60,7 +60,7 @@ class Purchase(Kind):
         """The inviters of referred members, when a referral rule may pay them."""
         if not batch.has_rule_type("referral"):
             return set()
-        return {row.referrer for row in rows if row.referrer is not None} - {r.id for r in rows}
+        return {row.referrer for row in rows if row.referrer is not None}
 
     def order(self, item: CheckedEvent) -> tuple[str | None, int | None]:
         return item.given.event_id, item.data["amount"]

@@ -5,6 +5,7 @@ takes back are counted in the purchase's period, so caps there free up again."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -137,7 +138,7 @@ class Refund(Kind):
         self,
         item: CheckedEvent,
         purchase: Any,
-        event_id: Any,
+        event_id: uuid.UUID,
         take: int,
         shown_awards: list[dict[str, Any]],
     ) -> list[dict[str, Any]]:
