@@ -33,7 +33,8 @@ from datetime import timedelta
 from sqlalchemy import text
 from jifen import audit, demo
 from jifen.app import create_app
-from jifen.rules.events import EventIn, record_batch
+from jifen.rules.events import EventIn
+from jifen.rules.recording import record_batch
 from jifen.tenants.apikeys import create_api_key
 from bench.books import tenant_with_members
 from bench.earn_api import PURCHASE

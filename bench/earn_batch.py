@@ -1,6 +1,6 @@
 """earn_batch: 100,000 purchase events through the events batch path, 10,000 a batch.
 
-Ours: `jifen.rules.events.record_batch` per batch (one transaction each, as
+Ours: `jifen.rules.recording.record_batch` per batch (one transaction each, as
 `POST /api/v1/events:batch` runs it) under the demo's rule set and tiers (spend, tier
 multiplier, member-day and threshold campaigns, a daily cap, and the rest of the demo's
 rules, which a purchase passes by): it checks and dedupes the events, locks the wallets,
@@ -41,8 +41,9 @@ from jifen.ledger.models import SYSTEM_ACCOUNTS, Account, Entry, Lot, Posting
 from jifen.ledger.sql import system_account_id
 from jifen.members.models import Member
 from jifen.members.sql import add_to_days
-from jifen.rules.events import EventIn, record_batch
+from jifen.rules.events import EventIn
 from jifen.rules.models import Event, EventAward
+from jifen.rules.recording import record_batch
 from jifen.services import Services
 from jifen.types import new_id
 

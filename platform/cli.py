@@ -26,7 +26,7 @@ from jifen.members import rotation
 from jifen.members import service as members
 from jifen.members.models import Member
 from jifen.outbox.cli import relay_cli
-from jifen.rules import events
+from jifen.rules import recording
 from jifen.rules.cli import events_cli
 from jifen.rules.events import EventIn
 from jifen.services import Services
@@ -230,7 +230,7 @@ def demo() -> None:
                 member = members.create_member(
                     session, tenant.id, data, actor=CLI, clock=s.clock, keyring=s.keyring
                 )
-                events.emit_registered(
+                recording.emit_registered(
                     session, member.id, rule_types=s.rule_types, actor=CLI, clock=s.clock
                 )
                 seeded.append(member.id)
@@ -329,7 +329,7 @@ def _seed_events(session: Any, member_ids: list[Any], s: Services) -> None:
             "demo-order-1003", "purchase", {"amount": 9_900, "currency": "CNY"}, member_id=third
         ),
     ]
-    for outcome in events.record_batch(
+    for outcome in recording.record_batch(
         session, given, rule_types=s.rule_types, actor=CLI, clock=s.clock
     ):
         if outcome.error is not None:

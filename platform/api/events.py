@@ -10,7 +10,9 @@ from flask.views import MethodView
 from marshmallow import ValidationError
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint
-from jifen.rules import events, kinds, management, schemas
+from jifen.rules import management, recording, schemas
+from jifen.rules.events import EventIn
+from jifen.rules.kinds import catalog
 from jifen.web import db_session, services
 
 blp = secured_blueprint("events", __name__, url_prefix="/api/v1", description="Events.")
@@ -20,9 +22,9 @@ _EVENT = schemas.EventIn()
 EVENT_DOC = {"security": WRITE_DOC["security"]}
 
 
-def _record(items: list[events.EventIn]) -> list[events.Outcome]:
+def _record(items: list[EventIn]) -> list[recording.Outcome]:
     svc = services()
-    return events.record_batch(
+    return recording.record_batch(
         db_session(),
         items,
         rule_types=svc.rule_types,
@@ -42,7 +44,7 @@ class Events(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Record an event: the merchant's rules evaluate it and the points are posted.
         The answer explains every award."""
-        (outcome,) = _record([events.EventIn.loaded(data)])
+        (outcome,) = _record([EventIn.loaded(data)])
         if outcome.error is not None:
             raise outcome.error
         if outcome.replayed:
@@ -61,10 +63,10 @@ class EventBatch(MethodView):
         """Record up to 10,000 events in order. Each item is answered on its own: a
         refused item posts nothing, and the others go on."""
         items: list[dict[str, Any]] = [{"index": i} for i in range(len(data["events"]))]
-        accepted: list[tuple[int, events.EventIn]] = []
+        accepted: list[tuple[int, EventIn]] = []
         for index, raw in enumerate(data["events"]):
             try:
-                accepted.append((index, events.EventIn.loaded(_EVENT.load(raw))))
+                accepted.append((index, EventIn.loaded(_EVENT.load(raw))))
             except ValidationError as error:
                 items[index] |= {
                     "status": "failed",
@@ -94,7 +96,7 @@ class EventKinds(MethodView):
     @require_scope("rules:read")
     def get(self) -> Any:
         """The event kinds this merchant can send: the built-in ones and its own."""
-        built_in = [{"kind": k, "title": k, "built_in": True} for k in sorted(kinds.BUILT_IN)]
+        built_in = [{"kind": k, "title": k, "built_in": True} for k in sorted(catalog.BUILT_IN)]
         return built_in + management.custom_kinds(db_session())
 
     @blp.doc(**WRITE_DOC)

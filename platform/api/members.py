@@ -10,7 +10,7 @@ from flask.views import MethodView
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
 from jifen.members import schemas
 from jifen.members import service as members
-from jifen.rules import events
+from jifen.rules import recording
 from jifen.web import db_session, services
 
 # Schemas are passed as instances: webargs builds a class anew on every request.
@@ -42,7 +42,7 @@ class Members(MethodView):
         member = members.create_member(
             session, tenant().id, data, actor=actor(), clock=svc.clock, keyring=svc.keyring
         )
-        events.emit_registered(
+        recording.emit_registered(
             session, member.id, rule_types=svc.rule_types, actor=actor(), clock=svc.clock
         )
         return member

@@ -449,3 +449,51 @@ def save_policy(
         )
     else:
         connection.execute(policies.insert().values(tenant_id=tenant_id, **values))
+
+
+def earn_postings_by_reference(
+    connection: Connection, tenant_id: uuid.UUID, reference: str
+) -> list[Any]:
+    """(entry_id, data, member_id, amount) of the earn entries under `reference`, each
+    with its posting to a wallet."""
+    entries, postings = Entry.__table__, Posting.__table__
+    query = (
+        select(entries.c.id, entries.c.data, _ACCOUNTS.c.member_id, postings.c.amount)
+        .join(
+            postings,
+            (postings.c.tenant_id == entries.c.tenant_id) & (postings.c.entry_id == entries.c.id),
+        )
+        .join(
+            _ACCOUNTS,
+            (_ACCOUNTS.c.tenant_id == postings.c.tenant_id)
+            & (_ACCOUNTS.c.id == postings.c.account_id),
+        )
+        .where(
+            entries.c.tenant_id == tenant_id,
+            entries.c.reference == reference,
+            entries.c.kind == "earn",
+            _ACCOUNTS.c.member_id.is_not(None),
+        )
+        .order_by(postings.c.seq)
+    )
+    return list(connection.execute(query))
+
+
+def pending_holds_by_reference(
+    connection: Connection, tenant_id: uuid.UUID, reference: str
+) -> list[Any]:
+    """The pending earns under `reference`, whatever their status, with their member id."""
+    query = (
+        select(_HOLDS, _ACCOUNTS.c.member_id)
+        .join(
+            _ACCOUNTS,
+            (_ACCOUNTS.c.tenant_id == _HOLDS.c.tenant_id) & (_ACCOUNTS.c.id == _HOLDS.c.account_id),
+        )
+        .where(
+            _HOLDS.c.tenant_id == tenant_id,
+            _HOLDS.c.reference == reference,
+            _HOLDS.c.kind == "pending",
+        )
+        .order_by(_HOLDS.c.created_at, _HOLDS.c.id)
+    )
+    return list(connection.execute(query))

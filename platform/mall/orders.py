@@ -50,7 +50,7 @@ from jifen.mall.till import OrderTill
 from jifen.members import tiers
 from jifen.members.models import Member
 from jifen.pagination import decode_cursor, page_of
-from jifen.rules import redemptions
+from jifen.rules import mall_bridge
 from jifen.types import new_id
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ def place(
     order.details = {**till.details, "notes": list(price.notes)}
     steps = ["created", "points_held" if order.status == "points_held" else "paid"]
     _record_steps(session, order, steps + _deliver(session, order, product, now), actor, now)
-    redemptions.emit(
+    mall_bridge.emit(
         session,
         member_id,
         order.id,
@@ -484,7 +484,7 @@ def _give_back(session: Session, svc: Services, order: Order, actor: Actor) -> N
     modes.call(order.mode, "refund", _item(product, modes), order.quantity, till)
     till.refund_charge()
     order.refund_entry_id = till.refund_entry_id
-    redemptions.take_back(session, order.id, actor=actor, clock=svc.clock)
+    mall_bridge.take_back(session, order.id, actor=actor, clock=svc.clock)
     for coupon in session.scalars(select(Coupon).where(Coupon.order_id == order.id)):
         if coupon.status == "issued":
             coupon.status = "void"

@@ -19,8 +19,9 @@ from jifen.audit import Actor
 from jifen.db import cross_tenant
 from jifen.ledger import policy as policies
 from jifen.members.models import Member
-from jifen.rules.events import EventIn, record_batch
+from jifen.rules.events import EventIn
 from jifen.rules.models import EarnRule
+from jifen.rules.recording import record_batch
 
 if TYPE_CHECKING:
     from jifen.services import Services

@@ -18,9 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jifen.registry import PluginFailed, isolated
-from jifen.rules.errors import RuleFailed
-from jifen.rules.history import History, period_bounds
-from jifen.rules.types import (
+from jifen.rules.contract import (
     PHASES,
     Award,
     CheckinDay,
@@ -29,6 +27,8 @@ from jifen.rules.types import (
     RuleInstance,
     RuleType,
 )
+from jifen.rules.errors import RuleFailed
+from jifen.rules.history import History, period_bounds
 
 SHARE_BUCKETS = 10_000
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from jifen.rules.engine import Step
 
 from jifen.rules import sql
-from jifen.rules.types import CheckinDay
+from jifen.rules.contract import CheckinDay
 
 
 def period_start(day: date, period: str) -> date:

@@ -32,7 +32,8 @@ from marshmallow import ValidationError
 
 from jifen.audit import Actor
 from jifen.errors import JifenError, ValidationFailed
-from jifen.rules import events, schemas
+from jifen.rules import recording, schemas
+from jifen.rules.events import EventIn
 from jifen.services import Services
 
 FORMATS = ("csv", "jsonl")
@@ -171,13 +172,13 @@ def import_events(
 ) -> Summary:
     """Record the lines' events for the tenant, `batch` per transaction."""
     summary = Summary()
-    pending: list[tuple[int, events.EventIn]] = []
+    pending: list[tuple[int, EventIn]] = []
 
     def flush() -> None:
         if not pending:
             return
         with services.db.transaction(tenant_id=tenant_id) as session:
-            outcomes = events.record_batch(
+            outcomes = recording.record_batch(
                 session,
                 [given for _, given in pending],
                 rule_types=services.rule_types,
@@ -211,7 +212,7 @@ def import_events(
     return summary
 
 
-def _checked(raw: dict[str, Any]) -> events.EventIn:
+def _checked(raw: dict[str, Any]) -> EventIn:
     try:
         data = _SCHEMA.load(raw)
     except ValidationError as error:
@@ -221,4 +222,4 @@ def _checked(raw: dict[str, Any]) -> events.EventIn:
             "A historical event must say when it happened.",
             details={"occurred_at": ["Required when importing."]},
         )
-    return events.EventIn.loaded(data)
+    return EventIn.loaded(data)

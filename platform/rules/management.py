@@ -15,8 +15,8 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import Conflict, NotFound, ValidationFailed
-from jifen.rules import kinds
 from jifen.rules.errors import RuleConflict, RuleNotEditable, UnknownRuleType
+from jifen.rules.kinds import catalog
 from jifen.rules.models import EarnRule, EarnRuleVersion, EventKind
 from jifen.rules.registry import RuleTypes
 from jifen.types import new_id
@@ -302,7 +302,7 @@ def add_kind(
     session: Session, kind: str, title: str, *, actor: Actor, clock: Clock
 ) -> dict[str, Any]:
     tenant_id = tenant_of(session)
-    if kind in kinds.BUILT_IN or session.get(EventKind, (tenant_id, kind)) is not None:
+    if kind in catalog.BUILT_IN or session.get(EventKind, (tenant_id, kind)) is not None:
         raise EventKindExists(details={"kind": kind})
     now = clock.now()
     session.add(EventKind(tenant_id=tenant_id, kind=kind, title=title, created_at=now))

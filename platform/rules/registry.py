@@ -10,9 +10,9 @@ from typing import Any
 import pluggy
 
 from jifen.registry import Configurables, PluginFailed
+from jifen.rules.contract import PHASES, RuleInstance, RuleType
 from jifen.rules.engine import CompiledRule
 from jifen.rules.errors import RuleConfigInvalid, UnknownRuleType
-from jifen.rules.types import PHASES, RuleInstance, RuleType
 
 # Parsed parameters kept per (rule id, version); a row's version changes with its params.
 PARSED_CACHE_SIZE = 4096

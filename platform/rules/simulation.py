@@ -23,15 +23,19 @@ from sqlalchemy.orm import Session
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import ValidationFailed
-from jifen.rules import engine, kinds, schemas, sql
+from jifen.rules import engine, schemas, sql
+from jifen.rules.contract import EventView
 from jifen.rules.errors import UnknownEventKind, UnknownMember
-from jifen.rules.events import EventIn, checked_item, profiles
+from jifen.rules.events import EventIn
 from jifen.rules.history import AwardRow, History
+from jifen.rules.kinds import catalog
+from jifen.rules.kinds.checkin import streak_made
 from jifen.rules.management import get_rule
 from jifen.rules.models import EarnRule, Event, EventAward
+from jifen.rules.profiles import profiles
 from jifen.rules.program import load as load_program
+from jifen.rules.recording import checked_item
 from jifen.rules.registry import RuleTypes
-from jifen.rules.types import EventView
 from jifen.types import new_id
 
 BACKTEST_LIMIT = 100_000
@@ -106,7 +110,7 @@ def simulate(
     connection = session.connection()
     now = clock.now()
     program = load_program(connection, tenant_id, rule_types)
-    if event.kind not in kinds.BUILT_IN and event.kind not in sql.custom_kinds(
+    if event.kind not in catalog.BUILT_IN and event.kind not in sql.custom_kinds(
         connection, tenant_id
     ):  # as POST /events would; a birthday may be simulated though only the job sends one
         raise UnknownEventKind(details={"kind": event.kind})
@@ -174,9 +178,7 @@ def backtest(
     history = History(None, tenant_id)
     by_rule: dict[uuid.UUID, int] = defaultdict(int)
     for event in stored:
-        data = (
-            kinds.check_data(event.kind, event.data) if event.kind in kinds.SCHEMAS else event.data
-        )
+        data = catalog.check_data(event.kind, event.data)
         view = EventView(
             event.id, event.event_id, event.kind, event.member_id, event.occurred_at, data
         )
@@ -200,9 +202,8 @@ def backtest(
             ]
         )
         if event.kind == "checkin":
-            streaks = [a.data["streak"] for a in evaluation.awards if "streak" in a.data]
             day = event.occurred_at.astimezone(policy.zone).date()
-            history.add_checkin(event.member_id, day, max(streaks, default=1))
+            streak_made(evaluation, history, event.member_id, day)
         for award in evaluation.awards:
             assert award.rule is not None
             by_rule[award.rule.id] += award.points

@@ -21,8 +21,8 @@ from sqlalchemy import (
 
 from jifen.ledger.models import Account, Hold, PointsPolicy
 from jifen.members.models import Checkin, Member, MemberTag, Referral, Tier
+from jifen.rules.contract import CheckinDay
 from jifen.rules.models import EarnRule, Event, EventAward, EventKind
-from jifen.rules.types import CheckinDay
 from jifen.tenants.models import Tenant
 
 _AWARDS = EventAward.__table__
@@ -208,7 +208,7 @@ def members(
 
 
 _EVENTS_BY_KEY = select(
-    _EVENTS.c.kind, _EVENTS.c.event_id, _EVENTS.c.request_hash, _EVENTS.c.result
+    _EVENTS.c.id, _EVENTS.c.kind, _EVENTS.c.event_id, _EVENTS.c.request_hash, _EVENTS.c.result
 ).where(
     _EVENTS.c.tenant_id == bindparam("tenant_id"),
     _EVENTS.c.kind.in_(bindparam("kinds", expanding=True)),

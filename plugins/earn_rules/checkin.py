@@ -2,8 +2,10 @@
 
 A streak counts consecutive check-in days; `missed_days_allowed` forgives short gaps,
 and `cycle_days` makes it start over (a weekly calendar of bonuses is a 7-day cycle).
-The engine records each check-in's streak from its awards' `data["streak"]`, which is
-why a check-in that earns nothing still returns a 0-point award.
+The rule is where a streak is counted, since its parameters define it (with
+`next_streak`); the platform stores each check-in's streak from its awards'
+`data["streak"]`, which is why a check-in that earns nothing still returns a 0-point
+award.
 """
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.hookimpl import hookimpl
-from jifen.rules.types import Award, Context, EventView, MemberProfile, RuleType
+from jifen.rules.contract import (
+    Award,
+    Context,
+    EventView,
+    MemberProfile,
+    RuleType,
+    next_streak,
+)
 from jifen.types import StrictInteger
 
 
@@ -66,7 +75,12 @@ class CheckinRule:
     ) -> list[Award]:
         if event.kind != "checkin":
             return []
-        streak = self.streak(params, ctx)
+        streak = next_streak(
+            ctx.last_checkin(),
+            ctx.local_date,
+            missed_days_allowed=params["missed_days_allowed"],
+            cycle_days=params["cycle_days"],
+        )
         data = {"streak": streak}
         awards = []
         if params["points"]:
@@ -75,18 +89,6 @@ class CheckinRule:
             if bonus["day"] == streak:
                 awards.append(Award(bonus["points"], f"{streak}-day check-in streak", data=data))
         return awards or [Award(0, f"daily check-in, day {streak}", data=data)]
-
-    @staticmethod
-    def streak(params: Mapping[str, Any], ctx: Context) -> int:
-        """This check-in's day in the member's streak."""
-        previous = ctx.last_checkin()
-        streak = 1
-        if previous is not None:
-            missed = (ctx.local_date - previous.day).days - 1
-            if missed <= params["missed_days_allowed"]:
-                streak = previous.streak + 1
-        cycle = params["cycle_days"]
-        return (streak - 1) % cycle + 1 if cycle else streak
 
 
 @hookimpl

@@ -18,9 +18,9 @@ from sqlalchemy import func, select, update
 
 from jifen.hookimpl import hookimpl
 from jifen.rules import sql as rules_sql
-from jifen.rules.events import MAX_BATCH
+from jifen.rules.contract import Award, Context, EventView, MemberProfile
 from jifen.rules.models import EarnRule, Event
-from jifen.rules.types import Award, Context, EventView, MemberProfile
+from jifen.rules.recording import MAX_BATCH
 
 from .api import balance, call, event, member, purchase, rule
 

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from jifen.rules.types import (
+from jifen.rules.contract import (
     PHASES,
     Award,
     CheckinDay,

@@ -111,6 +111,8 @@ class Award:
 
 @dataclass(frozen=True)
 class CheckinDay:
+    """A member's check-in: its local day and the day of the streak it made."""
+
     day: date
     streak: int
 
@@ -184,3 +186,15 @@ def attribute(total: int, weights: Sequence[Decimal]) -> dict[int, int]:
     for index in by_remainder[:leftover]:
         shares[index] += 1
     return dict(enumerate(shares))
+
+
+def next_streak(
+    previous: CheckinDay | None, day: date, *, missed_days_allowed: int = 0, cycle_days: int = 0
+) -> int:
+    """The day of the streak a check-in on `day` makes after the member's latest one
+    (`previous`): consecutive days count on, `missed_days_allowed` missed days forgiven,
+    and after day `cycle_days` (when not 0) the count starts over."""
+    streak = 1
+    if previous is not None and (day - previous.day).days - 1 <= missed_days_allowed:
+        streak = previous.streak + 1
+    return (streak - 1) % cycle_days + 1 if cycle_days else streak

@@ -16,17 +16,13 @@ from sqlalchemy.orm import Session
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
-from jifen.ledger import holds, reversal
+from jifen.ledger import earnings
 from jifen.rules import sql
-from jifen.rules.events import EventIn, record
+from jifen.rules.events import EventIn, ledger_reference
+from jifen.rules.kinds.redeemed import KIND, event_id
 from jifen.rules.program import has_rules
+from jifen.rules.recording import record
 from jifen.rules.registry import RuleTypes
-
-KIND = "redeemed"
-
-
-def event_id(order_id: uuid.UUID) -> str:
-    return f"order:{order_id}"
 
 
 def emit(
@@ -48,25 +44,15 @@ def emit(
 
 
 def take_back(session: Session, order_id: uuid.UUID, *, actor: Actor, clock: Clock) -> int:
-    """Take back the points the order's `redeemed` event gave (posted or still pending);
-    how many."""
+    """Take back the points the order's `redeemed` event gave (posted or still pending),
+    as the ledger holds them; how many."""
     key = (KIND, event_id(order_id))
     stored = sql.events_by_key(session.connection(), tenant_of(session), [key]).get(key)
     if stored is None:
         return 0
-    taken = 0
+    given = earnings.earnings(session, ledger_reference(*key), stored.id)
     reference = f"{event_id(order_id)}:undone"
-    for posting in stored.result["postings"]:
-        if posting["hold_id"]:
-            hold = holds.get_hold(session, uuid.UUID(posting["hold_id"]))
-            if hold.status == "open":
-                holds.void_pending(session, hold.id, actor=actor, clock=clock)
-                taken += hold.amount
-                continue
-            entry_id = hold.entry_id
-        else:
-            entry_id = uuid.UUID(posting["entry_id"])
-        if entry_id is not None:
-            reversal.reverse(session, entry_id, actor=actor, clock=clock, reference=reference)
-            taken += posting["points"]
-    return taken
+    return sum(
+        earnings.take_back(session, earning, actor=actor, clock=clock, reference=reference).points
+        for earning in given.values()
+    )

@@ -1,0 +1,121 @@
+"""`purchase`: a paid order. It earns by its amount and lines (the spend rules), counts
+towards the member's tier by its money, and a referred member's first purchase pays
+their inviter too, as a `referral` event recorded with it."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from jifen.errors import JifenError
+from jifen.rules.contract import attribute
+from jifen.rules.events import CheckedEvent, EventIn
+from jifen.rules.kinds.base import Kind
+from jifen.types import StrictInteger, Text
+
+if TYPE_CHECKING:
+    from jifen.rules.batch import Batch
+    from jifen.rules.engine import Evaluation
+
+MAX_LINES = 500
+
+
+class PurchaseLine(Schema):
+    sku = Text(max_length=64, min_length=1, required=True)
+    category = Text(max_length=64, load_default=None, allow_none=True)
+    amount = StrictInteger(required=True)
+    quantity = StrictInteger(minimum=1, load_default=1)
+
+
+class PurchaseData(Schema):
+    """A paid order: `amount` is what was paid (minor units), shipping included."""
+
+    amount = StrictInteger(required=True)
+    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    shipping = StrictInteger(load_default=0)
+    lines = fields.List(
+        fields.Nested(PurchaseLine), load_default=list, validate=validate.Length(max=MAX_LINES)
+    )
+    store = Text(max_length=64, load_default=None, allow_none=True)
+    channel = Text(max_length=32, load_default=None, allow_none=True)
+    paid_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _adds_up(self, data: dict[str, Any], **_: Any) -> None:
+        if data["shipping"] > data["amount"]:
+            raise ValidationError("Shipping cannot exceed the amount.", "shipping")
+        lines = data["lines"]
+        if lines and sum(line["amount"] for line in lines) + data["shipping"] != data["amount"]:
+            raise ValidationError("The lines and shipping must add up to the amount.", "lines")
+
+
+class Purchase(Kind):
+    schema = PurchaseData()
+
+    @classmethod
+    def also_paid(cls, batch: Batch, rows: list[Any]) -> set[uuid.UUID]:
+        """The inviters of referred members, when a referral rule may pay them."""
+        if not batch.has_rule_type("referral"):
+            return set()
+        return {row.referrer for row in rows if row.referrer is not None}
+
+    def order(self, item: CheckedEvent) -> tuple[str | None, int | None]:
+        return item.given.event_id, item.data["amount"]
+
+    def recorded(self, item: CheckedEvent, evaluation: Evaluation, result: dict[str, Any]) -> None:
+        """The answer shows what each line earned (a refund by line takes that back). A
+        referred member's first purchase is a referral event of its own, recorded with
+        it, so the referral rule pays the inviter; refused, it leaves a note."""
+        assert item.member_id is not None
+        lines = line_points(evaluation, item.member_id)
+        if lines:
+            result["line_points"] = lines
+        inviter = self.batch.referrers.pop(item.member_id, None)
+        if inviter is None:
+            return
+        data = {"inviter_id": str(inviter), "stage": "first_purchase"}
+        given = EventIn(
+            event_id=f"first_purchase:{item.member_id}",
+            kind="referral",
+            member_id=item.member_id,
+            occurred_at=item.occurred_at,
+            data=data,
+        )
+        derived = CheckedEvent(
+            item.index,
+            given,
+            {**data, "inviter_id": inviter, "inviter_external_id": None},
+            item.occurred_at,
+            item.member_id,
+            inviter,
+        )
+        try:
+            referral = self.batch.process(derived, given.fingerprint())
+        except JifenError as error:
+            result["notes"].append(f"referral not paid: {error.message}")
+        else:
+            result["notes"].append(f"first purchase of a referred member: event {referral['id']}")
+
+
+def shares(weights: list[tuple[int, int]], total: int) -> list[tuple[int, int]]:
+    """`total` split over (key, weight) pairs in proportion (see `attribute`); zero
+    parts, and everything when no weight is positive, are left out."""
+    if total <= 0 or sum(w for _, w in weights) <= 0:
+        return []
+    parts = attribute(total, [Decimal(w) for _, w in weights])
+    return [(key, parts[i]) for i, (key, _) in enumerate(weights) if parts[i]]
+
+
+def line_points(evaluation: Evaluation, member_id: uuid.UUID) -> dict[str, int]:
+    """The event member's points attributed to purchase lines, in proportion to what
+    each line earned before multipliers, bonuses and caps."""
+    base: dict[int, int] = {}
+    for award in evaluation.awards:
+        if award.lines and (award.member_id or member_id) == member_id:
+            for index, points in award.lines.items():
+                base[index] = base.get(index, 0) + points
+    total = evaluation.totals(member_id).get(member_id, 0)
+    return {str(index): points for index, points in shares(sorted(base.items()), total)}
