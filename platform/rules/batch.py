@@ -25,8 +25,10 @@ from jifen.ledger.errors import MemberNotActive
 from jifen.ledger.journal import Journal
 from jifen.members import sql as member_sql
 from jifen.members import tiers
+from jifen.outbox.events import emit
 from jifen.rules import engine, sql
 from jifen.rules.contract import EventView, MemberProfile
+from jifen.rules.domain_events import EarnEventsRecorded
 from jifen.rules.events import CheckedEvent, ledger_reference
 from jifen.rules.history import AwardRow, History
 from jifen.rules.kinds import catalog
@@ -318,10 +320,30 @@ class Batch:
         """Another journal moved points: forget the wallets this one had read."""
         self.journal = Journal(self.session, self.tenant_id, self.now)
 
+    def _announce(self) -> None:
+        """One `EarnEventsRecorded` for the events this flush writes."""
+        if not self.event_rows:
+            return
+        recorded = [
+            {
+                "id": str(row["id"]),
+                "kind": row["kind"],
+                "event_id": row["event_id"],
+                "member_id": str(row["member_id"]) if row["member_id"] else None,
+                "occurred_at": row["occurred_at"].isoformat(),
+                "amount": row["amount"],
+                "points": row["points"],
+            }
+            for row in self.event_rows
+        ]
+        event = EarnEventsRecorded(self.tenant_id, recorded)
+        emit(self.session, event, now=self.now, tenant_id=self.tenant_id, lane=self.journal.lane)
+
     def flush(self) -> None:
         """Write what the batch's events have queued so far."""
         self.journal.flush()
         c = self.connection
+        self._announce()
         sql.insert_rows(c, Event.__table__, self.event_rows)
         sql.insert_rows(c, EventAward.__table__, self.award_rows)
         for kind in self.kinds.values():

@@ -1,5 +1,5 @@
-"""Members' domain events: registrations and tier changes are announced in the log,
-with ids and codes, never personal data."""
+"""Domain events of the members and the earn engine: registrations, tier changes and
+recorded events are announced in the log, with ids and codes, never personal data."""
 
 from __future__ import annotations
 
@@ -40,3 +40,28 @@ def test_a_tier_change_is_announced(client, tenant, svc):
 
     (event,) = logged(svc, "member.tier_changed")
     assert event.payload == {"member_id": alice, "before": None, "after": "silver"}
+
+
+@sqlite_only
+def test_recorded_earn_events_are_announced_in_one_event_per_batch(client, tenant, svc):
+    rule(client, tenant, "spend")
+    alice = call(client, tenant, "POST", "/members", {"external_id": "alice"}, 201).json["id"]
+    before = len(logged(svc, "earn.events_recorded"))  # her registration
+    orders = [
+        {
+            "id": f"o-{n}",
+            "kind": "purchase",
+            "member_id": alice,
+            "data": {"amount": amount, "currency": "CNY"},
+        }
+        for n, amount in enumerate((10_000, 2_500))
+    ]
+
+    call(client, tenant, "POST", "/events:batch", {"events": orders}, 200)
+
+    *_, event = logged(svc, "earn.events_recorded")
+    assert len(logged(svc, "earn.events_recorded")) == before + 1
+    assert [
+        (e["kind"], e["event_id"], e["member_id"], e["amount"], e["points"])
+        for e in event.payload["events"]
+    ] == [("purchase", "o-0", alice, 10_000, 100), ("purchase", "o-1", alice, 2_500, 25)]
