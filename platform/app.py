@@ -16,6 +16,7 @@ from jifen.cli import jifen as jifen_cli
 from jifen.config import Settings
 from jifen.console import views as console
 from jifen.services import Services
+from jifen.storefront.pay import bp as pay_bp
 from jifen.storefront.views import bp as storefront_bp
 from jifen.theming import init_themes
 
@@ -52,5 +53,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     init_themes(app, services.plugins)
     console.init_app(app)
     app.register_blueprint(storefront_bp)
+    app.register_blueprint(pay_bp)
     app.cli.add_command(jifen_cli)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import secrets
 import threading
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -195,6 +196,7 @@ DEMO_OWNER = "owner@demo.jifen.test"
 def demo() -> None:
     """Seed the demo tenant "demo" (idempotent) and print a fresh API key."""
     s = svc()
+    speaker_payment = None
     with s.db.transaction() as session:
         existing = session.scalar(select(Tenant).where(Tenant.slug == "demo"))
         if existing is None:
@@ -236,7 +238,7 @@ def demo() -> None:
                 seeded.append(member.id)
             _seed_points(session, tenant.id, seeded, s)
             _seed_events(session, seeded, s)
-            _seed_orders(session, tenant.id, seeded, s)
+            speaker_payment = _seed_orders(session, tenant.id, seeded, s)
             click.echo(f"console: {DEMO_OWNER} / {password}")
         else:
             tenant = existing
@@ -254,6 +256,9 @@ def demo() -> None:
             keyring=s.keyring,
         )
         count = session.query(Member).count()
+    if speaker_payment is not None:
+        # After the commit, as a member would: the gateway is asked, then paid.
+        demo_program.pay_at_the_test_gateway(s, speaker_payment)
     click.echo(f"demo tenant: {count} members; API key: {token}")
 
 
@@ -290,9 +295,10 @@ DEMO_ADDRESS = {
 }
 
 
-def _seed_orders(session: Any, tenant_id: Any, member_ids: list[Any], s: Services) -> None:
+def _seed_orders(session: Any, tenant_id: Any, member_ids: list[Any], s: Services) -> Any:
     """The demo mall and its first orders: a flask shipped, a coupon issued, a spin of
-    the lucky wheel, a game card, and a speaker paid partly in cash."""
+    the lucky wheel, a game card, and a speaker to be paid partly in cash (the id of its
+    payment, paid once this commits)."""
     products = demo_program.seed_catalog(session, s, tenant_id, actor=CLI)
     richest, first = member_ids[-1], member_ids[0]
 
@@ -306,7 +312,8 @@ def _seed_orders(session: Any, tenant_id: Any, member_ids: list[Any], s: Service
     place(first, "满100减10元券 10 off 100")
     place(member_ids[1], "幸运大转盘 Lucky wheel", DEMO_ADDRESS)
     place(member_ids[-3], "游戏点卡 Game card")
-    place(member_ids[-2], "智能音箱 Smart speaker (积分+现金)", DEMO_ADDRESS)
+    speaker = place(member_ids[-2], "智能音箱 Smart speaker (积分+现金)", DEMO_ADDRESS)
+    return uuid.UUID(speaker.details["payment_id"])
 
 
 def _seed_events(session: Any, member_ids: list[Any], s: Services) -> None:

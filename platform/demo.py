@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 
 from jifen.audit import Actor
 from jifen.clock import Clock
-from jifen.mall import catalog, codes, partners
+from jifen.mall import cashier, catalog, codes, partners
 from jifen.mall import settings as mall_settings
 from jifen.members import tiers
 from jifen.rules import management
 from jifen.rules.registry import RuleTypes
 
 if TYPE_CHECKING:
+    from jifen.mall.models import Payment
     from jifen.services import Services
 
 TIERS: list[dict[str, Any]] = [
@@ -316,3 +317,15 @@ def seed_catalog(
         clock=clock,
     )
     return products
+
+
+def pay_at_the_test_gateway(svc: Services, payment_id: uuid.UUID) -> Payment:
+    """Pay a committed payment as a member does on the offline test gateway's page: the
+    relay asks the gateway (the payment is pending, its page live), then the page's Pay
+    button posts its signed notification, which settles the payment."""
+    svc.relay.drain()
+    gateway: Any = svc.payment_providers.get("offline_test")
+    body = gateway.notification_body(payment_id, "succeeded")
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    with svc.db.transaction() as session:
+        return cashier.notified(session, svc, "offline_test", headers, body)

@@ -59,9 +59,10 @@ def register_redeem_modes() -> list[Any]:
     inside the order's transaction: `quote(item, shopper, quantity) -> Price` says what
     the item costs this member (points and money, minor units) and must not write;
     `redeem(item, shopper, quantity, price, till) -> status` takes payment and stock
-    through the `Till` it is given and returns "paid", "points_held" (a payment is
-    pending) or "completed" (delivered already); `refund(item, quantity, till)` undoes
-    it, reading what `redeem` recorded from `till.recorded`.
+    through the `Till` it is given and returns "paid", "awaiting_payment" (it charged
+    cash: the payment is requested) or "completed" (delivered already);
+    `refund(item, quantity, till)` undoes it, reading what `redeem` recorded from
+    `till.recorded`.
 
     The `Till` (`jifen.mall.modes.Till`) offers the same primitives to every mode:
     points (`spend`, `reserve`, `capture`, `award`, `give_back`), stock (`take_stock`,
@@ -85,15 +86,26 @@ def register_themes() -> list[Any]:
 
 
 @hookspec
-def register_payment_providers() -> list[Any]:
+def register_payment_providers(settings: Any) -> list[Any]:
     """Return payment providers (`jifen.mall.payments.PaymentProvider`) for the cash
-    part of points-plus-cash orders and for points top-ups.
+    part of points-plus-cash orders and for points top-ups, given the app's settings
+    (`jifen.config.Settings`: secrets for signatures, e.g. derived from `secret_key`).
 
     A provider has `name`, `title`, `start(request) -> ProviderAnswer` (status
     "pending", "succeeded" or "failed", the provider's reference, instructions for the
     member) and `refund(request)`. Amounts are integer minor units with a currency code.
-    Notifications reach the platform through `jifen.mall.cashier.settle`. Either call
-    raising leaves the order and the payment as they were.
+    Both are called by the relay after commit, never inside a transaction, and may be
+    called again for the same payment: `request.id` (the payment's id) is the
+    idempotency key of `start`, `request.refund_key` that of `refund`. Raising (bound
+    your own calls with a timeout, and raise) leaves the payment as it was, and the
+    relay retries with backoff.
+
+    Optional: `parse_notification(headers, body) -> (payment id, "succeeded" |
+    "failed")` reads a notification posted to `/api/v1/payments/notify/<name>`,
+    verifying the provider's own signature and raising
+    `jifen.mall.errors.NotificationRejected` when it does not verify (the route answers
+    403 and changes nothing); `payment_page(request, locale) -> str` renders the
+    provider's own payment page (HTML) at `/pay/<name, "-" for "_">/<payment id>`.
     """
 
 

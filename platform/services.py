@@ -53,8 +53,8 @@ class Services:
 
     @cached_property
     def payment_providers(self) -> PaymentProviders:
-        """The installed payment providers (built on first use, after plugins load)."""
-        return PaymentProviders(self.plugins)
+        """The payment providers the installed plugins offer under these settings."""
+        return PaymentProviders(self.plugins, self.settings)
 
     @cached_property
     def notifiers(self) -> Notifiers:

@@ -15,12 +15,14 @@ import pluggy
 
 from jifen.ledger.domain_events import EntriesPosted, PointsExpiring
 from jifen.ledger.results import posted_entries
+from jifen.mall import provider_calls
 from jifen.notify import members as member_notices
 from jifen.outbox.events import DomainEvent
 from jifen.outbox.relay import Delivered, Subscriber
 
 SUBSCRIBERS: tuple[Subscriber, ...] = (
     Subscriber(member_notices.SUBSCRIBER, (PointsExpiring,), member_notices.deliver),
+    Subscriber(provider_calls.SUBSCRIBER, provider_calls.EVENTS, provider_calls.deliver),
 )
 
 # Observer hook -> the event feeding it, and the hook's keyword arguments for each call

@@ -1,7 +1,9 @@
 """A plugin that raises is isolated and named, for every hook the platform calls: the
 operation fails with `plugin_failed` (or, for an earn rule's evaluation, `rule_failed`),
 the rest of the app carries on, and nothing of the operation is kept: points, stock,
-orders and payments are as they were. Domain errors pass through unchanged."""
+orders and payments are as they were. Domain errors pass through unchanged. A payment
+provider is called by the relay after commit: one that raises is named in the relay's
+record and retried, and the payment stays as it was recorded."""
 
 from __future__ import annotations
 
@@ -199,41 +201,74 @@ def a_phone(client, tenant) -> dict:
     return product(client, tenant, stock=5, **body)
 
 
-def test_hook_register_payment_providers_a_provider_that_raises_starting_is_named_and_keeps_nothing(
-    client, tenant, fragile_gateway
+def payments_cursor(svc) -> dict[str, Any]:
+    (state,) = [
+        c
+        for c in svc.relay.status()
+        if c["subscriber"] == "payments" and c["lane"] == "interactive"
+    ]
+    return state
+
+
+def assert_relay_named(svc, plugin: str, call_name: str) -> None:
+    """The relay's `payments` subscriber failed on the provider, named, and retries."""
+    state = payments_cursor(svc)
+    assert state["attempts"] == 1
+    assert state["last_error"].startswith("PluginFailed")
+    assert plugin in state["last_error"] and call_name in state["last_error"]
+    assert "own bug" not in state["last_error"]
+
+
+def test_hook_register_payment_providers_a_provider_that_raises_starting_is_named_and_retried(
+    client, tenant, svc, clock, fragile_gateway
 ):
     buyer = member(client, tenant, 5_000)
     phone = a_phone(client, tenant)
     fragile_gateway.fails_in = "start"
 
     response = order(client, tenant, buyer, phone["id"], address=ADDRESS)
+    assert response.status_code == 202  # the provider is asked after commit
+    assert svc.jobs.wait_idle()
 
-    assert_plugin_failed(
-        response, "test_fragile_gateway", "payment provider 'fragile_gateway'.start"
-    )
-    assert state(client, tenant, buyer, phone["id"]) == (5_000, 0, 5, [])
+    assert_relay_named(svc, "test_fragile_gateway", "payment provider 'fragile_gateway'.start")
+    placed_id = response.json["id"]
+    held = (3_000, 2_000, 4, [(placed_id, "awaiting_payment")])
+    assert state(client, tenant, buyer, phone["id"]) == held
+    payment_path = f"/payments/{response.json['details']['payment_id']}"
+    assert call(client, tenant, "GET", payment_path, None, 200).json["status"] == "requested"
+
+    fragile_gateway.fails_in = None
+    clock.advance(minutes=1)
+    svc.relay.drain()
+
+    assert state(client, tenant, buyer, phone["id"]) == (3_000, 0, 4, [(placed_id, "paid")])
+    assert call(client, tenant, "GET", payment_path, None, 200).json["status"] == "succeeded"
 
 
-def test_a_provider_that_raises_refunding_is_named_and_keeps_nothing(
-    client, tenant, fragile_gateway
+def test_a_provider_that_raises_refunding_is_named_and_the_refund_stays_recorded(
+    client, tenant, svc, clock, fragile_gateway
 ):
     buyer = member(client, tenant, 5_000)
     phone = a_phone(client, tenant)
-    paid = placed(client, tenant, buyer, phone["id"], address=ADDRESS)
-    assert paid["status"] == "paid"
-    before = state(client, tenant, buyer, phone["id"])
+    placed = order(client, tenant, buyer, phone["id"], address=ADDRESS).json
+    assert svc.jobs.wait_idle()
+    assert state(client, tenant, buyer, phone["id"]) == (3_000, 0, 4, [(placed["id"], "paid")])
     fragile_gateway.fails_in = "refund"
 
-    response = call(client, tenant, "POST", f"/orders/{paid['id']}:refund", {})
+    refunded = call(client, tenant, "POST", f"/orders/{placed['id']}:refund", {}, 200).json
+    assert svc.jobs.wait_idle()
 
-    assert_plugin_failed(
-        response, "test_fragile_gateway", "payment provider 'fragile_gateway'.refund"
-    )
-    assert (
-        state(client, tenant, buyer, phone["id"]) == before == (3_000, 0, 4, [(paid["id"], "paid")])
-    )
-    payment = call(client, tenant, "GET", f"/payments/{paid['details']['payment_id']}", None, 200)
-    assert payment.json["status"] == "succeeded"
+    assert refunded["status"] == "refunded"
+    assert_relay_named(svc, "test_fragile_gateway", "payment provider 'fragile_gateway'.refund")
+    assert state(client, tenant, buyer, phone["id"]) == (5_000, 0, 5, [(placed["id"], "refunded")])
+    payment_path = f"/payments/{placed['details']['payment_id']}"
+    assert call(client, tenant, "GET", payment_path, None, 200).json["status"] == "refunding"
+
+    fragile_gateway.fails_in = None
+    clock.advance(minutes=1)
+    svc.relay.drain()
+
+    assert call(client, tenant, "GET", payment_path, None, 200).json["status"] == "refunded"
 
 
 class FragileParams(Schema):

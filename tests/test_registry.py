@@ -4,12 +4,14 @@ that raises named instead of taking the app down."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
+from jifen.config import Settings
 from jifen.errors import JifenError
 from jifen.hookimpl import hookimpl
 from jifen.mall.errors import OutOfStock
@@ -38,7 +40,7 @@ REGISTRIES = {
         ("unknown_redeem_mode", "mode"),
     ),
     "payment providers": (
-        PaymentProviders,
+        partial(PaymentProviders, settings=Settings.from_env({}, secret_key="a registry test")),
         "register_payment_providers",
         "manual",
         "jifen.payment_providers.manual",

@@ -230,10 +230,14 @@ class Orders(MethodView):
     @blp.doc(**WRITE_DOC)
     @blp.arguments(schemas.OrderIn())
     @blp.response(201, schemas.OrderOut())
+    @blp.alt_response(202, schema=schemas.OrderOut(), description="Awaiting payment.")
     @WRITE
     def post(self, data: dict[str, Any]) -> Any:
         """Redeem a product for a member. Send an `Idempotency-Key`: a double submit then
-        answers with the first order instead of placing a second."""
+        answers with the first order instead of placing a second. An order with a cash
+        part answers 202, `awaiting_payment`: its points are held and its stock taken,
+        and its payment (`details.payment_id`) is requested from the provider after
+        commit."""
         svc = services()
         session = db_session()
         order = orders.place(
@@ -246,7 +250,8 @@ class Orders(MethodView):
             address=data["address"],
             actor=actor(),
         )
-        return orders.order_view(session, order, svc.keyring)
+        view = orders.order_view(session, order, svc.keyring)
+        return (view, 202) if order.status == "awaiting_payment" else view
 
 
 @blp.route("/orders/<uuid:order_id>")
@@ -510,8 +515,9 @@ class ConfirmPayment(MethodView):
     @blp.response(200, schemas.PaymentOut())
     @WRITE
     def post(self, payment_id: uuid.UUID) -> Any:
-        """The money arrived (staff confirm a manual payment, or a provider's
-        notification): the order's held points are spent, a top-up's credited."""
+        """The money arrived (staff confirm a manual payment): the order's held points
+        are spent, a top-up's credited. Providers notify on
+        `/payments/notify/<provider>`."""
         return _settle(payment_id, "succeeded")
 
 
@@ -529,11 +535,12 @@ class FailPayment(MethodView):
 class Topups(MethodView):
     @blp.doc(**WRITE_DOC)
     @blp.arguments(schemas.TopupIn())
-    @blp.response(201, schemas.PaymentOut())
+    @blp.response(202, schemas.PaymentOut())
     @WRITE
     def post(self, data: dict[str, Any]) -> Any:
-        """A member buys points (when the merchant sells them): the answer is the payment;
-        the points are credited when it succeeds. Send an `Idempotency-Key`."""
+        """A member buys points (when the merchant sells them): the answer is the payment,
+        `requested` (its provider is asked after commit); the points are credited when
+        it succeeds. Send an `Idempotency-Key`."""
         return topups.buy(
             db_session(),
             services(),
@@ -541,5 +548,4 @@ class Topups(MethodView):
             data["member_id"],
             data["points"],
             data.get("currency") or tenant().currency,
-            actor=actor(),
         )

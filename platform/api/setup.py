@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask
 
-from jifen.api import checkout, events, health, mall, members, points, rules
+from jifen.api import checkout, events, health, mall, members, payment_notices, points, rules
 from jifen.api.errors import JifenApi
 
 STATIC = Path(__file__).parent / "static"
@@ -38,5 +38,6 @@ def init_api(app: Flask) -> JifenApi:
     api.register_blueprint(rules.blp)
     api.register_blueprint(mall.blp)
     api.register_blueprint(checkout.blp)
+    api.register_blueprint(payment_notices.blp)
     app.extensions["jifen.api"] = api
     return api

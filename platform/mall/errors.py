@@ -102,11 +102,6 @@ class BudgetBelowUsed(Conflict):
     message = "A partner's budget cannot drop below what redemptions have used."
 
 
-class PaymentFailed(Conflict):
-    code = "payment_failed"
-    message = "The payment did not go through."
-
-
 class UnknownPayment(NotFound):
     code = "unknown_payment"
     message = "No such payment."
@@ -115,6 +110,19 @@ class UnknownPayment(NotFound):
 class PaymentNotPending(Conflict):
     code = "payment_not_pending"
     message = "The payment has already been settled."
+
+
+class NotificationRejected(Forbidden):
+    """A provider's notification whose signature (or content) its provider refused:
+    nothing changed."""
+
+    code = "notification_rejected"
+    message = "The payment notification was refused: its signature does not verify."
+
+
+class NoPaymentPage(NotFound):
+    code = "no_payment_page"
+    message = "This payment provider has no payment page."
 
 
 class UnknownPaymentProvider(ValidationFailed):

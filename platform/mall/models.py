@@ -105,7 +105,7 @@ class Product(TenantScoped, Base):
 
 ORDER_STATUSES = (
     "created",
-    "points_held",
+    "awaiting_payment",
     "paid",
     "fulfilled",
     "completed",
@@ -291,7 +291,17 @@ class ModeCounter(TenantScoped, Base):
     value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-PAYMENT_STATUSES = ("pending", "succeeded", "failed", "expired", "refunded")
+# requested -> pending -> succeeded | failed | expired; succeeded -> refunding -> refunded
+# (see `jifen.mall.payments`).
+PAYMENT_STATUSES = (
+    "requested",
+    "pending",
+    "succeeded",
+    "failed",
+    "expired",
+    "refunding",
+    "refunded",
+)
 
 
 class Payment(TenantScoped, Base):

@@ -81,9 +81,10 @@ class Till(Protocol):
     too) with one conditional update and raises `OutOfStock`; `return_stock` puts them
     back.
 
-    Money: `charge` asks the tenant's payment provider for the cash part and says whether
-    it is "pending" or "succeeded" (the cashier captures or releases the hold when a
-    pending one settles); `refund_charge` gives the cash back.
+    Money: `charge` requests the cash part from the tenant's payment provider (the
+    payment is "requested"; the provider is asked after commit, and the cashier captures
+    or releases the hold when it settles: return "awaiting_payment"); `refund_charge`
+    gives the cash back (the provider is asked after commit).
 
     The order's data: `record` keeps JSON details on the order (shown to the member and
     the merchant, used for settlement); `recorded` reads them back, in `refund` too.
@@ -139,7 +140,7 @@ class RedeemMode(Protocol):
 
     def redeem(self, item: Item, shopper: Shopper, quantity: int, price: Price, till: Till) -> str:
         """Take payment and stock; return the status the order reaches ("paid", or
-        "points_held" while a payment is pending)."""
+        "awaiting_payment" after a `charge`)."""
         ...
 
     def refund(self, item: Item, quantity: int, till: Till) -> None: ...

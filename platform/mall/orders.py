@@ -1,8 +1,8 @@
 """Orders: one state machine for every kind of product and every redemption mode.
 
-    created -> points_held -> paid -> fulfilled -> completed
-                     \\            \\                  \\
-                      cancelled    cancelled / refunded  refunded
+    created -> awaiting_payment -> paid -> fulfilled -> completed
+                          \\               \\                  \\
+                           cancelled       cancelled / refunded  refunded
 
 An order is placed in one transaction: the member's wallet is locked first (so that one
 member's concurrent orders queue, and per-member limits hold under concurrency), the
@@ -58,10 +58,10 @@ if TYPE_CHECKING:
 
 # Which moves each status allows, and where they lead.
 MOVES: dict[str, tuple[tuple[str, ...], str]] = {
-    "pay": (("points_held",), "paid"),
+    "pay": (("awaiting_payment",), "paid"),
     "ship": (("paid",), "fulfilled"),
     "complete": (("fulfilled",), "completed"),
-    "cancel": (("created", "points_held", "paid"), "cancelled"),
+    "cancel": (("created", "awaiting_payment", "paid"), "cancelled"),
     "refund": (("paid", "fulfilled", "completed"), "refunded"),
 }
 # Unambiguous characters for codes read aloud or typed at a till (no 0/O, 1/I/L).
@@ -188,7 +188,7 @@ def place(
     order.status = modes.call(product.mode, "redeem", item, shopper, quantity, price, till)
     order.entry_id, order.hold_id = till.entry_id, till.hold_id
     order.details = {**till.details, "notes": list(price.notes)}
-    steps = ["created", "points_held" if order.status == "points_held" else "paid"]
+    steps = ["created", "awaiting_payment" if order.status == "awaiting_payment" else "paid"]
     _record_steps(session, order, steps + _deliver(session, order, product, now), actor, now)
     mall_bridge.emit(
         session,
@@ -459,7 +459,7 @@ def undo(
     """Cancel an order before it is fulfilled (`move` "cancel"), or refund a paid one,
     shipped or completed too ("refund"): the points go back to the lots they came from,
     the stock back on the shelf, and its coupons or vouchers are void; cash paid goes
-    back through the payment provider."""
+    back through the payment provider, after commit."""
     clock = svc.clock
     order = get_order(session, order_id)
     # The member's wallet first, as when the order was placed.
@@ -502,7 +502,7 @@ def payment_settled(
     open_journal(session, svc.clock).wallets_of([order.member_id], active=False)
     now = svc.clock.now()
     product = catalog.get_product(session, order.product_id)
-    if succeeded and order.status == "points_held":
+    if succeeded and order.status == "awaiting_payment":
         till = _till(session, svc, order, product, actor)
         try:
             till.capture()
@@ -514,9 +514,8 @@ def payment_settled(
             order.entry_id = till.entry_id
             _record_steps(session, order, _deliver(session, order, product, now), actor, now)
             return order
-    if payment.status == "succeeded":
-        payments.refund(session, svc.payment_providers, payment, now)
-    if order.status == "points_held":
+    payments.refund(session, payment, now)  # only a succeeded payment is refunded
+    if order.status == "awaiting_payment":
         reason = {"reason": f"payment {payment.status}", "payment_id": str(payment.id)}
         order = _move(session, order.id, "cancel", actor=actor, clock=svc.clock, note=reason)
         _give_back(session, svc, order, actor)

@@ -1,35 +1,59 @@
-"""Payments through the providers plugins give (`register_payment_providers()`).
+"""Payments through the providers plugins give (`register_payment_providers(settings)`).
 
-A payment is created pending for the member to pay within the tenant's payment window;
-the provider may settle it at once. It then succeeds, fails, or expires exactly once:
-every change of status is one conditional update from `pending`, so a late or repeated
+No provider is called inside a database transaction. A payment is written `requested`
+with the change that needs it (an order, a top-up), and a `PaymentRequested` event with
+it; after commit the relay's `payments` subscriber (`jifen.mall.provider_calls`) asks
+the provider, then records its answer: `requested -> pending`, the member's payment
+window starting then, when the provider has it. The payment then succeeds, fails or
+expires exactly once (the sweep expires only `pending` ones). Giving the money back is
+`succeeded -> refunding` with a `RefundRequested` event, and `refunding -> refunded`
+once the provider has done it, after commit too. Every change of status is one
+conditional update from the status it leaves, so a late or repeated answer or
 notification changes nothing. What waits on a payment (an order's held points, a
 top-up's points) is moved by `jifen.mall.cashier`.
+
+    requested -> pending -> succeeded -> refunding -> refunded
+          \\            \\-> failed | expired
+           \\-> succeeded | failed (a notification can overtake the provider's answer)
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import pluggy
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from jifen.config import Settings
 from jifen.db import get_owned
-from jifen.mall.errors import PaymentFailed, UnknownPayment, UnknownPaymentProvider
+from jifen.mall.domain_events import PaymentRequested, RefundRequested
+from jifen.mall.errors import NoPaymentPage, UnknownPayment, UnknownPaymentProvider
 from jifen.mall.models import MallSettings, Payment
+from jifen.outbox.events import emit
 from jifen.registry import Registry
 from jifen.types import new_id
 
 _PAYMENTS = Payment.__table__
+# What a notification may settle: a payment the provider has, or one whose answer the
+# platform has not recorded yet (the member paid before the provider's answer came back).
+SETTLEABLE = ("requested", "pending")
+OUTCOMES = ("succeeded", "failed")
 
 
 @dataclass(frozen=True)
 class PaymentRequest:
-    """What a provider is asked to collect: minor units of a currency."""
+    """What a provider is asked to collect: minor units of a currency.
+
+    `id` is the payment's id and the provider's idempotency key for collecting it: the
+    platform may ask again with the same id (a retry after a timeout or a crash), and a
+    provider must answer for the payment it already has. A refund's idempotency key is
+    `refund_key`, derived from the same id.
+    """
 
     id: uuid.UUID
     amount: int
@@ -37,6 +61,11 @@ class PaymentRequest:
     description: str
     expires_at: datetime
     reference: str | None = None  # the provider's, once it has one (for refunds)
+
+    @property
+    def refund_key(self) -> str:
+        """The idempotency key of the payment's refund (one refund per payment)."""
+        return f"refund-{self.id}"
 
 
 @dataclass(frozen=True)
@@ -47,6 +76,15 @@ class ProviderAnswer:
 
 
 class PaymentProvider(Protocol):
+    """A payment provider (see `register_payment_providers` in `jifen.hookspecs`).
+
+    Optional: `parse_notification(headers, body) -> (payment id, "succeeded" |
+    "failed")`, verifying the provider's own signature and raising
+    `jifen.mall.errors.NotificationRejected` when it does not verify; and
+    `payment_page(request, locale) -> HTML`, a page of the provider's own at
+    `/pay/<name with "-" for "_">/<payment id>`.
+    """
+
     name: str
     title: str
 
@@ -56,30 +94,59 @@ class PaymentProvider(Protocol):
 
 
 class PaymentProviders(Registry[PaymentProvider]):
-    """Every payment provider, by name, from `register_payment_providers()`."""
+    """Every payment provider, by name, from `register_payment_providers(settings)`."""
 
-    def __init__(self, plugins: pluggy.PluginManager) -> None:
+    def __init__(self, plugins: pluggy.PluginManager, settings: Settings) -> None:
         super().__init__(
             plugins,
             "register_payment_providers",
             kind="payment provider",
             unknown=UnknownPaymentProvider,
             field="provider",
+            hook_args={"settings": settings},
         )
 
+    def parse_notification(
+        self, name: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[uuid.UUID, str]:
+        """The payment and outcome a notification to provider `name` names, verified by
+        the provider (`NotificationRejected` when it does not verify)."""
+        if not hasattr(self.get(name), "parse_notification"):
+            raise UnknownPaymentProvider(
+                "This payment provider takes no notifications.", details={"provider": name}
+            )
+        payment_id, status = self.call(name, "parse_notification", headers, body)
+        return payment_id, status
 
-def request_of(payment: Payment, description: str = "") -> PaymentRequest:
+    def page(self, name: str, request: PaymentRequest, locale: str) -> str:
+        """Provider `name`'s payment page for the request (`NoPaymentPage` when it has
+        none)."""
+        if not hasattr(self.get(name), "payment_page"):
+            raise NoPaymentPage(details={"provider": name})
+        return str(self.call(name, "payment_page", request, locale))
+
+
+def request_of(
+    payment: Payment, description: str = "", expires_at: datetime | None = None
+) -> PaymentRequest:
+    """What the provider is asked about the payment (its expiry, unless `expires_at`)."""
     return PaymentRequest(
         id=payment.id,
         amount=payment.amount,
         currency=payment.currency,
         description=description,
-        expires_at=payment.expires_at,
+        expires_at=expires_at or payment.expires_at,
         reference=payment.reference,
     )
 
 
-def start(
+def window(payment: Payment) -> timedelta:
+    """How long the member has to pay, from when the provider has the payment (read
+    while the payment is `requested`)."""
+    return payment.expires_at - payment.created_at
+
+
+def request(
     session: Session,
     providers: PaymentProviders,
     settings: MallSettings,
@@ -93,7 +160,9 @@ def start(
     order_id: uuid.UUID | None = None,
     points: int | None = None,
 ) -> Payment:
-    """Ask the tenant's provider to collect `amount`; refused when it declines at once."""
+    """Write a payment of `amount` `requested` from the tenant's provider; the provider
+    is asked after commit. `expires_at` holds the window's length until the provider
+    has the payment (the window starts then)."""
     provider = providers.get(settings.payment_provider)
     payment = Payment(
         tenant_id=settings.tenant_id,
@@ -105,19 +174,19 @@ def start(
         amount=amount,
         currency=currency,
         points=points,
-        status="pending",
+        status="requested",
         expires_at=now + timedelta(minutes=settings.payment_minutes),
         created_at=now,
         updated_at=now,
     )
-    answer = providers.call(provider.name, "start", request_of(payment, description))
-    if answer.status == "failed":
-        raise PaymentFailed(details={"provider": provider.name})
-    payment.status = answer.status
-    payment.reference = answer.reference
-    payment.instructions = answer.instructions
     session.add(payment)
     session.flush()
+    emit(
+        session,
+        PaymentRequested(payment.id, description[:200]),
+        now=now,
+        tenant_id=payment.tenant_id,
+    )
     return payment
 
 
@@ -126,38 +195,65 @@ def get_payment(session: Session, payment_id: uuid.UUID) -> Payment:
     return get_owned(session, Payment, payment_id, missing)
 
 
-def settle(session: Session, payment: Payment, status: str, now: datetime) -> bool:
-    """Move a pending payment to `status`; False when it was no longer pending."""
+def find(session: Session, payment_id: uuid.UUID) -> Payment | None:
+    """The payment with this id in any tenant (the session cross-tenant), or None."""
+    return session.scalar(select(Payment).where(Payment.id == payment_id))
+
+
+def _move(session: Session, payment: Payment, allowed: tuple[str, ...], **values: Any) -> bool:
     moved = session.execute(
         update(_PAYMENTS)
         .where(
             _PAYMENTS.c.tenant_id == payment.tenant_id,
             _PAYMENTS.c.id == payment.id,
-            _PAYMENTS.c.status == "pending",
+            _PAYMENTS.c.status.in_(allowed),
         )
-        .values(status=status, updated_at=now)
+        .values(**values)
     )
     session.refresh(payment)
     return moved.rowcount == 1
 
 
-def refund(session: Session, providers: PaymentProviders, payment: Payment, now: datetime) -> None:
-    """Give a succeeded payment's money back through its provider."""
-    providers.call(payment.provider, "refund", request_of(payment))
-    session.execute(
-        update(_PAYMENTS)
-        .where(
-            _PAYMENTS.c.tenant_id == payment.tenant_id,
-            _PAYMENTS.c.id == payment.id,
-            _PAYMENTS.c.status == "succeeded",
-        )
-        .values(status="refunded", updated_at=now)
+def started(session: Session, payment: Payment, answer: ProviderAnswer, now: datetime) -> bool:
+    """Record that the provider has a requested payment (`requested -> pending`): its
+    reference and instructions, and the payment window from now. False when the payment
+    was no longer requested (settled meanwhile, or answered by another delivery)."""
+    until = now + window(payment)
+    return _move(
+        session,
+        payment,
+        ("requested",),
+        status="pending",
+        reference=answer.reference,
+        instructions=answer.instructions,
+        expires_at=until,
+        updated_at=now,
     )
-    session.refresh(payment)
+
+
+def settle(session: Session, payment: Payment, status: str, now: datetime) -> bool:
+    """Move a payment not yet settled (`SETTLEABLE`) to `status`; False when it was
+    settled already."""
+    return _move(session, payment, SETTLEABLE, status=status, updated_at=now)
+
+
+def refund(session: Session, payment: Payment, now: datetime) -> bool:
+    """Give a succeeded payment's money back: `succeeded -> refunding`, and the provider
+    is asked after commit (`RefundRequested`). False when it had not succeeded."""
+    if not _move(session, payment, ("succeeded",), status="refunding", updated_at=now):
+        return False
+    emit(session, RefundRequested(payment.id), now=now, tenant_id=payment.tenant_id)
+    return True
+
+
+def refunded(session: Session, payment: Payment, now: datetime) -> bool:
+    """The provider gave the money back: `refunding -> refunded`."""
+    return _move(session, payment, ("refunding",), status="refunded", updated_at=now)
 
 
 def due(session: Session, now: datetime, limit: int) -> list[Payment]:
-    """Pending payments whose window has closed (the session may be cross-tenant)."""
+    """Pending payments whose window has closed (the session may be cross-tenant). A
+    payment still `requested` is not due: its window has not started."""
     return list(
         session.scalars(
             select(Payment)

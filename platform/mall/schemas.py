@@ -413,10 +413,22 @@ class PaymentOut(Schema):
     amount = fields.Integer(metadata={"description": "Minor units."})
     currency = fields.String()
     points = fields.Integer(allow_none=True)
-    status = fields.String(metadata={"enum": list(PAYMENT_STATUSES)})
+    status = fields.String(
+        metadata={
+            "enum": list(PAYMENT_STATUSES),
+            "description": "`requested` until the provider has it (asked after commit),"
+            " then `pending` until it `succeeded`, `failed` or `expired`; a refund is"
+            " `refunding` until the provider has given the money back (`refunded`).",
+        }
+    )
     reference = fields.String(allow_none=True)
     instructions = fields.String(allow_none=True)
-    expires_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime(
+        metadata={
+            "description": "When the payment window closes; it starts when the"
+            " provider has the payment (while `requested`, a window's length from now)."
+        }
+    )
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 

@@ -26,6 +26,11 @@ from jifen.mall.counters import Counter
 from jifen.mall.errors import OutOfStock, UnknownTillService
 from jifen.mall.models import MallSettings, Product
 
+# How long a requested payment may take to reach its provider (the relay retries a
+# provider that fails) before its window starts: an order's hold outlives the window by
+# this much.
+REQUEST_GRACE = timedelta(minutes=30)
+
 
 @dataclass
 class OrderTill:
@@ -72,7 +77,9 @@ class OrderTill:
         return entry.id
 
     def reserve(self, points: int) -> None:
-        """Hold points until the order's payment settles (the tenant's payment window)."""
+        """Hold points until the order's payment settles: the hold outlives the payment
+        window by `REQUEST_GRACE`, so the payment's expiry, not the hold's, cancels an
+        unpaid order."""
         hold = holds.reserve(
             self.session,
             self.member_id,
@@ -81,7 +88,7 @@ class OrderTill:
             clock=self.clock,
             reference=self._reference,
             memo=self.product.name[:200],
-            timeout=timedelta(minutes=self.settings.payment_minutes),
+            timeout=timedelta(minutes=self.settings.payment_minutes) + REQUEST_GRACE,
         )
         self.hold_id = hold.id
 
@@ -162,9 +169,10 @@ class OrderTill:
     # --- money -----------------------------------------------------------------------
 
     def charge(self, amount: int, currency: str) -> str:
-        """Ask the tenant's payment provider for the cash part; its status ("pending" or
-        "succeeded"; a provider that declines at once refuses the order)."""
-        payment = payments.start(
+        """Request the cash part from the tenant's payment provider: the payment is
+        written "requested" (its status, returned) and the provider is asked after
+        commit; the cashier pays or cancels the order when it settles."""
+        payment = payments.request(
             self.session,
             self.providers,
             self.settings,
@@ -180,11 +188,11 @@ class OrderTill:
         return payment.status
 
     def refund_charge(self) -> None:
-        """Give back the cash the order paid, through its provider."""
+        """Give back the cash the order paid: the payment is `refunding`, and its
+        provider is asked after commit."""
         if self.details.get("payment_id"):
             payment = payments.get_payment(self.session, uuid.UUID(self.details["payment_id"]))
-            if payment.status == "succeeded":
-                payments.refund(self.session, self.providers, payment, self.clock.now())
+            payments.refund(self.session, payment, self.clock.now())
 
     # --- the order's data, the mode's counters, platform services ------------------
 

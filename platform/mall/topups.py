@@ -34,16 +34,14 @@ def buy(
     member_id: uuid.UUID,
     points: int,
     currency: str,
-    *,
-    actor: Actor,
 ) -> Payment:
-    """Start a top-up: a payment for `points`; they are credited once it succeeds (at
-    once, when the provider settles at once)."""
+    """Start a top-up: a payment for `points`, requested from the provider after
+    commit; they are credited once it succeeds (`payment_settled`)."""
     settings = mall_settings.settings_of(session, tenant_id)
     if not settings.topup_enabled:
         raise TopupDisabled()
     open_journal(session, svc.clock).wallets_of([member_id])  # a known, active member
-    payment = payments.start(
+    return payments.request(
         session,
         svc.payment_providers,
         settings,
@@ -55,9 +53,6 @@ def buy(
         now=svc.clock.now(),
         points=points,
     )
-    if payment.status == "succeeded":
-        payment_settled(session, svc, payment, True, actor=actor)
-    return payment
 
 
 def payment_settled(

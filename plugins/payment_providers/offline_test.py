@@ -1,23 +1,135 @@
-"""A fake payment gateway for the demo and for tests: no money moves. Every payment
-succeeds at once and every refund goes through. Never for a real merchant."""
+"""A fake payment gateway for the demo and for tests: no money moves. Never for a real
+merchant.
+
+`start` answers "pending" with instructions naming the gateway's pay / decline page,
+`/pay/offline-test/<payment id>`. The page's two buttons post a notification to
+`/api/v1/payments/notify/offline_test`, form-encoded as real gateways post theirs:
+`payment_id`, `status` and `sign`, an HMAC-SHA256 over the other fields (`key=value`
+joined with `&`, keys sorted) with a key derived from the app's secret key. Refunds
+always go through.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+from urllib.parse import parse_qs, urlencode
+
+from babel.numbers import format_currency, get_currency_precision
+from jinja2 import Environment
+
+from jifen.config import Settings
 from jifen.hookimpl import hookimpl
+from jifen.mall.errors import NotificationRejected
 from jifen.mall.payments import PaymentProvider, PaymentRequest, ProviderAnswer
+
+PAGE_PATH = "/pay/offline-test/{payment_id}"
+NOTIFY_PATH = "/api/v1/payments/notify/offline_test"
+
+_TEXTS = {
+    "zh_CN": {
+        "title": "测试支付网关（不会扣款）",
+        "pay": "支付",
+        "decline": "拒绝",
+        "amount": "应付金额",
+    },
+    "en": {
+        "title": "Offline test gateway (no money moves)",
+        "pay": "Pay",
+        "decline": "Decline",
+        "amount": "Amount due",
+    },
+}
+
+_PAGE = """<!doctype html>
+<html lang="{{ lang }}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ t.title }}</title></head>
+<body><main>
+<h1>{{ t.title }}</h1>
+<p>{{ t.amount }}: <strong>{{ amount }}</strong></p>
+{% for status, label in buttons %}
+<form method="post" action="{{ action }}">
+{% for name, value in notifications[status].items() %}
+<input type="hidden" name="{{ name }}" value="{{ value }}">
+{% endfor %}
+<button type="submit" name="button" value="{{ status }}">{{ label }}</button>
+</form>
+{% endfor %}
+</main></body></html>
+"""
 
 
 class OfflineTestProvider:
     name = "offline_test"
     title = "Offline test gateway (no money moves)"
 
+    def __init__(self, secret_key: str) -> None:
+        self._key = hmac.new(
+            secret_key.encode(), b"jifen offline_test notifications", hashlib.sha256
+        ).digest()
+        self._page = Environment(autoescape=True).from_string(_PAGE)
+
     def start(self, request: PaymentRequest) -> ProviderAnswer:
-        return ProviderAnswer(status="succeeded", reference=f"offline-test-{request.id}")
+        page = PAGE_PATH.format(payment_id=request.id)
+        return ProviderAnswer(
+            status="pending",
+            reference=f"offline-test-{request.id}",
+            instructions=f"Pay or decline on the test gateway's page: {page}",
+        )
 
     def refund(self, request: PaymentRequest) -> None:
         """Always goes through."""
 
+    def _sign(self, fields: Mapping[str, str]) -> str:
+        signed = "&".join(f"{key}={fields[key]}" for key in sorted(fields) if key != "sign")
+        return hmac.new(self._key, signed.encode(), hashlib.sha256).hexdigest()
+
+    def notification(self, payment_id: uuid.UUID, status: str) -> dict[str, str]:
+        """The signed fields of a notification that the payment `status` ("succeeded"
+        or "failed"): what the page's buttons post."""
+        fields = {"payment_id": str(payment_id), "status": status}
+        return {**fields, "sign": self._sign(fields)}
+
+    def notification_body(self, payment_id: uuid.UUID, status: str) -> bytes:
+        """`notification` as the form-encoded body a button posts."""
+        return urlencode(self.notification(payment_id, status)).encode()
+
+    def parse_notification(self, headers: Mapping[str, str], body: bytes) -> tuple[uuid.UUID, str]:
+        """The payment and status a signed notification names; `NotificationRejected`
+        when its signature does not verify."""
+        posted = {
+            key: values[0] for key, values in parse_qs(body.decode("utf-8", "replace")).items()
+        }
+        fields = {key: posted.get(key, "") for key in ("payment_id", "status")}
+        if not hmac.compare_digest(self._sign(fields), posted.get("sign", "")):
+            raise NotificationRejected()
+        try:
+            return uuid.UUID(fields["payment_id"]), fields["status"]
+        except ValueError:
+            raise NotificationRejected(details={"payment_id": fields["payment_id"]}) from None
+
+    def payment_page(self, request: PaymentRequest, locale: str) -> str:
+        """The pay / decline page, in the merchant's language (zh_CN or en)."""
+        lang = locale if locale in _TEXTS else "en"
+        texts = _TEXTS[lang]
+        digits = get_currency_precision(request.currency)
+        amount = Decimal(request.amount).scaleb(-digits)
+        return self._page.render(
+            lang=lang.replace("_", "-"),
+            t=texts,
+            amount=format_currency(amount, request.currency, locale=lang),
+            action=NOTIFY_PATH,
+            buttons=[("succeeded", texts["pay"]), ("failed", texts["decline"])],
+            notifications={
+                status: self.notification(request.id, status) for status in ("succeeded", "failed")
+            },
+        )
+
 
 @hookimpl
-def register_payment_providers() -> list[PaymentProvider]:
-    return [OfflineTestProvider()]
+def register_payment_providers(settings: Settings) -> list[PaymentProvider]:
+    return [OfflineTestProvider(settings.secret_key)]

@@ -1,6 +1,7 @@
 """Points plus cash (积分+现金): e.g. 2,000 points + 300.00 yuan. The points are held
-while the member pays the cash part through the merchant's payment provider; they are
-spent when the payment succeeds and released when it fails or times out."""
+and the order awaits payment while the member pays the cash part through the merchant's
+payment provider; they are spent when the payment succeeds and released when it fails
+or times out."""
 
 from __future__ import annotations
 
@@ -30,10 +31,8 @@ class PointsCashMode:
             till.reserve(price.points)
         till.take_stock(quantity)
         assert price.currency is not None
-        if till.charge(price.cash, price.currency) == "succeeded":
-            till.capture()
-            return "paid"
-        return "points_held"
+        till.charge(price.cash, price.currency)
+        return "awaiting_payment"
 
     def refund(self, item: Item, quantity: int, till: Till) -> None:
         till.give_back()

@@ -68,6 +68,16 @@ def placed(client, tenant, member_id: str, product_id: str, quantity: int = 1, *
     return response.json
 
 
+def awaiting_payment(
+    client, tenant, member_id: str, product_id: str, quantity: int = 1, **fields: Any
+):
+    """Place an order with a cash part: 202, its payment requested from the provider."""
+    response = order(client, tenant, member_id, product_id, quantity, **fields)
+    assert response.status_code == 202, response.json
+    assert response.json["status"] == "awaiting_payment"
+    return response.json
+
+
 def set_tier(svc, tenant, member_id: str, code: str | None) -> None:
     with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
         session.execute(

@@ -1,0 +1,34 @@
+"""The mall's domain events: what the `payments` subscriber
+(`jifen.mall.provider_calls`) takes to the payment providers after commit. Payloads
+carry ids; the subscriber reads the payment itself, as it is when the event arrives."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from jifen.outbox.events import DomainEvent
+
+
+@dataclass(frozen=True)
+class PaymentRequested(DomainEvent):
+    """A payment was written `requested`: its provider is to be asked to collect it.
+    `description` is what the provider shows the member (a product's name)."""
+
+    type = "payment.requested"
+    aggregate = "payment"
+    aggregate_field = "payment_id"
+
+    payment_id: uuid.UUID
+    description: str
+
+
+@dataclass(frozen=True)
+class RefundRequested(DomainEvent):
+    """A succeeded payment is `refunding`: its provider is to give the money back."""
+
+    type = "payment.refund_requested"
+    aggregate = "payment"
+    aggregate_field = "payment_id"
+
+    payment_id: uuid.UUID
