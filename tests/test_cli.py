@@ -148,6 +148,14 @@ def test_the_demo_mall_has_every_kind_and_mode_on_sale_and_its_first_orders(app,
     assert shipped["delivery"]["tracking_number"] == "SF1000000001"
     assert shipped["address"]["name"] == "Alice Wong"
     assert by_product["游戏点卡 Game card"]["delivery"]["codes"][0].startswith("DEMO-GAME-")
-    assert by_product["智能音箱 Smart speaker (积分+现金)"]["status"] == "paid"
+    speaker = by_product["智能音箱 Smart speaker (积分+现金)"]
+    assert speaker["status"] == "paid"
+    # Paid as a member pays: the relay asked the test gateway, then its page notified.
+    payment_path = f"/api/v1/payments/{speaker['details']['payment_id']}"
+    payment = client.get(payment_path, headers=headers).json
+    assert (payment["status"], payment["reference"]) == (
+        "succeeded",
+        f"offline-test-{payment['id']}",
+    )
     assert by_product["幸运大转盘 Lucky wheel"]["details"]["draw"]["n"] == 1
     assert run(app, "ledger", "verify", "--all").strip() == "demo: ok"

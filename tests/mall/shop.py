@@ -68,6 +68,33 @@ def placed(client, tenant, member_id: str, product_id: str, quantity: int = 1, *
     return response.json
 
 
+def points(client, tenant, member_id: str) -> dict:
+    """The member's wallet: balance, held points."""
+    return call(client, tenant, "GET", f"/members/{member_id}/points", None, 200).json
+
+
+def a_phone(client, tenant) -> dict:
+    """A points-plus-cash product: 2,000 points + 300.00 yuan, five in stock."""
+    return product(
+        client,
+        tenant,
+        mode="points_cash",
+        name="手机 Phone",
+        points_price=2_000,
+        cash_price=30_000,
+        currency="CNY",
+        stock=5,
+    )
+
+
+def use_gateway(client, tenant, svc, gateway) -> None:
+    """Install a fake payment provider (the external boundary) and make it the
+    tenant's."""
+    svc.plugins.register(gateway)
+    svc.__dict__.pop("payment_providers", None)  # built on first use: rebuild with it
+    call(client, tenant, "PATCH", "/mall/settings", {"payment_provider": gateway.name}, 200)
+
+
 def awaiting_payment(
     client, tenant, member_id: str, product_id: str, quantity: int = 1, **fields: Any
 ):

@@ -10,34 +10,21 @@ from jifen.hookimpl import hookimpl
 from jifen.mall import cashier
 from jifen.mall.payments import PaymentRequest, ProviderAnswer
 
-from .shop import ADDRESS, awaiting_payment, balance, get_product, member, product
+from .shop import (
+    ADDRESS,
+    a_phone,
+    awaiting_payment,
+    balance,
+    get_product,
+    member,
+    points,
+    product,
+    use_gateway,
+)
 
 
 def settings(client, tenant, **changes) -> dict:
     return call(client, tenant, "PATCH", "/mall/settings", changes, 200).json
-
-
-def a_phone(client, tenant) -> dict:
-    return product(
-        client,
-        tenant,
-        mode="points_cash",
-        name="手机 Phone",
-        points_price=2_000,
-        cash_price=30_000,
-        currency="CNY",
-        stock=5,
-    )
-
-
-def points(client, tenant, member_id: str) -> dict:
-    return call(client, tenant, "GET", f"/members/{member_id}/points", None, 200).json
-
-
-def use_gateway(client, tenant, svc, gateway) -> None:
-    svc.plugins.register(gateway)
-    svc.__dict__.pop("payment_providers", None)  # built on first use: rebuild with it
-    settings(client, tenant, payment_provider=gateway.name)
 
 
 def test_points_are_held_until_staff_confirm_the_payment(client, tenant, svc):
