@@ -1,10 +1,18 @@
 """The migrations build exactly the schema the models describe, on both engines."""
 
+import uuid
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from conftest import sqlite_only
+from mall.shop import ADDRESS, a_phone, awaiting_payment, member
+from rules.api import call
+from sqlalchemy import create_engine, select
 
+from jifen import migrate
 from jifen.db import Base
+from jifen.mall.models import Order, OrderEvent
 from jifen.models import load_all
 
 
@@ -17,3 +25,39 @@ def test_migrated_schema_matches_the_models(database):
     finally:
         engine.dispose()
     assert differences == []
+
+
+@sqlite_only
+def test_orders_awaiting_payment_were_points_held_before_0009(client, tenant, svc, tmp_path):
+    call(client, tenant, "PATCH", "/mall/settings", {"payment_provider": "manual"}, 200)
+    held = awaiting_payment(
+        client,
+        tenant,
+        member(client, tenant, 5_000),
+        a_phone(client, tenant)["id"],
+        address=ADDRESS,
+    )
+    svc.jobs.wait_idle()
+    config = migrate.alembic_config(svc.settings)
+
+    command.downgrade(config, "0008")
+    before = statuses(svc, held["id"])
+    command.upgrade(config, "head")
+
+    assert before == ["points_held", "created", "points_held"]
+    assert statuses(svc, held["id"]) == ["awaiting_payment", "created", "awaiting_payment"]
+
+
+def statuses(svc, order_id: str) -> list[str]:
+    """The order's status, then its history's."""
+    orders, history = Order.__table__, OrderEvent.__table__
+    with svc.db.engine.connect() as connection:
+        status = connection.execute(
+            select(orders.c.status).where(orders.c.id == uuid.UUID(order_id))
+        ).scalar_one()
+        steps = connection.execute(
+            select(history.c.status)
+            .where(history.c.order_id == uuid.UUID(order_id))
+            .order_by(history.c.seq)
+        ).scalars()
+        return [status, *steps]
