@@ -323,6 +323,7 @@ def pay_at_the_test_gateway(svc: Services, payment_id: uuid.UUID) -> Payment:
     """Pay a committed payment as a member does on the offline test gateway's page: the
     relay asks the gateway (the payment is pending, its page live), then the page's Pay
     button posts its signed notification, which settles the payment."""
+    svc.jobs.wait_idle()  # the worker thread may be delivering it already
     svc.relay.drain()
     gateway: Any = svc.payment_providers.get("offline_test")
     body = gateway.notification_body(payment_id, "succeeded")
