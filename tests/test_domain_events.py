@@ -1,11 +1,13 @@
-"""Domain events of the members and the earn engine: registrations, tier changes and
-recorded events are announced in the log, with ids and codes, never personal data."""
+"""Domain events of the members, the earn engine and the mall: registrations, tier
+changes, recorded events and order moves are announced in the log, with ids and codes,
+never personal data."""
 
 from __future__ import annotations
 
 import uuid
 
 from conftest import sqlite_only
+from mall.shop import ADDRESS, member, placed, product
 from rules.api import call, purchase, rule
 from rules.test_tiers import put_ladder, tier
 from sqlalchemy import select
@@ -65,3 +67,20 @@ def test_recorded_earn_events_are_announced_in_one_event_per_batch(client, tenan
         (e["kind"], e["event_id"], e["member_id"], e["amount"], e["points"])
         for e in event.payload["events"]
     ] == [("purchase", "o-0", alice, 10_000, 100), ("purchase", "o-1", alice, 2_500, 25)]
+
+
+@sqlite_only
+def test_an_orders_moves_are_announced_as_its_history_records_them(client, tenant, svc):
+    buyer = member(client, tenant, 1_000)
+    flask = product(client, tenant, points_price=300, stock=5)
+    placed_order = placed(client, tenant, buyer, flask["id"], address=ADDRESS)
+    path = f"/orders/{placed_order['id']}"
+    body = {"carrier": "SF", "tracking_number": "SF1"}
+    call(client, tenant, "POST", f"{path}:ship", body, 200)
+
+    moves = [e.payload for e in logged(svc, "order.moved")]
+    assert [(m["steps"], m["status"]) for m in moves] == [
+        (["created", "paid"], "paid"),
+        (["fulfilled"], "fulfilled"),
+    ]
+    assert {m["order_id"] for m in moves} == {placed_order["id"]}

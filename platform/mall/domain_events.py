@@ -32,3 +32,19 @@ class RefundRequested(DomainEvent):
     aggregate_field = "payment_id"
 
     payment_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class OrderMoved(DomainEvent):
+    """An order took `steps` (its statuses in order, as its history records them: an
+    order placed and delivered at once takes several in one go) and is now `status`."""
+
+    type = "order.moved"
+    aggregate = "order"
+    aggregate_field = "order_id"
+
+    order_id: uuid.UUID
+    member_id: uuid.UUID
+    product_id: uuid.UUID
+    steps: list[str]
+    status: str

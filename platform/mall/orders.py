@@ -34,6 +34,7 @@ from jifen.ledger import policy as policies
 from jifen.ledger.errors import HoldNotOpen, UnknownMember
 from jifen.ledger.service import open_journal
 from jifen.mall import catalog, codes, payments, sql
+from jifen.mall.domain_events import OrderMoved
 from jifen.mall.errors import (
     AddressRequired,
     NotListed,
@@ -49,6 +50,7 @@ from jifen.mall.modes import Item, RedeemModes, Shopper
 from jifen.mall.till import OrderTill
 from jifen.members import tiers
 from jifen.members.models import Member
+from jifen.outbox.events import emit
 from jifen.pagination import decode_cursor, page_of
 from jifen.rules import mall_bridge
 from jifen.types import new_id
@@ -355,9 +357,12 @@ def _record_steps(
     now: datetime,
     note: dict[str, Any] | None = None,
 ) -> None:
-    """Append steps to the order's history (the note goes on the first)."""
+    """Append steps to the order's history (the note goes on the first), and announce
+    them (`OrderMoved`)."""
     if not statuses:
         return
+    moved = OrderMoved(order.id, order.member_id, order.product_id, statuses, statuses[-1])
+    emit(session, moved, now=now, tenant_id=order.tenant_id)
     last = session.scalar(
         select(OrderEvent.seq)
         .where(OrderEvent.order_id == order.id)
