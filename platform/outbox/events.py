@@ -17,6 +17,7 @@ per (tenant, key): a repeated job (a second reminder round) adds nothing.
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 import uuid
 from collections.abc import Mapping
@@ -37,6 +38,11 @@ LANES = (INTERACTIVE, BULK)
 # Keyed events' ids are derived from their key, so a repeat is the same row.
 _KEYED = uuid.UUID("0b7a3c52-6f0e-4c61-9d39-8f1b8d2c7e10")
 _EVENTS = OutboxEvent.__table__
+# Built once: every write transaction runs one, and building it costs more than running it.
+_INSERTS = {
+    dialect.dialect.name: dialect.insert(_EVENTS).on_conflict_do_nothing().returning(_EVENTS.c.seq)
+    for dialect in (postgresql, sqlite)
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +86,9 @@ def _load(hint: Any, value: Any) -> Any:
     if value is None:
         return None
     kinds = (
-        typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, _UnionType) else (hint,)
+        typing.get_args(hint)
+        if typing.get_origin(hint) in (typing.Union, types.UnionType)
+        else (hint,)
     )
     for kind in kinds:
         if kind is uuid.UUID:
@@ -90,9 +98,6 @@ def _load(hint: Any, value: Any) -> Any:
         if kind is date:
             return date.fromisoformat(value)
     return value
-
-
-_UnionType = type(int | None)
 
 
 def emit(
@@ -146,9 +151,7 @@ def write_now(session: Session) -> int:
         return 0
     session.info.setdefault("outbox_written", []).extend(rows)
     connection = session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(_EVENTS).on_conflict_do_nothing().returning(_EVENTS.c.seq)
-    return len(connection.execute(statement, rows).all())
+    return len(connection.execute(_INSERTS[connection.dialect.name], rows).all())
 
 
 @sa_event.listens_for(Session, "before_commit")

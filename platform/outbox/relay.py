@@ -246,9 +246,9 @@ class Relay:
         still ahead of it (`behind`), and its retry state."""
         with self.reading() as connection:
             rows = []
+            known = {s.name: list(s.types) for s in self.subscribers}
             for c in sql.cursors(connection):
-                known = next((s for s in self.subscribers if s.name == c.subscriber), None)
-                types = list(known.types) if known else None
+                types = known.get(c.subscriber)
                 rows.append(
                     {
                         "subscriber": c.subscriber,
