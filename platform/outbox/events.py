@@ -25,10 +25,9 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Self
 
 from sqlalchemy import event as sa_event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from jifen.outbox.models import OutboxEvent
+from jifen.outbox import sql
 from jifen.types import new_id
 
 INTERACTIVE = "interactive"  # a person waits: sign-in codes, payment calls, webhooks
@@ -37,12 +36,6 @@ LANES = (INTERACTIVE, BULK)
 
 # Keyed events' ids are derived from their key, so a repeat is the same row.
 _KEYED = uuid.UUID("0b7a3c52-6f0e-4c61-9d39-8f1b8d2c7e10")
-_EVENTS = OutboxEvent.__table__
-# Built once: every write transaction runs one, and building it costs more than running it.
-_INSERTS = {
-    dialect.dialect.name: dialect.insert(_EVENTS).on_conflict_do_nothing().returning(_EVENTS.c.seq)
-    for dialect in (postgresql, sqlite)
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,8 +143,7 @@ def write_now(session: Session) -> int:
     if not rows:
         return 0
     session.info.setdefault("outbox_written", []).extend(rows)
-    connection = session.connection()
-    return len(connection.execute(_INSERTS[connection.dialect.name], rows).all())
+    return sql.append(session.connection(), rows)
 
 
 @sa_event.listens_for(Session, "before_commit")

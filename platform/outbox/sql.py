@@ -7,12 +7,13 @@ subscriber's lane find out from the rows they updated.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, or_, select, text, update
+from sqlalchemy import Connection, Dialect, Row, and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jifen.outbox.models import OutboxEvent, RelayCursor, RelayDeadLetter, RelayLane, RelayReceipt
@@ -34,9 +35,75 @@ _SEQUENCE = text(
 )
 
 
-def _insert(connection: Connection, table: Any) -> Any:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+@dataclasses.dataclass(frozen=True)
+class _DriverInsert:
+    """The log's INSERT as the driver takes it: every write transaction runs one, and
+    SQLAlchemy's per-statement work costs several times the statement itself."""
+
+    sql: str
+    keys: tuple[str, ...]  # in the order of the statement's placeholders
+    positional: bool
+    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+
+    @classmethod
+    def build(cls, dialect: Dialect) -> _DriverInsert:
+        compiled = _insert_for(dialect.name, EVENTS).compile(dialect=dialect, column_keys=_APPENDED)
+        processors = (
+            (key, EVENTS.c[key].type.dialect_impl(dialect).bind_processor(dialect))
+            for key in _APPENDED
+        )
+        return cls(
+            sql=compiled.string,
+            keys=tuple(compiled.positiontup or ()) if compiled.positional else _APPENDED,
+            positional=compiled.positional,
+            processors=tuple((key, p) for key, p in processors if p is not None),
+        )
+
+    def parameters(self, row: dict[str, Any]) -> Any:
+        values = dict(row)
+        for key, process in self.processors:
+            values[key] = process(values[key])
+        return tuple(values[key] for key in self.keys) if self.positional else values
+
+
+_APPENDED = (
+    "id",
+    "tenant_id",
+    "lane",
+    "type",
+    "version",
+    "aggregate",
+    "aggregate_id",
+    "payload",
+    "created_at",
+)
+_DRIVER_INSERTS: dict[str, _DriverInsert] = {}
+
+
+def append(connection: Connection, rows: list[dict[str, Any]]) -> int:
+    """Append events (dicts of the log's columns) in this transaction, through the
+    driver; how many were new (a keyed event already in the log is not)."""
+    insert = _DRIVER_INSERTS.get(connection.dialect.name)
+    if insert is None:
+        insert = _DRIVER_INSERTS[connection.dialect.name] = _DriverInsert.build(connection.dialect)
+    cursor = connection.connection.cursor()
+    try:
+        if len(rows) == 1:
+            cursor.execute(insert.sql, insert.parameters(rows[0]))
+        else:
+            cursor.executemany(insert.sql, [insert.parameters(row) for row in rows])
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def _insert_for(dialect_name: str, table: Any) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
+
+
+def _insert(connection: Connection, table: Any) -> Any:
+    return _insert_for(connection.dialect.name, table)
 
 
 def sequence(connection: Connection, lane: str, limit: int) -> int:
