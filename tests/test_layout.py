@@ -46,6 +46,7 @@ def test_wheel_contains_migrations_templates_and_themes(tmp_path):
             "__pycache__",
             ".pytest_cache",
             ".ruff_cache",
+            ".mypy_cache",
         ),
     )
     subprocess.run(
