@@ -52,7 +52,8 @@ CLI = Actor(kind="system", id="cli")
 
 
 def svc() -> Services:
-    return current_app.extensions["jifen.services"]
+    services: Services = current_app.extensions["jifen.services"]
+    return services
 
 
 # --- database ------------------------------------------------------------------------
@@ -394,6 +395,8 @@ def serve(host: str, port: int) -> None:
     schedules.start_ticker(services, stop)
     gc.freeze()  # as in wsgi.py: the app's long-lived objects leave the collector's scans
     try:
-        run_simple(host, port, current_app._get_current_object(), threaded=True)
+        # The app itself, not the proxy: the server's threads have no app context.
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy is typed as Flask
+        run_simple(host, port, app, threaded=True)
     finally:
         stop.set()

@@ -13,11 +13,21 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, ClassVar, TypeVar, cast
 
-from sqlalchemy import Engine, ForeignKey, create_engine, event, false, make_url
+from sqlalchemy import (
+    CursorResult,
+    Engine,
+    ForeignKey,
+    Result,
+    Table,
+    create_engine,
+    event,
+    false,
+    make_url,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -35,12 +45,16 @@ from jifen.types import ID
 
 log = logging.getLogger(__name__)
 
+_Model = TypeVar("_Model")
+
 # Rows of tenant-owned tables carry this; it never matches a real tenant.
 _NO_TENANT = uuid.UUID(int=0)
 
 
 class Base(DeclarativeBase):
-    pass
+    # Every model is declared with columns, so its table is a Table (Core's insert,
+    # update and delete take it), not the FromClause DeclarativeBase promises.
+    __table__: ClassVar[Table]
 
 
 class TenantScoped:
@@ -199,7 +213,7 @@ def set_tenant(session: Session, tenant_id: uuid.UUID) -> None:
 
 def tenant_of(session: Session) -> uuid.UUID:
     """The tenant the session is scoped to; a session without one is a programming error."""
-    tenant_id = session.info.get("tenant_id")
+    tenant_id: uuid.UUID | None = session.info.get("tenant_id")
     if tenant_id is None:
         raise RuntimeError("this operation needs a session scoped to a tenant")
     return tenant_id
@@ -213,6 +227,12 @@ def reading_aside(session: Session) -> Any:
     use it for single statements only.
     """
     return session.info["autocommit_engine"].connect()
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE run through `Session.execute` matched: that is typed
+    to return any Result, and for such a statement it is a CursorResult, which counts."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def upsert(connection: Any, table: Any) -> Any:
@@ -258,7 +278,9 @@ def writing_for(session: Session, tenant_id: uuid.UUID) -> Any:
     return session.connection()
 
 
-def get_owned(session: Session, model: Any, object_id: uuid.UUID, missing: JifenError) -> Any:
+def get_owned(
+    session: Session, model: type[_Model], object_id: uuid.UUID, missing: JifenError
+) -> _Model:
     """The row of `model` with this id in the session's tenant, or `missing` raised (as
     for another tenant's row: no existence oracle)."""
     found = session.get(model, (session.info.get("tenant_id"), object_id))
@@ -346,17 +368,19 @@ def _is_tenant_scoped(state: ORMExecuteState) -> bool:
 def _check_insert(state: ORMExecuteState, tenant: uuid.UUID) -> None:
     if not _is_tenant_scoped(state):
         return
-    rows: list[dict[str, Any]] = []
+    rows: list[Mapping[str, Any]] = []
     params = state.parameters
-    if isinstance(params, dict):
+    if isinstance(params, Mapping):
         rows.append(params)
     elif params:
         rows.extend(params)
-    statement = state.statement
-    if getattr(statement, "_multi_values", None):
-        rows.extend(_values_row(row) for rows_ in statement._multi_values for row in rows_)
-    elif getattr(statement, "_values", None):
-        rows.append(_values_row(statement._values))
+    # The values of insert().values(...), which the ORM keeps on the statement.
+    multi_values = getattr(state.statement, "_multi_values", None)
+    values = getattr(state.statement, "_values", None)
+    if multi_values:
+        rows.extend(_values_row(row) for rows_ in multi_values for row in rows_)
+    elif values:
+        rows.append(_values_row(values))
     if not rows:
         raise CrossTenantWrite(details={"reason": "insert without rows to check"})
     for row in rows:
@@ -368,24 +392,24 @@ def _check_update_values(state: ORMExecuteState, tenant: uuid.UUID) -> None:
     if not _is_tenant_scoped(state):
         return
     values = _values_row(getattr(state.statement, "_values", None) or {})
-    params = state.parameters
-    if isinstance(params, dict) or not params:
-        row = {**values, **(params or {})}
+    params = state.parameters or {}
+    if isinstance(params, Mapping):
+        row = {**values, **params}
         if "tenant_id" in row and row["tenant_id"] != tenant:
             raise CrossTenantWrite(details={"reason": "update moves rows to another tenant"})
         return
     # A list of rows is an ORM bulk UPDATE by primary key: each row names the row it
     # updates, tenant_id included, and no loader criteria narrow that WHERE clause.
-    for row in params:
-        if {**values, **row}.get("tenant_id", tenant) != tenant:
+    for bulk_row in params:
+        if {**values, **bulk_row}.get("tenant_id", tenant) != tenant:
             raise CrossTenantWrite(details={"reason": "update of another tenant's rows"})
 
 
 def _values_row(values: Any) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for key, value in dict(values).items():
-        name = getattr(key, "key", key)
-        row[name] = getattr(value, "value", value)
+        # A key is a column name or a Column; a value may be a bound parameter.
+        row[key if isinstance(key, str) else key.key] = getattr(value, "value", value)
     return row
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Integer, LargeBinary, String, delete, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from jifen.db import Base, TenantScoped, cross_tenant, tenant_of
+from jifen.db import Base, TenantScoped, cross_tenant, rowcount, tenant_of
 from jifen.errors import JifenError, ValidationFailed
 from jifen.types import Json, UTCDateTime
 
@@ -149,4 +149,4 @@ def purge_expired(session: Session, now: datetime) -> int:
             .where(IdempotencyKey.created_at < now - RETENTION)
             .execution_options(synchronize_session=False)
         )
-    return result.rowcount or 0
+    return rowcount(result) or 0

@@ -56,7 +56,8 @@ def resolve(path: str) -> Job:
     target: Any = importlib.import_module(module)
     for part in name.split("."):
         target = getattr(target, part)
-    return target
+    job: Job = target
+    return job
 
 
 class JobRunner:

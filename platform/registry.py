@@ -184,7 +184,8 @@ class Configurables(Registry[C]):
 
         def load() -> dict[str, Any]:
             try:
-                return schema().load(params)
+                loaded: dict[str, Any] = schema().load(params)
+                return loaded
             except ValidationError as error:
                 raise invalid(details={field: error.messages}) from None
 

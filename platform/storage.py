@@ -85,7 +85,8 @@ class S3Storage:
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))  # type: ignore[attr-defined]
         except self.client.exceptions.NoSuchKey:  # type: ignore[attr-defined]
             raise KeyError(key) from None
-        return response["Body"].read()
+        data: bytes = response["Body"].read()
+        return data
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))  # type: ignore[attr-defined]

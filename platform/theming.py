@@ -62,8 +62,8 @@ class ThemeLoader(BaseLoader):
             chain = [BASE_THEME]
             name = template.removeprefix("base:")
         elif template.startswith("@"):
-            theme, _, name = template[1:].partition("/")
-            chain = [theme, BASE_THEME] if theme != BASE_THEME else [BASE_THEME]
+            requested, _, name = template[1:].partition("/")
+            chain = [requested, BASE_THEME] if requested != BASE_THEME else [BASE_THEME]
         else:
             raise TemplateNotFound(template)
         for theme_name in chain:

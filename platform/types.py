@@ -117,7 +117,10 @@ def canonical_rate(rate: Decimal) -> Decimal:
     """A rate without trailing zeros and never in exponent form: NUMERIC(20, 8) reads 1.5
     back as 1.50000000, which would show differently from SQLite's "1.5"."""
     normal = rate.normalize()
-    return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal
+    exponent = normal.as_tuple().exponent
+    if not isinstance(exponent, int):  # "n", "N" or "F": NaN or infinity
+        raise ValueError(f"not a finite rate: {rate}")
+    return normal.quantize(Decimal(1)) if exponent > 0 else normal
 
 
 class Rate(TypeDecorator[Decimal]):

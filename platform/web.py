@@ -34,21 +34,24 @@ class Unavailable(JifenError):
 
 
 def services() -> Services:
-    return current_app.extensions["jifen.services"]
+    found: Services = current_app.extensions["jifen.services"]
+    return found
 
 
 def db_session() -> Session:
     """This request's session, opened on first use."""
     if "db_session" not in g:
         g.db_session = services().db.session(write=request.method in WRITE_METHODS)
-    return g.db_session
+    session: Session = g.db_session
+    return session
 
 
 def request_id() -> str:
     if "request_id" not in g:
         given = request.headers.get("X-Request-Id", "")
         g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-    return g.request_id
+    current: str = g.request_id
+    return current
 
 
 def request_actor(kind: str, actor_id: str | None) -> Actor:
@@ -79,7 +82,7 @@ def finish(response: Response) -> Response:
     return response
 
 
-def error_response(error: JifenError) -> tuple[dict, int]:
+def error_response(error: JifenError) -> tuple[dict[str, Any], int]:
     return error.to_dict(), error.status
 
 

@@ -20,7 +20,8 @@ ledger_cli = AppGroup("ledger", help="The points ledger.")
 
 
 def _services() -> Services:
-    return current_app.extensions["jifen.services"]
+    services: Services = current_app.extensions["jifen.services"]
+    return services
 
 
 @ledger_cli.command("verify")

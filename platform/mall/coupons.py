@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
+from jifen.db import rowcount
 from jifen.errors import ValidationFailed
 from jifen.mall.errors import CouponNotUsable, CouponThresholdNotMet, UnknownCoupon
 from jifen.mall.models import Coupon
@@ -90,7 +91,7 @@ def redeem(
         .values(status="redeemed", redeemed_at=now, redemption=redemption)
     )
     session.refresh(coupon)
-    if used.rowcount != 1:
+    if rowcount(used) != 1:
         if (coupon.redemption or {}).get("order_ref") == order_ref:
             return coupon
         raise CouponNotUsable(details={"reason": coupon.status})

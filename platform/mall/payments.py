@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jifen.config import Settings
-from jifen.db import get_owned
+from jifen.db import get_owned, rowcount
 from jifen.mall.domain_events import PaymentRequested, RefundRequested
 from jifen.mall.errors import NoPaymentPage, UnknownPayment, UnknownPaymentProvider
 from jifen.mall.models import MallSettings, Payment
@@ -211,7 +211,7 @@ def _move(session: Session, payment: Payment, allowed: tuple[str, ...], **values
         .values(**values)
     )
     session.refresh(payment)
-    return moved.rowcount == 1
+    return rowcount(moved) == 1
 
 
 def started(session: Session, payment: Payment, answer: ProviderAnswer, now: datetime) -> bool:

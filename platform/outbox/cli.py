@@ -15,7 +15,8 @@ relay_cli = AppGroup("relay", help="Domain events and the relay.")
 
 
 def _services() -> Services:
-    return current_app.extensions["jifen.services"]
+    services: Services = current_app.extensions["jifen.services"]
+    return services
 
 
 @relay_cli.command("status")
