@@ -163,7 +163,9 @@ class Configurable(Named, Protocol):
     """A thing configured per use by parameters its `Params` schema checks (an earn rule
     type, a redeem mode)."""
 
-    Params: type[Schema]
+    # Read-only, so that the nested `class Params(Schema)` of an implementation fits.
+    @property
+    def Params(self) -> type[Schema]: ...
 
 
 C = TypeVar("C", bound=Configurable)

@@ -133,7 +133,11 @@ class Till(Protocol):
 class RedeemMode(Protocol):
     name: str
     title: str
-    Params: type[Schema]
+
+    # Read-only, so that the nested `class Params(Schema)` of an implementation fits.
+    @property
+    def Params(self) -> type[Schema]: ...
+
     takes_cash: bool  # its products carry a cash price (and others may not)
 
     def quote(self, item: Item, shopper: Shopper, quantity: int) -> Price: ...

@@ -37,8 +37,11 @@ class Message:
 
 class Notifier(Protocol):
     name: str
-    channels: tuple[str, ...]
     stand_in: bool  # sends nothing real (the log notifier): any other wins its channels
+
+    # Read-only, so that a class attribute such as `channels = ("email",)` fits.
+    @property
+    def channels(self) -> tuple[str, ...]: ...
 
     def send(self, message: Message) -> str: ...
 

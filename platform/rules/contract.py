@@ -125,7 +125,10 @@ class Context(Protocol):
     local_date: date  # the event's day in the tenant's time zone
     timezone: str
     currency: str
-    awards: Sequence[Award]  # this event's awards so far, in order
+
+    @property
+    def awards(self) -> Sequence[Award]:
+        """This event's awards so far, in order (read-only to a rule)."""
 
     def multipliable(self, member_id: uuid.UUID | None = None) -> int:
         """The multipliable points this event has earned so far (for the event's member
@@ -158,7 +161,10 @@ class Context(Protocol):
 class RuleType(Protocol):
     name: str
     title: str
-    Params: type[Schema]
+
+    # Read-only, so that the nested `class Params(Schema)` of an implementation fits.
+    @property
+    def Params(self) -> type[Schema]: ...
 
     def phase(self, params: Mapping[str, Any]) -> str: ...
 

@@ -78,7 +78,7 @@ class CampaignRule:
         )
 
         @validates_schema
-        def _kind_settings(self, data: dict, **_kwargs: object) -> None:
+        def _kind_settings(self, data: dict[str, Any], **_kwargs: object) -> None:
             kind = data.get("kind")
             needs = {
                 "multiplier": kind == "multiplier",

@@ -29,7 +29,7 @@ def in_scope(award: Award, scope: frozenset[uuid.UUID]) -> bool:
         return True
     if award.rule is not None and award.rule.id in scope:
         return True
-    trimmed = award.data.get("cap_scope")
+    trimmed: list[str] = award.data.get("cap_scope") or []
     return award.points < 0 and bool(trimmed) and {uuid.UUID(i) for i in trimmed} <= scope
 
 

@@ -56,7 +56,7 @@ class CheckinRule:
         )
 
         @validates_schema
-        def _bonus_days(self, data: dict, **_kwargs: object) -> None:
+        def _bonus_days(self, data: dict[str, Any], **_kwargs: object) -> None:
             days = [bonus["day"] for bonus in data.get("streak_bonuses", [])]
             if len(set(days)) != len(days):
                 raise ValidationError("Each day may have one bonus.", "streak_bonuses")

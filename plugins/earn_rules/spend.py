@@ -185,7 +185,8 @@ class SpendRule:
     def _line_weight(self, line: Mapping[str, Any], params: Mapping[str, Any]) -> Decimal:
         if line.get("category") in params["excluded_categories"]:
             return Decimal(0)
-        return max(line["amount"] * self._line_rate(line, params), Decimal(0))
+        weight: Decimal = line["amount"] * self._line_rate(line, params)
+        return max(weight, Decimal(0))
 
 
 @hookimpl

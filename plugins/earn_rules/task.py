@@ -46,7 +46,7 @@ class TaskRule:
         title = Text(min_length=1, max_length=100, load_default=None)
 
         @validates_schema
-        def _task_events_name_the_task(self, data: dict, **_kwargs: object) -> None:
+        def _task_events_name_the_task(self, data: dict[str, Any], **_kwargs: object) -> None:
             if data.get("event", "task") == "task" and not data.get("task"):
                 raise ValidationError('Required for "task" events.', "task")
 

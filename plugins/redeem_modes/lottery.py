@@ -9,6 +9,8 @@ one draw.
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.errors import ValidationFailed
@@ -47,7 +49,7 @@ class LotteryMode:
         period = fields.String(validate=validate.OneOf(["day", "week"]), load_default="day")
 
         @validates_schema
-        def _a_table_that_can_be_drawn(self, data: dict, **_kwargs: object) -> None:
+        def _a_table_that_can_be_drawn(self, data: dict[str, Any], **_kwargs: object) -> None:
             codes = [prize["code"] for prize in data["prizes"]]
             if len(set(codes)) != len(codes):
                 raise ValidationError("Prize codes must be unique.", "prizes")
