@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Result, func, select
 from sqlalchemy.orm import Session
 
 from jifen.clock import Clock
@@ -92,11 +92,11 @@ def summary(session: Session, member_id: uuid.UUID, *, clock: Clock) -> PointsSu
             Lot.account_id == account_id, Lot.expires_at <= now, Lot.remaining > Lot.held
         )
     )
-    pending = session.scalar(
+    pending = session.execute(
         select(func.coalesce(func.sum(Hold.amount), 0)).where(
             Hold.account_id == account_id, Hold.kind == "pending", Hold.status == "open"
         )
-    )
+    ).scalar_one()
     policy = policies.policy_of(session, tenant_of(session))
     upcoming = session.execute(
         select(Lot.expires_at, func.sum(Lot.remaining - Lot.held))
@@ -107,7 +107,8 @@ def summary(session: Session, member_id: uuid.UUID, *, clock: Clock) -> PointsSu
     )
     expiring = [
         Expiring(policy.local_day(at - timedelta(microseconds=1)), at, int(points))
-        for at, points in upcoming
+        # Only lots expiring after now: expires_at is never NULL here.
+        for at, points in cast("Result[datetime, int]", upcoming)
     ]
     return PointsSummary(member_id, balance - lapsed, held, int(pending), debt, expiring)
 
@@ -185,21 +186,21 @@ def liability(session: Session, *, clock: Clock) -> Liability:
             func.count().filter(Account.balance + Account.held > 0),
         ).where(Account.kind == WALLET)
     ).one()
-    pending = session.scalar(
+    pending = session.execute(
         select(func.coalesce(func.sum(Hold.amount), 0)).where(
             Hold.kind == "pending", Hold.status == "open"
         )
-    )
+    ).scalar_one()
 
     def expiring(days: int) -> int:
         return int(
-            session.scalar(
+            session.execute(
                 select(func.coalesce(func.sum(Lot.remaining), 0)).where(
                     Lot.expires_at > now,
                     Lot.expires_at <= now + timedelta(days=days),
                     Lot.remaining > 0,
                 )
-            )
+            ).scalar_one()
         )
 
     return Liability(

@@ -189,6 +189,7 @@ def validate(policy: Policy) -> None:
     if calendar_policy and policy.clear_years == 1 and not errors:
         # Points earned after the clear date but by the cut-off would expire before
         # they were earned.
+        assert policy.clear_month and policy.clear_day  # required, and no errors
         clear = _day(2000, policy.clear_month, policy.clear_day)
         check(
             "cutoff_month",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.ledger.models import HOLD_KINDS, HOLD_STATUSES
@@ -12,7 +14,7 @@ ENTRY_KINDS = ("earn", "redeem", "refund", "clawback", "reversal", "expire", "tr
 
 
 class Points(StrictInteger):
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {"description": "Whole points, 1 to 2^53 - 1."})
         super().__init__(minimum=1, **kwargs)
 
@@ -77,7 +79,7 @@ class Adjust(Schema):
     expires_at = fields.AwareDateTime(allow_none=True)
 
     @validates_schema
-    def _not_zero(self, data: dict, **_kwargs: object) -> None:
+    def _not_zero(self, data: dict[str, Any], **_kwargs: object) -> None:
         if data.get("amount") == 0:
             raise ValidationError("Must not be 0.", "amount")
 
@@ -117,7 +119,7 @@ class HoldCreate(Schema):
     memo = Memo()
 
     @validates_schema
-    def _amount_for_reservations(self, data: dict, **_kwargs: object) -> None:
+    def _amount_for_reservations(self, data: dict[str, Any], **_kwargs: object) -> None:
         if data.get("kind") == "reserve" and "amount" not in data:
             raise ValidationError("A reservation needs an amount.", "amount")
 

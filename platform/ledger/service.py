@@ -38,7 +38,8 @@ def check_amount(amount: Any, *, signed: bool = False) -> int:
     valid = isinstance(amount, int) and not isinstance(amount, bool)
     if not valid or not (1 <= (abs(amount) if signed else amount) <= MAX_SAFE_INTEGER):
         raise InvalidAmount(details={"amount": amount if valid else str(amount)})
-    return amount
+    points: int = amount
+    return points
 
 
 def open_journal(session: Session, clock: Clock) -> Journal:

@@ -210,12 +210,16 @@ def insert_rows(connection: Connection, table: str, rows: list[dict[str, Any]]) 
         connection.execute(_INSERTS[table], rows)
 
 
-def update_lots(connection: Connection, tenant_id: uuid.UUID, changes: list[dict]) -> None:
+def update_lots(
+    connection: Connection, tenant_id: uuid.UUID, changes: list[dict[str, Any]]
+) -> None:
     if changes:
         connection.execute(_UPDATE_LOT, [{"t": tenant_id, **change} for change in changes])
 
 
-def update_wallets(connection: Connection, tenant_id: uuid.UUID, changes: list[dict]) -> None:
+def update_wallets(
+    connection: Connection, tenant_id: uuid.UUID, changes: list[dict[str, Any]]
+) -> None:
     if not changes:
         return
     result = connection.execute(_UPDATE_WALLET, [{"t": tenant_id, **c} for c in changes])
@@ -223,7 +227,9 @@ def update_wallets(connection: Connection, tenant_id: uuid.UUID, changes: list[d
         raise LostUpdate("a wallet changed while it was locked")
 
 
-def close_holds(connection: Connection, tenant_id: uuid.UUID, changes: list[dict]) -> None:
+def close_holds(
+    connection: Connection, tenant_id: uuid.UUID, changes: list[dict[str, Any]]
+) -> None:
     if not changes:
         return
     result = connection.execute(_CLOSE_HOLD, [{"t": tenant_id, **c} for c in changes])

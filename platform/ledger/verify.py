@@ -153,8 +153,8 @@ def _holds_match_lots(connection: Connection, tenant_id: uuid.UUID) -> str | Non
     per_hold: dict[uuid.UUID, tuple[int, int]] = {}
     per_lot: dict[uuid.UUID, int] = {}
     for hold_id, hold_amount, lot_id, amount in pieces:
-        held = per_hold.get(hold_id, (hold_amount, 0))
-        per_hold[hold_id] = (hold_amount, held[1] + amount)
+        so_far = per_hold.get(hold_id, (hold_amount, 0))
+        per_hold[hold_id] = (hold_amount, so_far[1] + amount)
         per_lot[lot_id] = per_lot.get(lot_id, 0) + amount
     for hold_id, (amount, held) in per_hold.items():
         if amount != held:

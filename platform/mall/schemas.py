@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.mall.models import (
@@ -61,7 +63,7 @@ class CouponTerms(Schema):
     )
 
     @validates_schema
-    def _amount_for_its_type(self, data: dict, **_kwargs: object) -> None:
+    def _amount_for_its_type(self, data: dict[str, Any], **_kwargs: object) -> None:
         for type_ in ("amount_off", "percent_off"):
             if data["type"] == type_ and data.get(type_) is None:
                 raise ValidationError(f"Required for {type_} coupons.", type_)
@@ -183,7 +185,7 @@ class ProductQuery(Schema):
     limit = QueryInteger(minimum=1, maximum=100, load_default=50)
 
     @validates_schema
-    def _affordable_needs_member(self, data: dict, **_kwargs: object) -> None:
+    def _affordable_needs_member(self, data: dict[str, Any], **_kwargs: object) -> None:
         if data.get("affordable") and not data.get("member_id"):
             raise ValidationError("Needs member_id.", "affordable")
 
