@@ -400,7 +400,7 @@ def search_products(
     """Products matching every filter, in shelf order (sort order, then age), and the
     next page's cursor. Prices filter on the points price before tier discounts, except
     `affordable`, which keeps what the buyer can pay for now at their own price."""
-    query: Select[tuple[Product]] = select(Product)
+    query: Select[Product] = select(Product)
     if q is not None:
         for word in q.split():
             escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, update
+from sqlalchemy import ColumnElement, Connection, update
 
 from jifen.db import upsert
 from jifen.mall.models import ModeCounter
@@ -25,7 +25,7 @@ class Counter:
     mode: str
     key: str
 
-    def _row(self) -> list:
+    def _row(self) -> list[ColumnElement[bool]]:
         return [
             _COUNTERS.c.tenant_id == self.tenant_id,
             _COUNTERS.c.mode == self.mode,

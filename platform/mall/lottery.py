@@ -144,7 +144,7 @@ def ensure_periods(
 
 def next_draw(
     connection: Connection, tenant_id: uuid.UUID, product_id: uuid.UUID, key: str
-) -> tuple[int, bytes]:
+) -> tuple[int, str]:
     """Number the next draw of the period (one conditional update: concurrent draws get
     distinct numbers) and read its seed."""
     n = connection.execute(

@@ -92,7 +92,9 @@ def change_budget(
     return partner
 
 
-def _audit(session: Session, partner: Partner, actor: Actor, action: str, after: dict) -> None:
+def _audit(
+    session: Session, partner: Partner, actor: Actor, action: str, after: dict[str, Any]
+) -> None:
     audit.record(
         session,
         tenant_id=partner.tenant_id,

@@ -24,7 +24,7 @@ class QueryInteger(fields.Integer):
     """An integer in a query string, where every value arrives as text ("99.5" is still
     refused)."""
 
-    def __init__(self, *, minimum: int, maximum: int = 10**15, **kwargs: object) -> None:
+    def __init__(self, *, minimum: int, maximum: int = 10**15, **kwargs: Any) -> None:
         super().__init__(strict=False, validate=validate.Range(minimum, maximum), **kwargs)
 
 

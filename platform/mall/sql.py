@@ -11,7 +11,18 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, or_, select, true, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from jifen.mall.models import FlashSale, Order, Partner, Product, ProductCode
 
@@ -70,7 +81,7 @@ def _taking(table: Any, sign: int) -> Any:
     """UPDATE taking (sign 1) or returning (-1) `quantity` units of a row's stock; taking
     only while that many are left, or the stock is unlimited (NULL)."""
     # Named unlike any column: an UPDATE reserves column names for its SET values.
-    quantity = bindparam("quantity")
+    quantity: BindParameter[int] = bindparam("quantity")
     statement = update(table).where(
         table.c.tenant_id == bindparam("for_tenant"), table.c.id == bindparam("holder_id")
     )
@@ -140,7 +151,7 @@ def units_taken(
 ) -> tuple[int, int, int]:
     """Units of a product the member's live orders hold: placed today, this week, ever."""
 
-    def since(day: date) -> object:
+    def since(day: date) -> ColumnElement[int]:
         return func.coalesce(
             func.sum(case((_ORDERS.c.local_day >= day, _ORDERS.c.quantity), else_=0)), 0
         )

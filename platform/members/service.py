@@ -328,7 +328,7 @@ def search_members(
     limit: int = 50,
 ) -> tuple[list[Member], str | None]:
     """Members matching every given filter, newest first, and the next page's cursor."""
-    query: Select[tuple[Member]] = select(Member)
+    query: Select[Member] = select(Member)
     if external_id is not None:
         query = query.where(Member.external_id == external_id)
     if phone is not None:

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Date, bindparam, case, func, select, update
+from sqlalchemy import ColumnElement, Connection, Date, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from jifen import audit
@@ -229,7 +229,7 @@ def _measures(keys: tuple[Measure, ...]) -> Any:
     measures (a ladder's shape), since building one costs more than running it."""
     columns = []
     for index, (basis, window) in enumerate(keys):
-        column = _DAYS.c.spend if basis == "spend_in_window" else _DAYS.c.points
+        column: ColumnElement[int] = _DAYS.c.spend if basis == "spend_in_window" else _DAYS.c.points
         if window is not None:
             column = case((_DAYS.c.day >= bindparam(f"since_{index}", type_=Date), column), else_=0)
         columns.append(func.coalesce(func.sum(column), 0))
