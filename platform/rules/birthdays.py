@@ -13,7 +13,7 @@ import uuid
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, extract, or_, select
+from sqlalchemy import ColumnElement, and_, extract, or_, select
 
 from jifen.audit import Actor
 from jifen.db import cross_tenant
@@ -30,7 +30,7 @@ JOB = Actor(kind="job", id="birthdays")
 BATCH = 1000
 
 
-def _born_today(today: date) -> object:
+def _born_today(today: date) -> ColumnElement[bool]:
     month, day = extract("month", Member.birthday), extract("day", Member.birthday)
     born = and_(month == today.month, day == today.day)
     if today.month == 2 and today.day == 28 and not calendar.isleap(today.year):

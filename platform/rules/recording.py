@@ -220,15 +220,20 @@ def _resolve_members(batch: Batch, items: list[CheckedEvent], outcomes: list[Out
         member_id: uuid.UUID | None, external_id: str | None, *, create: bool = True
     ) -> uuid.UUID:
         row = by_id.get(member_id) if member_id else by_external.get(external_id or "")
-        if row is not None:
-            return row.id
-        if create and external_id and batch.policy.unknown_members == "create" and batch.keyring:
-            row = _created_member(batch, external_id)
+        if row is None:
+            keyring = batch.keyring
+            if not (
+                create and external_id and batch.policy.unknown_members == "create" and keyring
+            ):
+                raise UnknownMember(
+                    details={"member_id": str(member_id)}
+                    if member_id
+                    else {"external_id": external_id}
+                )
+            row = _created_member(batch, external_id, keyring)
             by_id[row.id] = by_external[row.external_id] = row
-            return row.id
-        raise UnknownMember(
-            details={"member_id": str(member_id)} if member_id else {"external_id": external_id}
-        )
+        found: uuid.UUID = row.id
+        return found
 
     for item in items:
         try:
@@ -246,7 +251,7 @@ def _resolve_members(batch: Batch, items: list[CheckedEvent], outcomes: list[Out
     batch.lock_wallets(sorted(by_id))
 
 
-def _created_member(batch: Batch, external_id: str) -> Any:
+def _created_member(batch: Batch, external_id: str, keyring: Keyring) -> Any:
     """A member the tenant's policy creates on their first event, with their own
     `registered` event; their row as `sql.members` reads it."""
     view = members.create_member(
@@ -255,7 +260,7 @@ def _created_member(batch: Batch, external_id: str) -> Any:
         {"external_id": external_id},
         actor=batch.actor,
         clock=batch.clock,
-        keyring=batch.keyring,
+        keyring=keyring,
     )
     emit_registered(
         batch.session, view.id, rule_types=batch.rule_types, actor=batch.actor, clock=batch.clock

@@ -42,7 +42,8 @@ class Kind:
     def check_data(cls, data: dict[str, Any]) -> dict[str, Any]:
         """The payload, validated (raises marshmallow's ValidationError)."""
         if cls.schema is not None:
-            return cls.schema.load(data)
+            loaded: dict[str, Any] = cls.schema.load(data)
+            return loaded
         if len(json.dumps(data, separators=(",", ":"))) > MAX_FREE_DATA:
             raise ValidationError(f"At most {MAX_FREE_DATA} bytes of JSON.", "data")
         return data

@@ -92,7 +92,7 @@ class Refund(Kind):
         postings = []
         if take and earning is not None:
             postings.append(self._take_back(item, purchase, earning, take))
-        result = {
+        result: dict[str, Any] = {
             "id": str(event_id),
             "event_id": item.given.event_id,
             "kind": "refund",
