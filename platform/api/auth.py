@@ -30,7 +30,7 @@ class UnsupportedMediaType(JifenError):
     message = "Send the body as JSON with Content-Type: application/json."
 
 
-BEARER = {"bearerAuth": []}
+BEARER: dict[str, list[str]] = {"bearerAuth": []}
 # OpenAPI documentation of a read and of a write endpoint.
 READ_DOC = {"security": [BEARER]}
 WRITE_DOC = {
@@ -56,7 +56,8 @@ def secured_blueprint(name: str, import_name: str, **kwargs: Any) -> Blueprint:
 
 
 def tenant() -> TenantView:
-    return g.caller.tenant
+    caller_tenant: TenantView = g.caller.tenant
+    return caller_tenant
 
 
 def actor() -> Actor:

@@ -372,6 +372,7 @@ class RedeemCoupon(MethodView):
             actor=actor(),
             clock=services().clock,
         )
+        assert coupon.redemption is not None  # a redeemed coupon records its redemption
         return coupons.view(coupon, discount=coupon.redemption["discount"])
 
 

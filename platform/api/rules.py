@@ -136,7 +136,8 @@ class Simulate(MethodView):
 
 def _load_event(raw: dict[str, Any]) -> dict[str, Any]:
     try:
-        return EventIn().load(raw)
+        loaded: dict[str, Any] = EventIn().load(raw)
+        return loaded
     except ValidationError as error:
         raise ValidationFailed(details={"event": error.messages}) from None
 

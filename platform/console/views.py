@@ -48,7 +48,7 @@ def signed_in_user() -> User | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> tuple[str, int] | Response:
     form = LoginForm()
     error = None
     if form.validate_on_submit():

@@ -20,7 +20,8 @@ def render(tenant: Tenant, name: str, **context: Any) -> str:
     """Render `name` from the tenant's theme (falling back to the base theme)."""
     env = current_app.extensions["jifen.theme_env"]
     theme = tenant.theme if tenant.theme in current_app.extensions["jifen.themes"] else "base"
-    return env.get_template(f"@{theme}/{name}").render(tenant=tenant, theme=theme, **context)
+    page: str = env.get_template(f"@{theme}/{name}").render(tenant=tenant, theme=theme, **context)
+    return page
 
 
 @bp.route("/")

@@ -103,7 +103,7 @@ class PostgresServer:
                 )
         shutil.rmtree(self._workdir or self.data_dir, ignore_errors=True)
 
-    def _admin(self, query: sql.Composable) -> None:
+    def _admin(self, query: sql.SQL | sql.Composed) -> None:
         with psycopg.connect(
             host=self.host,
             port=self.port,
@@ -372,7 +372,7 @@ class RedisServer:
     """A running throwaway Redis server on 127.0.0.1:`port`."""
 
     port: int
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     _workdir: Path | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -498,7 +498,8 @@ def _free_port() -> int:
     """A loopback TCP port nobody listens on right now (the kernel's choice for port 0)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((_HOST, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _port_taken(log_text: str) -> bool:

@@ -6,7 +6,9 @@ Revises: 0004
 Create Date: 2026-11-29
 """
 
+import uuid
 from collections.abc import Sequence
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -63,7 +65,7 @@ def _fill(days: sa.Table) -> None:
     )
     for tenant_id, timezone in connection.execute(sa.select(tenants.c.id, tenants.c.timezone)):
         zone = ZoneInfo(timezone)
-        totals: dict[tuple, list[int]] = {}
+        totals: dict[tuple[uuid.UUID, date], list[int]] = {}
         for table, column, slot in ((awards, awards.c.points, 0), (events, events.c.amount, 1)):
             rows = connection.execute(
                 sa.select(table.c.member_id, table.c.occurred_at, column).where(
