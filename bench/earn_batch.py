@@ -61,7 +61,7 @@ def purchases(members: list[Any], count: int, seed: int) -> list[EventIn]:
     rng = random.Random(seed)
     events = []
     for n in range(count):
-        lines = [
+        lines: list[dict[str, Any]] = [
             {
                 "sku": f"sku-{rng.randrange(500)}",
                 "category": rng.choice(CATEGORIES),

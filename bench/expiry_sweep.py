@@ -147,6 +147,7 @@ def _bulk_load(services: Services, rows: dict[str, list[dict[str, Any]]]) -> Non
                     continue
                 # COPY as the owner: fast, and not subject to row-level security.
                 raw = connection.connection.driver_connection
+                assert raw is not None  # an open connection has its driver's
                 with (
                     raw.cursor() as cursor,
                     cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy,
