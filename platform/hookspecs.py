@@ -98,13 +98,22 @@ def register_payment_providers(settings: Any) -> list[Any]:
     called again for the same payment: `request.id` (the payment's id) is the
     idempotency key of `start`, `request.refund_key` that of `refund`. Raising (bound
     your own calls with a timeout, and raise) leaves the payment as it was, and the
-    relay retries with backoff.
+    relay retries with backoff. An answer that is not a `ProviderAnswer` (or has a
+    status other than those three) is the plugin's failure, named and retried alike.
+    The answer may come back after a notification already settled the payment, or
+    after the payment was cancelled or expired: it then fills only the reference and
+    instructions still missing, and money it says was collected for a payment that
+    ended unpaid is refunded.
 
-    Optional: `parse_notification(headers, body) -> (payment id, "succeeded" |
-    "failed")` reads a notification posted to `/api/v1/payments/notify/<name>`,
-    verifying the provider's own signature and raising
-    `jifen.mall.errors.NotificationRejected` when it does not verify (the route answers
-    403 and changes nothing); `payment_page(request, locale) -> str` renders the
+    Optional: `parse_notification(headers, body) -> Notification`
+    (`jifen.mall.payments.Notification`: the payment id, the outcome "succeeded" or
+    "failed", and the provider's own reference or None) reads a notification posted to
+    `/api/v1/payments/notify/<name>`, verifying the provider's own signature and raising
+    `jifen.mall.errors.NotificationRejected` when it does not verify or cannot be read
+    (the route answers 403 `notification_rejected` and changes nothing). Raising
+    anything else, or returning anything but a `Notification` of that shape, is the
+    plugin's failure: 502 `plugin_failed` naming the plugin, nothing changed, so the
+    provider sends it again. `payment_page(request, locale) -> str` renders the
     provider's own payment page (HTML) at `/pay/<name, "-" for "_">/<payment id>`.
     """
 

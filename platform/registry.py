@@ -7,6 +7,7 @@ with the plugin that provided it; a name two plugins provide is refused at once
 domain error with the names that are known.
 
 `isolated` calls a plugin-provided object. A plugin that raises something unexpected
+(or, through `Registry.call_checked`, answers in a shape its hook does not specify)
 fails the operation with `PluginFailed`, which names the plugin and the call, so the
 surrounding transaction rolls back and the app carries on. Domain errors (the platform's
 own, raised through what the plugin was handed, e.g. `OutOfStock`) and database errors
@@ -157,6 +158,20 @@ class Registry(Generic[T]):
             return getattr(thing, method)(*args, **kwargs)
 
         return self.isolate(name, method, invoke)
+
+    def call_checked(self, name: str, method: str, valid: Callable[[Any], bool], *args: Any) -> Any:
+        """`call`, then `valid(answer)`: an answer of the wrong shape is the plugin's
+        failure (`PluginFailed` naming the plugin and the call), like one that raises."""
+        answer = self.call(name, method, *args)
+        if not valid(answer):
+            plugin = self.plugin_of(name)
+            call = f"{self.kind} {name!r}.{method}"
+            raise PluginFailed(
+                f"Plugin {plugin!r} answered {type(answer).__name__} in {call}, which is "
+                "not what the hook specifies.",
+                details={"plugin": plugin, "call": call},
+            )
+        return answer
 
 
 class Configurable(Named, Protocol):

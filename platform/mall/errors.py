@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jifen.errors import Conflict, Forbidden, JifenError, NotFound, ValidationFailed
+from jifen.registry import PluginFailed
 
 
 class UnknownCategory(NotFound):
@@ -118,6 +119,15 @@ class NotificationRejected(Forbidden):
 
     code = "notification_rejected"
     message = "The payment notification was refused: its signature does not verify."
+
+
+class NotificationFailed(PluginFailed):
+    """A payment provider's plugin failed on a notification: it raised, or answered in
+    a shape `parse_notification` does not specify. Named like every plugin failure
+    (`plugin_failed`, the plugin and the call), but 502: the notification came from
+    outside and nothing changed, so the provider sends it again later."""
+
+    status = 502
 
 
 class NoPaymentPage(NotFound):

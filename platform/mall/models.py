@@ -291,14 +291,15 @@ class ModeCounter(TenantScoped, Base):
     value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-# requested -> pending -> succeeded | failed | expired; succeeded -> refunding -> refunded
-# (see `jifen.mall.payments`).
+# requested -> pending -> succeeded | failed | expired | cancelled; succeeded ->
+# refunding -> refunded (see `jifen.mall.payments`).
 PAYMENT_STATUSES = (
     "requested",
     "pending",
     "succeeded",
     "failed",
     "expired",
+    "cancelled",
     "refunding",
     "refunded",
 )

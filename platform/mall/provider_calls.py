@@ -4,9 +4,13 @@ move money, after the change that needs it has committed, with no transaction op
 `PaymentRequested`: when the payment is still `requested`, the provider's `start` is
 called (the payment id is its idempotency key), then one transaction records the answer
 through the cashier (`requested -> pending`, settled there too when the provider settled
-at once). `RefundRequested`: when the payment is still `refunding`, the provider's
-`refund` is called (its key is `PaymentRequest.refund_key`), then `refunding ->
-refunded`.
+at once). A payment no longer `requested` when its event arrives (cancelled with its
+order, or expired while the relay was down) is skipped: the provider never hears of it.
+An answer that comes back after a notification settled the payment, or after it was
+cancelled or expired, changes no status (see `cashier.answered`).
+
+`RefundRequested`: when the payment is still `refunding`, the provider's `refund` is
+called (its key is `PaymentRequest.refund_key`), then `refunding -> refunded`.
 
 A provider that raises (a timeout included: a provider bounds its own calls) fails the
 delivery, and the relay retries it with backoff, with the same payment id; until then the
@@ -61,7 +65,7 @@ def _start(services: Services, tenant_id: uuid.UUID, event: PaymentRequested) ->
     if found is None:
         return
     provider, request = found
-    answer = services.payment_providers.call(provider, "start", request)
+    answer = services.payment_providers.start(provider, request)
     with services.db.transaction(tenant_id=tenant_id) as session:
         cashier.answered(session, services, event.payment_id, answer)
 

@@ -26,11 +26,6 @@ from jifen.mall.counters import Counter
 from jifen.mall.errors import OutOfStock, UnknownTillService
 from jifen.mall.models import MallSettings, Product
 
-# How long a requested payment may take to reach its provider (the relay retries a
-# provider that fails) before its window starts: an order's hold outlives the window by
-# this much.
-REQUEST_GRACE = timedelta(minutes=30)
-
 
 @dataclass
 class OrderTill:
@@ -78,8 +73,8 @@ class OrderTill:
 
     def reserve(self, points: int) -> None:
         """Hold points until the order's payment settles: the hold outlives the payment
-        window by `REQUEST_GRACE`, so the payment's expiry, not the hold's, cancels an
-        unpaid order."""
+        window by `payments.REQUEST_GRACE`, so the payment's expiry, not the hold's,
+        cancels an unpaid order."""
         hold = holds.reserve(
             self.session,
             self.member_id,
@@ -88,7 +83,7 @@ class OrderTill:
             clock=self.clock,
             reference=self._reference,
             memo=self.product.name[:200],
-            timeout=timedelta(minutes=self.settings.payment_minutes) + REQUEST_GRACE,
+            timeout=timedelta(minutes=self.settings.payment_minutes) + payments.REQUEST_GRACE,
         )
         self.hold_id = hold.id
 
@@ -188,11 +183,11 @@ class OrderTill:
         return payment.status
 
     def refund_charge(self) -> None:
-        """Give back the cash the order paid: the payment is `refunding`, and its
-        provider is asked after commit."""
+        """Give back the cash the order paid (the payment is `refunding`, and its
+        provider is asked after commit), or cancel its payment if it has not settled."""
         if self.details.get("payment_id"):
             payment = payments.get_payment(self.session, uuid.UUID(self.details["payment_id"]))
-            payments.refund(self.session, payment, self.clock.now())
+            payments.withdraw(self.session, payment, self.clock.now())
 
     # --- the order's data, the mode's counters, platform services ------------------
 

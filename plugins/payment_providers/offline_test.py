@@ -24,7 +24,13 @@ from jinja2 import Environment
 from jifen.config import Settings
 from jifen.hookimpl import hookimpl
 from jifen.mall.errors import NotificationRejected
-from jifen.mall.payments import PaymentProvider, PaymentRequest, ProviderAnswer
+from jifen.mall.payments import (
+    OUTCOMES,
+    Notification,
+    PaymentProvider,
+    PaymentRequest,
+    ProviderAnswer,
+)
 
 PAGE_PATH = "/pay/offline-test/{payment_id}"
 NOTIFY_PATH = "/api/v1/payments/notify/offline_test"
@@ -77,12 +83,16 @@ class OfflineTestProvider:
         page = PAGE_PATH.format(payment_id=request.id)
         return ProviderAnswer(
             status="pending",
-            reference=f"offline-test-{request.id}",
+            reference=self._reference(request.id),
             instructions=f"Pay or decline on the test gateway's page: {page}",
         )
 
     def refund(self, request: PaymentRequest) -> None:
         """Always goes through."""
+
+    @staticmethod
+    def _reference(payment_id: uuid.UUID) -> str:
+        return f"offline-test-{payment_id}"
 
     def _sign(self, fields: Mapping[str, str]) -> str:
         signed = "&".join(f"{key}={fields[key]}" for key in sorted(fields) if key != "sign")
@@ -98,19 +108,23 @@ class OfflineTestProvider:
         """`notification` as the form-encoded body a button posts."""
         return urlencode(self.notification(payment_id, status)).encode()
 
-    def parse_notification(self, headers: Mapping[str, str], body: bytes) -> tuple[uuid.UUID, str]:
-        """The payment and status a signed notification names; `NotificationRejected`
-        when its signature does not verify."""
+    def parse_notification(self, headers: Mapping[str, str], body: bytes) -> Notification:
+        """What a signed notification says (the gateway's reference is
+        `offline-test-<payment id>`, as `start` answers); `NotificationRejected` when
+        its signature does not verify or it names no payment or outcome."""
         posted = {
             key: values[0] for key, values in parse_qs(body.decode("utf-8", "replace")).items()
         }
         fields = {key: posted.get(key, "") for key in ("payment_id", "status")}
         if not hmac.compare_digest(self._sign(fields), posted.get("sign", "")):
             raise NotificationRejected()
+        if fields["status"] not in OUTCOMES:
+            raise NotificationRejected(details={"status": fields["status"]})
         try:
-            return uuid.UUID(fields["payment_id"]), fields["status"]
+            payment_id = uuid.UUID(fields["payment_id"])
         except ValueError:
             raise NotificationRejected(details={"payment_id": fields["payment_id"]}) from None
+        return Notification(payment_id, fields["status"], self._reference(payment_id))
 
     def payment_page(self, request: PaymentRequest, locale: str) -> str:
         """The pay / decline page, in the merchant's language (zh_CN or en)."""
