@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from mall.fake_gateways import FragileGateway
 from mall.shop import ADDRESS, balance, get_product, member, order, placed, product
 from marshmallow import Schema
 from rules.api import call
@@ -17,7 +18,6 @@ from rules.api import call
 from jifen.errors import Conflict
 from jifen.hookimpl import hookimpl
 from jifen.mall.modes import Item, Price, Shopper, Till, points_price
-from jifen.mall.payments import PaymentRequest, ProviderAnswer
 
 
 class Bug(Exception):
@@ -67,27 +67,6 @@ class FragileMode:
 
     @hookimpl
     def register_redeem_modes(self) -> list:
-        return [self]
-
-
-class FragileGateway:
-    """A payment provider that settles at once, or fails where it is told to."""
-
-    name = "fragile_gateway"
-    title = "Fragile gateway"
-    fails_in: str | None = None
-
-    def start(self, request: PaymentRequest) -> ProviderAnswer:
-        if self.fails_in == "start":
-            raise Bug("the gateway's own bug")
-        return ProviderAnswer(status="succeeded", reference=f"ref-{request.id}")
-
-    def refund(self, request: PaymentRequest) -> None:
-        if self.fails_in == "refund":
-            raise Bug("the gateway's own bug")
-
-    @hookimpl
-    def register_payment_providers(self) -> list:
         return [self]
 
 

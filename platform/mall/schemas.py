@@ -419,8 +419,10 @@ class PaymentOut(Schema):
         metadata={
             "enum": list(PAYMENT_STATUSES),
             "description": "`requested` until the provider has it (asked after commit),"
-            " then `pending` until it `succeeded`, `failed` or `expired`; a refund is"
-            " `refunding` until the provider has given the money back (`refunded`).",
+            " then `pending` until it `succeeded`, `failed` or `expired` (a requested one"
+            " the provider never answered for expires too), or is `cancelled` with its"
+            " order; a refund is `refunding` until the provider has given the money back"
+            " (`refunded`), also for money that arrived after the payment ended unpaid.",
         }
     )
     reference = fields.String(allow_none=True)

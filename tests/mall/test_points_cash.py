@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from rules.api import call
 
-from jifen.hookimpl import hookimpl
 from jifen.mall import cashier
-from jifen.mall.payments import PaymentRequest, ProviderAnswer
 
+from .fake_gateways import InstantGateway
 from .shop import (
     ADDRESS,
     a_phone,
@@ -102,27 +101,6 @@ def test_an_unpaid_order_times_out(client, tenant, svc, clock):
     assert get_product(client, tenant, phone["id"])["stock"] == 5
     late = call(client, tenant, "POST", f"/payments/{held['details']['payment_id']}:confirm")
     assert late.status_code == 409
-
-
-class InstantGateway:
-    """A fake payment provider (the external boundary) that settles every payment at
-    once, as it is told: "succeeded" or "failed"."""
-
-    title = "Settles at once"
-
-    def __init__(self, outcome: str) -> None:
-        self.name = f"instant_{outcome}"
-        self.outcome = outcome
-
-    def start(self, request: PaymentRequest) -> ProviderAnswer:
-        return ProviderAnswer(status=self.outcome, reference=f"ref-{request.id}")
-
-    def refund(self, request: PaymentRequest) -> None:
-        assert self.outcome == "succeeded", "nothing was paid"
-
-    @hookimpl
-    def register_payment_providers(self) -> list:
-        return [self]
 
 
 def test_a_provider_that_settles_at_once_pays_the_order_once_it_is_asked(client, tenant, svc):

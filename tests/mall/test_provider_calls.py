@@ -4,7 +4,6 @@ fails is retried, and no money moves without a record."""
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from datetime import timedelta
@@ -12,14 +11,13 @@ from datetime import timedelta
 from conftest import sqlite_only
 from rules.api import call
 
-from jifen.hookimpl import hookimpl
 from jifen.mall import cashier
 from jifen.mall import settings as mall_settings
 from jifen.mall.domain_events import PaymentRequested
-from jifen.mall.payments import PaymentRequest, ProviderAnswer
 from jifen.outbox import relay as relays
 from jifen.outbox.relay import Delivered
 
+from .fake_gateways import FakeGateway, HangingGateway
 from .shop import (
     ADDRESS,
     a_phone,
@@ -32,49 +30,6 @@ from .shop import (
     product,
     use_gateway,
 )
-
-
-class FakeGateway:
-    """A fake payment provider (the external boundary): records what it is asked, and
-    answers "pending" (or `outcome`), failing the first `failures` calls of each kind."""
-
-    title = "Fake gateway"
-
-    def __init__(self, name: str, *, outcome: str = "pending", failures: int = 0) -> None:
-        self.name = name
-        self.outcome = outcome
-        self.failures = failures
-        self.started: list[uuid.UUID] = []
-        self.refunds: list[str] = []
-
-    def start(self, request: PaymentRequest) -> ProviderAnswer:
-        self.started.append(request.id)
-        if len(self.started) <= self.failures:
-            raise ConnectionError("the gateway timed out")
-        return ProviderAnswer(status=self.outcome, reference=f"ref-{request.id}")
-
-    def refund(self, request: PaymentRequest) -> None:
-        self.refunds.append(request.refund_key)
-        if len(self.refunds) <= self.failures:
-            raise TimeoutError("no answer after the refund was sent")
-
-    @hookimpl
-    def register_payment_providers(self) -> list:
-        return [self]
-
-
-class HangingGateway(FakeGateway):
-    """A provider whose `start` hangs until the test lets it go."""
-
-    def __init__(self) -> None:
-        super().__init__("hanging_test")
-        self.entered = threading.Event()
-        self.go_on = threading.Event()
-
-    def start(self, request: PaymentRequest) -> ProviderAnswer:
-        self.entered.set()
-        assert self.go_on.wait(30)
-        return super().start(request)
 
 
 def payment(client, tenant, payment_id: str) -> dict:
