@@ -250,6 +250,53 @@ def test_a_provider_that_raises_refunding_is_named_and_the_refund_stays_recorded
     assert call(client, tenant, "GET", payment_path, None, 200).json["status"] == "refunded"
 
 
+def test_a_provider_answering_start_in_the_wrong_shape_is_named_and_retried(
+    client, tenant, svc, fragile_gateway
+):
+    buyer = member(client, tenant, 5_000)
+    phone = a_phone(client, tenant)
+    fragile_gateway.fails_in = "shape"
+
+    response = order(client, tenant, buyer, phone["id"], address=ADDRESS)
+    assert response.status_code == 202
+    assert svc.jobs.wait_idle()
+
+    assert_relay_named(svc, "test_fragile_gateway", "payment provider 'fragile_gateway'.start")
+    payment_path = f"/payments/{response.json['details']['payment_id']}"
+    assert call(client, tenant, "GET", payment_path, None, 200).json["status"] == "requested"
+
+
+@pytest.mark.parametrize("fails_in", ["parse_notification", "shape"])
+def test_a_notification_parser_that_raises_or_answers_the_wrong_shape_is_named_and_changes_nothing(
+    client, tenant, svc, fragile_gateway, fails_in
+):
+    fragile_gateway.outcome = "pending"  # the member pays on the gateway, which notifies
+    buyer = member(client, tenant, 5_000)
+    phone = a_phone(client, tenant)
+    placed = order(client, tenant, buyer, phone["id"], address=ADDRESS).json
+    payment_id = placed["details"]["payment_id"]
+    assert svc.jobs.wait_idle()
+    before = state(client, tenant, buyer, phone["id"])
+    fragile_gateway.fails_in = fails_in
+    headers, body = fragile_gateway.notification(payment_id, "succeeded")
+
+    response = client.post("/api/v1/payments/notify/fragile_gateway", data=body, headers=headers)
+
+    # Named like every plugin failure; 502, not 500: the provider sends it again later.
+    assert response.status_code == 502, response.json
+    assert response.json["code"] == "plugin_failed"
+    call_name = "payment provider 'fragile_gateway'.parse_notification"
+    assert response.json["details"] == {"plugin": "test_fragile_gateway", "call": call_name}
+    assert "own bug" not in str(response.json)
+    assert state(client, tenant, buyer, phone["id"]) == before
+    assert call(client, tenant, "GET", f"/payments/{payment_id}", None, 200).json["status"] == (
+        "pending"
+    )
+    fragile_gateway.fails_in = None
+    paid = client.post("/api/v1/payments/notify/fragile_gateway", data=body, headers=headers)
+    assert (paid.status_code, paid.json["status"]) == (200, "succeeded")
+
+
 class FragileParams(Schema):
     """A rule type's schema with a bug."""
 

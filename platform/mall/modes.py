@@ -84,7 +84,8 @@ class Till(Protocol):
     Money: `charge` requests the cash part from the tenant's payment provider (the
     payment is "requested"; the provider is asked after commit, and the cashier captures
     or releases the hold when it settles: return "awaiting_payment"); `refund_charge`
-    gives the cash back (the provider is asked after commit).
+    gives the cash back (the provider is asked after commit), or cancels the payment if
+    it has not settled yet.
 
     The order's data: `record` keeps JSON details on the order (shown to the member and
     the merchant, used for settlement); `recorded` reads them back, in `refund` too.

@@ -106,9 +106,9 @@ class InstantGateway(FakeGateway):
 
 
 class FragileGateway(FakeGateway):
-    """A gateway that settles at once, or fails where it is told to (`fails_in`): with
-    its own bug, or, in `parse_notification`, by answering in the old tuple shape
-    (`fails_in = "shape"`)."""
+    """A gateway that settles at once, or fails where it is told to (`fails_in`: a
+    method's name): with its own bug, or, with `fails_in = "shape"`, by answering
+    `start` and `parse_notification` in shapes their contract does not allow."""
 
     title = "Fragile gateway"
 
@@ -119,6 +119,8 @@ class FragileGateway(FakeGateway):
     def start(self, request: PaymentRequest) -> ProviderAnswer:
         if self.fails_in == "start":
             raise GatewayBug("the gateway's own bug")
+        if self.fails_in == "shape":
+            return {"status": "succeeded"}  # type: ignore[return-value]
         return super().start(request)
 
     def refund(self, request: PaymentRequest) -> None:

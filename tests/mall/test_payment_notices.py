@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import urlencode
 
 from conftest import sqlite_only
 from rules.api import call
@@ -85,6 +86,40 @@ def test_a_notification_for_an_unknown_payment_is_404(client, tenant, svc):
     assert (unknown.status_code, unknown.json["code"]) == (404, "unknown_payment")
     manual = client.post("/api/v1/payments/notify/manual", data=b"", content_type=FORM)
     assert manual.json["code"] == "unknown_payment_provider"
+
+
+def test_a_notification_to_a_provider_nobody_installed_is_422(client):
+    for name in ("alipay", "manual", "x" * 300):  # none, or one that takes no notifications
+        refused = client.post(f"/api/v1/payments/notify/{name}", data=b"", content_type=FORM)
+        assert refused.status_code == 422, refused.json
+        assert refused.json["code"] == "unknown_payment_provider"
+        assert refused.json["details"] == {"provider": name}  # the installed ones unlisted
+
+
+def test_malformed_notifications_are_refused_never_500(client, tenant, svc):
+    _, held = on_the_test_gateway(client, tenant, svc)
+    gateway = svc.payment_providers.get("offline_test")
+    signed_nonsense = [
+        urlencode(gateway.notification(held["details"]["payment_id"], "maybe")).encode(),
+        urlencode(gateway.notification("not-a-uuid", "succeeded")).encode(),
+    ]
+    bodies = [
+        b"\xff\xfe\x00\x01",
+        b'{"payment_id": "x", "status": "succeeded"}',
+        b"payment_id&status&sign",
+        b"%%%=&&==",
+        b"sign=" + b"0" * 64,
+        b"payment_id=" + b"9" * 5_000,
+        *signed_nonsense,
+    ]
+    for body in bodies:
+        for content_type in (FORM, "application/json", "application/octet-stream", None):
+            refused = client.post(NOTIFY, data=body, content_type=content_type)
+            assert refused.status_code == 403, (body, content_type, refused.json)
+            assert refused.json["code"] == "notification_rejected"
+
+    assert client.get(NOTIFY).status_code == 405
+    assert order_of(client, tenant, held)["status"] == "awaiting_payment"
 
 
 def buttons(page: str) -> dict[str, tuple[str, dict[str, str]]]:

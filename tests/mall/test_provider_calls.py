@@ -144,7 +144,7 @@ def test_a_repeated_request_calls_the_provider_at_most_once_once_the_payment_mov
 
 
 @sqlite_only
-def test_a_requested_payment_never_expires_and_its_hold_outlives_the_window(
+def test_a_requested_payment_waits_out_the_grace_and_its_hold_outlives_the_window(
     client, tenant, svc, clock
 ):
     gateway = FakeGateway("down_test", failures=1_000)
