@@ -124,6 +124,20 @@ def test_a_method_a_thing_lacks_is_its_plugins_failure():
     }
 
 
+def test_an_answer_of_the_wrong_shape_is_its_plugins_failure():
+    modes = RedeemModes(build_plugin_manager())
+
+    assert modes.call_checked("exchange", "__str__", lambda answer: isinstance(answer, str))
+    with pytest.raises(PluginFailed) as raised:
+        modes.call_checked("exchange", "__str__", lambda answer: isinstance(answer, int))
+
+    assert raised.value.details == {
+        "plugin": "jifen.redeem_modes.exchange",
+        "call": "redeem mode 'exchange'.__str__",
+    }
+    assert "answered str" in raised.value.message
+
+
 @pytest.mark.parametrize("registry", REGISTRIES.values(), ids=REGISTRIES.keys())
 def test_a_registration_hook_that_raises_is_named(registry):
     build, hook, _name, _plugin, _unknown = registry

@@ -9,7 +9,7 @@ from typing import Any
 
 import pluggy
 
-from jifen.registry import Configurables, PluginFailed
+from jifen.registry import Configurables
 from jifen.rules.contract import PHASES, RuleInstance, RuleType
 from jifen.rules.engine import CompiledRule
 from jifen.rules.errors import RuleConfigInvalid, UnknownRuleType
@@ -55,13 +55,7 @@ class RuleTypes(Configurables[RuleType]):
         parameters fail the type's schema."""
         rule_type = self.get(name)
         parsed = self.load_params(name, params, invalid=RuleConfigInvalid, field="params")
-        phase = self.call(name, "phase", parsed)
-        if phase not in PHASES:
-            plugin = self.plugin_of(name)
-            raise PluginFailed(
-                f"Plugin {plugin!r}: the earn rule {name!r} named an unknown phase {phase!r}.",
-                details={"plugin": plugin, "call": f"earn rule {name!r}.phase"},
-            )
+        phase = self.call_checked(name, "phase", lambda phase: phase in PHASES, parsed)
         return rule_type, parsed, phase
 
     def stored_params(self, name: str, params: Mapping[str, Any]) -> dict[str, Any]:
