@@ -353,14 +353,13 @@ def _refund(session: Session, payment: Payment, allowed: tuple[str, ...], now: d
     return True
 
 
-def withdraw(session: Session, payment: Payment, now: datetime) -> str | None:
+def withdraw(session: Session, payment: Payment, now: datetime) -> None:
     """What waits on the payment was cancelled or refunded: a succeeded payment is
     refunded, one not settled yet is `cancelled` (no provider call: a `requested` one
     the provider never had, and the relay skips; a `pending` one's late money is given
-    back when it arrives). The payment's new status, or None when nothing changed."""
-    if refund(session, payment, now) or settle(session, payment, "cancelled", now):
-        return payment.status
-    return None
+    back when it arrives). Any other payment stays as it is."""
+    if not refund(session, payment, now):
+        settle(session, payment, "cancelled", now)
 
 
 def refunded(session: Session, payment: Payment, now: datetime) -> bool:

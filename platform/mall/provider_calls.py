@@ -5,7 +5,8 @@ move money, after the change that needs it has committed, with no transaction op
 called (the payment id is its idempotency key), then one transaction records the answer
 through the cashier (`requested -> pending`, settled there too when the provider settled
 at once). A payment no longer `requested` when its event arrives (cancelled with its
-order, or expired while the relay was down) is skipped: the provider never hears of it.
+order, or expired while the relay was down) is skipped, and so is one older than
+`payments.REQUEST_GRACE` (the expiry sweep's): the provider never hears of it.
 An answer that comes back after a notification settled the payment, or after it was
 cancelled or expired, changes no status (see `cashier.answered`).
 
@@ -48,15 +49,19 @@ def deliver(services: Services, delivered: Delivered) -> None:
 def _waiting(
     services: Services, tenant_id: uuid.UUID, payment_id: uuid.UUID, status: str, description: str
 ) -> tuple[str, PaymentRequest] | None:
-    """The payment's provider and request, when the payment is still in `status`; the
-    request's expiry is where the window ends if it starts now."""
+    """The payment's provider and request, when the payment is still in `status` (and,
+    when `requested`, younger than `REQUEST_GRACE`: an older one is the expiry sweep's);
+    the request's expiry is where the window ends if it starts now."""
+    now = services.clock.now()
     with services.db.session(tenant_id=tenant_id) as session:
         payment = payments.get_payment(session, payment_id)
         if payment.status != status:
             return None
         expires_at = payment.expires_at
         if status == "requested":
-            expires_at = services.clock.now() + payments.window(payment)
+            if payment.created_at <= now - payments.REQUEST_GRACE:
+                return None
+            expires_at = now + payments.window(payment)
         return payment.provider, payments.request_of(payment, description, expires_at)
 
 

@@ -156,6 +156,21 @@ def test_a_requested_payment_the_provider_never_answered_for_expires_after_the_g
     assert payment(client, tenant, held)["status"] == "expired"
 
 
+def test_the_relay_back_after_the_grace_leaves_the_unanswered_payment_to_the_sweep(
+    client, tenant, svc, clock, gateway
+):
+    relay_down(svc)
+    buyer = member(client, tenant, 5_000)
+    held = awaiting_payment(client, tenant, buyer, a_phone(client, tenant)["id"], address=ADDRESS)
+    clock.advance(seconds=REQUEST_GRACE.total_seconds())
+
+    svc.relay.drain()  # before the sweep has run
+
+    assert gateway.started == []
+    assert cashier.expire_due(svc) == 1
+    assert_given_back(client, tenant, buyer, held, "payment expired")
+
+
 def test_an_answer_collecting_money_for_a_payment_cancelled_meanwhile_gives_it_back(
     client, tenant, svc
 ):
