@@ -327,10 +327,10 @@ def settle(
     """Move a payment not yet settled (`SETTLEABLE`) to `status` ("succeeded",
     "failed", "expired" or "cancelled"), with the provider's `reference` if it brings
     one and the payment has none; False when it was settled already."""
-    if not _move(session, payment, SETTLEABLE, status=status, updated_at=now):
-        return False
-    fill(session, payment, now, reference=reference)
-    return True
+    values: dict[str, Any] = {"status": status, "updated_at": now}
+    if reference is not None:
+        values["reference"] = func.coalesce(_PAYMENTS.c.reference, reference)
+    return _move(session, payment, SETTLEABLE, **values)
 
 
 def refund(session: Session, payment: Payment, now: datetime) -> bool:
