@@ -6,13 +6,17 @@ purchase, or a redemption undone in the mall, takes back some or all of it: a po
 earning is clawed back (see `reversal`); an open pending earn is voided and, when only a
 part is taken, replaced by a smaller one under the same reference, pending until the
 same instant.
+
+The earner keeps with an earning what its points are made of (the earn engine: per rule
+and per purchase line), in the earn entry's data or the pending earn's; a take-back in
+part reads it to know what to take, and the smaller pending earn keeps it.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -35,6 +39,8 @@ class Earning:
     entry_id: uuid.UUID | None
     # The pending earn while it is open (a refund may have replaced the first one).
     pending: dict[str, Any] | None
+    # What the earner kept with it (see the module's docstring).
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ def earnings(session: Session, reference: str, event_id: uuid.UUID) -> dict[uuid
     found = {}
     for row in sql.earn_postings_by_reference(connection, tenant_id, reference):
         if (row.data or {}).get("event") == str(event_id):
-            found[row.member_id] = Earning(row.member_id, row.amount, row.id, None)
+            found[row.member_id] = Earning(row.member_id, row.amount, row.id, None, row.data)
     series: dict[uuid.UUID, list[Any]] = defaultdict(list)
     for row in sql.pending_holds_by_reference(connection, tenant_id, reference):
         series[row.member_id].append(row)
@@ -67,6 +73,7 @@ def earnings(session: Session, reference: str, event_id: uuid.UUID) -> dict[uuid
             max(row.amount for row in rows),
             standing.entry_id if standing is not None else None,
             dict(standing._mapping) if standing is not None and standing.status == "open" else None,
+            rows[0].data or {},
         )
     return found
 
@@ -104,6 +111,7 @@ def take_back(
             memo=hold["memo"],
             available_at=hold["expires_at"],
             lot_expires_at=hold["lot_expires_at"] or policy.expiry_for(hold["earned_at"]),
+            data=hold["data"],
         )
         journal.flush()
         return TakenBack(taken, pending=renewed)

@@ -67,6 +67,7 @@ def _new_hold(
     memo: str | None,
     expires_at: datetime | None,
     lot_expires_at: datetime | None = None,
+    data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     row = {
         "id": new_id(),
@@ -80,6 +81,7 @@ def _new_hold(
         "earned_at": journal.now if kind == "pending" else None,
         "lot_expires_at": lot_expires_at,
         "entry_id": None,
+        "data": data,
         "created_at": journal.now,
         "closed_at": None,
     }
@@ -207,8 +209,10 @@ def open_pending(
     memo: str | None,
     available_at: datetime | None,
     lot_expires_at: datetime | None,
+    data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A pending earn in the caller's journal (the earn engine posts many at once)."""
+    """A pending earn in the caller's journal (the earn engine posts many at once, each
+    with what its points are made of as `data`)."""
     return _new_hold(
         journal,
         wallet,
@@ -218,6 +222,7 @@ def open_pending(
         memo=memo,
         expires_at=available_at,
         lot_expires_at=lot_expires_at,
+        data=data,
     )
 
 

@@ -215,6 +215,8 @@ class Hold(TenantScoped, Base):
     earned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lot_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     entry_id: Mapped[uuid.UUID | None] = mapped_column(ID)  # the entry that captured it
+    # As an entry's: what the caller keeps with it (a pending earn's breakdown).
+    data: Mapped[dict[str, Any] | None] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -27,6 +27,7 @@ from jifen.members import sql as member_sql
 from jifen.members import tiers
 from jifen.outbox.events import emit
 from jifen.rules import engine, sql
+from jifen.rules.breakdown import Breakdown
 from jifen.rules.contract import EventView, MemberProfile
 from jifen.rules.domain_events import EarnEventsRecorded
 from jifen.rules.events import CheckedEvent, ledger_reference
@@ -234,7 +235,7 @@ class Batch:
 
     def _post(self, event: EventView, evaluation: engine.Evaluation) -> list[dict[str, Any]]:
         """Post each member's points: one earn entry, or a pending hold when a rule
-        asked for a return window."""
+        asked for a return window, each keeping its breakdown (see `rules.breakdown`)."""
         postings = []
         reference = ledger_reference(event.kind, event.event_id)
         for member_id, total in evaluation.totals(event.member_id).items():
@@ -248,6 +249,8 @@ class Batch:
             pending = [a.pending_until for a in given if a.pending_until]
             chosen = [a.expires_at for a in given if a.expires_at]
             expires_at = min(chosen) if chosen else None
+            breakdown = Breakdown.of(evaluation, event.member_id, member_id, total)
+            data = {"event": str(event.id), **breakdown.data()}
             (wallet,) = self.journal.wallets_of([member_id], create=True, active=False)
             posting: dict[str, Any] = {
                 "member_id": str(member_id),
@@ -265,13 +268,12 @@ class Batch:
                     memo=None,
                     available_at=max(pending),
                     lot_expires_at=expires_at,
+                    data=data,
                 )
                 posting["hold_id"] = str(hold["id"])
                 posting["pending_until"] = max(pending).isoformat()
             else:
-                entry = self.journal.entry(
-                    "earn", self.actor, reference=reference, data={"event": str(event.id)}
-                )
+                entry = self.journal.entry("earn", self.actor, reference=reference, data=data)
                 self.journal.credit(
                     entry,
                     wallet,

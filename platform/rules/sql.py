@@ -19,7 +19,7 @@ from sqlalchemy import (
     update,
 )
 
-from jifen.ledger.models import Account, Hold, PointsPolicy
+from jifen.ledger.models import PointsPolicy
 from jifen.members.models import Checkin, Member, MemberTag, Referral, Tier
 from jifen.rules.contract import CheckinDay
 from jifen.rules.models import EarnRule, Event, EventAward, EventKind
@@ -262,16 +262,6 @@ def refunded(connection: Connection, tenant_id: uuid.UUID, order_id: str) -> tup
     return -int(row[0]), -int(row[1])
 
 
-def awards_of(connection: Connection, tenant_id: uuid.UUID, event_id: uuid.UUID) -> list[Any]:
-    return list(
-        connection.execute(
-            select(_AWARDS)
-            .where(_AWARDS.c.tenant_id == tenant_id, _AWARDS.c.event_id == event_id)
-            .order_by(_AWARDS.c.seq)
-        )
-    )
-
-
 def referral_of(connection: Connection, tenant_id: uuid.UUID, invitee_id: uuid.UUID) -> Any:
     return connection.execute(
         select(_REFERRALS).where(
@@ -365,26 +355,3 @@ def refunded_lines(connection: Connection, tenant_id: uuid.UUID, order_id: str) 
         for line in (data or {}).get("lines") or ():
             back[int(line["index"])] = back.get(int(line["index"]), 0) + int(line["amount"])
     return back
-
-
-def purchase_hold(
-    connection: Connection, tenant_id: uuid.UUID, member_id: uuid.UUID, reference: str
-) -> Any:
-    """A purchase's pending earn as it stands: open, or captured when its window closed.
-    A refund within the window replaces it with a smaller one under the same reference,
-    so there is at most one."""
-    holds, accounts = Hold.__table__, Account.__table__
-    return connection.execute(
-        select(holds)
-        .join(
-            accounts,
-            (accounts.c.tenant_id == holds.c.tenant_id) & (accounts.c.id == holds.c.account_id),
-        )
-        .where(
-            holds.c.tenant_id == tenant_id,
-            holds.c.reference == reference,
-            holds.c.kind == "pending",
-            holds.c.status.in_(("open", "captured")),
-            accounts.c.member_id == member_id,
-        )
-    ).first()

@@ -5,13 +5,11 @@ their inviter too, as a `referral` event recorded with it."""
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.errors import JifenError
-from jifen.rules.contract import attribute
 from jifen.rules.events import CheckedEvent, EventIn
 from jifen.rules.kinds.base import Kind
 from jifen.types import StrictInteger, Text
@@ -66,13 +64,9 @@ class Purchase(Kind):
         return item.given.event_id, item.data["amount"]
 
     def recorded(self, item: CheckedEvent, evaluation: Evaluation, result: dict[str, Any]) -> None:
-        """The answer shows what each line earned (a refund by line takes that back). A
-        referred member's first purchase is a referral event of its own, recorded with
-        it, so the referral rule pays the inviter; refused, it leaves a note."""
+        """A referred member's first purchase is a referral event of its own, recorded
+        with it, so the referral rule pays the inviter; refused, it leaves a note."""
         assert item.member_id is not None
-        lines = line_points(evaluation, item.member_id)
-        if lines:
-            result["line_points"] = lines
         inviter = self.batch.referrers.pop(item.member_id, None)
         if inviter is None:
             return
@@ -98,24 +92,3 @@ class Purchase(Kind):
             result["notes"].append(f"referral not paid: {error.message}")
         else:
             result["notes"].append(f"first purchase of a referred member: event {referral['id']}")
-
-
-def shares(weights: list[tuple[int, int]], total: int) -> list[tuple[int, int]]:
-    """`total` split over (key, weight) pairs in proportion (see `attribute`); zero
-    parts, and everything when no weight is positive, are left out."""
-    if total <= 0 or sum(w for _, w in weights) <= 0:
-        return []
-    parts = attribute(total, [Decimal(w) for _, w in weights])
-    return [(key, parts[i]) for i, (key, _) in enumerate(weights) if parts[i]]
-
-
-def line_points(evaluation: Evaluation, member_id: uuid.UUID) -> dict[str, int]:
-    """The event member's points attributed to purchase lines, in proportion to what
-    each line earned before multipliers, bonuses and caps."""
-    base: dict[int, int] = {}
-    for award in evaluation.awards:
-        if award.lines and (award.member_id or member_id) == member_id:
-            for index, points in award.lines.items():
-                base[index] = base.get(index, 0) + points
-    total = evaluation.totals(member_id).get(member_id, 0)
-    return {str(index): points for index, points in shares(sorted(base.items()), total)}

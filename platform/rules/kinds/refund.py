@@ -1,7 +1,8 @@
 """`refund`: money returned on an earlier purchase, as an amount or by line. It takes
-back what the refunded part earned, read from the ledger: in proportion to the amount,
-or by what the refunded lines earned; the last refund takes the rest. The awards it
-takes back are counted in the purchase's period, so caps there free up again."""
+back what the refunded part earned, read from the ledger with the breakdown the purchase
+posted (see `rules.breakdown`): in proportion to the amount, or by what the refunded
+lines earned; the last refund takes the rest. The awards it takes back share it by what
+each rule gave, and are counted in the purchase's period, so caps there free up again."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from jifen.ledger import earnings
 from jifen.rules import sql
+from jifen.rules.breakdown import Breakdown, shares
 from jifen.rules.errors import RefundExceedsOrder, UnknownOrder
 from jifen.rules.events import CheckedEvent, ledger_reference
 from jifen.rules.history import AwardRow
 from jifen.rules.kinds.base import Kind
-from jifen.rules.kinds.purchase import MAX_LINES, shares
+from jifen.rules.kinds.purchase import MAX_LINES
 from jifen.types import StrictInteger, Text, new_id
 
 
@@ -73,16 +75,16 @@ class Refund(Kind):
             batch.session, ledger_reference("purchase", order_id), purchase.id
         ).get(item.member_id)
         earned = earning.points if earning is not None else 0
+        breakdown = Breakdown.read(earning.data) if earning is not None else Breakdown()
         still = earned - points_back
         if amount == left:
             take = still
-        elif item.data["lines"] is not None and purchase.result.get("line_points"):
+        elif item.data["lines"] is not None and breakdown.lines:
             # Counted on what each line has returned so far, so that refunding a line in
             # parts takes back exactly what it earned.
-            line_points = purchase.result["line_points"]
             take = 0
             for index, back in asked.items():
-                earned_by_line = int(line_points.get(str(index), 0))
+                earned_by_line = breakdown.lines.get(index, 0)
                 before, cost = lines_back.get(index, 0), lines[index]["amount"]
                 take += earned_by_line * (before + back) // cost - earned_by_line * before // cost
         else:
@@ -104,7 +106,7 @@ class Refund(Kind):
             "awards": [],
             "notes": [f"refund of {amount} on order {order_id}: {take} of {earned} points back"],
         }
-        award_rows = self._award_rows(item, purchase, event_id, take, result["awards"])
+        award_rows = self._award_rows(item, purchase, breakdown, event_id, take, result["awards"])
         batch.keep_event(
             item,
             event_id,
@@ -138,29 +140,23 @@ class Refund(Kind):
         self,
         item: CheckedEvent,
         purchase: Any,
+        breakdown: Breakdown,
         event_id: uuid.UUID,
         take: int,
         shown_awards: list[dict[str, Any]],
     ) -> list[dict[str, Any]]:
-        """The purchase's positive awards to the member, each taking back its share of
-        `take`; the answer's awards (`shown_awards`) are appended as they go."""
-        awards = sql.awards_of(self.batch.connection, self.batch.tenant_id, purchase.id)
-        parts = shares(
-            [(a.seq, a.points) for a in awards if a.member_id == item.member_id and a.points > 0],
-            take,
-        )
-        # The purchase's answer lists its awards in their order: it names their rules as
-        # they were called then.
-        shown = purchase.result["awards"]
+        """The rules that gave the member the purchase's points, each taking back its
+        share of `take`; the answer's awards (`shown_awards`) are appended as they go."""
+        parts = shares(list(enumerate(a.points for a in breakdown.awards)), take)
         order_id = item.data["order_id"]
         rows = []
-        for seq, (source_seq, points) in enumerate(parts):
-            source = next(a for a in awards if a.seq == source_seq)
+        for seq, (source_index, points) in enumerate(parts):
+            source = breakdown.awards[source_index]
             reason = f"refund on order {order_id}"
             shown_awards.append(
                 {
                     "rule_id": str(source.rule_id) if source.rule_id else None,
-                    "rule_name": shown[source_seq]["rule_name"],
+                    "rule_name": source.rule_name,
                     "rule_type": source.rule_type,
                     "phase": "refund",
                     "member_id": str(item.member_id),
