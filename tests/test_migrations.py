@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from conftest import sqlite_only
 from mall.shop import ADDRESS, a_phone, awaiting_payment, member
 from rules.api import call
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, inspect, select, text
 
 from jifen import migrate
 from jifen.db import Base
@@ -61,3 +61,27 @@ def statuses(svc, order_id: str) -> list[str]:
             .order_by(history.c.seq)
         ).scalars()
         return [status, *steps]
+
+
+@sqlite_only
+def test_holds_lose_their_data_column_below_0010_and_keep_their_rows(client, tenant, svc):
+    alice = call(client, tenant, "POST", "/members", {"external_id": "alice"}, 201).json["id"]
+    spend = {"name": "spend", "type": "spend", "status": "active"}
+    call(client, tenant, "POST", "/rules", spend | {"params": {"pending_days": 7}}, 201)
+    order = {"amount": 10_000, "currency": "CNY"}
+    body = {"id": "order-1", "kind": "purchase", "member_id": alice, "data": order}
+    assert call(client, tenant, "POST", "/events", body, 201).json["status"] == "pending"
+    config = migrate.alembic_config(svc.settings)
+
+    command.downgrade(config, "0009")
+    assert pending_earns(svc) == ({"amount", "kind"}, [100])
+    command.upgrade(config, "head")
+    assert pending_earns(svc) == ({"amount", "kind", "data"}, [100])
+
+
+def pending_earns(svc) -> tuple[set[str], list[int]]:
+    """Which of the columns amount, kind and data holds have; the pending earns' points."""
+    with svc.db.engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("holds")}
+        points = connection.execute(text("SELECT amount FROM holds WHERE kind = 'pending'"))
+        return columns & {"amount", "kind", "data"}, list(points.scalars())
