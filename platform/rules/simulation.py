@@ -29,7 +29,6 @@ from jifen.rules.errors import UnknownEventKind, UnknownMember
 from jifen.rules.events import EventIn
 from jifen.rules.history import AwardRow, History
 from jifen.rules.kinds import catalog
-from jifen.rules.kinds.checkin import streak_made
 from jifen.rules.management import get_rule
 from jifen.rules.models import EarnRule, Event, EventAward
 from jifen.rules.profiles import profiles
@@ -115,29 +114,23 @@ def simulate(
     ):  # as POST /events would; a birthday may be simulated though only the job sends one
         raise UnknownEventKind(details={"kind": event.kind})
     item = checked_item(0, event, now)
-    rows = sql.members(
-        connection,
-        tenant_id,
-        [event.member_id] if event.member_id else [],
-        [event.external_id] if event.external_id else [],
-    )
-    member = next(
-        (r for r in rows if r.id == event.member_id or r.external_id == event.external_id), None
-    )
-    if member is None:
-        raise UnknownMember()
-    if event.kind == "referral":
-        inviter_id, inviter_external_id = item.data["inviter_id"], item.data["inviter_external_id"]
-        found = sql.members(
-            connection,
-            tenant_id,
-            [inviter_id] if inviter_id else [],
-            [inviter_external_id] if inviter_external_id else [],
-        )
-        if not found:
-            raise UnknownMember(details={"inviter": str(inviter_id or inviter_external_id)})
-        rows += found
-        item.data = {**item.data, "inviter_id": found[0].id, "inviter_external_id": None}
+    found: dict[uuid.UUID, Any] = {}  # the members the event names, who may be paid
+
+    def find(member_id: uuid.UUID | None, external_id: str | None, **_: Any) -> uuid.UUID:
+        """A member by our id or the merchant's, as recording finds them (a simulation
+        creates no one)."""
+        ids = [member_id] if member_id else []
+        externals = [external_id] if external_id and not member_id else []
+        rows = sql.members(connection, tenant_id, ids, externals)
+        if not rows:
+            raise UnknownMember(
+                details={"member_id": str(member_id)} if member_id else {"external_id": external_id}
+            )
+        found[rows[0].id] = rows[0]
+        return rows[0].id
+
+    member = found[find(event.member_id, event.external_id)]
+    catalog.kind_of(event.kind).resolve(item, find)
     rules = compile_drafts(drafts, rule_types) if drafts is not None else program.rules
     view = EventView(new_id(), event.event_id, event.kind, member.id, item.occurred_at, item.data)
     evaluation = engine.evaluate(
@@ -148,7 +141,7 @@ def simulate(
         zone=program.policy.zone,
         currency=program.currency,
         now=now,
-        beneficiaries=frozenset(r.id for r in rows),
+        beneficiaries=frozenset(found),
     )
     return _evaluation_out(evaluation, member.id)
 
@@ -170,21 +163,21 @@ def backtest(
     rules = compile_drafts(drafts, rule_types)
     stored = sql.events_between(connection, tenant_id, start, end, BACKTEST_LIMIT + 1)
     truncated = len(stored) > BACKTEST_LIMIT
-    stored = [e for e in stored[:BACKTEST_LIMIT] if e.kind != "refund"]
-    member_ids = {e.member_id for e in stored} | {
-        uuid.UUID(e.data["inviter_id"]) for e in stored if e.kind == "referral"
-    }
+    stored = [e for e in stored[:BACKTEST_LIMIT] if e.kind not in catalog.NOT_BACKTESTED]
+    replayed = []  # each event with its kind, its data checked and the members it may pay
+    for event in stored:
+        kind = catalog.kind_of(event.kind)
+        data = kind.check_data(event.data)
+        named, _ = kind.members_named(data)
+        replayed.append((event, kind, data, frozenset({event.member_id, *named})))
+    member_ids = set().union(*(paid for *_, paid in replayed))
     members = profiles(sql.members(connection, tenant_id, sorted(member_ids), []), program.tiers)
     history = History(None, tenant_id)
     by_rule: dict[uuid.UUID, int] = defaultdict(int)
-    for event in stored:
-        data = catalog.check_data(event.kind, event.data)
+    for event, kind, data, paid in replayed:
         view = EventView(
             event.id, event.event_id, event.kind, event.member_id, event.occurred_at, data
         )
-        beneficiaries = {event.member_id}
-        if event.kind == "referral":
-            beneficiaries.add(data["inviter_id"])
         evaluation = engine.evaluate(
             rules,
             view,
@@ -193,7 +186,7 @@ def backtest(
             zone=policy.zone,
             currency=currency,
             now=event.occurred_at,
-            beneficiaries=frozenset(beneficiaries),
+            beneficiaries=paid,
         )
         history.add(
             [
@@ -201,9 +194,7 @@ def backtest(
                 for step in evaluation.steps
             ]
         )
-        if event.kind == "checkin":
-            day = event.occurred_at.astimezone(policy.zone).date()
-            streak_made(evaluation, history, event.member_id, day)
+        kind.remember(history, evaluation, view, policy.zone)
         for award in evaluation.awards:
             assert award.rule is not None
             by_rule[award.rule.id] += award.points
@@ -238,7 +229,7 @@ def _issued_by_rule(
         )
         .where(
             _AWARDS.c.tenant_id == tenant_id,
-            _EVENTS.c.kind != "refund",
+            _EVENTS.c.kind.not_in(sorted(catalog.NOT_BACKTESTED)),
             _EVENTS.c.occurred_at >= start,
             _EVENTS.c.occurred_at < end,
         )

@@ -543,6 +543,22 @@ def test_simulating_for_an_unknown_member_is_refused(client, tenant):
     assert response.json["code"] == "unknown_member"
 
 
+def test_simulating_a_referral_pays_the_inviter_however_named(client, tenant):
+    alice, bob = member(client, tenant, "alice"), member(client, tenant, "bob")
+    rule(client, tenant, "referral", {"inviter_registered": 20, "invitee_registered": 5})
+    data = {"inviter_external_id": "alice", "stage": "registered"}
+    body = {"event": {"id": "x", "kind": "referral", "member_id": bob, "data": data}}
+    simulated = call(client, tenant, "POST", "/rules:simulate", body, 200).json
+    assert simulated["points"] == 25
+    assert sorted((a["member_id"], a["points"]) for a in simulated["awards"]) == sorted(
+        [(alice, 20), (bob, 5)]
+    )
+
+    body["event"]["data"] = {**data, "inviter_external_id": "ghost"}
+    response = call(client, tenant, "POST", "/rules:simulate", body, 422)
+    assert response.json["code"] == "unknown_member"
+
+
 def test_simulating_an_unknown_event_kind_is_refused(client, tenant):
     member(client, tenant, "alice")
     body = {"event": {"id": "x", "kind": "mystery", "external_id": "alice"}}
@@ -592,6 +608,19 @@ def test_a_backtest_replays_a_period_under_draft_rules(client, tenant, clock):
     assert [(r["rule_name"], r["rule_type"], r["points"]) for r in issued] == [
         ("current", "spend", 600)
     ]
+
+
+def test_a_backtest_counts_check_in_streaks_as_recording_does(client, tenant, clock):
+    alice = member(client, tenant, "alice")
+    start = clock.now()
+    for _ in range(3):
+        event(client, tenant, "checkin", alice)
+        clock.advance(days=1)
+    streaks = {"points": 5, "streak_bonuses": [{"day": 3, "points": 10}]}
+    drafts = [{"name": "check-in", "type": "checkin", "params": streaks}]
+    body = {"start": start.isoformat(), "end": clock.now().isoformat(), "rules": drafts}
+    answer = call(client, tenant, "POST", "/rules:backtest", body, 200).json
+    assert (answer["events"], answer["would_issue"]) == (3, 5 + 5 + 5 + 10)
 
 
 def test_a_backtest_counts_only_its_period(client, tenant, clock):

@@ -1,5 +1,6 @@
 """What an event kind adds to recording an event: its data's shape, the members it
-names, its checks, and the rows it writes beside the event.
+names, its checks, and the rows it writes beside the event; and to replaying one in a
+backtest: whether it is replayed, and what it leaves in the replay's history.
 
 A batch makes one instance of a kind when it first meets an event of it, so the
 instance may keep what the batch's later events of the kind must see (a referral
@@ -19,8 +20,12 @@ from sqlalchemy import Connection
 from jifen.rules.events import CheckedEvent
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from jifen.rules.batch import Batch
+    from jifen.rules.contract import EventView
     from jifen.rules.engine import Evaluation
+    from jifen.rules.history import History
 
 MAX_FREE_DATA = 16_384  # bytes of JSON
 
@@ -34,6 +39,9 @@ class Kind:
 
     schema: ClassVar[Schema | None] = None  # None: any JSON object of limited size
     emitted_only: ClassVar[bool] = False  # sent by the platform's own jobs only
+    # Replayed by backtests: a kind that takes points back (a refund) rather than earning
+    # them is left out on both sides of the comparison.
+    backtested: ClassVar[bool] = True
 
     def __init__(self, batch: Batch) -> None:
         self.batch = batch
@@ -50,7 +58,9 @@ class Kind:
 
     @classmethod
     def members_named(cls, data: dict[str, Any]) -> tuple[list[uuid.UUID], list[str]]:
-        """Members the payload names besides the event's own, by id and by external id."""
+        """Members the payload names besides the event's own, by id and by external id
+        (a stored event's payload names them by id: see `stored_data`). The rules may pay
+        them as well as the event's member."""
         return [], []
 
     @classmethod
@@ -59,8 +69,17 @@ class Kind:
         members' rows: their wallets are locked up front with the others."""
         return set()
 
-    def resolve(self, item: CheckedEvent, find: FindMember) -> None:
-        """Settle the members the payload names (`find` raises for an unknown one)."""
+    @classmethod
+    def resolve(cls, item: CheckedEvent, find: FindMember) -> None:
+        """Settle the members the payload names (`find` raises for an unknown one); a
+        simulation does this as recording does."""
+
+    @classmethod
+    def remember(
+        cls, history: History, evaluation: Evaluation, event: EventView, zone: ZoneInfo
+    ) -> None:
+        """Keep in a backtest's `history` what the event adds to it besides its awards,
+        for the events replayed after it (recording keeps it in `recorded`)."""
 
     def record(self, item: CheckedEvent, fingerprint: bytes) -> dict[str, Any]:
         """Record the event (its member is active): check it, evaluate and post it, then

@@ -36,6 +36,7 @@ KINDS: Mapping[str, type[Kind]] = MappingProxyType(
 )
 BUILT_IN = frozenset(KINDS)
 EMITTED_ONLY = frozenset(name for name, kind in KINDS.items() if kind.emitted_only)
+NOT_BACKTESTED = frozenset(name for name, kind in KINDS.items() if not kind.backtested)
 
 
 def kind_of(name: str) -> type[Kind]:

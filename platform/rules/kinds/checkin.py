@@ -23,7 +23,10 @@ from jifen.rules.events import CheckedEvent
 from jifen.rules.kinds.base import Kind
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from jifen.rules.batch import Batch
+    from jifen.rules.contract import EventView
     from jifen.rules.engine import Evaluation
     from jifen.rules.history import History
 
@@ -44,6 +47,12 @@ class Checkin(Kind):
 
     def _day(self, item: CheckedEvent) -> date:
         return item.occurred_at.astimezone(self.batch.policy.zone).date()
+
+    @classmethod
+    def remember(
+        cls, history: History, evaluation: Evaluation, event: EventView, zone: ZoneInfo
+    ) -> None:
+        streak_made(evaluation, history, event.member_id, event.occurred_at.astimezone(zone).date())
 
     def check(self, item: CheckedEvent) -> None:
         assert item.member_id is not None

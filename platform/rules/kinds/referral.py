@@ -52,7 +52,8 @@ class Referral(Kind):
         externals = [data["inviter_external_id"]] if data.get("inviter_external_id") else []
         return ids, externals
 
-    def resolve(self, item: CheckedEvent, find: FindMember) -> None:
+    @classmethod
+    def resolve(cls, item: CheckedEvent, find: FindMember) -> None:
         item.inviter_id = find(
             item.data["inviter_id"], item.data["inviter_external_id"], create=False
         )

@@ -44,6 +44,7 @@ class RefundData(Schema):
 
 class Refund(Kind):
     schema = RefundData()
+    backtested = False
 
     def record(self, item: CheckedEvent, fingerprint: bytes) -> dict[str, Any]:
         assert item.member_id is not None
