@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -40,7 +40,7 @@ class Earning:
     # The pending earn while it is open (a refund may have replaced the first one).
     pending: dict[str, Any] | None
     # What the earner kept with it (see the module's docstring).
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)
