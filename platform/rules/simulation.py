@@ -126,8 +126,9 @@ def simulate(
             raise UnknownMember(
                 details={"member_id": str(member_id)} if member_id else {"external_id": external_id}
             )
-        found[rows[0].id] = rows[0]
-        return rows[0].id
+        row_id: uuid.UUID = rows[0].id
+        found[row_id] = rows[0]
+        return row_id
 
     member = found[find(event.member_id, event.external_id)]
     catalog.kind_of(event.kind).resolve(item, find)
