@@ -26,6 +26,7 @@ run: install
 lint: install typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # mypy cannot follow setup.cfg's package_dir mapping through the editable install, so it
 # checks a tree of links that lays the folders out under their import names.
