@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from jifen.outbox.worker import QUEUES, WAKE_KEY, WAKE_TTL, InlineWorker, relay_job
 
 if TYPE_CHECKING:
-    from jifen.services import Services
+    from jifen.collaborators import Collaborators
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class JobRunner:
     """Dispatches committed jobs and relay wake-ups: to rq when Redis is configured,
     else to the process's worker thread."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Collaborators) -> None:
         self.services = services
         self.redis: Any = None
         self.queues: dict[str, Any] = {}

@@ -9,18 +9,18 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from jifen.collaborators import Collaborators
 from jifen.db import cross_tenant
 from jifen.ledger import expiry
 from jifen.ledger.verify import verify_tenant
 from jifen.rules import verify as rules_verify
-from jifen.services import Services
 from jifen.tenants.models import Tenant
 
 ledger_cli = AppGroup("ledger", help="The points ledger.")
 
 
-def _services() -> Services:
-    services: Services = current_app.extensions["jifen.services"]
+def _services() -> Collaborators:
+    services: Collaborators = current_app.extensions["jifen.services"]
     return services
 
 

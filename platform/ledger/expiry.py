@@ -32,17 +32,17 @@ from jifen.outbox.events import BULK, emit, write_now
 from jifen.tenants.models import Tenant
 
 if TYPE_CHECKING:
-    from jifen.services import Services
+    from jifen.collaborators import Collaborators
 
 BATCH = 1000
 
 
-def _active_tenants(services: Services) -> list[uuid.UUID]:
+def _active_tenants(services: Collaborators) -> list[uuid.UUID]:
     with services.db.session() as session:
         return list(session.scalars(select(Tenant.id).where(Tenant.status == "active")))
 
 
-def sweep_tenant(services: Services, tenant_id: uuid.UUID, *, batch: int = BATCH) -> int:
+def sweep_tenant(services: Collaborators, tenant_id: uuid.UUID, *, batch: int = BATCH) -> int:
     """Expire a tenant's points that are past their date. Returns the points expired."""
     now = services.clock.now()
     expired = 0
@@ -54,7 +54,7 @@ def sweep_tenant(services: Services, tenant_id: uuid.UUID, *, batch: int = BATCH
 
 
 def sweep_batch(
-    services: Services, tenant_id: uuid.UUID, now: datetime, *, batch: int = BATCH
+    services: Collaborators, tenant_id: uuid.UUID, now: datetime, *, batch: int = BATCH
 ) -> tuple[int, int]:
     """One transaction of the sweep: up to `batch` wallets with points due at `now`.
     Returns (wallets, points) expired; (0, 0) when nothing is left."""
@@ -72,12 +72,12 @@ def sweep_batch(
         return len(wallets), before - sum(wallet.balance for wallet in wallets)
 
 
-def sweep(services: Services) -> int:
+def sweep(services: Collaborators) -> int:
     """Periodic job: the sweep for every active tenant."""
     return sum(sweep_tenant(services, tenant_id) for tenant_id in _active_tenants(services))
 
 
-def remind_tenant(services: Services, tenant_id: uuid.UUID) -> int:
+def remind_tenant(services: Collaborators, tenant_id: uuid.UUID) -> int:
     """Remind a tenant's members of points expiring within its notice windows.
     Returns how many reminders were new."""
     now = services.clock.now()
@@ -99,6 +99,6 @@ def remind_tenant(services: Services, tenant_id: uuid.UUID) -> int:
         return write_now(session)
 
 
-def remind(services: Services) -> int:
+def remind(services: Collaborators) -> int:
     """Periodic job: expiry reminders for every active tenant."""
     return sum(remind_tenant(services, tenant_id) for tenant_id in _active_tenants(services))

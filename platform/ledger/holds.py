@@ -40,7 +40,7 @@ from jifen.ledger.service import check_amount, check_expiry, expire_due, open_jo
 from jifen.types import new_id
 
 if TYPE_CHECKING:
-    from jifen.services import Services
+    from jifen.collaborators import Collaborators
 
 
 def _view(row: dict[str, Any], member_id: uuid.UUID) -> HoldView:
@@ -357,7 +357,7 @@ def void_pending(session: Session, hold_id: uuid.UUID, *, actor: Actor, clock: C
     return _view(hold, wallet.member_id)
 
 
-def settle_due_holds(services: Services, batch: int = 500) -> int:
+def settle_due_holds(services: Collaborators, batch: int = 500) -> int:
     """Periodic job: release reservations whose time is up, capture pending earns whose
     return window has closed. Each hold in its own transaction; safe to repeat."""
     now = services.clock.now()

@@ -26,10 +26,10 @@ from jifen.mall.models import Payment
 from jifen.mall.payments import ProviderAnswer
 
 if TYPE_CHECKING:
-    from jifen.services import Services
+    from jifen.mall.collaborators import MallCollaborators
 
 
-def _locked(session: Session, svc: Services, payment_id: uuid.UUID) -> Payment:
+def _locked(session: Session, svc: MallCollaborators, payment_id: uuid.UUID) -> Payment:
     """The payment, its member's wallet locked first (see the module's docstring)."""
     payment = payments.get_payment(session, payment_id)
     open_journal(session, svc.clock).wallets_of([payment.member_id], active=False)
@@ -38,7 +38,7 @@ def _locked(session: Session, svc: Services, payment_id: uuid.UUID) -> Payment:
 
 def settle(
     session: Session,
-    svc: Services,
+    svc: MallCollaborators,
     payment_id: uuid.UUID,
     status: str,
     *,
@@ -59,7 +59,9 @@ def settle(
     return payment
 
 
-def _money_arrived_late(session: Session, svc: Services, payment: Payment, actor: Actor) -> None:
+def _money_arrived_late(
+    session: Session, svc: MallCollaborators, payment: Payment, actor: Actor
+) -> None:
     """Money arrived for a payment that had ended without it (cancelled, expired or
     failed): it goes back through the provider (`-> refunding`), recorded in the audit
     log. Nothing happens for one that succeeded or is being refunded already."""
@@ -80,7 +82,7 @@ def _money_arrived_late(session: Session, svc: Services, payment: Payment, actor
 
 
 def answered(
-    session: Session, svc: Services, payment_id: uuid.UUID, answer: ProviderAnswer
+    session: Session, svc: MallCollaborators, payment_id: uuid.UUID, answer: ProviderAnswer
 ) -> Payment:
     """Record the provider's answer to a requested payment (`requested -> pending`, the
     window starting now) and, when it settled at once, settle it. When the payment was
@@ -98,7 +100,7 @@ def answered(
 
 
 def notified(
-    session: Session, svc: Services, provider: str, headers: Mapping[str, str], body: bytes
+    session: Session, svc: MallCollaborators, provider: str, headers: Mapping[str, str], body: bytes
 ) -> Payment:
     """A provider's notification: verified and read by the provider
     (`payments.Notification`), then the payment it names (found across tenants, and
@@ -123,7 +125,7 @@ def notified(
     return payment
 
 
-def expire_due(svc: Services, batch: int = 500) -> int:
+def expire_due(svc: MallCollaborators, batch: int = 500) -> int:
     """Periodic job: payments whose window closed unpaid expire, and so do requested
     ones the provider never answered for within `payments.REQUEST_GRACE`; their orders
     are cancelled ("payment expired"), releasing points and stock. Each in its own

@@ -37,7 +37,7 @@ from jifen.mall.models import CheckoutAuthorization
 from jifen.types import minor_units, new_id
 
 if TYPE_CHECKING:
-    from jifen.services import Services
+    from jifen.mall.collaborators import MallCollaborators
 
 
 def value_of(points: int, rate: int, currency: str) -> int:
@@ -47,7 +47,7 @@ def value_of(points: int, rate: int, currency: str) -> int:
 
 def quote(
     session: Session,
-    svc: Services,
+    svc: MallCollaborators,
     tenant_id: uuid.UUID,
     member_id: uuid.UUID,
     order_amount: int,
@@ -86,7 +86,7 @@ def get_authorization(session: Session, authorization_id: uuid.UUID) -> Checkout
 
 def authorize(
     session: Session,
-    svc: Services,
+    svc: MallCollaborators,
     tenant_id: uuid.UUID,
     member_id: uuid.UUID,
     points: int,
@@ -152,7 +152,9 @@ def view(session: Session, authorization: CheckoutAuthorization) -> dict[str, An
     return shown
 
 
-def _locked(session: Session, svc: Services, authorization_id: uuid.UUID) -> CheckoutAuthorization:
+def _locked(
+    session: Session, svc: MallCollaborators, authorization_id: uuid.UUID
+) -> CheckoutAuthorization:
     """The authorization, read again after its member's wallet is locked (so that two
     tills acting on it queue)."""
     authorization = get_authorization(session, authorization_id)
@@ -170,7 +172,7 @@ def _require(authorization: CheckoutAuthorization, *statuses: str) -> None:
 
 def capture(
     session: Session,
-    svc: Services,
+    svc: MallCollaborators,
     authorization_id: uuid.UUID,
     points: int | None,
     *,
@@ -201,7 +203,7 @@ def capture(
 
 
 def void(
-    session: Session, svc: Services, authorization_id: uuid.UUID, *, actor: Actor
+    session: Session, svc: MallCollaborators, authorization_id: uuid.UUID, *, actor: Actor
 ) -> CheckoutAuthorization:
     """Release the held points: the checkout order was abandoned."""
     authorization = _locked(session, svc, authorization_id)
@@ -218,7 +220,7 @@ def void(
 
 def refund(
     session: Session,
-    svc: Services,
+    svc: MallCollaborators,
     authorization_id: uuid.UUID,
     points: int | None,
     *,

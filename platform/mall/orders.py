@@ -56,7 +56,7 @@ from jifen.rules import mall_bridge
 from jifen.types import new_id
 
 if TYPE_CHECKING:
-    from jifen.services import Services
+    from jifen.mall.collaborators import MallCollaborators
 
 # Which moves each status allows, and where they lead.
 MOVES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -117,7 +117,7 @@ def quote(
 
 def place(
     session: Session,
-    svc: Services,
+    svc: MallCollaborators,
     tenant_id: uuid.UUID,
     member_id: uuid.UUID,
     product_id: uuid.UUID,
@@ -221,7 +221,7 @@ def place(
 
 
 def _till(
-    session: Session, svc: Services, order: Order, product: Product, actor: Actor
+    session: Session, svc: MallCollaborators, order: Order, product: Product, actor: Actor
 ) -> OrderTill:
     return OrderTill(
         session,
@@ -454,7 +454,7 @@ def complete(session: Session, order_id: uuid.UUID, *, actor: Actor, clock: Cloc
 
 def undo(
     session: Session,
-    svc: Services,
+    svc: MallCollaborators,
     order_id: uuid.UUID,
     move: str,
     *,
@@ -481,7 +481,7 @@ def undo(
     return order
 
 
-def _give_back(session: Session, svc: Services, order: Order, actor: Actor) -> None:
+def _give_back(session: Session, svc: MallCollaborators, order: Order, actor: Actor) -> None:
     """Undo what placing the order did (the order has moved to cancelled or refunded)."""
     product = catalog.get_product(session, order.product_id)
     till = _till(session, svc, order, product, actor)
@@ -497,7 +497,7 @@ def _give_back(session: Session, svc: Services, order: Order, actor: Actor) -> N
 
 
 def payment_settled(
-    session: Session, svc: Services, payment: Payment, succeeded: bool, *, actor: Actor
+    session: Session, svc: MallCollaborators, payment: Payment, succeeded: bool, *, actor: Actor
 ) -> Order:
     """The order's payment succeeded (its held points are spent and the order is paid)
     or failed or expired (the order is cancelled: points released, stock back). Cash

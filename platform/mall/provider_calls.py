@@ -30,13 +30,13 @@ from jifen.mall.payments import PaymentRequest
 from jifen.outbox.relay import Delivered
 
 if TYPE_CHECKING:
-    from jifen.services import Services
+    from jifen.mall.collaborators import MallCollaborators
 
 SUBSCRIBER = "payments"
 EVENTS = (PaymentRequested, RefundRequested)
 
 
-def deliver(services: Services, delivered: Delivered) -> None:
+def deliver(services: MallCollaborators, delivered: Delivered) -> None:
     """Take the event's call to the payment's provider (see the module's docstring)."""
     event = delivered.event
     assert delivered.tenant_id is not None
@@ -47,7 +47,11 @@ def deliver(services: Services, delivered: Delivered) -> None:
 
 
 def _waiting(
-    services: Services, tenant_id: uuid.UUID, payment_id: uuid.UUID, status: str, description: str
+    services: MallCollaborators,
+    tenant_id: uuid.UUID,
+    payment_id: uuid.UUID,
+    status: str,
+    description: str,
 ) -> tuple[str, PaymentRequest] | None:
     """The payment's provider and request, when the payment is still in `status` (and,
     when `requested`, younger than `REQUEST_GRACE`: an older one is the expiry sweep's);
@@ -65,7 +69,7 @@ def _waiting(
         return payment.provider, payments.request_of(payment, description, expires_at)
 
 
-def _start(services: Services, tenant_id: uuid.UUID, event: PaymentRequested) -> None:
+def _start(services: MallCollaborators, tenant_id: uuid.UUID, event: PaymentRequested) -> None:
     found = _waiting(services, tenant_id, event.payment_id, "requested", event.description)
     if found is None:
         return
@@ -75,7 +79,7 @@ def _start(services: Services, tenant_id: uuid.UUID, event: PaymentRequested) ->
         cashier.answered(session, services, event.payment_id, answer)
 
 
-def _refund(services: Services, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> None:
+def _refund(services: MallCollaborators, tenant_id: uuid.UUID, payment_id: uuid.UUID) -> None:
     found = _waiting(services, tenant_id, payment_id, "refunding", "")
     if found is None:
         return

@@ -18,7 +18,7 @@ from jifen.mall.models import Payment
 from jifen.types import minor_units
 
 if TYPE_CHECKING:
-    from jifen.services import Services
+    from jifen.mall.collaborators import MallCollaborators
 
 
 def price_of(points: int, rate: int, currency: str) -> int:
@@ -29,7 +29,7 @@ def price_of(points: int, rate: int, currency: str) -> int:
 
 def buy(
     session: Session,
-    svc: Services,
+    svc: MallCollaborators,
     tenant_id: uuid.UUID,
     member_id: uuid.UUID,
     points: int,
@@ -56,7 +56,7 @@ def buy(
 
 
 def payment_settled(
-    session: Session, svc: Services, payment: Payment, succeeded: bool, *, actor: Actor
+    session: Session, svc: MallCollaborators, payment: Payment, succeeded: bool, *, actor: Actor
 ) -> None:
     """Credit a succeeded top-up's points (a failed one simply ends)."""
     if succeeded and payment.points:

@@ -31,7 +31,7 @@ from jifen.members.models import Member, MemberDay, Tier
 from jifen.outbox.events import BULK, INTERACTIVE, emit
 
 if TYPE_CHECKING:
-    from jifen.services import Services
+    from jifen.collaborators import Collaborators
 
 MAX_TIERS = 20
 _MEMBERS = Member.__table__
@@ -424,7 +424,7 @@ def reevaluate_tenant(
                     counts["downgraded"] += 1
 
 
-def reevaluate_tiers(services: Services) -> dict[str, int]:
+def reevaluate_tiers(services: Collaborators) -> dict[str, int]:
     """Periodic job: re-evaluate every tenant's members, one transaction per tenant."""
     db = services.db
     with db.session() as session, cross_tenant(session, "tier re-evaluation"):

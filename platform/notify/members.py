@@ -23,7 +23,7 @@ from jifen.outbox.relay import Delivered
 from jifen.tenants.models import Tenant
 
 if TYPE_CHECKING:
-    from jifen.services import Services
+    from jifen.notify.notifiers import NotifyCollaborators
 
 SUBSCRIBER = "notify-members"
 
@@ -49,7 +49,7 @@ def _render(event: PointsExpiring, locale: str, sender: str) -> tuple[str, str]:
     return subject.format(**values), body.format(**values)
 
 
-def deliver(services: Services, delivered: Delivered) -> None:
+def deliver(services: NotifyCollaborators, delivered: Delivered) -> None:
     """Send the member the notice this event calls for (see the module's docstring)."""
     with services.db.session() as session:
         if sql.receipt(session.connection(), SUBSCRIBER, delivered.id) is not None:

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import pluggy
 
+from jifen.collaborators import Collaborators
 from jifen.config import Settings
 from jifen.errors import JifenError
 from jifen.registry import Registry
@@ -87,3 +88,10 @@ def mask(address: str) -> str:
     if len(address) > 7:
         return f"{address[:3]}{'*' * (len(address) - 7)}{address[-4:]}"
     return "*" * len(address)
+
+
+class NotifyCollaborators(Collaborators, Protocol):
+    """The core's collaborators and the notifiers."""
+
+    @property
+    def notifiers(self) -> Notifiers: ...

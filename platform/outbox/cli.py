@@ -8,14 +8,14 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from jifen.collaborators import Collaborators
 from jifen.outbox import sql
-from jifen.services import Services
 
 relay_cli = AppGroup("relay", help="Domain events and the relay.")
 
 
-def _services() -> Services:
-    services: Services = current_app.extensions["jifen.services"]
+def _services() -> Collaborators:
+    services: Collaborators = current_app.extensions["jifen.services"]
     return services
 
 

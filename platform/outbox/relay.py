@@ -35,7 +35,7 @@ from jifen.outbox import sql
 from jifen.outbox.events import LANES, DomainEvent
 
 if TYPE_CHECKING:
-    from jifen.services import Services
+    from jifen.collaborators import Collaborators
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class Delivered:
     event: DomainEvent
 
 
-Deliver = Callable[["Services", Delivered], None]
+Deliver = Callable[["Collaborators", Delivered], None]
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Progress:
 class Relay:
     """The subscribers of one app, and the rounds that feed them."""
 
-    def __init__(self, services: Services, subscribers: Sequence[Subscriber]) -> None:
+    def __init__(self, services: Collaborators, subscribers: Sequence[Subscriber]) -> None:
         names = [s.name for s in subscribers]
         if len(names) != len(set(names)):
             raise ValueError(f"two subscribers share a name: {sorted(names)}")
@@ -284,7 +284,7 @@ class Relay:
 
 
 @contextmanager
-def _connection(services: Services, reason: str, *, write: bool) -> Iterator[Connection]:
+def _connection(services: Collaborators, reason: str, *, write: bool) -> Iterator[Connection]:
     """A cross-tenant transaction's connection (the log is the platform's)."""
     with (
         services.db.transaction(write=write) as session,

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from jifen.outbox.events import BULK, INTERACTIVE, LANES
 
 if TYPE_CHECKING:
-    from jifen.services import Services
+    from jifen.collaborators import Collaborators
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +35,14 @@ WAKE_KEY = "jifen:relay:queued:{lane}"
 WAKE_TTL = 600  # seconds: a marker outliving a lost job only delays until the sweep
 
 
-def relay_round(services: Services, lane: str) -> bool:
+def relay_round(services: Collaborators, lane: str) -> bool:
     """One slice of the relay on `lane`; whether work is left for another."""
     progress = services.relay.run(lane)
     # Work left but none done (a subscriber backing off): the sweep comes back for it.
     return progress.more and bool(progress.delivered or progress.failed)
 
 
-def relay_job(services: Services, lane: str) -> None:
+def relay_job(services: Collaborators, lane: str) -> None:
     """rq's relay job: clear the lane's marker, run a slice, and queue another if work
     is left (behind whatever else is queued)."""
     waker = services.jobs
@@ -51,7 +51,7 @@ def relay_job(services: Services, lane: str) -> None:
         waker.wake_lane(lane)
 
 
-def sweep(services: Services) -> int:
+def sweep(services: Collaborators) -> int:
     """Periodic job: deliver what wake-ups missed and what is due for a retry."""
     return services.relay.drain().delivered
 
@@ -59,7 +59,7 @@ def sweep(services: Services) -> int:
 class InlineWorker:
     """The embedded mode's worker thread (see the module's docstring)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Collaborators) -> None:
         self.services = services
         self._jobs: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
         self._lanes: set[str] = set()

@@ -24,7 +24,7 @@ from jifen.rules.models import EarnRule
 from jifen.rules.recording import record_batch
 
 if TYPE_CHECKING:
-    from jifen.services import Services
+    from jifen.rules.registry import EarnCollaborators
 
 JOB = Actor(kind="job", id="birthdays")
 BATCH = 1000
@@ -45,7 +45,7 @@ def _events(member_ids: list[uuid.UUID], event_key: str) -> list[EventIn]:
     ]
 
 
-def emit_tenant(services: Services, tenant_id: uuid.UUID) -> int:
+def emit_tenant(services: EarnCollaborators, tenant_id: uuid.UUID) -> int:
     """Emit today's birthday events of one tenant; returns how many were new."""
     db = services.db
     with db.session(tenant_id=tenant_id) as session:
@@ -83,7 +83,7 @@ def emit_tenant(services: Services, tenant_id: uuid.UUID) -> int:
     return new
 
 
-def emit(services: Services) -> int:
+def emit(services: EarnCollaborators) -> int:
     """Periodic job: birthday events for every tenant with an active birthday rule."""
     with services.db.session() as session, cross_tenant(session, "birthday events"):
         tenants = sorted(

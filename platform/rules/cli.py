@@ -17,7 +17,7 @@ from sqlalchemy import select
 from jifen.audit import Actor
 from jifen.db import cross_tenant
 from jifen.rules import imports
-from jifen.services import Services
+from jifen.rules.registry import EarnCollaborators
 from jifen.tenants.models import Tenant
 
 events_cli = AppGroup("events", help="Events the earn engine evaluates.")
@@ -52,7 +52,7 @@ def import_events(
     can simply be run again. Exits with status 1 when any line was refused.
     """
     fmt = fmt or _format_of(file.name)
-    services: Services = current_app.extensions["jifen.services"]
+    services: EarnCollaborators = current_app.extensions["jifen.services"]
     with services.db.session() as session, cross_tenant(session, "events import"):
         tenant_id = session.execute(select(Tenant.id).where(Tenant.slug == slug)).scalar()
     if tenant_id is None:

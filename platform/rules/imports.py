@@ -34,7 +34,7 @@ from jifen.audit import Actor
 from jifen.errors import JifenError, ValidationFailed
 from jifen.rules import recording, schemas
 from jifen.rules.events import EventIn
-from jifen.services import Services
+from jifen.rules.registry import EarnCollaborators
 
 FORMATS = ("csv", "jsonl")
 BATCH = 1_000
@@ -163,7 +163,7 @@ def _csv_event(row: dict[str, str]) -> dict[str, Any]:
 
 
 def import_events(
-    services: Services,
+    services: EarnCollaborators,
     tenant_id: uuid.UUID,
     lines: Iterable[Line],
     *,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import pluggy
 
+from jifen.collaborators import Collaborators
 from jifen.registry import Configurables
 from jifen.rules.contract import PHASES, RuleInstance, RuleType
 from jifen.rules.engine import CompiledRule
@@ -90,3 +91,10 @@ class RuleTypes(Configurables[RuleType]):
             ends_at=row.ends_at,
             audience=row.audience,
         )
+
+
+class EarnCollaborators(Collaborators, Protocol):
+    """The core's collaborators and the earn rule types: what the earn engine needs."""
+
+    @property
+    def rule_types(self) -> RuleTypes: ...

@@ -29,7 +29,7 @@ from jifen.tenants.service import TENANT_VIEW_FIELDS, TenantView, require_active
 from jifen.types import new_id
 
 if TYPE_CHECKING:
-    from jifen.services import Services
+    from jifen.collaborators import Collaborators
 
 SCOPES = frozenset(
     {
@@ -191,7 +191,7 @@ def authenticate(session: Session, token: str, *, clock: Clock, keyring: Keyring
     return Caller(tenant=tenant, key_id=row["key_id"], scopes=frozenset(row["scopes"]))
 
 
-def record_key_use(services: Services, tenant_id: str, key_id: str, at: str) -> None:
+def record_key_use(services: Collaborators, tenant_id: str, key_id: str, at: str) -> None:
     """Job: remember when a key was last used (at most once per granularity)."""
     used_at = parse_instant(at)
     with services.db.transaction(tenant_id=uuid.UUID(tenant_id)) as session:
