@@ -34,6 +34,7 @@ from jifen.services import Services
 from jifen.tenants import apikeys, users
 from jifen.tenants import service as tenants
 from jifen.tenants.models import ApiKey, Tenant, User
+from jifen.verify import verify
 
 
 class JifenGroup(AppGroup):
@@ -60,6 +61,7 @@ def svc() -> Services:
 
 db_cli = AppGroup("db", help="Database schema.")
 jifen.add_command(db_cli)
+ledger_cli.add_command(verify)
 jifen.add_command(ledger_cli)
 jifen.add_command(events_cli)
 jifen.add_command(relay_cli)

@@ -25,10 +25,10 @@ from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
 from jifen.db import cross_tenant, writing_for
 from jifen.errors import Conflict, ValidationFailed
-from jifen.ledger import policy as policies
 from jifen.members.domain_events import TierChanged
 from jifen.members.models import Member, MemberDay, Tier
 from jifen.outbox.events import BULK, INTERACTIVE, emit
+from jifen.tenants.service import local_day
 
 if TYPE_CHECKING:
     from jifen.collaborators import Collaborators
@@ -367,7 +367,7 @@ def reevaluate_tenant(
     counts = {"upgraded": 0, "downgraded": 0, "grace_started": 0}
     if not tiers:
         return counts
-    today = policies.load(connection, tenant_id).local_day(now)
+    today = local_day(connection, tenant_id, now)
     by_code = {t.code: t for t in tiers}
     after: uuid.UUID | None = None
     while True:

@@ -6,11 +6,12 @@ import dataclasses
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TypeVar
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale, UnknownLocaleError
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from jifen import audit
@@ -120,6 +121,15 @@ class TenantView:
 
 TENANT_VIEW_FIELDS = tuple(field.name for field in dataclasses.fields(TenantView))
 _AnyTenant = TypeVar("_AnyTenant", Tenant, TenantView)
+
+
+def local_day(connection: Connection, tenant_id: uuid.UUID, instant: datetime) -> date:
+    """The tenant's local day at `instant`, in its time zone: the day check-ins, caps and
+    tier windows count in."""
+    timezone = connection.execute(
+        select(Tenant.timezone).where(Tenant.id == tenant_id)
+    ).scalar_one()
+    return instant.astimezone(ZoneInfo(timezone)).date()
 
 
 def by_slug(session: Session, slug: str) -> Tenant:
