@@ -20,11 +20,12 @@ from jifen.keyring import Keyring
 from jifen.mall.modes import RedeemModes
 from jifen.mall.payments import PaymentProviders
 from jifen.notify.notifiers import Notifiers
+from jifen.outbox.events import reactions
 from jifen.outbox.relay import Relay
 from jifen.plugins import build_plugin_manager
 from jifen.rules.registry import RuleTypes
 from jifen.storage import Storage, storage_from_url
-from jifen.subscriptions import subscribers
+from jifen.subscriptions import IN_TRANSACTION, subscribers
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Services:
     def __post_init__(self) -> None:
         self.jobs = JobRunner(self)
         self.db.jobs = self.jobs
+        self.db.in_transaction = reactions(IN_TRANSACTION, self)
 
     @cached_property
     def rule_types(self) -> RuleTypes:

@@ -1,5 +1,7 @@
-"""The relay's after-commit subscribers, in one place (as `schedules` lists the periodic
-work). A subscriber's name keys its cursors and receipts: never rename one.
+"""Every subscriber to the domain events, in one place (as `schedules` lists the periodic
+work): the few that run inside the emitting transaction, and the relay's after-commit
+subscribers. An after-commit subscriber's name keys its cursors and receipts: never
+rename one.
 
 Observer hooks are fed here too: each plugin implementing one is a subscriber of its
 own, so a plugin that raises is retried, and dead-lettered, alone and by name, while
@@ -16,9 +18,14 @@ import pluggy
 from jifen.ledger.domain_events import EntriesPosted, PointsExpiring
 from jifen.ledger.results import posted_entries
 from jifen.mall import provider_calls
+from jifen.mall.domain_events import OrderMoved
 from jifen.notify import members as member_notices
-from jifen.outbox.events import DomainEvent
+from jifen.outbox.events import DomainEvent, InTransaction
 from jifen.outbox.relay import Delivered, Subscriber
+from jifen.rules import mall_bridge
+
+# What must commit or roll back with the change that announced it.
+IN_TRANSACTION: tuple[InTransaction, ...] = (InTransaction(OrderMoved, mall_bridge.order_moved),)
 
 SUBSCRIBERS: tuple[Subscriber, ...] = (
     Subscriber(member_notices.SUBSCRIBER, (PointsExpiring,), member_notices.deliver),

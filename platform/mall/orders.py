@@ -52,7 +52,6 @@ from jifen.members import tiers
 from jifen.members.models import Member
 from jifen.outbox.events import emit
 from jifen.pagination import decode_cursor, page_of
-from jifen.rules import mall_bridge
 from jifen.types import new_id
 
 if TYPE_CHECKING:
@@ -192,21 +191,6 @@ def place(
     order.details = {**till.details, "notes": list(price.notes)}
     steps = ["created", "awaiting_payment" if order.status == "awaiting_payment" else "paid"]
     _record_steps(session, order, steps + _deliver(session, order, product, now), actor, now)
-    mall_bridge.emit(
-        session,
-        member_id,
-        order.id,
-        {
-            "order_id": str(order.id),
-            "product_id": str(product.id),
-            "kind": product.kind,
-            "quantity": quantity,
-            "points": price.points,
-        },
-        rule_types=svc.rule_types,
-        actor=actor,
-        clock=clock,
-    )
     audit.record(
         session,
         tenant_id=tenant_id,
@@ -362,7 +346,7 @@ def _record_steps(
     if not statuses:
         return
     moved = OrderMoved(order.id, order.member_id, order.product_id, statuses, statuses[-1])
-    emit(session, moved, now=now, tenant_id=order.tenant_id)
+    emit(session, moved, now=now, tenant_id=order.tenant_id, actor=actor)
     last = session.scalar(
         select(OrderEvent.seq)
         .where(OrderEvent.order_id == order.id)
@@ -402,7 +386,12 @@ def _move(
     clock: Clock,
     note: dict[str, Any] | None = None,
     delivery: dict[str, Any] | None = None,
+    undoing: MallCollaborators | None = None,
 ) -> Order:
+    """Move the order, record and announce the step. A cancellation or refund passes
+    `undoing`: what placing the order did is undone first, so that the move's
+    in-transaction subscribers (the earn engine's take-back) come after it, as its
+    history reads."""
     order = get_order(session, order_id)
     allowed, status = MOVES[move]
     if move == "ship" and order.kind != "physical":
@@ -419,6 +408,8 @@ def _move(
             details={"status": order.status, "move": move, "allowed_from": list(allowed)}
         )
     session.refresh(order)
+    if undoing is not None:
+        _give_back(session, undoing, order, actor)
     _record_steps(session, order, [status], actor, now, note)
     audit.record(
         session,
@@ -476,8 +467,8 @@ def undo(
         actor=actor,
         clock=clock,
         note={"reason": reason} if reason else None,
+        undoing=svc,
     )
-    _give_back(session, svc, order, actor)
     return order
 
 
@@ -489,7 +480,6 @@ def _give_back(session: Session, svc: MallCollaborators, order: Order, actor: Ac
     modes.call(order.mode, "refund", _item(product, modes), order.quantity, till)
     till.refund_charge()
     order.refund_entry_id = till.refund_entry_id
-    mall_bridge.take_back(session, order.id, actor=actor, clock=svc.clock)
     for coupon in session.scalars(select(Coupon).where(Coupon.order_id == order.id)):
         if coupon.status == "issued":
             coupon.status = "void"
@@ -522,8 +512,9 @@ def payment_settled(
     payments.refund(session, payment, now)  # only a succeeded payment is refunded
     if order.status == "awaiting_payment":
         reason = {"reason": f"payment {payment.status}", "payment_id": str(payment.id)}
-        order = _move(session, order.id, "cancel", actor=actor, clock=svc.clock, note=reason)
-        _give_back(session, svc, order, actor)
+        order = _move(
+            session, order.id, "cancel", actor=actor, clock=svc.clock, note=reason, undoing=svc
+        )
     return order
 
 

@@ -12,6 +12,14 @@ in one statement when the session commits, in the same transaction as the change
 the relay is woken after the commit for the lanes whose events a subscriber wants. A
 rolled-back transaction leaves no event. An event emitted with a `key` is written once
 per (tenant, key): a repeated job (a second reminder round) adds nothing.
+
+What must commit or roll back with the change reacts **in the transaction**: `emit`
+calls the in-transaction subscribers of the event's class at once, in the emitting
+session (`InTransaction`, listed in `jifen.subscriptions`). They are plain functions
+that write through the session and talk to nothing else; one that raises fails the
+transaction that emitted, as the emitter's own code would (they are not isolated,
+retried or dead-lettered like the relay's after-commit subscribers). Emitting a type
+no one reacts to costs a dictionary lookup.
 """
 
 from __future__ import annotations
@@ -20,13 +28,15 @@ import dataclasses
 import types
 import typing
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
+from functools import partial
 from typing import Any, ClassVar, Self
 
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from jifen.audit import Actor
 from jifen.outbox import sql
 from jifen.types import new_id
 
@@ -93,6 +103,28 @@ def _load(hint: Any, value: Any) -> Any:
     return value
 
 
+@dataclasses.dataclass(frozen=True)
+class InTransaction:
+    """An in-transaction subscriber: `react(collaborators, session, event, now=, actor=)`
+    runs inside the transaction that emits an event of class `event`."""
+
+    event: type[DomainEvent]
+    react: Callable[..., None]
+
+
+Reactions = Mapping[type[DomainEvent], tuple[Callable[..., None], ...]]
+
+
+def reactions(subscribers: Iterable[InTransaction], collaborators: Any) -> Reactions:
+    """The subscribers by event class, bound to the app's collaborators (what
+    `Database.in_transaction` holds for its sessions)."""
+    found: dict[type[DomainEvent], tuple[Callable[..., None], ...]] = {}
+    for subscriber in subscribers:
+        bound = partial(subscriber.react, collaborators)
+        found[subscriber.event] = (*found.get(subscriber.event, ()), bound)
+    return found
+
+
 def emit(
     session: Session,
     event: DomainEvent,
@@ -102,13 +134,16 @@ def emit(
     platform: bool = False,
     lane: str | None = None,
     key: str | None = None,
+    actor: Actor | None = None,
 ) -> uuid.UUID:
-    """Append `event` to the log with this transaction; its id.
+    """Append `event` to the log with this transaction, then run its in-transaction
+    subscribers; its id.
 
     It belongs to the session's tenant unless `tenant_id` names one, or to no tenant
     with `platform=True` (a merchant's sign-up, before any tenant exists). `lane`
     overrides the type's lane (a bulk run of an otherwise interactive type); `key` makes
-    it a keyed event, written once per tenant and key.
+    it a keyed event, written once per tenant and key. `actor` (who caused it) is for
+    the in-transaction subscribers, which act on the emitter's behalf.
     """
     if platform:
         owner = None
@@ -133,6 +168,10 @@ def emit(
             "created_at": now,
         }
     )
+    subscribed = session.info.get("in_transaction")
+    if subscribed:
+        for react in subscribed.get(type(event), ()):
+            react(session, event, now=now, actor=actor)
     return event_id
 
 

@@ -1,28 +1,68 @@
-"""The mall's redemptions as events of the earn engine.
+"""The mall's redemptions as events of the earn engine: an in-transaction subscriber to
+the mall's `OrderMoved` (see `jifen.subscriptions`).
 
-When a member's order is placed, the mall records a `redeemed` event, so a merchant's
+When a member's order is placed, the engine records a `redeemed` event, so a merchant's
 campaign can give points back on redemptions (a task rule listening to `redeemed`, say).
 When the order is cancelled or refunded, what that event gave is taken back through the
-ledger, so a redemption cannot be placed and undone to keep the bonus.
+ledger, so a redemption cannot be placed and undone to keep the bonus. Both happen in
+the order's transaction: they commit or roll back with it.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from jifen.audit import Actor
+from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.ledger import earnings
+from jifen.mall.domain_events import OrderMoved
+from jifen.mall.orders import get_order
 from jifen.rules import sql
 from jifen.rules.events import EventIn, ledger_reference
 from jifen.rules.kinds.redeemed import KIND, event_id
 from jifen.rules.program import has_rules
 from jifen.rules.recording import record
-from jifen.rules.registry import RuleTypes
+from jifen.rules.registry import EarnCollaborators, RuleTypes
+
+UNDONE = ("cancelled", "refunded")
+
+
+def order_moved(
+    services: EarnCollaborators,
+    session: Session,
+    moved: OrderMoved,
+    *,
+    now: datetime,
+    actor: Actor | None,
+) -> None:
+    """An order placed (its first step is `created`) is a `redeemed` event; one
+    cancelled or refunded takes back what that event gave."""
+    actor = actor or SYSTEM
+    if moved.steps[0] == "created":
+        order = get_order(session, moved.order_id)
+        data = {
+            "order_id": str(order.id),
+            "product_id": str(order.product_id),
+            "kind": order.kind,
+            "quantity": order.quantity,
+            "points": order.points,
+        }
+        emit(
+            session,
+            order.member_id,
+            order.id,
+            data,
+            rule_types=services.rule_types,
+            actor=actor,
+            clock=services.clock,
+        )
+    elif moved.status in UNDONE:
+        take_back(session, moved.order_id, actor=actor, clock=services.clock)
 
 
 def emit(
