@@ -1,8 +1,10 @@
 """The package layout: `platform/` is imported as `jifen` and never shadows the stdlib."""
 
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -105,3 +107,18 @@ def test_the_product_never_imports_the_testing_package():
         if "jifen.testing" in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_every_module_of_jifen_is_in_a_layer():
+    """The layers contract names jifen's modules in full (import-linter cannot expand
+    `jifen` itself), so a new module must be placed in a layer by hand."""
+    with (ROOT / "pyproject.toml").open("rb") as config:
+        contracts = tomllib.load(config)["tool"]["importlinter"]["contracts"]
+    (layers,) = [c["layers"] for c in contracts if c["id"] == "layers"]
+    placed = {name.strip() for layer in layers for name in re.split(r"[:|]", layer)}
+    modules = {
+        f"jifen.{path.stem if path.is_file() else path.name}"
+        for path in (ROOT / "platform").iterdir()
+        if (path.suffix == ".py" or (path / "__init__.py").exists())
+    }
+    assert modules == placed
