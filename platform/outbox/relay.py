@@ -64,7 +64,9 @@ class Delivered:
     event: DomainEvent
 
 
-Deliver = Callable[["Collaborators", Delivered], None]
+# Called with the app's collaborators, typed as the Protocol the subscriber needs (the
+# core's `Collaborators`, or a domain's extension of it such as `MallCollaborators`).
+Deliver = Callable[[Any, Delivered], None]
 
 
 @dataclass(frozen=True)
