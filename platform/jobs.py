@@ -84,7 +84,12 @@ class JobRunner:
         if self.worker is not None:
             self.worker.submit(job, args)
             return
-        self.queues["interactive"].enqueue(run_queued, job_path(job), *args)
+        try:
+            self.queues["interactive"].enqueue(run_queued, job_path(job), *args)
+        except Exception:
+            # After commit: the change stands, so the request must not fail for it. The
+            # job is lost; the error names it for whoever restores Redis.
+            log.error("job %s not queued (Redis unreachable?)", job_path(job), exc_info=True)
 
     def wake(self, written: Iterable[tuple[str, str]]) -> None:
         """After a commit that wrote events: wake each lane that got an event some

@@ -80,3 +80,30 @@ def test_rq_worker_runs_the_job_in_a_forked_child(database, tmp_path, redis_url,
     with svc.db.session(tenant_id=tenant.tenant_id) as session:
         assert session.query(ApiKey.last_used_at).scalar() == clock.now()
     svc.close()
+
+
+def test_with_redis_unreachable_a_committed_request_still_answers(
+    database, tmp_path, clock, caplog
+):
+    settings = Settings.from_env(
+        {},
+        database_url=database.app,
+        migration_database_url=database.owner,
+        instance_path=tmp_path / "instance",
+        secret_key="s" * 48,
+        redis_url="redis://127.0.0.1:1/0",  # nothing listens there
+        testing=True,
+    )
+    app = create_app(settings)
+    svc = app.extensions["jifen.services"]
+    svc.clock = clock
+    tenant = create_tenant_with_key(svc, "no-redis", ("members:read", "members:write"))
+    client = app.test_client()
+    created = client.post("/api/v1/members", json={"external_id": "u-1"}, headers=tenant.headers)
+    assert created.status_code == 201
+    assert (
+        client.get("/api/v1/members", headers=tenant.headers).json["items"][0]["external_id"]
+        == "u-1"
+    )
+    assert "not queued (Redis unreachable?)" in caplog.text
+    svc.close()
