@@ -11,7 +11,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from jifen.config import Settings
@@ -43,7 +43,9 @@ class SmtpNotifier:
         email["From"] = formataddr((message.sender, self.sender))
         email["To"] = message.to
         email["Subject"] = message.subject
-        email["Message-ID"] = make_msgid(idstring=str(message.id), domain="jifen")
+        # The event id alone, so every send of one message has the same Message-ID
+        # (make_msgid would add the time and a random part).
+        email["Message-ID"] = f"<{message.id}@jifen>"
         email.set_content(message.body)
         context = ssl.create_default_context()
         if self.tls:

@@ -217,3 +217,20 @@ def test_the_smtp_notifier_sends_the_reminder_with_the_event_id_as_message_id(
 def test_an_smtp_url_must_name_a_server():
     with pytest.raises(ValueError, match="JIFEN_SMTP_URL"):
         SmtpNotifier("http://example.com")
+
+
+def test_a_message_sent_twice_by_smtp_carries_the_same_message_id(smtp_server):
+    inbox, url = smtp_server
+    message = Message(
+        id=uuid.uuid4(),
+        channel="email",
+        to="li.na@example.com",
+        sender="Tea House",
+        subject="Your points",
+        body="100 points expire soon",
+        locale="en",
+    )
+    notifier = SmtpNotifier(url)
+    first, second = notifier.send(message), notifier.send(message)
+    assert first == second == f"<{message.id}@jifen>"
+    assert [mail["Message-ID"] for mail in inbox.messages] == [first, first]
