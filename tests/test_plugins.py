@@ -45,3 +45,18 @@ def test_cli_lists_plugins(app):
     result = app.test_cli_runner().invoke(args=["jifen", "plugins"])
     assert result.exit_code == 0
     assert "jifen.base_theme" in result.output
+
+
+def test_a_deployment_with_redis_is_not_offered_the_test_gateway(tmp_path):
+    from jifen.config import Settings
+    from jifen_plugins.payment_providers import offline_test
+
+    def providers(**settings):
+        found = offline_test.register_payment_providers(
+            Settings.from_env({}, instance_path=tmp_path, secret_key="s" * 48, **settings)
+        )
+        return [provider.name for provider in found]
+
+    assert providers(redis_url="redis://127.0.0.1:6379/0") == []
+    assert providers(redis_url="redis://127.0.0.1:6379/0", testing=True) == ["offline_test"]
+    assert providers() == ["offline_test"]  # the embedded mode: the demo pays with it

@@ -1,5 +1,5 @@
 """A fake payment gateway for the demo and for tests: no money moves. Never for a real
-merchant.
+merchant: it is offered only in the embedded mode and in tests.
 
 `start` answers "pending" with instructions naming the gateway's pay / decline page,
 `/pay/offline-test/<payment id>`. The page's two buttons post a notification to
@@ -146,4 +146,8 @@ class OfflineTestProvider:
 
 @hookimpl
 def register_payment_providers(settings: Settings) -> list[PaymentProvider]:
+    # Its page pays anything: only the embedded mode (the demo) and tests offer it, as
+    # with the log notifier. A deployment with Redis is taken for a real one.
+    if settings.redis_url and not settings.testing:
+        return []
     return [OfflineTestProvider(settings.secret_key)]
