@@ -82,7 +82,7 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.jobs: Any = None  # the JobRunner sessions hand committed jobs to
-        self.in_transaction: Any = None  # the subscribers `outbox.events.emit` runs
+        self.reactions: Any = None  # the in-transaction subscribers `outbox.events.emit` runs
         self.engine = _make_engine(url, echo=echo)
         # Single-statement reads beside a session's transaction (the API key lookup) need
         # no transaction of their own: autocommit spares them BEGIN and ROLLBACK.
@@ -100,8 +100,8 @@ class Database:
         session = (self._write if write else self._read)()
         if self.jobs is not None:
             session.info["jobs"] = self.jobs
-        if self.in_transaction is not None:
-            session.info["in_transaction"] = self.in_transaction
+        if self.reactions is not None:
+            session.info["reactions"] = self.reactions
         if tenant_id is not None:
             session.info["tenant_id"] = tenant_id
         return session

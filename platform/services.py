@@ -41,7 +41,7 @@ class Services:
     def __post_init__(self) -> None:
         self.jobs = JobRunner(self)
         self.db.jobs = self.jobs
-        self.db.in_transaction = reactions(IN_TRANSACTION, self)
+        self.db.reactions = reactions(IN_TRANSACTION, self)
 
     @cached_property
     def rule_types(self) -> RuleTypes:

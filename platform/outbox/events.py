@@ -117,7 +117,7 @@ Reactions = Mapping[type[DomainEvent], tuple[Callable[..., None], ...]]
 
 def reactions(subscribers: Iterable[InTransaction], collaborators: Any) -> Reactions:
     """The subscribers by event class, bound to the app's collaborators (what
-    `Database.in_transaction` holds for its sessions)."""
+    `Database.reactions` holds for its sessions)."""
     found: dict[type[DomainEvent], tuple[Callable[..., None], ...]] = {}
     for subscriber in subscribers:
         bound = partial(subscriber.react, collaborators)
@@ -145,6 +145,12 @@ def emit(
     it a keyed event, written once per tenant and key. `actor` (who caused it) is for
     the in-transaction subscribers, which act on the emitter's behalf.
     """
+    subscribed = session.info.get("reactions")
+    if subscribed is None:
+        # Emitting without them would silently lose what must commit with the change.
+        raise RuntimeError(
+            "this session has no in-transaction subscribers: open it through Database"
+        )
     if platform:
         owner = None
     else:
@@ -168,10 +174,8 @@ def emit(
             "created_at": now,
         }
     )
-    subscribed = session.info.get("in_transaction")
-    if subscribed:
-        for react in subscribed.get(type(event), ()):
-            react(session, event, now=now, actor=actor)
+    for react in subscribed.get(type(event), ()):
+        react(session, event, now=now, actor=actor)
     return event_id
 
 

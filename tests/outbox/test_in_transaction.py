@@ -4,8 +4,11 @@ subscribers, they are not isolated)."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from jifen.audit import SYSTEM
 from jifen.ledger import service as ledger
@@ -32,13 +35,13 @@ def refuse(services, session, event, *, now, actor):
 @pytest.fixture
 def subscribed(svc):
     """Install in-transaction subscribers on the app's sessions, for one test."""
-    before = svc.db.in_transaction
+    before = svc.db.reactions
 
     def install(*subscribers: InTransaction) -> None:
-        svc.db.in_transaction = reactions(subscribers, svc)
+        svc.db.reactions = reactions(subscribers, svc)
 
     yield install
-    svc.db.in_transaction = before
+    svc.db.reactions = before
 
 
 def test_a_subscriber_writes_in_the_emitting_transaction(svc, tenant, subscribed):
@@ -90,3 +93,8 @@ def test_only_the_subscribed_event_class_is_dispatched(svc, tenant, subscribed):
 
 def balance_in(session, member_id) -> int:
     return session.scalar(select(Account.balance).where(Account.member_id == member_id))
+
+
+def test_a_session_opened_without_the_database_cannot_emit(svc):
+    with pytest.raises(RuntimeError, match="open it through Database"):
+        emit(Session(), Counted(uuid.uuid4(), 1), now=svc.clock.now(), platform=True)
