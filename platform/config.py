@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+PLUGIN_PREFIX = "JIFEN_PLUGIN_"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -32,6 +34,7 @@ class Settings:
     clock: str | None = None
     testing: bool = False
     cookie_secure: bool = False
+    # Plugins' own settings: JIFEN_PLUGIN_MY_SMS_KEY=... is extra["my_sms_key"].
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -57,6 +60,11 @@ class Settings:
             clock=env.get("JIFEN_CLOCK") or None,
             testing=env.get("JIFEN_TESTING", "") == "1",
             cookie_secure=env.get("JIFEN_COOKIE_SECURE", "") == "1",
+            extra={
+                name.removeprefix(PLUGIN_PREFIX).lower(): value
+                for name, value in env.items()
+                if name.startswith(PLUGIN_PREFIX)
+            },
         )
         if "database_url" in overrides and "migration_database_url" not in overrides:
             overrides["migration_database_url"] = overrides["database_url"]

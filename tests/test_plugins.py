@@ -60,3 +60,13 @@ def test_a_deployment_with_redis_is_not_offered_the_test_gateway(tmp_path):
     assert providers(redis_url="redis://127.0.0.1:6379/0") == []
     assert providers(redis_url="redis://127.0.0.1:6379/0", testing=True) == ["offline_test"]
     assert providers() == ["offline_test"]  # the embedded mode: the demo pays with it
+
+
+def test_a_plugins_own_settings_come_from_jifen_plugin_variables(tmp_path):
+    from jifen.config import Settings
+
+    settings = Settings.from_env(
+        {"JIFEN_PLUGIN_MY_SMS_KEY": "k-1", "JIFEN_SECRET_KEY": "s" * 48, "OTHER": "x"},
+        instance_path=tmp_path,
+    )
+    assert settings.extra == {"my_sms_key": "k-1"}
