@@ -30,7 +30,8 @@ def status() -> None:
         error = f" last error: {row['last_error']}" if row["last_error"] else ""
         click.echo(
             f"{row['subscriber']} [{row['lane']}] at {row['position']},"
-            f" {row['behind']} behind, {row['attempts']} failed attempts{retry}{error}"
+            f" {row['behind']} behind ({row['parked']} parked),"
+            f" {row['attempts']} failed attempts{retry}{error}"
         )
 
 

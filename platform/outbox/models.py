@@ -9,8 +9,11 @@ policy still keeps a tenant's session to its own events.
   order events became visible, so a cursor over positions never skips an event whose
   transaction committed late.
 - `relay_lanes`: a lane's last given position (the sequencer locks this row).
-- `relay_cursors`: how far each subscriber has read a lane, its lease (so two relay
-  workers never deliver one subscriber's events at once) and its retry state.
+- `relay_cursors`: how far each subscriber has read a lane, and its lease (so two relay
+  workers never deliver one subscriber's events at once).
+- `relay_parked`: events a cursor has passed that the subscriber has not had yet: one
+  that failed (with its attempts and when it is retried: `retry_at`), or one waiting
+  behind a failed event of its aggregate (`retry_at` empty).
 - `relay_receipts`: what a subscriber has applied or sent, by event id, so a redelivered
   event changes nothing twice.
 - `relay_dead_letters`: events a subscriber gave up on, kept for replay.
@@ -82,10 +85,18 @@ class RelayCursor(Base):
     position: Mapped[int] = mapped_column(BigInteger, default=0)
     leased_by: Mapped[str | None] = mapped_column(String(64))
     leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RelayParked(Base):
+    __tablename__ = "relay_parked"
+
+    subscriber: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class RelayReceipt(Base):

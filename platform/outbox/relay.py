@@ -10,10 +10,13 @@ Delivery is at least once and in log order, so per aggregate in the order the ch
 committed. A relay killed mid-batch has moved no cursor: the batch is delivered again
 once the lease runs out, and subscribers make a repeat harmless (database subscribers
 keep a receipt per event in the transaction of their effect; external sends carry the
-event id as their idempotency key or Message-ID, and skip a send already receipted). A
-subscriber that raises holds its cursor at the failed event and is retried with backoff;
-after `MAX_ATTEMPTS` the event is dead-lettered (kept for `replay`) and the cursor
-moves past it.
+event id as their idempotency key or Message-ID, and skip a send already receipted).
+
+An event a subscriber raises on is parked (`relay_parked`) and retried from there with
+backoff; its aggregate's later events are parked behind it, in order, while the cursor
+goes on delivering other aggregates' (other tenants') events: one poison event holds
+back only its own aggregate. After `MAX_ATTEMPTS` the event is dead-lettered (kept for
+`replay`) and the events parked behind it go on.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ RETENTION = timedelta(days=7)
 
 
 def backoff(attempts: int) -> timedelta:
-    """How long a subscriber waits after its n-th failure in a row: 5 s, doubling, at
+    """How long a parked event waits after its n-th failure in a row: 5 s, doubling, at
     most half an hour (twelve attempts span about three hours)."""
     return timedelta(seconds=min(5 * 2 ** (attempts - 1), 1800))
 
@@ -81,6 +84,17 @@ class Subscriber:
     @property
     def types(self) -> dict[str, type[DomainEvent]]:
         return {cls.type: cls for cls in self.events}
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one delivery came to: `error` None if delivered; `waiting` if not tried
+    (parked behind a failed event of its aggregate)."""
+
+    row: Any
+    attempts: int
+    error: str | None
+    waiting: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,53 +162,84 @@ class Relay:
     def deliver(
         self, subscriber: Subscriber, lane: str, limit: int = BATCH
     ) -> tuple[int, int, bool]:
-        """Deliver one batch of the lane to the subscriber: (delivered, failed, more)."""
+        """Deliver one batch of the lane to the subscriber: (delivered, failed, more).
+
+        First the parked events whose retry is due, then a batch past the cursor. An
+        event that fails is parked and blocks its aggregate: the aggregate's later
+        events are parked behind it (in order) until it is delivered or dead-lettered,
+        while other aggregates' events go on. The cursor moves past the whole batch.
+        """
         now = self.services.clock.now()
-        types = subscriber.types
         with self._transaction("lease a relay cursor") as connection:
             cursor = sql.lease(connection, subscriber.name, lane, self.owner, now, now + LEASE)
             if cursor is None:
                 return 0, 0, False
             head = sql.lane_head(connection, lane)
-            rows = sql.events_after(connection, lane, cursor.position, head, list(types), limit)
-        position, attempts = cursor.position, cursor.attempts
-        delivered = 0
-        error: str | None = None
-        failed_row = None
-        for row in rows:
-            try:
-                subscriber.deliver(self.services, _delivered(row, types[row.type]))
-            except Exception as exc:
-                log.exception(
-                    "relay: %s failed on event %s (%s)", subscriber.name, row.id, row.type
-                )
-                error, failed_row = f"{type(exc).__name__}: {exc}"[:2000], row
-                break
-            position, delivered = row.position, delivered + 1
-        if failed_row is None and len(rows) < limit:
-            position = max(position, head)  # nothing wanted up to the head: skip past it
-        values: dict[str, Any] = {"position": position, "updated_at": self.services.clock.now()}
-        if failed_row is None:
-            values.update(attempts=0, retry_at=None, last_error=None)
-        elif attempts + 1 >= MAX_ATTEMPTS:
-            values.update(attempts=0, retry_at=None, last_error=error, position=failed_row.position)
-        else:
-            values.update(
-                attempts=attempts + 1, retry_at=now + backoff(attempts + 1), last_error=error
+            parked = sql.parked(connection, subscriber.name, lane)
+            rows = sql.events_after(
+                connection, lane, cursor.position, head, list(subscriber.types), limit
             )
+        blocked: set[tuple[str, uuid.UUID]] = set()
+        outcomes: list[_Outcome] = []
+        for row in parked:
+            aggregate = (row.aggregate, row.aggregate_id)
+            if aggregate in blocked or (row.retry_at is not None and row.retry_at > now):
+                blocked.add(aggregate)
+                continue
+            outcomes.append(self._attempt(subscriber, row, row.attempts, blocked))
+        for row in rows:
+            if (row.aggregate, row.aggregate_id) in blocked:
+                outcomes.append(_Outcome(row, attempts=0, error=None, waiting=True))
+                continue
+            outcomes.append(self._attempt(subscriber, row, 0, blocked))
+        position = rows[-1].position if rows else cursor.position
+        if len(rows) < limit:
+            position = max(position, head)  # nothing wanted up to the head: skip past it
         with self._transaction("move a relay cursor") as connection:
-            if failed_row is not None and attempts + 1 >= MAX_ATTEMPTS:
-                assert error is not None
-                sql.dead_letter(
-                    connection, subscriber.name, failed_row.id, error, attempts + 1, now
-                )
-                log.error("relay: %s gave up on event %s", subscriber.name, failed_row.id)
+            values = {"position": position, "updated_at": self.services.clock.now()}
             if not sql.release(connection, subscriber.name, lane, self.owner, **values):
                 log.warning(
                     "relay: %s lost its lease on %s; the batch repeats", subscriber.name, lane
                 )
-        more = failed_row is None and len(rows) == limit
-        return delivered, int(failed_row is not None), more
+                return 0, 0, False
+            for outcome in outcomes:
+                self._record(connection, subscriber.name, outcome, now)
+        delivered = sum(1 for o in outcomes if o.error is None and not o.waiting)
+        failed = sum(1 for o in outcomes if o.error is not None)
+        return delivered, failed, len(rows) == limit
+
+    def _attempt(
+        self,
+        subscriber: Subscriber,
+        row: Any,
+        attempts: int,
+        blocked: set[tuple[str, uuid.UUID]],
+    ) -> _Outcome:
+        """Deliver one event; a failure short of dead-lettering blocks its aggregate."""
+        try:
+            subscriber.deliver(self.services, _delivered(row, subscriber.types[row.type]))
+        except Exception as exc:
+            log.exception("relay: %s failed on event %s (%s)", subscriber.name, row.id, row.type)
+            if attempts + 1 < MAX_ATTEMPTS:
+                blocked.add((row.aggregate, row.aggregate_id))
+            return _Outcome(row, attempts + 1, f"{type(exc).__name__}: {exc}"[:2000])
+        return _Outcome(row, attempts, None)
+
+    def _record(self, connection: Connection, name: str, outcome: _Outcome, now: datetime) -> None:
+        """Write what became of one event: parked (failed or waiting), dead-lettered, or
+        delivered (no longer parked)."""
+        row, error = outcome.row, outcome.error
+        if outcome.waiting:
+            sql.park(connection, name, row.id, 0, None, None, now)
+        elif error is None:
+            sql.unpark(connection, name, row.id)
+        elif outcome.attempts >= MAX_ATTEMPTS:
+            sql.dead_letter(connection, name, row.id, error, outcome.attempts, now)
+            sql.unpark(connection, name, row.id)
+            log.error("relay: %s gave up on event %s", name, row.id)
+        else:
+            retry_at = now + backoff(outcome.attempts)
+            sql.park(connection, name, row.id, outcome.attempts, retry_at, error, now)
 
     # --- dead letters ------------------------------------------------------------------
 
@@ -244,33 +289,38 @@ class Relay:
         return purged
 
     def status(self) -> list[dict[str, Any]]:
-        """Each cursor: its lane and position, how many sequenced events it wants are
-        still ahead of it (`behind`), and its retry state."""
+        """Each cursor: its lane and position, how many events it wants and has not had
+        (`behind`: those ahead of it and those parked), how many are `parked`, and the
+        retry state of the first parked event that failed."""
         with self.reading() as connection:
             rows = []
             known = {s.name: list(s.types) for s in self.subscribers}
             for c in sql.cursors(connection):
-                types = known.get(c.subscriber)
+                parked = sql.parked(connection, c.subscriber, c.lane)
+                failing = next((p for p in parked if p.attempts), None)
+                ahead = sql.waiting(connection, c.lane, c.position, known.get(c.subscriber))
                 rows.append(
                     {
                         "subscriber": c.subscriber,
                         "lane": c.lane,
                         "position": c.position,
-                        "behind": sql.waiting(connection, c.lane, c.position, types),
-                        "attempts": c.attempts,
-                        "retry_at": c.retry_at,
-                        "last_error": c.last_error,
+                        "behind": ahead + len(parked),
+                        "parked": len(parked),
+                        "attempts": failing.attempts if failing else 0,
+                        "retry_at": failing.retry_at if failing else None,
+                        "last_error": failing.last_error if failing else None,
                     }
                 )
             return rows
 
     def backlog(self) -> int:
         """How many events the subscribers want and have not had yet, over every lane
-        (the sequenced and the not yet sequenced)."""
+        (the parked, the sequenced and the not yet sequenced)."""
         with self.reading() as connection:
             positions = {(c.subscriber, c.lane): c.position for c in sql.cursors(connection)}
             return sum(
                 sql.waiting(connection, lane, positions.get((s.name, lane), 0), list(s.types))
+                + len(sql.parked(connection, s.name, lane))
                 for s in self.subscribers
                 for lane in LANES
             )

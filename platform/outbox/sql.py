@@ -16,13 +16,21 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Row, and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from jifen.outbox.models import OutboxEvent, RelayCursor, RelayDeadLetter, RelayLane, RelayReceipt
+from jifen.outbox.models import (
+    OutboxEvent,
+    RelayCursor,
+    RelayDeadLetter,
+    RelayLane,
+    RelayParked,
+    RelayReceipt,
+)
 
 EVENTS = OutboxEvent.__table__
 LANE_HEADS = RelayLane.__table__
 CURSORS = RelayCursor.__table__
 RECEIPTS = RelayReceipt.__table__
 DEAD_LETTERS = RelayDeadLetter.__table__
+PARKED = RelayParked.__table__
 
 # Positions for the oldest unsequenced events of a lane, in the order they were written:
 # one statement however many there are (window functions and UPDATE ... FROM: PostgreSQL,
@@ -141,10 +149,10 @@ def lease(
     connection: Connection, subscriber: str, lane: str, owner: str, now: datetime, until: datetime
 ) -> Row[Any] | None:
     """Take the subscriber's cursor on `lane` until `until` (made at position 0 on first
-    use): its row, or None while another worker holds it or its retry is not due."""
+    use): its row, or None while another worker holds it."""
     connection.execute(
         _insert(connection, CURSORS),
-        {"subscriber": subscriber, "lane": lane, "position": 0, "attempts": 0, "updated_at": now},
+        {"subscriber": subscriber, "lane": lane, "position": 0, "updated_at": now},
     )
     taken = connection.execute(
         update(CURSORS)
@@ -152,7 +160,6 @@ def lease(
             CURSORS.c.subscriber == subscriber,
             CURSORS.c.lane == lane,
             or_(CURSORS.c.leased_until.is_(None), CURSORS.c.leased_until <= now),
-            or_(CURSORS.c.retry_at.is_(None), CURSORS.c.retry_at <= now),
         )
         .values(leased_by=owner, leased_until=until)
     ).rowcount
@@ -206,6 +213,43 @@ def waiting(connection: Connection, lane: str, position: int, types: Sequence[st
     if types is not None:
         query = query.where(EVENTS.c.type.in_(types))
     return connection.execute(query.select_from(EVENTS)).scalar_one()
+
+
+def parked(connection: Connection, subscriber: str, lane: str) -> list[Row[Any]]:
+    """The subscriber's parked events on `lane`, in log order, with their retry state."""
+    return list(
+        connection.execute(
+            select(EVENTS, PARKED.c.attempts, PARKED.c.retry_at, PARKED.c.last_error)
+            .join(PARKED, PARKED.c.event_id == EVENTS.c.id)
+            .where(PARKED.c.subscriber == subscriber, EVENTS.c.lane == lane)
+            .order_by(EVENTS.c.position)
+        )
+    )
+
+
+def park(
+    connection: Connection,
+    subscriber: str,
+    event_id: uuid.UUID,
+    attempts: int,
+    retry_at: datetime | None,
+    error: str | None,
+    now: datetime,
+) -> None:
+    """Park the event for the subscriber, or update its retry state if it is parked."""
+    state = {"attempts": attempts, "retry_at": retry_at, "last_error": error}
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    connection.execute(
+        dialect.insert(PARKED)
+        .values(subscriber=subscriber, event_id=event_id, created_at=now, **state)
+        .on_conflict_do_update(index_elements=[PARKED.c.subscriber, PARKED.c.event_id], set_=state)
+    )
+
+
+def unpark(connection: Connection, subscriber: str, event_id: uuid.UUID) -> None:
+    connection.execute(
+        PARKED.delete().where(PARKED.c.subscriber == subscriber, PARKED.c.event_id == event_id)
+    )
 
 
 def dead_letter(
@@ -284,7 +328,8 @@ def cursors(connection: Connection) -> list[Row[Any]]:
 
 def purge(connection: Connection, lane: str, before: datetime, up_to: int) -> int:
     """Forget the lane's events older than `before` that every cursor has passed
-    (`up_to`: the lowest cursor), keeping those a dead letter still names."""
+    (`up_to`: the lowest cursor), keeping those a dead letter or a parked delivery
+    still names."""
     return connection.execute(
         EVENTS.delete().where(
             and_(
@@ -292,6 +337,7 @@ def purge(connection: Connection, lane: str, before: datetime, up_to: int) -> in
                 EVENTS.c.created_at < before,
                 EVENTS.c.position <= up_to,
                 EVENTS.c.id.not_in(select(DEAD_LETTERS.c.event_id)),
+                EVENTS.c.id.not_in(select(PARKED.c.event_id)),
             )
         )
     ).rowcount

@@ -192,6 +192,73 @@ def test_an_event_that_keeps_failing_is_dead_lettered_and_replayed(svc, tenant, 
     assert svc.relay.replay("picky") == (0, 0)
 
 
+def test_a_poison_event_holds_back_only_its_own_aggregate(svc, make_tenant, clock):
+    a, b = make_tenant("tenant-a"), make_tenant("tenant-b")
+    alice, bob = new_member(svc, a.tenant_id), new_member(svc, b.tenant_id)
+    broken = {"on": True, "attempts": 0}
+    got = []
+
+    def picky(services, delivered):
+        if delivered.event.member_id == alice and delivered.event.n == 1 and broken["on"]:
+            broken["attempts"] += 1
+            raise ValueError("cannot handle alice's 1")
+        got.append((delivered.event.member_id, delivered.event.n))
+
+    svc.relay = Relay(svc, [Subscriber("picky", (Counted,), picky)])
+    emit_counted(svc, a.tenant_id, alice, 1)
+    emit_counted(svc, b.tenant_id, bob, 1)
+    emit_counted(svc, a.tenant_id, alice, 2)
+    emit_counted(svc, b.tenant_id, bob, 2)
+    svc.jobs.wait_idle()
+
+    # Tenant B's events went out at once; alice's 2 waits behind her 1, which is parked.
+    assert got == [(bob, 1), (bob, 2)]
+    (state,) = [c for c in svc.relay.status() if c["lane"] == "interactive"]
+    assert (state["parked"], state["attempts"]) == (2, 1)
+    emit_counted(svc, b.tenant_id, bob, 3)
+    svc.jobs.wait_idle()
+    assert got[-1] == (bob, 3)  # not held back by alice's retry
+    assert svc.relay.drain().failed == 0  # her retry is not due yet
+
+    clock.set(clock.now() + relays.backoff(1))
+    assert svc.relay.drain().failed == 1
+    assert (alice, 2) not in got
+    broken["on"] = False
+    clock.set(clock.now() + relays.backoff(2))
+    svc.relay.drain()
+
+    assert [e for e in got if e[0] == alice] == [(alice, 1), (alice, 2)]
+    assert broken["attempts"] == 2
+    assert svc.relay.backlog() == 0
+
+
+def test_a_dead_lettered_event_lets_its_aggregate_go_on(svc, make_tenant, clock):
+    a, b = make_tenant("tenant-a"), make_tenant("tenant-b")
+    alice, bob = new_member(svc, a.tenant_id), new_member(svc, b.tenant_id)
+    got = []
+
+    def picky(services, delivered):
+        if delivered.event.member_id == alice and delivered.event.n == 1:
+            raise ValueError("never")
+        got.append((delivered.event.member_id, delivered.event.n))
+
+    svc.relay = Relay(svc, [Subscriber("picky", (Counted,), picky)])
+    emit_counted(svc, a.tenant_id, alice, 1)
+    emit_counted(svc, a.tenant_id, alice, 2)
+    emit_counted(svc, b.tenant_id, bob, 1)
+    svc.jobs.wait_idle()
+    assert got == [(bob, 1)]
+    for _ in range(relays.MAX_ATTEMPTS):
+        clock.advance(hours=1)
+        svc.relay.drain()
+
+    assert got == [(bob, 1), (alice, 2)]
+    with svc.relay.reading() as connection:
+        (letter,) = connection.execute(select(RelayDeadLetter)).all()
+    assert letter.attempts == relays.MAX_ATTEMPTS
+    assert svc.relay.backlog() == 0
+
+
 def test_the_bulk_lane_never_holds_back_the_interactive_one(svc, tenant):
     alice = new_member(svc, tenant.tenant_id)
     order = []
