@@ -362,9 +362,12 @@ DEMO_PURCHASE = {
 
 @jifen.command("tick")
 def tick() -> None:
-    """Run one round of every periodic job now."""
-    for name, outcome in schedules.run_round(svc(), list(schedules.SCHEDULES)).items():
+    """Run one round of every periodic job now (and, embedded, the relay rounds the
+    sweep woke)."""
+    services = svc()
+    for name, outcome in schedules.run_round(services, list(schedules.SCHEDULES)).items():
         click.echo(f"{name}: {outcome}")
+    services.jobs.wait_idle()
 
 
 @jifen.command("worker")

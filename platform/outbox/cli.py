@@ -37,7 +37,7 @@ def status() -> None:
 
 @relay_cli.command("run")
 def run() -> None:
-    """Deliver everything deliverable now (what the periodic sweep does)."""
+    """Deliver everything deliverable now, on every lane (what the sweep wakes)."""
     progress = _services().relay.drain()
     click.echo(f"delivered {progress.delivered}, failed {progress.failed}")
 

@@ -140,8 +140,8 @@ class Relay:
         return Progress(delivered, failed, more or self._unsequenced(lane))
 
     def drain(self, lanes: Iterable[str] = LANES, *, rounds: int = 100) -> Progress:
-        """Run every lane until nothing deliverable is left (tests, the CLI, the
-        sweep). Subscribers backing off are left for later."""
+        """Run every lane until nothing deliverable is left (tests, the CLI).
+        Parked events not due for a retry are left for later."""
         delivered = failed = 0
         for lane in lanes:
             for _ in range(rounds):
@@ -150,6 +150,20 @@ class Relay:
                 if not progress.more or not (progress.delivered or progress.failed):
                     break
         return Progress(delivered, failed, False)
+
+    def pending(self, lane: str) -> bool:
+        """Whether a round on `lane` has work: an event a subscriber wants past its
+        cursor (or not sequenced yet), or a parked event due for a retry."""
+        now = self.services.clock.now()
+        with self.reading() as connection:
+            positions = {
+                c.subscriber: c.position for c in sql.cursors(connection) if c.lane == lane
+            }
+            return any(
+                sql.waiting(connection, lane, positions.get(s.name, 0), list(s.types))
+                or sql.retry_due(connection, s.name, lane, now)
+                for s in self.subscribers
+            )
 
     def sequence(self, lane: str, limit: int = 5000) -> int:
         with self._transaction("sequence the outbox") as connection:

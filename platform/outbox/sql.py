@@ -227,6 +227,21 @@ def parked(connection: Connection, subscriber: str, lane: str) -> list[Row[Any]]
     )
 
 
+def retry_due(connection: Connection, subscriber: str, lane: str, now: datetime) -> bool:
+    """Whether a parked event of the subscriber's on `lane` is due for a retry."""
+    found = connection.execute(
+        select(PARKED.c.event_id)
+        .join(EVENTS, EVENTS.c.id == PARKED.c.event_id)
+        .where(
+            PARKED.c.subscriber == subscriber,
+            EVENTS.c.lane == lane,
+            PARKED.c.retry_at <= now,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def park(
     connection: Connection,
     subscriber: str,

@@ -11,7 +11,7 @@ on its queue, coalesced: a marker key in Redis stands for "a relay job for this 
 queued", and only the commit that sets it enqueues (the job clears it before it reads, so
 a commit during the round wakes it again). Workers serve the interactive queue first.
 Redis carries only wake-ups: if it is down, the event stays in the log and the periodic
-sweep delivers it.
+sweep, which wakes each lane that has work, has it delivered.
 """
 
 from __future__ import annotations
@@ -52,8 +52,14 @@ def relay_job(services: Collaborators, lane: str) -> None:
 
 
 def sweep(services: Collaborators) -> int:
-    """Periodic job: deliver what wake-ups missed and what is due for a retry."""
-    return services.relay.drain().delivered
+    """Periodic job: wake each lane that has work (what wake-ups missed and what is due
+    for a retry); how many were woken. The sweep delivers nothing itself: each lane's
+    rounds run where its wake-ups do (rq: on the lane's own queue, coalesced by the
+    marker), so bulk work never runs on the interactive queue."""
+    woken = [lane for lane in LANES if services.relay.pending(lane)]
+    for lane in woken:
+        services.jobs.wake_lane(lane)
+    return len(woken)
 
 
 class InlineWorker:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import sqlite_only
 from redis import Redis
-from rq import Queue
+from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
 from jifen.app import create_app
@@ -25,12 +25,13 @@ from jifen.ledger import expiry
 from jifen.ledger.verify import verify_tenant
 from jifen.outbox import relay as relays
 from jifen.outbox import worker
+from jifen.outbox.events import emit
 from jifen.outbox.models import RelayReceipt
-from jifen.outbox.relay import Relay
+from jifen.outbox.relay import Relay, Subscriber
 from jifen.testing import servers
 from jifen.testing.pytest_plugin import unavailable
 
-from .events import applier
+from .events import Bulky, Counted, applier
 from .test_relay import balance, emit_counted, new_member
 
 HERE = Path(__file__).parent
@@ -177,3 +178,57 @@ def test_redis_stopped_mid_flight_loses_no_reminder_and_sends_none_twice(
 
     sent = notices_in(log)
     assert len(sent) == 5 and set(sent.values()) == {1}, sent
+
+
+@pytest.mark.redis
+def test_the_sweep_wakes_each_lane_with_work_on_its_own_queue(svc, tenant, clock, redis_url):
+    web = create_app(replace(svc.settings, redis_url=redis_url))
+    svc = web.extensions["jifen.services"]
+    svc.clock = clock
+    got = []
+    svc.relay = Relay(
+        svc,
+        [
+            Subscriber("quick", (Counted,), lambda s, d: got.append(("interactive", d.event.n))),
+            Subscriber("slow", (Bulky,), lambda s, d: got.append(("bulk", d.event.n))),
+        ],
+    )
+    redis = Redis.from_url(redis_url)
+    queues = {lane: Queue(name, connection=redis) for lane, name in worker.QUEUES.items()}
+
+    def wake_ups_lost() -> None:
+        for lane, queue in queues.items():
+            queue.empty()
+            redis.delete(worker.WAKE_KEY.format(lane=lane))
+
+    def serve(lane: str) -> None:
+        with web.app_context():
+            SimpleWorker([queues[lane]], connection=redis).work(burst=True)
+
+    try:
+        wake_ups_lost()
+        assert worker.sweep(svc) == 0  # nothing to do: nothing queued
+        assert [q.count for q in queues.values()] == [0, 0]
+
+        alice = new_member(svc, tenant.tenant_id)
+        with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+            emit(session, Bulky(alice, 1), now=clock.now())
+        wake_ups_lost()
+        assert worker.sweep(svc) == 1
+        assert worker.sweep(svc) == 1  # woken again: still one job, the marker coalesces
+        assert (queues["interactive"].count, queues["bulk"].count) == (0, 1)
+        serve("interactive")  # the interactive queue never delivers bulk work
+        assert got == []
+        serve("bulk")
+        assert got == [("bulk", 1)]
+
+        emit_counted(svc, tenant.tenant_id, alice, 1)
+        wake_ups_lost()
+        assert worker.sweep(svc) == 1
+        assert (queues["interactive"].count, queues["bulk"].count) == (1, 0)
+        serve("interactive")
+        assert got == [("bulk", 1), ("interactive", 1)]
+        assert worker.sweep(svc) == 0
+    finally:
+        wake_ups_lost()
+        svc.close()
