@@ -156,18 +156,18 @@ class Relay:
         cursor (or not sequenced yet), or a parked event due for a retry."""
         now = self.services.clock.now()
         with self.reading() as connection:
-            positions = {
-                c.subscriber: c.position for c in sql.cursors(connection) if c.lane == lane
-            }
+            positions = self._positions(connection, lane)
             return any(
-                sql.waiting(connection, lane, positions.get(s.name, 0), list(s.types))
+                sql.waiting(connection, lane, positions[s.name], list(s.types))
                 or sql.retry_due(connection, s.name, lane, now)
                 for s in self.subscribers
             )
 
     def sequence(self, lane: str, limit: int = 5000) -> int:
+        names = [s.name for s in self.subscribers]
+        now = self.services.clock.now()
         with self._transaction("sequence the outbox") as connection:
-            return sql.sequence(connection, lane, limit)
+            return sql.sequence(connection, lane, limit, names, now)
 
     def _unsequenced(self, lane: str) -> bool:
         with self.reading() as connection:
@@ -288,17 +288,14 @@ class Relay:
     # --- housekeeping -----------------------------------------------------------------
 
     def purge(self) -> int:
-        """Forget events older than the retention period that every cursor has passed."""
+        """Forget events older than the retention period that every current
+        subscriber's cursor has passed (a removed subscriber's cursor holds nothing)."""
         before = self.services.clock.now() - RETENTION
         purged = 0
         with self._transaction("purge the outbox") as connection:
-            positions: dict[str, list[int]] = {}
-            for cursor in sql.cursors(connection):
-                positions.setdefault(cursor.lane, []).append(cursor.position)
             for lane in LANES:
-                if self.subscribers and lane not in positions:
-                    continue  # no subscriber has read this lane yet: keep it all
-                up_to = min(positions.get(lane, [sql.lane_head(connection, lane)]))
+                positions = self._positions(connection, lane).values()
+                up_to = min(positions, default=sql.lane_head(connection, lane))
                 purged += sql.purge(connection, lane, before, up_to)
         return purged
 
@@ -331,13 +328,21 @@ class Relay:
         """How many events the subscribers want and have not had yet, over every lane
         (the parked, the sequenced and the not yet sequenced)."""
         with self.reading() as connection:
-            positions = {(c.subscriber, c.lane): c.position for c in sql.cursors(connection)}
             return sum(
-                sql.waiting(connection, lane, positions.get((s.name, lane), 0), list(s.types))
+                sql.waiting(connection, lane, position, list(s.types))
                 + len(sql.parked(connection, s.name, lane))
-                for s in self.subscribers
                 for lane in LANES
+                for s, position in zip(
+                    self.subscribers, self._positions(connection, lane).values(), strict=True
+                )
             )
+
+    def _positions(self, connection: Connection, lane: str) -> dict[str, int]:
+        """Each current subscriber's cursor position on `lane`: where its cursor is, or
+        for one not made yet, the lane's head (where the sequencer will make it)."""
+        cursors = {c.subscriber: c.position for c in sql.cursors(connection) if c.lane == lane}
+        head = sql.lane_head(connection, lane)
+        return {s.name: cursors.get(s.name, head) for s in self.subscribers}
 
     # --- sessions ---------------------------------------------------------------------
 

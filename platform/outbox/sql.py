@@ -114,17 +114,29 @@ def _insert(connection: Connection, table: Any) -> Any:
     return _insert_for(connection.dialect.name, table)
 
 
-def sequence(connection: Connection, lane: str, limit: int) -> int:
+def sequence(
+    connection: Connection, lane: str, limit: int, subscribers: Sequence[str], now: datetime
+) -> int:
     """Give the next `limit` unsequenced events of `lane` their positions; how many.
 
     The lane's row is locked first, so sequencers take turns and positions only grow:
     an event committed after a batch was sequenced gets a later position, never one a
-    cursor has passed.
+    cursor has passed. A subscriber with no cursor on the lane yet gets one at the
+    lane's head, before this batch: it is delivered what was written since the last
+    round before it was installed, not the whole retained log.
     """
     connection.execute(_insert(connection, LANE_HEADS), {"lane": lane, "head": 0})
     head = connection.execute(
         select(LANE_HEADS.c.head).where(LANE_HEADS.c.lane == lane).with_for_update()
     ).scalar_one()
+    if subscribers:
+        connection.execute(
+            _insert(connection, CURSORS),
+            [
+                {"subscriber": name, "lane": lane, "position": head, "updated_at": now}
+                for name in subscribers
+            ],
+        )
     given = connection.execute(_SEQUENCE, {"head": head, "lane": lane, "limit": limit}).rowcount
     if given:
         connection.execute(
@@ -148,12 +160,8 @@ def unsequenced(connection: Connection, lane: str) -> bool:
 def lease(
     connection: Connection, subscriber: str, lane: str, owner: str, now: datetime, until: datetime
 ) -> Row[Any] | None:
-    """Take the subscriber's cursor on `lane` until `until` (made at position 0 on first
-    use): its row, or None while another worker holds it."""
-    connection.execute(
-        _insert(connection, CURSORS),
-        {"subscriber": subscriber, "lane": lane, "position": 0, "updated_at": now},
-    )
+    """Take the subscriber's cursor on `lane` until `until` (the sequencer makes it):
+    its row, or None while another worker holds it (or it has no cursor yet)."""
     taken = connection.execute(
         update(CURSORS)
         .where(

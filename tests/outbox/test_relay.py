@@ -334,6 +334,45 @@ def test_the_purge_keeps_what_a_cursor_has_not_passed_and_what_a_dead_letter_nam
         assert [p["n"] for p in kept.scalars()] == [2, 4, 5]
 
 
+def test_a_new_subscriber_starts_at_the_head_of_the_log(svc, tenant):
+    alice = new_member(svc, tenant.tenant_id)
+    old, new = [], []
+    first = Subscriber("first", (Counted,), lambda s, d: old.append(d.event.n))
+    svc.relay = Relay(svc, [first])
+    for n in (1, 2):
+        emit_counted(svc, tenant.tenant_id, alice, n)
+    svc.jobs.wait_idle()
+
+    # Installed now: it sees events from its installation on, not the retained log.
+    svc.relay = Relay(
+        svc, [first, Subscriber("second", (Counted,), lambda s, d: new.append(d.event.n))]
+    )
+    assert svc.relay.backlog() == 0
+    emit_counted(svc, tenant.tenant_id, alice, 3)
+    svc.jobs.wait_idle()
+    svc.relay.drain()
+
+    assert (old, new) == ([1, 2, 3], [3])
+
+
+def test_the_purge_ignores_the_cursors_of_removed_subscribers(svc, tenant, clock):
+    alice = new_member(svc, tenant.tenant_id)
+    kept = Subscriber("kept", (Counted,), lambda s, d: None)
+    svc.relay = Relay(svc, [kept, Subscriber("removed", (Counted,), lambda s, d: None)])
+    emit_counted(svc, tenant.tenant_id, alice, 1)
+    svc.jobs.wait_idle()
+    svc.relay = Relay(svc, [kept])  # an observer plugin uninstalled
+    for n in (2, 3):
+        emit_counted(svc, tenant.tenant_id, alice, n)
+    svc.jobs.wait_idle()
+    clock.set(clock.now() + relays.RETENTION + timedelta(days=1))
+
+    svc.relay.purge()
+    with svc.relay.reading() as connection:
+        counted = select(func.count()).where(OutboxEvent.type == Counted.type)
+        assert connection.execute(counted.select_from(OutboxEvent)).scalar_one() == 0
+
+
 def test_one_aggregates_events_arrive_in_commit_order_while_writers_race_the_relay(svc, tenant):
     members_ = [new_member(svc, tenant.tenant_id) for _ in range(2)]
     got: list = []
