@@ -75,25 +75,45 @@ Deliver = Callable[[Any, Delivered], None]
 @dataclass(frozen=True)
 class Subscriber:
     """An after-commit subscriber: its stable `name` (its cursors and receipts are kept
-    under it), the event classes it wants, and `deliver(services, delivered)`."""
+    under it), the event classes it wants, and `deliver(services, delivered)`. It
+    receives only the versions it lists a class for (a class per version of a type)."""
 
     name: str
     events: tuple[type[DomainEvent], ...]
     deliver: Deliver
 
     @property
-    def types(self) -> dict[str, type[DomainEvent]]:
-        return {cls.type: cls for cls in self.events}
+    def types(self) -> tuple[str, ...]:
+        """The event types it wants (whatever their version)."""
+        return tuple(dict.fromkeys(cls.type for cls in self.events))
+
+    def decode(self, row: Any) -> Delivered:
+        """The logged event as this subscriber receives it: decoded by the class it
+        lists for the row's type and version. `UnknownVersion` if it lists none."""
+        for cls in self.events:
+            if (cls.type, cls.version) == (row.type, row.version):
+                return _delivered(row, cls)
+        raise UnknownVersion(
+            f"{self.name} does not know version {row.version} of {row.type}"
+            f" (it knows {sorted(c.version for c in self.events if c.type == row.type)})"
+        )
+
+
+class UnknownVersion(LookupError):
+    """An event's version that its subscriber lists no class for: dead-lettered at once
+    (replay it once the subscriber knows the version)."""
 
 
 @dataclass(frozen=True)
 class _Outcome:
-    """What one delivery came to: `error` None if delivered; `waiting` if not tried
-    (parked behind a failed event of its aggregate)."""
+    """What one delivery came to: `error` None if delivered; `dead` if given up on
+    (dead-lettered); `waiting` if not tried (parked behind a failed event of its
+    aggregate)."""
 
     row: Any
     attempts: int
     error: str | None
+    dead: bool = False
     waiting: bool = False
 
 
@@ -229,14 +249,20 @@ class Relay:
         attempts: int,
         blocked: set[tuple[str, uuid.UUID]],
     ) -> _Outcome:
-        """Deliver one event; a failure short of dead-lettering blocks its aggregate."""
+        """Deliver one event; a failure short of dead-lettering blocks its aggregate. An
+        event of a version the subscriber does not know is dead-lettered at once."""
         try:
-            subscriber.deliver(self.services, _delivered(row, subscriber.types[row.type]))
+            delivered = subscriber.decode(row)
+        except UnknownVersion as exc:
+            return _Outcome(row, attempts, f"{type(exc).__name__}: {exc}", dead=True)
+        try:
+            subscriber.deliver(self.services, delivered)
         except Exception as exc:
             log.exception("relay: %s failed on event %s (%s)", subscriber.name, row.id, row.type)
-            if attempts + 1 < MAX_ATTEMPTS:
+            dead = attempts + 1 >= MAX_ATTEMPTS
+            if not dead:
                 blocked.add((row.aggregate, row.aggregate_id))
-            return _Outcome(row, attempts + 1, f"{type(exc).__name__}: {exc}"[:2000])
+            return _Outcome(row, attempts + 1, f"{type(exc).__name__}: {exc}"[:2000], dead=dead)
         return _Outcome(row, attempts, None)
 
     def _record(self, connection: Connection, name: str, outcome: _Outcome, now: datetime) -> None:
@@ -247,7 +273,7 @@ class Relay:
             sql.park(connection, name, row.id, 0, None, None, now)
         elif error is None:
             sql.unpark(connection, name, row.id)
-        elif outcome.attempts >= MAX_ATTEMPTS:
+        elif outcome.dead:
             sql.dead_letter(connection, name, row.id, error, outcome.attempts, now)
             sql.unpark(connection, name, row.id)
             log.error("relay: %s gave up on event %s", name, row.id)
@@ -273,7 +299,7 @@ class Relay:
                 row = sql.event_row(connection, letter.event_id)
             assert row is not None  # the purge keeps dead-lettered events
             try:
-                subscriber.deliver(self.services, _delivered(row, subscriber.types[row.type]))
+                subscriber.deliver(self.services, subscriber.decode(row))
             except Exception:
                 log.exception("relay: replay of %s to %s failed", letter.event_id, subscriber_name)
                 failing += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -257,6 +258,36 @@ def test_a_dead_lettered_event_lets_its_aggregate_go_on(svc, make_tenant, clock)
         (letter,) = connection.execute(select(RelayDeadLetter)).all()
     assert letter.attempts == relays.MAX_ATTEMPTS
     assert svc.relay.backlog() == 0
+
+
+@dataclass(frozen=True)
+class CountedV2(Counted):
+    version = 2
+
+
+def test_a_version_the_subscriber_does_not_know_is_dead_lettered(svc, tenant):
+    alice = new_member(svc, tenant.tenant_id)
+    got = []
+
+    def deliver(services, delivered):
+        got.append((type(delivered.event), delivered.event.n))
+
+    svc.relay = Relay(svc, [Subscriber("v1", (Counted,), deliver)])
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        emit(session, CountedV2(alice, 1), now=svc.clock.now())
+    emit_counted(svc, tenant.tenant_id, alice, 2)
+    svc.jobs.wait_idle()
+
+    assert got == [(Counted, 2)]  # v2 never reached it; its aggregate went on
+    with svc.relay.reading() as connection:
+        (letter,) = connection.execute(select(RelayDeadLetter)).all()
+    assert "UnknownVersion" in letter.error and "version 2 of test.counted" in letter.error
+    assert svc.relay.replay("v1") == (0, 1)
+
+    # Once the subscriber knows version 2, the replay delivers it as one.
+    svc.relay = Relay(svc, [Subscriber("v1", (Counted, CountedV2), deliver)])
+    assert svc.relay.replay("v1") == (1, 0)
+    assert got == [(Counted, 2), (CountedV2, 1)]
 
 
 def test_the_bulk_lane_never_holds_back_the_interactive_one(svc, tenant):
