@@ -106,7 +106,7 @@ class JobRunner:
             if self.redis.set(WAKE_KEY.format(lane=lane), 1, nx=True, ex=WAKE_TTL):
                 self.queues[lane].enqueue(run_queued, job_path(relay_job), lane)
         except Exception:
-            # The commit stands and the event is in the log: the sweep delivers it.
+            # The commit stands and the event is in the log: the sweep wakes the lane again.
             log.warning("relay wake-up for %s not sent (Redis unreachable?)", lane, exc_info=True)
 
     def clear_marker(self, lane: str) -> None:
