@@ -122,3 +122,21 @@ def test_every_module_of_jifen_is_in_a_layer():
         if (path.suffix == ".py" or (path / "__init__.py").exists())
     }
     assert modules == placed
+
+
+def test_every_domain_is_used_through_its_public_module():
+    """Each domain's modules are protected: only the domain and the layers above the
+    domains import them, everything else imports the domain's package."""
+    with (ROOT / "pyproject.toml").open("rb") as config:
+        contracts = tomllib.load(config)["tool"]["importlinter"]["contracts"]
+    (layers,) = [c["layers"] for c in contracts if c["id"] == "layers"]
+    (domain_layers,) = [c["layers"] for c in contracts if c["id"] == "domains"]
+    domains = {name.strip() for layer in domain_layers for name in re.split(r"[:|]", layer)}
+    (domains_layer,) = [i for i, layer in enumerate(layers) if "jifen.ledger" in layer]
+    above = {name.strip() for layer in layers[:domains_layer] for name in layer.split(":")}
+    protected = {
+        tuple(c["protected_modules"]): set(c["allowed_importers"])
+        for c in contracts
+        if c["type"] == "protected"
+    }
+    assert protected == {(f"{domain}.*",): {domain} | above for domain in domains}

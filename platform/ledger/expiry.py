@@ -29,7 +29,7 @@ from jifen.ledger.domain_events import PointsExpiring
 from jifen.ledger.journal import Journal
 from jifen.ledger.service import expire_due
 from jifen.outbox.events import BULK, emit, write_now
-from jifen.tenants.models import Tenant
+from jifen.tenants import Tenant
 
 if TYPE_CHECKING:
     from jifen.collaborators import Collaborators

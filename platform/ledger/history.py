@@ -16,7 +16,7 @@ from jifen.db import tenant_of
 from jifen.ledger import policy as policies
 from jifen.ledger.errors import UnknownMember
 from jifen.ledger.models import WALLET, Account, Entry, Hold, Lot, Posting
-from jifen.members.models import Member
+from jifen.members import Member
 from jifen.pagination import decode_cursor, page_of
 
 MAX_PAGE = 200

@@ -27,8 +27,8 @@ from jifen.ledger.models import (
     PointsPolicy,
     Posting,
 )
-from jifen.members.models import Member
-from jifen.tenants.models import Tenant
+from jifen.members import Member
+from jifen.tenants import Tenant
 from jifen.types import new_id
 
 _ACCOUNTS = Account.__table__

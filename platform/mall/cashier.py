@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from jifen import audit
 from jifen.audit import SYSTEM, Actor
 from jifen.db import cross_tenant, set_tenant
-from jifen.ledger.service import open_journal
+from jifen.ledger import open_journal
 from jifen.mall import orders, payments, topups
 from jifen.mall.errors import PaymentNotPending, UnknownPayment
 from jifen.mall.models import Payment

@@ -30,7 +30,7 @@ from jifen.mall.errors import (
 )
 from jifen.mall.models import Category, FlashSale, Product
 from jifen.mall.modes import RedeemModes, discounted
-from jifen.members.tiers import TierView
+from jifen.members import TierView
 from jifen.pagination import decode_cursor, page_of
 from jifen.types import new_id
 

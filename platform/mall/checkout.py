@@ -19,12 +19,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jifen import audit
+from jifen import audit, ledger
 from jifen.audit import Actor
 from jifen.db import get_owned
-from jifen.ledger import holds, reversal
-from jifen.ledger.errors import HoldNotOpen
-from jifen.ledger.service import open_journal
+from jifen.ledger import HoldNotOpen, open_journal
 from jifen.mall import settings as mall_settings
 from jifen.mall.errors import (
     AuthorizationStateConflict,
@@ -110,7 +108,7 @@ def authorize(
         raise NotInSteps(details={"step": offer["step"], "points": points})
     if points > offer["max_points"]:
         raise OverCheckoutLimit(details={"max_points": offer["max_points"], "points": points})
-    hold = holds.reserve(
+    hold = ledger.reserve(
         session,
         member_id,
         points,
@@ -146,7 +144,7 @@ def authorize(
 def view(session: Session, authorization: CheckoutAuthorization) -> dict[str, Any]:
     """An authorization as the API shows it: one whose hold timed out reads "expired"."""
     shown = {c.key: getattr(authorization, c.key) for c in CheckoutAuthorization.__table__.c}
-    hold = holds.get_hold(session, authorization.hold_id)
+    hold = ledger.get_hold(session, authorization.hold_id)
     if authorization.status == "authorized" and hold.status != "open":
         shown["status"] = "expired"
     return shown
@@ -186,7 +184,7 @@ def capture(
     if amount > authorization.points:
         raise OverCheckoutLimit(details={"max_points": authorization.points, "points": amount})
     try:
-        entry = holds.capture(
+        entry = ledger.capture(
             session, authorization.hold_id, actor=actor, clock=svc.clock, amount=amount
         )
     except HoldNotOpen:
@@ -210,7 +208,7 @@ def void(
     _require(authorization, "authorized")
     # A hold released by its timeout already: the points are back either way.
     with contextlib.suppress(HoldNotOpen):
-        holds.release(session, authorization.hold_id, actor=actor, clock=svc.clock)
+        ledger.release(session, authorization.hold_id, actor=actor, clock=svc.clock)
     authorization.status = "voided"
     authorization.updated_at = svc.clock.now()
     session.flush()
@@ -235,7 +233,7 @@ def refund(
     if amount > left:
         raise OverCheckoutLimit(details={"max_points": left, "points": amount})
     assert authorization.entry_id is not None
-    reversal.reverse(
+    ledger.reverse(
         session,
         authorization.entry_id,
         actor=actor,

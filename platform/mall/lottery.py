@@ -32,7 +32,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from jifen.db import insert_ignoring_duplicates
 from jifen.keyring import Keyring
-from jifen.ledger.policy import Policy
+from jifen.ledger import Policy
 from jifen.mall.models import LotteryDraw, LotteryPeriod, LotteryPrize
 
 _PERIODS = LotteryPeriod.__table__

@@ -30,9 +30,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import get_owned, reading_before_writing, tenant_of
 from jifen.keyring import Keyring
-from jifen.ledger import policy as policies
-from jifen.ledger.errors import HoldNotOpen, UnknownMember
-from jifen.ledger.service import open_journal
+from jifen.ledger import HoldNotOpen, UnknownMember, open_journal, policy_of
 from jifen.mall import catalog, codes, payments, sql
 from jifen.mall.domain_events import OrderMoved
 from jifen.mall.errors import (
@@ -48,8 +46,7 @@ from jifen.mall.errors import (
 from jifen.mall.models import Coupon, Order, OrderEvent, Payment, Product
 from jifen.mall.modes import Item, RedeemModes, Shopper
 from jifen.mall.till import OrderTill
-from jifen.members import tiers
-from jifen.members.models import Member
+from jifen.members import Member, TierView, tiers_of
 from jifen.outbox.events import emit
 from jifen.pagination import decode_cursor, page_of
 from jifen.types import new_id
@@ -86,7 +83,7 @@ def _priced(
     product: Product,
     shelf: Any,
     member_id: uuid.UUID,
-    tier: tiers.TierView | None,
+    tier: TierView | None,
     modes: RedeemModes,
 ) -> tuple[Item, Shopper]:
     """The product and the member as the mode prices them: in a flash sale at its price,
@@ -145,7 +142,7 @@ def place(
     product = catalog.get_product(session, product_id)
     tier, ladder = standing(session, member_id)
     _check_tier(product, tier, ladder)
-    policy = policies.policy_of(session, tenant_id)
+    policy = policy_of(session, tenant_id)
     today = policy.local_day(now)
     _check_limits(session, product, member_id, quantity, today)
     if shelf.sale_id is not None and shelf.sale_limit is not None:
@@ -233,14 +230,12 @@ def _deliver(session: Session, order: Order, product: Product, now: datetime) ->
     return ["fulfilled", "completed"] if order.status == "completed" else []
 
 
-def standing(
-    session: Session, member_id: uuid.UUID
-) -> tuple[tiers.TierView | None, list[tiers.TierView]]:
+def standing(session: Session, member_id: uuid.UUID) -> tuple[TierView | None, list[TierView]]:
     """The member's tier (with its benefits) and the tenant's ladder."""
     code = session.execute(select(Member.tier).where(Member.id == member_id)).one_or_none()
     if code is None:
         raise UnknownMember(details={"member_id": str(member_id)})
-    ladder = tiers.tiers_of(session, tenant_of(session))
+    ladder = tiers_of(session, tenant_of(session))
     return next((t for t in ladder if t.code == code.tier), None), ladder
 
 
@@ -257,9 +252,7 @@ def _check_on_sale(product: Any, now: datetime) -> None:
         raise NotListed("The product is no longer on sale.", details=window)
 
 
-def _check_tier(
-    product: Product, tier: tiers.TierView | None, ladder: list[tiers.TierView]
-) -> None:
+def _check_tier(product: Product, tier: TierView | None, ladder: list[TierView]) -> None:
     if product.min_tier is None:
         return
     needed = next((t for t in ladder if t.code == product.min_tier), None)

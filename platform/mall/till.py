@@ -13,13 +13,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from jifen import ledger
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.keyring import Keyring
-from jifen.ledger import holds, reversal
-from jifen.ledger import policy as policies
-from jifen.ledger import service as ledger
-from jifen.ledger.policy import Policy
+from jifen.ledger import Policy
 from jifen.mall import lottery, partners, payments, sql
 from jifen.mall import settings as mall_settings
 from jifen.mall.counters import Counter
@@ -54,7 +52,7 @@ class OrderTill:
 
     @cached_property
     def policy(self) -> Policy:
-        return policies.policy_of(self.session, self.product.tenant_id)
+        return ledger.policy_of(self.session, self.product.tenant_id)
 
     # --- points ----------------------------------------------------------------------
 
@@ -75,7 +73,7 @@ class OrderTill:
         """Hold points until the order's payment settles: the hold outlives the payment
         window by `payments.REQUEST_GRACE`, so the payment's expiry, not the hold's,
         cancels an unpaid order."""
-        hold = holds.reserve(
+        hold = ledger.reserve(
             self.session,
             self.member_id,
             points,
@@ -91,7 +89,7 @@ class OrderTill:
         """Spend the points held for the order (if it held any)."""
         if self.hold_id is None:
             return
-        entry = holds.capture(self.session, self.hold_id, actor=self.actor, clock=self.clock)
+        entry = ledger.capture(self.session, self.hold_id, actor=self.actor, clock=self.clock)
         self.entry_id = entry.id
 
     def award(self, points: int, reason: str) -> None:
@@ -111,16 +109,16 @@ class OrderTill:
         """Return what the order spent, to the lots it came from, and take back what it
         won."""
         if self.entry_id is None and self.hold_id is not None:
-            hold = holds.get_hold(self.session, self.hold_id)
+            hold = ledger.get_hold(self.session, self.hold_id)
             if hold.status == "open":
-                holds.release(self.session, hold.id, actor=self.actor, clock=self.clock)
+                ledger.release(self.session, hold.id, actor=self.actor, clock=self.clock)
         if self.entry_id is not None:
             self.refund_entry_id = self._reverse(self.entry_id)
         if self.details.get("award_entry_id"):
             self._reverse(uuid.UUID(self.details["award_entry_id"]))
 
     def _reverse(self, entry_id: uuid.UUID) -> uuid.UUID:
-        entry = reversal.reverse(
+        entry = ledger.reverse(
             self.session,
             entry_id,
             actor=self.actor,

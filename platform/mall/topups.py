@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from jifen import ledger
 from jifen.audit import Actor
-from jifen.ledger import service as ledger
-from jifen.ledger.service import open_journal
 from jifen.mall import payments
 from jifen.mall import settings as mall_settings
 from jifen.mall.errors import TopupDisabled
@@ -40,7 +39,7 @@ def buy(
     settings = mall_settings.settings_of(session, tenant_id)
     if not settings.topup_enabled:
         raise TopupDisabled()
-    open_journal(session, svc.clock).wallets_of([member_id])  # a known, active member
+    ledger.open_journal(session, svc.clock).wallets_of([member_id])  # a known, active member
     return payments.request(
         session,
         svc.payment_providers,

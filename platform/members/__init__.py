@@ -1,1 +1,27 @@
-"""Members: the merchant's customers, identified by the merchant's own user id."""
+"""Members: the merchant's customers, identified by the merchant's own user id.
+
+The members' public module: the other domains and the plugins import from here, never
+from the modules below it (an import-linter contract in pyproject.toml says so).
+"""
+
+from jifen.members.models import Checkin, Member, MemberDay, MemberTag, Referral, Tier
+from jifen.members.service import create_member
+from jifen.members.sql import add_to_days
+from jifen.members.tiers import Standings, TierView, ladder, tiers_of
+from jifen.members.tiers import move as move_tier
+
+__all__ = [
+    "Checkin",
+    "Member",
+    "MemberDay",
+    "MemberTag",
+    "Referral",
+    "Standings",
+    "Tier",
+    "TierView",
+    "add_to_days",
+    "create_member",
+    "ladder",
+    "move_tier",
+    "tiers_of",
+]

@@ -28,7 +28,7 @@ from jifen.errors import Conflict, ValidationFailed
 from jifen.members.domain_events import TierChanged
 from jifen.members.models import Member, MemberDay, Tier
 from jifen.outbox.events import BULK, INTERACTIVE, emit
-from jifen.tenants.service import local_day
+from jifen.tenants import local_day
 
 if TYPE_CHECKING:
     from jifen.collaborators import Collaborators

@@ -15,12 +15,12 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from sqlalchemy import select
 
-from jifen.ledger.domain_events import PointsExpiring
-from jifen.members.models import Member
+from jifen.ledger import PointsExpiring
+from jifen.members import Member
 from jifen.notify.notifiers import Message
 from jifen.outbox import sql
 from jifen.outbox.relay import Delivered
-from jifen.tenants.models import Tenant
+from jifen.tenants import Tenant
 
 if TYPE_CHECKING:
     from jifen.notify.notifiers import NotifyCollaborators

@@ -1,1 +1,29 @@
-"""The earn engine: events in, rules (plugins) evaluate, explained awards out."""
+"""The earn engine: events in, rules (plugins) evaluate, explained awards out.
+
+The earn engine's public module: what a rule-type plugin builds on (the contract in
+`rules/contract.py`). Plugins import from here, never from the modules below it (an
+import-linter contract in pyproject.toml says so); no other domain imports the earn
+engine.
+"""
+
+from jifen.rules.contract import (
+    PERIODS,
+    Award,
+    Context,
+    EventView,
+    MemberProfile,
+    RuleType,
+    attribute,
+    next_streak,
+)
+
+__all__ = [
+    "PERIODS",
+    "Award",
+    "Context",
+    "EventView",
+    "MemberProfile",
+    "RuleType",
+    "attribute",
+    "next_streak",
+]

@@ -16,15 +16,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from jifen import ledger, members
 from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of, writing_for
 from jifen.keyring import Keyring
-from jifen.ledger import holds
-from jifen.ledger.errors import MemberNotActive
-from jifen.ledger.journal import Journal
-from jifen.members import sql as member_sql
-from jifen.members import tiers
+from jifen.ledger import Journal, MemberNotActive
 from jifen.outbox.events import emit
 from jifen.rules import engine, sql
 from jifen.rules.breakdown import Breakdown
@@ -76,7 +73,7 @@ class Batch:
         # What the events add to members' local days (written at flush), members' standing
         # towards the tiers above theirs, and the tier each member promoted held before.
         self.days: dict[tuple[uuid.UUID, date], tuple[int, int]] = {}
-        self.standings: tiers.Standings | None = None
+        self.standings: members.Standings | None = None
         self.promoted: dict[uuid.UUID, str | None] = {}
 
     # --- members ----------------------------------------------------------------------
@@ -100,7 +97,7 @@ class Batch:
             climbing = [m for m in member_ids if self._rank(self.profiles[m].tier) < top]
             ladder = sorted(self.tiers.values(), key=lambda tier: tier.rank)
             today = self.policy.local_day(self.now)
-            self.standings = tiers.Standings(
+            self.standings = members.Standings(
                 self.connection, self.tenant_id, climbing, ladder, today
             )
 
@@ -145,7 +142,7 @@ class Batch:
         """Write the tier moves of the members the batch promoted."""
         for member_id, before in sorted(self.promoted.items()):
             after = self.tiers[self.profiles[member_id].tier or ""]
-            tiers.move(
+            members.move_tier(
                 self.connection,
                 self.session,
                 self.tenant_id,
@@ -260,7 +257,7 @@ class Batch:
                 "pending_until": None,
             }
             if pending and max(pending) > self.now:
-                hold = holds.open_pending(
+                hold = ledger.open_pending(
                     self.journal,
                     wallet,
                     total,
@@ -350,7 +347,7 @@ class Batch:
         sql.insert_rows(c, EventAward.__table__, self.award_rows)
         for kind in self.kinds.values():
             kind.flush(c)
-        member_sql.add_to_days(c, self.tenant_id, self.days)
+        members.add_to_days(c, self.tenant_id, self.days)
         self.event_rows = []
         self.award_rows = []
         self.days = {}

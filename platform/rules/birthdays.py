@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement, and_, extract, or_, select
 
 from jifen.audit import Actor
 from jifen.db import cross_tenant
-from jifen.ledger import policy as policies
-from jifen.members.models import Member
+from jifen.ledger import load_policy
+from jifen.members import Member
 from jifen.rules.events import EventIn
 from jifen.rules.models import EarnRule
 from jifen.rules.recording import record_batch
@@ -49,7 +49,7 @@ def emit_tenant(services: EarnCollaborators, tenant_id: uuid.UUID) -> int:
     """Emit today's birthday events of one tenant; returns how many were new."""
     db = services.db
     with db.session(tenant_id=tenant_id) as session:
-        zone = policies.load(session.connection(), tenant_id).zone
+        zone = load_policy(session.connection(), tenant_id).zone
         today = services.clock.now().astimezone(zone).date()
         wanted = [(f"birthday:{today.isoformat()}", _born_today(today))]
         if today.day == 1:

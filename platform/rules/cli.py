@@ -18,7 +18,7 @@ from jifen.audit import Actor
 from jifen.db import cross_tenant
 from jifen.rules import imports
 from jifen.rules.registry import EarnCollaborators
-from jifen.tenants.models import Tenant
+from jifen.tenants import Tenant
 
 events_cli = AppGroup("events", help="Events the earn engine evaluates.")
 IMPORTER = Actor(kind="system", id="import")

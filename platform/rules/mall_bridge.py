@@ -16,12 +16,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from jifen import ledger
 from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
-from jifen.ledger import earnings
-from jifen.mall.domain_events import OrderMoved
-from jifen.mall.orders import get_order
+from jifen.mall import OrderMoved, get_order
 from jifen.rules import sql
 from jifen.rules.events import EventIn, ledger_reference
 from jifen.rules.kinds.redeemed import KIND, event_id
@@ -90,9 +89,9 @@ def take_back(session: Session, order_id: uuid.UUID, *, actor: Actor, clock: Clo
     stored = sql.events_by_key(session.connection(), tenant_of(session), [key]).get(key)
     if stored is None:
         return 0
-    given = earnings.earnings(session, ledger_reference(*key), stored.id)
+    given = ledger.earnings_of(session, ledger_reference(*key), stored.id)
     reference = f"{event_id(order_id)}:undone"
     return sum(
-        earnings.take_back(session, earning, actor=actor, clock=clock, reference=reference).points
+        ledger.take_back(session, earning, actor=actor, clock=clock, reference=reference).points
         for earning in given.values()
     )

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from jifen.members.tiers import TierView
+from jifen.members import TierView
 from jifen.rules import sql
 from jifen.rules.contract import MemberProfile
 

@@ -17,10 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from jifen.ledger import policy as policies
-from jifen.ledger.policy import Policy
-from jifen.members import tiers
-from jifen.members.tiers import TierView
+from jifen import members
+from jifen.ledger import Policy, policy_from_row
+from jifen.members import TierView
 from jifen.rules import sql
 from jifen.rules.engine import CompiledRule
 from jifen.rules.errors import UnknownRuleType
@@ -65,11 +64,11 @@ def load(connection: Connection, tenant_id: uuid.UUID, rule_types: RuleTypes) ->
     cached = rule_types.cached_program(tenant_id, stamp)
     if cached is None:
         rules = tuple(_compiled(rule_types, sql.rules(connection, tenant_id)))
-        cached = (rules, {t.code: t for t in tiers.ladder(connection, tenant_id)})
+        cached = (rules, {t.code: t for t in members.ladder(connection, tenant_id)})
         rule_types.keep_program(tenant_id, stamp, cached)
     rules, ladder = cached
     return Program(
-        policy=policies.from_row(row.timezone, policy_row),
+        policy=policy_from_row(row.timezone, policy_row),
         currency=row.currency,
         rules=rules,
         tiers=ladder,

@@ -25,13 +25,13 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
+from jifen import members
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import JifenError, ValidationFailed
 from jifen.idempotency import IdempotencyMismatch
 from jifen.keyring import Keyring
-from jifen.members import service as members
 from jifen.rules import sql
 from jifen.rules.batch import Batch
 from jifen.rules.errors import EventInFuture, UnknownEventKind, UnknownMember

@@ -19,11 +19,11 @@ from sqlalchemy import (
     update,
 )
 
-from jifen.ledger.models import PointsPolicy
-from jifen.members.models import Checkin, Member, MemberTag, Referral, Tier
+from jifen.ledger import PointsPolicy
+from jifen.members import Checkin, Member, MemberTag, Referral, Tier
 from jifen.rules.contract import CheckinDay
 from jifen.rules.models import EarnRule, Event, EventAward, EventKind
-from jifen.tenants.models import Tenant
+from jifen.tenants import Tenant
 
 _AWARDS = EventAward.__table__
 _EVENTS = Event.__table__

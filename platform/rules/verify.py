@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
-from jifen.members.models import MemberDay
+from jifen.members import MemberDay
 from jifen.rules.models import Event, EventAward
-from jifen.tenants.models import Tenant
+from jifen.tenants import Tenant
 
 _DAYS, _EVENTS, _AWARDS = MemberDay.__table__, Event.__table__, EventAward.__table__
 

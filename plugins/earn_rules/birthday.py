@@ -14,7 +14,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from jifen.hookimpl import hookimpl
-from jifen.rules.contract import Award, Context, EventView, MemberProfile, RuleType
+from jifen.rules import Award, Context, EventView, MemberProfile, RuleType
 from jifen.types import StrictInteger
 
 

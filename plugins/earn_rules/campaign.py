@@ -16,7 +16,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.hookimpl import hookimpl
-from jifen.rules.contract import Award, Context, EventView, MemberProfile, RuleType
+from jifen.rules import Award, Context, EventView, MemberProfile, RuleType
 from jifen.types import RateField, StrictInteger, Text
 from jifen_plugins.earn_rules.spend import decimal_text, money
 from jifen_plugins.earn_rules.tier_multiplier import extra_points

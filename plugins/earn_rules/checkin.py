@@ -16,7 +16,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.hookimpl import hookimpl
-from jifen.rules.contract import (
+from jifen.rules import (
     Award,
     Context,
     EventView,

@@ -10,7 +10,7 @@ from typing import Any
 from marshmallow import Schema
 
 from jifen.hookimpl import hookimpl
-from jifen.rules.contract import Award, Context, EventView, MemberProfile, RuleType
+from jifen.rules import Award, Context, EventView, MemberProfile, RuleType
 from jifen.types import StrictInteger
 
 # What each stage pays for, as the inviter and the invitee read it.

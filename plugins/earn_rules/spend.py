@@ -16,7 +16,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from jifen.hookimpl import hookimpl
-from jifen.rules.contract import Award, Context, EventView, MemberProfile, RuleType, attribute
+from jifen.rules import Award, Context, EventView, MemberProfile, RuleType, attribute
 from jifen.types import RateField, StrictInteger, Text
 
 ROUNDINGS = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}

@@ -13,7 +13,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.hookimpl import hookimpl
-from jifen.rules.contract import PERIODS, Award, Context, EventView, MemberProfile, RuleType
+from jifen.rules import PERIODS, Award, Context, EventView, MemberProfile, RuleType
 from jifen.types import StrictInteger, Text
 
 PERIOD_ADJECTIVES = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}

@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from jifen.hookimpl import hookimpl
-from jifen.rules.contract import Award, Context, EventView, MemberProfile, RuleType
+from jifen.rules import Award, Context, EventView, MemberProfile, RuleType
 from jifen.types import RateField, Text
 from jifen_plugins.earn_rules.spend import decimal_text
 

@@ -8,7 +8,7 @@ import logging
 
 from jifen.config import Settings
 from jifen.hookimpl import hookimpl
-from jifen.notify.notifiers import CHANNELS, Message, Notifier, mask
+from jifen.notify import CHANNELS, Message, Notifier, mask
 
 log = logging.getLogger("jifen.notify")
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from jifen.config import Settings
 from jifen.hookimpl import hookimpl
-from jifen.notify.notifiers import Message, Notifier
+from jifen.notify import Message, Notifier
 
 TIMEOUT = 15  # seconds: a hung server fails the send, which the relay retries
 

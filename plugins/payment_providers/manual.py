@@ -8,7 +8,7 @@ from decimal import Decimal
 from babel.numbers import get_currency_precision
 
 from jifen.hookimpl import hookimpl
-from jifen.mall.payments import PaymentProvider, PaymentRequest, ProviderAnswer
+from jifen.mall import PaymentProvider, PaymentRequest, ProviderAnswer
 
 
 class ManualProvider:

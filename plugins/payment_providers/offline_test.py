@@ -23,10 +23,10 @@ from jinja2 import Environment
 
 from jifen.config import Settings
 from jifen.hookimpl import hookimpl
-from jifen.mall.errors import NotificationRejected
-from jifen.mall.payments import (
+from jifen.mall import (
     OUTCOMES,
     Notification,
+    NotificationRejected,
     PaymentProvider,
     PaymentRequest,
     ProviderAnswer,

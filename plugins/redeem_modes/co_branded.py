@@ -9,8 +9,7 @@ import uuid
 from marshmallow import Schema, fields
 
 from jifen.hookimpl import hookimpl
-from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till
-from jifen.mall.partners import Budgets
+from jifen.mall import Budgets, Item, Price, RedeemMode, Shopper, Till
 from jifen.types import StrictInteger
 from jifen_plugins.redeem_modes.exchange import ExchangeMode
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema
 
 from jifen.hookimpl import hookimpl
-from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, points_price
+from jifen.mall import Item, Price, RedeemMode, Shopper, Till, points_price
 
 
 class ExchangeMode:

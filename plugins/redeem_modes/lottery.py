@@ -15,8 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from jifen.errors import ValidationFailed
 from jifen.hookimpl import hookimpl
-from jifen.mall.lottery import Draws
-from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, points_price
+from jifen.mall import Draws, Item, Price, RedeemMode, Shopper, Till, points_price
 from jifen.types import StrictInteger, Text
 
 MAX_PRIZES = 50

@@ -10,7 +10,7 @@ from dataclasses import replace
 from marshmallow import Schema
 
 from jifen.hookimpl import hookimpl
-from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, points_price
+from jifen.mall import Item, Price, RedeemMode, Shopper, Till, points_price
 
 
 class PointsCashMode:

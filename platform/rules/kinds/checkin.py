@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from jifen.members.models import Checkin as CheckinRow
+from jifen.members import Checkin as CheckinRow
 from jifen.rules import sql
 from jifen.rules.contract import next_streak
 from jifen.rules.errors import AlreadyCheckedIn

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import Connection
 
-from jifen.members.models import Referral as ReferralRow
+from jifen.members import Referral as ReferralRow
 from jifen.rules import sql
 from jifen.rules.errors import AlreadyReferred, ReferralNotFound, ReferralStageDone, SelfReferral
 from jifen.rules.events import CheckedEvent

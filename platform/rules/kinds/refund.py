@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from jifen.ledger import earnings
+from jifen import ledger
 from jifen.rules import sql
 from jifen.rules.breakdown import Breakdown, shares
 from jifen.rules.errors import RefundExceedsOrder, UnknownOrder
@@ -72,7 +72,7 @@ class Refund(Kind):
         left = purchase.amount - money_back
         if amount > left:
             raise RefundExceedsOrder(details={"left": left, "requested": amount})
-        earning = earnings.earnings(
+        earning = ledger.earnings_of(
             batch.session, ledger_reference("purchase", order_id), purchase.id
         ).get(item.member_id)
         earned = earning.points if earning is not None else 0
@@ -184,11 +184,11 @@ class Refund(Kind):
         return rows
 
     def _take_back(
-        self, item: CheckedEvent, purchase: Any, earning: earnings.Earning, take: int
+        self, item: CheckedEvent, purchase: Any, earning: ledger.Earning, take: int
     ) -> dict[str, Any]:
         """Take `take` points of the purchase's earning back; the answer's posting."""
         batch = self.batch
-        taken = earnings.take_back(
+        taken = ledger.take_back(
             batch.session,
             earning,
             actor=batch.actor,
