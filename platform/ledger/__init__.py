@@ -1,10 +1,10 @@
 """The ledger: accounts, entries, postings, lots, holds, reversals, expiry, history.
 
 The ledger's public module: the other domains and the plugins import from here, never
-from the modules below it (an import-linter contract in pyproject.toml says so). Three
-names are qualified here, where the flat namespace would leave them unclear:
-`earnings_of` (the module `earnings` keeps its name), `load_policy` and
-`policy_from_row`.
+from the modules below it (an import-linter contract in pyproject.toml says so).
+`EntryView` is what the `ledger_entry_posted` hook is handed. Three names are qualified
+here, where the flat namespace would leave them unclear: `earnings_of` (the module
+`earnings` keeps its name), `load_policy` and `policy_from_row`.
 """
 
 from jifen.ledger.domain_events import PointsExpiring
@@ -17,11 +17,13 @@ from jifen.ledger.models import PointsPolicy
 from jifen.ledger.policy import Policy, policy_of
 from jifen.ledger.policy import from_row as policy_from_row
 from jifen.ledger.policy import load as load_policy
+from jifen.ledger.results import EntryView
 from jifen.ledger.reversal import reverse
 from jifen.ledger.service import earn, open_journal, redeem
 
 __all__ = [
     "Earning",
+    "EntryView",
     "HoldNotOpen",
     "Journal",
     "MemberNotActive",

@@ -8,7 +8,7 @@ in pyproject.toml says so).
 from jifen.mall.domain_events import OrderMoved
 from jifen.mall.errors import NotificationRejected
 from jifen.mall.lottery import Draws
-from jifen.mall.modes import Item, Price, RedeemMode, Shopper, Till, points_price
+from jifen.mall.modes import Counter, Item, Price, RedeemMode, Shopper, Till, points_price
 from jifen.mall.orders import get_order
 from jifen.mall.partners import Budgets
 from jifen.mall.payments import (
@@ -22,6 +22,7 @@ from jifen.mall.payments import (
 __all__ = [
     "OUTCOMES",
     "Budgets",
+    "Counter",
     "Draws",
     "Item",
     "Notification",
