@@ -4,7 +4,7 @@ The earn engine posts a member's points from an event as one earn entry or one p
 earn, and keeps the breakdown in its data: what each rule gave the member (the positive
 awards, in the order the engine ran them, named as the rules were called then) and, when
 awards attribute their points to purchase lines, what each line earned. A refund reads
-it back through `ledger.earnings`, so it takes back what the refunded lines and rules
+it back through `ledger.earnings_of`, so it takes back what the refunded lines and rules
 gave however the rules have changed since, and never reads the answer stored with the
 event.
 """
