@@ -30,6 +30,7 @@ GLOBAL_TABLES = frozenset(
         "relay_cursors",
         "relay_receipts",
         "relay_dead_letters",
+        "relay_parked",
     }
 )
 
