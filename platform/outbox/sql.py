@@ -55,7 +55,8 @@ class _DriverInsert:
 
     @classmethod
     def build(cls, dialect: Dialect) -> _DriverInsert:
-        compiled = _insert_for(dialect.name, EVENTS).compile(dialect=dialect, column_keys=_APPENDED)
+        insert = _dialect_insert(dialect.name, EVENTS).on_conflict_do_nothing()
+        compiled = insert.compile(dialect=dialect, column_keys=_APPENDED)
         processors = (
             (key, EVENTS.c[key].type.dialect_impl(dialect).bind_processor(dialect))
             for key in _APPENDED
@@ -105,13 +106,15 @@ def append(connection: Connection, rows: list[dict[str, Any]]) -> int:
         cursor.close()
 
 
-def _insert_for(dialect_name: str, table: Any) -> Any:
+def _dialect_insert(dialect_name: str, table: Any) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    return dialect.insert(table)
 
 
 def _insert(connection: Connection, table: Any) -> Any:
-    return _insert_for(connection.dialect.name, table)
+    """INSERT ... ON CONFLICT DO NOTHING."""
+    return _dialect_insert(connection.dialect.name, table).on_conflict_do_nothing()
 
 
 def sequence(
@@ -261,9 +264,8 @@ def park(
 ) -> None:
     """Park the event for the subscriber, or update its retry state if it is parked."""
     state = {"attempts": attempts, "retry_at": retry_at, "last_error": error}
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     connection.execute(
-        dialect.insert(PARKED)
+        _dialect_insert(connection.dialect.name, PARKED)
         .values(subscriber=subscriber, event_id=event_id, created_at=now, **state)
         .on_conflict_do_update(index_elements=[PARKED.c.subscriber, PARKED.c.event_id], set_=state)
     )
