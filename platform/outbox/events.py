@@ -8,7 +8,8 @@ that aggregate's id is `aggregate_field`) and its default `lane`. A change of a 
 fields is a new `version`; subscribers read the versions they know.
 
 `emit(session, event, now=...)` keeps the event with the session; the rows are written
-in one statement when the session commits, in the same transaction as the change, and
+in one statement when the session commits, in the same transaction as the change (on
+PostgreSQL sent together with the COMMIT: `sql.append_and_commit`), and
 the relay is woken after the commit for the lanes whose events a subscriber wants. A
 rolled-back transaction leaves no event. An event emitted with a `key` is written once
 per (tenant, key): a repeated job (a second reminder round) adds nothing.
@@ -172,6 +173,7 @@ def emit(
             "aggregate_id": event.aggregate_id,
             "payload": event.to_payload(),
             "created_at": now,
+            "keyed": key is not None,  # may already be in the log (not a column)
         }
     )
     for react in subscribed.get(type(event), ()):
@@ -191,7 +193,18 @@ def write_now(session: Session) -> int:
 
 @sa_event.listens_for(Session, "before_commit")
 def _write(session: Session) -> None:
-    write_now(session)
+    if not session.info.get("outbox"):
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or session.in_nested_transaction():
+        write_now(session)
+        return
+    rows = session.info.pop("outbox")
+    # The outermost commit: what the session still holds goes first, then the events
+    # and COMMIT travel together (`sql.append_and_commit`).
+    session.flush()
+    session.info.setdefault("outbox_written", []).extend(rows)
+    sql.append_and_commit(connection, rows)
 
 
 @sa_event.listens_for(Session, "after_commit")

@@ -133,11 +133,12 @@ class Relay:
             raise ValueError(f"two subscribers share a name: {sorted(names)}")
         self.services = services
         self.subscribers = list(subscribers)
+        self._wanted = frozenset(t for s in self.subscribers for t in s.types)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def wanted(self, event_type: str) -> bool:
         """Whether any subscriber wants events of this type (else no wake-up is sent)."""
-        return any(event_type in s.types for s in self.subscribers)
+        return event_type in self._wanted
 
     def subscriber(self, name: str) -> Subscriber:
         for found in self.subscribers:

@@ -8,13 +8,18 @@ subscriber's lane find out from the rows they updated.
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+import psycopg
+from psycopg.pq import Escaping
+from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Dialect, Row, and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from jifen.outbox.models import (
     OutboxEvent,
@@ -52,6 +57,7 @@ class _DriverInsert:
     keys: tuple[str, ...]  # in the order of the statement's placeholders
     positional: bool
     processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+    literal_prefix: bytes  # INSERT INTO ... (the columns) VALUES, for literal rows
 
     @classmethod
     def build(cls, dialect: Dialect) -> _DriverInsert:
@@ -66,13 +72,24 @@ class _DriverInsert:
             keys=tuple(compiled.positiontup or ()) if compiled.positional else _APPENDED,
             positional=compiled.positional,
             processors=tuple((key, p) for key, p in processors if p is not None),
+            # Our table's and columns' names, no client's text.
+            literal_prefix=f"INSERT INTO {EVENTS.name} ({', '.join(_APPENDED)}) VALUES ".encode(),  # noqa: S608
         )
 
     def parameters(self, row: dict[str, Any]) -> Any:
+        values = self._processed(row)
+        return tuple(values[key] for key in self.keys) if self.positional else values
+
+    def values(self, row: dict[str, Any]) -> list[Any]:
+        """The row's values as the driver takes them, in the order of `_APPENDED`."""
+        values = self._processed(row)
+        return [values[key] for key in _APPENDED]
+
+    def _processed(self, row: dict[str, Any]) -> dict[str, Any]:
         values = dict(row)
         for key, process in self.processors:
             values[key] = process(values[key])
-        return tuple(values[key] for key in self.keys) if self.positional else values
+        return values
 
 
 _APPENDED = (
@@ -92,9 +109,7 @@ _DRIVER_INSERTS: dict[str, _DriverInsert] = {}
 def append(connection: Connection, rows: list[dict[str, Any]]) -> int:
     """Append events (dicts of the log's columns) in this transaction, through the
     driver; how many were new (a keyed event already in the log is not)."""
-    insert = _DRIVER_INSERTS.get(connection.dialect.name)
-    if insert is None:
-        insert = _DRIVER_INSERTS[connection.dialect.name] = _DriverInsert.build(connection.dialect)
+    insert = _driver_insert(connection.dialect)
     cursor = connection.connection.cursor()
     try:
         if len(rows) == 1:
@@ -104,6 +119,58 @@ def append(connection: Connection, rows: list[dict[str, Any]]) -> int:
         return int(cursor.rowcount)
     finally:
         cursor.close()
+
+
+def append_and_commit(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Append events and commit the transaction, in one round trip (PostgreSQL).
+
+    Every write transaction appends its events last, just before COMMIT, so both travel
+    as one simple-protocol query (`INSERT ...; COMMIT`, the values as literals quoted by
+    the driver, as `db.py` sends BEGIN with the tenant's settings): the log costs the
+    writer no round trip of its own. The caller's commit that follows finds the
+    transaction over and sends nothing. A failed INSERT or COMMIT raises as SQLAlchemy's
+    error of its kind (a constraint's IntegrityError, as a plain commit would), and the
+    transaction is over, rolled back.
+    """
+    raw = cast(psycopg.Connection[Any], connection.connection.dbapi_connection)
+    insert = _driver_insert(connection.dialect)
+    encoding = raw.info.encoding
+    escape = Escaping(raw.pgconn).escape_literal
+    values = b", ".join(
+        b"(%b)" % b", ".join(_literal(escape, encoding, value) for value in insert.values(row))
+        for row in rows
+    )
+    # Only a keyed event can be there already; ON CONFLICT costs every other INSERT a
+    # speculative insertion.
+    skip = b" ON CONFLICT DO NOTHING" if any(row.get("keyed") for row in rows) else b""
+    statement = insert.literal_prefix + values + skip + b"; COMMIT"
+    error = connection.dialect.loaded_dbapi.Error
+    try:
+        with raw.cursor() as cursor:
+            cursor.execute(statement)
+    except error as exc:
+        raise DBAPIError.instance(insert.sql, None, exc, error) from exc
+
+
+def _literal(escape: Callable[[bytes], bytes], encoding: str, value: Any) -> bytes:
+    """A value of the log's row (as its column's type hands it to psycopg) as a literal,
+    quoted by libpq (`PQescapeLiteral`)."""
+    if value is None:
+        return b"NULL"
+    if isinstance(value, int):
+        return b"%d" % value
+    if isinstance(value, Jsonb):
+        value = (value.dumps or json.dumps)(value.obj)
+    elif isinstance(value, datetime):  # aware, in UTC (the column's type sees to it)
+        value = value.isoformat()
+    return escape(str(value).encode(encoding))
+
+
+def _driver_insert(dialect: Dialect) -> _DriverInsert:
+    insert = _DRIVER_INSERTS.get(dialect.name)
+    if insert is None:
+        insert = _DRIVER_INSERTS[dialect.name] = _DriverInsert.build(dialect)
+    return insert
 
 
 def _dialect_insert(dialect_name: str, table: Any) -> Any:
