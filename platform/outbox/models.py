@@ -47,7 +47,15 @@ Sequence = BigInteger().with_variant(Integer(), "sqlite")
 class OutboxEvent(Base):
     __tablename__ = "outbox_events"
     __table_args__ = (
-        Index("ix_outbox_events_position", "lane", "position", unique=True),
+        # Only sequenced events: an append adds no entry here (one index fewer per write).
+        Index(
+            "ix_outbox_events_position",
+            "lane",
+            "position",
+            unique=True,
+            sqlite_where=text("position IS NOT NULL"),
+            postgresql_where=text("position IS NOT NULL"),
+        ),
         Index(
             "ix_outbox_events_unsequenced",
             "lane",
