@@ -17,7 +17,8 @@ $(STAMP): setup.cfg constraints.txt pyproject.toml
 
 install: $(STAMP)
 
-# The embedded default: SQLite under instance/, inline jobs, the demo tenant.
+# The embedded default: SQLite under instance/, jobs and the relay on a worker thread,
+# the demo tenant.
 run: install
 	$(FLASK) jifen db upgrade
 	$(FLASK) jifen demo
