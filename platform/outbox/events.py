@@ -8,8 +8,9 @@ that aggregate's id is `aggregate_field`) and its default `lane`. A change of a 
 fields is a new `version`; subscribers read the versions they know.
 
 `emit(session, event, now=...)` keeps the event with the session; the rows are written
-in one statement when the session commits, in the same transaction as the change (on
-PostgreSQL sent together with the COMMIT: `sql.append_and_commit`), and
+in one statement as the session's connection commits, the transaction's last statement
+(after every before_commit listener and the session's last flush; on PostgreSQL sent
+together with the COMMIT: `sql.append_and_commit`), and
 the relay is woken after the commit for the lanes whose events a subscriber wants. A
 rolled-back transaction leaves no event. An event emitted with a `key` is written once
 per (tenant, key): a repeated job (a second reminder round) adds nothing.
@@ -34,7 +35,9 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any, ClassVar, Self
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy import event as sa_event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from jifen.audit import Actor
@@ -44,6 +47,9 @@ from jifen.types import new_id
 INTERACTIVE = "interactive"  # a person waits: sign-in codes, payment calls, webhooks
 BULK = "bulk"  # runs of many: reminders, roll-ups; never ahead of the interactive lane
 LANES = (INTERACTIVE, BULK)
+
+# The session's info whose events its connection writes as it commits.
+_COMMITTING = "jifen.outbox.committing"
 
 # Keyed events' ids are derived from their key, so a repeat is the same row.
 _KEYED = uuid.UUID("0b7a3c52-6f0e-4c61-9d39-8f1b8d2c7e10")
@@ -195,16 +201,39 @@ def write_now(session: Session) -> int:
 def _write(session: Session) -> None:
     if not session.info.get("outbox"):
         return
-    connection = session.connection()
-    if connection.dialect.name != "postgresql" or session.in_nested_transaction():
-        write_now(session)
+    if session.in_nested_transaction():
+        write_now(session)  # into the savepoint: it commits or rolls back with it
         return
-    rows = session.info.pop("outbox")
-    # The outermost commit: what the session still holds goes first, then the events
-    # and COMMIT travel together (`sql.append_and_commit`).
-    session.flush()
-    session.info.setdefault("outbox_written", []).extend(rows)
-    sql.append_and_commit(connection, rows)
+    # The rows are written as the connection commits (`_append_at_commit`): after every
+    # other before_commit listener and the session's last flush, in the transaction.
+    session.connection().info[_COMMITTING] = session.info
+
+
+@sa_event.listens_for(Engine, "commit")
+def _append_at_commit(connection: Connection) -> None:
+    """Write the committing session's events, the transaction's last statement; on
+    PostgreSQL they travel with COMMIT itself (`sql.append_and_commit`), and the driver's
+    commit that follows finds the transaction over. If the database refuses them (or
+    the COMMIT), the error is raised here as SQLAlchemy's error of its kind, and the
+    session stays refused until it rolls back, as after any failed commit."""
+    info = connection.info.pop(_COMMITTING, None)
+    rows = info.pop("outbox", None) if info is not None else None
+    if not rows:
+        return
+    info["outbox_written"] = [*info.get("outbox_written", ()), *rows]
+    error = connection.dialect.loaded_dbapi.Error
+    try:
+        if connection.dialect.name == "postgresql":
+            sql.append_and_commit(connection, rows)
+        else:
+            sql.append(connection, rows)
+    except error as exc:
+        raise DBAPIError.instance("(the events' INSERT, at COMMIT)", None, exc, error) from exc
+
+
+@sa_event.listens_for(Engine, "rollback")
+def _forget(connection: Connection) -> None:
+    connection.info.pop(_COMMITTING, None)
 
 
 @sa_event.listens_for(Session, "after_commit")

@@ -19,7 +19,6 @@ from psycopg.pq import Escaping
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Dialect, Row, and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 
 from jifen.outbox.models import (
     OutboxEvent,
@@ -124,46 +123,51 @@ def append(connection: Connection, rows: list[dict[str, Any]]) -> int:
 def append_and_commit(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Append events and commit the transaction, in one round trip (PostgreSQL).
 
-    Every write transaction appends its events last, just before COMMIT, so both travel
-    as one simple-protocol query (`INSERT ...; COMMIT`, the values as literals quoted by
-    the driver, as `db.py` sends BEGIN with the tenant's settings): the log costs the
-    writer no round trip of its own. The caller's commit that follows finds the
-    transaction over and sends nothing. A failed INSERT or COMMIT raises as SQLAlchemy's
-    error of its kind (a constraint's IntegrityError, as a plain commit would), and the
-    transaction is over, rolled back.
+    The INSERT and COMMIT travel as one simple-protocol query (`INSERT ...; COMMIT`, the
+    values as literals quoted by libpq's `PQescapeLiteral`), in one round trip as
+    `db.py`'s BEGIN travels with the tenant's settings: the log costs the writer no round
+    trip of its own. If the
+    INSERT fails, COMMIT does not run and the transaction waits for its rollback; if
+    COMMIT fails (a deferred check), the transaction is over, rolled back. Either raises
+    the driver's error.
     """
     raw = cast(psycopg.Connection[Any], connection.connection.dbapi_connection)
     insert = _driver_insert(connection.dialect)
     encoding = raw.info.encoding
     escape = Escaping(raw.pgconn).escape_literal
     values = b", ".join(
-        b"(%b)" % b", ".join(_literal(escape, encoding, value) for value in insert.values(row))
+        b"(%b)" % b", ".join(_literal(escape, encoding, v) for v in insert.values(row))
         for row in rows
     )
     # Only a keyed event can be there already; ON CONFLICT costs every other INSERT a
     # speculative insertion.
     skip = b" ON CONFLICT DO NOTHING" if any(row.get("keyed") for row in rows) else b""
-    statement = insert.literal_prefix + values + skip + b"; COMMIT"
-    error = connection.dialect.loaded_dbapi.Error
-    try:
-        with raw.cursor() as cursor:
-            cursor.execute(statement)
-    except error as exc:
-        raise DBAPIError.instance(insert.sql, None, exc, error) from exc
+    with raw.cursor() as cursor:
+        cursor.execute(insert.literal_prefix + values + skip + b"; COMMIT")
 
 
 def _literal(escape: Callable[[bytes], bytes], encoding: str, value: Any) -> bytes:
-    """A value of the log's row (as its column's type hands it to psycopg) as a literal,
-    quoted by libpq (`PQescapeLiteral`)."""
+    """A value of the log's row, as its column's type hands it to psycopg, as a literal.
+    Text is quoted by libpq; a NUL, which a simple query cannot carry, is refused as the
+    driver refuses it in a parameter."""
     if value is None:
         return b"NULL"
+    if isinstance(value, bool):
+        return b"TRUE" if value else b"FALSE"
     if isinstance(value, int):
         return b"%d" % value
     if isinstance(value, Jsonb):
-        value = (value.dumps or json.dumps)(value.obj)
+        dumped = (value.dumps or json.dumps)(value.obj)
+        text = dumped.decode() if isinstance(dumped, bytes) else dumped
     elif isinstance(value, datetime):  # aware, in UTC (the column's type sees to it)
-        value = value.isoformat()
-    return escape(str(value).encode(encoding))
+        text = value.isoformat()
+    elif isinstance(value, uuid.UUID | str):
+        text = str(value)
+    else:
+        raise TypeError(f"no literal for the log's {type(value).__name__} value")
+    if "\x00" in text:
+        raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+    return escape(text.encode(encoding))
 
 
 def _driver_insert(dialect: Dialect) -> _DriverInsert:
