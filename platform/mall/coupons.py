@@ -55,14 +55,20 @@ def discount(coupon: Coupon, order_amount: int | None) -> dict[str, Any]:
 
 
 def check(coupon: Coupon, now: datetime, order_amount: int | None) -> dict[str, Any]:
-    """Whether the coupon can be used now on such an order, and what it would take off."""
+    """Whether the coupon can be used now; with `order_amount`, whether on such an order
+    and what it would take off."""
+    usable(coupon, now)
+    return discount(coupon, order_amount) if order_amount is not None else {}
+
+
+def usable(coupon: Coupon, now: datetime) -> None:
+    """Refuse a coupon that cannot be used now (used, void or expired)."""
     if coupon.status != "issued":
         raise CouponNotUsable(details={"reason": coupon.status})
     if now >= coupon.valid_until:
         raise CouponNotUsable(
             details={"reason": "expired", "valid_until": coupon.valid_until.isoformat()}
         )
-    return discount(coupon, order_amount)
 
 
 def redeem(
@@ -80,7 +86,8 @@ def redeem(
         return coupon
     now = clock.now()
     redemption = {"order_ref": order_ref, "order_amount": order_amount}
-    redemption |= check(coupon, now, order_amount)
+    usable(coupon, now)
+    redemption |= discount(coupon, order_amount)
     used = session.execute(
         update(_COUPONS)
         .where(

@@ -302,7 +302,14 @@ class CouponUse(Schema):
 
 
 class CouponCheck(Schema):
-    order_amount = QueryInteger(minimum=0)
+    order_amount = QueryInteger(
+        minimum=0,
+        metadata={
+            "description": "Optional. The order's amount in minor units: with it, the answer"
+            " says what the coupon would take off (`discount`, `free_shipping`), or refuses"
+            " an order below its threshold; without it, only whether it can be used now."
+        },
+    )
 
 
 class CouponOut(Schema):

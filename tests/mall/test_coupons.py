@@ -26,6 +26,10 @@ def test_a_coupon_is_used_once_and_a_retry_answers_alike(client, tenant):
     buyer, code = a_coupon(client, tenant)
     checked = call(client, tenant, "GET", f"/coupons/{code}?order_amount=8000", None, 200).json
     assert (checked["status"], checked["discount"]) == ("issued", 1_000)
+    # Without the order's amount: whether it can be used now, and its terms.
+    usable = call(client, tenant, "GET", f"/coupons/{code}", None, 200).json
+    assert (usable["status"], usable["terms"]["threshold"]) == ("issued", 5_000)
+    assert "discount" not in usable
 
     use = {"order_ref": "POS-1", "order_amount": 8_000}
     used = call(client, tenant, "POST", f"/coupons/{code}:redeem", use, 200).json
