@@ -87,7 +87,7 @@ def test_earn_redeem_refund_and_read_the_history(client, tenant, alice, clock):
     assert entry.json["changes"][0]["amount"] == -120
 
 
-@pytest.mark.parametrize("cursor", ["12", "nonsense", "%21%21"])
+@pytest.mark.parametrize("cursor", ["12", "nonsense", "%21%21", "\u00b2", "\u2460"])
 def test_a_history_cursor_this_api_did_not_return_is_422(client, tenant, alice, cursor):
     post(client, tenant, "/points/earn", {"member_id": alice, "amount": 5})
     response = client.get(
