@@ -195,3 +195,16 @@ def test_an_unknown_mode_is_refused_and_changes_are_audited(client, tenant):
         200,
     ).json
     assert (changed["name"], changed["tags"], changed["stock"]) == ("Big Mug", ["hot"], 10)
+
+
+def test_per_member_limits_as_large_as_the_api_allows_are_kept(client, tenant, clock):
+    largest = 2**53 - 1
+    limits = {"limit_per_day": 2**31, "limit_per_week": largest, "limit_ever": largest}
+    item = product(client, tenant, **limits)
+    changed = call(
+        client, tenant, "PATCH", f"/products/{item['id']}", {"limit_per_day": largest}, 200
+    ).json
+
+    assert {name: item[name] for name in limits} == limits
+    assert changed["limit_per_day"] == largest
+    placed(client, tenant, member(client, tenant, 1_000), item["id"], address=ADDRESS)
