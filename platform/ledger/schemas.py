@@ -15,7 +15,13 @@ ENTRY_KINDS = ("earn", "redeem", "refund", "clawback", "reversal", "expire", "tr
 
 class Points(StrictInteger):
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("metadata", {"description": "Whole points, 1 to 2^53 - 1."})
+        kwargs.setdefault(
+            "metadata",
+            {
+                "description": "Whole points, 1 to 2^53 - 1. A wallet holds at most 2^53 - 1"
+                " (balance plus held): more is refused with total_too_large."
+            },
+        )
         super().__init__(minimum=1, **kwargs)
 
 

@@ -199,7 +199,10 @@ class StockChange(Schema):
     change = StrictInteger(
         minimum=-(10**12),
         required=True,
-        metadata={"description": "Units to add (negative: to remove)."},
+        metadata={
+            "description": "Units to add (negative: to remove). Stock is at most 2^53 - 1:"
+            " more is refused with total_too_large."
+        },
     )
 
 
@@ -350,7 +353,14 @@ class PartnerOut(Schema):
 
 
 class BudgetChange(Schema):
-    change = StrictInteger(minimum=-(10**15), required=True)
+    change = StrictInteger(
+        minimum=-(10**15),
+        required=True,
+        metadata={
+            "description": "Minor units to add (negative: to take). A budget is at most"
+            " 2^53 - 1: more is refused with total_too_large."
+        },
+    )
 
 
 class PrizeOdds(Schema):
