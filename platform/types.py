@@ -165,16 +165,16 @@ class StrictInteger(fields.Integer):
         return super()._validated(value)
 
 
-def refuse_unstorable_text(text: str) -> None:
-    """Raise ValidationError if `text` holds NUL, another control character (tab and line
-    breaks aside) or an unpaired surrogate.
+def refuse_unstorable_text(text: str, *, allowed: str = "\t\n") -> None:
+    """Raise ValidationError if `text` holds NUL, a control character not in `allowed`
+    or an unpaired surrogate.
 
     PostgreSQL cannot store NUL, in text or in JSON, nor encode a lone surrogate; both
     would otherwise reach the database and fail there (a 500), while SQLite kept them.
     """
     for char in text:
         category = unicodedata.category(char)
-        if category == "Cs" or (category == "Cc" and char not in "\t\n\r"):
+        if category == "Cs" or (category == "Cc" and char not in allowed):
             raise ValidationError("Contains a character that is not allowed.")
 
 
@@ -192,7 +192,8 @@ class Text(fields.String):
 
 class JsonObject(fields.Dict):
     """A free-form JSON object (an event's data, a rule's or a mode's parameters) whose
-    keys and strings, at any depth, hold only characters every engine stores."""
+    keys and strings, at any depth, hold only characters every engine stores. Unlike
+    `Text` it keeps CR: the object is the client's own, stored as sent."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(keys=fields.String(), **kwargs)
@@ -203,6 +204,9 @@ class JsonObject(fields.Dict):
         return loaded
 
 
+_JSON_ALLOWED = "\t\n\r"
+
+
 def _refuse_unstorable_json(value: Any) -> None:
     # A loop, not recursion: JSON nested nearly as deep as the parser allows must not
     # exhaust the stack here.
@@ -210,10 +214,10 @@ def _refuse_unstorable_json(value: Any) -> None:
     while pending:
         item = pending.pop()
         if isinstance(item, str):
-            refuse_unstorable_text(item)
+            refuse_unstorable_text(item, allowed=_JSON_ALLOWED)
         elif isinstance(item, dict):
             for key in item:
-                refuse_unstorable_text(key)
+                refuse_unstorable_text(key, allowed=_JSON_ALLOWED)
             pending.extend(item.values())
         elif isinstance(item, list):
             pending.extend(item)
