@@ -427,9 +427,13 @@ class Journal:
         wallets = [w for w in self.wallets.values() if w.changed]
         for wallet in wallets:
             # balance + held bounds each of them, every lot's remaining and the running
-            # total the postings carry; debt only grows by points the wallet lacked.
-            refuse_total_too_large("wallet", wallet.balance + wallet.held)
-            refuse_total_too_large("debt", wallet.debt)
+            # total the postings carry. Only growth is refused: a wallet filled past the
+            # bound before it existed can still be spent down.
+            balance, held, debt, _ = wallet.orig
+            if wallet.balance + wallet.held > balance + held:
+                refuse_total_too_large("wallet", wallet.balance + wallet.held)
+            if wallet.debt > debt:
+                refuse_total_too_large("debt", wallet.debt)
         lots = [
             lot for w in self.wallets.values() if w.lots is not None for lot in w.lots.values()
         ] + [lot for new in self._new_lots.values() for lot in new]
