@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from jifen.types import MAX_SAFE_INTEGER
+
 
 class JifenError(Exception):
     """Base of every domain error. Subclasses set `code`, `status` and `message`."""
@@ -50,3 +52,18 @@ class Forbidden(JifenError):
     code = "forbidden"
     status = 403
     message = "Not allowed."
+
+
+class TotalTooLarge(ValidationFailed):
+    """A running total (a wallet's balance, held or debt, a product's stock, a partner's
+    budget) would pass 2^53 - 1, the largest integer every JSON client reads exactly;
+    the databases' 64-bit columns would overflow not far beyond it."""
+
+    code = "total_too_large"
+    message = "That would take a running total past 2^53 - 1."
+
+
+def refuse_total_too_large(name: str, total: int) -> None:
+    """Raise TotalTooLarge if `total`, the running total called `name`, passes 2^53 - 1."""
+    if total > MAX_SAFE_INTEGER:
+        raise TotalTooLarge(details={"total": name, "maximum": MAX_SAFE_INTEGER})

@@ -165,23 +165,78 @@ class StrictInteger(fields.Integer):
         return super()._validated(value)
 
 
-class Text(fields.String):
-    """A string with a length limit and no NUL, control or unpaired surrogate characters.
+def refuse_unstorable_text(text: str, *, allowed: str = "\t\n") -> None:
+    """Raise ValidationError if `text` holds NUL, a control character not in `allowed`
+    or an unpaired surrogate.
 
-    PostgreSQL cannot store NUL nor encode a lone surrogate; both would otherwise reach
-    the database and fail there.
+    PostgreSQL cannot store NUL, in text or in JSON, nor encode a lone surrogate; both
+    would otherwise reach the database and fail there (a 500), while SQLite kept them.
     """
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cs" or (category == "Cc" and char not in allowed):
+            raise ValidationError("Contains a character that is not allowed.")
+
+
+class Text(fields.String):
+    """A string with a length limit and only characters every engine stores."""
 
     def __init__(self, *, max_length: int, min_length: int = 0, **kwargs: Any) -> None:
         super().__init__(validate=validate.Length(min=min_length, max=max_length), **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
-        for char in text:
-            category = unicodedata.category(char)
-            if category == "Cs" or (category == "Cc" and char not in "\t\n"):
-                raise ValidationError("Contains a character that is not allowed.")
+        refuse_unstorable_text(text)
         return text
+
+
+class JsonObject(fields.Dict):
+    """A free-form JSON object (an event's data, a rule's or a mode's parameters) whose
+    keys and strings, at any depth, hold only characters every engine stores. Unlike
+    `Text` it keeps CR: the object is the client's own, stored as sent."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(keys=fields.String(), **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        loaded = super()._deserialize(value, attr, data, **kwargs)  # type: ignore[no-untyped-call]
+        _refuse_unstorable_json(loaded)
+        return loaded
+
+
+_JSON_ALLOWED = "\t\n\r"
+
+
+def _refuse_unstorable_json(value: Any) -> None:
+    # A loop, not recursion: JSON nested nearly as deep as the parser allows must not
+    # exhaust the stack here.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            refuse_unstorable_text(item, allowed=_JSON_ALLOWED)
+        elif isinstance(item, dict):
+            for key in item:
+                refuse_unstorable_text(key, allowed=_JSON_ALLOWED)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+class Instant(fields.AwareDateTime):
+    """A timezone-aware instant that exists in UTC: 9999-12-31T23:59:59-14:00 is a valid
+    ISO 8601 time, but in UTC it falls in the year 10000, which neither Python nor the
+    database can hold."""
+
+    default_error_messages = {"range": "Must fall within the years 1 to 9999 in UTC."}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            instant.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("range") from None
+        return instant
 
 
 class RateField(fields.Decimal):

@@ -87,7 +87,7 @@ def test_earn_redeem_refund_and_read_the_history(client, tenant, alice, clock):
     assert entry.json["changes"][0]["amount"] == -120
 
 
-@pytest.mark.parametrize("cursor", ["12", "nonsense", "%21%21"])
+@pytest.mark.parametrize("cursor", ["12", "nonsense", "%21%21", "\u00b2", "\u2460"])
 def test_a_history_cursor_this_api_did_not_return_is_422(client, tenant, alice, cursor):
     post(client, tenant, "/points/earn", {"member_id": alice, "amount": 5})
     response = client.get(
@@ -312,3 +312,18 @@ def test_a_suspended_merchants_points_do_not_move(client, tenant, alice, svc):
     with svc.db.transaction() as session:
         session.execute(update(Tenant).where(Tenant.id == tenant.tenant_id).values(status="active"))
     assert client.get(f"{MEMBERS}/{alice}/points", headers=tenant.headers).json["balance"] == 100
+
+
+def test_an_earn_past_the_largest_balance_is_422_and_posts_nothing(client, tenant, alice):
+    largest = 2**53 - 1
+    post(client, tenant, "/points/earn", {"member_id": alice, "amount": largest})
+    history = f"{MEMBERS}/{alice}/points/history"
+    before = client.get(history, headers=tenant.headers).json
+
+    refused = post(client, tenant, "/points/earn", {"member_id": alice, "amount": 1})
+
+    assert refused.status_code == 422
+    assert refused.json["code"] == "total_too_large"
+    assert client.get(history, headers=tenant.headers).json == before
+    points = client.get(f"{MEMBERS}/{alice}/points", headers=tenant.headers).json
+    assert points["balance"] == largest

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.ledger import policy as policies
+from jifen.ledger import sql
 from jifen.ledger.errors import UnknownMember
 from jifen.ledger.models import WALLET, Account, Entry, Hold, Lot, Posting
 from jifen.members import Member
@@ -178,30 +179,27 @@ def liability(session: Session, *, clock: Clock) -> Liability:
     """The tenant's outstanding points: what its members hold, hold back, are owed
     (pending), owe (debt), and what will expire within 30 and 90 days."""
     now = clock.now()
-    outstanding, held, debt, members = session.execute(
-        select(
-            func.coalesce(func.sum(Account.balance), 0),
-            func.coalesce(func.sum(Account.held), 0),
-            func.coalesce(func.sum(Account.debt), 0),
-            func.count().filter(Account.balance + Account.held > 0),
-        ).where(Account.kind == WALLET)
-    ).one()
-    pending = session.execute(
-        select(func.coalesce(func.sum(Hold.amount), 0)).where(
-            Hold.kind == "pending", Hold.status == "open"
+    outstanding, held, debt = sql.exact_sums(
+        session, [Account.balance, Account.held, Account.debt], Account.kind == WALLET
+    )
+    members = session.execute(
+        select(func.count(Account.id)).where(
+            Account.kind == WALLET, Account.balance + Account.held > 0
         )
     ).scalar_one()
+    (pending,) = sql.exact_sums(
+        session, [Hold.amount], Hold.kind == "pending", Hold.status == "open"
+    )
 
     def expiring(days: int) -> int:
-        return int(
-            session.execute(
-                select(func.coalesce(func.sum(Lot.remaining), 0)).where(
-                    Lot.expires_at > now,
-                    Lot.expires_at <= now + timedelta(days=days),
-                    Lot.remaining > 0,
-                )
-            ).scalar_one()
+        (points,) = sql.exact_sums(
+            session,
+            [Lot.remaining],
+            Lot.expires_at > now,
+            Lot.expires_at <= now + timedelta(days=days),
+            Lot.remaining > 0,
         )
+        return points
 
     return Liability(
         outstanding=int(outstanding),

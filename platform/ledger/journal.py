@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from jifen.audit import Actor
 from jifen.db import writing_for
+from jifen.errors import refuse_total_too_large
 from jifen.ledger import sql
 from jifen.ledger.chain import posting_hash
 from jifen.ledger.domain_events import EntriesPosted
@@ -424,6 +425,15 @@ class Journal:
     def flush(self) -> None:
         """Write everything recorded so far; the journal can go on afterwards."""
         wallets = [w for w in self.wallets.values() if w.changed]
+        for wallet in wallets:
+            # balance + held bounds each of them, every lot's remaining and the running
+            # total the postings carry. Only growth is refused: a wallet filled past the
+            # bound before it existed can still be spent down.
+            balance, held, debt, _ = wallet.orig
+            if wallet.balance + wallet.held > balance + held:
+                refuse_total_too_large("wallet", wallet.balance + wallet.held)
+            if wallet.debt > debt:
+                refuse_total_too_large("debt", wallet.debt)
         lots = [
             lot for w in self.wallets.values() if w.lots is not None for lot in w.lots.values()
         ] + [lot for new in self._new_lots.values() for lot in new]

@@ -8,14 +8,20 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from jifen.ledger.models import HOLD_KINDS, HOLD_STATUSES
 from jifen.ledger.policy import EXPIRY_KINDS, SHORTFALLS, UNKNOWN_MEMBERS
-from jifen.types import MAX_SAFE_INTEGER, StrictInteger, Text
+from jifen.types import MAX_SAFE_INTEGER, Instant, StrictInteger, Text
 
 ENTRY_KINDS = ("earn", "redeem", "refund", "clawback", "reversal", "expire", "transfer", "adjust")
 
 
 class Points(StrictInteger):
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("metadata", {"description": "Whole points, 1 to 2^53 - 1."})
+        kwargs.setdefault(
+            "metadata",
+            {
+                "description": "Whole points, 1 to 2^53 - 1. A wallet holds at most 2^53 - 1"
+                " (balance plus held): more is refused with total_too_large."
+            },
+        )
         super().__init__(minimum=1, **kwargs)
 
 
@@ -43,7 +49,7 @@ class Reason(Text):
 class Earn(Schema):
     member_id = fields.UUID(required=True)
     amount = Points(required=True)
-    expires_at = fields.AwareDateTime(
+    expires_at = Instant(
         allow_none=True,
         metadata={"description": "Default: from the merchant's expiry policy."},
     )
@@ -52,7 +58,7 @@ class Earn(Schema):
 
 
 class EarnPending(Earn):
-    available_at = fields.AwareDateTime(
+    available_at = Instant(
         allow_none=True,
         metadata={
             "description": "When the points become the member's (end of a return "
@@ -76,7 +82,7 @@ class Adjust(Schema):
         metadata={"description": "Positive credits, negative takes points back; not 0."},
     )
     reason = Reason()
-    expires_at = fields.AwareDateTime(allow_none=True)
+    expires_at = Instant(allow_none=True)
 
     @validates_schema
     def _not_zero(self, data: dict[str, Any], **_kwargs: object) -> None:
@@ -94,7 +100,7 @@ class Transfer(Schema):
 
 class Extend(Schema):
     member_id = fields.UUID(required=True)
-    until = fields.AwareDateTime(required=True)
+    until = Instant(required=True)
     reason = Reason()
     lot_ids = fields.List(
         fields.UUID(),
@@ -159,7 +165,7 @@ class Entry(Schema):
     reference = fields.String(allow_none=True)
     memo = fields.String(allow_none=True)
     reverses_entry_id = fields.UUID(allow_none=True)
-    created_at = fields.AwareDateTime()
+    created_at = Instant()
     changes = fields.List(fields.Nested(WalletChange))
     data = fields.Dict(allow_none=True)
 
@@ -171,14 +177,14 @@ class Hold(Schema):
     status = fields.String(metadata={"enum": list(HOLD_STATUSES)})
     amount = fields.Integer()
     reference = fields.String(allow_none=True)
-    expires_at = fields.AwareDateTime(allow_none=True)
-    created_at = fields.AwareDateTime()
+    expires_at = Instant(allow_none=True)
+    created_at = Instant()
     entry_id = fields.UUID(allow_none=True)
 
 
 class Expiring(Schema):
     last_day = fields.Date()
-    expires_at = fields.AwareDateTime()
+    expires_at = Instant()
     points = fields.Integer()
 
 
@@ -193,8 +199,8 @@ class Summary(Schema):
 
 class HistoryQuery(Schema):
     kind = fields.List(fields.String(validate=validate.OneOf(ENTRY_KINDS)))
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
+    since = Instant()
+    until = Instant()
     cursor = Text(max_length=20)
     limit = fields.Integer(strict=False, validate=validate.Range(min=1, max=200), load_default=50)
 
@@ -207,7 +213,7 @@ class HistoryLine(Schema):
     reference = fields.String(allow_none=True)
     memo = fields.String(allow_none=True)
     reverses_entry_id = fields.UUID(allow_none=True)
-    created_at = fields.AwareDateTime()
+    created_at = Instant()
 
 
 class HistoryPage(Schema):

@@ -12,7 +12,17 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from jifen.db import insert_ignoring_duplicates
 from jifen.ledger.models import (
@@ -36,6 +46,7 @@ _LOTS = Lot.__table__
 _MEMBERS = Member.__table__
 _HOLDS = Hold.__table__
 _SYSTEM_NAMESPACE = uuid.UUID("5b1f8d3e-6a3c-4c59-9a59-2f2b8e3f6a10")
+_HALF = 2**32
 
 
 def system_account_id(tenant_id: uuid.UUID, kind: str) -> uuid.UUID:
@@ -503,3 +514,23 @@ def pending_holds_by_reference(
         .order_by(_HOLDS.c.created_at, _HOLDS.c.id)
     )
     return list(connection.execute(query))
+
+
+def exact_sums(
+    executor: Session | Connection,
+    terms: Sequence[ColumnElement[int] | QueryableAttribute[int]],
+    *criteria: Any,
+) -> list[int]:
+    """The sum of each of `terms` over the rows matching `criteria`, exact however large.
+
+    Each wallet stays within 2^53 - 1, but a tenant's many wallets together can pass
+    2^63 - 1, where SQLite's SUM fails ("integer overflow"). The high and low 32 bits of
+    each value are summed apart, neither anywhere near overflowing, and joined here.
+    """
+    halves = [
+        func.coalesce(func.sum(half), 0)
+        for term in terms
+        for half in (term.op(">>")(literal_column("32")), term.op("&")(_HALF - 1))
+    ]
+    row = executor.execute(select(*halves).where(*criteria)).one()
+    return [int(high) * _HALF + int(low) for high, low in zip(row[::2], row[1::2], strict=True)]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select
 
+from jifen.ledger import sql
 from jifen.ledger.chain import posting_hash
 from jifen.ledger.models import WALLET, Account, Hold, HoldLot, Lot, LotConsumption, Posting
 
@@ -64,16 +65,16 @@ def _entries_balance(connection: Connection, tenant_id: uuid.UUID) -> str | None
 
 
 def _tenant_balances(connection: Connection, tenant_id: uuid.UUID) -> str | None:
-    total = connection.execute(
-        select(func.coalesce(func.sum(P.c.amount), 0)).where(P.c.tenant_id == tenant_id)
-    ).scalar_one()
+    (total,) = sql.exact_sums(connection, [P.c.amount], P.c.tenant_id == tenant_id)
     return None if total == 0 else f"all postings sum to {total}"
 
 
 def _wallets_match_postings(connection: Connection, tenant_id: uuid.UUID) -> str | None:
+    wallets = select(A.c.id).where(A.c.tenant_id == tenant_id, A.c.kind == WALLET)
     posted = (
+        # Wallets only: a system account's postings may sum past what 64 bits hold.
         select(P.c.account_id, func.sum(P.c.amount).label("total"))
-        .where(P.c.tenant_id == tenant_id)
+        .where(P.c.tenant_id == tenant_id, P.c.account_id.in_(wallets))
         .group_by(P.c.account_id)
         .subquery()
     )

@@ -19,7 +19,7 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import get_owned
-from jifen.errors import ValidationFailed
+from jifen.errors import ValidationFailed, refuse_total_too_large
 from jifen.mall import partners, sql
 from jifen.mall.errors import (
     CategoryCycle,
@@ -299,6 +299,7 @@ def change_stock(
             details={"stock": ["Follows the codes."]},
         )
     if not sql.restock(session.connection(), product.tenant_id, product.id, change):
+        refuse_total_too_large("stock", product.stock + change)
         raise StockBelowZero(details={"stock": product.stock, "change": change})
     session.refresh(product)
     audit.record(

@@ -85,9 +85,9 @@ class Product(TenantScoped, Base):
     listed_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     listed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Units one member may take per tenant-local day, per week (Monday first), ever.
-    limit_per_day: Mapped[int | None] = mapped_column(Integer)
-    limit_per_week: Mapped[int | None] = mapped_column(Integer)
-    limit_ever: Mapped[int | None] = mapped_column(Integer)
+    limit_per_day: Mapped[int | None] = mapped_column(BigInteger)
+    limit_per_week: Mapped[int | None] = mapped_column(BigInteger)
+    limit_ever: Mapped[int | None] = mapped_column(BigInteger)
     # Members below this tier cannot redeem it (a tier-exclusive item).
     min_tier: Mapped[str | None] = mapped_column(String(32))
     # {tier code: percent off the points price}; None: each tier's own redemption discount.
@@ -408,7 +408,7 @@ class FlashSale(TenantScoped, Base):
     points_price: Mapped[int] = mapped_column(BigInteger)
     stock: Mapped[int] = mapped_column(BigInteger)
     sold: Mapped[int] = mapped_column(BigInteger, default=0)
-    limit_per_member: Mapped[int | None] = mapped_column(Integer)
+    limit_per_member: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

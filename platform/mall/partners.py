@@ -13,6 +13,7 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import get_owned
+from jifen.errors import refuse_total_too_large
 from jifen.mall import sql
 from jifen.mall.errors import BudgetBelowUsed, PartnerBudgetExhausted, UnknownPartner
 from jifen.mall.models import Partner
@@ -85,6 +86,7 @@ def change_budget(
     """Add to a partner's budget, or take from it (never below what is used)."""
     partner = get_partner(session, partner_id)
     if not sql.change_budget(session.connection(), partner.tenant_id, partner.id, change):
+        refuse_total_too_large("budget", partner.budget + change)
         raise BudgetBelowUsed(details={"budget": partner.budget, "used": partner.used})
     session.refresh(partner)
     partner.updated_at = clock.now()

@@ -13,7 +13,7 @@ from jifen.mall.models import (
     PRODUCT_KINDS,
     PRODUCT_STATUSES,
 )
-from jifen.types import StrictInteger, Text
+from jifen.types import Instant, JsonObject, StrictInteger, Text
 
 MAX_TAGS = 10
 MAX_IMAGES = 10
@@ -86,7 +86,7 @@ class ProductFields(Schema):
 
     kind = fields.String(validate=validate.OneOf(PRODUCT_KINDS))
     mode = Text(min_length=1, max_length=32)
-    mode_params = fields.Dict(keys=fields.String())
+    mode_params = JsonObject()
     name = Text(min_length=1, max_length=200)
     description = Text(max_length=4000)
     category_id = fields.UUID(allow_none=True)
@@ -97,8 +97,8 @@ class ProductFields(Schema):
     points_price = StrictInteger(minimum=0)
     cash_price = StrictInteger(minimum=1, allow_none=True)
     currency = Text(min_length=3, max_length=3, allow_none=True)
-    listed_from = fields.AwareDateTime(allow_none=True)
-    listed_until = fields.AwareDateTime(allow_none=True)
+    listed_from = Instant(allow_none=True)
+    listed_until = Instant(allow_none=True)
     limit_per_day = StrictInteger(minimum=1, allow_none=True)
     limit_per_week = StrictInteger(minimum=1, allow_none=True)
     limit_ever = StrictInteger(minimum=1, allow_none=True)
@@ -146,8 +146,8 @@ class ProductOut(Schema):
     currency = fields.String(allow_none=True)
     stock = fields.Integer(allow_none=True)
     sold = fields.Integer()
-    listed_from = fields.AwareDateTime(allow_none=True)
-    listed_until = fields.AwareDateTime(allow_none=True)
+    listed_from = Instant(allow_none=True)
+    listed_until = Instant(allow_none=True)
     limit_per_day = fields.Integer(allow_none=True)
     limit_per_week = fields.Integer(allow_none=True)
     limit_ever = fields.Integer(allow_none=True)
@@ -158,8 +158,8 @@ class ProductOut(Schema):
     bundle = fields.List(fields.Dict(), allow_none=True)
     sort_order = fields.Integer()
     status = fields.String()
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    created_at = Instant()
+    updated_at = Instant()
     member_price = fields.Integer(
         metadata={"description": "With member_id: what one unit costs that member, in points."}
     )
@@ -199,7 +199,10 @@ class StockChange(Schema):
     change = StrictInteger(
         minimum=-(10**12),
         required=True,
-        metadata={"description": "Units to add (negative: to remove)."},
+        metadata={
+            "description": "Units to add (negative: to remove). Stock is at most 2^53 - 1:"
+            " more is refused with total_too_large."
+        },
     )
 
 
@@ -241,7 +244,7 @@ class OrderStep(Schema):
     status = fields.String()
     actor_kind = fields.String()
     note = fields.Dict(allow_none=True)
-    created_at = fields.AwareDateTime()
+    created_at = Instant()
 
 
 class OrderOut(Schema):
@@ -263,8 +266,8 @@ class OrderOut(Schema):
     delivery = fields.Dict(allow_none=True)
     details = fields.Dict()
     history = fields.List(fields.Nested(OrderStep))
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    created_at = Instant()
+    updated_at = Instant()
 
 
 class OrderQuery(Schema):
@@ -317,11 +320,11 @@ class CouponOut(Schema):
     kind = fields.String(metadata={"enum": ["coupon", "voucher"]})
     status = fields.String(metadata={"enum": ["issued", "redeemed", "void"]})
     terms = fields.Dict()
-    valid_until = fields.AwareDateTime()
+    valid_until = Instant()
     member_id = fields.UUID()
     order_id = fields.UUID()
     product_id = fields.UUID()
-    redeemed_at = fields.AwareDateTime(allow_none=True)
+    redeemed_at = Instant(allow_none=True)
     redemption = fields.Dict(allow_none=True)
     discount = fields.Integer(
         metadata={"description": "Checking with order_amount: what it would take off."}
@@ -345,12 +348,19 @@ class PartnerOut(Schema):
     currency = fields.String()
     budget = fields.Integer()
     used = fields.Integer()
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    created_at = Instant()
+    updated_at = Instant()
 
 
 class BudgetChange(Schema):
-    change = StrictInteger(minimum=-(10**15), required=True)
+    change = StrictInteger(
+        minimum=-(10**15),
+        required=True,
+        metadata={
+            "description": "Minor units to add (negative: to take). A budget is at most"
+            " 2^53 - 1: more is refused with total_too_large."
+        },
+    )
 
 
 class PrizeOdds(Schema):
@@ -366,8 +376,8 @@ class PrizeOdds(Schema):
 
 class PeriodOut(Schema):
     key = fields.String(metadata={"description": "The period's first local day."})
-    starts_at = fields.AwareDateTime()
-    ends_at = fields.AwareDateTime()
+    starts_at = Instant()
+    ends_at = Instant()
     seed_hash = fields.String(metadata={"description": "sha256 of the seed, hex."})
     seed = fields.String(
         allow_none=True, metadata={"description": "Hex; revealed once the period has ended."}
@@ -434,14 +444,14 @@ class PaymentOut(Schema):
     )
     reference = fields.String(allow_none=True)
     instructions = fields.String(allow_none=True)
-    expires_at = fields.AwareDateTime(
+    expires_at = Instant(
         metadata={
             "description": "When the payment window closes; it starts when the"
             " provider has the payment (while `requested`, a window's length from now)."
         }
     )
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    created_at = Instant()
+    updated_at = Instant()
 
 
 class TopupIn(Schema):
@@ -491,8 +501,8 @@ class AuthorizationOut(Schema):
     status = fields.String(metadata={"enum": list(AUTHORIZATION_STATUSES)})
     hold_id = fields.UUID()
     entry_id = fields.UUID(allow_none=True)
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    created_at = Instant()
+    updated_at = Instant()
 
 
 class PointsPart(Schema):
@@ -502,8 +512,8 @@ class PointsPart(Schema):
 
 
 class FlashSaleIn(Schema):
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = Instant(required=True)
+    ends_at = Instant(required=True)
     points_price = StrictInteger(required=True)
     stock = StrictInteger(required=True)
     limit_per_member = StrictInteger(minimum=1, load_default=None, allow_none=True)
@@ -512,8 +522,8 @@ class FlashSaleIn(Schema):
 class FlashSaleOut(Schema):
     id = fields.UUID()
     product_id = fields.UUID()
-    starts_at = fields.AwareDateTime()
-    ends_at = fields.AwareDateTime()
+    starts_at = Instant()
+    ends_at = Instant()
     points_price = fields.Integer()
     stock = fields.Integer()
     sold = fields.Integer()

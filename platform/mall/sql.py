@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 from jifen.mall.models import FlashSale, Order, Partner, Product, ProductCode
+from jifen.types import MAX_SAFE_INTEGER
 
 _PRODUCTS = Product.__table__
 _ORDERS = Order.__table__
@@ -126,7 +127,8 @@ def restock(
     connection: Connection, tenant_id: uuid.UUID, product_id: uuid.UUID, change: int
 ) -> bool:
     """Add (or, negative, remove) units of a product with limited stock; False when that
-    would leave less than none, or the product's stock is unlimited."""
+    would leave less than none or more than 2^53 - 1, or the product's stock is
+    unlimited. (Stock and change both within 2^53 - 1, their sum cannot overflow.)"""
     result = connection.execute(
         update(_PRODUCTS)
         .where(
@@ -134,6 +136,7 @@ def restock(
             _PRODUCTS.c.id == product_id,
             _PRODUCTS.c.stock.is_not(None),
             _PRODUCTS.c.stock + change >= 0,
+            _PRODUCTS.c.stock + change <= MAX_SAFE_INTEGER,
         )
         .values(stock=_PRODUCTS.c.stock + change)
     )
@@ -220,13 +223,14 @@ def unfund(
 def change_budget(
     connection: Connection, tenant_id: uuid.UUID, partner_id: uuid.UUID, change: int
 ) -> bool:
-    """Raise (or lower, never below what is used) a partner's budget."""
+    """Raise (or lower, never below what is used nor above 2^53 - 1) a partner's budget."""
     result = connection.execute(
         update(_PARTNERS)
         .where(
             _PARTNERS.c.tenant_id == tenant_id,
             _PARTNERS.c.id == partner_id,
             _PARTNERS.c.budget + change >= _PARTNERS.c.used,
+            _PARTNERS.c.budget + change <= MAX_SAFE_INTEGER,
         )
         .values(budget=_PARTNERS.c.budget + change)
     )

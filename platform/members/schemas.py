@@ -7,7 +7,7 @@ from decimal import Decimal
 from marshmallow import Schema, fields, validate
 
 from jifen.members.models import STATUSES, TIER_BASES
-from jifen.types import RateField, StrictInteger, Text
+from jifen.types import Instant, RateField, StrictInteger, Text
 
 MAX_TAGS = 20
 
@@ -48,9 +48,9 @@ class Member(Schema):
     tier = fields.String(
         allow_none=True, metadata={"description": "The code of the member's tier (see /tiers)."}
     )
-    tier_since = fields.AwareDateTime(allow_none=True)
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    tier_since = Instant(allow_none=True)
+    created_at = Instant()
+    updated_at = Instant()
 
 
 class MemberQuery(Schema):

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.rules.models import RULE_STATUSES
-from jifen.types import StrictInteger, Text
+from jifen.types import Instant, JsonObject, StrictInteger, Text
 
 KIND = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error="Lower-case letters, digits and _.")
 
@@ -20,9 +20,8 @@ class EventIn(Schema):
     kind = fields.String(required=True, validate=KIND)
     member_id = fields.UUID(load_default=None)
     external_id = Text(max_length=128, min_length=1, load_default=None)
-    occurred_at = fields.AwareDateTime(load_default=None)
-    data = fields.Dict(
-        keys=fields.String(),
+    occurred_at = Instant(load_default=None)
+    data = JsonObject(
         load_default=dict,
         metadata={
             "description": "The kind's payload. purchase: amount, currency, shipping, lines"
@@ -137,12 +136,12 @@ class Audience(Schema):
 class RuleIn(Schema):
     name = Text(max_length=100, min_length=1, required=True)
     type = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    params = fields.Dict(load_default=dict)
+    params = JsonObject(load_default=dict)
     priority = StrictInteger(minimum=-1000, maximum=1000, load_default=0)
     exclusive = fields.Boolean(load_default=False)
     audience = fields.Nested(Audience, load_default=None, allow_none=True)
-    starts_at = fields.AwareDateTime(load_default=None, allow_none=True)
-    ends_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    starts_at = Instant(load_default=None, allow_none=True)
+    ends_at = Instant(load_default=None, allow_none=True)
     status = fields.String(validate=validate.OneOf(("draft", "active")), load_default="draft")
 
 
@@ -150,12 +149,12 @@ class RuleChange(Schema):
     """Any of a rule's fields; the result is validated as a whole."""
 
     name = Text(max_length=100, min_length=1)
-    params = fields.Dict()
+    params = JsonObject()
     priority = StrictInteger(minimum=-1000, maximum=1000)
     exclusive = fields.Boolean()
     audience = fields.Nested(Audience, allow_none=True)
-    starts_at = fields.AwareDateTime(allow_none=True)
-    ends_at = fields.AwareDateTime(allow_none=True)
+    starts_at = Instant(allow_none=True)
+    ends_at = Instant(allow_none=True)
 
 
 class RuleOut(Schema):
@@ -167,12 +166,12 @@ class RuleOut(Schema):
     priority = fields.Integer()
     exclusive = fields.Boolean()
     audience = fields.Dict(allow_none=True)
-    starts_at = fields.AwareDateTime(allow_none=True)
-    ends_at = fields.AwareDateTime(allow_none=True)
+    starts_at = Instant(allow_none=True)
+    ends_at = Instant(allow_none=True)
     status = fields.String()
     version = fields.Integer()
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    created_at = Instant()
+    updated_at = Instant()
 
 
 class RuleQuery(Schema):
@@ -188,7 +187,7 @@ class RuleVersionOut(Schema):
     snapshot = fields.Dict()
     actor_kind = fields.String()
     actor_id = fields.String(allow_none=True)
-    created_at = fields.AwareDateTime()
+    created_at = Instant()
 
 
 class RuleVersions(Schema):
@@ -214,8 +213,8 @@ class Simulate(Schema):
 
 
 class Backtest(Schema):
-    start = fields.AwareDateTime(required=True)
-    end = fields.AwareDateTime(required=True)
+    start = Instant(required=True)
+    end = Instant(required=True)
     rules = fields.List(fields.Dict(), required=True, validate=validate.Length(min=1, max=100))
 
     @validates_schema

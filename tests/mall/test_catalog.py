@@ -195,3 +195,28 @@ def test_an_unknown_mode_is_refused_and_changes_are_audited(client, tenant):
         200,
     ).json
     assert (changed["name"], changed["tags"], changed["stock"]) == ("Big Mug", ["hot"], 10)
+
+
+def test_per_member_limits_as_large_as_the_api_allows_are_kept(client, tenant, clock):
+    largest = 2**53 - 1
+    limits = {"limit_per_day": 2**31, "limit_per_week": largest, "limit_ever": largest}
+    item = product(client, tenant, **limits)
+    changed = call(
+        client, tenant, "PATCH", f"/products/{item['id']}", {"limit_per_day": largest}, 200
+    ).json
+
+    assert {name: item[name] for name in limits} == limits
+    assert changed["limit_per_day"] == largest
+    placed(client, tenant, member(client, tenant, 1_000), item["id"], address=ADDRESS)
+
+
+def test_stock_raised_past_2_53_minus_1_is_refused_and_left_as_it_was(client, tenant):
+    item = product(client, tenant, stock=2**53 - 10)
+    path = f"/products/{item['id']}/stock"
+
+    refused = call(client, tenant, "POST", path, {"change": 2**53 - 1}, 422).json
+
+    assert refused["code"] == "total_too_large"
+    assert get_product(client, tenant, item["id"])["stock"] == 2**53 - 10
+    call(client, tenant, "POST", path, {"change": 9}, 200)
+    assert get_product(client, tenant, item["id"])["stock"] == 2**53 - 1

@@ -60,3 +60,14 @@ def test_a_co_branded_item_names_a_real_partner(client, tenant):
     params = {"partner_id": "00000000-0000-7000-8000-000000000000", "cost_share": 1}
     unknown = call(client, tenant, "POST", "/products", {**body, "mode_params": params}, 404)
     assert unknown.json["code"] == "unknown_partner"
+
+
+def test_a_budget_raised_past_2_53_minus_1_is_refused_and_left_as_it_was(client, tenant):
+    partner = a_partner(client, tenant, 2**53 - 10)
+    path = f"/partners/{partner['id']}"
+
+    refused = call(client, tenant, "POST", f"{path}/budget", {"change": 10}, 422).json
+
+    assert refused["code"] == "total_too_large"
+    assert call(client, tenant, "GET", path, None, 200).json["budget"] == 2**53 - 10
+    call(client, tenant, "POST", f"{path}/budget", {"change": 9}, 200)

@@ -110,3 +110,12 @@ def test_one_member_clicking_many_times_gets_no_more_than_the_limit(app, client,
     assert balance(client, tenant, buyer) == 10_000 - 2 * 99
     sales = call(client, tenant, "GET", f"/products/{item['id']}/flash-sales", None, 200).json
     assert (sales[0]["stock"], sales[0]["sold"]) == (8, 2)
+
+
+def test_a_per_member_limit_as_large_as_the_api_allows_is_kept(client, tenant, clock):
+    largest = 2**53 - 1
+    item = product(client, tenant, stock=100)
+    sale = a_sale(client, tenant, item["id"], clock, limit_per_member=largest)
+
+    assert sale.status_code == 201, sale.json
+    assert sale.json["limit_per_member"] == largest

@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from jifen.errors import JifenError
 from jifen.rules.events import CheckedEvent, EventIn
 from jifen.rules.kinds.base import Kind
-from jifen.types import StrictInteger, Text
+from jifen.types import Instant, StrictInteger, Text
 
 if TYPE_CHECKING:
     from jifen.rules.batch import Batch
@@ -39,7 +39,7 @@ class PurchaseData(Schema):
     )
     store = Text(max_length=64, load_default=None, allow_none=True)
     channel = Text(max_length=32, load_default=None, allow_none=True)
-    paid_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    paid_at = Instant(load_default=None, allow_none=True)
 
     @validates_schema
     def _adds_up(self, data: dict[str, Any], **_: Any) -> None:
