@@ -287,6 +287,31 @@ def test_the_liability_report_adds_up_the_members_points(client, tenant, alice, 
     }
 
 
+def test_the_liability_leaves_out_points_past_their_expiry_before_the_sweep(
+    client, tenant, alice, clock
+):
+    bob, carol = register(client, tenant, "bob"), register(client, tenant, "carol")
+    soon = (clock.now() + timedelta(days=10)).isoformat()
+    post(client, tenant, "/points/earn", {"member_id": carol, "amount": 300, "expires_at": soon})
+    post(client, tenant, "/points/earn", {"member_id": alice, "amount": 200, "expires_at": soon})
+    post(client, tenant, "/points/earn", {"member_id": alice, "amount": 200})
+    post(client, tenant, "/points/earn", {"member_id": bob, "amount": 100, "expires_at": soon})
+    post(client, tenant, "/points/earn", {"member_id": bob, "amount": 100})
+    post(client, tenant, "/holds", {"member_id": bob, "kind": "reserve", "amount": 150})
+    # Carol's 300 and alice's 200 are due, bob's stay held; no sweep has run.
+    clock.advance(days=11)
+
+    report = client.get("/api/v1/points/liability", headers=tenant.headers).json
+    balances = [
+        client.get(f"{MEMBERS}/{m}/points", headers=tenant.headers).json["balance"]
+        for m in (alice, bob, carol)
+    ]
+
+    assert balances == [200, 50, 0]
+    assert (report["outstanding"], report["held"]) == (sum(balances), 150)
+    assert report["members_with_points"] == 2
+
+
 def test_the_points_api_is_in_the_openapi_document(client):
     spec = client.get("/api/openapi.json").json
     earn = spec["paths"]["/api/v1/points/earn"]["post"]

@@ -77,6 +77,17 @@ def _wallet(session: Session, member_id: uuid.UUID) -> Any:
     return row
 
 
+def _lapsed(now: datetime) -> Any:
+    """Per wallet, its available points past their expiry that the sweep has not reached
+    yet: no one can spend them (spending expires them first), so no read counts them."""
+    return (
+        select(Lot.account_id, func.sum(Lot.remaining - Lot.held).label("points"))
+        .where(Lot.expires_at <= now, Lot.remaining > Lot.held)
+        .group_by(Lot.account_id)
+        .subquery()
+    )
+
+
 def summary(session: Session, member_id: uuid.UUID, *, clock: Clock) -> PointsSummary:
     """A member's points now: available, held, pending, debt, and what expires next.
 
@@ -87,10 +98,9 @@ def summary(session: Session, member_id: uuid.UUID, *, clock: Clock) -> PointsSu
     _, account_id, balance, held, debt = _wallet(session, member_id)
     if account_id is None:
         return PointsSummary(member_id, 0, 0, 0, 0, [])
-    lapsed = session.scalar(
-        select(func.coalesce(func.sum(Lot.remaining - Lot.held), 0)).where(
-            Lot.account_id == account_id, Lot.expires_at <= now, Lot.remaining > Lot.held
-        )
+    lapsed = _lapsed(now)
+    lapsed_points = session.scalar(
+        select(func.coalesce(func.sum(lapsed.c.points), 0)).where(lapsed.c.account_id == account_id)
     )
     pending = session.execute(
         select(func.coalesce(func.sum(Hold.amount), 0)).where(
@@ -110,7 +120,7 @@ def summary(session: Session, member_id: uuid.UUID, *, clock: Clock) -> PointsSu
         # Only lots expiring after now: expires_at is never NULL here.
         for at, points in cast("Result[datetime, int]", upcoming)
     ]
-    return PointsSummary(member_id, balance - lapsed, held, int(pending), debt, expiring)
+    return PointsSummary(member_id, balance - lapsed_points, held, int(pending), debt, expiring)
 
 
 def page(
@@ -176,15 +186,20 @@ def page(
 
 def liability(session: Session, *, clock: Clock) -> Liability:
     """The tenant's outstanding points: what its members hold, hold back, are owed
-    (pending), owe (debt), and what will expire within 30 and 90 days."""
+    (pending), owe (debt), and what will expire within 30 and 90 days. Points past
+    their expiry are left out, even before the sweep has expired them."""
     now = clock.now()
+    lapsed = _lapsed(now)
+    available = Account.balance - func.coalesce(lapsed.c.points, 0)
     outstanding, held, debt, members = session.execute(
         select(
-            func.coalesce(func.sum(Account.balance), 0),
+            func.coalesce(func.sum(available), 0),
             func.coalesce(func.sum(Account.held), 0),
             func.coalesce(func.sum(Account.debt), 0),
-            func.count().filter(Account.balance + Account.held > 0),
-        ).where(Account.kind == WALLET)
+            func.count().filter(available + Account.held > 0),
+        )
+        .outerjoin(lapsed, lapsed.c.account_id == Account.id)
+        .where(Account.kind == WALLET)
     ).one()
     pending = session.execute(
         select(func.coalesce(func.sum(Hold.amount), 0)).where(
