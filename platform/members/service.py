@@ -25,6 +25,7 @@ from jifen.keyring import Keyring
 from jifen.members import sql
 from jifen.members.domain_events import MemberRegistered
 from jifen.members.models import Member, MemberTag
+from jifen.members.tiers import starting_tier
 from jifen.outbox.events import emit
 from jifen.pagination import decode_cursor, page_of
 from jifen.types import new_id
@@ -163,7 +164,8 @@ def create_member(
     clock: Clock,
     keyring: Keyring,
 ) -> MemberView:
-    """Register a member under the merchant's own `external_id`."""
+    """Register a member under the merchant's own `external_id`, in the tenant's
+    starting tier if its ladder has one (see `tiers.starting_tier`)."""
     external_id = data["external_id"]
     _check_external_id(external_id)
     now = clock.now()
@@ -171,13 +173,14 @@ def create_member(
     phone = _personal("phone", data.get("phone"), keyring)
     email = _personal("email", data.get("email"), keyring)
     tags = sorted(set(data.get("tags") or []))
+    tier = starting_tier(session.connection(), tenant_id)
     audit_event = audit.event(
         tenant_id=tenant_id,
         actor=actor,
         action="member.create",
         object_type="member",
         object_id=member_id,
-        after=_redacted(data),
+        after=_redacted(data) | {"tier": tier},
         now=now,
     )
     # The unique (tenant_id, external_id) index refuses a duplicate, concurrent ones too.
@@ -198,8 +201,8 @@ def create_member(
                 "created_at": now,
                 "updated_at": now,
                 "erased_at": None,
-                "tier": None,
-                "tier_since": None,
+                "tier": tier,
+                "tier_since": now if tier else None,
                 "tier_grace_until": None,
             },
             tags,
@@ -219,6 +222,8 @@ def create_member(
         status="active",
         created_at=now,
         updated_at=now,
+        tier=tier,
+        tier_since=now if tier else None,
     )
 
 
