@@ -87,6 +87,21 @@ def test_earn_redeem_refund_and_read_the_history(client, tenant, alice, clock):
     assert entry.json["changes"][0]["amount"] == -120
 
 
+def test_an_entry_read_back_shows_the_wallet_now_as_its_post_did(client, tenant, alice):
+    earned = post(client, tenant, "/points/earn", {"member_id": alice, "amount": 100}).json
+    path = f"/api/v1/entries/{earned['id']}"
+    assert client.get(path, headers=tenant.headers).json == earned
+
+    post(client, tenant, "/points/redeem", {"member_id": alice, "amount": 30})
+    post(client, tenant, "/holds", {"member_id": alice, "kind": "reserve", "amount": 20})
+    (change,) = client.get(path, headers=tenant.headers).json["changes"]
+    wallet = client.get(f"{MEMBERS}/{alice}/points", headers=tenant.headers).json
+
+    assert (change["amount"], change["running_total"]) == (100, 100)
+    assert (change["balance"], change["held"], change["debt"]) == (50, 20, 0)
+    assert (change["balance"], change["held"]) == (wallet["balance"], wallet["held"])
+
+
 @pytest.mark.parametrize("cursor", ["12", "nonsense", "%21%21"])
 def test_a_history_cursor_this_api_did_not_return_is_422(client, tenant, alice, cursor):
     post(client, tenant, "/points/earn", {"member_id": alice, "amount": 5})

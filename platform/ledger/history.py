@@ -88,6 +88,29 @@ def _lapsed(now: datetime) -> Any:
     )
 
 
+def wallets_now(
+    session: Session, member_ids: list[uuid.UUID], *, clock: Clock
+) -> dict[uuid.UUID, tuple[int, int, int]]:
+    """The members' wallets now, as (balance, held, debt): the balance less points past
+    their expiry that the sweep has not reached yet."""
+    lapsed = _lapsed(clock.now())
+    rows = session.execute(
+        select(
+            Account.member_id,
+            Account.balance - func.coalesce(lapsed.c.points, 0),
+            Account.held,
+            Account.debt,
+        )
+        .outerjoin(lapsed, lapsed.c.account_id == Account.id)
+        .where(Account.kind == WALLET, Account.member_id.in_(member_ids))
+    )
+    # A wallet always has its member (only system accounts have none).
+    return {
+        cast("uuid.UUID", member_id): (int(balance), held, debt)
+        for member_id, balance, held, debt in rows
+    }
+
+
 def summary(session: Session, member_id: uuid.UUID, *, clock: Clock) -> PointsSummary:
     """A member's points now: available, held, pending, debt, and what expires next.
 
