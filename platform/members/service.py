@@ -132,6 +132,26 @@ def _set_tags(member: Member, tags: list[str]) -> None:
     ]
 
 
+def _stored(field: str, value: Any) -> Any:
+    """A change's value as the member would hold it, to tell a change from a repeat."""
+    if field == "tags":
+        return sorted(set(value or []))
+    if value is not None and field == "phone":
+        return normalize_phone(value)
+    if value is not None and field == "email":
+        return normalize_email(value)
+    return value
+
+
+def _current(member: Member, field: str, keyring: Keyring) -> Any:
+    if field in ("phone", "email"):
+        encrypted = getattr(member, f"{field}_encrypted")
+        return keyring.decrypt(encrypted) if encrypted else None
+    if field == "tags":
+        return sorted(member.tags)
+    return getattr(member, field)
+
+
 def _flush(session: Session, external_id: str) -> None:
     # The unique (tenant_id, external_id) index is the check, also against a concurrent
     # twin. The transaction is lost either way, and the request edge rolls it back.
@@ -244,10 +264,19 @@ def update_member(
     clock: Clock,
     keyring: Keyring,
 ) -> Member:
-    """Change some fields; `None` clears an optional one."""
+    """Change some fields; `None` clears an optional one. Fields given with the value
+    they already have are no change: a patch of nothing new writes nothing (no audit
+    record, `updated_at` kept)."""
     member = get_member(session, member_id)
     if member.status == "erased":
         raise MemberErased()
+    changes = {
+        field: value
+        for field, value in changes.items()
+        if _stored(field, value) != _current(member, field, keyring)
+    }
+    if not changes:
+        return member
     if "external_id" in changes:
         _check_external_id(changes["external_id"])
     if "external_id" in changes and _taken(session, changes["external_id"], other_than=member.id):
