@@ -313,6 +313,27 @@ def test_patch_changes_only_the_fields_given(client, tenant, clock):
     assert ids(search(client, tenant, tag="c")) == [member["id"]]
 
 
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {},
+        {"name": "Same", "tags": ["b", "a", "b"], "status": "active"},
+        {"phone": "138 0013 8000", "email": EMAIL, "birthday": None},
+    ],
+)
+def test_a_patch_of_nothing_new_writes_nothing(client, tenant, svc, clock, patch):
+    member = register(client, tenant, name="Same", phone=PHONE, email=EMAIL, tags=["a", "b"])
+    clock.advance(minutes=5)
+    audited = len(audit_events(svc, tenant.tenant_id, member["id"]))
+
+    response = client.patch(f"{MEMBERS}/{member['id']}", json=patch, headers=tenant.headers)
+
+    assert response.status_code == 200, response.json
+    assert response.json == member
+    assert client.get(f"{MEMBERS}/{member['id']}", headers=tenant.headers).json == member
+    assert len(audit_events(svc, tenant.tenant_id, member["id"])) == audited
+
+
 def test_patch_with_null_clears_phone_and_email(client, tenant):
     member = register(client, tenant, phone=PHONE, email=EMAIL, name="N", birthday="1990-01-01")
     response = client.patch(

@@ -87,6 +87,21 @@ def test_earn_redeem_refund_and_read_the_history(client, tenant, alice, clock):
     assert entry.json["changes"][0]["amount"] == -120
 
 
+def test_an_entry_read_back_shows_the_wallet_now_as_its_post_did(client, tenant, alice):
+    earned = post(client, tenant, "/points/earn", {"member_id": alice, "amount": 100}).json
+    path = f"/api/v1/entries/{earned['id']}"
+    assert client.get(path, headers=tenant.headers).json == earned
+
+    post(client, tenant, "/points/redeem", {"member_id": alice, "amount": 30})
+    post(client, tenant, "/holds", {"member_id": alice, "kind": "reserve", "amount": 20})
+    (change,) = client.get(path, headers=tenant.headers).json["changes"]
+    wallet = client.get(f"{MEMBERS}/{alice}/points", headers=tenant.headers).json
+
+    assert (change["amount"], change["running_total"]) == (100, 100)
+    assert (change["balance"], change["held"], change["debt"]) == (50, 20, 0)
+    assert (change["balance"], change["held"]) == (wallet["balance"], wallet["held"])
+
+
 @pytest.mark.parametrize("cursor", ["12", "nonsense", "%21%21", "\u00b2", "\u2460"])
 def test_a_history_cursor_this_api_did_not_return_is_422(client, tenant, alice, cursor):
     post(client, tenant, "/points/earn", {"member_id": alice, "amount": 5})
@@ -285,6 +300,31 @@ def test_the_liability_report_adds_up_the_members_points(client, tenant, alice, 
         "expiring_90_days": 100,
         "members_with_points": 2,
     }
+
+
+def test_the_liability_leaves_out_points_past_their_expiry_before_the_sweep(
+    client, tenant, alice, clock
+):
+    bob, carol = register(client, tenant, "bob"), register(client, tenant, "carol")
+    soon = (clock.now() + timedelta(days=10)).isoformat()
+    post(client, tenant, "/points/earn", {"member_id": carol, "amount": 300, "expires_at": soon})
+    post(client, tenant, "/points/earn", {"member_id": alice, "amount": 200, "expires_at": soon})
+    post(client, tenant, "/points/earn", {"member_id": alice, "amount": 200})
+    post(client, tenant, "/points/earn", {"member_id": bob, "amount": 100, "expires_at": soon})
+    post(client, tenant, "/points/earn", {"member_id": bob, "amount": 100})
+    post(client, tenant, "/holds", {"member_id": bob, "kind": "reserve", "amount": 150})
+    # Carol's 300 and alice's 200 are due, bob's stay held; no sweep has run.
+    clock.advance(days=11)
+
+    report = client.get("/api/v1/points/liability", headers=tenant.headers).json
+    balances = [
+        client.get(f"{MEMBERS}/{m}/points", headers=tenant.headers).json["balance"]
+        for m in (alice, bob, carol)
+    ]
+
+    assert balances == [200, 50, 0]
+    assert (report["outstanding"], report["held"]) == (sum(balances), 150)
+    assert report["members_with_points"] == 2
 
 
 def test_the_points_api_is_in_the_openapi_document(client):

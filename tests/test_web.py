@@ -1,6 +1,11 @@
 """The pages a fresh install serves: health, API docs, storefront and console sign-in."""
 
 import re
+from collections.abc import Iterator
+from typing import Any
+
+from conftest import sqlite_only
+from openapi_spec_validator import validate
 
 from jifen.app import create_app
 from jifen.audit import SYSTEM
@@ -57,6 +62,29 @@ def test_api_docs_are_served_without_a_cdn(client):
         "message",
         "details",
     }
+
+
+def bounds(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every `minimum` and `maximum` in a document, with where it is."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("minimum", "maximum"):
+                yield f"{path}/{key}", value
+            yield from bounds(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from bounds(value, f"{path}/{index}")
+
+
+@sqlite_only
+def test_the_openapi_document_is_valid_openapi_3(client):
+    spec = client.get("/api/openapi.json").json
+    validate(spec)  # raises, naming the place, where the document breaks the OpenAPI schema
+    found = dict(bounds(spec))
+    assert found, "the document states ranges"
+    assert {where: value for where, value in found.items() if isinstance(value, str)} == {}
+    rate = spec["components"]["schemas"]["TierIn"]["properties"]["earn_multiplier"]
+    assert (rate["type"], rate["default"]) == ("string", "1")
 
 
 def test_storefront_by_slug_shows_the_merchant(client, svc, tenant):

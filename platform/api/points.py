@@ -212,7 +212,7 @@ class EntryById(MethodView):
     @READ
     def get(self, entry_id: uuid.UUID) -> Any:
         """A ledger entry and what it did to each wallet."""
-        return ledger.get_entry(db_session(), entry_id)
+        return ledger.get_entry(db_session(), entry_id, clock=services().clock)
 
 
 @blp.route("/entries/<uuid:entry_id>/reversal")

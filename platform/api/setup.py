@@ -8,6 +8,7 @@ from flask import Blueprint, Flask
 
 from jifen.api import checkout, events, health, mall, members, payment_notices, points, rules
 from jifen.api.errors import JifenApi
+from jifen.types import RateField
 
 STATIC = Path(__file__).parent / "static"
 
@@ -27,6 +28,9 @@ def init_api(app: Flask) -> JifenApi:
         Blueprint("api_static", __name__, static_folder=STATIC, static_url_path="/api/static")
     )
     api = JifenApi(app)
+    # A rate travels as a decimal string (a float is refused), so it is documented as one;
+    # as a "number" its bounds would be strings, which makes the document invalid.
+    api.register_field(RateField, "string", "decimal")
     api.spec.components.security_scheme(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "jf_<prefix>_<secret>"},

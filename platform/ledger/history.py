@@ -78,6 +78,40 @@ def _wallet(session: Session, member_id: uuid.UUID) -> Any:
     return row
 
 
+def _lapsed(now: datetime) -> Any:
+    """Per wallet, its available points past their expiry that the sweep has not reached
+    yet: no one can spend them (spending expires them first), so no read counts them."""
+    return (
+        select(Lot.account_id, func.sum(Lot.remaining - Lot.held).label("points"))
+        .where(Lot.expires_at <= now, Lot.remaining > Lot.held)
+        .group_by(Lot.account_id)
+        .subquery()
+    )
+
+
+def wallets_now(
+    session: Session, member_ids: list[uuid.UUID], *, clock: Clock
+) -> dict[uuid.UUID, tuple[int, int, int]]:
+    """The members' wallets now, as (balance, held, debt): the balance less points past
+    their expiry that the sweep has not reached yet."""
+    lapsed = _lapsed(clock.now())
+    rows = session.execute(
+        select(
+            Account.member_id,
+            Account.balance - func.coalesce(lapsed.c.points, 0),
+            Account.held,
+            Account.debt,
+        )
+        .outerjoin(lapsed, lapsed.c.account_id == Account.id)
+        .where(Account.kind == WALLET, Account.member_id.in_(member_ids))
+    )
+    # A wallet always has its member (only system accounts have none).
+    return {
+        cast("uuid.UUID", member_id): (int(balance), held, debt)
+        for member_id, balance, held, debt in rows
+    }
+
+
 def summary(session: Session, member_id: uuid.UUID, *, clock: Clock) -> PointsSummary:
     """A member's points now: available, held, pending, debt, and what expires next.
 
@@ -88,10 +122,9 @@ def summary(session: Session, member_id: uuid.UUID, *, clock: Clock) -> PointsSu
     _, account_id, balance, held, debt = _wallet(session, member_id)
     if account_id is None:
         return PointsSummary(member_id, 0, 0, 0, 0, [])
-    lapsed = session.scalar(
-        select(func.coalesce(func.sum(Lot.remaining - Lot.held), 0)).where(
-            Lot.account_id == account_id, Lot.expires_at <= now, Lot.remaining > Lot.held
-        )
+    lapsed = _lapsed(now)
+    lapsed_points = session.scalar(
+        select(func.coalesce(func.sum(lapsed.c.points), 0)).where(lapsed.c.account_id == account_id)
     )
     pending = session.execute(
         select(func.coalesce(func.sum(Hold.amount), 0)).where(
@@ -111,7 +144,7 @@ def summary(session: Session, member_id: uuid.UUID, *, clock: Clock) -> PointsSu
         # Only lots expiring after now: expires_at is never NULL here.
         for at, points in cast("Result[datetime, int]", upcoming)
     ]
-    return PointsSummary(member_id, balance - lapsed, held, int(pending), debt, expiring)
+    return PointsSummary(member_id, balance - lapsed_points, held, int(pending), debt, expiring)
 
 
 def page(
@@ -177,15 +210,23 @@ def page(
 
 def liability(session: Session, *, clock: Clock) -> Liability:
     """The tenant's outstanding points: what its members hold, hold back, are owed
-    (pending), owe (debt), and what will expire within 30 and 90 days."""
+    (pending), owe (debt), and what will expire within 30 and 90 days. Points past
+    their expiry are left out, even before the sweep has expired them."""
     now = clock.now()
-    outstanding, held, debt = sql.exact_sums(
+    balance, held, debt = sql.exact_sums(
         session, [Account.balance, Account.held, Account.debt], Account.kind == WALLET
     )
+    (lapsed_points,) = sql.exact_sums(
+        session, [Lot.remaining - Lot.held], Lot.expires_at <= now, Lot.remaining > Lot.held
+    )
+    outstanding = balance - lapsed_points
+    lapsed = _lapsed(now)
+    available = Account.balance - func.coalesce(lapsed.c.points, 0)
     members = session.execute(
-        select(func.count(Account.id)).where(
-            Account.kind == WALLET, Account.balance + Account.held > 0
-        )
+        select(func.count())
+        .select_from(Account)
+        .outerjoin(lapsed, lapsed.c.account_id == Account.id)
+        .where(Account.kind == WALLET, available + Account.held > 0)
     ).scalar_one()
     (pending,) = sql.exact_sums(
         session, [Hold.amount], Hold.kind == "pending", Hold.status == "open"

@@ -208,6 +208,14 @@ class Journal:
             assert lots is not None
             lots[row.id] = LotState.from_row(row)
 
+    def spendable(self, wallet: WalletState) -> int:
+        """The wallet's available points less those past their expiry that the sweep has
+        not reached yet: what spending from it now could take (it expires those first)."""
+        self.load_lots([wallet])
+        assert wallet.lots is not None
+        due = sum(lot.spendable for lot in wallet.lots.values() if lot.expired(self.now))
+        return wallet.balance - due
+
     def lots_by_id(self, wallet: WalletState, lot_ids: list[uuid.UUID]) -> list[LotState]:
         """Particular lots of a wallet, also used-up ones (to give points back to them)."""
         self.load_lots([wallet])

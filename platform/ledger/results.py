@@ -18,7 +18,8 @@ class WalletChange:
     member_id: uuid.UUID
     amount: int
     running_total: int  # the wallet's balance + held - debt after the entry
-    # The wallet now; known right after posting, not when an old entry is read back.
+    # The wallet now: right after posting for the operation that posted the entry, at the
+    # time of reading for an entry read back; unknown to observers of posted entries.
     balance: int | None = None
     held: int | None = None
     debt: int | None = None

@@ -150,13 +150,22 @@ class Extended(Schema):
     points = fields.Integer(metadata={"description": "How many points now expire later."})
 
 
+_NOW = (
+    "The wallet's %s now: as the entry left it in the answer to the request that posted"
+    " it, at the time of reading in GET /entries/{entry_id} (later entries included; see"
+    " running_total for the wallet right after this one)."
+)
+
+
 class WalletChange(Schema):
     member_id = fields.UUID()
     amount = fields.Integer()
-    running_total = fields.Integer(metadata={"description": "balance + held - debt after it"})
-    balance = fields.Integer(allow_none=True)
-    held = fields.Integer(allow_none=True)
-    debt = fields.Integer(allow_none=True)
+    running_total = fields.Integer(
+        metadata={"description": "The wallet's balance + held - debt right after this entry."}
+    )
+    balance = fields.Integer(allow_none=True, metadata={"description": _NOW % "available points"})
+    held = fields.Integer(allow_none=True, metadata={"description": _NOW % "held points"})
+    debt = fields.Integer(allow_none=True, metadata={"description": _NOW % "debt"})
 
 
 class Entry(Schema):

@@ -19,8 +19,8 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import ValidationFailed
+from jifen.ledger import history, sql
 from jifen.ledger import policy as policies
-from jifen.ledger import sql
 from jifen.ledger.errors import (
     ExpiryInPast,
     ExpiryNotLater,
@@ -299,8 +299,9 @@ def _iso(instant: datetime | None) -> str | None:
     return None if instant is None else instant.isoformat()
 
 
-def get_entry(session: Session, entry_id: uuid.UUID) -> EntryView:
-    """An entry of the session's tenant, with what it did to each wallet."""
+def get_entry(session: Session, entry_id: uuid.UUID, *, clock: Clock) -> EntryView:
+    """An entry of the session's tenant, with what it did to each wallet and, as when it
+    was posted, each wallet's balance, held and debt now."""
     tenant_id = tenant_of(session)
     connection = session.connection()
     row = sql.entry_by_id(connection, tenant_id, entry_id)
@@ -310,6 +311,7 @@ def get_entry(session: Session, entry_id: uuid.UUID) -> EntryView:
     for leg in sql.wallet_postings_of(connection, tenant_id, [entry_id]):
         amount, _ = amounts.get(leg.member_id, [0, 0])
         amounts[leg.member_id] = [amount + leg.amount, leg.total_after]
+    wallets = history.wallets_now(session, list(amounts), clock=clock)
     return EntryView(
         id=row.id,
         kind=row.kind,
@@ -317,6 +319,8 @@ def get_entry(session: Session, entry_id: uuid.UUID) -> EntryView:
         memo=row.memo,
         reverses_entry_id=row.reverses_entry_id,
         created_at=row.created_at,
-        changes=[WalletChange(m, amount, total) for m, (amount, total) in amounts.items()],
+        changes=[
+            WalletChange(m, amount, total, *wallets[m]) for m, (amount, total) in amounts.items()
+        ],
         data=row.data,
     )

@@ -52,9 +52,12 @@ def quote(
     currency: str,
 ) -> dict[str, Any]:
     """The most points the member may use on an order of `order_amount`, and their
-    value: the cap's share of the order, the balance, in whole steps."""
+    value: the cap's share of the order, the balance, in whole steps. Points past their
+    expiry are not in the balance, even before the sweep has expired them."""
     settings = mall_settings.settings_of(session, tenant_id)
-    (wallet,) = open_journal(session, svc.clock).wallets_of([member_id])
+    journal = open_journal(session, svc.clock)
+    (wallet,) = journal.wallets_of([member_id])
+    balance = journal.spendable(wallet)
     by_cap = (
         order_amount
         * settings.checkout_cap_percent
@@ -62,7 +65,7 @@ def quote(
         * settings.checkout_rate
         // minor_units(currency)
     )
-    usable = min(by_cap, wallet.balance)
+    usable = min(by_cap, balance)
     usable -= usable % settings.checkout_step
     return {
         "member_id": member_id,
@@ -70,7 +73,7 @@ def quote(
         "currency": currency,
         "max_points": usable,
         "value": value_of(usable, settings.checkout_rate, currency),
-        "balance": wallet.balance,
+        "balance": balance,
         "rate": settings.checkout_rate,
         "step": settings.checkout_step,
         "cap_percent": settings.checkout_cap_percent,

@@ -25,6 +25,7 @@ from jifen.keyring import Keyring
 from jifen.members import sql
 from jifen.members.domain_events import MemberRegistered
 from jifen.members.models import Member, MemberTag
+from jifen.members.tiers import starting_tier
 from jifen.outbox.events import emit
 from jifen.pagination import decode_cursor, page_of
 from jifen.types import new_id
@@ -131,6 +132,26 @@ def _set_tags(member: Member, tags: list[str]) -> None:
     ]
 
 
+def _stored(field: str, value: Any) -> Any:
+    """A change's value as the member would hold it, to tell a change from a repeat."""
+    if field == "tags":
+        return sorted(set(value or []))
+    if value is not None and field == "phone":
+        return normalize_phone(value)
+    if value is not None and field == "email":
+        return normalize_email(value)
+    return value
+
+
+def _current(member: Member, field: str, keyring: Keyring) -> Any:
+    if field in ("phone", "email"):
+        encrypted = getattr(member, f"{field}_encrypted")
+        return keyring.decrypt(encrypted) if encrypted else None
+    if field == "tags":
+        return sorted(member.tags)
+    return getattr(member, field)
+
+
 def _flush(session: Session, external_id: str) -> None:
     # The unique (tenant_id, external_id) index is the check, also against a concurrent
     # twin. The transaction is lost either way, and the request edge rolls it back.
@@ -163,7 +184,8 @@ def create_member(
     clock: Clock,
     keyring: Keyring,
 ) -> MemberView:
-    """Register a member under the merchant's own `external_id`."""
+    """Register a member under the merchant's own `external_id`, in the tenant's
+    starting tier if its ladder has one (see `tiers.starting_tier`)."""
     external_id = data["external_id"]
     _check_external_id(external_id)
     now = clock.now()
@@ -171,13 +193,14 @@ def create_member(
     phone = _personal("phone", data.get("phone"), keyring)
     email = _personal("email", data.get("email"), keyring)
     tags = sorted(set(data.get("tags") or []))
+    tier = starting_tier(session.connection(), tenant_id)
     audit_event = audit.event(
         tenant_id=tenant_id,
         actor=actor,
         action="member.create",
         object_type="member",
         object_id=member_id,
-        after=_redacted(data),
+        after=_redacted(data) | {"tier": tier},
         now=now,
     )
     # The unique (tenant_id, external_id) index refuses a duplicate, concurrent ones too.
@@ -198,8 +221,8 @@ def create_member(
                 "created_at": now,
                 "updated_at": now,
                 "erased_at": None,
-                "tier": None,
-                "tier_since": None,
+                "tier": tier,
+                "tier_since": now if tier else None,
                 "tier_grace_until": None,
             },
             tags,
@@ -219,6 +242,8 @@ def create_member(
         status="active",
         created_at=now,
         updated_at=now,
+        tier=tier,
+        tier_since=now if tier else None,
     )
 
 
@@ -239,10 +264,19 @@ def update_member(
     clock: Clock,
     keyring: Keyring,
 ) -> Member:
-    """Change some fields; `None` clears an optional one."""
+    """Change some fields; `None` clears an optional one. Fields given with the value
+    they already have are no change: a patch of nothing new writes nothing (no audit
+    record, `updated_at` kept)."""
     member = get_member(session, member_id)
     if member.status == "erased":
         raise MemberErased()
+    changes = {
+        field: value
+        for field, value in changes.items()
+        if _stored(field, value) != _current(member, field, keyring)
+    }
+    if not changes:
+        return member
     if "external_id" in changes:
         _check_external_id(changes["external_id"])
     if "external_id" in changes and _taken(session, changes["external_id"], other_than=member.id):

@@ -10,7 +10,10 @@ A rule type (registered through `register_earn_rules()`) is an object with:
   and returns awards; it never posts anything itself;
 - optionally `history_periods(params) -> Collection[str]`: the periods an instance asks
   `ctx.granted` about, so a batch can read its members' history for them in one query
-  (without it every question is its own query: correct, slower).
+  (without it every question is its own query: correct, slower);
+- optionally `rule_ids(params) -> Collection[uuid.UUID]`: the tenant's rule instances an
+  instance names (a cap's scope), so that one naming a rule the tenant does not have is
+  refused (`unknown_rules`) when it is saved rather than matching nothing when it runs.
 
 The engine runs an event through the tenant's active rules phase by phase, and within a
 phase by priority (highest first):

@@ -73,6 +73,11 @@ class RuleConfigInvalid(ValidationFailed):
     message = "The rule's parameters do not satisfy its type's schema."
 
 
+class UnknownRules(ValidationFailed):
+    code = "unknown_rules"
+    message = "The rule's parameters name rules the merchant does not have."
+
+
 class RuleConflict(Conflict):
     code = "rule_conflict"
     message = "Another active exclusive rule of the same phase overlaps this one."

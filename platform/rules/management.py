@@ -15,7 +15,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import Conflict, NotFound, ValidationFailed
-from jifen.rules.errors import RuleConflict, RuleNotEditable, UnknownRuleType
+from jifen.rules.errors import RuleConflict, RuleNotEditable, UnknownRules, UnknownRuleType
 from jifen.rules.kinds import catalog
 from jifen.rules.models import EarnRule, EarnRuleVersion, EventKind
 from jifen.rules.registry import RuleTypes
@@ -80,15 +80,27 @@ def _snapshot(rule: EarnRule) -> dict[str, Any]:
     }
 
 
-def _check(rule: EarnRule, rule_types: RuleTypes) -> str:
+def _check(session: Session, rule: EarnRule, rule_types: RuleTypes) -> str:
     """Validate the rule as a whole; its params are stored normalised. Returns its phase."""
     _, parsed, phase = rule_types.check(rule.type, rule.params)
+    _check_rule_ids(session, rule_types.rule_ids(rule.type, parsed))
     rule.params = rule_types.stored_params(rule.type, parsed)
     if rule.starts_at and rule.ends_at and rule.ends_at <= rule.starts_at:
         raise ValidationFailed(details={"ends_at": ["Must be after starts_at."]})
     if rule.audience and "share" in rule.audience and not rule.audience.get("salt"):
         rule.audience = {**rule.audience, "salt": str(rule.id)}
     return phase
+
+
+def _check_rule_ids(session: Session, rule_ids: list[uuid.UUID]) -> None:
+    """The rules a rule names (a cap's scope) must be the tenant's: another tenant's
+    rule, or a mistyped id, would leave the rule silently limiting nothing."""
+    if not rule_ids:
+        return
+    known = set(session.scalars(select(EarnRule.id).where(EarnRule.id.in_(rule_ids))))
+    unknown = [str(rule_id) for rule_id in rule_ids if rule_id not in known]
+    if unknown:
+        raise UnknownRules(details={"rule_ids": unknown})
 
 
 def _overlaps(a: EarnRule, b: EarnRule) -> bool:
@@ -173,7 +185,7 @@ def create_rule(
         created_at=now,
         updated_at=now,
     )
-    phase = _check(rule, rule_types)
+    phase = _check(session, rule, rule_types)
     _check_exclusive(session, rule, phase, rule_types)
     session.add(rule)
     _record_version(session, rule, actor, now)
@@ -213,7 +225,7 @@ def update_rule(
     for name in EDITABLE:
         if name in changes:
             setattr(rule, name, changes[name])
-    phase = _check(rule, rule_types)
+    phase = _check(session, rule, rule_types)
     _check_exclusive(session, rule, phase, rule_types)
     return _new_version(session, rule, "update", before, actor, clock)
 
@@ -234,7 +246,7 @@ def change_status(
         raise StatusChangeRefused(details={"status": rule.status, "action": action})
     before = _snapshot(rule)
     rule.status = target
-    phase = _check(rule, rule_types)
+    phase = _check(session, rule, rule_types)
     _check_exclusive(session, rule, phase, rule_types)
     return _new_version(session, rule, action, before, actor, clock)
 

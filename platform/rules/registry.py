@@ -59,6 +59,19 @@ class RuleTypes(Configurables[RuleType]):
         phase = self.call_checked(name, "phase", lambda phase: phase in PHASES, parsed)
         return rule_type, parsed, phase
 
+    def rule_ids(self, name: str, params: Mapping[str, Any]) -> list[uuid.UUID]:
+        """The rule instances parameters of this type name (none if the type has no
+        `rule_ids`)."""
+        if not hasattr(self.get(name), "rule_ids"):
+            return []
+        ids = self.call_checked(
+            name,
+            "rule_ids",
+            lambda ids: all(isinstance(i, uuid.UUID) for i in ids),
+            params,
+        )
+        return list(dict.fromkeys(ids))
+
     def stored_params(self, name: str, params: Mapping[str, Any]) -> dict[str, Any]:
         """Parameters as JSON, normalised by the type's schema (rates as strings)."""
         return self.dump_params(name, params)

@@ -50,6 +50,9 @@ class CapRule:
     def phase(self, params: Mapping[str, Any]) -> str:
         return "cap"
 
+    def rule_ids(self, params: Mapping[str, Any]) -> list[uuid.UUID]:
+        return list(params["rules"])
+
     def history_periods(self, params: Mapping[str, Any]) -> tuple[str, ...]:
         return (params["period"],)
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from rules.api import call
 
-from .shop import balance, member
+from .shop import balance, give, member
 
 
 def quote(client, tenant, member_id: str, order_amount: int) -> dict:
@@ -121,3 +121,23 @@ def test_the_cap_the_steps_and_the_balance(client, tenant):
     other = authorize(client, tenant, shopper, 100, "C", 9_999)
     assert (other.status_code, other.json["code"]) == (409, "order_ref_taken")
     assert balance(client, tenant, shopper) == 34
+
+
+def test_points_past_their_expiry_are_not_offered_before_the_sweep(client, tenant, clock):
+    shopper = member(client, tenant)
+    soon = (clock.now() + timedelta(days=10)).isoformat()
+    give(client, tenant, shopper, 100, expires_at=soon)
+    give(client, tenant, shopper, 200)
+    clock.advance(days=11)  # the 100 are due; no sweep has run
+
+    offer = quote(client, tenant, shopper, 100_000)
+    assert (offer["max_points"], offer["balance"]) == (200, 200)
+    assert points(client, tenant, shopper)["balance"] == 200
+    over = authorize(client, tenant, shopper, 300, "POS-1", 100_000)
+    assert (over.status_code, over.json["code"]) == (409, "over_checkout_limit")
+    held = authorize(client, tenant, shopper, 200, "POS-2", 100_000)
+    assert held.status_code == 201
+    assert (
+        points(client, tenant, shopper)["balance"],
+        points(client, tenant, shopper)["held"],
+    ) == (0, 200)

@@ -108,6 +108,33 @@ def test_params_are_validated_by_the_rule_type(client, tenant, type_, params, fi
     assert call(client, tenant, "GET", "/rules", None, 200).json["items"] == []
 
 
+def test_a_cap_naming_rules_the_merchant_does_not_have_is_refused(client, tenant, make_tenant):
+    spend = rule(client, tenant, "spend")["id"]
+    elsewhere = rule(client, make_tenant("other"), "spend")["id"]
+    missing = "00000000-0000-4000-8000-000000000000"
+
+    def cap(*rules: str) -> dict:
+        return {
+            "name": "cap",
+            "type": "caps",
+            "params": {"period": "day", "limit": 10, "rules": list(rules)},
+        }
+
+    refused = create(client, tenant, cap(spend, missing, elsewhere), 422)
+    assert refused["code"] == "unknown_rules"
+    assert refused["details"] == {"rule_ids": [missing, elsewhere]}
+    assert [r["id"] for r in call(client, tenant, "GET", "/rules", None, 200).json["items"]] == [
+        spend
+    ]
+
+    saved = create(client, tenant, cap(spend))
+    path = f"/rules/{saved['id']}"
+    changed = call(client, tenant, "PATCH", path, {"params": cap(elsewhere)["params"]}, 422).json
+    assert (changed["code"], changed["details"]) == ("unknown_rules", {"rule_ids": [elsewhere]})
+    kept = call(client, tenant, "GET", path, None, 200).json
+    assert (kept["params"]["rules"], kept["version"]) == ([spend], 1)
+
+
 def test_an_unknown_rule_type_is_refused(client, tenant):
     error = create(client, tenant, {"name": "r", "type": "lottery"}, 422)
     assert error["code"] == "unknown_rule_type"

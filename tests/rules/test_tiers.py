@@ -168,6 +168,20 @@ def test_a_member_moves_up_as_soon_as_they_qualify(client, tenant, svc, clock, e
     assert call(client, tenant, "GET", f"/members/{alice}", None, 200).json["tier"] == "silver"
 
 
+def test_a_new_member_is_in_the_tier_that_starts_at_zero(client, tenant, svc, clock, earning):
+    put_ladder(client, tenant, tier("member", 0, 0), tier("silver", 1, 100))
+    clock.advance(minutes=5)
+    alice = member(client, tenant, "alice")
+
+    shown = call(client, tenant, "GET", f"/members/{alice}", None, 200).json
+    assert (shown["tier"], shown["tier_since"]) == ("member", clock.now().isoformat())
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        moved = tiers.reevaluate_tenant(session, tenant.tenant_id, clock.now())
+    assert moved == {"upgraded": 0, "downgraded": 0, "grace_started": 0}
+    purchase(client, tenant, alice, 10_000)
+    assert call(client, tenant, "GET", f"/members/{alice}", None, 200).json["tier"] == "silver"
+
+
 def test_the_new_tier_counts_from_the_next_event(client, tenant, earning):
     put_ladder(client, tenant, tier("gold", 1, 100, earn_multiplier="2"))
     rule(client, tenant, "tier_multiplier")
