@@ -190,11 +190,16 @@ def emit(
 def write_now(session: Session) -> int:
     """Write the events emitted so far (before a statement that must see them); returns
     how many were new (keyed events already in the log are not)."""
-    rows = session.info.pop("outbox", None)
-    if not rows:
-        return 0
-    session.info.setdefault("outbox_written", []).extend(rows)
-    return sql.append(session.connection(), rows)
+    rows = _take(session.info)
+    return sql.append(session.connection(), rows) if rows else 0
+
+
+def _take(info: dict[str, Any]) -> list[dict[str, Any]]:
+    """The session's events not written yet, noted as written (for the wake-up after
+    the commit)."""
+    rows: list[dict[str, Any]] = info.pop("outbox", None) or []
+    info.setdefault("outbox_written", []).extend(rows)
+    return rows
 
 
 @sa_event.listens_for(Session, "before_commit")
@@ -217,10 +222,9 @@ def _append_at_commit(connection: Connection) -> None:
     the COMMIT), the error is raised here as SQLAlchemy's error of its kind, and the
     session stays refused until it rolls back, as after any failed commit."""
     info = connection.info.pop(_COMMITTING, None)
-    rows = info.pop("outbox", None) if info is not None else None
+    rows = _take(info) if info is not None else None
     if not rows:
         return
-    info["outbox_written"] = [*info.get("outbox_written", ()), *rows]
     error = connection.dialect.loaded_dbapi.Error
     try:
         if connection.dialect.name == "postgresql":
