@@ -25,7 +25,6 @@ from jifen.keyring import Keyring
 from jifen.members import sql
 from jifen.members.domain_events import MemberRegistered
 from jifen.members.models import Member, MemberTag
-from jifen.members.tiers import starting_tier
 from jifen.outbox.events import emit
 from jifen.pagination import decode_cursor, page_of
 from jifen.types import new_id
@@ -185,7 +184,7 @@ def create_member(
     keyring: Keyring,
 ) -> MemberView:
     """Register a member under the merchant's own `external_id`, in the tenant's
-    starting tier if its ladder has one (see `tiers.starting_tier`)."""
+    starting tier if its ladder has one (see `sql.insert_member`)."""
     external_id = data["external_id"]
     _check_external_id(external_id)
     now = clock.now()
@@ -193,19 +192,18 @@ def create_member(
     phone = _personal("phone", data.get("phone"), keyring)
     email = _personal("email", data.get("email"), keyring)
     tags = sorted(set(data.get("tags") or []))
-    tier = starting_tier(session.connection(), tenant_id)
     audit_event = audit.event(
         tenant_id=tenant_id,
         actor=actor,
         action="member.create",
         object_type="member",
         object_id=member_id,
-        after=_redacted(data) | {"tier": tier},
+        after=_redacted(data),
         now=now,
     )
     # The unique (tenant_id, external_id) index refuses a duplicate, concurrent ones too.
     try:
-        sql.insert_member(
+        tier = sql.insert_member(
             session,
             tenant_id,
             {
@@ -221,8 +219,6 @@ def create_member(
                 "created_at": now,
                 "updated_at": now,
                 "erased_at": None,
-                "tier": tier,
-                "tier_since": now if tier else None,
                 "tier_grace_until": None,
             },
             tags,

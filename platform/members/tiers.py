@@ -99,17 +99,6 @@ def benefits_of(session: Session, tenant_id: uuid.UUID, member_id: uuid.UUID) ->
     return next((t for t in tiers_of(session, tenant_id) if t.code == code), None)
 
 
-def starting_tier(connection: Connection, tenant_id: uuid.UUID) -> str | None:
-    """The tier a new member is in from registration: the highest whose threshold is 0,
-    since nothing measured is already enough for it (None: no such tier)."""
-    return connection.execute(
-        select(_TIERS.c.code)
-        .where(_TIERS.c.tenant_id == tenant_id, _TIERS.c.threshold <= 0)
-        .order_by(_TIERS.c.rank.desc())
-        .limit(1)
-    ).scalar()
-
-
 def _check_ladder(tiers: list[dict[str, Any]]) -> None:
     errors: dict[str, list[str]] = {}
     codes = [t["code"] for t in tiers]

@@ -176,6 +176,12 @@ def test_a_new_member_is_in_the_tier_that_starts_at_zero(client, tenant, svc, cl
     shown = call(client, tenant, "GET", f"/members/{alice}", None, 200).json
     assert (shown["tier"], shown["tier_since"]) == ("member", clock.now().isoformat())
     with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        registered = session.scalars(
+            select(AuditEvent.after).where(
+                AuditEvent.action == "member.create", AuditEvent.object_id == alice
+            )
+        ).one()
+        assert (registered["external_id"], registered["tier"]) == ("alice", "member")
         moved = tiers.reevaluate_tenant(session, tenant.tenant_id, clock.now())
     assert moved == {"upgraded": 0, "downgraded": 0, "grace_started": 0}
     purchase(client, tenant, alice, 10_000)
