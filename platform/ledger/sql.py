@@ -8,13 +8,14 @@ concurrent work cannot deadlock. Writes are set-based: one executemany per table
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Select,
     bindparam,
     func,
     insert,
@@ -25,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from jifen.db import insert_ignoring_duplicates
+from jifen.driver import DriverStatement
 from jifen.ledger.models import (
     SYSTEM_ACCOUNTS,
     WALLET,
@@ -81,58 +83,81 @@ def create_wallets(
         insert_ignoring_duplicates(connection, _ACCOUNTS, wallets)
 
 
-_LOCK_WALLETS = (
-    select(
-        _ACCOUNTS.c.id,
-        _ACCOUNTS.c.member_id,
-        _ACCOUNTS.c.balance,
-        _ACCOUNTS.c.held,
-        _ACCOUNTS.c.debt,
-        _ACCOUNTS.c.head_hash,
-        _ACCOUNTS.c.seq,
-        _MEMBERS.c.status,
+class _ByIds:
+    """One statement in two forms: for one id (`column = :name`), the hot path's case,
+    and for several (`column IN (:name)`). An expanding IN renders its SQL anew at every
+    execution, a cost a single member's operation need not pay."""
+
+    def __init__(
+        self, build: Callable[[ColumnElement[bool]], Select[Any]], column: Any, name: str
+    ) -> None:
+        self.one = build(column == bindparam(name))
+        self.many = build(column.in_(bindparam(name, expanding=True)))
+        self.name = name
+
+    def rows(self, connection: Connection, ids: Sequence[Any], **params: Any) -> list[Any]:
+        if len(ids) == 1:
+            return list(connection.execute(self.one, params | {self.name: ids[0]}))
+        return list(connection.execute(self.many, params | {self.name: list(ids)}))
+
+
+def _wallets_locked(members: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(
+            _ACCOUNTS.c.id,
+            _ACCOUNTS.c.member_id,
+            _ACCOUNTS.c.balance,
+            _ACCOUNTS.c.held,
+            _ACCOUNTS.c.debt,
+            _ACCOUNTS.c.head_hash,
+            _ACCOUNTS.c.seq,
+            _MEMBERS.c.status,
+        )
+        .join(
+            _MEMBERS,
+            (_MEMBERS.c.tenant_id == _ACCOUNTS.c.tenant_id)
+            & (_MEMBERS.c.id == _ACCOUNTS.c.member_id),
+        )
+        .where(_ACCOUNTS.c.tenant_id == bindparam("tenant_id"), members)
+        .order_by(_ACCOUNTS.c.id)
+        .with_for_update(of=_ACCOUNTS)
     )
-    .join(
-        _MEMBERS,
-        (_MEMBERS.c.tenant_id == _ACCOUNTS.c.tenant_id) & (_MEMBERS.c.id == _ACCOUNTS.c.member_id),
-    )
-    .where(
-        _ACCOUNTS.c.tenant_id == bindparam("tenant_id"),
-        _ACCOUNTS.c.member_id.in_(bindparam("member_ids", expanding=True)),
-    )
-    .order_by(_ACCOUNTS.c.id)
-    .with_for_update(of=_ACCOUNTS)
-)
+
+
+_LOCK_WALLETS = _ByIds(_wallets_locked, _ACCOUNTS.c.member_id, "member_ids")
 
 
 def lock_wallets(
     connection: Connection, tenant_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
 ) -> list[Any]:
     """The wallets of these members, locked in id order."""
-    return list(
-        connection.execute(_LOCK_WALLETS, {"tenant_id": tenant_id, "member_ids": list(member_ids)})
-    )
+    return _LOCK_WALLETS.rows(connection, member_ids, tenant_id=tenant_id)
 
 
-_SPENDABLE_LOTS = (
-    select(
-        _LOTS.c.id,
-        _LOTS.c.account_id,
-        _LOTS.c.entry_id,
-        _LOTS.c.amount,
-        _LOTS.c.remaining,
-        _LOTS.c.held,
-        _LOTS.c.earned_at,
-        _LOTS.c.expires_at,
-    )
-    .where(
-        _LOTS.c.tenant_id == bindparam("tenant_id"),
-        _LOTS.c.account_id.in_(bindparam("account_ids", expanding=True)),
-        _LOTS.c.remaining > 0,
-    )
-    # Soonest-expiring first; lots that never expire last; then in the order earned.
-    .order_by(_LOTS.c.expires_at.is_(None), _LOTS.c.expires_at, _LOTS.c.id)
-)
+def _lots_with_points(*, due: bool) -> Callable[[ColumnElement[bool]], Select[Any]]:
+    def build(accounts: ColumnElement[bool]) -> Select[Any]:
+        query = select(
+            _LOTS.c.id,
+            _LOTS.c.account_id,
+            _LOTS.c.entry_id,
+            _LOTS.c.amount,
+            _LOTS.c.remaining,
+            _LOTS.c.held,
+            _LOTS.c.earned_at,
+            _LOTS.c.expires_at,
+        ).where(_LOTS.c.tenant_id == bindparam("tenant_id"), accounts, _LOTS.c.remaining > 0)
+        if due:
+            query = query.where(
+                _LOTS.c.expires_at <= bindparam("due_at"), _LOTS.c.remaining > _LOTS.c.held
+            )
+        # Soonest-expiring first; lots that never expire last; then in the order earned.
+        return query.order_by(_LOTS.c.expires_at.is_(None), _LOTS.c.expires_at, _LOTS.c.id)
+
+    return build
+
+
+_OPEN_LOTS = _ByIds(_lots_with_points(due=False), _LOTS.c.account_id, "account_ids")
+_DUE_LOTS = _ByIds(_lots_with_points(due=True), _LOTS.c.account_id, "account_ids")
 
 
 def open_lots(
@@ -144,12 +169,9 @@ def open_lots(
 ) -> list[Any]:
     """Lots with points left, in consumption order (with `due_at`: only those due then
     with points not held). Their wallets must be locked."""
-    query = _SPENDABLE_LOTS
-    if due_at is not None:
-        query = query.where(_LOTS.c.expires_at <= due_at, _LOTS.c.remaining > _LOTS.c.held)
-    return list(
-        connection.execute(query, {"tenant_id": tenant_id, "account_ids": list(account_ids)})
-    )
+    if due_at is None:
+        return _OPEN_LOTS.rows(connection, account_ids, tenant_id=tenant_id)
+    return _DUE_LOTS.rows(connection, account_ids, tenant_id=tenant_id, due_at=due_at)
 
 
 def lots_by_id(
@@ -161,16 +183,18 @@ def lots_by_id(
 
 # --- writes ---------------------------------------------------------------------------
 
+# The journal's writes go through the driver (`jifen.driver`): every ledger operation
+# sends several, and SQLAlchemy's per-statement work would cost more than they do.
 _INSERTS = {
-    "entries": insert(Entry.__table__),
-    "postings": insert(Posting.__table__),
-    "lots": insert(_LOTS),
-    "lot_consumptions": insert(LotConsumption.__table__),
-    "holds": insert(_HOLDS),
-    "hold_lots": insert(HoldLot.__table__),
+    "entries": DriverStatement(insert(Entry.__table__)),
+    "postings": DriverStatement(insert(Posting.__table__)),
+    "lots": DriverStatement(insert(_LOTS)),
+    "lot_consumptions": DriverStatement(insert(LotConsumption.__table__)),
+    "holds": DriverStatement(insert(_HOLDS)),
+    "hold_lots": DriverStatement(insert(HoldLot.__table__)),
 }
 
-_UPDATE_LOT = (
+_UPDATE_LOT = DriverStatement(
     update(_LOTS)
     .where(_LOTS.c.tenant_id == bindparam("t"), _LOTS.c.id == bindparam("lot_id"))
     .values(
@@ -179,7 +203,7 @@ _UPDATE_LOT = (
     )
 )
 
-_UPDATE_WALLET = (
+_UPDATE_WALLET = DriverStatement(
     update(_ACCOUNTS)
     .where(
         _ACCOUNTS.c.tenant_id == bindparam("t"),
@@ -197,7 +221,7 @@ _UPDATE_WALLET = (
     )
 )
 
-_CLOSE_HOLD = (
+_CLOSE_HOLD = DriverStatement(
     update(_HOLDS)
     .where(
         _HOLDS.c.tenant_id == bindparam("t"),
@@ -218,14 +242,14 @@ class LostUpdate(RuntimeError):
 
 def insert_rows(connection: Connection, table: str, rows: list[dict[str, Any]]) -> None:
     if rows:
-        connection.execute(_INSERTS[table], rows)
+        _INSERTS[table].execute(connection, rows)
 
 
 def update_lots(
     connection: Connection, tenant_id: uuid.UUID, changes: list[dict[str, Any]]
 ) -> None:
     if changes:
-        connection.execute(_UPDATE_LOT, [{"t": tenant_id, **change} for change in changes])
+        _UPDATE_LOT.execute(connection, [{"t": tenant_id, **change} for change in changes])
 
 
 def update_wallets(
@@ -233,8 +257,7 @@ def update_wallets(
 ) -> None:
     if not changes:
         return
-    result = connection.execute(_UPDATE_WALLET, [{"t": tenant_id, **c} for c in changes])
-    if result.rowcount != len(changes):
+    if _UPDATE_WALLET.execute(connection, [{"t": tenant_id, **c} for c in changes]) != len(changes):
         raise LostUpdate("a wallet changed while it was locked")
 
 
@@ -243,8 +266,7 @@ def close_holds(
 ) -> None:
     if not changes:
         return
-    result = connection.execute(_CLOSE_HOLD, [{"t": tenant_id, **c} for c in changes])
-    if result.rowcount != len(changes):
+    if _CLOSE_HOLD.execute(connection, [{"t": tenant_id, **c} for c in changes]) != len(changes):
         raise LostUpdate("a hold was closed while it was locked")
 
 

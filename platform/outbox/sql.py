@@ -7,7 +7,6 @@ subscriber's lane find out from the rows they updated.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -17,9 +16,10 @@ from typing import Any, cast
 import psycopg
 from psycopg.pq import Escaping
 from psycopg.types.json import Jsonb
-from sqlalchemy import Connection, Dialect, Row, and_, func, or_, select, text, update
+from sqlalchemy import Connection, Row, and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from jifen.driver import DriverStatement
 from jifen.outbox.models import (
     OutboxEvent,
     RelayCursor,
@@ -47,50 +47,6 @@ _SEQUENCE = text(
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class _DriverInsert:
-    """The log's INSERT as the driver takes it: every write transaction runs one, and
-    SQLAlchemy's per-statement work costs several times the statement itself."""
-
-    sql: str
-    keys: tuple[str, ...]  # in the order of the statement's placeholders
-    positional: bool
-    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
-    literal_prefix: bytes  # INSERT INTO ... (the columns) VALUES, for literal rows
-
-    @classmethod
-    def build(cls, dialect: Dialect) -> _DriverInsert:
-        insert = _dialect_insert(dialect.name, EVENTS).on_conflict_do_nothing()
-        compiled = insert.compile(dialect=dialect, column_keys=_APPENDED)
-        processors = (
-            (key, EVENTS.c[key].type.dialect_impl(dialect).bind_processor(dialect))
-            for key in _APPENDED
-        )
-        return cls(
-            sql=compiled.string,
-            keys=tuple(compiled.positiontup or ()) if compiled.positional else _APPENDED,
-            positional=compiled.positional,
-            processors=tuple((key, p) for key, p in processors if p is not None),
-            # Our table's and columns' names, no client's text.
-            literal_prefix=f"INSERT INTO {EVENTS.name} ({', '.join(_APPENDED)}) VALUES ".encode(),  # noqa: S608
-        )
-
-    def parameters(self, row: dict[str, Any]) -> Any:
-        values = self._processed(row)
-        return tuple(values[key] for key in self.keys) if self.positional else values
-
-    def values(self, row: dict[str, Any]) -> list[Any]:
-        """The row's values as the driver takes them, in the order of `_APPENDED`."""
-        values = self._processed(row)
-        return [values[key] for key in _APPENDED]
-
-    def _processed(self, row: dict[str, Any]) -> dict[str, Any]:
-        values = dict(row)
-        for key, process in self.processors:
-            values[key] = process(values[key])
-        return values
-
-
 _APPENDED = (
     "id",
     "tenant_id",
@@ -102,22 +58,21 @@ _APPENDED = (
     "payload",
     "created_at",
 )
-_DRIVER_INSERTS: dict[str, _DriverInsert] = {}
+# The log's INSERT goes through the driver (`jifen.driver`): every write transaction
+# runs one, and SQLAlchemy's per-statement work costs several times the statement itself.
+_APPEND = {
+    "sqlite": DriverStatement(sqlite.insert(EVENTS).on_conflict_do_nothing()),
+    "postgresql": DriverStatement(postgresql.insert(EVENTS).on_conflict_do_nothing()),
+}
+# INSERT INTO ... (the columns) VALUES, for rows as literals: our table's and columns'
+# names, no client's text.
+_LITERAL_INSERT = f"INSERT INTO {EVENTS.name} ({', '.join(_APPENDED)}) VALUES ".encode()  # noqa: S608
 
 
 def append(connection: Connection, rows: list[dict[str, Any]]) -> int:
     """Append events (dicts of the log's columns) in this transaction, through the
     driver; how many were new (a keyed event already in the log is not)."""
-    insert = _driver_insert(connection.dialect)
-    cursor = connection.connection.cursor()
-    try:
-        if len(rows) == 1:
-            cursor.execute(insert.sql, insert.parameters(rows[0]))
-        else:
-            cursor.executemany(insert.sql, [insert.parameters(row) for row in rows])
-        return int(cursor.rowcount)
-    finally:
-        cursor.close()
+    return _APPEND[connection.dialect.name].execute(connection, rows, columns=_APPENDED)
 
 
 def append_and_commit(connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -132,18 +87,18 @@ def append_and_commit(connection: Connection, rows: list[dict[str, Any]]) -> Non
     the driver's error.
     """
     raw = cast(psycopg.Connection[Any], connection.connection.dbapi_connection)
-    insert = _driver_insert(connection.dialect)
+    compiled = _APPEND["postgresql"].compiled(connection.dialect, _APPENDED)
     encoding = raw.info.encoding
     escape = Escaping(raw.pgconn).escape_literal
     values = b", ".join(
-        b"(%b)" % b", ".join(_literal(escape, encoding, v) for v in insert.values(row))
-        for row in rows
+        b"(%b)" % b", ".join(_literal(escape, encoding, processed[key]) for key in _APPENDED)
+        for processed in map(compiled.processed, rows)
     )
     # Only a keyed event can be there already; ON CONFLICT costs every other INSERT a
     # speculative insertion.
     skip = b" ON CONFLICT DO NOTHING" if any(row.get("keyed") for row in rows) else b""
     with raw.cursor() as cursor:
-        cursor.execute(insert.literal_prefix + values + skip + b"; COMMIT")
+        cursor.execute(_LITERAL_INSERT + values + skip + b"; COMMIT")
 
 
 def _literal(escape: Callable[[bytes], bytes], encoding: str, value: Any) -> bytes:
@@ -168,13 +123,6 @@ def _literal(escape: Callable[[bytes], bytes], encoding: str, value: Any) -> byt
     if "\x00" in text:
         raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
     return escape(text.encode(encoding))
-
-
-def _driver_insert(dialect: Dialect) -> _DriverInsert:
-    insert = _DRIVER_INSERTS.get(dialect.name)
-    if insert is None:
-        insert = _DRIVER_INSERTS[dialect.name] = _DriverInsert.build(dialect)
-    return insert
 
 
 def _dialect_insert(dialect_name: str, table: Any) -> Any:

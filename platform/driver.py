@@ -1,0 +1,103 @@
+"""Core write statements sent straight through the database driver.
+
+A hot path's INSERTs and UPDATEs cost SQLAlchemy several times the statement itself
+(an execution context, events, a result object per execution). A `DriverStatement`
+compiles its Core statement once per dialect (and, for an INSERT, per set of columns)
+and then hands the driver the SQL and the rows' values, processed by the columns' own
+types as SQLAlchemy would. It writes and counts rows, nothing more: reads, RETURNING
+and anything needing a Python-side default stay with SQLAlchemy. The driver's errors
+are raised as SQLAlchemy's error of their kind, so callers catch one family.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.dml import Insert, UpdateBase
+
+
+@dataclasses.dataclass(frozen=True)
+class Compiled:
+    """A statement as one dialect's driver takes it."""
+
+    sql: str
+    keys: tuple[str, ...]  # the parameters' names, in the placeholders' order if positional
+    positional: bool
+    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
+    constants: dict[str, Any]  # the values of literals the statement binds itself
+
+    @classmethod
+    def of(cls, statement: UpdateBase, dialect: Dialect, columns: Sequence[str]) -> Compiled:
+        if isinstance(statement, Insert):
+            # inline: no RETURNING of the generated key, which nobody reads here
+            compiled = statement.inline().compile(dialect=dialect, column_keys=list(columns))
+        else:
+            compiled = statement.compile(dialect=dialect)
+        if compiled.prefetch or compiled.returning:
+            raise TypeError("a driver statement takes every value from its rows and returns none")
+        processors = (
+            (name, bind.type.dialect_impl(dialect).bind_processor(dialect))
+            for name, bind in compiled.binds.items()
+        )
+        return cls(
+            sql=compiled.string,
+            keys=tuple(compiled.positiontup or ())
+            if compiled.positional
+            else tuple(compiled.binds),
+            positional=compiled.positional,
+            processors=tuple((name, p) for name, p in processors if p is not None),
+            constants={n: b.value for n, b in compiled.binds.items() if not b.required},
+        )
+
+    def processed(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The row's values (by parameter name) as the driver takes them."""
+        values = self.constants | row
+        for name, process in self.processors:
+            values[name] = process(values[name])
+        return values
+
+    def parameters(self, row: dict[str, Any]) -> Any:
+        values = self.processed(row)
+        return tuple(values[key] for key in self.keys) if self.positional else values
+
+
+class DriverStatement:
+    """A Core INSERT or UPDATE run through the driver (see the module's docstring)."""
+
+    def __init__(self, statement: UpdateBase) -> None:
+        self.statement = statement
+        self._compiled: dict[tuple[str, tuple[str, ...]], Compiled] = {}
+
+    def compiled(self, dialect: Dialect, columns: Sequence[str] = ()) -> Compiled:
+        key = (dialect.name, tuple(columns) if self.statement.is_insert else ())
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = Compiled.of(self.statement, dialect, key[1])
+        return compiled
+
+    def execute(
+        self,
+        connection: Connection,
+        rows: list[dict[str, Any]],
+        *,
+        columns: Sequence[str] | None = None,
+    ) -> int:
+        """Run the statement once per row in the connection's transaction; how many rows
+        it wrote. An INSERT writes `columns`, by default the first row's keys."""
+        compiled = self.compiled(connection.dialect, list(rows[0]) if columns is None else columns)
+        dbapi = connection.dialect.loaded_dbapi
+        cursor = connection.connection.cursor()
+        try:
+            if len(rows) == 1:
+                cursor.execute(compiled.sql, compiled.parameters(rows[0]))
+            else:
+                cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
+            return int(cursor.rowcount)
+        except dbapi.Error as exc:
+            raise DBAPIError.instance(compiled.sql, None, exc, dbapi.Error) from exc
+        finally:
+            cursor.close()

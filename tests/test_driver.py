@@ -1,0 +1,108 @@
+"""Writes sent through the driver (`jifen.driver`) store what SQLAlchemy would have
+stored, count every row they write, and fail as SQLAlchemy's errors, on both engines."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import START
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from jifen.audit import AuditEvent
+from jifen.db import writing_for
+from jifen.driver import DriverStatement
+from jifen.types import new_id
+
+_AUDIT = AuditEvent.__table__
+_INSERT = DriverStatement(insert(_AUDIT))
+# A literal the statement binds itself ("member.create") beside the rows' parameters.
+_RENAME = DriverStatement(
+    update(_AUDIT)
+    .where(
+        _AUDIT.c.tenant_id == bindparam("t"),
+        _AUDIT.c.id == bindparam("event_id"),
+        _AUDIT.c.action == "member.create",
+    )
+    .values(action=bindparam("new_action"))
+)
+
+
+def row(tenant_id, **fields) -> dict:
+    return {
+        "tenant_id": tenant_id,
+        "id": new_id(),
+        "actor_kind": "job",
+        "actor_id": "test",
+        "action": "member.create",
+        "object_type": "member",
+        "object_id": None,
+        "before": None,
+        "after": {"name": "王小明", "tags": ["vip"], "points": 2**53 - 1},
+        "request_id": None,
+        "ip": None,
+        "created_at": START,
+    } | fields
+
+
+def audit_rows(svc, tenant_id) -> dict:
+    with svc.db.session(tenant_id=tenant_id) as session:
+        query = select(_AUDIT).where(_AUDIT.c.tenant_id == tenant_id, _AUDIT.c.actor_id == "test")
+        return {r.id: r for r in session.execute(query)}
+
+
+def test_rows_written_through_the_driver_read_back_as_written(svc, tenant):
+    rows = [row(tenant.tenant_id), row(tenant.tenant_id, created_at=START + timedelta(days=1))]
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        assert _INSERT.execute(writing_for(session, tenant.tenant_id), rows) == 2
+        assert _INSERT.execute(writing_for(session, tenant.tenant_id), [row(tenant.tenant_id)]) == 1
+
+    stored = audit_rows(svc, tenant.tenant_id)
+    assert len(stored) == 3
+    for written in rows:
+        read = stored[written["id"]]
+        assert (read.tenant_id, read.after, read.created_at) == (
+            tenant.tenant_id,
+            written["after"],
+            written["created_at"],
+        )
+
+
+def test_an_update_through_the_driver_counts_the_rows_it_changed(svc, tenant):
+    rows = [row(tenant.tenant_id) for _ in range(3)]
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        connection = writing_for(session, tenant.tenant_id)
+        _INSERT.execute(connection, rows)
+        changes = [
+            {"t": tenant.tenant_id, "event_id": r["id"], "new_action": "renamed"} for r in rows
+        ]
+        missing = {"t": tenant.tenant_id, "event_id": new_id(), "new_action": "renamed"}
+        assert _RENAME.execute(connection, [*changes, missing]) == 3
+        # The literal of the statement holds: they are no longer "member.create".
+        assert _RENAME.execute(connection, changes[:1]) == 0
+
+    assert {r.action for r in audit_rows(svc, tenant.tenant_id).values()} == {"renamed"}
+
+
+def test_a_refused_write_is_sqlalchemys_error_and_leaves_nothing(svc, tenant):
+    first = row(tenant.tenant_id)
+    with (
+        pytest.raises(IntegrityError),
+        svc.db.transaction(tenant_id=tenant.tenant_id) as session,
+    ):
+        _INSERT.execute(writing_for(session, tenant.tenant_id), [first, dict(first)])
+    assert audit_rows(svc, tenant.tenant_id) == {}
+
+
+def test_a_statement_needing_what_the_rows_do_not_give_is_refused(svc, tenant):
+    """The id's Python-side default would have to run for each row: the driver cannot."""
+    without_id = {k: v for k, v in row(tenant.tenant_id).items() if k != "id"}
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        connection = writing_for(session, tenant.tenant_id)
+        with pytest.raises(TypeError, match="every value from its rows"):
+            _INSERT.execute(connection, [without_id])
+        with pytest.raises(TypeError, match="returns none"):
+            DriverStatement(insert(_AUDIT).returning(_AUDIT.c.id)).execute(
+                connection, [row(tenant.tenant_id)]
+            )
