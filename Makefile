@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test lint typecheck
+.PHONY: install run test lint typecheck translations
 
 $(STAMP): setup.cfg constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,13 @@ typecheck: install
 
 test: lint
 	$(BIN)/pytest -n 2
+
+# After changing a message the code shows (see platform/i18n.py): extract the ids, merge
+# them into each catalog, translate what is new in the .po files, then compile (the .mo
+# files are committed, so a fresh clone runs without this step).
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-default-keywords --no-location \
+		--sort-output --omit-header -o platform/translations/messages.pot .
+	$(BIN)/pybabel update -i platform/translations/messages.pot -d platform/translations \
+		--width 100 --ignore-obsolete
+	$(BIN)/pybabel compile -d platform/translations --statistics

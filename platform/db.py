@@ -40,6 +40,7 @@ from sqlalchemy.orm import (
 )
 
 from jifen.errors import JifenError
+from jifen.i18n import N_
 from jifen.sqlite_queue import begin_write, connection_factory
 from jifen.types import ID
 
@@ -68,7 +69,7 @@ class TenantScoped:
 class CrossTenantWrite(JifenError):
     code = "cross_tenant_write"
     status = 500
-    message = "A write touched another tenant's rows."
+    message = N_("A write touched another tenant's rows.")
 
 
 class Database:

@@ -1,31 +1,46 @@
 """Domain errors: values with a stable code that callers can act on.
 
 Services raise these; the web layer maps them to HTTP in one place (`jifen.api.errors`)
-as `{code, message, details}`.
+as `{code, message, details}`. A message is a message id (see `jifen.i18n`), with its
+`params`, translated into the reader's language when the error is shown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from jifen.i18n import N_, as_written, translate
 from jifen.types import MAX_SAFE_INTEGER
 
 
 class JifenError(Exception):
-    """Base of every domain error. Subclasses set `code`, `status` and `message`."""
+    """Base of every domain error. Subclasses set `code`, `status` and `message`; a
+    message given when raising is a message id too, its `%(name)s` parameters in `params`."""
 
     code = "error"
     status = 400
-    message = "The request could not be completed."
+    message = N_("The request could not be completed.")
 
-    def __init__(self, message: str | None = None, *, details: Any = None) -> None:
-        super().__init__(message or self.message)
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
         if message:
             self.message = message
+        self.params = dict(params or {})
+        super().__init__(as_written(self.message, self.params))
         self.details = details if details is not None else {}
 
+    def translated(self) -> str:
+        """The message in the reader's language."""
+        return translate(self.message, self.params)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "details": self.details}
+        return {"code": self.code, "message": self.translated(), "details": self.details}
 
 
 class NotFound(JifenError):
@@ -33,25 +48,25 @@ class NotFound(JifenError):
 
     code = "not_found"
     status = 404
-    message = "Not found."
+    message = N_("Not found.")
 
 
 class Conflict(JifenError):
     code = "conflict"
     status = 409
-    message = "The request conflicts with the current state."
+    message = N_("The request conflicts with the current state.")
 
 
 class ValidationFailed(JifenError):
     code = "validation_error"
     status = 422
-    message = "The request is not valid."
+    message = N_("The request is not valid.")
 
 
 class Forbidden(JifenError):
     code = "forbidden"
     status = 403
-    message = "Not allowed."
+    message = N_("Not allowed.")
 
 
 class TotalTooLarge(ValidationFailed):
@@ -60,7 +75,7 @@ class TotalTooLarge(ValidationFailed):
     the databases' 64-bit columns would overflow not far beyond it."""
 
     code = "total_too_large"
-    message = "That would take a running total past 2^53 - 1."
+    message = N_("That would take a running total past 2^53 - 1.")
 
 
 def refuse_total_too_large(name: str, total: int) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from jifen.db import Base, TenantScoped, cross_tenant, rowcount, tenant_of
 from jifen.errors import JifenError, ValidationFailed
+from jifen.i18n import N_
 from jifen.types import Json, UTCDateTime
 
 RETENTION = timedelta(days=8)
@@ -32,13 +33,13 @@ MAX_KEY_LENGTH = 255
 class IdempotencyMismatch(JifenError):
     code = "idempotency_mismatch"
     status = 409
-    message = "This Idempotency-Key was used with a different request."
+    message = N_("This Idempotency-Key was used with a different request.")
 
 
 class IdempotencyInProgress(JifenError):
     code = "idempotency_in_progress"
     status = 409
-    message = "A request with this Idempotency-Key is still being processed; retry later."
+    message = N_("A request with this Idempotency-Key is still being processed; retry later.")
 
 
 class IdempotencyKey(TenantScoped, Base):
@@ -62,7 +63,7 @@ class StoredResponse:
 def check_key(key: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
         raise ValidationFailed(
-            "Idempotency-Key must be 1-255 printable ASCII characters.",
+            N_("Idempotency-Key must be 1-255 printable ASCII characters."),
             details={"header": "Idempotency-Key"},
         )
     return key

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from jifen.errors import JifenError
+from jifen.i18n import N_
 
 Row = TypeVar("Row")
 KeyPart = int | uuid.UUID
@@ -24,7 +25,7 @@ _WIDTHS: dict[type, int] = {int: _INT_BYTES, uuid.UUID: 16}
 class InvalidCursor(JifenError):
     code = "invalid_cursor"
     status = 422
-    message = "The cursor is not one this API returned."
+    message = N_("The cursor is not one this API returned.")
 
 
 def encode_cursor(*position: KeyPart) -> str:

@@ -25,6 +25,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from jifen.errors import JifenError
+from jifen.i18n import N_
 
 
 class Named(Protocol):
@@ -46,7 +47,7 @@ class PluginFailed(JifenError):
 
     code = "plugin_failed"
     status = 500
-    message = "A plugin failed; nothing was changed."
+    message = N_("A plugin failed; nothing was changed.")
 
 
 class DuplicateName(JifenError):
@@ -55,7 +56,7 @@ class DuplicateName(JifenError):
 
     code = "duplicate_plugin_name"
     status = 500
-    message = "Two plugins provide the same name."
+    message = N_("Two plugins provide the same name.")
 
 
 def isolated(plugin: str, call: str, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
@@ -67,7 +68,8 @@ def isolated(plugin: str, call: str, fn: Callable[P, R], *args: P.args, **kwargs
         raise
     except Exception as error:  # a plugin's bug fails the operation, named, not the app
         raise PluginFailed(
-            f"Plugin {plugin!r} raised {type(error).__name__} in {call}.",
+            N_("Plugin '%(plugin)s' raised %(error)s in %(call)s."),
+            params={"plugin": plugin, "error": type(error).__name__, "call": call},
             details={"plugin": plugin, "call": call},
         ) from error
 
@@ -108,8 +110,9 @@ class Registry(Generic[T]):
         name = thing.name
         if name in self._things:
             raise DuplicateName(
-                f"Plugins {self._plugins[name]!r} and {plugin!r} both provide the "
-                f"{self.kind} {name!r}.",
+                N_("Plugins '%(first)s' and '%(second)s' both provide the %(kind)s '%(name)s'."),
+                params={"first": self._plugins[name], "second": plugin, "kind": self.kind}
+                | {"name": name},
                 details={"kind": self.kind, "name": name, "plugins": [self._plugins[name], plugin]},
             )
         self._things[name] = thing
@@ -167,8 +170,11 @@ class Registry(Generic[T]):
             plugin = self.plugin_of(name)
             call = f"{self.kind} {name!r}.{method}"
             raise PluginFailed(
-                f"Plugin {plugin!r} answered {type(answer).__name__} in {call}, which is "
-                "not what the hook specifies.",
+                N_(
+                    "Plugin '%(plugin)s' answered %(answer)s in %(call)s, which is not what"
+                    " the hook specifies."
+                ),
+                params={"plugin": plugin, "answer": type(answer).__name__, "call": call},
                 details={"plugin": plugin, "call": call},
             )
         return answer

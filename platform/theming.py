@@ -12,6 +12,7 @@ from flask import Flask
 from jinja2 import BaseLoader, Environment, FileSystemLoader, TemplateNotFound
 
 from jifen.errors import NotFound
+from jifen.i18n import N_
 from jifen.registry import Registry
 
 
@@ -34,7 +35,7 @@ BASE_THEME = "base"
 
 class UnknownTheme(NotFound):
     code = "unknown_theme"
-    message = "No installed plugin provides this theme."
+    message = N_("No installed plugin provides this theme.")
 
 
 class Themes(Registry[Theme]):

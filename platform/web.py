@@ -14,11 +14,13 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import Babel
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from jifen.audit import Actor
 from jifen.errors import Conflict, JifenError
+from jifen.i18n import CATALOGS, LOCALES, N_
 from jifen.services import Services
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 class Unavailable(JifenError):
     code = "unavailable"
     status = 503
-    message = "The service is busy; retry shortly."
+    message = N_("The service is busy; retry shortly.")
 
 
 def services() -> Services:
@@ -56,6 +58,27 @@ def request_id() -> str:
 
 def request_actor(kind: str, actor_id: str | None) -> Actor:
     return Actor(kind=kind, id=actor_id, request_id=request_id(), ip=request.remote_addr)
+
+
+def reader_locale() -> str:
+    """The language of this request's answers: the best of `Accept-Language` we have a
+    catalog for, else the tenant's locale (set by whoever identified the tenant, see
+    `set_tenant_locale`), else the platform's default."""
+    asked = request.accept_languages.best_match(LOCALES)
+    if asked:
+        return str(asked)
+    return _supported(g.get("tenant_locale")) or services().settings.default_locale
+
+
+def set_tenant_locale(locale: str) -> None:
+    """The locale answers fall back to in this request: the tenant's."""
+    g.tenant_locale = locale
+
+
+def _supported(locale: str | None) -> str | None:
+    """The locale of ours in `locale`'s language (zh_Hans_CN reads zh_CN), or None."""
+    language = (locale or "").replace("-", "_").split("_")[0].lower()
+    return next((ours for ours in LOCALES if ours.split("_")[0] == language), None)
 
 
 def finish(response: Response) -> Response:
@@ -108,5 +131,6 @@ class CookieSessions(SecureCookieSessionInterface):
 
 def init_app(app: Flask) -> None:
     app.session_interface = CookieSessions()
+    Babel(app, locale_selector=reader_locale, default_translation_directories=str(CATALOGS))
     app.after_request(finish)
     app.teardown_request(teardown)

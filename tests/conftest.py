@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -46,6 +47,15 @@ sqlite_only = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 # --- the app -------------------------------------------------------------------------
 
 
+class EnglishClient(FlaskClient):
+    """The suite's test client: answers in English (the suite's language) unless a test
+    sends its own `Accept-Language`; tests of the default language drop the header."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
@@ -62,6 +72,7 @@ def app(database: DatabaseUrls, tmp_path: Path, clock: ManualClock) -> Iterator[
         testing=True,
     )
     app = create_app(settings)
+    app.test_client_class = EnglishClient
     services(app).clock = clock
     yield app
     services(app).close()

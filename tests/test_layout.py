@@ -67,6 +67,8 @@ def test_wheel_contains_migrations_templates_and_themes(tmp_path):
         "jifen/templates/console/login.html",
         "jifen/api/static/swagger-ui/swagger-ui-bundle.js",
         "jifen/py.typed",
+        "jifen/translations/zh_Hans_CN/LC_MESSAGES/messages.mo",
+        "jifen/translations/en/LC_MESSAGES/messages.mo",
         "jifen/testing/servers.py",
         "jifen/testing/pytest_plugin.py",
         "jifen_plugins/base_theme.py",

@@ -19,15 +19,16 @@ from jifen.api.parser import Blueprint
 from jifen.audit import Actor
 from jifen.db import set_tenant
 from jifen.errors import Forbidden, JifenError
+from jifen.i18n import N_
 from jifen.tenants import apikeys
 from jifen.tenants.service import TenantView
-from jifen.web import WRITE_METHODS, db_session, request_actor, services
+from jifen.web import WRITE_METHODS, db_session, request_actor, services, set_tenant_locale
 
 
 class UnsupportedMediaType(JifenError):
     code = "unsupported_media_type"
     status = 415
-    message = "Send the body as JSON with Content-Type: application/json."
+    message = N_("Send the body as JSON with Content-Type: application/json.")
 
 
 BEARER: dict[str, list[str]] = {"bearerAuth": []}
@@ -72,7 +73,9 @@ def require_scope(scope: str) -> Callable[[Callable[..., Any]], Callable[..., An
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if scope not in g.caller.scopes:
                 raise Forbidden(
-                    f"This API key lacks the scope {scope!r}.", details={"scope": scope}
+                    N_("This API key lacks the scope '%(scope)s'."),
+                    params={"scope": scope},
+                    details={"scope": scope},
                 )
             return view(*args, **kwargs)
 
@@ -90,6 +93,7 @@ def _authenticate() -> Response | tuple[Any, int] | None:
     session = db_session()
     g.caller = apikeys.authenticate(session, token.strip(), clock=svc.clock, keyring=svc.keyring)
     set_tenant(session, g.caller.tenant.id)
+    set_tenant_locale(g.caller.tenant.locale)
     if request.method in WRITE_METHODS:
         if request.content_length and not request.is_json:
             raise UnsupportedMediaType()

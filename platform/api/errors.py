@@ -16,20 +16,25 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from jifen.errors import JifenError
+from jifen.i18n import N_, translate
 
 log = logging.getLogger(__name__)
 
+ERROR = N_("The request could not be completed.")
+INTERNAL_ERROR = N_("Internal error.")
+MALFORMED_JSON = N_("The body is not valid JSON.")
+
 HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limited",
+    400: ("bad_request", N_("The request could not be understood.")),
+    401: ("unauthorized", N_("Authentication is required.")),
+    403: ("forbidden", N_("Not allowed.")),
+    404: ("not_found", N_("Not found.")),
+    405: ("method_not_allowed", N_("This method is not allowed here.")),
+    409: ("conflict", N_("The request conflicts with the current state.")),
+    413: ("payload_too_large", N_("The body is too large.")),
+    415: ("unsupported_media_type", N_("This media type is not supported.")),
+    422: ("validation_error", N_("The request is not valid.")),
+    429: ("rate_limited", N_("Too many requests; retry later.")),
 }
 
 
@@ -41,7 +46,13 @@ class Error(Schema):
     """Every API error: a stable machine-readable code, a message, and details."""
 
     code = fields.String(required=True, metadata={"example": "validation_error"})
-    message = fields.String(required=True)
+    message = fields.String(
+        required=True,
+        metadata={
+            "description": "For people, in the reader's language (`Accept-Language`, else"
+            " the merchant's locale); act on `code`, which never changes with it."
+        },
+    )
     details = fields.Raw(metadata={"description": "Field errors or context, by code."})
 
 
@@ -57,16 +68,17 @@ class JifenApi(Api):
         data = getattr(error, "data", None) or {}
         messages = data.get("messages") or data.get("errors") or {}
         body = {
-            "code": HTTP_CODES.get(code, "internal_error" if code >= 500 else "error"),
-            "message": data.get("message") or error.description or error.name,
+            "code": "internal_error" if code >= 500 else "error",
+            "message": translate(INTERNAL_ERROR if code >= 500 else ERROR),
             "details": messages.get("json", messages) if isinstance(messages, dict) else {},
         }
+        if code in HTTP_CODES:
+            body["code"], message = HTTP_CODES[code]
+            body["message"] = translate(message)
         if code == 400 and "Invalid JSON body." in str(messages):
-            body.update(code="malformed_json", message="The body is not valid JSON.", details={})
-        elif code == 422:
-            body["message"] = "The request is not valid."
+            body.update(code="malformed_json", message=translate(MALFORMED_JSON), details={})
         if code >= 500:
-            body.update(message="Internal error.", details={})
+            body["details"] = {}
         headers = dict(data.get("headers") or {})
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
@@ -80,7 +92,7 @@ def handle_domain_error(error: JifenError) -> Any:
         # RFC 9110: a 401 names the scheme the client should use.
         headers = {"WWW-Authenticate": 'Bearer realm="jifen"'} if error.status == 401 else {}
         return error.to_dict(), error.status, headers
-    return error.message, error.status
+    return error.translated(), error.status
 
 
 def handle_unexpected(error: Exception) -> Any:
@@ -88,8 +100,8 @@ def handle_unexpected(error: Exception) -> Any:
         return error
     log.exception("unhandled error")
     if is_api_request():
-        return {"code": "internal_error", "message": "Internal error.", "details": {}}, 500
-    return "Internal error.", 500
+        return {"code": "internal_error", "message": translate(INTERNAL_ERROR), "details": {}}, 500
+    return translate(INTERNAL_ERROR), 500
 
 
 def init_app(app: Flask) -> None:

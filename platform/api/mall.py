@@ -9,6 +9,7 @@ from typing import Any
 from flask.views import MethodView
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
+from jifen.i18n import N_
 from jifen.ledger import history
 from jifen.ledger import policy as policies
 from jifen.mall import (
@@ -422,7 +423,7 @@ class PartnerBudget(MethodView):
 def _lottery_product(session: Any, product_id: uuid.UUID) -> Any:
     product = catalog.get_product(session, product_id)
     if product.mode != "lottery":
-        raise UnknownProduct("This product is not a lottery.", details={"mode": product.mode})
+        raise UnknownProduct(N_("This product is not a lottery."), details={"mode": product.mode})
     return product
 
 

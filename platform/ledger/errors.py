@@ -3,76 +3,77 @@
 from __future__ import annotations
 
 from jifen.errors import Conflict, JifenError, NotFound, ValidationFailed
+from jifen.i18n import N_
 
 
 class InsufficientPoints(JifenError):
     code = "insufficient_points"
     status = 409
-    message = "The member does not have enough available points."
+    message = N_("The member does not have enough available points.")
 
 
 class InvalidAmount(ValidationFailed):
     code = "invalid_amount"
-    message = "Amounts are whole points, at least 1 and at most 2^53 - 1."
+    message = N_("Amounts are whole points, at least 1 and at most 2^53 - 1.")
 
 
 class UnknownMember(NotFound):
     code = "member_not_found"
-    message = "No such member."
+    message = N_("No such member.")
 
 
 class MemberNotActive(JifenError):
     code = "member_not_active"
     status = 409
-    message = "The member is frozen or erased; their points cannot move."
+    message = N_("The member is frozen or erased; their points cannot move.")
 
 
 class HoldNotOpen(Conflict):
     code = "hold_not_open"
-    message = "The hold has already been captured or released."
+    message = N_("The hold has already been captured or released.")
 
 
 class WrongHoldKind(Conflict):
     code = "wrong_hold_kind"
-    message = "This operation does not apply to this kind of hold."
+    message = N_("This operation does not apply to this kind of hold.")
 
 
 class UnknownLot(NotFound):
     code = "lot_not_found"
-    message = "No such lot in this member's wallet."
+    message = N_("No such lot in this member's wallet.")
 
 
 class UnknownHold(NotFound):
     code = "hold_not_found"
-    message = "No such hold."
+    message = N_("No such hold.")
 
 
 class UnknownEntry(NotFound):
     code = "entry_not_found"
-    message = "No such ledger entry."
+    message = N_("No such ledger entry.")
 
 
 class NotReversible(Conflict):
     code = "not_reversible"
-    message = "This entry cannot be reversed (it is a reversal, or nothing of it is left)."
+    message = N_("This entry cannot be reversed (it is a reversal, or nothing of it is left).")
 
 
 class ReversalTooLarge(Conflict):
     code = "reversal_exceeds_entry"
-    message = "That is more than is left of the entry to reverse."
+    message = N_("That is more than is left of the entry to reverse.")
 
 
 class TransferRefused(JifenError):
     code = "transfer_refused"
     status = 409
-    message = "This transfer is not allowed."
+    message = N_("This transfer is not allowed.")
 
 
 class ExpiryInPast(ValidationFailed):
     code = "expiry_in_past"
-    message = "An expiry must lie in the future."
+    message = N_("An expiry must lie in the future.")
 
 
 class ExpiryNotLater(ValidationFailed):
     code = "expiry_not_later"
-    message = "Extending moves expiry later, never earlier."
+    message = N_("Extending moves expiry later, never earlier.")

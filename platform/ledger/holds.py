@@ -25,6 +25,7 @@ from jifen import audit
 from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
 from jifen.db import cross_tenant, tenant_of
+from jifen.i18n import N_
 from jifen.ledger import policy as policies
 from jifen.ledger import sql
 from jifen.ledger.errors import (
@@ -156,7 +157,7 @@ def freeze(
     if amount is None:
         amount = wallet.balance
         if amount == 0:
-            raise InsufficientPoints("The member has no available points to freeze.")
+            raise InsufficientPoints(N_("The member has no available points to freeze."))
     check_amount(amount)
     hold = _new_hold(
         journal, wallet, "freeze", amount, reference=None, memo=reason, expires_at=None
@@ -277,7 +278,7 @@ def capture(
     amount = hold["amount"] if amount is None else check_amount(amount)
     if amount > hold["amount"]:
         raise InsufficientPoints(
-            "That is more than the hold reserved.",
+            N_("That is more than the hold reserved."),
             details={"held": hold["amount"], "requested": amount},
         )
     entry = journal.entry(
@@ -404,7 +405,7 @@ def settle(
         if kind == "pending" and amount is None:
             return capture_pending(session, hold_id, actor=actor, clock=clock)
         raise WrongHoldKind(
-            "Only reservations can be captured in part; freezes are only released.",
+            N_("Only reservations can be captured in part; freezes are only released."),
             details={"kind": kind},
         )
     if kind == "pending":

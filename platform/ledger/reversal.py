@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
+from jifen.i18n import N_
 from jifen.ledger import policy as policies
 from jifen.ledger import sql
 from jifen.ledger.errors import (
@@ -75,7 +76,7 @@ def reverse(
     )
     left = size - done
     if left <= 0:
-        raise NotReversible("This entry has been reversed in full.", details={"reversed": done})
+        raise NotReversible(N_("This entry has been reversed in full."), details={"reversed": done})
     amount = left if amount is None else check_amount(amount)
     if amount > left:
         raise ReversalTooLarge(details={"left": left, "requested": amount})
@@ -119,7 +120,7 @@ def _take_back(
     expire_due(journal, wallet, SYSTEM)
     if wallet.balance < amount and not allow_shortfall:
         raise InsufficientPoints(
-            "The receiver no longer has these points.",
+            N_("The receiver no longer has these points."),
             details={"available": wallet.balance, "requested": amount},
         )
     own = {

@@ -19,6 +19,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import ValidationFailed
+from jifen.i18n import N_
 from jifen.ledger import history, sql
 from jifen.ledger import policy as policies
 from jifen.ledger.errors import (
@@ -205,14 +206,15 @@ def transfer(
     points keep their expiry: the receiver gets lots expiring when the sender's did."""
     check_amount(amount)
     if from_member == to_member:
-        raise TransferRefused("A member cannot transfer points to themselves.")
+        raise TransferRefused(N_("A member cannot transfer points to themselves."))
     journal = open_journal(session, clock)
     policy = policies.load(journal.connection, journal.tenant_id)
     if not policy.transfers_enabled:
-        raise TransferRefused("This merchant does not allow transfers.")
+        raise TransferRefused(N_("This merchant does not allow transfers."))
     if policy.transfer_max is not None and amount > policy.transfer_max:
         raise TransferRefused(
-            f"At most {policy.transfer_max} points per transfer.",
+            N_("At most %(transfer_max)s points per transfer."),
+            params={"transfer_max": policy.transfer_max},
             details={"transfer_max": policy.transfer_max},
         )
     wallets = journal.wallets_of([from_member, to_member], create=True)
@@ -221,7 +223,8 @@ def transfer(
         sent = _sent_today(journal, sender, policy)
         if sent + amount > policy.transfer_daily_max:
             raise TransferRefused(
-                f"At most {policy.transfer_daily_max} points a day; {sent} sent today.",
+                N_("At most %(transfer_daily_max)s points a day; %(sent)s sent today."),
+                params={"transfer_daily_max": policy.transfer_daily_max, "sent": sent},
                 details={"transfer_daily_max": policy.transfer_daily_max, "sent_today": sent},
             )
     expire_due(journal, sender, actor)

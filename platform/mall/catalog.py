@@ -20,6 +20,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import get_owned
 from jifen.errors import ValidationFailed, refuse_total_too_large
+from jifen.i18n import N_
 from jifen.mall import partners, sql
 from jifen.mall.errors import (
     CategoryCycle,
@@ -291,11 +292,11 @@ def change_stock(
     product = get_product(session, product_id)
     if product.stock is None:
         raise ValidationFailed(
-            "This product's stock is unlimited.", details={"stock": ["Unlimited."]}
+            N_("This product's stock is unlimited."), details={"stock": ["Unlimited."]}
         )
     if product.kind == "virtual":
         raise ValidationFailed(
-            "A virtual product's stock is its codes: upload them.",
+            N_("A virtual product's stock is its codes: upload them."),
             details={"stock": ["Follows the codes."]},
         )
     if not sql.restock(session.connection(), product.tenant_id, product.id, change):

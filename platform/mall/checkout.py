@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from jifen import audit, ledger
 from jifen.audit import Actor
 from jifen.db import get_owned
+from jifen.i18n import N_
 from jifen.ledger import HoldNotOpen, open_journal
 from jifen.mall import settings as mall_settings
 from jifen.mall.errors import (
@@ -192,7 +193,7 @@ def capture(
         )
     except HoldNotOpen:
         raise AuthorizationStateConflict(
-            "The points' hold timed out; authorize again.", details={"status": "expired"}
+            N_("The points' hold timed out; authorize again."), details={"status": "expired"}
         ) from None
     authorization.status = "captured"
     authorization.captured = amount

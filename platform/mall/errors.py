@@ -3,114 +3,115 @@
 from __future__ import annotations
 
 from jifen.errors import Conflict, Forbidden, JifenError, NotFound, ValidationFailed
+from jifen.i18n import N_
 from jifen.registry import PluginFailed
 
 
 class UnknownCategory(NotFound):
     code = "unknown_category"
-    message = "No such category."
+    message = N_("No such category.")
 
 
 class CategoryCycle(ValidationFailed):
     code = "category_cycle"
-    message = "A category cannot be placed under itself or one of its own subcategories."
+    message = N_("A category cannot be placed under itself or one of its own subcategories.")
 
 
 class UnknownProduct(NotFound):
     code = "unknown_product"
-    message = "No such product."
+    message = N_("No such product.")
 
 
 class UnknownOrder(NotFound):
     code = "unknown_order"
-    message = "No such order."
+    message = N_("No such order.")
 
 
 class UnknownRedeemMode(ValidationFailed):
     code = "unknown_redeem_mode"
-    message = "No installed plugin provides this redemption mode."
+    message = N_("No installed plugin provides this redemption mode.")
 
 
 class ModeParamsInvalid(ValidationFailed):
     code = "mode_params_invalid"
-    message = "The product's settings for its redemption mode are not valid."
+    message = N_("The product's settings for its redemption mode are not valid.")
 
 
 class NotListed(Conflict):
     code = "not_listed"
-    message = "The product is not on sale now."
+    message = N_("The product is not on sale now.")
 
 
 class OutOfStock(Conflict):
     code = "out_of_stock"
-    message = "Not enough stock left."
+    message = N_("Not enough stock left.")
 
 
 class OverLimit(Conflict):
     code = "over_limit"
-    message = "The member has reached this product's limit."
+    message = N_("The member has reached this product's limit.")
 
 
 class TierRequired(Forbidden):
     code = "tier_required"
-    message = "This product is for members of a higher tier."
+    message = N_("This product is for members of a higher tier.")
 
 
 class AddressRequired(ValidationFailed):
     code = "address_required"
-    message = "A physical product needs a shipping address."
+    message = N_("A physical product needs a shipping address.")
 
 
 class StockBelowZero(Conflict):
     code = "stock_below_zero"
-    message = "The stock cannot go below zero."
+    message = N_("The stock cannot go below zero.")
 
 
 class OrderStateConflict(Conflict):
     code = "order_state_conflict"
-    message = "The order cannot do that in its current state."
+    message = N_("The order cannot do that in its current state.")
 
 
 class UnknownCoupon(NotFound):
     code = "unknown_coupon"
-    message = "No such coupon code."
+    message = N_("No such coupon code.")
 
 
 class CouponNotUsable(Conflict):
     """Expired, void, or already used on another order: `details.reason` says which."""
 
     code = "coupon_not_usable"
-    message = "This coupon cannot be used."
+    message = N_("This coupon cannot be used.")
 
 
 class CouponThresholdNotMet(Conflict):
     code = "coupon_threshold_not_met"
-    message = "The order is below the coupon's minimum."
+    message = N_("The order is below the coupon's minimum.")
 
 
 class UnknownPartner(NotFound):
     code = "unknown_partner"
-    message = "No such partner."
+    message = N_("No such partner.")
 
 
 class PartnerBudgetExhausted(Conflict):
     code = "partner_budget_exhausted"
-    message = "The partner's budget for this item is used up."
+    message = N_("The partner's budget for this item is used up.")
 
 
 class BudgetBelowUsed(Conflict):
     code = "budget_below_used"
-    message = "A partner's budget cannot drop below what redemptions have used."
+    message = N_("A partner's budget cannot drop below what redemptions have used.")
 
 
 class UnknownPayment(NotFound):
     code = "unknown_payment"
-    message = "No such payment."
+    message = N_("No such payment.")
 
 
 class PaymentNotPending(Conflict):
     code = "payment_not_pending"
-    message = "The payment has already been settled."
+    message = N_("The payment has already been settled.")
 
 
 class NotificationRejected(Forbidden):
@@ -118,7 +119,7 @@ class NotificationRejected(Forbidden):
     nothing changed."""
 
     code = "notification_rejected"
-    message = "The payment notification was refused: its signature does not verify."
+    message = N_("The payment notification was refused: its signature does not verify.")
 
 
 class NotificationFailed(PluginFailed):
@@ -132,57 +133,57 @@ class NotificationFailed(PluginFailed):
 
 class NoPaymentPage(NotFound):
     code = "no_payment_page"
-    message = "This payment provider has no payment page."
+    message = N_("This payment provider has no payment page.")
 
 
 class UnknownPaymentProvider(ValidationFailed):
     code = "unknown_payment_provider"
-    message = "No installed plugin provides this payment provider."
+    message = N_("No installed plugin provides this payment provider.")
 
 
 class TopupDisabled(Forbidden):
     code = "topup_disabled"
-    message = "This merchant does not sell points."
+    message = N_("This merchant does not sell points.")
 
 
 class UnknownAuthorization(NotFound):
     code = "unknown_authorization"
-    message = "No such checkout authorization."
+    message = N_("No such checkout authorization.")
 
 
 class OverCheckoutLimit(Conflict):
     code = "over_checkout_limit"
-    message = "More points than this order may use (the merchant's cap, or the balance)."
+    message = N_("More points than this order may use (the merchant's cap, or the balance).")
 
 
 class NotInSteps(ValidationFailed):
     code = "not_in_steps"
-    message = "Points are used in multiples of the merchant's step."
+    message = N_("Points are used in multiples of the merchant's step.")
 
 
 class AuthorizationStateConflict(Conflict):
     code = "authorization_state_conflict"
-    message = "The authorization cannot do that in its current state."
+    message = N_("The authorization cannot do that in its current state.")
 
 
 class OrderRefTaken(Conflict):
     code = "order_ref_taken"
-    message = "This checkout order already has an authorization with other terms."
+    message = N_("This checkout order already has an authorization with other terms.")
 
 
 class FlashSaleOverlap(Conflict):
     code = "flash_sale_overlap"
-    message = "The product already has a flash sale in that window."
+    message = N_("The product already has a flash sale in that window.")
 
 
 class CodesExhausted(Conflict):
     code = "codes_exhausted"
-    message = "The product's pool of codes is used up."
+    message = N_("The product's pool of codes is used up.")
 
 
 class NotVirtual(ValidationFailed):
     code = "not_virtual"
-    message = "Only virtual products have a pool of codes."
+    message = N_("Only virtual products have a pool of codes.")
 
 
 class UnknownTillService(JifenError):
@@ -191,4 +192,4 @@ class UnknownTillService(JifenError):
 
     code = "unknown_till_service"
     status = 500
-    message = "The redeem mode asked for a service the till does not offer."
+    message = N_("The redeem mode asked for a service the till does not offer.")

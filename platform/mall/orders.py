@@ -29,6 +29,7 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import get_owned, reading_before_writing, tenant_of
+from jifen.i18n import N_
 from jifen.keyring import Keyring
 from jifen.ledger import HoldNotOpen, UnknownMember, open_journal, policy_of
 from jifen.mall import catalog, codes, payments, sql
@@ -247,9 +248,9 @@ def _check_on_sale(product: Any, now: datetime) -> None:
     if product.status != "active":
         raise NotListed(details={"status": product.status})
     if product.listed_from is not None and now < product.listed_from:
-        raise NotListed("The product is not on sale yet.", details=window)
+        raise NotListed(N_("The product is not on sale yet."), details=window)
     if product.listed_until is not None and now >= product.listed_until:
-        raise NotListed("The product is no longer on sale.", details=window)
+        raise NotListed(N_("The product is no longer on sale."), details=window)
 
 
 def _check_tier(product: Product, tier: TierView | None, ladder: list[TierView]) -> None:
@@ -388,7 +389,9 @@ def _move(
     order = get_order(session, order_id)
     allowed, status = MOVES[move]
     if move == "ship" and order.kind != "physical":
-        raise OrderStateConflict("Only physical orders are shipped.", details={"kind": order.kind})
+        raise OrderStateConflict(
+            N_("Only physical orders are shipped."), details={"kind": order.kind}
+        )
     now = clock.now()
     values: dict[str, Any] = {"updated_at": now}
     if delivery is not None:

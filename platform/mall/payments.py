@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from jifen.config import Settings
 from jifen.db import get_owned, rowcount
+from jifen.i18n import N_
 from jifen.mall.domain_events import PaymentRequested, RefundRequested
 from jifen.mall.errors import (
     NoPaymentPage,
@@ -172,7 +173,7 @@ class PaymentProviders(Registry[PaymentProvider]):
         anything else, or answers in another shape, is `NotificationFailed`."""
         if name not in self or not hasattr(self.get(name), "parse_notification"):
             raise UnknownPaymentProvider(
-                "No installed payment provider takes notifications under this name.",
+                N_("No installed payment provider takes notifications under this name."),
                 details={"provider": name},
             )
         try:
@@ -180,7 +181,9 @@ class PaymentProviders(Registry[PaymentProvider]):
                 name, "parse_notification", is_notification, headers, body
             )
         except PluginFailed as failed:
-            raise NotificationFailed(failed.message, details=failed.details) from failed
+            raise NotificationFailed(
+                failed.message, params=failed.params, details=failed.details
+            ) from failed
         return notification
 
     def page(self, name: str, request: PaymentRequest, locale: str) -> str:

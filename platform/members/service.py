@@ -21,6 +21,7 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.errors import JifenError, NotFound, ValidationFailed
+from jifen.i18n import N_
 from jifen.keyring import Keyring
 from jifen.members import sql
 from jifen.members.domain_events import MemberRegistered
@@ -42,13 +43,13 @@ ERASED_PREFIX = "erased:"
 class DuplicateExternalId(JifenError):
     code = "duplicate_external_id"
     status = 409
-    message = "A member with this external_id already exists."
+    message = N_("A member with this external_id already exists.")
 
 
 class MemberErased(JifenError):
     code = "member_erased"
     status = 409
-    message = "This member has been erased."
+    message = N_("This member has been erased.")
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,7 @@ def get_member(session: Session, member_id: uuid.UUID) -> Member:
     """A member of the session's tenant; another tenant's is simply not found."""
     member = session.get(Member, (session.info.get("tenant_id"), member_id))
     if member is None:
-        raise NotFound("No such member.")
+        raise NotFound(N_("No such member."))
     return member
 
 

@@ -25,6 +25,7 @@ from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
 from jifen.db import cross_tenant, writing_for
 from jifen.errors import Conflict, ValidationFailed
+from jifen.i18n import N_
 from jifen.members.domain_events import TierChanged
 from jifen.members.models import Member, MemberDay, Tier
 from jifen.outbox.events import BULK, INTERACTIVE, emit
@@ -41,7 +42,7 @@ _DAYS = MemberDay.__table__
 
 class TierInUse(Conflict):
     code = "tier_in_use"
-    message = "Members hold this tier; it cannot be removed."
+    message = N_("Members hold this tier; it cannot be removed.")
 
 
 @dataclass(frozen=True)

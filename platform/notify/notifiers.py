@@ -18,6 +18,7 @@ import pluggy
 from jifen.collaborators import Collaborators
 from jifen.config import Settings
 from jifen.errors import JifenError
+from jifen.i18n import N_
 from jifen.registry import Registry
 
 CHANNELS = ("email", "sms", "push")
@@ -50,7 +51,7 @@ class Notifier(Protocol):
 class UnknownNotifier(JifenError):
     code = "unknown_notifier"
     status = 500
-    message = "No installed plugin provides this notifier."
+    message = N_("No installed plugin provides this notifier.")
 
 
 class Notifiers:

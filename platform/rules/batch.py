@@ -219,7 +219,7 @@ class Batch:
                     "rule_id": award.rule.id if award.rule else None,
                     "rule_type": award.rule.type if award.rule else "",
                     "points": award.points,
-                    "reason": award.reason[:200],
+                    "reason": str(award.reason)[:200],
                     "arm": step.arm,
                     "cap_scope": step.cap_scope,
                     "occurred_at": event.occurred_at,

@@ -41,6 +41,8 @@ from typing import Any, Protocol
 
 from marshmallow import Schema
 
+from jifen.i18n import Message
+
 PHASES = ("earn", "multiply", "bonus", "cap")
 PERIODS = ("day", "week", "month", "year")
 
@@ -93,8 +95,11 @@ class Award:
     `member_id` None means the event's member (a referral also pays the inviter).
     `multipliable` marks base points that multipliers scale. `pending_until` turns the
     points into a pending hold released at that instant (a return window); `expires_at`
-    overrides the tenant's expiry policy. `lines` attributes the points to purchase
-    lines by index, so a refund of some lines takes back what those lines earned.
+    overrides the tenant's expiry policy. `reason` is a `jifen.i18n.Message`: a message id
+    marked with `N_` and its parameters, kept with the award and shown in each reader's
+    language (`Message(N_("daily check-in, day %(streak)s"), {"streak": 3})`). `lines`
+    attributes the points to purchase lines by index, so a refund of some lines takes
+    back what those lines earned.
     `data` is kept with the award for the explanation (e.g. a check-in's streak); a cap
     puts the rule ids it limits under `data["cap_scope"]` (absent: all rules). An award
     of 0 points explains why a rule gave nothing ("daily limit of 3 reached").
@@ -102,7 +107,7 @@ class Award:
     """
 
     points: int
-    reason: str
+    reason: Message
     member_id: uuid.UUID | None = None
     multipliable: bool = False
     pending_until: datetime | None = None

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from jifen.i18n import N_, Message
 from jifen.registry import PluginFailed, isolated
 from jifen.rules.contract import (
     PHASES,
@@ -100,7 +101,10 @@ class Step:
             "phase": self.phase,
             "member_id": str(self.award.member_id or member_id),
             "points": self.award.points,
-            "reason": self.award.reason,
+            # As written, for readers of the stored answer; `message` is what the API
+            # renders in each reader's language.
+            "reason": str(self.award.reason),
+            "message": self.award.reason.data(),
             "arm": self.arm,
         }
 
@@ -221,7 +225,7 @@ def evaluate(
     for who, total in result.totals(event.member_id).items():
         if total < 0:
             raise RuleFailed(
-                "The caps took back more than the event earned.",
+                N_("The caps took back more than the event earned."),
                 details={"member_id": str(who), "points": total},
             )
     return result
@@ -258,8 +262,9 @@ def _run(
         )
     except PluginFailed as failed:  # the event fails with the rule named, the app carries on
         raise RuleFailed(
-            f"Rule {rule.instance.name!r} ({rule.rule_type.name}, plugin {rule.plugin!r})"
-            f" raised {type(failed.__cause__).__name__}.",
+            N_("Rule '%(rule)s' (%(type)s, plugin '%(plugin)s') raised %(error)s."),
+            params={"rule": rule.instance.name, "type": rule.rule_type.name}
+            | {"plugin": rule.plugin, "error": type(failed.__cause__).__name__},
             details=details,
         ) from failed.__cause__
     checked = []
@@ -267,6 +272,7 @@ def _run(
         points = getattr(award, "points", None)
         valid = (
             isinstance(award, Award)
+            and isinstance(award.reason, Message)
             and isinstance(points, int)
             and not isinstance(points, bool)
             and (points <= 0 if rule.phase == "cap" else points >= 0)
@@ -274,7 +280,8 @@ def _run(
         )
         if not valid:
             raise RuleFailed(
-                f"Rule {rule.instance.name!r} ({rule.rule_type.name}) returned an invalid award.",
+                N_("Rule '%(rule)s' (%(type)s) returned an invalid award."),
+                params={"rule": rule.instance.name, "type": rule.rule_type.name},
                 details=details,
             )
         checked.append(replace(award, rule=rule.instance))

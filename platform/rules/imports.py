@@ -32,6 +32,7 @@ from marshmallow import ValidationError
 
 from jifen.audit import Actor
 from jifen.errors import JifenError, ValidationFailed
+from jifen.i18n import N_
 from jifen.rules import recording, schemas
 from jifen.rules.events import EventIn
 from jifen.rules.registry import EarnCollaborators
@@ -99,7 +100,7 @@ def _undecodable(text: str) -> bool:
 
 
 def _unreadable(number: int, reason: str, event_id: str | None = None) -> Line:
-    error = ValidationFailed("The line cannot be read.", details={"line": reason})
+    error = ValidationFailed(N_("The line cannot be read."), details={"line": reason})
     return Line(number, None, error, event_id)
 
 
@@ -216,10 +217,10 @@ def _checked(raw: dict[str, Any]) -> EventIn:
     try:
         data = _SCHEMA.load(raw)
     except ValidationError as error:
-        raise ValidationFailed("The event is not valid.", details=error.messages) from None
+        raise ValidationFailed(N_("The event is not valid."), details=error.messages) from None
     if data["occurred_at"] is None:
         raise ValidationFailed(
-            "A historical event must say when it happened.",
+            N_("A historical event must say when it happened."),
             details={"occurred_at": ["Required when importing."]},
         )
     return EventIn.loaded(data)

@@ -15,6 +15,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import Conflict, NotFound, ValidationFailed
+from jifen.i18n import N_
 from jifen.rules.errors import RuleConflict, RuleNotEditable, UnknownRules, UnknownRuleType
 from jifen.rules.kinds import catalog
 from jifen.rules.models import EarnRule, EarnRuleVersion, EventKind
@@ -32,12 +33,12 @@ EDITABLE = ("name", "params", "priority", "exclusive", "audience", "starts_at", 
 
 class EventKindExists(Conflict):
     code = "event_kind_exists"
-    message = "This event kind already exists."
+    message = N_("This event kind already exists.")
 
 
 class StatusChangeRefused(Conflict):
     code = "rule_status_refused"
-    message = "The rule cannot take this action in its current status."
+    message = N_("The rule cannot take this action in its current status.")
 
 
 def view(rule: EarnRule, rule_types: RuleTypes) -> dict[str, Any]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from jifen.i18n import Message
 from jifen.rules.models import RULE_STATUSES
 from jifen.types import Instant, JsonObject, StrictInteger, Text
 
@@ -61,8 +63,22 @@ class AwardOut(Schema):
     phase = fields.String()
     member_id = fields.String()
     points = fields.Integer()
-    reason = fields.String()
+    reason = fields.Method(
+        "_reason",
+        metadata={
+            "type": "string",
+            "description": "Why, in the reader's language (`Accept-Language`, else the"
+            " merchant's locale); awards recorded before reasons were translated keep"
+            " their English text.",
+        },
+    )
     arm = fields.String(allow_none=True)
+
+    @staticmethod
+    def _reason(award: Mapping[str, Any]) -> str:
+        """The stored award's message rendered now; an older award's stored text."""
+        message = award.get("message")
+        return Message.read(message).translated() if message else str(award["reason"])
 
 
 class EventResult(Schema):

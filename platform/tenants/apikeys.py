@@ -23,6 +23,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock, parse_instant
 from jifen.db import reading_aside
 from jifen.errors import JifenError, NotFound, ValidationFailed
+from jifen.i18n import N_
 from jifen.keyring import Keyring
 from jifen.tenants.models import ApiKey, Tenant
 from jifen.tenants.service import TENANT_VIEW_FIELDS, TenantView, require_active
@@ -51,7 +52,7 @@ LAST_USED_GRANULARITY = timedelta(minutes=1)
 class InvalidApiKey(JifenError):
     code = "invalid_api_key"
     status = 401
-    message = "The API key is missing, malformed, unknown or revoked."
+    message = N_("The API key is missing, malformed, unknown or revoked.")
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def create_api_key(
     """Create a key; returns it with its token, which is never shown again."""
     unknown = sorted(set(scopes) - SCOPES)
     if unknown or not scopes:
-        raise ValidationFailed("Unknown or missing scopes.", details={"scopes": unknown})
+        raise ValidationFailed(N_("Unknown or missing scopes."), details={"scopes": unknown})
     prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(12))
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
@@ -109,7 +110,7 @@ def revoke_api_key(
     """Revoke one of a tenant's keys; it stops working at once."""
     key = session.scalar(select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.id == key_id))
     if key is None:
-        raise NotFound("No such API key.")
+        raise NotFound(N_("No such API key."))
     if key.revoked_at is None:
         _revoke(session, key, actor=actor, clock=clock)
     return key

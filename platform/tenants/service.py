@@ -19,6 +19,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import set_tenant
 from jifen.errors import Conflict, JifenError, NotFound, ValidationFailed
+from jifen.i18n import N_
 from jifen.tenants.models import Tenant, TenantDomain
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
@@ -32,20 +33,20 @@ CURRENCIES = frozenset({"CNY", "HKD", "TWD", "USD", "EUR", "JPY", "SGD", "GBP", 
 class TenantSuspended(JifenError):
     code = "tenant_suspended"
     status = 403
-    message = "This merchant's account is suspended."
+    message = N_("This merchant's account is suspended.")
 
 
 def check_slug(session: Session, slug: str) -> str:
     """A slug usable in URLs and not taken, or a clear error."""
     if not SLUG.match(slug):
         raise ValidationFailed(
-            "A slug is 1-32 lower-case letters, digits and inner hyphens.",
+            N_("A slug is 1-32 lower-case letters, digits and inner hyphens."),
             details={"slug": slug},
         )
     if slug in RESERVED_SLUGS:
-        raise Conflict("This slug is reserved.", details={"slug": slug})
+        raise Conflict(N_("This slug is reserved."), details={"slug": slug})
     if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
-        raise Conflict("This slug is taken.", details={"slug": slug})
+        raise Conflict(N_("This slug is taken."), details={"slug": slug})
     return slug
 
 
@@ -135,7 +136,7 @@ def local_day(connection: Connection, tenant_id: uuid.UUID, instant: datetime) -
 def by_slug(session: Session, slug: str) -> Tenant:
     tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
-        raise NotFound("No such merchant.")
+        raise NotFound(N_("No such merchant."))
     return tenant
 
 

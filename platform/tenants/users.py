@@ -13,6 +13,7 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.errors import Conflict, JifenError, ValidationFailed
+from jifen.i18n import N_
 from jifen.tenants.models import ROLES, StaffMembership, Tenant, User
 
 MIN_PASSWORD = 10
@@ -21,7 +22,7 @@ MIN_PASSWORD = 10
 class LoginFailed(JifenError):
     code = "login_failed"
     status = 401
-    message = "Wrong email or password."
+    message = N_("Wrong email or password.")
 
 
 def _hasher() -> PasswordHasher:
@@ -40,7 +41,7 @@ def create_user(session: Session, *, email: str, name: str, password: str, clock
     if len(password) < MIN_PASSWORD:
         raise ValidationFailed(details={"password": [f"At least {MIN_PASSWORD} characters."]})
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict("This email is already registered.")
+        raise Conflict(N_("This email is already registered."))
     user = User(
         email=email, name=name, password_hash=_hasher().hash(password), created_at=clock.now()
     )

@@ -14,6 +14,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from jifen.hookimpl import hookimpl
+from jifen.i18n import N_, Message
 from jifen.rules import Award, Context, EventView, MemberProfile, RuleType
 from jifen.types import StrictInteger
 
@@ -52,7 +53,7 @@ class BirthdayRule:
             today = birthday.month == ctx.local_date.month
         if not today or ctx.times(ctx.rule.id, "year") > 0:
             return []
-        return [Award(params["points"], "happy birthday")]
+        return [Award(params["points"], Message(N_("happy birthday")))]
 
 
 @hookimpl

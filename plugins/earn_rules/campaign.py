@@ -16,12 +16,20 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.hookimpl import hookimpl
+from jifen.i18n import N_, Message
 from jifen.rules import Award, Context, EventView, MemberProfile, RuleType
 from jifen.types import RateField, StrictInteger, Text
 from jifen_plugins.earn_rules.spend import decimal_text, money
 from jifen_plugins.earn_rules.tier_multiplier import extra_points
 
 KINDS = ("multiplier", "bonus", "threshold")
+# A threshold campaign's reason, by (labelled, reached more than once).
+THRESHOLD_REASONS = {
+    (False, False): N_("spend %(threshold)s get %(points)s"),
+    (False, True): N_("spend %(threshold)s get %(points)s, %(times)s times"),
+    (True, False): N_("%(label)s: spend %(threshold)s get %(points)s"),
+    (True, True): N_("%(label)s: spend %(threshold)s get %(points)s, %(times)s times"),
+}
 
 
 def scheduled(params: Mapping[str, Any], day: date) -> bool:
@@ -113,10 +121,16 @@ class CampaignRule:
             extra = extra_points(base, multiplier) if base > 0 else 0
             if extra <= 0:
                 return []
-            reason = f"{decimal_text(multiplier)}x {label or 'points'}"
+            times = {"multiplier": decimal_text(multiplier), "label": label}
+            reason = (
+                Message(N_("%(multiplier)sx %(label)s"), times)
+                if label
+                else Message(N_("%(multiplier)sx points"), times)
+            )
             return [Award(extra, reason, multipliable=True)]
         if params["kind"] == "bonus":
-            return [Award(params["points"], label or "campaign bonus")]
+            bonus = Message(N_("%(label)s"), {"label": label}) if label else None
+            return [Award(params["points"], bonus or Message(N_("campaign bonus")))]
         return self._threshold(event, params, ctx)
 
     @staticmethod
@@ -129,12 +143,10 @@ class CampaignRule:
         times = spent // threshold if params["per_multiple"] else int(spent >= threshold)
         if times <= 0:
             return []
-        reason = f"spend {money(threshold)} get {points}"
-        if times > 1:
-            reason += f", {times} times"
-        if params["label"]:
-            reason = f"{params['label']}: {reason}"
-        return [Award(points * times, reason)]
+        label = params["label"]
+        reasons = THRESHOLD_REASONS[bool(label), times > 1]
+        values = {"threshold": money(threshold), "points": points, "times": times}
+        return [Award(points * times, Message(reasons, values | {"label": label}))]
 
 
 @hookimpl

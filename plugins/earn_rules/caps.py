@@ -13,10 +13,17 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from jifen.hookimpl import hookimpl
+from jifen.i18n import N_, Message
 from jifen.rules import PERIODS, Award, Context, EventView, MemberProfile, RuleType
 from jifen.types import StrictInteger
 
-PERIOD_ADJECTIVES = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
+# The reason a cap gives, by its period.
+REASONS = {
+    "day": N_("daily cap of %(limit)s reached: %(allowed)s of %(earned)s granted"),
+    "week": N_("weekly cap of %(limit)s reached: %(allowed)s of %(earned)s granted"),
+    "month": N_("monthly cap of %(limit)s reached: %(allowed)s of %(earned)s granted"),
+    "year": N_("yearly cap of %(limit)s reached: %(allowed)s of %(earned)s granted"),
+}
 
 
 def in_scope(award: Award, scope: frozenset[uuid.UUID]) -> bool:
@@ -74,9 +81,8 @@ class CapRule:
             already = ctx.granted(period, member_id=member_id, rule_ids=rules or None)
             allowed = max(0, limit - already)
             if this > allowed:
-                reason = (
-                    f"{PERIOD_ADJECTIVES[period]} cap of {limit} reached:"
-                    f" {allowed} of {this} granted"
+                reason = Message(
+                    REASONS[period], {"limit": limit, "allowed": allowed, "earned": this}
                 )
                 trims.append(Award(-(this - allowed), reason, member_id=member_id, data=data))
         return trims

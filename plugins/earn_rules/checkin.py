@@ -16,6 +16,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.hookimpl import hookimpl
+from jifen.i18n import N_, Message
 from jifen.rules import (
     Award,
     Context,
@@ -83,12 +84,14 @@ class CheckinRule:
         )
         data = {"streak": streak}
         awards = []
+        daily = Message(N_("daily check-in, day %(streak)s"), {"streak": streak})
         if params["points"]:
-            awards.append(Award(params["points"], f"daily check-in, day {streak}", data=data))
+            awards.append(Award(params["points"], daily, data=data))
         for bonus in params["streak_bonuses"]:
             if bonus["day"] == streak:
-                awards.append(Award(bonus["points"], f"{streak}-day check-in streak", data=data))
-        return awards or [Award(0, f"daily check-in, day {streak}", data=data)]
+                streaked = Message(N_("%(streak)s-day check-in streak"), {"streak": streak})
+                awards.append(Award(bonus["points"], streaked, data=data))
+        return awards or [Award(0, daily, data=data)]
 
 
 @hookimpl

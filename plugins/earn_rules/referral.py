@@ -10,13 +10,17 @@ from typing import Any
 from marshmallow import Schema
 
 from jifen.hookimpl import hookimpl
+from jifen.i18n import N_, Message
 from jifen.rules import Award, Context, EventView, MemberProfile, RuleType
 from jifen.types import StrictInteger
 
 # What each stage pays for, as the inviter and the invitee read it.
 STAGES = {
-    "registered": ("friend joined", "joined with a friend's invitation"),
-    "first_purchase": ("friend's first purchase", "first purchase with a friend's invitation"),
+    "registered": (N_("friend joined"), N_("joined with a friend's invitation")),
+    "first_purchase": (
+        N_("friend's first purchase"),
+        N_("first purchase with a friend's invitation"),
+    ),
 }
 
 
@@ -53,12 +57,14 @@ class ReferralRule:
         if inviter_points and inviter != event.member_id:
             limit = params["inviter_monthly_limit"]
             if limit is not None and ctx.times(ctx.rule.id, "month", member_id=inviter) >= limit:
-                reason = f"referral: monthly limit of {limit} reached"
+                reason = Message(
+                    N_("referral: monthly limit of %(limit)s reached"), {"limit": limit}
+                )
                 awards.append(Award(0, reason, member_id=inviter))
             else:
-                awards.append(Award(inviter_points, inviter_reason, member_id=inviter))
+                awards.append(Award(inviter_points, Message(inviter_reason), member_id=inviter))
         if invitee_points:
-            awards.append(Award(invitee_points, invitee_reason))
+            awards.append(Award(invitee_points, Message(invitee_reason)))
         return awards
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from jifen.hookimpl import hookimpl
+from jifen.i18n import N_, Message
 from jifen.rules import Award, Context, EventView, MemberProfile, RuleType, attribute
 from jifen.types import RateField, StrictInteger, Text
 
@@ -35,17 +36,28 @@ def money(minor: int) -> str:
     return f"{'-' if minor < 0 else ''}{units}.{cents:02d}"
 
 
-def points_text(points: int | Decimal) -> str:
-    return f"{decimal_text(Decimal(points))} point{'' if points == 1 else 's'}"
+def rate_reason(rate: Decimal, eligible: int, currency: str) -> Message:
+    """ "1 point per 1.00 CNY on 128.00 CNY", or for a fractional rate "1 point per
+    10.00 CNY on ...", else "1.5 points per 1.00 CNY on ..."."""
+    params = {"amount": money(eligible), "currency": currency}
+    per = Decimal(100) / rate if 0 < rate <= 1 else Decimal(0)
+    if per and per == per.to_integral_value():
+        return Message(
+            N_("1 point per %(per)s %(currency)s on %(amount)s %(currency)s"),
+            {"per": money(int(per)), **params},
+        )
+    return Message(
+        N_("%(rate)s points per 1.00 %(currency)s on %(amount)s %(currency)s"),
+        {"rate": decimal_text(rate), **params},
+    )
 
 
-def rate_phrase(rate: Decimal, currency: str) -> str:
-    """ "1 point per 1.00 CNY", or for a fractional rate "1 point per 10.00 CNY"."""
-    if 0 < rate < 1:
-        per = Decimal(100) / rate
-        if per == per.to_integral_value():
-            return f"1 point per {money(int(per))} {currency}"
-    return f"{points_text(rate)} per 1.00 {currency}"
+def item_rates_reason(points: int, eligible: int, currency: str) -> Message:
+    """ "12 points on 128.00 CNY at item rates" (lines earning at their own rates)."""
+    params = {"points": points, "amount": money(eligible), "currency": currency}
+    if points == 1:
+        return Message(N_("1 point on %(amount)s %(currency)s at item rates"), params)
+    return Message(N_("%(points)s points on %(amount)s %(currency)s at item rates"), params)
 
 
 class SpendRule:
@@ -108,7 +120,12 @@ class SpendRule:
         data = event.data
         currency = data.get("currency") or ctx.currency
         if currency not in (params["currencies"] or [ctx.currency]):
-            return [Award(0, f"purchases in {currency} earn no points")]
+            return [
+                Award(
+                    0,
+                    Message(N_("purchases in %(currency)s earn no points"), {"currency": currency}),
+                )
+            ]
 
         rate: Decimal = params["rate"]
         shipping = data.get("shipping") or 0
@@ -135,8 +152,17 @@ class SpendRule:
                 return [
                     Award(
                         0,
-                        f"minimum spend {money(params['minimum_spend'])} {currency} "
-                        f"not reached ({money(eligible)} {currency})",
+                        Message(
+                            N_(
+                                "minimum spend %(minimum)s %(currency)s not reached"
+                                " (%(spent)s %(currency)s)"
+                            ),
+                            {
+                                "minimum": money(params["minimum_spend"]),
+                                "spent": money(eligible),
+                                "currency": currency,
+                            },
+                        ),
                     )
                 ]
             raw = max(hundredfold, Decimal(0)) / 100
@@ -148,9 +174,9 @@ class SpendRule:
             if line.get("category") not in params["excluded_categories"]
         )
         if uniform:
-            reason = f"{rate_phrase(rate, currency)} on {money(eligible)} {currency}"
+            reason = rate_reason(rate, eligible, currency)
         else:
-            reason = f"{points_text(points)} on {money(eligible)} {currency} at item rates"
+            reason = item_rates_reason(points, eligible, currency)
         pending_until = None
         if params["pending_days"]:
             release = event.occurred_at + timedelta(days=params["pending_days"])

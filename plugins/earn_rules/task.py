@@ -13,10 +13,18 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.hookimpl import hookimpl
+from jifen.i18n import N_, Message
 from jifen.rules import PERIODS, Award, Context, EventView, MemberProfile, RuleType
 from jifen.types import StrictInteger, Text
 
-PERIOD_ADJECTIVES = {"day": "daily", "week": "weekly", "month": "monthly", "year": "yearly"}
+# The reason a task gives once its limit is reached, by the limit's period (None: ever).
+LIMIT_REASONS = {
+    None: N_("%(label)s: limit of %(limit)s reached"),
+    "day": N_("%(label)s: daily limit of %(limit)s reached"),
+    "week": N_("%(label)s: weekly limit of %(limit)s reached"),
+    "month": N_("%(label)s: monthly limit of %(limit)s reached"),
+    "year": N_("%(label)s: yearly limit of %(limit)s reached"),
+}
 
 
 class TaskRule:
@@ -63,9 +71,9 @@ class TaskRule:
         label = params["title"] or params["task"] or event.kind
         limit, period = params["limit"], params["period"]
         if ctx.times(ctx.rule.id, period) >= limit:
-            adjective = f"{PERIOD_ADJECTIVES[period]} " if period else ""
-            return [Award(0, f"{label}: {adjective}limit of {limit} reached")]
-        return [Award(params["points"], label)]
+            reason = Message(LIMIT_REASONS[period], {"label": label, "limit": limit})
+            return [Award(0, reason)]
+        return [Award(params["points"], Message(N_("%(label)s"), {"label": label}))]
 
 
 @hookimpl

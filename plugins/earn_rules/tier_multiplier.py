@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from jifen.hookimpl import hookimpl
+from jifen.i18n import N_, Message
 from jifen.rules import Award, Context, EventView, MemberProfile, RuleType
 from jifen.types import RateField, Text
 from jifen_plugins.earn_rules.spend import decimal_text
@@ -51,8 +52,14 @@ class TierMultiplierRule:
         extra = extra_points(base, multiplier)
         if extra <= 0:
             return []
-        tier = member.tier_name or member.tier or "member"
-        return [Award(extra, f"{tier} tier {decimal_text(multiplier)}x", multipliable=True)]
+        times = decimal_text(multiplier)
+        tier = member.tier_name or member.tier
+        reason = (
+            Message(N_("%(tier)s tier %(multiplier)sx"), {"tier": tier, "multiplier": times})
+            if tier
+            else Message(N_("member tier %(multiplier)sx"), {"multiplier": times})
+        )
+        return [Award(extra, reason, multipliable=True)]
 
 
 @hookimpl

@@ -12,6 +12,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen import ledger
+from jifen.i18n import N_, Message
 from jifen.rules import sql
 from jifen.rules.breakdown import Breakdown, shares
 from jifen.rules.errors import RefundExceedsOrder, UnknownOrder
@@ -153,7 +154,7 @@ class Refund(Kind):
         rows = []
         for seq, (source_index, points) in enumerate(parts):
             source = breakdown.awards[source_index]
-            reason = f"refund on order {order_id}"
+            reason = Message(N_("refund on order %(order)s"), {"order": order_id})
             shown_awards.append(
                 {
                     "rule_id": str(source.rule_id) if source.rule_id else None,
@@ -162,7 +163,8 @@ class Refund(Kind):
                     "phase": "refund",
                     "member_id": str(item.member_id),
                     "points": -points,
-                    "reason": reason,
+                    "reason": str(reason),
+                    "message": reason.data(),
                     "arm": source.arm,
                 }
             )
@@ -175,7 +177,7 @@ class Refund(Kind):
                     "rule_id": source.rule_id,
                     "rule_type": source.rule_type,
                     "points": -points,
-                    "reason": reason,
+                    "reason": str(reason)[:200],
                     "arm": source.arm,
                     "cap_scope": source.cap_scope,
                     "occurred_at": purchase.occurred_at,

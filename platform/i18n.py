@@ -1,0 +1,74 @@
+"""Text a client reads, in the reader's language: message ids, catalogs and rendering.
+
+What the platform tells a client (an error's message, an award's reason) is written in
+the code as a message id: the English text, marked with `N_` so that `pybabel extract`
+finds it, with named `%(name)s` parameters. It is kept as the id and its parameters and
+rendered only when read, in the reader's language (`Accept-Language`, else the tenant's
+locale), from the catalogs under `translations/` (a `.po` per locale and its compiled
+`.mo`, both committed, in a folder named as Babel names the locale: zh_CN's is
+zh_Hans_CN; tests/test_i18n.py fails when a catalog lacks a message the code
+uses or its `.mo` is stale). An id no catalog has, an outside plugin's, reads as written
+with its parameters filled in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import flask_babel
+from flask import has_request_context
+
+# The locales with a catalog; the first is the platform's default.
+LOCALES = ("zh_CN", "en")
+CATALOGS = Path(__file__).parent / "translations"
+
+
+def N_(message_id: str) -> str:
+    """Marks `message_id` for the catalogs and returns it unchanged: text translated
+    when it is read, not where it is written."""
+    return message_id
+
+
+def as_written(message_id: str, params: Mapping[str, Any]) -> str:
+    """The message in its own words (English) with its parameters: for logs."""
+    return message_id % params if params else message_id
+
+
+def translate(message_id: str, params: Mapping[str, Any] | None = None) -> str:
+    """The message in the current request's language; outside a request (commands,
+    jobs) as written."""
+    if not has_request_context():
+        return as_written(message_id, params or {})
+    translated: str = flask_babel.gettext(message_id, **(params or {}))
+    return translated
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message id and its parameters, kept as data and rendered when read.
+
+    Parameters are JSON values (strings and integers; amounts of money already as text),
+    so that the message can be stored and rendered years later in another language.
+    """
+
+    id: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return as_written(self.id, self.params)
+
+    def translated(self) -> str:
+        """In the current request's language."""
+        return translate(self.id, self.params)
+
+    def data(self) -> dict[str, Any]:
+        """As JSON, to store."""
+        return {"id": self.id, "params": dict(self.params)}
+
+    @classmethod
+    def read(cls, data: Mapping[str, Any]) -> Message:
+        """The message stored as `data`."""
+        return cls(data["id"], data.get("params") or {})

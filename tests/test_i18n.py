@@ -1,0 +1,242 @@
+"""What clients read comes in their language: `Accept-Language`, else the tenant's locale.
+
+The catalogs under platform/translations must translate every message the code shows
+(errors and award reasons), and their committed .mo files must match the .po files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel import Locale
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
+
+from jifen.audit import SYSTEM
+from jifen.i18n import CATALOGS, LOCALES
+from jifen.rules.models import Event
+from jifen.tenants import apikeys
+from jifen.tenants import service as tenants
+
+from conftest import TenantKey, create_tenant_with_key
+
+ROOT = Path(__file__).parents[1]
+ENGLISH = {"Accept-Language": "en"}
+CHINESE = {"Accept-Language": "zh-CN"}
+NO_PREFERENCE: dict[str, str] = {}
+
+
+def used_message_ids() -> set[str]:
+    """Every message id the code marks with N_, as `make translations` extracts them."""
+    found = set()
+    for folder in ("platform", "plugins"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            ROOT / folder, method_map=[("**.py", "python")], keywords={"N_": None}
+        ):
+            found.add(message)
+    return found
+
+
+def catalog_file(locale: str, suffix: str) -> Path:
+    """A locale's catalog, in the folder Babel looks in (zh_CN's is zh_Hans_CN)."""
+    return CATALOGS / str(Locale.parse(locale)) / "LC_MESSAGES" / f"messages.{suffix}"
+
+
+def catalog(locale: str):
+    with catalog_file(locale, "po").open("rb") as po:
+        return read_po(po, locale=locale)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_message_the_code_shows_is_translated(locale):
+    translations = catalog(locale)
+    missing = [
+        message_id
+        for message_id in sorted(used_message_ids())
+        if message_id not in translations
+        or not translations[message_id].string
+        or translations[message_id].fuzzy
+    ]
+    assert not missing, f"{locale} lacks translations (run `make translations`): {missing}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_translations_keep_their_parameters(locale):
+    # A translation naming other %(parameters)s than its id would fail when rendered.
+    problems = [(message.id, errors) for message, errors in catalog(locale).check()]
+    assert not problems
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_committed_mo_files_are_compiled_from_the_po_files(locale):
+    with catalog_file(locale, "mo").open("rb") as mo:
+        compiled = {m.id: m.string for m in read_mo(mo) if m.id}
+    written = {m.id: m.string for m in catalog(locale) if m.id and not m.fuzzy}
+    assert compiled == written, "stale .mo: run `make translations`"
+
+
+# --- through the API --------------------------------------------------------------------
+
+
+def no_language_client(app):
+    """A client that sends no Accept-Language (the suite's client asks for English)."""
+    own = app.test_client()
+    own.environ_base.pop("HTTP_ACCEPT_LANGUAGE", None)
+    return own
+
+
+def post(client, tenant: TenantKey, path: str, body: dict, language: dict[str, str]):
+    return client.post(f"/api/v1{path}", json=body, headers=tenant.headers | language)
+
+
+def new_member(client, tenant: TenantKey, external_id: str) -> str:
+    response = post(client, tenant, "/members", {"external_id": external_id}, ENGLISH)
+    assert response.status_code == 201, response.json
+    return str(response.json["id"])
+
+
+def self_transfer(client, tenant: TenantKey, member_id: str, language: dict[str, str]):
+    body = {"from_member_id": member_id, "to_member_id": member_id, "amount": 1}
+    response = post(client, tenant, "/points/transfer", body, language)
+    assert response.status_code == 409, response.json
+    assert response.json["code"] == "transfer_refused"
+    return response.json["message"]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        (ENGLISH, "A member cannot transfer points to themselves."),
+        (CHINESE, "会员不能给自己转赠积分。"),
+        (NO_PREFERENCE, "会员不能给自己转赠积分。"),  # the tenant's locale, zh_CN by default
+    ],
+)
+def test_an_error_message_is_in_the_readers_language_and_its_code_stays(
+    app, tenant, language, message
+):
+    client = no_language_client(app)
+    alice = new_member(client, tenant, "alice")
+    assert self_transfer(client, tenant, alice, language) == message
+
+
+def test_without_a_preference_an_english_tenant_reads_english(app, svc):
+    client = no_language_client(app)
+    with svc.db.transaction() as session:
+        tenant = tenants.create_tenant(
+            session, slug="london", name="London", locale="en", actor=SYSTEM, clock=svc.clock
+        )
+        _, token = apikeys.create_api_key(
+            session,
+            tenant_id=tenant.id,
+            name="test",
+            scopes=list(apikeys.SCOPES),
+            actor=SYSTEM,
+            clock=svc.clock,
+            keyring=svc.keyring,
+        )
+    london = TenantKey(tenant.id, "london", token)
+    alice = new_member(client, london, "alice")
+
+    assert self_transfer(client, london, alice, NO_PREFERENCE) == (
+        "A member cannot transfer points to themselves."
+    )
+    assert self_transfer(client, london, alice, CHINESE) == "会员不能给自己转赠积分。"
+
+
+def test_an_error_message_fills_in_its_parameters_in_each_language(app, make_tenant):
+    client = no_language_client(app)
+    reader = make_tenant("reader", scopes=("members:read",))
+    body = {"external_id": "alice"}
+
+    english = post(client, reader, "/members", body, ENGLISH)
+    chinese = post(client, reader, "/members", body, CHINESE)
+
+    assert (english.status_code, english.json["code"]) == (403, "forbidden")
+    assert (chinese.status_code, chinese.json["code"]) == (403, "forbidden")
+    assert english.json["message"] == "This API key lacks the scope 'members:write'."
+    assert chinese.json["message"] == "此 API 密钥缺少权限范围 'members:write'。"
+
+
+def test_an_http_error_of_the_framework_is_translated_too(app, tenant):
+    client = no_language_client(app)
+    body = {"external_id": 12}
+
+    english = post(client, tenant, "/members", body, ENGLISH)
+    default = post(client, tenant, "/members", body, NO_PREFERENCE)
+
+    assert (english.status_code, english.json["code"]) == (422, "validation_error")
+    assert (default.status_code, default.json["code"]) == (422, "validation_error")
+    assert english.json["message"] == "The request is not valid."
+    assert default.json["message"] == "请求无效。"
+
+
+def spend_event(event_id: str, member_id: str) -> dict:
+    return {
+        "id": event_id,
+        "kind": "purchase",
+        "member_id": member_id,
+        "data": {"amount": 12_800, "currency": "CNY"},
+    }
+
+
+@pytest.fixture
+def spender(app, tenant) -> str:
+    """A member of a tenant whose spend rule gives 1 point per 1.00 CNY."""
+    client = no_language_client(app)
+    rule = {"name": "spend", "type": "spend", "params": {"rate": "1"}, "status": "active"}
+    assert post(client, tenant, "/rules", rule, ENGLISH).status_code == 201
+    return new_member(client, tenant, "alice")
+
+
+def reasons(response) -> list[str]:
+    assert response.status_code in (200, 201), response.json
+    return [award["reason"] for award in response.json["awards"]]
+
+
+@pytest.mark.parametrize(
+    ("language", "reason"),
+    [
+        (ENGLISH, "1 point per 1.00 CNY on 128.00 CNY"),
+        (CHINESE, "消费 128.00 CNY，每 1.00 CNY 得 1 积分"),
+        (NO_PREFERENCE, "消费 128.00 CNY，每 1.00 CNY 得 1 积分"),
+    ],
+)
+def test_an_award_reason_is_in_the_readers_language(app, tenant, spender, language, reason):
+    client = no_language_client(app)
+    answer = post(client, tenant, "/events", spend_event("order-1", spender), language)
+    assert reasons(answer) == [reason]
+    assert answer.json["points"] == 128
+
+
+def test_an_award_is_kept_as_data_and_read_back_in_another_language(app, tenant, spender):
+    client = no_language_client(app)
+    event = spend_event("order-1", spender)
+    post(client, tenant, "/events", event, ENGLISH)
+
+    replayed = post(client, tenant, "/events", event, CHINESE)
+
+    assert replayed.status_code == 200
+    assert reasons(replayed) == ["消费 128.00 CNY，每 1.00 CNY 得 1 积分"]
+
+
+def test_an_award_recorded_before_reasons_were_translated_keeps_its_text(
+    app, svc, tenant, spender
+):
+    client = no_language_client(app)
+    event = spend_event("order-1", spender)
+    post(client, tenant, "/events", event, ENGLISH)
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        # As the engine stored an award before it kept message ids: the English text only.
+        row = session.scalars(select(Event).where(Event.event_id == "order-1")).one()
+        for award in row.result["awards"]:
+            del award["message"]
+            award["reason"] = "1 point per 1.00 CNY on 128.00 CNY (old wording)"
+        flag_modified(row, "result")
+
+    for language in (ENGLISH, CHINESE, NO_PREFERENCE):
+        replayed = post(client, tenant, "/events", event, language)
+        assert reasons(replayed) == ["1 point per 1.00 CNY on 128.00 CNY (old wording)"]
