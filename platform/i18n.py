@@ -14,7 +14,6 @@ with its parameters filled in.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +45,23 @@ def translate(message_id: str, params: Mapping[str, Any] | None = None) -> str:
     return translated
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(str):
     """A message id and its parameters, kept as data and rendered when read.
 
+    It is a `str`, its text as written (English), so that it reads, logs and compares
+    like the text it stands for; `translated()` renders it in the reader's language.
     Parameters are JSON values (strings and integers; amounts of money already as text),
     so that the message can be stored and rendered years later in another language.
     """
 
     id: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any]
 
-    def __str__(self) -> str:
-        return as_written(self.id, self.params)
+    def __new__(cls, message_id: str, params: Mapping[str, Any] | None = None) -> Message:
+        given = dict(params or {})
+        message = super().__new__(cls, as_written(message_id, given))
+        message.id, message.params = message_id, given
+        return message
 
     def translated(self) -> str:
         """In the current request's language."""

@@ -41,8 +41,6 @@ from typing import Any, Protocol
 
 from marshmallow import Schema
 
-from jifen.i18n import Message
-
 PHASES = ("earn", "multiply", "bonus", "cap")
 PERIODS = ("day", "week", "month", "year")
 
@@ -95,10 +93,11 @@ class Award:
     `member_id` None means the event's member (a referral also pays the inviter).
     `multipliable` marks base points that multipliers scale. `pending_until` turns the
     points into a pending hold released at that instant (a return window); `expires_at`
-    overrides the tenant's expiry policy. `reason` is a `jifen.i18n.Message`: a message id
-    marked with `N_` and its parameters, kept with the award and shown in each reader's
-    language (`Message(N_("daily check-in, day %(streak)s"), {"streak": 3})`). `lines`
-    attributes the points to purchase lines by index, so a refund of some lines takes
+    overrides the tenant's expiry policy. `reason` is best a `jifen.i18n.Message`, a
+    message id marked with `N_` and its parameters, kept with the award and shown in
+    each reader's language (`Message(N_("daily check-in, day %(streak)s"), {"streak":
+    3})`); a plain string is shown as written. `lines` attributes the points to
+    purchase lines by index, so a refund of some lines takes
     back what those lines earned.
     `data` is kept with the award for the explanation (e.g. a check-in's streak); a cap
     puts the rule ids it limits under `data["cap_scope"]` (absent: all rules). An award
@@ -107,7 +106,7 @@ class Award:
     """
 
     points: int
-    reason: Message
+    reason: str
     member_id: uuid.UUID | None = None
     multipliable: bool = False
     pending_until: datetime | None = None

@@ -93,7 +93,7 @@ class Step:
 
     def shown(self, member_id: uuid.UUID) -> dict[str, Any]:
         """The step as the API shows it (`member_id`: the event's member)."""
-        rule = self.award.rule
+        rule, reason = self.award.rule, self.award.reason
         return {
             "rule_id": str(rule.id) if rule else None,
             "rule_name": rule.name if rule else None,
@@ -103,8 +103,8 @@ class Step:
             "points": self.award.points,
             # As written, for readers of the stored answer; `message` is what the API
             # renders in each reader's language.
-            "reason": str(self.award.reason),
-            "message": self.award.reason.data(),
+            "reason": str(reason),
+            "message": reason.data() if isinstance(reason, Message) else None,
             "arm": self.arm,
         }
 
@@ -272,7 +272,7 @@ def _run(
         points = getattr(award, "points", None)
         valid = (
             isinstance(award, Award)
-            and isinstance(award.reason, Message)
+            and isinstance(award.reason, str)
             and isinstance(points, int)
             and not isinstance(points, bool)
             and (points <= 0 if rule.phase == "cap" else points >= 0)

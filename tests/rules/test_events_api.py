@@ -17,7 +17,6 @@ from marshmallow import Schema
 from sqlalchemy import func, select, update
 
 from jifen.hookimpl import hookimpl
-from jifen.i18n import Message
 from jifen.rules import sql as rules_sql
 from jifen.rules.contract import Award, Context, EventView, MemberProfile
 from jifen.rules.models import EarnRule, Event
@@ -387,7 +386,7 @@ class FragileRule:
     ) -> list[Award]:
         if self.broken and event.data.get("amount") == 66_600:
             raise RuntimeError("the plugin's own bug")
-        return [Award(1, Message("fragile bonus"))]
+        return [Award(1, "fragile bonus")]
 
 
 class FragilePlugin:
