@@ -13,6 +13,7 @@ from babel import Locale
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from conftest import TenantKey
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -21,8 +22,6 @@ from jifen.i18n import CATALOGS, LOCALES
 from jifen.rules.models import Event
 from jifen.tenants import apikeys
 from jifen.tenants import service as tenants
-
-from conftest import TenantKey, create_tenant_with_key
 
 ROOT = Path(__file__).parents[1]
 ENGLISH = {"Accept-Language": "en"}
@@ -223,9 +222,7 @@ def test_an_award_is_kept_as_data_and_read_back_in_another_language(app, tenant,
     assert reasons(replayed) == ["消费 128.00 CNY，每 1.00 CNY 得 1 积分"]
 
 
-def test_an_award_recorded_before_reasons_were_translated_keeps_its_text(
-    app, svc, tenant, spender
-):
+def test_an_award_recorded_before_reasons_were_translated_keeps_its_text(app, svc, tenant, spender):
     client = no_language_client(app)
     event = spend_event("order-1", spender)
     post(client, tenant, "/events", event, ENGLISH)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from marshmallow import ValidationError
 
@@ -114,8 +115,33 @@ class RuleTypes(MethodView):
     @blp.response(200, schemas.RuleTypes())
     @READ
     def get(self) -> Any:
-        """The rule types installed plugins provide."""
-        return {"items": management.describe_types(services().rule_types)}
+        """The rule types installed plugins provide, each parameter described (type,
+        bounds, description, unit, example, default): enough to build a form."""
+        api = current_app.extensions["jifen.api"]
+        items = []
+        for name, title, params in management.describe_types(services().rule_types):
+            described = _inline(api.ma_plugin.converter.schema2jsonschema(params), api)
+            item = {"name": name, "title": title, "params": described["properties"]}
+            items.append(item | {"required": described.get("required", [])})
+        return {"items": items}
+
+
+def document_rule_types(api: Any, rule_types: Any) -> None:
+    """Each installed rule type's parameters as the OpenAPI schema `RuleParams.<type>`."""
+    for name, _title, params in management.describe_types(rule_types):
+        api.spec.components.schema(f"RuleParams.{name}", schema=params)
+
+
+def _inline(value: Any, api: Any) -> Any:
+    """`value` with its references to the document's schemas (a nested schema's) replaced
+    by those schemas, so that a client reads each parameter whole."""
+    if isinstance(value, list):
+        return [_inline(item, api) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "$ref" in value:
+        return _inline(api.spec.components.schemas[value["$ref"].rsplit("/", 1)[1]], api)
+    return {key: _inline(item, api) for key, item in value.items()}
 
 
 @blp.route("/rules:simulate")

@@ -43,5 +43,6 @@ def init_api(app: Flask) -> JifenApi:
     api.register_blueprint(mall.blp)
     api.register_blueprint(checkout.blp)
     api.register_blueprint(payment_notices.blp)
+    rules.document_rule_types(api, app.extensions["jifen.services"].rule_types)
     app.extensions["jifen.api"] = api
     return api

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from marshmallow import Schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -287,19 +288,11 @@ def versions(session: Session, rule_id: uuid.UUID) -> list[EarnRuleVersion]:
     )
 
 
-def describe_types(rule_types: RuleTypes) -> list[dict[str, Any]]:
-    """The installed rule types and their parameters, for a console's rule editor."""
+def describe_types(rule_types: RuleTypes) -> list[tuple[str, str, Schema]]:
+    """The installed rule types: name, title and the schema of their parameters (whose
+    fields' metadata give each a description, an `x-unit` and an example)."""
     return [
-        {
-            "name": name,
-            "title": rule_type.title,
-            "params": {
-                field_name: type(field).__name__
-                for field_name, field in rule_types.isolate(
-                    name, "Params", rule_type.Params
-                ).fields.items()
-            },
-        }
+        (name, rule_type.title, rule_types.isolate(name, "Params", rule_type.Params))
         for name, rule_type in rule_types.items()
     ]
 

@@ -152,7 +152,13 @@ class Audience(Schema):
 class RuleIn(Schema):
     name = Text(max_length=100, min_length=1, required=True)
     type = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    params = JsonObject(load_default=dict)
+    params = JsonObject(
+        load_default=dict,
+        metadata={
+            "description": "The type's parameters: see `GET /rule-types`, or the schema"
+            " `RuleParams.<type>` of this document."
+        },
+    )
     priority = StrictInteger(minimum=-1000, maximum=1000, load_default=0)
     exclusive = fields.Boolean(load_default=False)
     audience = fields.Nested(Audience, load_default=None, allow_none=True)
@@ -213,7 +219,25 @@ class RuleVersions(Schema):
 class RuleTypeOut(Schema):
     name = fields.String()
     title = fields.String()
-    params = fields.Dict(metadata={"description": "The parameters and their types."})
+    params = fields.Dict(
+        metadata={
+            "description": "Each parameter by name, as a JSON Schema property: its `type`"
+            " and bounds, `description`, `x-unit` (what it counts: points, minor units,"
+            " days...), `example` and `default`. The OpenAPI document has the same as the"
+            " schema `RuleParams.<type>`.",
+            "example": {
+                "rate": {
+                    "type": "string",
+                    "format": "decimal",
+                    "default": "1",
+                    "description": 'Points per 1.00 spent; "1 point per 10.00" is "0.1".',
+                    "x-unit": "points per 1.00 of the currency",
+                    "example": "0.1",
+                }
+            },
+        }
+    )
+    required = fields.List(fields.String(), metadata={"description": "Parameters to give."})
 
 
 class RuleTypes(Schema):

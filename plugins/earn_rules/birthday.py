@@ -31,11 +31,19 @@ class BirthdayRule:
     title = "Birthday gift"
 
     class Params(Schema):
-        points = StrictInteger(minimum=1, required=True)
+        points = StrictInteger(
+            minimum=1,
+            required=True,
+            metadata={"description": "Given once a year.", "x-unit": "points", "example": 88},
+        )
         when = fields.String(
             validate=validate.OneOf(["day", "month"]),
             load_default="day",
-            metadata={"description": "On the birthday itself, or any day of its month."},
+            metadata={
+                "description": "On the birthday itself, or any day of its month.",
+                "x-unit": "day | month",
+                "example": "month",
+            },
         )
 
     def phase(self, params: Mapping[str, Any]) -> str:

@@ -45,44 +45,103 @@ class CampaignRule:
     title = "Campaign"
 
     class Params(Schema):
-        kind = fields.String(validate=validate.OneOf(KINDS), required=True)
+        kind = fields.String(
+            validate=validate.OneOf(KINDS),
+            required=True,
+            metadata={
+                "description": "multiplier: multiplies the points earned so far; bonus: fixed"
+                " points per event; threshold: points for spending at least `threshold`.",
+                "x-unit": "multiplier | bonus | threshold",
+                "example": "multiplier",
+            },
+        )
         multiplier = RateField(
             minimum=Decimal(1),
             min_inclusive=False,
             load_default=None,
-            metadata={"description": "Multiplier campaigns: e.g. 2 for double points."},
+            metadata={
+                "description": "Multiplier campaigns: e.g. 2 for double points.",
+                "x-unit": "times the points earned",
+                "example": "2",
+            },
         )
         points = StrictInteger(
-            minimum=1, load_default=None, metadata={"description": "Bonus and threshold."}
+            minimum=1,
+            load_default=None,
+            metadata={
+                "description": "Bonus and threshold campaigns: the points given.",
+                "x-unit": "points",
+                "example": 50,
+            },
         )
         threshold = StrictInteger(
             minimum=1,
             load_default=None,
-            metadata={"description": "Threshold campaigns: minor units spent (no shipping)."},
+            metadata={
+                "description": "Threshold campaigns: the spend that earns the points"
+                " (shipping not counted).",
+                "x-unit": "minor units of the currency",
+                "example": 50000,
+            },
         )
         per_multiple = fields.Boolean(
             load_default=False,
-            metadata={"description": "Threshold campaigns: pay for every full multiple."},
+            metadata={
+                "description": "Threshold campaigns: pay for every full multiple.",
+                "x-unit": "true | false",
+                "example": True,
+            },
         )
         events = fields.List(
             Text(min_length=1, max_length=64),
             validate=validate.Length(min=1, max=50),
             load_default=lambda: ["purchase"],
+            metadata={
+                "description": "The event kinds it applies to.",
+                "x-unit": "event kinds",
+                "example": ["purchase", "checkin"],
+            },
         )
-        dates = fields.List(fields.Date(), validate=validate.Length(max=366), load_default=list)
+        dates = fields.List(
+            fields.Date(),
+            validate=validate.Length(max=366),
+            load_default=list,
+            metadata={
+                "description": "Local days it runs on; with no dates, weekdays or month_days,"
+                " every day.",
+                "x-unit": "dates (YYYY-MM-DD)",
+                "example": ["2026-11-11"],
+            },
+        )
         weekdays = fields.List(
-            StrictInteger(minimum=1, maximum=7), validate=validate.Length(max=7), load_default=list
+            StrictInteger(minimum=1, maximum=7),
+            validate=validate.Length(max=7),
+            load_default=list,
+            metadata={
+                "description": "Days of the week it runs on.",
+                "x-unit": "ISO weekdays (1: Monday ... 7: Sunday)",
+                "example": [6, 7],
+            },
         )
         month_days = fields.List(
             StrictInteger(minimum=1, maximum=31),
             validate=validate.Length(max=31),
             load_default=list,
+            metadata={
+                "description": "Days of the month it runs on (a member day).",
+                "x-unit": "days of the month",
+                "example": [8, 18, 28],
+            },
         )
         label = Text(
             min_length=1,
             max_length=100,
             load_default=None,
-            metadata={"description": 'Shown in the reason, e.g. "member day".'},
+            metadata={
+                "description": "Shown in the reason, as written.",
+                "x-unit": "text",
+                "example": "member day",
+            },
         )
 
         @validates_schema

@@ -45,13 +45,33 @@ class CapRule:
     title = "Earning cap"
 
     class Params(Schema):
-        period = fields.String(validate=validate.OneOf(PERIODS), required=True)
-        limit = StrictInteger(required=True)
+        period = fields.String(
+            validate=validate.OneOf(PERIODS),
+            required=True,
+            metadata={
+                "description": "The local calendar period the limit is for.",
+                "x-unit": "day | week | month | year",
+                "example": "day",
+            },
+        )
+        limit = StrictInteger(
+            required=True,
+            metadata={
+                "description": "The most a member earns in the period from the rules it"
+                " limits; the excess is trimmed.",
+                "x-unit": "points",
+                "example": 5000,
+            },
+        )
         rules = fields.List(
             fields.UUID(),
             validate=validate.Length(max=100),
             load_default=list,
-            metadata={"description": "The rule instances it limits; none: every rule."},
+            metadata={
+                "description": "The rule instances it limits; none: every rule.",
+                "x-unit": "rule ids",
+                "example": ["01890a5d-ac96-774b-bcce-b302099a8057"],
+            },
         )
 
     def phase(self, params: Mapping[str, Any]) -> str:

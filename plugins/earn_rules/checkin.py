@@ -29,8 +29,21 @@ from jifen.types import StrictInteger
 
 
 class StreakBonus(Schema):
-    day = StrictInteger(minimum=1, maximum=3660, required=True)
-    points = StrictInteger(minimum=1, required=True)
+    day = StrictInteger(
+        minimum=1,
+        maximum=3660,
+        required=True,
+        metadata={
+            "description": "The day of the streak that earns the bonus.",
+            "x-unit": "days",
+            "example": 7,
+        },
+    )
+    points = StrictInteger(
+        minimum=1,
+        required=True,
+        metadata={"description": "The bonus.", "x-unit": "points", "example": 50},
+    )
 
 
 class CheckinRule:
@@ -38,22 +51,37 @@ class CheckinRule:
     title = "Daily check-in"
 
     class Params(Schema):
-        points = StrictInteger(load_default=10, metadata={"description": "Every check-in."})
+        points = StrictInteger(
+            load_default=10,
+            metadata={"description": "Every check-in.", "x-unit": "points", "example": 10},
+        )
         streak_bonuses = fields.List(
             fields.Nested(StreakBonus),
             load_default=list,
             validate=validate.Length(max=100),
-            metadata={"description": "Extra points on reaching a streak's day."},
+            metadata={
+                "description": "Extra points on reaching a streak's day.",
+                "x-unit": "bonuses (day, points)",
+                "example": [{"day": 7, "points": 50}],
+            },
         )
         cycle_days = StrictInteger(
             maximum=3660,
             load_default=0,
-            metadata={"description": "After this day the streak starts again; 0: never."},
+            metadata={
+                "description": "After this day the streak starts again; 0: never.",
+                "x-unit": "days",
+                "example": 7,
+            },
         )
         missed_days_allowed = StrictInteger(
             maximum=365,
             load_default=0,
-            metadata={"description": "Days a member may miss without losing the streak."},
+            metadata={
+                "description": "Days a member may miss without losing the streak.",
+                "x-unit": "days",
+                "example": 1,
+            },
         )
 
         @validates_schema

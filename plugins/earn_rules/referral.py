@@ -29,14 +29,46 @@ class ReferralRule:
     title = "Referral reward"
 
     class Params(Schema):
-        inviter_registered = StrictInteger(load_default=0)
-        invitee_registered = StrictInteger(load_default=0)
-        inviter_first_purchase = StrictInteger(load_default=0)
-        invitee_first_purchase = StrictInteger(load_default=0)
+        inviter_registered = StrictInteger(
+            load_default=0,
+            metadata={
+                "description": "To the inviter when the friend registers.",
+                "x-unit": "points",
+                "example": 100,
+            },
+        )
+        invitee_registered = StrictInteger(
+            load_default=0,
+            metadata={
+                "description": "To the friend on registering with an invitation.",
+                "x-unit": "points",
+                "example": 50,
+            },
+        )
+        inviter_first_purchase = StrictInteger(
+            load_default=0,
+            metadata={
+                "description": "To the inviter on the friend's first purchase.",
+                "x-unit": "points",
+                "example": 200,
+            },
+        )
+        invitee_first_purchase = StrictInteger(
+            load_default=0,
+            metadata={
+                "description": "To the friend on their first purchase.",
+                "x-unit": "points",
+                "example": 0,
+            },
+        )
         inviter_monthly_limit = StrictInteger(
             minimum=1,
             load_default=None,
-            metadata={"description": "Rewarded referrals per inviter a month; none: no limit."},
+            metadata={
+                "description": "Rewarded referrals per inviter a month; none: no limit.",
+                "x-unit": "referrals",
+                "example": 10,
+            },
         )
 
     def phase(self, params: Mapping[str, Any]) -> str:

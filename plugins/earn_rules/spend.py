@@ -67,46 +67,87 @@ class SpendRule:
     class Params(Schema):
         rate = RateField(
             load_default=Decimal(1),
-            metadata={"description": 'Points per 1.00 spent; "1 point per 10.00" is "0.1".'},
+            metadata={
+                "description": 'Points per 1.00 spent; "1 point per 10.00" is "0.1".',
+                "x-unit": "points per 1.00 of the currency",
+                "example": "0.1",
+            },
         )
         rounding = fields.String(
             validate=validate.OneOf(list(ROUNDINGS)),
             load_default="floor",
-            metadata={"description": "How the order's points are rounded (round: half up)."},
+            metadata={
+                "description": "How the order's points are rounded (round: half up).",
+                "x-unit": "floor | round | ceil",
+                "example": "round",
+            },
         )
         minimum_spend = StrictInteger(
             load_default=0,
-            metadata={"description": "Minor units; an eligible amount below it earns nothing."},
+            metadata={
+                "description": "An eligible amount below it earns nothing.",
+                "x-unit": "minor units of the currency",
+                "example": 1000,
+            },
         )
         category_rates = fields.Dict(
             keys=Text(min_length=1, max_length=128),
             values=RateField(),
             load_default=dict,
             validate=validate.Length(max=1000),
+            metadata={
+                "description": "Rates of purchase lines by category; they override the rate.",
+                "x-unit": "points per 1.00 of the currency, by category",
+                "example": {"digital": "0.5"},
+            },
         )
         sku_rates = fields.Dict(
             keys=Text(min_length=1, max_length=128),
             values=RateField(),
             load_default=dict,
             validate=validate.Length(max=1000),
-            metadata={"description": "Override category rates, which override the rate."},
+            metadata={
+                "description": "Override category rates, which override the rate.",
+                "x-unit": "points per 1.00 of the currency, by SKU",
+                "example": {"SKU-1001": "2"},
+            },
         )
         excluded_categories = fields.List(
             Text(min_length=1, max_length=128),
             load_default=list,
             validate=validate.Length(max=1000),
+            metadata={
+                "description": "Purchase lines of these categories earn nothing.",
+                "x-unit": "categories",
+                "example": ["gift-cards"],
+            },
         )
-        include_shipping = fields.Boolean(load_default=False)
+        include_shipping = fields.Boolean(
+            load_default=False,
+            metadata={
+                "description": "Whether shipping earns points, at the rule's rate.",
+                "x-unit": "true | false",
+                "example": True,
+            },
+        )
         currencies = fields.List(
             fields.String(validate=validate.Regexp(r"^[A-Z]{3}$")),
             validate=validate.Length(min=1, max=50),
             load_default=None,
-            metadata={"description": "ISO codes that earn; default: the tenant's currency."},
+            metadata={
+                "description": "Currencies that earn; default: the tenant's currency.",
+                "x-unit": "ISO 4217 currency codes",
+                "example": ["CNY", "HKD"],
+            },
         )
         pending_days = StrictInteger(
             maximum=3650,
             load_default=0,
-            metadata={"description": "Hold the points this many days (a return window)."},
+            metadata={
+                "description": "Hold the points this many days (a return window).",
+                "x-unit": "days",
+                "example": 7,
+            },
         )
 
     def phase(self, params: Mapping[str, Any]) -> str:

@@ -36,22 +36,55 @@ class TaskRule:
             min_length=1,
             max_length=64,
             load_default="task",
-            metadata={"description": 'The event kind, e.g. "registered" or "share".'},
+            metadata={
+                "description": "The event kind it rewards.",
+                "x-unit": "event kind",
+                "example": "registered",
+            },
         )
         task = Text(
             min_length=1,
             max_length=64,
             load_default=None,
-            metadata={"description": 'The task code; required for "task" events.'},
+            metadata={
+                "description": 'The task code; required for "task" events.',
+                "x-unit": "task code",
+                "example": "share",
+            },
         )
-        points = StrictInteger(minimum=1, required=True)
-        limit = StrictInteger(minimum=1, load_default=1)
+        points = StrictInteger(
+            minimum=1,
+            required=True,
+            metadata={"description": "Each time it rewards.", "x-unit": "points", "example": 20},
+        )
+        limit = StrictInteger(
+            minimum=1,
+            load_default=1,
+            metadata={
+                "description": "Rewarded events per member in the period.",
+                "x-unit": "events",
+                "example": 3,
+            },
+        )
         period = fields.String(
             validate=validate.OneOf(PERIODS),
             load_default=None,
-            metadata={"description": "The limit's period; none: the limit is for ever."},
+            metadata={
+                "description": "The limit's period; none: the limit is for ever.",
+                "x-unit": "day | week | month | year",
+                "example": "day",
+            },
         )
-        title = Text(min_length=1, max_length=100, load_default=None)
+        title = Text(
+            min_length=1,
+            max_length=100,
+            load_default=None,
+            metadata={
+                "description": "Shown as the reason; default: the task code or event kind.",
+                "x-unit": "text",
+                "example": "shared a product",
+            },
+        )
 
         @validates_schema
         def _task_events_name_the_task(self, data: dict[str, Any], **_kwargs: object) -> None:

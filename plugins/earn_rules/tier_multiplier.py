@@ -32,7 +32,9 @@ class TierMultiplierRule:
             load_default=None,
             metadata={
                 "description": "Multiplier by tier code; a tier not listed uses the "
-                "multiplier set on the tier itself."
+                "multiplier set on the tier itself.",
+                "x-unit": "times the points earned, by tier code",
+                "example": {"gold": "1.5", "platinum": "2"},
             },
         )
 
