@@ -55,7 +55,9 @@ def register_redeem_modes() -> list[Any]:
     """Return redemption modes this plugin provides (`jifen.mall.modes.RedeemMode`).
 
     A mode has `name`, `title`, `Params` (schema for a product's mode settings),
-    `takes_cash` (its products carry a cash price) and three operations, each called
+    `takes_cash` (its products carry a cash price), optionally `delivery_drawn` (True:
+    `redeem` decides whether the product itself is given, as a lottery's prize, so an
+    order needs no stock nor address up front) and three operations, each called
     inside the order's transaction: `quote(item, shopper, quantity) -> Price` says what
     the item costs this member (points and money, minor units) and must not write;
     `redeem(item, shopper, quantity, price, till) -> status` takes payment and stock
@@ -66,11 +68,11 @@ def register_redeem_modes() -> list[Any]:
 
     The `Till` (`jifen.mall.modes.Till`) offers the same primitives to every mode:
     points (`spend`, `reserve`, `capture`, `award`, `give_back`), stock (`take_stock`,
-    `return_stock`), money (`charge`, `refund_charge`), the order's data (`record`,
-    `recorded`), the mode's own counters (`counter(key).next(limit)`, `.back()`), and
-    platform services bound to the order (`service("lottery")`: auditable draws;
-    `service("partners")`: partner budgets). Raising aborts the whole order; nothing
-    half-posts.
+    `take_stock_if_left`, `return_stock`), money (`charge`, `refund_charge`), the
+    order's data (`record`, `recorded`), the mode's own counters
+    (`counter(key).next(limit)`, `.back()`), and platform services bound to the order
+    (`service("lottery")`: auditable draws; `service("partners")`: partner budgets).
+    Raising aborts the whole order; nothing half-posts.
     """
 
 

@@ -89,8 +89,13 @@ class Products(MethodView):
         session = db_session()
         member_id = query.pop("member_id", None)
         buyer = _buyer(member_id) if member_id else None
+        svc = services()
         rows, next_cursor = catalog.search_products(
-            session, now=services().clock.now(), buyer=buyer, **query
+            session,
+            now=svc.clock.now(),
+            buyer=buyer,
+            drawn_modes=svc.redeem_modes.drawing_delivery(),
+            **query,
         )
         items = [
             catalog.product_view(
@@ -268,6 +273,28 @@ class OrderById(MethodView):
 
 def _answer(order: Any) -> Any:
     return orders.order_view(db_session(), order, services().keyring)
+
+
+@blp.route("/orders/<uuid:order_id>:address")
+class AddressOrder(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.OrderAddress())
+    @blp.response(200, schemas.OrderOut())
+    @WRITE
+    def post(self, data: dict[str, Any], order_id: uuid.UUID) -> Any:
+        """Give the shipping address of an order `awaiting_address` (a physical lottery
+        prize won without one): the order is then `paid`, ready to ship. Any other
+        order: 409 `order_state_conflict`."""
+        svc = services()
+        order = orders.give_address(
+            db_session(),
+            order_id,
+            data["address"],
+            keyring=svc.keyring,
+            actor=actor(),
+            clock=svc.clock,
+        )
+        return _answer(order)
 
 
 @blp.route("/orders/<uuid:order_id>:ship")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -396,6 +397,7 @@ def search_products(
     max_points: int | None = None,
     affordable: bool = False,
     on_sale: bool = False,
+    drawn_modes: Sequence[str] = (),
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[Product], str | None]:
@@ -422,7 +424,8 @@ def search_products(
             Product.status == "active",
             or_(Product.listed_from.is_(None), Product.listed_from <= now),
             or_(Product.listed_until.is_(None), Product.listed_until > now),
-            or_(Product.stock.is_(None), Product.stock > 0),
+            # A lottery is drawn whatever its stock (the goods it may give).
+            or_(Product.stock.is_(None), Product.stock > 0, Product.mode.in_(drawn_modes)),
         )
     query = query.order_by(Product.sort_order, Product.id)
     after = decode_cursor(cursor, int, uuid.UUID) if cursor is not None else None

@@ -106,6 +106,7 @@ class Product(TenantScoped, Base):
 ORDER_STATUSES = (
     "created",
     "awaiting_payment",
+    "awaiting_address",
     "paid",
     "fulfilled",
     "completed",

@@ -78,8 +78,9 @@ class Till(Protocol):
     what it awarded.
 
     Stock: `take_stock` takes units of the product (a flash sale's own, a bundle's parts
-    too) with one conditional update and raises `OutOfStock`; `return_stock` puts them
-    back.
+    too) with one conditional update and raises `OutOfStock`; `take_stock_if_left` takes
+    them all or nothing and says whether it did, for a mode that gives something else
+    when they ran out; `return_stock` puts them back.
 
     Money: `charge` requests the cash part from the tenant's payment provider (the
     payment is "requested"; the provider is asked after commit, and the cashier captures
@@ -115,6 +116,8 @@ class Till(Protocol):
 
     def take_stock(self, quantity: int) -> None: ...
 
+    def take_stock_if_left(self, quantity: int) -> bool: ...
+
     def return_stock(self, quantity: int) -> None: ...
 
     def charge(self, amount: int, currency: str) -> str: ...
@@ -140,6 +143,10 @@ class RedeemMode(Protocol):
     def Params(self) -> type[Schema]: ...
 
     takes_cash: bool  # its products carry a cash price (and others may not)
+    # An optional `delivery_drawn = True` (absent: False) says that `redeem` decides
+    # whether the product itself is given (a lottery's goods prize) and takes its stock
+    # only then (`Till.take_stock_if_left`): its orders are placed whatever the stock,
+    # and a physical one without an address waits `awaiting_address` when it is given.
 
     def quote(self, item: Item, shopper: Shopper, quantity: int) -> Price: ...
 
@@ -176,6 +183,15 @@ class RedeemModes(Configurables[RedeemMode]):
             unknown=UnknownRedeemMode,
             field="mode",
         )
+
+    def delivery_drawn(self, name: str) -> bool:
+        """Whether mode `name` draws whether the product itself is given (see
+        `RedeemMode`)."""
+        return getattr(self.get(name), "delivery_drawn", False) is True
+
+    def drawing_delivery(self) -> list[str]:
+        """The modes that draw whether the product itself is given."""
+        return [name for name in self.names() if self.delivery_drawn(name)]
 
     def parse(self, name: str, params: Any) -> dict[str, Any]:
         """A product's settings for mode `name`, checked by the mode's schema."""

@@ -1,8 +1,12 @@
 """Orders: one state machine for every kind of product and every redemption mode.
 
     created -> awaiting_payment -> paid -> fulfilled -> completed
-                          \\               \\                  \\
-                           cancelled       cancelled / refunded  refunded
+       |              |             |          |            |
+       |          cancelled     cancelled   refunded     refunded
+       |                        refunded
+       +-> awaiting_address -> paid
+                  |
+              cancelled
 
 An order is placed in one transaction: the member's wallet is locked first (so that one
 member's concurrent orders queue, and per-member limits hold under concurrency), the
@@ -10,8 +14,10 @@ product is checked (on sale, the member's tier, the limits, the address), the mo
 prices it and takes payment and stock through the `Till`, and the order is written with
 its history. Anything refused rolls all of it back. Codes, coupons and vouchers are
 issued at once, and such orders complete at once; physical ones wait for the merchant
-to ship them. Cancelling (before fulfilment) and refunding give the points back to the
-lots they came from and put the stock back.
+to ship them. A physical prize drawn without an address (a lottery asks for none up
+front) waits `awaiting_address` until the member gives one (`give_address`).
+Cancelling (before fulfilment) and refunding give the points back to the lots they came
+from and put the stock back.
 """
 
 from __future__ import annotations
@@ -58,9 +64,10 @@ if TYPE_CHECKING:
 # Which moves each status allows, and where they lead.
 MOVES: dict[str, tuple[tuple[str, ...], str]] = {
     "pay": (("awaiting_payment",), "paid"),
+    "address": (("awaiting_address",), "paid"),
     "ship": (("paid",), "fulfilled"),
     "complete": (("fulfilled",), "completed"),
-    "cancel": (("created", "awaiting_payment", "paid"), "cancelled"),
+    "cancel": (("created", "awaiting_payment", "awaiting_address", "paid"), "cancelled"),
     "refund": (("paid", "fulfilled", "completed"), "refunded"),
 }
 # Unambiguous characters for codes read aloud or typed at a till (no 0/O, 1/I/L).
@@ -134,9 +141,11 @@ def place(
     if shelf is None:
         raise UnknownProduct(details={"product_id": str(product_id)})
     _check_on_sale(shelf, now)
+    # A mode that draws whether the product is given (a lottery) takes stock only then.
+    drawn = modes.delivery_drawn(shelf.mode)
     # In a flash sale, its own stock, price and limit.
     available = shelf.stock if shelf.sale_id is None else shelf.sale_stock
-    if available is not None and available < quantity:
+    if available is not None and available < quantity and not drawn:
         raise OutOfStock(details={"product_id": str(product_id), "requested": quantity})
     # Then the wallet: every order of this member queues here.
     open_journal(session, clock).wallets_of([member_id])
@@ -157,7 +166,7 @@ def place(
                     "requested": quantity,
                 }
             )
-    if product.kind == "physical" and address is None:
+    if product.kind == "physical" and address is None and not drawn:
         raise AddressRequired(details={"address": ["Required for physical products."]})
     item, shopper = _priced(product, shelf, member_id, tier, modes)
     price = modes.call(product.mode, "quote", item, shopper, quantity)
@@ -185,9 +194,12 @@ def place(
     session.flush()
     till = _till(session, svc, order, product, actor)
     order.status = modes.call(product.mode, "redeem", item, shopper, quantity, price, till)
+    if order.status == "paid" and product.kind == "physical" and address is None:
+        order.status = "awaiting_address"  # a drawn prize to ship: see `give_address`
     order.entry_id, order.hold_id = till.entry_id, till.hold_id
     order.details = {**till.details, "notes": list(price.notes)}
-    steps = ["created", "awaiting_payment" if order.status == "awaiting_payment" else "paid"]
+    waiting = order.status in ("awaiting_payment", "awaiting_address")
+    steps = ["created", order.status if waiting else "paid"]
     _record_steps(session, order, steps + _deliver(session, order, product, now), actor, now)
     audit.record(
         session,
@@ -380,6 +392,7 @@ def _move(
     clock: Clock,
     note: dict[str, Any] | None = None,
     delivery: dict[str, Any] | None = None,
+    address: str | None = None,
     undoing: MallCollaborators | None = None,
 ) -> Order:
     """Move the order, record and announce the step. A cancellation or refund passes
@@ -396,6 +409,8 @@ def _move(
     values: dict[str, Any] = {"updated_at": now}
     if delivery is not None:
         values["delivery"] = delivery
+    if address is not None:
+        values["address"] = address
     if not sql.move_order(
         session.connection(), order.tenant_id, order.id, allowed, status, **values
     ):
@@ -432,6 +447,21 @@ def ship(
     """The merchant shipped a physical order: its carrier and tracking number."""
     shipment = {"carrier": carrier, "tracking_number": tracking_number}
     return _move(session, order_id, "ship", actor=actor, clock=clock, delivery=shipment)
+
+
+def give_address(
+    session: Session,
+    order_id: uuid.UUID,
+    address: dict[str, Any],
+    *,
+    keyring: Keyring,
+    actor: Actor,
+    clock: Clock,
+) -> Order:
+    """The member's shipping address for an order `awaiting_address` (a physical prize
+    drawn without one): kept encrypted, and the order is then paid, ready to ship."""
+    sealed = keyring.encrypt(json.dumps(address, ensure_ascii=False))
+    return _move(session, order_id, "address", actor=actor, clock=clock, address=sealed)
 
 
 def complete(session: Session, order_id: uuid.UUID, *, actor: Actor, clock: Clock) -> Order:

@@ -283,6 +283,12 @@ class OrderPage(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
+class OrderAddress(Schema):
+    """The shipping address of an order `awaiting_address`."""
+
+    address = fields.Nested(Address, required=True)
+
+
 class Shipment(Schema):
     carrier = Text(required=True, min_length=1, max_length=64)
     tracking_number = Text(required=True, min_length=1, max_length=64)

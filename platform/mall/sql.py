@@ -51,6 +51,7 @@ _LIVE_SALE = (
 _SHELF = (
     select(
         _PRODUCTS.c.status,
+        _PRODUCTS.c.mode,
         _PRODUCTS.c.listed_from,
         _PRODUCTS.c.listed_until,
         _PRODUCTS.c.stock,
@@ -72,7 +73,7 @@ def shelf(
     connection: Connection, tenant_id: uuid.UUID, product_id: uuid.UUID, now: datetime
 ) -> Any:
     """What decides at once whether a product can be ordered (None when there is no such
-    product): its status, listing window and stock, and the flash sale running now, if
+    product): its status, mode, listing window and stock, and the flash sale running now, if
     any (`sale_id`, `sale_price`, `sale_stock`, `sale_limit`)."""
     values = {"tenant_id": tenant_id, "product_id": product_id, "now": now}
     return connection.execute(_SHELF, values).one_or_none()

@@ -139,6 +139,16 @@ class OrderTill:
                 part = holder_id if holder == "product" else self.product.id
                 raise OutOfStock(details={"product_id": str(part), "requested": units})
 
+    def take_stock_if_left(self, quantity: int) -> bool:
+        """Take units as `take_stock` does, all or nothing (a savepoint undoes a bundle's
+        parts already taken), and say whether they were left."""
+        try:
+            with self.session.begin_nested():
+                self.take_stock(quantity)
+        except OutOfStock:
+            return False
+        return True
+
     def return_stock(self, quantity: int) -> None:
         if self.product.kind == "virtual":
             return  # a virtual product's stock is its codes: an issued code is spent

@@ -3,8 +3,11 @@ weighted table with per-prize stock and a consolation prize, and every draw can 
 recomputed by anyone once the period's seed is revealed (see `jifen.mall.lottery`).
 
 A prize may credit points at once (`points`) and may be the product itself
-(`goods`): shipped for a physical product, issued for a coupon or service. An order is
-one draw.
+(`goods`): shipped for a physical product, issued for a coupon, a service or a virtual
+product's code. An order is one draw. The product's stock is what it has left to give
+as a prize, taken only when it is won (a goods prize whose product ran out yields the
+consolation prize), so a wheel is drawn whatever its stock, and a physical wheel asks
+for an address only when its product is won (`delivery_drawn`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class LotteryMode:
     name = "lottery"
     title = "Lottery draw"
     takes_cash = False
+    delivery_drawn = True
 
     class Params(Schema):
         prizes = fields.List(
@@ -72,13 +76,16 @@ class LotteryMode:
     def redeem(self, item: Item, shopper: Shopper, quantity: int, price: Price, till: Till) -> str:
         if price.points:
             till.spend(price.points)
-        till.take_stock(1)
         prizes = item.params["prizes"]
         draws: Draws = till.service("lottery")
         drawn = draws.draw([prize["weight"] for prize in prizes], item.params["period"])
         picked = prizes[drawn.index]
         given = picked
         if not draws.take_prize(picked["code"], picked["stock"]):  # it ran out
+            given = next(p for p in prizes if p["code"] == item.params["consolation"])
+            draws.take_prize(given["code"], None)
+        elif picked["goods"] and not till.take_stock_if_left(1):  # the product ran out
+            draws.return_prize(picked["code"])
             given = next(p for p in prizes if p["code"] == item.params["consolation"])
             draws.take_prize(given["code"], None)
         draws.record(drawn, picked=picked["code"], given=given["code"])
@@ -93,7 +100,10 @@ class LotteryMode:
         )
         if given["points"]:
             till.award(given["points"], f"lottery prize: {given['name']}")
-        till.record(prize={k: given[k] for k in ("code", "name", "points", "goods")})
+        till.record(
+            prize={k: given[k] for k in ("code", "name", "points", "goods")},
+            stock_taken=given["goods"],
+        )
         return "paid" if given["goods"] else "completed"
 
     def refund(self, item: Item, quantity: int, till: Till) -> None:
@@ -101,7 +111,9 @@ class LotteryMode:
         drawn = till.recorded.get("draw")
         if drawn:  # the prize goes back; the draw itself stays on record
             till.service("lottery").return_prize(drawn["prize"])
-        till.return_stock(1)
+        # Draws recorded before `stock_taken` took a unit each, whatever they gave.
+        if till.recorded.get("stock_taken", True):
+            till.return_stock(1)
 
 
 @hookimpl
