@@ -45,7 +45,7 @@ class JifenGroup(AppGroup):
             return super().invoke(ctx)
         except JifenError as error:
             detail = f" {error.details}" if error.details else ""
-            raise click.ClickException(f"{error.code}: {error.message}{detail}") from error
+            raise click.ClickException(f"{error.code}: {error.translated()}{detail}") from error
 
 
 jifen = JifenGroup("jifen", help="Jifen administration.")

@@ -60,7 +60,7 @@ def login() -> tuple[str, int] | Response:
                 clock=services().clock,
             )
         except users.LoginFailed as failed:
-            error = failed.message
+            error = failed.translated()
         else:
             session.clear()
             session["user_id"] = str(user.id)

@@ -82,7 +82,7 @@ def import_events(
         for failure in summary.failures[:SHOWN]:
             error = failure.error
             click.echo(
-                f"line {failure.line}: {error.code}: {error.message} {error.details}", err=True
+                f"line {failure.line}: {error.code}: {error.translated()} {error.details}", err=True
             )
         if summary.failed > SHOWN:
             click.echo(f"... and {summary.failed - SHOWN} more (see --errors)", err=True)

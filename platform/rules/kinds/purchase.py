@@ -89,6 +89,6 @@ class Purchase(Kind):
         try:
             referral = self.batch.process(derived, given.fingerprint())
         except JifenError as error:
-            result["notes"].append(f"referral not paid: {error.message}")
+            result["notes"].append(f"referral not paid: {error}")
         else:
             result["notes"].append(f"first purchase of a referred member: event {referral['id']}")
