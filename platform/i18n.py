@@ -20,7 +20,7 @@ from typing import Any
 import flask_babel
 from flask import has_request_context
 
-# The locales with a catalog; the first is the platform's default.
+# The locales with a catalog (JIFEN_DEFAULT_LOCALE and a tenant's locale pick among them).
 LOCALES = ("zh_CN", "en")
 CATALOGS = Path(__file__).parent / "translations"
 
