@@ -29,15 +29,15 @@ class JifenError(Exception):
         details: Any = None,
         params: Mapping[str, Any] | None = None,
     ) -> None:
-        if message:
-            self.message = message
-        self.params = dict(params or {})
-        super().__init__(as_written(self.message, self.params))
+        # The id and its parameters, translated when shown; `message` reads as written.
+        self.message_id, self.params = message or self.message, dict(params or {})
+        self.message = as_written(self.message_id, self.params)
+        super().__init__(self.message)
         self.details = details if details is not None else {}
 
     def translated(self) -> str:
         """The message in the reader's language."""
-        return translate(self.message, self.params)
+        return translate(self.message_id, self.params)
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.translated(), "details": self.details}

@@ -182,7 +182,7 @@ class PaymentProviders(Registry[PaymentProvider]):
             )
         except PluginFailed as failed:
             raise NotificationFailed(
-                failed.message, params=failed.params, details=failed.details
+                failed.message_id, params=failed.params, details=failed.details
             ) from failed
         return notification
 
