@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from jifen import web
+from jifen import headers, web
 from jifen.api import errors as api_errors
 from jifen.api.setup import init_api
 from jifen.cli import jifen as jifen_cli
@@ -47,6 +47,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     services = Services.build(settings)
     app.extensions["jifen.services"] = services
     app.extensions["jifen"] = services.plugins
+    headers.init_app(app)  # first: its hook runs last, on the final response
     web.init_app(app)
     api_errors.init_app(app)
     init_api(app)

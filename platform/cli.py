@@ -19,6 +19,7 @@ from jifen import migrate, plugins, schedules
 from jifen.audit import Actor
 from jifen.db import set_tenant
 from jifen.errors import JifenError
+from jifen.headers import QuietRequestHandler
 from jifen.ledger import expiry, holds, policy, reversal
 from jifen.ledger import service as ledger
 from jifen.ledger.cli import ledger_cli
@@ -113,6 +114,27 @@ def tenants_create(slug: str, name: str, owner_email: str | None) -> None:
                 clock=s.clock,
             )
     click.echo(f"tenant {tenant.slug} {tenant.id}")
+
+
+@tenants_cli.command("embed")
+@click.argument("slug")
+@click.option("--origin", "origins", multiple=True, help="May frame the mall; repeatable.")
+@click.option("--in-app/--not-in-app", default=False, help="The mall lives in the merchant's app.")
+def tenants_embed(slug: str, origins: tuple[str, ...], in_app: bool) -> None:
+    """Let a merchant's sites frame its mall (none given: only our own pages)."""
+    s = svc()
+    with s.db.transaction() as session:
+        tenant = tenants.by_slug(session, slug)
+        set_tenant(session, tenant.id)
+        tenants.set_embedding(
+            session,
+            tenant,
+            frame_ancestors=list(origins),
+            mall_embedded=in_app,
+            actor=CLI,
+            clock=s.clock,
+        )
+    click.echo(f"tenant {slug} framed by {' '.join(tenant.frame_ancestors) or 'itself only'}")
 
 
 @jifen.command("create-user")
@@ -402,6 +424,6 @@ def serve(host: str, port: int) -> None:
     try:
         # The app itself, not the proxy: the server's threads have no app context.
         app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy is typed as Flask
-        run_simple(host, port, app, threaded=True)
+        run_simple(host, port, app, threaded=True, request_handler=QuietRequestHandler)
     finally:
         stop.set()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jifen.db import Base
@@ -50,6 +50,10 @@ class Tenant(Base):
     points_name: Mapped[str] = mapped_column(String(16), default="积分")
     theme: Mapped[str] = mapped_column(String(32), default="base")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Origins (besides our own) whose pages may frame the mall: a merchant's app or site.
+    frame_ancestors: Mapped[list[str]] = mapped_column(Json, default=list)
+    # The mall lives inside a merchant's app: its cookies must cross sites (SameSite=None).
+    mall_embedded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class User(Base):
