@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +35,12 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
-        SESSION_COOKIE_NAME="jifen_session",
+        # Flask's signed cookie holds only the CSRF token's secret; who is signed in is
+        # in the server's session rows (jifen.session_cookies).
+        SESSION_COOKIE_NAME="jifen_csrf",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.cookie_secure,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         TESTING=settings.testing,
     )
     logging.basicConfig(level=logging.INFO)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from flask import Blueprint, Flask, abort, redirect, render_template, session, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
@@ -11,9 +9,10 @@ from werkzeug import Response
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from jifen import session_cookies
 from jifen.db import set_tenant
 from jifen.tenants import users
-from jifen.tenants.models import User
+from jifen.tenants.models import User, WebSession
 from jifen.web import db_session, services
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -37,14 +36,11 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
-def signed_in_user() -> User | None:
-    user_id = session.get("user_id")
-    if not user_id:
-        return None
-    try:
-        return db_session().get(User, uuid.UUID(user_id))
-    except ValueError:
-        return None
+def signed_in() -> tuple[WebSession, User] | None:
+    """This browser's console session and its user, if it is signed in."""
+    found = session_cookies.current(session_cookies.console())
+    user = None if found is None else db_session().get(User, found.subject_id)
+    return None if found is None or user is None else (found, user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -62,10 +58,10 @@ def login() -> tuple[str, int] | Response:
         except users.LoginFailed as failed:
             error = failed.message
         else:
-            session.clear()
-            session["user_id"] = str(user.id)
-            session.permanent = True
-            return redirect(url_for("console.home"))
+            session.clear()  # a new CSRF secret for the signed-in pages
+            response = redirect(url_for("console.home"))
+            session_cookies.sign_in(response, session_cookies.console(), user.id)
+            return response
     status = 401 if error else 200
     return render_template("console/login.html", form=form, error=error), status
 
@@ -73,17 +69,19 @@ def login() -> tuple[str, int] | Response:
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
     session.clear()
-    return redirect(url_for("console.login"))
+    response = redirect(url_for("console.login"))
+    session_cookies.sign_out(response, session_cookies.console())
+    return response
 
 
 @bp.route("/")
 def home() -> str | Response:
-    user = signed_in_user()
-    if user is None:
+    found = signed_in()
+    if found is None:
         return redirect(url_for("console.login"))
+    web_session, user = found
     memberships = users.tenants_of(db_session(), user.id)
-    chosen = session.get("tenant_id")
-    current = next(((t, r) for t, r in memberships if str(t.id) == chosen), None)
+    current = next(((t, r) for t, r in memberships if t.id == web_session.tenant_id), None)
     if current is not None:
         set_tenant(db_session(), current[0].id)
     return render_template("console/home.html", user=user, memberships=memberships, current=current)
@@ -92,11 +90,12 @@ def home() -> str | Response:
 @bp.route("/tenants/<slug>", methods=["POST"])
 def choose_tenant(slug: str) -> Response:
     """Work in one of the signed-in user's tenants; others are simply not there."""
-    user = signed_in_user()
-    if user is None:
+    found = signed_in()
+    if found is None:
         return redirect(url_for("console.login"))
+    web_session, user = found
     for tenant, _role in users.tenants_of(db_session(), user.id):
         if tenant.slug == slug:
-            session["tenant_id"] = str(tenant.id)
+            web_session.tenant_id = tenant.id
             return redirect(url_for("console.home"))
     abort(404)

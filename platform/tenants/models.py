@@ -23,6 +23,8 @@ GLOBAL_TABLES = frozenset(
         "staff_memberships",
         "api_keys",
         "tenant_domains",
+        # Signed-in browsers, read before their tenant is known (jifen.tenants.sessions).
+        "web_sessions",
         # The event log and the relay's bookkeeping (jifen.outbox.models): one log for
         # every tenant and the platform, read by one relay.
         "outbox_events",
@@ -111,3 +113,22 @@ class TenantDomain(Base):
 
     domain: Mapped[str] = mapped_column(String(253), primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ID, ForeignKey("tenants.id"), index=True)
+
+
+class WebSession(Base):
+    """A signed-in browser on one surface: the console (a staff user, `subject_id`; the
+    tenant they chose) or one tenant's mall (a member). Only a digest of the token the
+    browser holds is kept (see jifen.tenants.sessions)."""
+
+    __tablename__ = "web_sessions"
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    surface: Mapped[str] = mapped_column(String(8))  # console | mall
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(
+        ID, ForeignKey("tenants.id", ondelete="CASCADE")
+    )
+    subject_id: Mapped[uuid.UUID] = mapped_column(ID, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
