@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, redirect, render_template, session, url_for
+import uuid
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 from werkzeug import Response
@@ -11,8 +22,10 @@ from wtforms.validators import DataRequired, Length
 
 from jifen import session_cookies
 from jifen.db import set_tenant
+from jifen.errors import JifenError
 from jifen.tenants import users
 from jifen.tenants.models import User, WebSession
+from jifen.tenants.throttle import TooManySignIns
 from jifen.web import db_session, services
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -44,26 +57,39 @@ def signed_in() -> tuple[WebSession, User] | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> tuple[str, int] | Response:
+def login() -> tuple[str, int, dict[str, str]] | Response:
     form = LoginForm()
-    error = None
+    error: JifenError | None = None
     if form.validate_on_submit():
-        try:
-            user = users.authenticate(
-                db_session(),
-                email=form.email.data or "",
-                password=form.password.data or "",
-                clock=services().clock,
-            )
-        except users.LoginFailed as failed:
-            error = failed.message
-        else:
+        outcome = attempt_sign_in(form.email.data or "", form.password.data or "")
+        if not isinstance(outcome, JifenError):
             session.clear()  # a new CSRF secret for the signed-in pages
             response = redirect(url_for("console.home"))
-            session_cookies.sign_in(response, session_cookies.console(), user.id)
+            session_cookies.sign_in(response, session_cookies.console(), outcome)
             return response
-    status = 401 if error else 200
-    return render_template("console/login.html", form=form, error=error), status
+        error = outcome
+    page = render_template("console/login.html", form=form, error=error and error.message)
+    if isinstance(error, TooManySignIns):
+        return page, error.status, {"Retry-After": str(error.retry_after)}
+    return page, error.status if error else 200, {}
+
+
+def attempt_sign_in(email: str, password: str) -> uuid.UUID | JifenError:
+    """The user's id, or why not. Its own transaction, committed even when the sign-in
+    fails: a wrong password must count towards the throttle."""
+    svc = services()
+    with svc.db.transaction() as attempt:
+        try:
+            user = users.sign_in(
+                attempt,
+                email=email,
+                password=password,
+                address=request.remote_addr,
+                clock=svc.clock,
+            )
+        except (users.LoginFailed, TooManySignIns) as refused:
+            return refused
+        return user.id
 
 
 @bp.route("/logout", methods=["POST"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jifen.db import Base
@@ -25,6 +25,7 @@ GLOBAL_TABLES = frozenset(
         "tenant_domains",
         # Signed-in browsers, read before their tenant is known (jifen.tenants.sessions).
         "web_sessions",
+        "sign_in_throttles",
         # The event log and the relay's bookkeeping (jifen.outbox.models): one log for
         # every tenant and the platform, read by one relay.
         "outbox_events",
@@ -132,3 +133,15 @@ class WebSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInThrottle(Base):
+    """Failed console sign-ins counted for one account or one client address, in the
+    database so that every worker process sees the same count (jifen.tenants.throttle)."""
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # account:… | address:…
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -13,14 +13,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
+from sqlalchemy import delete, or_, update
 from sqlalchemy.orm import Session
 
 from jifen import jobs
 from jifen.clock import Clock, parse_instant
+from jifen.db import rowcount
 from jifen.tenants.models import WebSession
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ MALL = "mall"
 LIFETIME = {CONSOLE: timedelta(hours=12), MALL: timedelta(days=30)}
 IDLE = {CONSOLE: timedelta(hours=2), MALL: timedelta(days=7)}
 SEEN_GRANULARITY = timedelta(minutes=1)
+# Ended sessions are kept this long (who was signed in, from when), then purged.
+KEEP_ENDED = timedelta(days=30)
 TOKEN_BYTES = 32
 _MAX_TOKEN = 64  # token_urlsafe(32) is 43 characters; anything much longer is not ours
 
@@ -106,3 +109,14 @@ def record_seen(services: Collaborators, digest: str, at: str) -> None:
             .values(last_seen_at=seen_at)
             .execution_options(synchronize_session=False)
         )
+
+
+def purge_ended(session: Session, now: datetime) -> int:
+    """Delete sessions that expired or were revoked over KEEP_ENDED ago; returns how many."""
+    before = now - KEEP_ENDED
+    result = session.execute(
+        delete(WebSession).where(
+            or_(WebSession.expires_at < before, WebSession.revoked_at < before)
+        )
+    )
+    return rowcount(result)

@@ -1,5 +1,6 @@
 """The web layer's edges: which sites may frame a tenant's mall, and whether it lives
-inside a merchant's app (its cookies then cross sites); signed-in sessions as rows.
+inside a merchant's app (its cookies then cross sites); signed-in sessions as rows;
+counts of failed console sign-ins.
 
 Revision ID: 0014
 Revises: 0013
@@ -40,9 +41,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("web_sessions") as batch:
         batch.create_index(batch.f("ix_web_sessions_subject_id"), ["subject_id"], unique=False)
+    op.create_table(
+        "sign_in_throttles",
+        sa.Column("key", sa.String(length=300), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("window_started_at", UTCDateTime(), nullable=False),
+        sa.Column("blocked_until", UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("key"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("sign_in_throttles")
     op.drop_table("web_sessions")
     with op.batch_alter_table("tenants") as batch:
         batch.drop_column("mall_embedded")
