@@ -157,7 +157,8 @@ jifen.add_command(apikeys_cli)
 @click.option("--tenant", "slug", required=True)
 @click.option("--name", required=True)
 @click.option("--scope", "scopes", multiple=True, default=sorted(apikeys.SCOPES))
-def apikeys_create(slug: str, name: str, scopes: tuple[str, ...]) -> None:
+@click.option("--rate-limit", type=int, help="Requests a minute (default: JIFEN_API_RATE_LIMIT).")
+def apikeys_create(slug: str, name: str, scopes: tuple[str, ...], rate_limit: int | None) -> None:
     """Create an API key; its token is printed once."""
     s = svc()
     with s.db.transaction() as session:
@@ -171,6 +172,7 @@ def apikeys_create(slug: str, name: str, scopes: tuple[str, ...]) -> None:
             actor=CLI,
             clock=s.clock,
             keyring=s.keyring,
+            rate_limit=rate_limit,
         )
     click.echo(token)
 
@@ -202,6 +204,24 @@ def apikeys_revoke(prefix: str) -> None:
         set_tenant(session, key.tenant_id)
         apikeys.revoke_api_key(session, key.tenant_id, key.id, actor=CLI, clock=s.clock)
     click.echo(f"revoked {prefix}")
+
+
+@apikeys_cli.command("limit")
+@click.argument("prefix")
+@click.argument("rate_limit", metavar="PER_MINUTE|default")
+def apikeys_limit(prefix: str, rate_limit: str) -> None:
+    """Give the API key with this PREFIX its own requests a minute, or the default again."""
+    if rate_limit != "default" and not rate_limit.isdecimal():
+        raise click.BadParameter("a number of requests a minute, or 'default'")
+    per_minute = None if rate_limit == "default" else int(rate_limit)
+    s = svc()
+    with s.db.transaction() as session:
+        key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+        if key is None:
+            raise click.ClickException(f"no API key with prefix {prefix}")
+        set_tenant(session, key.tenant_id)
+        apikeys.set_rate_limit(session, key.tenant_id, key.id, per_minute, actor=CLI, clock=s.clock)
+    click.echo(f"{prefix}: {per_minute or s.settings.api_rate_limit} requests a minute")
 
 
 # --- the demo ------------------------------------------------------------------------

@@ -35,6 +35,8 @@ class Settings:
     testing: bool = False
     # Cookies marked Secure; None: all but the embedded mode's (see `secure_cookies`).
     cookie_secure: bool | None = None
+    # Requests a minute an API key may make, unless the key sets its own (api_keys.rate_limit).
+    api_rate_limit: int = 6000
     # Plugins' own settings: JIFEN_PLUGIN_MY_SMS_KEY=... is extra["my_sms_key"].
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -61,6 +63,7 @@ class Settings:
             clock=env.get("JIFEN_CLOCK") or None,
             testing=env.get("JIFEN_TESTING", "") == "1",
             cookie_secure={"1": True, "0": False}.get(env.get("JIFEN_COOKIE_SECURE", "")),
+            api_rate_limit=int(env.get("JIFEN_API_RATE_LIMIT") or 6000),
             extra={
                 name.removeprefix(PLUGIN_PREFIX).lower(): value
                 for name, value in env.items()

@@ -6,6 +6,7 @@ import urllib.request
 
 import pytest
 from conftest import sqlite_only
+from test_cli import run
 from werkzeug.serving import make_server
 
 from jifen.audit import SYSTEM
@@ -137,3 +138,15 @@ def test_the_embedded_server_does_not_name_itself(app):
     finally:
         server.shutdown()
         thread.join()
+
+
+@sqlite_only
+def test_the_cli_lets_a_merchants_app_frame_its_mall(app, client, tenant):
+    said = run(
+        app, "tenants", "embed", tenant.slug, "--origin", "https://app.acme.test", "--in-app"
+    )
+    assert "framed by https://app.acme.test" in said
+    ancestors = policy(client.get(f"/m/{tenant.slug}/"))["frame-ancestors"]
+    assert ancestors == "'self' https://app.acme.test"
+    assert "itself only" in run(app, "tenants", "embed", tenant.slug)
+    assert policy(client.get(f"/m/{tenant.slug}/"))["frame-ancestors"] == "'self'"

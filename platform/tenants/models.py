@@ -105,6 +105,8 @@ class ApiKey(Base):
     created_by: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Requests a minute; None: the platform's default (JIFEN_API_RATE_LIMIT).
+    rate_limit: Mapped[int | None] = mapped_column(Integer)
 
 
 class TenantDomain(Base):

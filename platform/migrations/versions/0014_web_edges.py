@@ -1,6 +1,6 @@
 """The web layer's edges: which sites may frame a tenant's mall, and whether it lives
 inside a merchant's app (its cookies then cross sites); signed-in sessions as rows;
-counts of failed console sign-ins.
+counts of failed console sign-ins; each API key's own request limit.
 
 Revision ID: 0014
 Revises: 0013
@@ -49,9 +49,13 @@ def upgrade() -> None:
         sa.Column("blocked_until", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("key"),
     )
+    with op.batch_alter_table("api_keys") as batch:
+        batch.add_column(sa.Column("rate_limit", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("api_keys") as batch:
+        batch.drop_column("rate_limit")
     op.drop_table("sign_in_throttles")
     op.drop_table("web_sessions")
     with op.batch_alter_table("tenants") as batch:
