@@ -17,6 +17,8 @@ class JifenError(Exception):
     code = "error"
     status = 400
     message = "The request could not be completed."
+    # Seconds after which a retry may succeed (a 429's or 503's Retry-After), if known.
+    retry_after: int | None = None
 
     def __init__(self, message: str | None = None, *, details: Any = None) -> None:
         super().__init__(message or self.message)

@@ -12,10 +12,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 
 from jifen import idempotency
 from jifen.api.parser import Blueprint
+from jifen.api.ratelimit import KeyRateLimits
 from jifen.audit import Actor
 from jifen.db import set_tenant
 from jifen.errors import Forbidden, JifenError
@@ -31,10 +32,13 @@ class UnsupportedMediaType(JifenError):
 
 
 BEARER: dict[str, list[str]] = {"bearerAuth": []}
-# OpenAPI documentation of a read and of a write endpoint.
-READ_DOC = {"security": [BEARER]}
+# OpenAPI documentation of a read and of a write endpoint: both take a key, so both may
+# be refused for the key's rate (components/responses/RateLimited, see jifen.api.ratelimit).
+KEYED_RESPONSES = {"429": "RateLimited"}
+READ_DOC = {"security": [BEARER], "responses": KEYED_RESPONSES}
 WRITE_DOC = {
     "security": [BEARER],
+    "responses": KEYED_RESPONSES,
     "parameters": [
         {
             "in": "header",
@@ -53,6 +57,11 @@ def secured_blueprint(name: str, import_name: str, **kwargs: Any) -> Blueprint:
     blp.before_request(_authenticate)
     blp.after_request(_remember_response)
     return blp
+
+
+def rate_limits() -> KeyRateLimits:
+    limits: KeyRateLimits = current_app.extensions["jifen.rate_limits"]
+    return limits
 
 
 def tenant() -> TenantView:
@@ -89,6 +98,7 @@ def _authenticate() -> Response | tuple[Any, int] | None:
     svc = services()
     session = db_session()
     g.caller = apikeys.authenticate(session, token.strip(), clock=svc.clock, keyring=svc.keyring)
+    rate_limits().hit(g.caller.key_id, g.caller.rate_limit)
     set_tenant(session, g.caller.tenant.id)
     if request.method in WRITE_METHODS:
         if request.content_length and not request.is_json:

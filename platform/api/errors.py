@@ -79,6 +79,8 @@ def handle_domain_error(error: JifenError) -> Any:
     if is_api_request():
         # RFC 9110: a 401 names the scheme the client should use.
         headers = {"WWW-Authenticate": 'Bearer realm="jifen"'} if error.status == 401 else {}
+        if error.retry_after is not None:
+            headers["Retry-After"] = str(error.retry_after)
         return error.to_dict(), error.status, headers
     return error.message, error.status
 

@@ -19,7 +19,7 @@ blp = secured_blueprint("events", __name__, url_prefix="/api/v1", description="E
 WRITE = require_scope("events:write")
 _EVENT = schemas.EventIn()
 # An event's own id makes it idempotent: no Idempotency-Key needed.
-EVENT_DOC = {"security": WRITE_DOC["security"]}
+EVENT_DOC = {key: WRITE_DOC[key] for key in ("security", "responses")}
 
 
 def _record(items: list[EventIn]) -> list[recording.Outcome]:

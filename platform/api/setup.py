@@ -8,6 +8,7 @@ from flask import Blueprint, Flask
 
 from jifen.api import checkout, events, health, mall, members, payment_notices, points, rules
 from jifen.api.errors import JifenApi
+from jifen.api.ratelimit import RATE_LIMITED_DOC, KeyRateLimits
 from jifen.types import RateField
 
 STATIC = Path(__file__).parent / "static"
@@ -35,6 +36,9 @@ def init_api(app: Flask) -> JifenApi:
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "jf_<prefix>_<secret>"},
     )
+    api.spec.components.response("RateLimited", RATE_LIMITED_DOC)
+    settings = app.extensions["jifen.services"].settings
+    app.extensions["jifen.rate_limits"] = KeyRateLimits(settings.redis_url, settings.api_rate_limit)
     api.register_blueprint(health.blp)
     api.register_blueprint(members.blp)
     api.register_blueprint(points.blp)

@@ -26,6 +26,12 @@ SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset(
     {"api", "admin", "console", "operator", "static", "www", "m", "app", "help", "status"}
 )
+# An origin a mall may be framed by, as CSP's frame-ancestors writes it: a scheme and a
+# host (its leftmost label may be `*`), perhaps a port; nothing that could end the
+# directive or add another.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+FRAMING_ORIGIN = re.compile(rf"https?://(?:\*\.)?{_LABEL}(?:\.{_LABEL})*(?::\d{{1,5}})?")
+MAX_FRAMING_ORIGINS = 20
 CURRENCIES = frozenset({"CNY", "HKD", "TWD", "USD", "EUR", "JPY", "SGD", "GBP", "AUD", "KRW"})
 
 
@@ -85,6 +91,41 @@ def create_tenant(
         object_type="tenant",
         object_id=tenant.id,
         after={"slug": slug, "name": name, "locale": locale, "currency": currency},
+        now=clock.now(),
+    )
+    return tenant
+
+
+def set_embedding(
+    session: Session,
+    tenant: Tenant,
+    *,
+    frame_ancestors: list[str],
+    mall_embedded: bool,
+    actor: Actor,
+    clock: Clock,
+) -> Tenant:
+    """Which origins may frame the tenant's mall, and whether the mall lives inside a
+    merchant's app (then its sign-in cookie is sent across sites: SameSite=None)."""
+    origins = [origin.strip().lower().rstrip("/") for origin in frame_ancestors]
+    refused = [origin for origin in origins if not FRAMING_ORIGIN.fullmatch(origin)]
+    if refused or len(origins) > MAX_FRAMING_ORIGINS:
+        raise ValidationFailed(
+            f"Up to {MAX_FRAMING_ORIGINS} origins such as https://app.example.com.",
+            details={"frame_ancestors": refused},
+        )
+    before = {"frame_ancestors": tenant.frame_ancestors, "mall_embedded": tenant.mall_embedded}
+    tenant.frame_ancestors = sorted(set(origins))
+    tenant.mall_embedded = mall_embedded
+    audit.record(
+        session,
+        tenant_id=tenant.id,
+        actor=actor,
+        action="tenant.embedding",
+        object_type="tenant",
+        object_id=tenant.id,
+        before=before,
+        after={"frame_ancestors": tenant.frame_ancestors, "mall_embedded": mall_embedded},
         now=clock.now(),
     )
     return tenant
