@@ -34,6 +34,8 @@ class Settings:
     clock: str | None = None
     testing: bool = False
     cookie_secure: bool = False
+    # Seconds a request waits for a duplicate in flight (same Idempotency-Key) to finish.
+    idempotency_wait: float = 5.0
     # Plugins' own settings: JIFEN_PLUGIN_MY_SMS_KEY=... is extra["my_sms_key"].
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -60,6 +62,7 @@ class Settings:
             clock=env.get("JIFEN_CLOCK") or None,
             testing=env.get("JIFEN_TESTING", "") == "1",
             cookie_secure=env.get("JIFEN_COOKIE_SECURE", "") == "1",
+            idempotency_wait=float(env.get("JIFEN_IDEMPOTENCY_WAIT") or 5.0),
             extra={
                 name.removeprefix(PLUGIN_PREFIX).lower(): value
                 for name, value in env.items()

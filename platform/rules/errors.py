@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jifen.errors import Conflict, JifenError, ValidationFailed
+from jifen.idempotency import IdempotencyMismatch
 
 
 class UnknownEventKind(ValidationFailed):
@@ -13,6 +14,13 @@ class UnknownEventKind(ValidationFailed):
 class UnknownMember(ValidationFailed):
     code = "unknown_member"
     message = "No member with this id or external_id; the merchant's policy rejects it."
+
+
+class EventIdReused(IdempotencyMismatch):
+    """An event's id is its idempotency key: the same code as a reused Idempotency-Key,
+    in words that name what the caller sent."""
+
+    message = "This event id was already recorded for this kind with other content."
 
 
 class EventInFuture(ValidationFailed):
