@@ -52,6 +52,32 @@ class Posting(Schema):
     entry_id = fields.String(allow_none=True)
     hold_id = fields.String(allow_none=True)
     pending_until = fields.String(allow_none=True)
+    repaid_debt = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Of `points`, what repaid the member's debt instead of reaching"
+            " the balance (0 without debt). Null while pending: a pending earn repays debt"
+            " when it is captured."
+        },
+    )
+    incurred_debt = fields.Integer(
+        metadata={
+            "description": "A refund's clawback: of the points taken back, those the member"
+            " had already spent and now owes (points policy shortfall `debt`)."
+        }
+    )
+    absorbed = fields.Integer(
+        metadata={
+            "description": "A refund's clawback: of the points taken back, those the member"
+            " had already spent and the merchant carries (shortfall `absorb`)."
+        }
+    )
+    lapsed = fields.Integer(
+        metadata={
+            "description": "A refund's clawback: of the points taken back, those that had"
+            " expired unused. The rest of `points` came from the member's balance."
+        }
+    )
 
 
 class AwardOut(Schema):
