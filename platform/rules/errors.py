@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jifen.errors import Conflict, JifenError, ValidationFailed
+from jifen.errors import Conflict, JifenError, NotFound, ValidationFailed
 from jifen.idempotency import IdempotencyMismatch
 
 
@@ -14,6 +14,12 @@ class UnknownEventKind(ValidationFailed):
 class UnknownMember(ValidationFailed):
     code = "unknown_member"
     message = "No member with this id or external_id; the merchant's policy rejects it."
+
+
+class UnknownEvent(NotFound):
+    """Another tenant's event looks the same: no existence oracle."""
+
+    message = "No event with this id."
 
 
 class EventIdReused(IdempotencyMismatch):

@@ -107,6 +107,21 @@ class EventResult(Schema):
     notes = fields.List(fields.String())
 
 
+class EventOutcome(EventResult):
+    """An event read back: its result as first answered, and the events that followed
+    from it since, each with its own awards."""
+
+    later_events = fields.List(
+        fields.Nested(EventResult),
+        metadata={
+            "description": "Events recorded because of this one, oldest first: a"
+            " purchase's refunds (which take its points back) and, for a referred member's"
+            " first purchase, the referral stage it reached; for a referral, its"
+            " first-purchase stage, which pays the inviter."
+        },
+    )
+
+
 class ErrorOut(Schema):
     code = fields.String()
     message = fields.String()
