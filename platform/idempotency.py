@@ -12,8 +12,9 @@ until the claiming transaction ends: on PostgreSQL a transaction-scoped advisory
 on SQLite a lock on a byte of a file beside the database (`<database>-idempotency`,
 open-file-description locks, so threads exclude each other too), taken before the write
 transaction begins, since the duplicate must not hold the database's one write lock
-while it waits. Where the system lacks those locks (not Linux) a SQLite duplicate waits
-for the write lock instead, as long as the database's busy timeout.
+while it waits. Where the system lacks those locks (not Linux), or the file cannot be
+created, a SQLite duplicate waits for the write lock instead, as long as the database's
+busy timeout.
 Rows are kept `RETENTION` and then purged by a periodic job.
 """
 
@@ -140,7 +141,10 @@ def _lock_key(session: Session, name: str, wait: float) -> None:
     elif url.database in (None, "", ":memory:") or not hasattr(fcntl, "F_OFD_SETLK"):
         return  # one connection, or no such locks: the write lock alone serialises
     else:
-        lock = _FileLock(session, f"{url.database}-idempotency", name)
+        try:
+            lock = _FileLock(session, f"{url.database}-idempotency", name)
+        except OSError:
+            return  # a read-only folder: the write lock alone, as without such locks
     deadline = time.monotonic() + wait
     try:
         while not lock.try_lock():
