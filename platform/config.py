@@ -37,6 +37,8 @@ class Settings:
     cookie_secure: bool | None = None
     # Requests a minute an API key may make, unless the key sets its own (api_keys.rate_limit).
     api_rate_limit: int = 6000
+    # Seconds a request waits for a duplicate in flight (same Idempotency-Key) to finish.
+    idempotency_wait: float = 5.0
     # Plugins' own settings: JIFEN_PLUGIN_MY_SMS_KEY=... is extra["my_sms_key"].
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -64,6 +66,7 @@ class Settings:
             testing=env.get("JIFEN_TESTING", "") == "1",
             cookie_secure={"1": True, "0": False}.get(env.get("JIFEN_COOKIE_SECURE", "")),
             api_rate_limit=int(env.get("JIFEN_API_RATE_LIMIT") or 6000),
+            idempotency_wait=float(env.get("JIFEN_IDEMPOTENCY_WAIT") or 5.0),
             extra={
                 name.removeprefix(PLUGIN_PREFIX).lower(): value
                 for name, value in env.items()

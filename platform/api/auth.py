@@ -3,7 +3,8 @@
 `secured_blueprint()` makes a flask-smorest Blueprint whose requests must carry
 `Authorization: Bearer jf_<prefix>_<secret>`; the key scopes the session to its tenant.
 Every write request may carry an `Idempotency-Key`: the first answer is stored in the
-same transaction as the write and replayed for repeats.
+same transaction as the write and replayed for repeats; a repeat that arrives while the
+first is in flight waits for it (see `jifen.idempotency`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,16 @@ class UnsupportedMediaType(JifenError):
 
 
 BEARER: dict[str, list[str]] = {"bearerAuth": []}
+IDEMPOTENCY_KEY_DOC = (
+    "Retry-safe writes (1-255 printable ASCII characters, remembered per tenant for at"
+    " least 7 days). A repeat with the same key and body changes nothing and returns the"
+    " first successful response again, with the header `Idempotent-Replayed: true`; a"
+    " failed request (4xx, 5xx) stores nothing, so its key may be retried. A repeat that"
+    " arrives while the first is still being processed waits for it (a few seconds at"
+    " most) and then replays its answer; if the first is still running when the wait runs"
+    " out, the repeat is 409 `idempotency_in_progress` and may be retried. The same key"
+    " with another body or on another route is 409 `idempotency_mismatch`."
+)
 # OpenAPI documentation of a read and of a write endpoint: both take a key, so both may
 # be refused for the key's rate (components/responses/RateLimited, see jifen.api.ratelimit).
 KEYED_RESPONSES = {"429": "RateLimited"}
@@ -45,8 +56,7 @@ WRITE_DOC = {
             "name": "Idempotency-Key",
             "required": False,
             "schema": {"type": "string", "maxLength": idempotency.MAX_KEY_LENGTH},
-            "description": "Retry-safe writes: a repeat returns the first response and"
-            " changes nothing; the same key with another body is 409 idempotency_mismatch.",
+            "description": IDEMPOTENCY_KEY_DOC,
         }
     ],
 }
@@ -119,6 +129,7 @@ def _claim(key: str) -> tuple[Any, int] | None:
         route=request.path,
         fingerprint=idempotency.request_hash(request.method, request.path, request.get_data()),
         now=svc.clock.now(),
+        wait=svc.settings.idempotency_wait,
     )
     if stored is not None:
         g.idempotent_replay = True

@@ -3,6 +3,7 @@ the merchant's custom event kinds."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import g
@@ -10,7 +11,7 @@ from flask.views import MethodView
 from marshmallow import ValidationError
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint
-from jifen.rules import management, recording, schemas
+from jifen.rules import management, outcomes, recording, schemas
 from jifen.rules.events import EventIn
 from jifen.rules.kinds import catalog
 from jifen.web import db_session, services
@@ -51,6 +52,19 @@ class Events(MethodView):
             g.idempotent_replay = True
             return outcome.result, 200
         return outcome.result
+
+
+@blp.route("/events/<uuid:event_id>")
+class EventById(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.response(200, schemas.EventOutcome())
+    @require_scope("rules:read")
+    def get(self, event_id: uuid.UUID) -> Any:
+        """An event by the id its answer gave (`id`): what it earned, every award with its
+        reason, and the events that followed from it (refunds, a referral's later stage
+        paying the inviter). Another merchant's event is 404 `not_found` like a missing
+        one."""
+        return outcomes.event_outcome(db_session(), event_id)
 
 
 @blp.route("/events:batch")

@@ -6,7 +6,17 @@ from pathlib import Path
 
 from flask import Blueprint, Flask
 
-from jifen.api import checkout, events, health, mall, members, payment_notices, points, rules
+from jifen.api import (
+    checkout,
+    events,
+    health,
+    mall,
+    members,
+    payment_notices,
+    points,
+    rules,
+    tenant,
+)
 from jifen.api.errors import JifenApi
 from jifen.api.ratelimit import RATE_LIMITED_DOC, KeyRateLimits
 from jifen.types import RateField
@@ -47,5 +57,6 @@ def init_api(app: Flask) -> JifenApi:
     api.register_blueprint(mall.blp)
     api.register_blueprint(checkout.blp)
     api.register_blueprint(payment_notices.blp)
+    api.register_blueprint(tenant.blp)
     app.extensions["jifen.api"] = api
     return api

@@ -115,6 +115,9 @@ class EntryDraft:
     # What the entry did to each wallet it touched, and the wallet's total after it.
     amounts: dict[uuid.UUID, int] = field(default_factory=dict)
     totals: dict[uuid.UUID, int] = field(default_factory=dict)
+    # What it did to each wallet's points (balance + held, its lots), by account id: the
+    # rest of a wallet's amount moved its debt.
+    points: dict[uuid.UUID, int] = field(default_factory=dict)
 
 
 class Journal:
@@ -322,6 +325,7 @@ class Journal:
         lot = LotState(
             new_id(), wallet.id, entry.id, amount, amount, 0, earned_at, expires_at, is_new=True
         )
+        entry.points[wallet.id] = entry.points.get(wallet.id, 0) + amount
         if wallet.lots is not None:
             wallet.lots[lot.id] = lot
         else:
@@ -367,6 +371,7 @@ class Journal:
     def consume(self, entry: EntryDraft, lot: LotState, amount: int) -> None:
         """Record `amount` taken from a lot (negative: given back to it)."""
         lot.remaining -= amount
+        entry.points[lot.account_id] = entry.points.get(lot.account_id, 0) - amount
         self._rows["lot_consumptions"].append(
             {
                 "tenant_id": self.tenant_id,

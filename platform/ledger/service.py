@@ -308,10 +308,24 @@ def get_entry(session: Session, entry_id: uuid.UUID, *, clock: Clock) -> EntryVi
     if row is None:
         raise UnknownEntry()
     amounts: dict[uuid.UUID, list[int]] = {}
+    accounts: dict[uuid.UUID, uuid.UUID] = {}
     for leg in sql.wallet_postings_of(connection, tenant_id, [entry_id]):
         amount, _ = amounts.get(leg.member_id, [0, 0])
         amounts[leg.member_id] = [amount + leg.amount, leg.total_after]
+        accounts[leg.member_id] = leg.account_id
     wallets = history.wallets_now(session, list(amounts), clock=clock)
+    points = sql.points_moved(connection, tenant_id, entry_id)
+
+    def change(member_id: uuid.UUID, amount: int, total: int) -> WalletChange:
+        moved = points.get(accounts[member_id], 0)
+        return WalletChange(
+            member_id,
+            amount,
+            total,
+            *wallets[member_id],
+            debt_change=moved - amount,
+        )
+
     return EntryView(
         id=row.id,
         kind=row.kind,
@@ -319,8 +333,6 @@ def get_entry(session: Session, entry_id: uuid.UUID, *, clock: Clock) -> EntryVi
         memo=row.memo,
         reverses_entry_id=row.reverses_entry_id,
         created_at=row.created_at,
-        changes=[
-            WalletChange(m, amount, total, *wallets[m]) for m, (amount, total) in amounts.items()
-        ],
+        changes=[change(m, amount, total) for m, (amount, total) in amounts.items()],
         data=row.data,
     )

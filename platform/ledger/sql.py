@@ -317,11 +317,16 @@ def entry_by_id(connection: Connection, tenant_id: uuid.UUID, entry_id: uuid.UUI
 def wallet_postings_of(
     connection: Connection, tenant_id: uuid.UUID, entry_ids: Sequence[uuid.UUID]
 ) -> list[Any]:
-    """(entry_id, member_id, amount) of the entries' postings to wallets."""
+    """(entry_id, member_id, account_id, amount, total_after) of the entries' postings
+    to wallets."""
     postings = Posting.__table__
     query = (
         select(
-            postings.c.entry_id, _ACCOUNTS.c.member_id, postings.c.amount, postings.c.total_after
+            postings.c.entry_id,
+            _ACCOUNTS.c.member_id,
+            postings.c.account_id,
+            postings.c.amount,
+            postings.c.total_after,
         )
         .join(
             _ACCOUNTS,
@@ -357,6 +362,29 @@ def reversals_of(connection: Connection, tenant_id: uuid.UUID, entry_id: uuid.UU
         table.c.tenant_id == tenant_id, table.c.reverses_entry_id == entry_id
     )
     return list(connection.execute(query))
+
+
+def points_moved(
+    connection: Connection, tenant_id: uuid.UUID, entry_id: uuid.UUID
+) -> dict[uuid.UUID, int]:
+    """What an entry did to each wallet's points (balance + held), by account id: the
+    lots it credited less what it took from lots (what it gave back to them counts)."""
+    consumptions = LotConsumption.__table__
+    credited = select(_LOTS.c.account_id, _LOTS.c.amount).where(
+        _LOTS.c.tenant_id == tenant_id, _LOTS.c.entry_id == entry_id
+    )
+    taken = (
+        select(_LOTS.c.account_id, -consumptions.c.amount)
+        .join(
+            _LOTS,
+            (_LOTS.c.tenant_id == consumptions.c.tenant_id) & (_LOTS.c.id == consumptions.c.lot_id),
+        )
+        .where(consumptions.c.tenant_id == tenant_id, consumptions.c.entry_id == entry_id)
+    )
+    moved: dict[uuid.UUID, int] = {}
+    for account_id, amount in connection.execute(credited.union_all(taken)):
+        moved[account_id] = moved.get(account_id, 0) + amount
+    return moved
 
 
 def lots_of_entry(connection: Connection, tenant_id: uuid.UUID, entry_id: uuid.UUID) -> list[Any]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from jifen.errors import Conflict, JifenError, ValidationFailed
+from jifen.errors import Conflict, JifenError, NotFound, ValidationFailed
+from jifen.idempotency import IdempotencyMismatch
 
 
 class UnknownEventKind(ValidationFailed):
@@ -13,6 +14,19 @@ class UnknownEventKind(ValidationFailed):
 class UnknownMember(ValidationFailed):
     code = "unknown_member"
     message = "No member with this id or external_id; the merchant's policy rejects it."
+
+
+class UnknownEvent(NotFound):
+    """Another tenant's event looks the same: no existence oracle."""
+
+    message = "No event with this id."
+
+
+class EventIdReused(IdempotencyMismatch):
+    """An event's id is its idempotency key: the same code as a reused Idempotency-Key,
+    in words that name what the caller sent."""
+
+    message = "This event id was already recorded for this kind with other content."
 
 
 class EventInFuture(ValidationFailed):

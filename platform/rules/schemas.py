@@ -52,6 +52,32 @@ class Posting(Schema):
     entry_id = fields.String(allow_none=True)
     hold_id = fields.String(allow_none=True)
     pending_until = fields.String(allow_none=True)
+    repaid_debt = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Of `points`, what repaid the member's debt instead of reaching"
+            " the balance (0 without debt). Null while pending: a pending earn repays debt"
+            " when it is captured."
+        },
+    )
+    incurred_debt = fields.Integer(
+        metadata={
+            "description": "A refund's clawback: of the points taken back, those the member"
+            " had already spent and now owes (points policy shortfall `debt`)."
+        }
+    )
+    absorbed = fields.Integer(
+        metadata={
+            "description": "A refund's clawback: of the points taken back, those the member"
+            " had already spent and the merchant carries (shortfall `absorb`)."
+        }
+    )
+    lapsed = fields.Integer(
+        metadata={
+            "description": "A refund's clawback: of the points taken back, those that had"
+            " expired unused. The rest of `points` came from the member's balance."
+        }
+    )
 
 
 class AwardOut(Schema):
@@ -79,6 +105,21 @@ class EventResult(Schema):
     postings = fields.List(fields.Nested(Posting))
     awards = fields.List(fields.Nested(AwardOut))
     notes = fields.List(fields.String())
+
+
+class EventOutcome(EventResult):
+    """An event read back: its result as first answered, and the events that followed
+    from it since, each with its own awards."""
+
+    later_events = fields.List(
+        fields.Nested(EventResult),
+        metadata={
+            "description": "Events recorded because of this one, oldest first: a"
+            " purchase's refunds (which take its points back) and, for a referred member's"
+            " first purchase, the referral stage it reached; for a referral, its"
+            " first-purchase stage, which pays the inviter."
+        },
+    )
 
 
 class ErrorOut(Schema):

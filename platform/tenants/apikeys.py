@@ -42,6 +42,8 @@ SCOPES = frozenset(
         "rules:write",
         "mall:read",
         "mall:write",
+        "tenant:read",
+        "tenant:write",
     }
 )
 _PREFIX_ALPHABET = "abcdefghijkmnopqrstuvwxyz23456789"

@@ -257,6 +257,17 @@ def test_the_same_event_id_with_other_content_is_a_mismatch(client, tenant, alic
     assert balance(client, tenant, alice) == 128
 
 
+def test_a_reused_event_id_is_explained_as_the_event_id_not_a_header(client, tenant, alice):
+    call(client, tenant, "POST", "/events", purchase_body("order-1", alice, 12_800), 201)
+
+    response = call(client, tenant, "POST", "/events", purchase_body("order-1", alice, 1), 409)
+
+    assert response.json["code"] == "idempotency_mismatch"
+    assert response.json["details"] == {"event_id": "order-1"}
+    assert "event id" in response.json["message"]
+    assert "Idempotency-Key" not in response.json["message"]
+
+
 def test_the_same_event_id_of_another_kind_is_another_event(client, tenant, alice):
     rule(client, tenant, "task", {"task": "share", "points": 7})
     call(client, tenant, "POST", "/events", purchase_body("x-1", alice, 1_000), 201)

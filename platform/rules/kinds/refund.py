@@ -206,4 +206,8 @@ class Refund(Kind):
             "entry_id": str(taken.entry_id) if taken.entry_id else None,
             "hold_id": str(pending["id"]) if pending is not None else None,
             "pending_until": until.isoformat() if until else None,
+            "repaid_debt": 0,
+            "incurred_debt": taken.incurred_debt,
+            "absorbed": taken.absorbed,
+            "lapsed": taken.lapsed,
         }
