@@ -10,6 +10,7 @@ from flask.views import MethodView
 from marshmallow import ValidationError
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint
+from jifen.api.errors import answered
 from jifen.rules import management, recording, schemas
 from jifen.rules.events import EventIn
 from jifen.rules.kinds import catalog
@@ -79,7 +80,7 @@ class EventBatch(MethodView):
         outcomes = _record([given for _, given in accepted])
         for (index, _), outcome in zip(accepted, outcomes, strict=True):
             if outcome.error is not None:
-                items[index] |= {"status": "failed", "error": outcome.error.to_dict()}
+                items[index] |= {"status": "failed", "error": answered(outcome.error).to_dict()}
             else:
                 status = "replayed" if outcome.replayed else "recorded"
                 items[index] |= {"status": status, "result": outcome.result}

@@ -9,6 +9,7 @@ from typing import Any
 from flask.views import MethodView
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
+from jifen.errors import NotFound
 from jifen.ledger import history
 from jifen.ledger import policy as policies
 from jifen.mall import (
@@ -24,7 +25,6 @@ from jifen.mall import (
     topups,
 )
 from jifen.mall import settings as mall_settings
-from jifen.mall.errors import UnknownProduct
 from jifen.members import tiers
 from jifen.web import db_session, services
 
@@ -422,7 +422,7 @@ class PartnerBudget(MethodView):
 def _lottery_product(session: Any, product_id: uuid.UUID) -> Any:
     product = catalog.get_product(session, product_id)
     if product.mode != "lottery":
-        raise UnknownProduct("This product is not a lottery.", details={"mode": product.mode})
+        raise NotFound("lottery", product_id, "This product is not a lottery.")
     return product
 
 

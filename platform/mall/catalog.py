@@ -25,8 +25,6 @@ from jifen.mall.errors import (
     CategoryCycle,
     FlashSaleOverlap,
     StockBelowZero,
-    UnknownCategory,
-    UnknownProduct,
 )
 from jifen.mall.models import Category, FlashSale, Product
 from jifen.mall.modes import RedeemModes, discounted
@@ -38,8 +36,7 @@ from jifen.types import new_id
 
 
 def get_category(session: Session, category_id: uuid.UUID) -> Category:
-    missing = UnknownCategory(details={"category_id": str(category_id)})
-    return get_owned(session, Category, category_id, missing)
+    return get_owned(session, Category, category_id, "category")
 
 
 def list_categories(session: Session) -> list[Category]:
@@ -151,8 +148,7 @@ REQUIRED = ("kind", "name", "points_price")
 
 
 def get_product(session: Session, product_id: uuid.UUID) -> Product:
-    missing = UnknownProduct(details={"product_id": str(product_id)})
-    return get_owned(session, Product, product_id, missing)
+    return get_owned(session, Product, product_id, "product")
 
 
 def create_product(

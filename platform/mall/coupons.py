@@ -19,8 +19,8 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import rowcount
-from jifen.errors import ValidationFailed
-from jifen.mall.errors import CouponNotUsable, CouponThresholdNotMet, UnknownCoupon
+from jifen.errors import NotFound, ValidationFailed
+from jifen.mall.errors import CouponNotUsable, CouponThresholdNotMet
 from jifen.mall.models import Coupon
 
 _COUPONS = Coupon.__table__
@@ -31,7 +31,7 @@ def find(session: Session, code: str) -> Coupon:
     normalized = code.strip().upper().replace(" ", "").replace("-", "")
     coupon = session.scalar(select(Coupon).where(Coupon.code == normalized))
     if coupon is None:
-        raise UnknownCoupon(details={"code": code})
+        raise NotFound("coupon", code, "No such coupon code.")
     return coupon
 
 

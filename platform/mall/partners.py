@@ -15,14 +15,13 @@ from jifen.clock import Clock
 from jifen.db import get_owned
 from jifen.errors import refuse_total_too_large
 from jifen.mall import sql
-from jifen.mall.errors import BudgetBelowUsed, PartnerBudgetExhausted, UnknownPartner
+from jifen.mall.errors import BudgetBelowUsed, PartnerBudgetExhausted
 from jifen.mall.models import Partner
 from jifen.types import new_id
 
 
 def get_partner(session: Session, partner_id: uuid.UUID) -> Partner:
-    missing = UnknownPartner(details={"partner_id": str(partner_id)})
-    return get_owned(session, Partner, partner_id, missing)
+    return get_owned(session, Partner, partner_id, "partner")
 
 
 @dataclass(frozen=True)

@@ -197,14 +197,14 @@ def create_rule(
 def get_rule(session: Session, rule_id: uuid.UUID) -> EarnRule:
     rule = session.get(EarnRule, (tenant_of(session), rule_id))
     if rule is None:
-        raise NotFound(details={"rule_id": str(rule_id)})
+        raise NotFound("rule", rule_id)
     return rule
 
 
 def _locked(session: Session, rule_id: uuid.UUID) -> EarnRule:
     rule = session.scalar(select(EarnRule).where(EarnRule.id == rule_id).with_for_update())
     if rule is None:
-        raise NotFound(details={"rule_id": str(rule_id)})
+        raise NotFound("rule", rule_id)
     return rule
 
 

@@ -77,7 +77,8 @@ def test_percent_off_and_the_refusals(client, tenant, clock):
         {"order_ref": "A", "order_amount": 1},
         404,
     )
-    assert unknown.json["code"] == "unknown_coupon"
+    assert unknown.json["code"] == "not_found"
+    assert unknown.json["details"] == {"resource": "coupon"}
     clock.advance(days=8)
     late = call(
         client,
