@@ -11,9 +11,9 @@ from marshmallow import ValidationError
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint
 from jifen.api.errors import answered
+from jifen.pagination import PageQuery, page
 from jifen.rules import management, recording, schemas
 from jifen.rules.events import EventIn
-from jifen.rules.kinds import catalog
 from jifen.web import db_session, services
 
 blp = secured_blueprint("events", __name__, url_prefix="/api/v1", description="Events.")
@@ -93,12 +93,12 @@ class EventBatch(MethodView):
 @blp.route("/event-kinds")
 class EventKinds(MethodView):
     @blp.doc(**READ_DOC)
-    @blp.response(200, schemas.EventKindOut(many=True))
+    @blp.arguments(PageQuery(), location="query")
+    @blp.response(200, schemas.EventKindPage())
     @require_scope("rules:read")
-    def get(self) -> Any:
-        """The event kinds this merchant can send: the built-in ones and its own."""
-        built_in = [{"kind": k, "title": k, "built_in": True} for k in sorted(catalog.BUILT_IN)]
-        return built_in + management.custom_kinds(db_session())
+    def get(self, query: dict[str, Any]) -> Any:
+        """The event kinds this merchant can send: the built-in ones, then its own."""
+        return page(*management.event_kinds(db_session(), **query))
 
     @blp.doc(**WRITE_DOC)
     @blp.arguments(schemas.EventKindIn())

@@ -22,6 +22,7 @@ from jifen.db import rowcount
 from jifen.errors import NotFound, ValidationFailed
 from jifen.mall.errors import CouponNotUsable, CouponThresholdNotMet
 from jifen.mall.models import Coupon
+from jifen.pagination import read_page
 
 _COUPONS = Coupon.__table__
 
@@ -121,10 +122,11 @@ def view(coupon: Coupon, **extra: Any) -> dict[str, Any]:
     return shown | extra
 
 
-def of_member(session: Session, member_id: uuid.UUID) -> list[Coupon]:
-    """A member's coupons and vouchers, newest first."""
-    return list(
-        session.scalars(
-            select(Coupon).where(Coupon.member_id == member_id).order_by(Coupon.id.desc())
-        )
+def of_member(
+    session: Session, member_id: uuid.UUID, *, limit: int, cursor: str | None = None
+) -> tuple[list[Coupon], str | None]:
+    """A page of a member's coupons and vouchers, newest first."""
+    query = select(Coupon).where(Coupon.member_id == member_id)
+    return read_page(
+        session.scalars, query, (Coupon.id,), (uuid.UUID,), limit, cursor, descending=True
     )

@@ -17,6 +17,7 @@ from jifen.errors import refuse_total_too_large
 from jifen.mall import sql
 from jifen.mall.errors import BudgetBelowUsed, PartnerBudgetExhausted
 from jifen.mall.models import Partner
+from jifen.pagination import read_page
 from jifen.types import new_id
 
 
@@ -52,8 +53,12 @@ class Budgets:
         sql.unfund(self.session.connection(), self.tenant_id, partner_id, amount)
 
 
-def list_partners(session: Session) -> list[Partner]:
-    return list(session.scalars(select(Partner).order_by(Partner.name)))
+def list_partners(
+    session: Session, *, limit: int, cursor: str | None = None
+) -> tuple[list[Partner], str | None]:
+    """A page of the tenant's partners, by name."""
+    order = (Partner.name, Partner.id)
+    return read_page(session.scalars, select(Partner), order, (str, uuid.UUID), limit, cursor)
 
 
 def create_partner(

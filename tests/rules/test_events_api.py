@@ -73,7 +73,7 @@ def test_a_custom_kind_once_defined_earns_through_a_task_rule(client, tenant, al
     assert result.json["points"] == 15
     assert [a["rule_name"] for a in result.json["awards"]] == ["review reward"]
     assert balance(client, tenant, alice) == 15
-    kinds = call(client, tenant, "GET", "/event-kinds", None, 200).json
+    kinds = call(client, tenant, "GET", "/event-kinds", None, 200).json["items"]
     assert {"kind": "app_review", "title": "Review", "built_in": False} in kinds
 
 
