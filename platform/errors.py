@@ -30,14 +30,6 @@ class JifenError(Exception):
         return {"code": self.code, "message": self.message, "details": self.details}
 
 
-class NotFound(JifenError):
-    """Also what another tenant's object looks like: no existence oracle."""
-
-    code = "not_found"
-    status = 404
-    message = "Not found."
-
-
 class Conflict(JifenError):
     code = "conflict"
     status = 409
@@ -48,6 +40,40 @@ class ValidationFailed(JifenError):
     code = "validation_error"
     status = 422
     message = "The request is not valid."
+
+
+class NotFound(JifenError):
+    """No `resource` ("member", "order"...) with the id `key` in the session's tenant.
+    Also what another tenant's object looks like: no existence oracle, so the details
+    name only the kind of thing, never the id.
+
+    Every lookup raises this, whoever named the id. The API answers it as 404
+    `not_found` when the id is in the URL path, and as `Unknown` (422
+    `unknown_<resource>`) when the request's body or query named it.
+    """
+
+    code = "not_found"
+    status = 404
+
+    def __init__(self, resource: str, key: object, message: str | None = None) -> None:
+        super().__init__(message or f"No such {resource}.", details={"resource": resource})
+        self.resource = resource
+        self.key = key
+
+    def as_unknown(self) -> Unknown:
+        """This error as one about a reference in the request's body or query."""
+        return Unknown(self.resource, self.message, id=str(self.key))
+
+
+class Unknown(ValidationFailed):
+    """The request's body or query names a `resource` the tenant does not have (or names
+    it by something no such thing carries): 422 `unknown_<resource>`. The details name
+    the resource and echo what the request named it by."""
+
+    def __init__(self, resource: str, message: str | None = None, **given: Any) -> None:
+        super().__init__(message or f"No such {resource}.", details={"resource": resource, **given})
+        self.code = f"unknown_{resource}"
+        self.resource = resource
 
 
 class Forbidden(JifenError):

@@ -197,7 +197,7 @@ def test_bad_amounts_are_refused_and_post_nothing(client, tenant, alice, amount,
 def test_refusals_have_codes(client, tenant, alice):
     unknown = "01890a5d-ac96-774b-bcce-b302099a8057"
     cases = [
-        ("/points/earn", {"member_id": unknown, "amount": 5}, 404, "member_not_found"),
+        ("/points/earn", {"member_id": unknown, "amount": 5}, 422, "unknown_member"),
         ("/points/redeem", {"member_id": alice, "amount": 5}, 409, "insufficient_points"),
         (
             "/points/earn",
@@ -217,8 +217,8 @@ def test_refusals_have_codes(client, tenant, alice):
             409,
             "transfer_refused",
         ),
-        (f"/entries/{unknown}/reversal", {}, 404, "entry_not_found"),
-        (f"/holds/{unknown}/capture", {}, 404, "hold_not_found"),
+        (f"/entries/{unknown}/reversal", {}, 404, "not_found"),
+        (f"/holds/{unknown}/capture", {}, 404, "not_found"),
     ]
     for path, body, status, code in cases:
         response = post(client, tenant, path, body)
@@ -239,7 +239,7 @@ def test_another_tenants_members_entries_and_holds_are_not_found(
     other = make_tenant("rival")
 
     refused = post(client, other, "/points/redeem", {"member_id": alice, "amount": 1})
-    assert (refused.status_code, refused.json["code"]) == (404, "member_not_found")
+    assert (refused.status_code, refused.json["code"]) == (422, "unknown_member")
     assert client.get(f"{MEMBERS}/{alice}/points", headers=other.headers).status_code == 404
     assert client.get(f"/api/v1/entries/{entry['id']}", headers=other.headers).status_code == 404
     assert post(client, other, f"/entries/{entry['id']}/reversal").status_code == 404

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 
 from jifen.audit import Actor
 from jifen.db import writing_for
-from jifen.errors import refuse_total_too_large
+from jifen.errors import NotFound, Unknown, refuse_total_too_large
 from jifen.ledger import sql
 from jifen.ledger.chain import posting_hash
 from jifen.ledger.domain_events import EntriesPosted
-from jifen.ledger.errors import InsufficientPoints, MemberNotActive, UnknownLot, UnknownMember
+from jifen.ledger.errors import InsufficientPoints, MemberNotActive
 from jifen.outbox.events import INTERACTIVE, emit
 from jifen.types import new_id
 
@@ -165,7 +165,7 @@ class Journal:
             statuses = sql.member_statuses(self.connection, self.tenant_id, absent)
             unknown = [m for m in absent if m not in statuses]
             if unknown:
-                raise UnknownMember(details={"member_id": str(unknown[0])})
+                raise NotFound("member", unknown[0])
             if create:
                 sql.create_wallets(self.connection, self.tenant_id, absent, self.now)
                 rows |= {
@@ -228,8 +228,9 @@ class Journal:
             if row.account_id != wallet.id:
                 continue
             wallet.lots[row.id] = LotState.from_row(row)
-        if any(lot_id not in wallet.lots for lot_id in lot_ids):
-            raise UnknownLot(details={"lot_ids": [str(i) for i in lot_ids if i not in wallet.lots]})
+        unknown = [str(lot_id) for lot_id in lot_ids if lot_id not in wallet.lots]
+        if unknown:
+            raise Unknown("lot", "No such lot in this member's wallet.", lot_ids=unknown)
         return [wallet.lots[lot_id] for lot_id in lot_ids]
 
     # --- entries and postings ---------------------------------------------------------

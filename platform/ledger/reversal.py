@@ -25,13 +25,13 @@ from sqlalchemy.orm import Session
 
 from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
+from jifen.errors import NotFound
 from jifen.ledger import policy as policies
 from jifen.ledger import sql
 from jifen.ledger.errors import (
     InsufficientPoints,
     NotReversible,
     ReversalTooLarge,
-    UnknownEntry,
 )
 from jifen.ledger.journal import EntryDraft, Journal, LotState, WalletState
 from jifen.ledger.results import EntryView, entry_view
@@ -54,7 +54,7 @@ def reverse(
     journal = open_journal(session, clock)
     original = sql.entry_by_id(journal.connection, journal.tenant_id, entry_id)
     if original is None:
-        raise UnknownEntry()
+        raise NotFound("entry", entry_id, "No such ledger entry.")
     if original.kind not in REVERSIBLE:
         raise NotReversible(details={"kind": original.kind})
     legs = sql.wallet_postings_of(journal.connection, journal.tenant_id, [entry_id])

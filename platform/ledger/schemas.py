@@ -233,7 +233,7 @@ class HistoryQuery(Schema):
     kind = fields.List(fields.String(validate=validate.OneOf(ENTRY_KINDS)))
     since = Instant()
     until = Instant()
-    cursor = Text(max_length=20)
+    cursor = Text(max_length=64)
     limit = fields.Integer(strict=False, validate=validate.Range(min=1, max=200), load_default=50)
 
 

@@ -18,7 +18,7 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
-from jifen.errors import ValidationFailed
+from jifen.errors import NotFound, ValidationFailed
 from jifen.ledger import history, sql
 from jifen.ledger import policy as policies
 from jifen.ledger.errors import (
@@ -26,7 +26,6 @@ from jifen.ledger.errors import (
     ExpiryNotLater,
     InvalidAmount,
     TransferRefused,
-    UnknownEntry,
 )
 from jifen.ledger.journal import Journal, WalletState
 from jifen.ledger.results import EntryView, WalletChange, entry_view
@@ -306,7 +305,7 @@ def get_entry(session: Session, entry_id: uuid.UUID, *, clock: Clock) -> EntryVi
     connection = session.connection()
     row = sql.entry_by_id(connection, tenant_id, entry_id)
     if row is None:
-        raise UnknownEntry()
+        raise NotFound("entry", entry_id, "No such ledger entry.")
     amounts: dict[uuid.UUID, list[int]] = {}
     accounts: dict[uuid.UUID, uuid.UUID] = {}
     for leg in sql.wallet_postings_of(connection, tenant_id, [entry_id]):

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from jifen.errors import Conflict, Forbidden, JifenError, NotFound, ValidationFailed
+from jifen.errors import Conflict, Forbidden, JifenError, ValidationFailed
 from jifen.registry import PluginFailed
-
-
-class UnknownCategory(NotFound):
-    code = "unknown_category"
-    message = "No such category."
 
 
 class CategoryCycle(ValidationFailed):
     code = "category_cycle"
     message = "A category cannot be placed under itself or one of its own subcategories."
-
-
-class UnknownProduct(NotFound):
-    code = "unknown_product"
-    message = "No such product."
-
-
-class UnknownOrder(NotFound):
-    code = "unknown_order"
-    message = "No such order."
 
 
 class UnknownRedeemMode(ValidationFailed):
@@ -71,11 +56,6 @@ class OrderStateConflict(Conflict):
     message = "The order cannot do that in its current state."
 
 
-class UnknownCoupon(NotFound):
-    code = "unknown_coupon"
-    message = "No such coupon code."
-
-
 class CouponNotUsable(Conflict):
     """Expired, void, or already used on another order: `details.reason` says which."""
 
@@ -88,11 +68,6 @@ class CouponThresholdNotMet(Conflict):
     message = "The order is below the coupon's minimum."
 
 
-class UnknownPartner(NotFound):
-    code = "unknown_partner"
-    message = "No such partner."
-
-
 class PartnerBudgetExhausted(Conflict):
     code = "partner_budget_exhausted"
     message = "The partner's budget for this item is used up."
@@ -101,11 +76,6 @@ class PartnerBudgetExhausted(Conflict):
 class BudgetBelowUsed(Conflict):
     code = "budget_below_used"
     message = "A partner's budget cannot drop below what redemptions have used."
-
-
-class UnknownPayment(NotFound):
-    code = "unknown_payment"
-    message = "No such payment."
 
 
 class PaymentNotPending(Conflict):
@@ -130,8 +100,9 @@ class NotificationFailed(PluginFailed):
     status = 502
 
 
-class NoPaymentPage(NotFound):
+class NoPaymentPage(JifenError):
     code = "no_payment_page"
+    status = 404
     message = "This payment provider has no payment page."
 
 
@@ -143,11 +114,6 @@ class UnknownPaymentProvider(ValidationFailed):
 class TopupDisabled(Forbidden):
     code = "topup_disabled"
     message = "This merchant does not sell points."
-
-
-class UnknownAuthorization(NotFound):
-    code = "unknown_authorization"
-    message = "No such checkout authorization."
 
 
 class OverCheckoutLimit(Conflict):

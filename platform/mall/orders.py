@@ -29,8 +29,9 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import get_owned, reading_before_writing, tenant_of
+from jifen.errors import NotFound
 from jifen.keyring import Keyring
-from jifen.ledger import HoldNotOpen, UnknownMember, open_journal, policy_of
+from jifen.ledger import HoldNotOpen, open_journal, policy_of
 from jifen.mall import catalog, codes, payments, sql
 from jifen.mall.domain_events import OrderMoved
 from jifen.mall.errors import (
@@ -40,8 +41,6 @@ from jifen.mall.errors import (
     OutOfStock,
     OverLimit,
     TierRequired,
-    UnknownOrder,
-    UnknownProduct,
 )
 from jifen.mall.models import Coupon, Order, OrderEvent, Payment, Product
 from jifen.mall.modes import Item, RedeemModes, Shopper
@@ -131,7 +130,7 @@ def place(
     with reading_before_writing(session) as connection:
         shelf = sql.shelf(connection, tenant_id, product_id, now)
     if shelf is None:
-        raise UnknownProduct(details={"product_id": str(product_id)})
+        raise NotFound("product", product_id)
     _check_on_sale(shelf, now)
     # In a flash sale, its own stock, price and limit.
     available = shelf.stock if shelf.sale_id is None else shelf.sale_stock
@@ -234,7 +233,7 @@ def standing(session: Session, member_id: uuid.UUID) -> tuple[TierView | None, l
     """The member's tier (with its benefits) and the tenant's ladder."""
     code = session.execute(select(Member.tier).where(Member.id == member_id)).one_or_none()
     if code is None:
-        raise UnknownMember(details={"member_id": str(member_id)})
+        raise NotFound("member", member_id)
     ladder = tiers_of(session, tenant_of(session))
     return next((t for t in ladder if t.code == code.tier), None), ladder
 
@@ -367,7 +366,7 @@ def _record_steps(
 
 
 def get_order(session: Session, order_id: uuid.UUID) -> Order:
-    return get_owned(session, Order, order_id, UnknownOrder(details={"order_id": str(order_id)}))
+    return get_owned(session, Order, order_id, "order")
 
 
 def _move(

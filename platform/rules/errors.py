@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from jifen.errors import Conflict, JifenError, NotFound, ValidationFailed
+from typing import Any
+
+from jifen.errors import Conflict, JifenError, Unknown, ValidationFailed
 from jifen.idempotency import IdempotencyMismatch
 
 
 class UnknownEventKind(ValidationFailed):
     code = "unknown_event_kind"
     message = "This event kind is neither built in nor defined by the merchant."
-
-
-class UnknownMember(ValidationFailed):
-    code = "unknown_member"
-    message = "No member with this id or external_id; the merchant's policy rejects it."
-
-
-class UnknownEvent(NotFound):
-    """Another tenant's event looks the same: no existence oracle."""
-
-    message = "No event with this id."
 
 
 class EventIdReused(IdempotencyMismatch):
@@ -49,19 +40,19 @@ class AlreadyReferred(Conflict):
     message = "This member was already referred by someone."
 
 
-class ReferralNotFound(Conflict):
-    code = "referral_not_found"
-    message = "No such referral: the invitee was not registered as referred by this inviter."
-
-
 class ReferralStageDone(Conflict):
     code = "referral_stage_done"
     message = "This referral has already reached that stage."
 
 
-class UnknownOrder(ValidationFailed):
-    code = "unknown_order"
-    message = "No purchase event with this order id."
+def unknown_member(**given: Any) -> Unknown:
+    """An event's member (by `member_id` or `external_id`) the merchant does not have, and
+    its policy does not create."""
+    return Unknown(
+        "member",
+        "No member with this id or external_id; the merchant's policy rejects it.",
+        **given,
+    )
 
 
 class RefundExceedsOrder(ValidationFailed):

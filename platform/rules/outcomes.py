@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from jifen.db import tenant_of
+from jifen.errors import NotFound
 from jifen.rules import sql
-from jifen.rules.errors import UnknownEvent
 
 
 def event_outcome(session: Session, event_id: uuid.UUID) -> dict[str, Any]:
@@ -24,6 +24,6 @@ def event_outcome(session: Session, event_id: uuid.UUID) -> dict[str, Any]:
     connection = session.connection()
     row = sql.event_by_id(connection, tenant_of(session), event_id)
     if row is None:
-        raise UnknownEvent(details={"resource": "event"})
+        raise NotFound("event", event_id)
     later = [event.result for event in sql.events_following(connection, row)]
     return {**row.result, "later_events": later}

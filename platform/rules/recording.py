@@ -33,7 +33,7 @@ from jifen.errors import JifenError, ValidationFailed
 from jifen.keyring import Keyring
 from jifen.rules import sql
 from jifen.rules.batch import Batch
-from jifen.rules.errors import EventIdReused, EventInFuture, UnknownEventKind, UnknownMember
+from jifen.rules.errors import EventIdReused, EventInFuture, UnknownEventKind, unknown_member
 from jifen.rules.events import CheckedEvent, EventIn
 from jifen.rules.history import period_start
 from jifen.rules.kinds import catalog
@@ -224,10 +224,8 @@ def _resolve_members(batch: Batch, items: list[CheckedEvent], outcomes: list[Out
             if not (
                 create and external_id and batch.policy.unknown_members == "create" and keyring
             ):
-                raise UnknownMember(
-                    details={"member_id": str(member_id)}
-                    if member_id
-                    else {"external_id": external_id}
+                raise unknown_member(
+                    **({"member_id": str(member_id)} if member_id else {"external_id": external_id})
                 )
             row = _created_member(batch, external_id, keyring)
             by_id[row.id] = by_external[row.external_id] = row

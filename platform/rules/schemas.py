@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from jifen.pagination import PageQuery, page_schema
 from jifen.rules.models import RULE_STATUSES
 from jifen.types import Instant, JsonObject, StrictInteger, Text
 
@@ -153,6 +154,9 @@ class EventKindOut(Schema):
     built_in = fields.Boolean()
 
 
+EventKindPage = page_schema(EventKindOut, "EventKindPage")
+
+
 # --- rules ----------------------------------------------------------------------------
 
 
@@ -215,12 +219,11 @@ class RuleOut(Schema):
     updated_at = Instant()
 
 
-class RuleQuery(Schema):
+class RuleQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(RULE_STATUSES), load_default=None)
 
 
-class RuleList(Schema):
-    items = fields.List(fields.Nested(RuleOut))
+RulePage = page_schema(RuleOut, "RulePage")
 
 
 class RuleVersionOut(Schema):
@@ -231,8 +234,7 @@ class RuleVersionOut(Schema):
     created_at = Instant()
 
 
-class RuleVersions(Schema):
-    items = fields.List(fields.Nested(RuleVersionOut))
+RuleVersionPage = page_schema(RuleVersionOut, "RuleVersionPage")
 
 
 class RuleTypeOut(Schema):
@@ -241,8 +243,7 @@ class RuleTypeOut(Schema):
     params = fields.Dict(metadata={"description": "The parameters and their types."})
 
 
-class RuleTypes(Schema):
-    items = fields.List(fields.Nested(RuleTypeOut))
+RuleTypePage = page_schema(RuleTypeOut, "RuleTypePage")
 
 
 class Simulate(Schema):

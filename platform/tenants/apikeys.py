@@ -124,7 +124,7 @@ def set_rate_limit(
     _check_rate_limit(rate_limit)
     key = session.scalar(select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.id == key_id))
     if key is None:
-        raise NotFound("No such API key.")
+        raise NotFound("api_key", key_id, "No such API key.")
     audit.record(
         session,
         tenant_id=tenant_id,
@@ -154,7 +154,7 @@ def revoke_api_key(
     """Revoke one of a tenant's keys; it stops working at once."""
     key = session.scalar(select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.id == key_id))
     if key is None:
-        raise NotFound("No such API key.")
+        raise NotFound("api_key", key_id, "No such API key.")
     if key.revoked_at is None:
         _revoke(session, key, actor=actor, clock=clock)
     return key

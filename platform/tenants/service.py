@@ -242,7 +242,7 @@ def local_day(connection: Connection, tenant_id: uuid.UUID, instant: datetime) -
 def by_slug(session: Session, slug: str) -> Tenant:
     tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
-        raise NotFound("No such merchant.")
+        raise NotFound("merchant", slug)
     return tenant
 
 

@@ -73,7 +73,7 @@ def test_a_custom_kind_once_defined_earns_through_a_task_rule(client, tenant, al
     assert result.json["points"] == 15
     assert [a["rule_name"] for a in result.json["awards"]] == ["review reward"]
     assert balance(client, tenant, alice) == 15
-    kinds = call(client, tenant, "GET", "/event-kinds", None, 200).json
+    kinds = call(client, tenant, "GET", "/event-kinds", None, 200).json["items"]
     assert {"kind": "app_review", "title": "Review", "built_in": False} in kinds
 
 
@@ -159,7 +159,7 @@ def test_an_unknown_member_is_refused_by_default(client, tenant, alice):
     body = purchase_body("o1", alice, 100) | {"member_id": None, "external_id": "nobody"}
     response = call(client, tenant, "POST", "/events", body, 422)
     assert response.json["code"] == "unknown_member"
-    assert response.json["details"] == {"external_id": "nobody"}
+    assert response.json["details"] == {"resource": "member", "external_id": "nobody"}
 
 
 def test_with_the_create_policy_an_unknown_external_id_becomes_a_member_who_earns(

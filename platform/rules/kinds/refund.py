@@ -12,9 +12,10 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen import ledger
+from jifen.errors import Unknown
 from jifen.rules import sql
 from jifen.rules.breakdown import Breakdown, shares
-from jifen.rules.errors import RefundExceedsOrder, UnknownOrder
+from jifen.rules.errors import RefundExceedsOrder
 from jifen.rules.events import CheckedEvent, ledger_reference
 from jifen.rules.history import AwardRow
 from jifen.rules.kinds.base import Kind
@@ -54,7 +55,7 @@ class Refund(Kind):
         batch.flush()  # the purchase may be earlier in this batch
         purchase = sql.purchase(connection, tenant_id, order_id)
         if purchase is None or purchase.member_id != item.member_id:
-            raise UnknownOrder(details={"order_id": order_id})
+            raise Unknown("order", "No purchase event with this order id.", order_id=order_id)
         money_back, points_back = sql.refunded(connection, tenant_id, order_id)
         lines = purchase.data.get("lines") or []
         asked: dict[int, int] = {}  # money back per line index
