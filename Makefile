@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test lint typecheck
+.PHONY: install run test fuzz lint typecheck
 
 $(STAMP): setup.cfg constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,8 @@ typecheck: install
 
 test: lint
 	$(BIN)/pytest -n 2
+
+# A longer, exploratory schemathesis run over every API operation on both databases
+# (random seeds; `make test` runs a short derandomized one).
+fuzz: install
+	JIFEN_FUZZ_EXAMPLES=$${JIFEN_FUZZ_EXAMPLES:-200} $(BIN)/pytest -n 2 -s tests/test_api_fuzz.py
