@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from jifen.db import insert_ignoring_duplicates
-from jifen.driver import DriverStatement
+from jifen.driver import Batch, DriverStatement
 from jifen.ledger.models import (
     SYSTEM_ACCOUNTS,
     WALLET,
@@ -240,34 +240,28 @@ class LostUpdate(RuntimeError):
     """A locked row changed under us: a bug, never a user error."""
 
 
-def insert_rows(connection: Connection, table: str, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        _INSERTS[table].execute(connection, rows)
+def insert_rows(batch: Batch, table: str, rows: list[dict[str, Any]]) -> None:
+    batch.write(_INSERTS[table], rows)
 
 
-def update_lots(
-    connection: Connection, tenant_id: uuid.UUID, changes: list[dict[str, Any]]
-) -> None:
-    if changes:
-        _UPDATE_LOT.execute(connection, [{"t": tenant_id, **change} for change in changes])
+def update_lots(batch: Batch, tenant_id: uuid.UUID, changes: list[dict[str, Any]]) -> None:
+    batch.write(_UPDATE_LOT, [{"t": tenant_id, **change} for change in changes])
 
 
-def update_wallets(
-    connection: Connection, tenant_id: uuid.UUID, changes: list[dict[str, Any]]
-) -> None:
-    if not changes:
-        return
-    if _UPDATE_WALLET.execute(connection, [{"t": tenant_id, **c} for c in changes]) != len(changes):
-        raise LostUpdate("a wallet changed while it was locked")
+def update_wallets(batch: Batch, tenant_id: uuid.UUID, changes: list[dict[str, Any]]) -> None:
+    batch.write(
+        _UPDATE_WALLET,
+        [{"t": tenant_id, **c} for c in changes],
+        expect_all="a wallet changed while it was locked",
+    )
 
 
-def close_holds(
-    connection: Connection, tenant_id: uuid.UUID, changes: list[dict[str, Any]]
-) -> None:
-    if not changes:
-        return
-    if _CLOSE_HOLD.execute(connection, [{"t": tenant_id, **c} for c in changes]) != len(changes):
-        raise LostUpdate("a hold was closed while it was locked")
+def close_holds(batch: Batch, tenant_id: uuid.UUID, changes: list[dict[str, Any]]) -> None:
+    batch.write(
+        _CLOSE_HOLD,
+        [{"t": tenant_id, **c} for c in changes],
+        expect_all="a hold was closed while it was locked",
+    )
 
 
 _HOLD_WITH_MEMBER = (
