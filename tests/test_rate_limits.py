@@ -105,6 +105,36 @@ def test_workers_share_the_count_in_redis(database, tmp_path, redis_url, svc, te
 
 
 @sqlite_only
+def test_workers_taking_blocks_of_the_count_let_exactly_the_limit_through(
+    database, tmp_path, redis_url, svc, tenant
+):
+    """A limit of 300 a minute: each worker takes 3 requests at a time from Redis."""
+    limited = key_for(svc, tenant, rate_limit=300)
+    apps = [
+        create_app(
+            Settings.from_env(
+                {},
+                database_url=database.app,
+                instance_path=tmp_path / name,
+                secret_key="test-secret-" + "x" * 40,
+                testing=True,
+                redis_url=redis_url,
+            )
+        )
+        for name in ("first", "second")
+    ]
+    try:
+        clients = [app.test_client() for app in apps]
+        answers = [clients[n % 2].get(MEMBERS, headers=limited.headers) for n in range(301)]
+        assert [a.status_code for a in answers[:300]] == [200] * 300
+        assert_rate_limited(answers[300], 300)
+        assert_rate_limited(clients[0].get(MEMBERS, headers=limited.headers), 300)
+    finally:
+        for app in apps:
+            app.extensions["jifen.services"].close()
+
+
+@sqlite_only
 def test_an_unreachable_counter_lets_requests_through(database, tmp_path, svc, tenant):
     limited = key_for(svc, tenant, rate_limit=1)
     settings = Settings.from_env(
