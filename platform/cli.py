@@ -13,6 +13,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from jifen import demo as demo_program
 from jifen import migrate, plugins, schedules
@@ -192,16 +193,22 @@ def reencrypt(batch: int) -> None:
     click.echo(f"re-encrypted {total} members under key {s.keyring.current_key_id}")
 
 
+def _key_with_prefix(session: Session, prefix: str) -> ApiKey:
+    """The API key with this public prefix, its tenant set on the session."""
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None:
+        raise click.ClickException(f"no API key with prefix {prefix}")
+    set_tenant(session, key.tenant_id)
+    return key
+
+
 @apikeys_cli.command("revoke")
 @click.argument("prefix")
 def apikeys_revoke(prefix: str) -> None:
     """Revoke the API key with this public PREFIX (the part after `jf_`)."""
     s = svc()
     with s.db.transaction() as session:
-        key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-        if key is None:
-            raise click.ClickException(f"no API key with prefix {prefix}")
-        set_tenant(session, key.tenant_id)
+        key = _key_with_prefix(session, prefix)
         apikeys.revoke_api_key(session, key.tenant_id, key.id, actor=CLI, clock=s.clock)
     click.echo(f"revoked {prefix}")
 
@@ -216,10 +223,7 @@ def apikeys_limit(prefix: str, rate_limit: str) -> None:
     per_minute = None if rate_limit == "default" else int(rate_limit)
     s = svc()
     with s.db.transaction() as session:
-        key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-        if key is None:
-            raise click.ClickException(f"no API key with prefix {prefix}")
-        set_tenant(session, key.tenant_id)
+        key = _key_with_prefix(session, prefix)
         apikeys.set_rate_limit(session, key.tenant_id, key.id, per_minute, actor=CLI, clock=s.clock)
     click.echo(f"{prefix}: {per_minute or s.settings.api_rate_limit} requests a minute")
 
