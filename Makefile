@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test lint typecheck translations
+.PHONY: install run test fuzz lint typecheck translations
 
 $(STAMP): setup.cfg constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ typecheck: install
 
 test: lint
 	$(BIN)/pytest -n 2
+
+# A longer, exploratory schemathesis run over every API operation on both databases
+# (random seeds; `make test` runs a short derandomized one).
+fuzz: install
+	JIFEN_FUZZ_EXAMPLES=$${JIFEN_FUZZ_EXAMPLES:-200} $(BIN)/pytest -n 2 -s tests/test_api_fuzz.py
 
 # After changing a message the code shows (see platform/i18n.py): extract the ids, merge
 # them into each catalog, translate what is new in the .po files, then compile (the .mo

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from jifen import web
+from jifen import headers, web
 from jifen.api import errors as api_errors
 from jifen.api.setup import init_api
 from jifen.cli import jifen as jifen_cli
@@ -36,17 +35,19 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
-        SESSION_COOKIE_NAME="jifen_session",
+        # Flask's signed cookie holds only the CSRF token's secret; who is signed in is
+        # in the server's session rows (jifen.session_cookies).
+        SESSION_COOKIE_NAME="jifen_csrf",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.cookie_secure,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         TESTING=settings.testing,
     )
     logging.basicConfig(level=logging.INFO)
     services = Services.build(settings)
     app.extensions["jifen.services"] = services
     app.extensions["jifen"] = services.plugins
+    headers.init_app(app)  # first: its hook runs last, on the final response
     web.init_app(app)
     api_errors.init_app(app)
     init_api(app)

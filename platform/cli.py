@@ -13,12 +13,14 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from jifen import demo as demo_program
 from jifen import migrate, plugins, schedules
 from jifen.audit import Actor
 from jifen.db import set_tenant
 from jifen.errors import JifenError
+from jifen.headers import QuietRequestHandler
 from jifen.ledger import expiry, holds, policy, reversal
 from jifen.ledger import service as ledger
 from jifen.ledger.cli import ledger_cli
@@ -115,6 +117,27 @@ def tenants_create(slug: str, name: str, owner_email: str | None) -> None:
     click.echo(f"tenant {tenant.slug} {tenant.id}")
 
 
+@tenants_cli.command("embed")
+@click.argument("slug")
+@click.option("--origin", "origins", multiple=True, help="May frame the mall; repeatable.")
+@click.option("--in-app/--not-in-app", default=False, help="The mall lives in the merchant's app.")
+def tenants_embed(slug: str, origins: tuple[str, ...], in_app: bool) -> None:
+    """Let a merchant's sites frame its mall (none given: only our own pages)."""
+    s = svc()
+    with s.db.transaction() as session:
+        tenant = tenants.by_slug(session, slug)
+        set_tenant(session, tenant.id)
+        tenants.set_embedding(
+            session,
+            tenant,
+            frame_ancestors=list(origins),
+            mall_embedded=in_app,
+            actor=CLI,
+            clock=s.clock,
+        )
+    click.echo(f"tenant {slug} framed by {' '.join(tenant.frame_ancestors) or 'itself only'}")
+
+
 @jifen.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
@@ -135,7 +158,8 @@ jifen.add_command(apikeys_cli)
 @click.option("--tenant", "slug", required=True)
 @click.option("--name", required=True)
 @click.option("--scope", "scopes", multiple=True, default=sorted(apikeys.SCOPES))
-def apikeys_create(slug: str, name: str, scopes: tuple[str, ...]) -> None:
+@click.option("--rate-limit", type=int, help="Requests a minute (default: JIFEN_API_RATE_LIMIT).")
+def apikeys_create(slug: str, name: str, scopes: tuple[str, ...], rate_limit: int | None) -> None:
     """Create an API key; its token is printed once."""
     s = svc()
     with s.db.transaction() as session:
@@ -149,6 +173,7 @@ def apikeys_create(slug: str, name: str, scopes: tuple[str, ...]) -> None:
             actor=CLI,
             clock=s.clock,
             keyring=s.keyring,
+            rate_limit=rate_limit,
         )
     click.echo(token)
 
@@ -168,18 +193,39 @@ def reencrypt(batch: int) -> None:
     click.echo(f"re-encrypted {total} members under key {s.keyring.current_key_id}")
 
 
+def _key_with_prefix(session: Session, prefix: str) -> ApiKey:
+    """The API key with this public prefix, its tenant set on the session."""
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None:
+        raise click.ClickException(f"no API key with prefix {prefix}")
+    set_tenant(session, key.tenant_id)
+    return key
+
+
 @apikeys_cli.command("revoke")
 @click.argument("prefix")
 def apikeys_revoke(prefix: str) -> None:
     """Revoke the API key with this public PREFIX (the part after `jf_`)."""
     s = svc()
     with s.db.transaction() as session:
-        key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-        if key is None:
-            raise click.ClickException(f"no API key with prefix {prefix}")
-        set_tenant(session, key.tenant_id)
+        key = _key_with_prefix(session, prefix)
         apikeys.revoke_api_key(session, key.tenant_id, key.id, actor=CLI, clock=s.clock)
     click.echo(f"revoked {prefix}")
+
+
+@apikeys_cli.command("limit")
+@click.argument("prefix")
+@click.argument("rate_limit", metavar="PER_MINUTE|default")
+def apikeys_limit(prefix: str, rate_limit: str) -> None:
+    """Give the API key with this PREFIX its own requests a minute, or the default again."""
+    if rate_limit != "default" and not rate_limit.isdecimal():
+        raise click.BadParameter("a number of requests a minute, or 'default'")
+    per_minute = None if rate_limit == "default" else int(rate_limit)
+    s = svc()
+    with s.db.transaction() as session:
+        key = _key_with_prefix(session, prefix)
+        apikeys.set_rate_limit(session, key.tenant_id, key.id, per_minute, actor=CLI, clock=s.clock)
+    click.echo(f"{prefix}: {per_minute or s.settings.api_rate_limit} requests a minute")
 
 
 # --- the demo ------------------------------------------------------------------------
@@ -402,6 +448,6 @@ def serve(host: str, port: int) -> None:
     try:
         # The app itself, not the proxy: the server's threads have no app context.
         app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy is typed as Flask
-        run_simple(host, port, app, threaded=True)
+        run_simple(host, port, app, threaded=True, request_handler=QuietRequestHandler)
     finally:
         stop.set()

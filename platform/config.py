@@ -33,7 +33,12 @@ class Settings:
     storage_url: str = ""
     clock: str | None = None
     testing: bool = False
-    cookie_secure: bool = False
+    # Cookies marked Secure; None: all but the embedded mode's (see `secure_cookies`).
+    cookie_secure: bool | None = None
+    # Requests a minute an API key may make, unless the key sets its own (api_keys.rate_limit).
+    api_rate_limit: int = 6000
+    # Seconds a request waits for a duplicate in flight (same Idempotency-Key) to finish.
+    idempotency_wait: float = 5.0
     # Plugins' own settings: JIFEN_PLUGIN_MY_SMS_KEY=... is extra["my_sms_key"].
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -59,7 +64,9 @@ class Settings:
             storage_url=env.get("JIFEN_STORAGE_URL") or f"file://{instance / 'files'}",
             clock=env.get("JIFEN_CLOCK") or None,
             testing=env.get("JIFEN_TESTING", "") == "1",
-            cookie_secure=env.get("JIFEN_COOKIE_SECURE", "") == "1",
+            cookie_secure={"1": True, "0": False}.get(env.get("JIFEN_COOKIE_SECURE", "")),
+            api_rate_limit=int(env.get("JIFEN_API_RATE_LIMIT") or 6000),
+            idempotency_wait=float(env.get("JIFEN_IDEMPOTENCY_WAIT") or 5.0),
             extra={
                 name.removeprefix(PLUGIN_PREFIX).lower(): value
                 for name, value in env.items()
@@ -72,6 +79,17 @@ class Settings:
         if not settings.secret_key:
             settings = replace(settings, secret_key=_instance_secret(settings.instance_path))
         return settings
+
+    @property
+    def embedded(self) -> bool:
+        """The embedded mode: no Redis, jobs on a worker thread of the one process."""
+        return self.redis_url is None
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether cookies are sent over HTTPS only: yes unless set otherwise, except in
+        the embedded mode, which is often served over plain HTTP on a local network."""
+        return not self.embedded if self.cookie_secure is None else self.cookie_secure
 
 
 def _instance_secret(instance: Path) -> str:

@@ -39,7 +39,7 @@ from sqlalchemy.orm import (
     with_loader_criteria,
 )
 
-from jifen.errors import JifenError
+from jifen.errors import JifenError, NotFound
 from jifen.i18n import N_
 from jifen.sqlite_queue import begin_write, connection_factory
 from jifen.types import ID
@@ -282,14 +282,12 @@ def writing_for(session: Session, tenant_id: uuid.UUID) -> Any:
     return session.connection()
 
 
-def get_owned(
-    session: Session, model: type[_Model], object_id: uuid.UUID, missing: JifenError
-) -> _Model:
-    """The row of `model` with this id in the session's tenant, or `missing` raised (as
-    for another tenant's row: no existence oracle)."""
+def get_owned(session: Session, model: type[_Model], object_id: uuid.UUID, resource: str) -> _Model:
+    """The row of `model` with this id in the session's tenant, or NotFound for the
+    `resource` it is (as for another tenant's row: no existence oracle)."""
     found = session.get(model, (session.info.get("tenant_id"), object_id))
     if found is None:
-        raise missing
+        raise NotFound(resource, object_id)
     return found
 
 

@@ -7,12 +7,18 @@ and then hands the driver the SQL and the rows' values, processed by the columns
 types as SQLAlchemy would. It writes and counts rows, nothing more: reads, RETURNING
 and anything needing a Python-side default stay with SQLAlchemy. The driver's errors
 are raised as SQLAlchemy's error of their kind, so callers catch one family.
+
+A `batch` sends several such writes together: on PostgreSQL in one pipeline (psycopg's
+pipeline mode), so that they cost one round trip instead of one each, which matters
+most while the writer holds row locks; the row counts its writes expect are checked
+once the batch has been sent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
@@ -88,16 +94,79 @@ class DriverStatement:
     ) -> int:
         """Run the statement once per row in the connection's transaction; how many rows
         it wrote. An INSERT writes `columns`, by default the first row's keys."""
+        with _refused_as_sqlalchemy(connection):
+            cursor = self.send(connection, rows, columns=columns)
+            try:
+                return int(cursor.rowcount)
+            finally:
+                cursor.close()
+
+    def send(
+        self,
+        connection: Connection,
+        rows: list[dict[str, Any]],
+        *,
+        columns: Sequence[str] | None = None,
+    ) -> Any:
+        """Send the statement for the rows; the driver's cursor, whose `rowcount` holds
+        once the statement has run (in a pipeline: once the pipeline has been sent)."""
         compiled = self.compiled(connection.dialect, list(rows[0]) if columns is None else columns)
-        dbapi = connection.dialect.loaded_dbapi
         cursor = connection.connection.cursor()
-        try:
-            if len(rows) == 1:
-                cursor.execute(compiled.sql, compiled.parameters(rows[0]))
-            else:
-                cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
-            return int(cursor.rowcount)
-        except dbapi.Error as exc:
-            raise DBAPIError.instance(compiled.sql, None, exc, dbapi.Error) from exc
-        finally:
+        if len(rows) == 1:
+            cursor.execute(compiled.sql, compiled.parameters(rows[0]))
+        else:
+            cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
+        return cursor
+
+
+class Batch:
+    """Writes sent together (see the module's docstring and `batch`)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._sent: list[tuple[Any, int | None, str]] = []
+
+    def write(
+        self, statement: DriverStatement, rows: list[dict[str, Any]], *, expect_all: str = ""
+    ) -> None:
+        """Send the statement for the rows (none: nothing). With `expect_all`, each row
+        must change one row of the table, or the batch raises its error with this text."""
+        if rows:
+            cursor = statement.send(self.connection, rows)
+            self._sent.append((cursor, len(rows) if expect_all else None, expect_all))
+
+    def _check(self, error: Callable[[str], Exception]) -> None:
+        for cursor, expected, message in self._sent:
+            if expected is not None and cursor.rowcount != expected:
+                raise error(message)
+
+    def _close(self) -> None:
+        for cursor, _, _ in self._sent:
             cursor.close()
+
+
+@contextlib.contextmanager
+def batch(connection: Connection, error: Callable[[str], Exception]) -> Iterator[Batch]:
+    """Writes sent together in the connection's transaction: in one pipeline on
+    PostgreSQL, one after the other elsewhere. A write whose row count falls short of
+    what it expected raises `error` once all have been sent."""
+    sent = Batch(connection)
+    try:
+        with _refused_as_sqlalchemy(connection):
+            if connection.dialect.name == "postgresql":
+                with connection.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+                    yield sent
+            else:
+                yield sent
+        sent._check(error)
+    finally:
+        sent._close()
+
+
+@contextlib.contextmanager
+def _refused_as_sqlalchemy(connection: Connection) -> Iterator[None]:
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        raise DBAPIError.instance("(a driver statement)", None, exc, dbapi.Error) from exc

@@ -21,6 +21,8 @@ class JifenError(Exception):
     code = "error"
     status = 400
     message = N_("The request could not be completed.")
+    # Seconds after which a retry may succeed (a 429's or 503's Retry-After), if known.
+    retry_after: int | None = None
 
     def __init__(
         self,
@@ -43,14 +45,6 @@ class JifenError(Exception):
         return {"code": self.code, "message": self.translated(), "details": self.details}
 
 
-class NotFound(JifenError):
-    """Also what another tenant's object looks like: no existence oracle."""
-
-    code = "not_found"
-    status = 404
-    message = N_("Not found.")
-
-
 class Conflict(JifenError):
     code = "conflict"
     status = 409
@@ -61,6 +55,71 @@ class ValidationFailed(JifenError):
     code = "validation_error"
     status = 422
     message = N_("The request is not valid.")
+
+
+class NotFound(JifenError):
+    """No `resource` ("member", "order"...) with the id `key` in the session's tenant.
+    Also what another tenant's object looks like: no existence oracle, so the details
+    name only the kind of thing, never the id.
+
+    Every lookup raises this, whoever named the id. The API answers it as 404
+    `not_found` when the id is in the URL path, and as `Unknown` (422
+    `unknown_<resource>`) when the request's body or query named it.
+    """
+
+    code = "not_found"
+    status = 404
+
+    def __init__(self, resource: str, key: object, message: str | None = None) -> None:
+        super().__init__(
+            message or no_such(resource),
+            details={"resource": resource},
+            params={"resource": resource},
+        )
+        self.resource = resource
+        self.key = key
+
+    def as_unknown(self) -> Unknown:
+        """This error as one about a reference in the request's body or query."""
+        return Unknown(self.resource, self.message_id, id=str(self.key))
+
+
+class Unknown(ValidationFailed):
+    """The request's body or query names a `resource` the tenant does not have (or names
+    it by something no such thing carries): 422 `unknown_<resource>`. The details name
+    the resource and echo what the request named it by."""
+
+    def __init__(self, resource: str, message: str | None = None, **given: Any) -> None:
+        super().__init__(
+            message or no_such(resource),
+            details={"resource": resource, **given},
+            params={"resource": resource},
+        )
+        self.code = f"unknown_{resource}"
+        self.resource = resource
+
+
+# "No such <resource>." for each resource the platform looks up, each a message of its
+# own so that a catalog can name the thing in its language; any other (an outside
+# plugin's) reads "No such <resource>." with the resource as the code names it.
+_NO_SUCH: Mapping[str, str] = {
+    "authorization": N_("No such authorization."),
+    "category": N_("No such category."),
+    "event": N_("No such event."),
+    "hold": N_("No such hold."),
+    "member": N_("No such member."),
+    "merchant": N_("No such merchant."),
+    "order": N_("No such order."),
+    "partner": N_("No such partner."),
+    "payment": N_("No such payment."),
+    "product": N_("No such product."),
+    "rule": N_("No such rule."),
+}
+
+
+def no_such(resource: str) -> str:
+    """The message id saying there is no such `resource`."""
+    return _NO_SUCH.get(resource, N_("No such %(resource)s."))
 
 
 class Forbidden(JifenError):

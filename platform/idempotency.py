@@ -2,24 +2,37 @@
 
 The key's row is written in the same transaction as the write's effect, so the two
 commit or vanish together: a request that failed (and rolled back) may be retried with
-the same key. A repeat with another body is `idempotency_mismatch`. On PostgreSQL a
-duplicate that arrives while the first is still in flight is refused at once with
-`idempotency_in_progress` (a transaction-scoped advisory lock marks the flight); on SQLite
-write transactions are serial, so the duplicate waits and then replays the stored answer.
+the same key. A repeat with another body is `idempotency_mismatch`.
+
+A duplicate that arrives while the first is still in flight waits for it, at most
+`wait` seconds (the `JIFEN_IDEMPOTENCY_WAIT` setting), and then replays its answer, or
+claims the key if the first failed; only a wait that runs out is refused with
+`idempotency_in_progress`. The flight is marked by a lock on the tenant's key held
+until the claiming transaction ends: on PostgreSQL a transaction-scoped advisory lock;
+on SQLite a lock on a byte of a file beside the database (`<database>-idempotency`,
+open-file-description locks, so threads exclude each other too), taken before the write
+transaction begins, since the duplicate must not hold the database's one write lock
+while it waits. Where the system lacks those locks (not Linux), or the file cannot be
+created, a SQLite duplicate waits for the write lock instead, as long as the database's
+busy timeout.
 Rows are kept `RETENTION` and then purged by a periodic job.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
+import struct
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Integer, LargeBinary, String, delete, select, text
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Integer, LargeBinary, String, delete, event, select, text
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from jifen.db import Base, TenantScoped, cross_tenant, rowcount, tenant_of
 from jifen.errors import JifenError, ValidationFailed
@@ -28,6 +41,8 @@ from jifen.types import Json, UTCDateTime
 
 RETENTION = timedelta(days=8)
 MAX_KEY_LENGTH = 255
+# How often a waiting duplicate looks again whether the first request has finished.
+POLL_INTERVAL = 0.01
 
 
 class IdempotencyMismatch(JifenError):
@@ -39,7 +54,10 @@ class IdempotencyMismatch(JifenError):
 class IdempotencyInProgress(JifenError):
     code = "idempotency_in_progress"
     status = 409
-    message = N_("A request with this Idempotency-Key is still being processed; retry later.")
+    message = N_(
+        "A request with this Idempotency-Key is still being processed and did not finish"
+        " in time; retry later."
+    )
 
 
 class IdempotencyKey(TenantScoped, Base):
@@ -87,22 +105,17 @@ def claim(
     route: str,
     fingerprint: bytes,
     now: datetime,
+    wait: float,
 ) -> StoredResponse | None:
-    """Claim `key` for this request, or return the response stored for it."""
+    """Claim `key` for this request, or return the response stored for it.
+
+    Call it before the session's transaction begins: a duplicate in flight is waited
+    for (up to `wait` seconds) before anything is read.
+    """
+    _lock_key(session, f"{tenant_id}:{key}", wait)
     stored = _stored(session, key, fingerprint)
     if stored is not None:
         return stored
-    if session.get_bind().dialect.name == "postgresql":
-        locked = session.execute(
-            text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"),
-            {"k": f"{tenant_id}:{key}"},
-        ).scalar_one()
-        if not locked:
-            raise IdempotencyInProgress()
-        # The first request may have committed between our read and the lock.
-        stored = _stored(session, key, fingerprint)
-        if stored is not None:
-            return stored
     session.add(
         IdempotencyKey(
             tenant_id=tenant_id,
@@ -117,6 +130,87 @@ def claim(
     )
     session.flush()
     return None
+
+
+def _lock_key(session: Session, name: str, wait: float) -> None:
+    """Hold the lock on `name` until the session's transaction ends, waiting up to `wait`
+    seconds for the request holding it to finish."""
+    url = session.get_bind().engine.url
+    lock: _KeyLock
+    if url.get_dialect().name == "postgresql":
+        lock = _AdvisoryLock(session, name)
+    elif url.database in (None, "", ":memory:") or not hasattr(fcntl, "F_OFD_SETLK"):
+        return  # one connection, or no such locks: the write lock alone serialises
+    else:
+        try:
+            lock = _FileLock(session, f"{url.database}-idempotency", name)
+        except OSError:
+            return  # a read-only folder: the write lock alone, as without such locks
+    deadline = time.monotonic() + wait
+    try:
+        while not lock.try_lock():
+            if time.monotonic() >= deadline:
+                raise IdempotencyInProgress()
+            time.sleep(POLL_INTERVAL)
+    except BaseException:
+        lock.give_up()
+        raise
+
+
+class _KeyLock(Protocol):
+    def try_lock(self) -> bool: ...
+
+    def give_up(self) -> None: ...
+
+
+class _AdvisoryLock:
+    """PostgreSQL's transaction-scoped advisory lock: COMMIT or ROLLBACK releases it."""
+
+    def __init__(self, session: Session, name: str) -> None:
+        self.session = session
+        self.name = name
+
+    def try_lock(self) -> bool:
+        locked: bool = self.session.execute(
+            text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": self.name}
+        ).scalar_one()
+        return locked
+
+    def give_up(self) -> None:
+        pass  # the transaction's end releases whatever was taken
+
+
+# struct flock on 64-bit Linux: l_type, l_whence, l_start, l_len, l_pid (0 for OFD locks).
+_FLOCK = "hhqqi4x"
+
+
+class _FileLock:
+    """A write lock on the byte of `path` that `name` hashes to, held by an open file
+    description of its own and released (by closing it) when the session's transaction
+    ends."""
+
+    def __init__(self, session: Session, path: str, name: str) -> None:
+        self.session = session
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        self.offset = int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
+
+    def try_lock(self) -> bool:
+        request = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, self.offset, 1, 0)
+        try:
+            fcntl.fcntl(self.fd, fcntl.F_OFD_SETLK, request)
+        except BlockingIOError:
+            return False
+        event.listen(self.session, "after_transaction_end", self._transaction_ended)
+        return True
+
+    def give_up(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def _transaction_ended(self, _session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:
+            self.give_up()
 
 
 def _stored(session: Session, key: str, fingerprint: bytes) -> StoredResponse | None:

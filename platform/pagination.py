@@ -1,25 +1,34 @@
-"""Keyset pagination: the opaque cursor a list returns for its next page.
+"""Keyset pagination: the opaque cursor a list returns for its next page, and the query
+and page shape every list shares (`PageQuery`, `page_schema`).
 
 A page is read in a fixed order and the cursor holds the sort key of its last row (its
 keyset position), so rows added meanwhile never shift the next page. The key's parts
-are integers (8 bytes, signed, big-endian) and UUIDs (their 16 bytes), concatenated and
-written in URL-safe base64 without padding.
+are integers (8 bytes, signed, big-endian), UUIDs (their 16 bytes), instants (their
+microseconds since 1970 in UTC, as an integer) and text (2 bytes of length, then
+UTF-8), concatenated and written in URL-safe base64 without padding.
 """
 
 from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import ColumnElement, Select, and_, or_
 
 from jifen.errors import JifenError
 from jifen.i18n import N_
+from jifen.types import Text, refuse_unstorable_text
 
 Row = TypeVar("Row")
-KeyPart = int | uuid.UUID
+KeyPart = int | uuid.UUID | datetime | str
 _INT_BYTES = 8
-_WIDTHS: dict[type, int] = {int: _INT_BYTES, uuid.UUID: 16}
+_LENGTH_BYTES = 2
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_CURSOR = 512
 
 
 class InvalidCursor(JifenError):
@@ -28,13 +37,47 @@ class InvalidCursor(JifenError):
     message = N_("The cursor is not one this API returned.")
 
 
+def _int_bytes(number: int) -> bytes:
+    return number.to_bytes(_INT_BYTES, "big", signed=True)
+
+
+def _part_bytes(part: KeyPart) -> bytes:
+    if isinstance(part, uuid.UUID):
+        return part.bytes
+    if isinstance(part, datetime):
+        return _int_bytes((part - _EPOCH) // timedelta(microseconds=1))
+    if isinstance(part, str):
+        text = part.encode()
+        return len(text).to_bytes(_LENGTH_BYTES, "big") + text
+    return _int_bytes(part)
+
+
 def encode_cursor(*position: KeyPart) -> str:
     """The cursor of a keyset position, e.g. `encode_cursor(product.sort_order, product.id)`."""
-    raw = b"".join(
-        part.bytes if isinstance(part, uuid.UUID) else part.to_bytes(_INT_BYTES, "big", signed=True)
-        for part in position
-    )
+    raw = b"".join(_part_bytes(part) for part in position)
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _read_part(raw: bytes, offset: int, kind: type[KeyPart]) -> tuple[KeyPart, int]:
+    """The part of type `kind` at `offset` in `raw`, and the offset after it."""
+    if kind is str:
+        end = offset + _LENGTH_BYTES
+        if end > len(raw):
+            raise InvalidCursor()
+        offset, end = end, end + int.from_bytes(raw[offset:end], "big")
+    else:
+        end = offset + (16 if kind is uuid.UUID else _INT_BYTES)
+    if end > len(raw):
+        raise InvalidCursor()
+    chunk = raw[offset:end]
+    if kind is uuid.UUID:
+        return uuid.UUID(bytes=chunk), end
+    if kind is str:
+        return chunk.decode(), end
+    number = int.from_bytes(chunk, "big", signed=True)
+    if kind is datetime:
+        return _EPOCH + timedelta(microseconds=number), end
+    return number, end
 
 
 def decode_cursor(cursor: str, *shape: type[KeyPart]) -> tuple[Any, ...]:
@@ -44,19 +87,19 @@ def decode_cursor(cursor: str, *shape: type[KeyPart]) -> tuple[Any, ...]:
     """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-    except ValueError:  # binascii.Error too, and non-ASCII text
+        parts: list[KeyPart] = []
+        offset = 0
+        for kind in shape:
+            part, offset = _read_part(raw, offset, kind)
+            if isinstance(part, str):
+                refuse_unstorable_text(part)
+            parts.append(part)
+    # binascii.Error and non-ASCII text are ValueErrors, as is undecodable UTF-8; an
+    # instant past year 9999 overflows.
+    except (ValueError, OverflowError, ValidationError):
         raise InvalidCursor() from None
-    if len(raw) != sum(_WIDTHS[kind] for kind in shape):
+    if offset != len(raw):
         raise InvalidCursor()
-    parts: list[KeyPart] = []
-    offset = 0
-    for kind in shape:
-        chunk = raw[offset : offset + _WIDTHS[kind]]
-        offset += _WIDTHS[kind]
-        if kind is uuid.UUID:
-            parts.append(uuid.UUID(bytes=chunk))
-        else:
-            parts.append(int.from_bytes(chunk, "big", signed=True))
     return tuple(parts)
 
 
@@ -68,3 +111,91 @@ def page_of(
     if len(rows) <= limit:
         return list(rows), None
     return list(rows[:limit]), encode_cursor(*position(rows[limit - 1]))
+
+
+def beyond(
+    columns: Sequence[ColumnElement[Any]], position: Sequence[Any], *, descending: bool = False
+) -> ColumnElement[bool]:
+    """The condition for rows past `position` in the order of `columns` (all ascending, or
+    all descending): spelled out rather than as a row-value comparison, which not every
+    engine can match to an index."""
+    return or_(
+        *(
+            and_(
+                *(
+                    earlier == value
+                    for earlier, value in zip(columns[:i], position[:i], strict=True)
+                ),
+                columns[i] < position[i] if descending else columns[i] > position[i],
+            )
+            for i in range(len(columns))
+        )
+    )
+
+
+def read_page(
+    fetch: Callable[[Select[Any]], Iterable[Any]],
+    query: Select[Any],
+    columns: Sequence[Any],
+    shape: Sequence[type[KeyPart]],
+    limit: int,
+    cursor: str | None,
+    *,
+    descending: bool = False,
+) -> tuple[list[Any], str | None]:
+    """A page of `query`'s rows (read by `fetch`: `session.scalars` for objects,
+    `connection.execute` for rows) in the order of `columns`, whose values are of the
+    types in `shape` and unique together, starting past the position in `cursor`."""
+    if cursor is not None:
+        query = query.where(beyond(columns, decode_cursor(cursor, *shape), descending=descending))
+    ordering = [column.desc() if descending else column for column in columns]
+    rows = list(fetch(query.order_by(*ordering).limit(limit + 1)))
+    return page_of(rows, limit, lambda row: tuple(getattr(row, c.key) for c in columns))
+
+
+def page_in_memory(
+    items: Sequence[Row],
+    limit: int,
+    cursor: str | None,
+    position: Callable[[Row], tuple[Any, ...]],
+    *shape: type[KeyPart],
+) -> tuple[list[Row], str | None]:
+    """A page of a list already in memory in ascending order of `position` (what installed
+    plugins provide), paged by the same cursors as a table."""
+    start = decode_cursor(cursor, *shape) if cursor is not None else None
+    rest = [item for item in items if start is None or position(item) > start]
+    return page_of(rest[: limit + 1], limit, position)
+
+
+def page(items: Sequence[Any], next_cursor: str | None) -> dict[str, Any]:
+    """The answer of a list: a page of items and the cursor of the next page."""
+    return {"items": items, "next_cursor": next_cursor}
+
+
+class PageQuery(Schema):
+    """The query of every list: where to start, and how many. A list's filters extend it."""
+
+    cursor = Text(
+        max_length=MAX_CURSOR,
+        metadata={"description": "The previous page's `next_cursor`; none for the first page."},
+    )
+    limit = fields.Integer(
+        strict=False,
+        validate=validate.Range(min=1, max=100),
+        load_default=50,
+        metadata={"description": "At most this many items."},
+    )
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    """The answer of a list of `item`: `{items, next_cursor}`, named `name` in OpenAPI."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item)),
+            "next_cursor": fields.String(
+                allow_none=True,
+                metadata={"description": "Pass as `cursor` for the next page; null on the last."},
+            ),
+        },
+        name=name,
+    )

@@ -24,6 +24,7 @@ from jifen.mall import cashier
 from jifen.members import tiers
 from jifen.outbox import worker
 from jifen.rules import birthdays
+from jifen.tenants import sessions, throttle
 
 if TYPE_CHECKING:
     from jifen.services import Services
@@ -45,6 +46,13 @@ def refresh_statistics(services: Services) -> str:
 def purge_outbox(services: Services) -> int:
     """Forget relayed events past their retention period."""
     return services.relay.purge()
+
+
+def purge_sign_ins(services: Services) -> int:
+    """Forget ended sessions and failed sign-ins whose throttling is over."""
+    now = services.clock.now()
+    with services.db.transaction() as session:
+        return sessions.purge_ended(session, now) + throttle.forget_stale(session, now)
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,7 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("birthday-events", "11 * * * *", birthdays.emit),
     Schedule("tier-reevaluation", "37 19 * * *", tiers.reevaluate_tiers),
     Schedule("refresh-statistics", "43 * * * *", refresh_statistics),
+    Schedule("purge-sign-ins", "29 * * * *", purge_sign_ins),
 )
 
 

@@ -11,7 +11,7 @@ import pluggy
 from flask import Flask
 from jinja2 import BaseLoader, Environment, FileSystemLoader, TemplateNotFound
 
-from jifen.errors import NotFound
+from jifen.errors import JifenError
 from jifen.i18n import N_
 from jifen.registry import Registry
 
@@ -33,8 +33,11 @@ class Theme:
 BASE_THEME = "base"
 
 
-class UnknownTheme(NotFound):
+class UnknownTheme(JifenError):
+    """404: a theme's files are asked for by URL."""
+
     code = "unknown_theme"
+    status = 404
     message = N_("No installed plugin provides this theme.")
 
 

@@ -179,15 +179,21 @@ def refuse_unstorable_text(text: str, *, allowed: str = "\t\n") -> None:
 
 
 class Text(fields.String):
-    """A string with a length limit and only characters every engine stores."""
+    """A string with a length limit and only characters every engine stores, stored
+    without surrounding whitespace. The limit and the characters are checked on the text
+    as sent, as the schema states them: trimming does not let a longer text through, nor
+    hide a control character at either end."""
 
     def __init__(self, *, max_length: int, min_length: int = 0, **kwargs: Any) -> None:
-        super().__init__(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+        self.length = validate.Length(min=min_length, max=max_length)
+        super().__init__(validate=self.length, **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        refuse_unstorable_text(text)
-        return text
+        sent = super()._deserialize(value, attr, data, **kwargs)
+        refuse_unstorable_text(sent)
+        if self.length.max is not None and len(sent) > self.length.max:
+            raise ValidationError(self.length.message_max.format(max=self.length.max))
+        return sent.strip()
 
 
 class JsonObject(fields.Dict):

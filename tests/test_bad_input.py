@@ -387,6 +387,16 @@ def test_bad_search_parameters_are_422(client, tenant, query):
     assert_error(response, 422, "validation_error")
 
 
+@pytest.mark.parametrize("path", [MEMBERS, "/api/v1/products", "/api/v1/orders"])
+def test_a_query_parameter_the_route_does_not_take_is_422_naming_it(client, tenant, path):
+    """A misspelt filter must not answer the unfiltered list as if it were filtered."""
+    post_member(client, tenant, {"external_id": "u1", "name": "Li"})
+    for query in ({"memberid": "u1"}, {"": "null"}):
+        response = client.get(path, query_string=query, headers=tenant.headers)
+        body = assert_error(response, 422, "validation_error")
+        assert body["details"] == {"query": {next(iter(query)): ["Unknown field."]}}
+
+
 def test_invalid_utf8_in_a_query_string_finds_nothing_rather_than_failing(client, tenant):
     post_member(client, tenant, {"external_id": "u1", "name": "Li"})
     for query in ("external_id=%ED%A0%80", "name=%ED%A0%80", "name=%FF%FE", "tag=%C0%AF"):

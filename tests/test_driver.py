@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from jifen.audit import AuditEvent
 from jifen.db import writing_for
-from jifen.driver import DriverStatement
+from jifen.driver import DriverStatement, batch
 from jifen.types import new_id
 
 _AUDIT = AuditEvent.__table__
@@ -106,3 +106,44 @@ def test_a_statement_needing_what_the_rows_do_not_give_is_refused(svc, tenant):
             DriverStatement(insert(_AUDIT).returning(_AUDIT.c.id)).execute(
                 connection, [row(tenant.tenant_id)]
             )
+
+
+class Lost(Exception):
+    pass
+
+
+def test_writes_in_a_batch_run_in_order_and_their_counts_are_checked(svc, tenant):
+    rows = [row(tenant.tenant_id) for _ in range(2)]
+    renames = [{"t": tenant.tenant_id, "event_id": r["id"], "new_action": "renamed"} for r in rows]
+    with (
+        svc.db.transaction(tenant_id=tenant.tenant_id) as session,
+        batch(writing_for(session, tenant.tenant_id), Lost) as writes,
+    ):
+        writes.write(_INSERT, rows)
+        writes.write(_RENAME, renames, expect_all="every event renamed")
+    assert {r.action for r in audit_rows(svc, tenant.tenant_id).values()} == {"renamed"}
+
+
+def test_a_batch_whose_write_changed_fewer_rows_raises_and_leaves_nothing(svc, tenant):
+    rows = [row(tenant.tenant_id)]
+    renames = [{"t": tenant.tenant_id, "event_id": new_id(), "new_action": "renamed"}]
+    with (
+        pytest.raises(Lost, match="every event renamed"),
+        svc.db.transaction(tenant_id=tenant.tenant_id) as session,
+        batch(writing_for(session, tenant.tenant_id), Lost) as writes,
+    ):
+        writes.write(_INSERT, rows)
+        writes.write(_RENAME, renames, expect_all="every event renamed")
+    assert audit_rows(svc, tenant.tenant_id) == {}
+
+
+def test_a_refused_write_in_a_batch_is_sqlalchemys_error_and_leaves_nothing(svc, tenant):
+    first = row(tenant.tenant_id)
+    with (
+        pytest.raises(IntegrityError),
+        svc.db.transaction(tenant_id=tenant.tenant_id) as session,
+        batch(writing_for(session, tenant.tenant_id), Lost) as writes,
+    ):
+        writes.write(_INSERT, [first])
+        writes.write(_INSERT, [dict(first)])
+    assert audit_rows(svc, tenant.tenant_id) == {}

@@ -13,7 +13,7 @@ from babel import Locale
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from conftest import TenantKey
+from conftest import TenantKey, sqlite_only
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -122,8 +122,8 @@ def test_an_error_message_is_in_the_readers_language_and_its_code_stays(
     assert self_transfer(client, tenant, alice, language) == message
 
 
-def test_without_a_preference_an_english_tenant_reads_english(app, svc):
-    client = no_language_client(app)
+def english_tenant(svc, rate_limit: int | None = None) -> TenantKey:
+    """A tenant whose locale is English, and a key of it."""
     with svc.db.transaction() as session:
         tenant = tenants.create_tenant(
             session, slug="london", name="London", locale="en", actor=SYSTEM, clock=svc.clock
@@ -136,14 +136,34 @@ def test_without_a_preference_an_english_tenant_reads_english(app, svc):
             actor=SYSTEM,
             clock=svc.clock,
             keyring=svc.keyring,
+            rate_limit=rate_limit,
         )
-    london = TenantKey(tenant.id, "london", token)
+    return TenantKey(tenant.id, "london", token)
+
+
+def test_without_a_preference_an_english_tenant_reads_english(app, svc):
+    client = no_language_client(app)
+    london = english_tenant(svc)
     alice = new_member(client, london, "alice")
 
     assert self_transfer(client, london, alice, NO_PREFERENCE) == (
         "A member cannot transfer points to themselves."
     )
     assert self_transfer(client, london, alice, CHINESE) == "会员不能给自己转赠积分。"
+
+
+@sqlite_only
+def test_a_key_past_its_rate_limit_is_refused_in_its_tenants_language(app, svc):
+    client = no_language_client(app)
+    london = english_tenant(svc, rate_limit=1)
+    new_member(client, london, "alice")
+
+    refused = post(client, london, "/members", {"external_id": "bob"}, NO_PREFERENCE)
+
+    assert (refused.status_code, refused.json["code"]) == (429, "rate_limited")
+    assert refused.json["message"] == (
+        "This API key made too many requests; retry after Retry-After seconds."
+    )
 
 
 def test_an_error_message_fills_in_its_parameters_in_each_language(app, make_tenant):
@@ -158,6 +178,19 @@ def test_an_error_message_fills_in_its_parameters_in_each_language(app, make_ten
     assert (chinese.status_code, chinese.json["code"]) == (403, "forbidden")
     assert english.json["message"] == "This API key lacks the scope 'members:write'."
     assert chinese.json["message"] == "此 API 密钥缺少权限范围 'members:write'。"
+
+
+def test_an_id_that_names_nothing_is_told_in_the_readers_language(app, tenant):
+    client = no_language_client(app)
+    nobody = "0190f5a4-5b7e-7c3d-8a2b-1234567890ab"
+    headers = tenant.headers | CHINESE
+
+    in_path = client.get(f"/api/v1/members/{nobody}", headers=headers)
+    in_body = post(client, tenant, "/points/earn", {"member_id": nobody, "amount": 5}, CHINESE)
+
+    assert (in_path.status_code, in_path.json["code"]) == (404, "not_found")
+    assert (in_body.status_code, in_body.json["code"]) == (422, "unknown_member")
+    assert in_path.json["message"] == in_body.json["message"] == "会员不存在。"
 
 
 def test_an_http_error_of_the_framework_is_translated_too(app, tenant):

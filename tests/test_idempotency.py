@@ -6,9 +6,10 @@ again with the same `Idempotency-Key`; it must get the same answer, not a second
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from jifen import schedules
 from jifen.db import cross_tenant
 from jifen.idempotency import IdempotencyKey
+from jifen.ledger.models import Account
 
 MEMBERS = "/api/v1/members"
 
@@ -181,6 +183,70 @@ def test_concurrent_duplicates_create_one_member(app, client, tenant):
     assert [m["id"] for m in members_of(client, tenant)] == [created[0][1]["id"]]
     retry = post(client, tenant, body, "race-1")
     assert (retry.status_code, retry.json) == (201, created[0][1])
+
+
+# --- duplicates in flight -------------------------------------------------------------
+
+
+def earn_twice_at_once(app, tenant, body, key):
+    """Send the same earn twice at the same moment, from two threads; their answers."""
+    start = threading.Barrier(2)
+
+    def attempt(_: int):
+        own_client = app.test_client()
+        start.wait(timeout=30)
+        return post(own_client, tenant, body, key, path="/api/v1/points/earn")
+
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(attempt, range(2)))
+
+
+def member_balance(client, tenant, member_id) -> int:
+    return client.get(f"{MEMBERS}/{member_id}/points", headers=tenant.headers).json["balance"]
+
+
+def test_simultaneous_duplicates_both_get_the_answer_of_one_credit(app, client, tenant):
+    member = post(client, tenant, {"external_id": "u-1"}, "setup").json["id"]
+    body = {"member_id": member, "amount": 50}
+
+    answers = earn_twice_at_once(app, tenant, body, "earn-1")
+
+    assert [a.status_code for a in answers] == [201, 201], [a.json for a in answers]
+    assert answers[0].json == answers[1].json
+    assert sorted(a.headers.get("Idempotent-Replayed", "") for a in answers) == ["", "true"]
+    assert member_balance(client, tenant, member) == 50
+
+
+def test_a_duplicate_still_running_when_the_wait_runs_out_is_in_progress(app, svc, client, tenant):
+    member = post(client, tenant, {"external_id": "u-1"}, "setup").json["id"]
+    body = {"member_id": member, "amount": 50}
+    opening = post(client, tenant, {**body, "amount": 10}, "opening", path="/api/v1/points/earn")
+    assert opening.status_code == 201
+    svc.settings = dataclasses.replace(svc.settings, idempotency_wait=0.3)
+    start = threading.Barrier(2)
+
+    def attempt(_: int):
+        own_client = app.test_client()
+        start.wait(timeout=30)
+        return post(own_client, tenant, body, "earn-1", path="/api/v1/points/earn")
+
+    # Another transaction holds the member's wallet (on SQLite, the write lock), so the
+    # request that claims the key first cannot finish before its duplicate gives up.
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as blocker:
+        blocker.execute(select(Account).where(Account.member_id == member).with_for_update())
+        pool = ThreadPoolExecutor(2)
+        running = [pool.submit(attempt, i) for i in range(2)]
+        done, _ = wait(running, timeout=30, return_when=FIRST_COMPLETED)
+    pool.shutdown()
+    answers = sorted((f.result() for f in running), key=lambda a: a.status_code)
+
+    assert [a.status_code for a in answers] == [201, 409], [a.json for a in answers]
+    assert [f.result().status_code for f in done] == [409], "the refusal came first"
+    assert answers[1].json["code"] == "idempotency_in_progress"
+    assert member_balance(client, tenant, member) == 10 + 50
+    retried = post(client, tenant, body, "earn-1", path="/api/v1/points/earn")
+    assert (retried.status_code, retried.json) == (201, answers[0].json)
+    assert retried.headers["Idempotent-Replayed"] == "true"
 
 
 # --- retention -----------------------------------------------------------------------

@@ -197,7 +197,7 @@ def test_bad_amounts_are_refused_and_post_nothing(client, tenant, alice, amount,
 def test_refusals_have_codes(client, tenant, alice):
     unknown = "01890a5d-ac96-774b-bcce-b302099a8057"
     cases = [
-        ("/points/earn", {"member_id": unknown, "amount": 5}, 404, "member_not_found"),
+        ("/points/earn", {"member_id": unknown, "amount": 5}, 422, "unknown_member"),
         ("/points/redeem", {"member_id": alice, "amount": 5}, 409, "insufficient_points"),
         (
             "/points/earn",
@@ -217,8 +217,8 @@ def test_refusals_have_codes(client, tenant, alice):
             409,
             "transfer_refused",
         ),
-        (f"/entries/{unknown}/reversal", {}, 404, "entry_not_found"),
-        (f"/holds/{unknown}/capture", {}, 404, "hold_not_found"),
+        (f"/entries/{unknown}/reversal", {}, 404, "not_found"),
+        (f"/holds/{unknown}/capture", {}, 404, "not_found"),
     ]
     for path, body, status, code in cases:
         response = post(client, tenant, path, body)
@@ -239,7 +239,7 @@ def test_another_tenants_members_entries_and_holds_are_not_found(
     other = make_tenant("rival")
 
     refused = post(client, other, "/points/redeem", {"member_id": alice, "amount": 1})
-    assert (refused.status_code, refused.json["code"]) == (404, "member_not_found")
+    assert (refused.status_code, refused.json["code"]) == (422, "unknown_member")
     assert client.get(f"{MEMBERS}/{alice}/points", headers=other.headers).status_code == 404
     assert client.get(f"/api/v1/entries/{entry['id']}", headers=other.headers).status_code == 404
     assert post(client, other, f"/entries/{entry['id']}/reversal").status_code == 404
@@ -367,3 +367,87 @@ def test_an_earn_past_the_largest_balance_is_422_and_posts_nothing(client, tenan
     assert client.get(history, headers=tenant.headers).json == before
     points = client.get(f"{MEMBERS}/{alice}/points", headers=tenant.headers).json
     assert points["balance"] == largest
+
+
+# --- where points went ---------------------------------------------------------------
+
+
+def owe(client, tenant, member_id, points: int) -> dict:
+    """Earn `points`, spend them all, and claw the earning back: the member owes them."""
+    earned = post(client, tenant, "/points/earn", {"member_id": member_id, "amount": points})
+    post(client, tenant, "/points/redeem", {"member_id": member_id, "amount": points})
+    clawback = post(client, tenant, f"/entries/{earned.json['id']}/reversal")
+    assert clawback.status_code == 201, clawback.json
+    return clawback.json
+
+
+def test_a_clawback_of_spent_points_says_they_became_debt(client, tenant, alice):
+    clawback = owe(client, tenant, alice, 80)
+
+    assert clawback["kind"] == "clawback"
+    assert (clawback["incurred_debt"], clawback["absorbed"]) == (80, 0)
+    assert clawback["changes"][0]["debt"] == 80
+
+
+def test_an_earn_that_repays_debt_says_how_much_repaid_it(client, tenant, alice):
+    owe(client, tenant, alice, 80)
+
+    first = post(client, tenant, "/points/earn", {"member_id": alice, "amount": 50})
+    second = post(client, tenant, "/points/earn", {"member_id": alice, "amount": 50})
+
+    assert first.json["repaid_debt"] == 50
+    assert first.json["changes"][0] | {"member_id": None} == {
+        "member_id": None,
+        "amount": 50,
+        "running_total": -30,
+        "balance": 0,
+        "held": 0,
+        "debt": 30,
+    }
+    assert second.json["repaid_debt"] == 30
+    assert (second.json["changes"][0]["balance"], second.json["changes"][0]["debt"]) == (20, 0)
+    read_back = client.get(f"/api/v1/entries/{first.json['id']}", headers=tenant.headers)
+    assert read_back.json["repaid_debt"] == 50
+    assert read_back.json["incurred_debt"] == 0
+
+
+def test_an_earn_without_debt_repays_nothing(client, tenant, alice):
+    earned = post(client, tenant, "/points/earn", {"member_id": alice, "amount": 50})
+
+    assert (earned.json["repaid_debt"], earned.json["incurred_debt"]) == (0, 0)
+    assert earned.json["absorbed"] == 0
+
+
+def test_a_transfer_to_a_member_in_debt_repays_it_first(client, tenant, alice):
+    bob = register(client, tenant, "bob")
+    owe(client, tenant, bob, 30)
+    post(client, tenant, "/points/earn", {"member_id": alice, "amount": 100})
+    client.patch("/api/v1/points/policy", json={"transfers_enabled": True}, headers=tenant.headers)
+
+    sent = post(
+        client,
+        tenant,
+        "/points/transfer",
+        {"from_member_id": alice, "to_member_id": bob, "amount": 40},
+    )
+
+    assert sent.status_code == 201, sent.json
+    assert sent.json["repaid_debt"] == 30
+    read_back = client.get(f"/api/v1/entries/{sent.json['id']}", headers=tenant.headers).json
+    assert read_back["repaid_debt"] == 30
+    assert client.get(f"{MEMBERS}/{bob}/points", headers=tenant.headers).json["balance"] == 10
+
+
+def test_an_absorbed_shortfall_is_in_the_answer_and_in_the_entry_read_back(client, tenant, alice):
+    policy = client.patch(
+        "/api/v1/points/policy", json={"shortfall": "absorb"}, headers=tenant.headers
+    )
+    assert policy.status_code == 200
+
+    clawback = owe(client, tenant, alice, 80)
+
+    assert (clawback["absorbed"], clawback["incurred_debt"]) == (80, 0)
+    read_back = client.get(f"/api/v1/entries/{clawback['id']}", headers=tenant.headers).json
+    assert (read_back["absorbed"], read_back["incurred_debt"]) == (80, 0)
+    summary = client.get(f"{MEMBERS}/{alice}/points", headers=tenant.headers).json
+    assert (summary["balance"], summary["debt"]) == (0, 0)

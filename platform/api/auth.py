@@ -3,7 +3,8 @@
 `secured_blueprint()` makes a flask-smorest Blueprint whose requests must carry
 `Authorization: Bearer jf_<prefix>_<secret>`; the key scopes the session to its tenant.
 Every write request may carry an `Idempotency-Key`: the first answer is stored in the
-same transaction as the write and replayed for repeats.
+same transaction as the write and replayed for repeats; a repeat that arrives while the
+first is in flight waits for it (see `jifen.idempotency`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 
 from jifen import idempotency
 from jifen.api.parser import Blueprint
+from jifen.api.ratelimit import KeyRateLimits
 from jifen.audit import Actor
 from jifen.db import set_tenant
 from jifen.errors import Forbidden, JifenError
@@ -32,18 +34,30 @@ class UnsupportedMediaType(JifenError):
 
 
 BEARER: dict[str, list[str]] = {"bearerAuth": []}
-# OpenAPI documentation of a read and of a write endpoint.
-READ_DOC = {"security": [BEARER]}
+IDEMPOTENCY_KEY_DOC = (
+    "Retry-safe writes (1-255 printable ASCII characters, remembered per tenant for at"
+    " least 7 days). A repeat with the same key and body changes nothing and returns the"
+    " first successful response again, with the header `Idempotent-Replayed: true`; a"
+    " failed request (4xx, 5xx) stores nothing, so its key may be retried. A repeat that"
+    " arrives while the first is still being processed waits for it (a few seconds at"
+    " most) and then replays its answer; if the first is still running when the wait runs"
+    " out, the repeat is 409 `idempotency_in_progress` and may be retried. The same key"
+    " with another body or on another route is 409 `idempotency_mismatch`."
+)
+# OpenAPI documentation of a read and of a write endpoint: both take a key, so both may
+# be refused for the key's rate (components/responses/RateLimited, see jifen.api.ratelimit).
+KEYED_RESPONSES = {"429": "RateLimited"}
+READ_DOC = {"security": [BEARER], "responses": KEYED_RESPONSES}
 WRITE_DOC = {
     "security": [BEARER],
+    "responses": KEYED_RESPONSES,
     "parameters": [
         {
             "in": "header",
             "name": "Idempotency-Key",
             "required": False,
             "schema": {"type": "string", "maxLength": idempotency.MAX_KEY_LENGTH},
-            "description": "Retry-safe writes: a repeat returns the first response and"
-            " changes nothing; the same key with another body is 409 idempotency_mismatch.",
+            "description": IDEMPOTENCY_KEY_DOC,
         }
     ],
 }
@@ -54,6 +68,11 @@ def secured_blueprint(name: str, import_name: str, **kwargs: Any) -> Blueprint:
     blp.before_request(_authenticate)
     blp.after_request(_remember_response)
     return blp
+
+
+def rate_limits() -> KeyRateLimits:
+    limits: KeyRateLimits = current_app.extensions["jifen.rate_limits"]
+    return limits
 
 
 def tenant() -> TenantView:
@@ -92,8 +111,9 @@ def _authenticate() -> Response | tuple[Any, int] | None:
     svc = services()
     session = db_session()
     g.caller = apikeys.authenticate(session, token.strip(), clock=svc.clock, keyring=svc.keyring)
+    set_tenant_locale(g.caller.tenant.locale)  # a refusal from here on reads in it
+    rate_limits().hit(g.caller.key_id, g.caller.rate_limit)
     set_tenant(session, g.caller.tenant.id)
-    set_tenant_locale(g.caller.tenant.locale)
     if request.method in WRITE_METHODS:
         if request.content_length and not request.is_json:
             raise UnsupportedMediaType()
@@ -113,6 +133,7 @@ def _claim(key: str) -> tuple[Any, int] | None:
         route=request.path,
         fingerprint=idempotency.request_hash(request.method, request.path, request.get_data()),
         now=svc.clock.now(),
+        wait=svc.settings.idempotency_wait,
     )
     if stored is not None:
         g.idempotent_replay = True

@@ -1,8 +1,11 @@
 """Errors as JSON `{code, message, details}` with a stable code, for every API path.
 
 Domain errors carry their own code; HTTP errors raised by Flask, webargs or flask-smorest
-are given one here. Pages outside /api keep Flask's HTML errors. No client input may
-produce a 500; if one slips through, the body still says nothing of the internals.
+are given one here. A lookup that finds nothing is answered by who named the id: 404
+`not_found` with `details.resource` for an id in the URL path, 422 `unknown_<resource>`
+for one in the body or query (see `answered`). Pages outside /api keep Flask's HTML
+errors. No client input may produce a 500; if one slips through, the body still says
+nothing of the internals.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from flask_smorest import Api
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from jifen.errors import JifenError
+from jifen.errors import JifenError, NotFound
 from jifen.i18n import N_, translate
 
 log = logging.getLogger(__name__)
@@ -85,12 +88,29 @@ class JifenApi(Api):
         return body, code, headers
 
 
+def answered(error: JifenError) -> JifenError:
+    """The error as this API request answers it. Services look things up the same way
+    whoever named the id, so a NotFound whose id the URL path does not carry was named
+    by the request's body or query: it is that reference which is unknown (422)."""
+    if isinstance(error, NotFound) and not _in_path(error.key):
+        return error.as_unknown()
+    return error
+
+
+def _in_path(key: object) -> bool:
+    return str(key) in {str(value) for value in (request.view_args or {}).values()}
+
+
 def handle_domain_error(error: JifenError) -> Any:
+    if is_api_request():
+        error = answered(error)
     if error.status >= 500:
         log.error("domain error surfaced as %s: %s", error.status, error.code, exc_info=error)
     if is_api_request():
         # RFC 9110: a 401 names the scheme the client should use.
         headers = {"WWW-Authenticate": 'Bearer realm="jifen"'} if error.status == 401 else {}
+        if error.retry_after is not None:
+            headers["Retry-After"] = str(error.retry_after)
         return error.to_dict(), error.status, headers
     return error.translated(), error.status
 

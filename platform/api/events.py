@@ -3,6 +3,7 @@ the merchant's custom event kinds."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import g
@@ -10,16 +11,17 @@ from flask.views import MethodView
 from marshmallow import ValidationError
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint
-from jifen.rules import management, recording, schemas
+from jifen.api.errors import answered
+from jifen.pagination import PageQuery, page
+from jifen.rules import management, outcomes, recording, schemas
 from jifen.rules.events import EventIn
-from jifen.rules.kinds import catalog
 from jifen.web import db_session, services
 
 blp = secured_blueprint("events", __name__, url_prefix="/api/v1", description="Events.")
 WRITE = require_scope("events:write")
 _EVENT = schemas.EventIn()
 # An event's own id makes it idempotent: no Idempotency-Key needed.
-EVENT_DOC = {"security": WRITE_DOC["security"]}
+EVENT_DOC = {key: WRITE_DOC[key] for key in ("security", "responses")}
 
 
 def _record(items: list[EventIn]) -> list[recording.Outcome]:
@@ -53,6 +55,19 @@ class Events(MethodView):
         return outcome.result
 
 
+@blp.route("/events/<uuid:event_id>")
+class EventById(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.response(200, schemas.EventOutcome())
+    @require_scope("rules:read")
+    def get(self, event_id: uuid.UUID) -> Any:
+        """An event by the id its answer gave (`id`): what it earned, every award with its
+        reason, and the events that followed from it (refunds, a referral's later stage
+        paying the inviter). Another merchant's event is 404 `not_found` like a missing
+        one."""
+        return outcomes.event_outcome(db_session(), event_id)
+
+
 @blp.route("/events:batch")
 class EventBatch(MethodView):
     @blp.doc(**EVENT_DOC)
@@ -79,7 +94,7 @@ class EventBatch(MethodView):
         outcomes = _record([given for _, given in accepted])
         for (index, _), outcome in zip(accepted, outcomes, strict=True):
             if outcome.error is not None:
-                items[index] |= {"status": "failed", "error": outcome.error.to_dict()}
+                items[index] |= {"status": "failed", "error": answered(outcome.error).to_dict()}
             else:
                 status = "replayed" if outcome.replayed else "recorded"
                 items[index] |= {"status": status, "result": outcome.result}
@@ -92,12 +107,12 @@ class EventBatch(MethodView):
 @blp.route("/event-kinds")
 class EventKinds(MethodView):
     @blp.doc(**READ_DOC)
-    @blp.response(200, schemas.EventKindOut(many=True))
+    @blp.arguments(PageQuery(), location="query")
+    @blp.response(200, schemas.EventKindPage())
     @require_scope("rules:read")
-    def get(self) -> Any:
-        """The event kinds this merchant can send: the built-in ones and its own."""
-        built_in = [{"kind": k, "title": k, "built_in": True} for k in sorted(catalog.BUILT_IN)]
-        return built_in + management.custom_kinds(db_session())
+    def get(self, query: dict[str, Any]) -> Any:
+        """The event kinds this merchant can send: the built-in ones, then its own."""
+        return page(*management.event_kinds(db_session(), **query))
 
     @blp.doc(**WRITE_DOC)
     @blp.arguments(schemas.EventKindIn())

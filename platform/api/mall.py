@@ -9,6 +9,7 @@ from typing import Any
 from flask.views import MethodView
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
+from jifen.errors import NotFound
 from jifen.i18n import N_
 from jifen.ledger import history
 from jifen.ledger import policy as policies
@@ -25,8 +26,8 @@ from jifen.mall import (
     topups,
 )
 from jifen.mall import settings as mall_settings
-from jifen.mall.errors import UnknownProduct
 from jifen.members import tiers
+from jifen.pagination import PageQuery, page
 from jifen.web import db_session, services
 
 blp = secured_blueprint("mall", __name__, url_prefix="/api/v1", description="The mall.")
@@ -36,11 +37,12 @@ READ, WRITE = require_scope("mall:read"), require_scope("mall:write")
 @blp.route("/categories")
 class Categories(MethodView):
     @blp.doc(**READ_DOC)
-    @blp.response(200, schemas.CategoryOut(many=True))
+    @blp.arguments(PageQuery(), location="query")
+    @blp.response(200, schemas.CategoryPage())
     @READ
-    def get(self) -> Any:
-        """Every category, in shelf order; each names its parent."""
-        return catalog.list_categories(db_session())
+    def get(self, query: dict[str, Any]) -> Any:
+        """The categories, in shelf order; each names its parent."""
+        return page(*catalog.list_categories(db_session(), **query))
 
     @blp.doc(**WRITE_DOC)
     @blp.arguments(schemas.CategoryIn())
@@ -181,11 +183,12 @@ class ProductCodes(MethodView):
 @blp.route("/products/<uuid:product_id>/flash-sales")
 class ProductFlashSales(MethodView):
     @blp.doc(**READ_DOC)
-    @blp.response(200, schemas.FlashSaleOut(many=True))
+    @blp.arguments(PageQuery(), location="query")
+    @blp.response(200, schemas.FlashSalePage())
     @READ
-    def get(self, product_id: uuid.UUID) -> Any:
+    def get(self, query: dict[str, Any], product_id: uuid.UUID) -> Any:
         """The product's flash sales, latest first."""
-        return catalog.flash_sales_of(db_session(), product_id)
+        return page(*catalog.flash_sales_of(db_session(), product_id, **query))
 
     @blp.doc(**WRITE_DOC)
     @blp.arguments(schemas.FlashSaleIn())
@@ -362,11 +365,11 @@ class RefundOrder(MethodView):
 class Coupons(MethodView):
     @blp.doc(**READ_DOC)
     @blp.arguments(schemas.CouponQuery(), location="query")
-    @blp.response(200, schemas.CouponOut(many=True))
+    @blp.response(200, schemas.CouponPage())
     @READ
     def get(self, query: dict[str, Any]) -> Any:
         """A member's coupons and vouchers, newest first."""
-        return coupons.of_member(db_session(), query["member_id"])
+        return page(*coupons.of_member(db_session(), query.pop("member_id"), **query))
 
 
 @blp.route("/coupons/<string:code>")
@@ -407,11 +410,13 @@ class RedeemCoupon(MethodView):
 @blp.route("/partners")
 class Partners(MethodView):
     @blp.doc(**READ_DOC)
-    @blp.response(200, schemas.PartnerOut(many=True))
+    @blp.arguments(PageQuery(), location="query")
+    @blp.response(200, schemas.PartnerPage())
     @READ
-    def get(self) -> Any:
-        """Partner brands funding co-branded items, with what their budgets have used."""
-        return partners.list_partners(db_session())
+    def get(self, query: dict[str, Any]) -> Any:
+        """Partner brands funding co-branded items, by name, with what their budgets have
+        used."""
+        return page(*partners.list_partners(db_session(), **query))
 
     @blp.doc(**WRITE_DOC)
     @blp.arguments(schemas.PartnerIn())
@@ -450,7 +455,7 @@ class PartnerBudget(MethodView):
 def _lottery_product(session: Any, product_id: uuid.UUID) -> Any:
     product = catalog.get_product(session, product_id)
     if product.mode != "lottery":
-        raise UnknownProduct(N_("This product is not a lottery."), details={"mode": product.mode})
+        raise NotFound("lottery", product_id, N_("This product is not a lottery."))
     return product
 
 
@@ -488,14 +493,14 @@ class ProductLottery(MethodView):
 class ProductLotteryDraws(MethodView):
     @blp.doc(**READ_DOC)
     @blp.arguments(schemas.DrawQuery(), location="query")
-    @blp.response(200, schemas.DrawOut(many=True))
+    @blp.response(200, schemas.DrawPage())
     @READ
     def get(self, query: dict[str, Any], product_id: uuid.UUID) -> Any:
         """Every draw of a period, in order, with the prize drawn and the prize given."""
         product = _lottery_product(db_session(), product_id)
-        return lottery.draws_of(
-            db_session().connection(), product.tenant_id, product.id, query["period"]
-        )
+        connection = db_session().connection()
+        period = query.pop("period")
+        return page(*lottery.draws_of(connection, product.tenant_id, product.id, period, **query))
 
 
 @blp.route("/mall/settings")

@@ -14,6 +14,7 @@ from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_bl
 from jifen.errors import ValidationFailed
 from jifen.members import tiers
 from jifen.members.schemas import TierLadder
+from jifen.pagination import PageQuery, page, page_in_memory
 from jifen.rules import events, management, schemas, simulation
 from jifen.rules.schemas import EventIn
 from jifen.web import db_session, services
@@ -35,11 +36,12 @@ def _common() -> dict[str, Any]:
 class Rules(MethodView):
     @blp.doc(**READ_DOC)
     @blp.arguments(schemas.RuleQuery(), location="query")
-    @blp.response(200, schemas.RuleList())
+    @blp.response(200, schemas.RulePage())
     @READ
     def get(self, query: dict[str, Any]) -> Any:
         """The merchant's rules, oldest first; `status=` filters."""
-        return {"items": [_view(r) for r in management.list_rules(db_session(), query["status"])]}
+        rows, next_cursor = management.list_rules(db_session(), **query)
+        return {"items": [_view(r) for r in rows], "next_cursor": next_cursor}
 
     @blp.doc(**WRITE_DOC)
     @blp.arguments(schemas.RuleIn())
@@ -92,11 +94,12 @@ for _action in management.TRANSITIONS:
 @blp.route("/rules/<uuid:rule_id>/versions")
 class RuleVersions(MethodView):
     @blp.doc(**READ_DOC)
-    @blp.response(200, schemas.RuleVersions())
+    @blp.arguments(PageQuery(), location="query")
+    @blp.response(200, schemas.RuleVersionPage())
     @READ
-    def get(self, rule_id: uuid.UUID) -> Any:
-        """Every version of a rule, with who made it."""
-        return {"items": management.versions(db_session(), rule_id)}
+    def get(self, query: dict[str, Any], rule_id: uuid.UUID) -> Any:
+        """Every version of a rule, with who made it, first first."""
+        return page(*management.versions(db_session(), rule_id, **query))
 
 
 @blp.route("/rules/<uuid:rule_id>/report")
@@ -112,18 +115,24 @@ class RuleReport(MethodView):
 @blp.route("/rule-types")
 class RuleTypes(MethodView):
     @blp.doc(**READ_DOC)
-    @blp.response(200, schemas.RuleTypes())
+    @blp.arguments(PageQuery(), location="query")
+    @blp.response(200, schemas.RuleTypePage())
     @READ
-    def get(self) -> Any:
-        """The rule types installed plugins provide, each parameter described (type,
-        bounds, description, unit, example, default): enough to build a form."""
+    def get(self, query: dict[str, Any]) -> Any:
+        """The rule types installed plugins provide, by name, each parameter described
+        (type, bounds, description, unit, example, default): enough to build a form."""
         api = current_app.extensions["jifen.api"]
-        items = []
+        types = []
         for name, title, params in management.describe_types(services().rule_types):
             described = _inline(api.ma_plugin.converter.schema2jsonschema(params), api)
             item = {"name": name, "title": title, "params": described["properties"]}
-            items.append(item | {"required": described.get("required", [])})
-        return {"items": items}
+            types.append(item | {"required": described.get("required", [])})
+        types.sort(key=lambda rule_type: rule_type["name"])
+        return page(*page_in_memory(types, query["limit"], query.get("cursor"), _named, str))
+
+
+def _named(rule_type: dict[str, Any]) -> tuple[str]:
+    return (rule_type["name"],)
 
 
 def document_rule_types(api: Any, rule_types: Any) -> None:

@@ -6,8 +6,19 @@ from pathlib import Path
 
 from flask import Blueprint, Flask
 
-from jifen.api import checkout, events, health, mall, members, payment_notices, points, rules
+from jifen.api import (
+    checkout,
+    events,
+    health,
+    mall,
+    members,
+    payment_notices,
+    points,
+    rules,
+    tenant,
+)
 from jifen.api.errors import JifenApi
+from jifen.api.ratelimit import RATE_LIMITED_DOC, KeyRateLimits
 from jifen.types import RateField
 
 STATIC = Path(__file__).parent / "static"
@@ -35,6 +46,9 @@ def init_api(app: Flask) -> JifenApi:
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "jf_<prefix>_<secret>"},
     )
+    api.spec.components.response("RateLimited", RATE_LIMITED_DOC)
+    settings = app.extensions["jifen.services"].settings
+    app.extensions["jifen.rate_limits"] = KeyRateLimits(settings.redis_url, settings.api_rate_limit)
     api.register_blueprint(health.blp)
     api.register_blueprint(members.blp)
     api.register_blueprint(points.blp)
@@ -43,6 +57,7 @@ def init_api(app: Flask) -> JifenApi:
     api.register_blueprint(mall.blp)
     api.register_blueprint(checkout.blp)
     api.register_blueprint(payment_notices.blp)
+    api.register_blueprint(tenant.blp)
     rules.document_rule_types(api, app.extensions["jifen.services"].rule_types)
     app.extensions["jifen.api"] = api
     return api

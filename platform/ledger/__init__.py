@@ -10,7 +10,7 @@ here, where the flat namespace would leave them unclear: `earnings_of` (the modu
 from jifen.ledger.domain_events import PointsExpiring
 from jifen.ledger.earnings import Earning, take_back
 from jifen.ledger.earnings import earnings as earnings_of
-from jifen.ledger.errors import HoldNotOpen, MemberNotActive, UnknownMember
+from jifen.ledger.errors import HoldNotOpen, MemberNotActive
 from jifen.ledger.holds import capture, get_hold, open_pending, release, reserve
 from jifen.ledger.journal import Journal
 from jifen.ledger.models import PointsPolicy
@@ -30,7 +30,6 @@ __all__ = [
     "PointsExpiring",
     "PointsPolicy",
     "Policy",
-    "UnknownMember",
     "capture",
     "earn",
     "earnings_of",

@@ -51,6 +51,11 @@ class TakenBack:
     points: int
     entry_id: uuid.UUID | None = None  # the clawback
     pending: dict[str, Any] | None = None  # the smaller pending earn left in its place
+    # Of `points`, what the member no longer had: now owed, carried by the tenant, or
+    # expired unused (lapsed); the rest came from their balance.
+    incurred_debt: int = 0
+    absorbed: int = 0
+    lapsed: int = 0
 
 
 def earnings(session: Session, reference: str, event_id: uuid.UUID) -> dict[uuid.UUID, Earning]:
@@ -126,4 +131,10 @@ def take_back(
         reference=reference,
         memo=memo,
     )
-    return TakenBack(earning.points if amount is None else amount, entry_id=entry.id)
+    return TakenBack(
+        earning.points if amount is None else amount,
+        entry_id=entry.id,
+        incurred_debt=entry.incurred_debt or 0,
+        absorbed=entry.absorbed,
+        lapsed=int((entry.data or {}).get("lapsed", 0)),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jifen.errors import Conflict, JifenError, NotFound, ValidationFailed
+from jifen.errors import Conflict, JifenError, ValidationFailed
 from jifen.i18n import N_
 
 
@@ -15,11 +15,6 @@ class InsufficientPoints(JifenError):
 class InvalidAmount(ValidationFailed):
     code = "invalid_amount"
     message = N_("Amounts are whole points, at least 1 and at most 2^53 - 1.")
-
-
-class UnknownMember(NotFound):
-    code = "member_not_found"
-    message = N_("No such member.")
 
 
 class MemberNotActive(JifenError):
@@ -36,21 +31,6 @@ class HoldNotOpen(Conflict):
 class WrongHoldKind(Conflict):
     code = "wrong_hold_kind"
     message = N_("This operation does not apply to this kind of hold.")
-
-
-class UnknownLot(NotFound):
-    code = "lot_not_found"
-    message = N_("No such lot in this member's wallet.")
-
-
-class UnknownHold(NotFound):
-    code = "hold_not_found"
-    message = N_("No such hold.")
-
-
-class UnknownEntry(NotFound):
-    code = "entry_not_found"
-    message = N_("No such ledger entry.")
 
 
 class NotReversible(Conflict):

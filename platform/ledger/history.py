@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from jifen.clock import Clock
 from jifen.db import tenant_of
+from jifen.errors import NotFound
 from jifen.ledger import policy as policies
 from jifen.ledger import sql
-from jifen.ledger.errors import UnknownMember
 from jifen.ledger.models import WALLET, Account, Entry, Hold, Lot, Posting
 from jifen.members import Member
 from jifen.pagination import decode_cursor, page_of
@@ -74,7 +74,7 @@ def _wallet(session: Session, member_id: uuid.UUID) -> Any:
         .where(Member.id == member_id)
     ).first()
     if row is None:
-        raise UnknownMember()
+        raise NotFound("member", member_id)
     return row
 
 

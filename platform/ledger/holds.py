@@ -25,6 +25,7 @@ from jifen import audit
 from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
 from jifen.db import cross_tenant, tenant_of
+from jifen.errors import NotFound
 from jifen.i18n import N_
 from jifen.ledger import policy as policies
 from jifen.ledger import sql
@@ -32,7 +33,6 @@ from jifen.ledger.errors import (
     HoldNotOpen,
     InsufficientPoints,
     MemberNotActive,
-    UnknownHold,
     WrongHoldKind,
 )
 from jifen.ledger.journal import Journal, LotState, WalletState
@@ -233,7 +233,7 @@ def _locked_hold(
     """The open hold and its wallet, locked (every change to a hold locks its wallet)."""
     found = sql.hold_by_id(journal.connection, journal.tenant_id, hold_id)
     if found is None:
-        raise UnknownHold()
+        raise NotFound("hold", hold_id)
     (wallet,) = journal.wallets_of([found.member_id], active=False)
     row = dict(sql.hold_by_id(journal.connection, journal.tenant_id, hold_id)._mapping)
     if row["kind"] not in kinds:
@@ -382,7 +382,7 @@ def get_hold(session: Session, hold_id: uuid.UUID) -> HoldView:
     """A hold of the session's tenant; another tenant's is simply not found."""
     found = sql.hold_by_id(session.connection(), tenant_of(session), hold_id)
     if found is None:
-        raise UnknownHold()
+        raise NotFound("hold", hold_id)
     return _view(dict(found._mapping), found.member_id)
 
 

@@ -18,13 +18,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from jifen import driver
 from jifen.audit import Actor
 from jifen.db import writing_for
-from jifen.errors import refuse_total_too_large
+from jifen.errors import NotFound, Unknown, refuse_total_too_large
+from jifen.i18n import N_
 from jifen.ledger import sql
 from jifen.ledger.chain import posting_hash
 from jifen.ledger.domain_events import EntriesPosted
-from jifen.ledger.errors import InsufficientPoints, MemberNotActive, UnknownLot, UnknownMember
+from jifen.ledger.errors import InsufficientPoints, MemberNotActive
 from jifen.outbox.events import INTERACTIVE, emit
 from jifen.types import new_id
 
@@ -115,6 +117,9 @@ class EntryDraft:
     # What the entry did to each wallet it touched, and the wallet's total after it.
     amounts: dict[uuid.UUID, int] = field(default_factory=dict)
     totals: dict[uuid.UUID, int] = field(default_factory=dict)
+    # What it did to each wallet's points (balance + held, its lots), by account id: the
+    # rest of a wallet's amount moved its debt.
+    points: dict[uuid.UUID, int] = field(default_factory=dict)
 
 
 class Journal:
@@ -162,7 +167,7 @@ class Journal:
             statuses = sql.member_statuses(self.connection, self.tenant_id, absent)
             unknown = [m for m in absent if m not in statuses]
             if unknown:
-                raise UnknownMember(details={"member_id": str(unknown[0])})
+                raise NotFound("member", unknown[0])
             if create:
                 sql.create_wallets(self.connection, self.tenant_id, absent, self.now)
                 rows |= {
@@ -225,8 +230,9 @@ class Journal:
             if row.account_id != wallet.id:
                 continue
             wallet.lots[row.id] = LotState.from_row(row)
-        if any(lot_id not in wallet.lots for lot_id in lot_ids):
-            raise UnknownLot(details={"lot_ids": [str(i) for i in lot_ids if i not in wallet.lots]})
+        unknown = [str(lot_id) for lot_id in lot_ids if lot_id not in wallet.lots]
+        if unknown:
+            raise Unknown("lot", N_("No such lot in this member's wallet."), lot_ids=unknown)
         return [wallet.lots[lot_id] for lot_id in lot_ids]
 
     # --- entries and postings ---------------------------------------------------------
@@ -322,6 +328,7 @@ class Journal:
         lot = LotState(
             new_id(), wallet.id, entry.id, amount, amount, 0, earned_at, expires_at, is_new=True
         )
+        entry.points[wallet.id] = entry.points.get(wallet.id, 0) + amount
         if wallet.lots is not None:
             wallet.lots[lot.id] = lot
         else:
@@ -367,6 +374,7 @@ class Journal:
     def consume(self, entry: EntryDraft, lot: LotState, amount: int) -> None:
         """Record `amount` taken from a lot (negative: given back to it)."""
         lot.remaining -= amount
+        entry.points[lot.account_id] = entry.points.get(lot.account_id, 0) - amount
         self._rows["lot_consumptions"].append(
             {
                 "tenant_id": self.tenant_id,
@@ -445,84 +453,86 @@ class Journal:
         lots = [
             lot for w in self.wallets.values() if w.lots is not None for lot in w.lots.values()
         ] + [lot for new in self._new_lots.values() for lot in new]
-        c, t = self.connection, self.tenant_id
+        t = self.tenant_id
         self._announce()
-        sql.insert_rows(
-            c,
-            "entries",
-            [
-                {
-                    "tenant_id": t,
-                    "id": draft.id,
-                    "kind": draft.kind,
-                    "actor_kind": actor.kind,
-                    "actor_id": actor.id,
-                    "request_id": actor.request_id,
-                    "reverses_entry_id": draft.reverses_entry_id,
-                    "reference": draft.reference,
-                    "memo": draft.memo,
-                    "data": draft.data,
-                    "created_at": draft.created_at,
-                }
-                for draft, actor in self._entries
-            ],
-        )
-        self._entries = []
-        sql.insert_rows(c, "holds", self._rows.pop("holds", []))
-        sql.insert_rows(
-            c,
-            "lots",
-            [
-                {
-                    "tenant_id": t,
-                    "id": lot.id,
-                    "account_id": lot.account_id,
-                    "entry_id": lot.entry_id,
-                    "amount": lot.amount,
-                    "remaining": lot.remaining,
-                    "held": lot.held,
-                    "earned_at": lot.earned_at,
-                    "expires_at": lot.expires_at,
-                }
-                for lot in lots
-                if lot.is_new
-            ],
-        )
-        sql.insert_rows(c, "postings", self._rows.pop("postings", []))
-        sql.insert_rows(c, "lot_consumptions", self._rows.pop("lot_consumptions", []))
-        sql.insert_rows(c, "hold_lots", self._rows.pop("hold_lots", []))
-        sql.update_lots(
-            c,
-            t,
-            [
-                {
-                    "lot_id": lot.id,
-                    "d_remaining": lot.remaining - lot.orig_remaining,
-                    "d_held": lot.held - lot.orig_held,
-                }
-                for lot in lots
-                if not lot.is_new
-                and (lot.remaining, lot.held) != (lot.orig_remaining, lot.orig_held)
-            ],
-        )
-        sql.close_holds(c, t, self._closed_holds)
-        sql.update_wallets(
-            c,
-            t,
-            [
-                {
-                    "account_id": w.id,
-                    "old_seq": w.orig[3],
-                    "d_balance": w.balance - w.orig[0],
-                    "d_held": w.held - w.orig[1],
-                    "d_debt": w.debt - w.orig[2],
-                    "new_head": w.head_hash,
-                    "new_seq": w.seq,
-                    "now": self.now,
-                }
-                for w in wallets
-            ],
-        )
+        # Sent together (one round trip on PostgreSQL) while the wallets are locked.
+        with driver.batch(self.connection, sql.LostUpdate) as batch:
+            sql.insert_rows(
+                batch,
+                "entries",
+                [
+                    {
+                        "tenant_id": t,
+                        "id": draft.id,
+                        "kind": draft.kind,
+                        "actor_kind": actor.kind,
+                        "actor_id": actor.id,
+                        "request_id": actor.request_id,
+                        "reverses_entry_id": draft.reverses_entry_id,
+                        "reference": draft.reference,
+                        "memo": draft.memo,
+                        "data": draft.data,
+                        "created_at": draft.created_at,
+                    }
+                    for draft, actor in self._entries
+                ],
+            )
+            self._entries = []
+            sql.insert_rows(batch, "holds", self._rows.pop("holds", []))
+            sql.insert_rows(
+                batch,
+                "lots",
+                [
+                    {
+                        "tenant_id": t,
+                        "id": lot.id,
+                        "account_id": lot.account_id,
+                        "entry_id": lot.entry_id,
+                        "amount": lot.amount,
+                        "remaining": lot.remaining,
+                        "held": lot.held,
+                        "earned_at": lot.earned_at,
+                        "expires_at": lot.expires_at,
+                    }
+                    for lot in lots
+                    if lot.is_new
+                ],
+            )
+            sql.insert_rows(batch, "postings", self._rows.pop("postings", []))
+            sql.insert_rows(batch, "lot_consumptions", self._rows.pop("lot_consumptions", []))
+            sql.insert_rows(batch, "hold_lots", self._rows.pop("hold_lots", []))
+            sql.update_lots(
+                batch,
+                t,
+                [
+                    {
+                        "lot_id": lot.id,
+                        "d_remaining": lot.remaining - lot.orig_remaining,
+                        "d_held": lot.held - lot.orig_held,
+                    }
+                    for lot in lots
+                    if not lot.is_new
+                    and (lot.remaining, lot.held) != (lot.orig_remaining, lot.orig_held)
+                ],
+            )
+            sql.close_holds(batch, t, self._closed_holds)
+            sql.update_wallets(
+                batch,
+                t,
+                [
+                    {
+                        "account_id": w.id,
+                        "old_seq": w.orig[3],
+                        "d_balance": w.balance - w.orig[0],
+                        "d_held": w.held - w.orig[1],
+                        "d_debt": w.debt - w.orig[2],
+                        "new_head": w.head_hash,
+                        "new_seq": w.seq,
+                        "now": self.now,
+                    }
+                    for w in wallets
+                ],
+            )
         self._closed_holds = []
         for lot in lots:
             lot.is_new = False

@@ -23,6 +23,9 @@ class WalletChange:
     balance: int | None = None
     held: int | None = None
     debt: int | None = None
+    # The entry's change to the wallet's debt (negative: repaid); the rest of `amount`
+    # moved its points (balance + held). Unknown to observers of posted entries.
+    debt_change: int | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,26 @@ class EntryView:
     created_at: datetime
     changes: list[WalletChange]
     data: dict[str, Any] | None
+
+    # Where the points went besides the members' balances: each is one member's, as
+    # only one wallet's debt moves in an entry (an earn's, a transfer's receiver's, a
+    # clawback's).
+    @property
+    def repaid_debt(self) -> int | None:
+        """Points of the entry that repaid a member's debt instead of reaching a balance."""
+        moved = [change.debt_change for change in self.changes]
+        return None if None in moved else sum(-d for d in moved if d and d < 0)
+
+    @property
+    def incurred_debt(self) -> int | None:
+        """Points a clawback could not take back, which the member now owes."""
+        moved = [change.debt_change for change in self.changes]
+        return None if None in moved else sum(d for d in moved if d and d > 0)
+
+    @property
+    def absorbed(self) -> int:
+        """Points a clawback could not take back, which the tenant carries."""
+        return int((self.data or {}).get("absorbed", 0)) if self.kind == "clawback" else 0
 
 
 @dataclass(frozen=True)
@@ -62,6 +85,7 @@ def entry_view(journal: Journal, draft: EntryDraft) -> EntryView:
                 wallet.balance,
                 wallet.held,
                 wallet.debt,
+                debt_change=draft.points.get(wallet.id, 0) - amount,
             )
         )
     return EntryView(

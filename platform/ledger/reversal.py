@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
+from jifen.errors import NotFound
 from jifen.i18n import N_
 from jifen.ledger import policy as policies
 from jifen.ledger import sql
@@ -32,7 +33,6 @@ from jifen.ledger.errors import (
     InsufficientPoints,
     NotReversible,
     ReversalTooLarge,
-    UnknownEntry,
 )
 from jifen.ledger.journal import EntryDraft, Journal, LotState, WalletState
 from jifen.ledger.results import EntryView, entry_view
@@ -55,7 +55,7 @@ def reverse(
     journal = open_journal(session, clock)
     original = sql.entry_by_id(journal.connection, journal.tenant_id, entry_id)
     if original is None:
-        raise UnknownEntry()
+        raise NotFound("entry", entry_id, N_("No such ledger entry."))
     if original.kind not in REVERSIBLE:
         raise NotReversible(details={"kind": original.kind})
     legs = sql.wallet_postings_of(journal.connection, journal.tenant_id, [entry_id])

@@ -177,6 +177,29 @@ class Entry(Schema):
     created_at = Instant()
     changes = fields.List(fields.Nested(WalletChange))
     data = fields.Dict(allow_none=True)
+    repaid_debt = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Points of this entry that repaid the member's debt instead of"
+            " reaching the balance: an earn of 50 by a member owing 30 has repaid_debt 30"
+            " and adds 20 to the balance. 0 when no debt was repaid."
+        },
+    )
+    incurred_debt = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "A clawback only: points the member had already spent, which"
+            " they now owe (points policy shortfall `debt`); included in the change's"
+            " amount."
+        },
+    )
+    absorbed = fields.Integer(
+        metadata={
+            "description": "A clawback only: points the member had already spent, which"
+            " the merchant carries (points policy shortfall `absorb`); taken from nobody,"
+            " so not in the change's amount."
+        },
+    )
 
 
 class Hold(Schema):
@@ -210,7 +233,7 @@ class HistoryQuery(Schema):
     kind = fields.List(fields.String(validate=validate.OneOf(ENTRY_KINDS)))
     since = Instant()
     until = Instant()
-    cursor = Text(max_length=20)
+    cursor = Text(max_length=64)
     limit = fields.Integer(strict=False, validate=validate.Range(min=1, max=200), load_default=50)
 
 

@@ -18,7 +18,7 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
-from jifen.errors import ValidationFailed
+from jifen.errors import NotFound, ValidationFailed
 from jifen.i18n import N_
 from jifen.ledger import history, sql
 from jifen.ledger import policy as policies
@@ -27,7 +27,6 @@ from jifen.ledger.errors import (
     ExpiryNotLater,
     InvalidAmount,
     TransferRefused,
-    UnknownEntry,
 )
 from jifen.ledger.journal import Journal, WalletState
 from jifen.ledger.results import EntryView, WalletChange, entry_view
@@ -309,12 +308,26 @@ def get_entry(session: Session, entry_id: uuid.UUID, *, clock: Clock) -> EntryVi
     connection = session.connection()
     row = sql.entry_by_id(connection, tenant_id, entry_id)
     if row is None:
-        raise UnknownEntry()
+        raise NotFound("entry", entry_id, N_("No such ledger entry."))
     amounts: dict[uuid.UUID, list[int]] = {}
+    accounts: dict[uuid.UUID, uuid.UUID] = {}
     for leg in sql.wallet_postings_of(connection, tenant_id, [entry_id]):
         amount, _ = amounts.get(leg.member_id, [0, 0])
         amounts[leg.member_id] = [amount + leg.amount, leg.total_after]
+        accounts[leg.member_id] = leg.account_id
     wallets = history.wallets_now(session, list(amounts), clock=clock)
+    points = sql.points_moved(connection, tenant_id, entry_id)
+
+    def change(member_id: uuid.UUID, amount: int, total: int) -> WalletChange:
+        moved = points.get(accounts[member_id], 0)
+        return WalletChange(
+            member_id,
+            amount,
+            total,
+            *wallets[member_id],
+            debt_change=moved - amount,
+        )
+
     return EntryView(
         id=row.id,
         kind=row.kind,
@@ -322,8 +335,6 @@ def get_entry(session: Session, entry_id: uuid.UUID, *, clock: Clock) -> EntryVi
         memo=row.memo,
         reverses_entry_id=row.reverses_entry_id,
         created_at=row.created_at,
-        changes=[
-            WalletChange(m, amount, total, *wallets[m]) for m, (amount, total) in amounts.items()
-        ],
+        changes=[change(m, amount, total) for m, (amount, total) in amounts.items()],
         data=row.data,
     )

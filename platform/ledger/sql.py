@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from jifen.db import insert_ignoring_duplicates
-from jifen.driver import DriverStatement
+from jifen.driver import Batch, DriverStatement
 from jifen.ledger.models import (
     SYSTEM_ACCOUNTS,
     WALLET,
@@ -240,34 +240,28 @@ class LostUpdate(RuntimeError):
     """A locked row changed under us: a bug, never a user error."""
 
 
-def insert_rows(connection: Connection, table: str, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        _INSERTS[table].execute(connection, rows)
+def insert_rows(batch: Batch, table: str, rows: list[dict[str, Any]]) -> None:
+    batch.write(_INSERTS[table], rows)
 
 
-def update_lots(
-    connection: Connection, tenant_id: uuid.UUID, changes: list[dict[str, Any]]
-) -> None:
-    if changes:
-        _UPDATE_LOT.execute(connection, [{"t": tenant_id, **change} for change in changes])
+def update_lots(batch: Batch, tenant_id: uuid.UUID, changes: list[dict[str, Any]]) -> None:
+    batch.write(_UPDATE_LOT, [{"t": tenant_id, **change} for change in changes])
 
 
-def update_wallets(
-    connection: Connection, tenant_id: uuid.UUID, changes: list[dict[str, Any]]
-) -> None:
-    if not changes:
-        return
-    if _UPDATE_WALLET.execute(connection, [{"t": tenant_id, **c} for c in changes]) != len(changes):
-        raise LostUpdate("a wallet changed while it was locked")
+def update_wallets(batch: Batch, tenant_id: uuid.UUID, changes: list[dict[str, Any]]) -> None:
+    batch.write(
+        _UPDATE_WALLET,
+        [{"t": tenant_id, **c} for c in changes],
+        expect_all="a wallet changed while it was locked",
+    )
 
 
-def close_holds(
-    connection: Connection, tenant_id: uuid.UUID, changes: list[dict[str, Any]]
-) -> None:
-    if not changes:
-        return
-    if _CLOSE_HOLD.execute(connection, [{"t": tenant_id, **c} for c in changes]) != len(changes):
-        raise LostUpdate("a hold was closed while it was locked")
+def close_holds(batch: Batch, tenant_id: uuid.UUID, changes: list[dict[str, Any]]) -> None:
+    batch.write(
+        _CLOSE_HOLD,
+        [{"t": tenant_id, **c} for c in changes],
+        expect_all="a hold was closed while it was locked",
+    )
 
 
 _HOLD_WITH_MEMBER = (
@@ -317,11 +311,16 @@ def entry_by_id(connection: Connection, tenant_id: uuid.UUID, entry_id: uuid.UUI
 def wallet_postings_of(
     connection: Connection, tenant_id: uuid.UUID, entry_ids: Sequence[uuid.UUID]
 ) -> list[Any]:
-    """(entry_id, member_id, amount) of the entries' postings to wallets."""
+    """(entry_id, member_id, account_id, amount, total_after) of the entries' postings
+    to wallets."""
     postings = Posting.__table__
     query = (
         select(
-            postings.c.entry_id, _ACCOUNTS.c.member_id, postings.c.amount, postings.c.total_after
+            postings.c.entry_id,
+            _ACCOUNTS.c.member_id,
+            postings.c.account_id,
+            postings.c.amount,
+            postings.c.total_after,
         )
         .join(
             _ACCOUNTS,
@@ -357,6 +356,29 @@ def reversals_of(connection: Connection, tenant_id: uuid.UUID, entry_id: uuid.UU
         table.c.tenant_id == tenant_id, table.c.reverses_entry_id == entry_id
     )
     return list(connection.execute(query))
+
+
+def points_moved(
+    connection: Connection, tenant_id: uuid.UUID, entry_id: uuid.UUID
+) -> dict[uuid.UUID, int]:
+    """What an entry did to each wallet's points (balance + held), by account id: the
+    lots it credited less what it took from lots (what it gave back to them counts)."""
+    consumptions = LotConsumption.__table__
+    credited = select(_LOTS.c.account_id, _LOTS.c.amount).where(
+        _LOTS.c.tenant_id == tenant_id, _LOTS.c.entry_id == entry_id
+    )
+    taken = (
+        select(_LOTS.c.account_id, -consumptions.c.amount)
+        .join(
+            _LOTS,
+            (_LOTS.c.tenant_id == consumptions.c.tenant_id) & (_LOTS.c.id == consumptions.c.lot_id),
+        )
+        .where(consumptions.c.tenant_id == tenant_id, consumptions.c.entry_id == entry_id)
+    )
+    moved: dict[uuid.UUID, int] = {}
+    for account_id, amount in connection.execute(credited.union_all(taken)):
+        moved[account_id] = moved.get(account_id, 0) + amount
+    return moved
 
 
 def lots_of_entry(connection: Connection, tenant_id: uuid.UUID, entry_id: uuid.UUID) -> list[Any]:

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from jifen import audit
 from jifen.audit import SYSTEM, Actor
 from jifen.db import cross_tenant, set_tenant
+from jifen.errors import NotFound
 from jifen.ledger import open_journal
 from jifen.mall import orders, payments, topups
-from jifen.mall.errors import PaymentNotPending, UnknownPayment
+from jifen.mall.errors import PaymentNotPending
 from jifen.mall.models import Payment
 from jifen.mall.payments import ProviderAnswer
 
@@ -111,7 +112,7 @@ def notified(
     with cross_tenant(session, "a payment provider's notification"):
         found = payments.find(session, notice.payment_id)
     if found is None or found.provider != provider:
-        raise UnknownPayment(details={"payment_id": str(notice.payment_id)})
+        raise NotFound("payment", notice.payment_id)
     set_tenant(session, found.tenant_id)
     try:
         return settle(

@@ -27,26 +27,27 @@ from jifen.mall.errors import (
     CategoryCycle,
     FlashSaleOverlap,
     StockBelowZero,
-    UnknownCategory,
-    UnknownProduct,
 )
 from jifen.mall.models import Category, FlashSale, Product
 from jifen.mall.modes import RedeemModes, discounted
 from jifen.members import TierView
-from jifen.pagination import decode_cursor, page_of
+from jifen.pagination import decode_cursor, page_of, read_page
 from jifen.types import new_id
 
 # --- categories ----------------------------------------------------------------------
 
 
 def get_category(session: Session, category_id: uuid.UUID) -> Category:
-    missing = UnknownCategory(details={"category_id": str(category_id)})
-    return get_owned(session, Category, category_id, missing)
+    return get_owned(session, Category, category_id, "category")
 
 
-def list_categories(session: Session) -> list[Category]:
-    """Every category of the tenant, in shelf order (parents name their children)."""
-    return list(session.scalars(select(Category).order_by(Category.sort_order, Category.name)))
+def list_categories(
+    session: Session, *, limit: int, cursor: str | None = None
+) -> tuple[list[Category], str | None]:
+    """The tenant's categories in shelf order (parents name their children), a page at a
+    time."""
+    order = (Category.sort_order, Category.name, Category.id)
+    return read_page(session.scalars, select(Category), order, (int, str, uuid.UUID), limit, cursor)
 
 
 def _descendants(session: Session, category_id: uuid.UUID) -> set[uuid.UUID]:
@@ -153,8 +154,7 @@ REQUIRED = ("kind", "name", "points_price")
 
 
 def get_product(session: Session, product_id: uuid.UUID) -> Product:
-    missing = UnknownProduct(details={"product_id": str(product_id)})
-    return get_owned(session, Product, product_id, missing)
+    return get_owned(session, Product, product_id, "product")
 
 
 def create_product(
@@ -499,12 +499,17 @@ def create_flash_sale(
     return sale
 
 
-def flash_sales_of(session: Session, product_id: uuid.UUID) -> list[FlashSale]:
+def flash_sales_of(
+    session: Session, product_id: uuid.UUID, *, limit: int, cursor: str | None = None
+) -> tuple[list[FlashSale], str | None]:
+    """A page of the product's flash sales, latest first."""
     product = get_product(session, product_id)
-    return list(
-        session.scalars(
-            select(FlashSale)
-            .where(FlashSale.product_id == product.id)
-            .order_by(FlashSale.starts_at.desc())
-        )
+    return read_page(
+        session.scalars,
+        select(FlashSale).where(FlashSale.product_id == product.id),
+        (FlashSale.starts_at, FlashSale.id),
+        (datetime, uuid.UUID),
+        limit,
+        cursor,
+        descending=True,
     )

@@ -30,7 +30,6 @@ from jifen.mall.errors import (
     NotInSteps,
     OrderRefTaken,
     OverCheckoutLimit,
-    UnknownAuthorization,
 )
 from jifen.mall.models import CheckoutAuthorization
 from jifen.types import minor_units, new_id
@@ -82,8 +81,7 @@ def quote(
 
 
 def get_authorization(session: Session, authorization_id: uuid.UUID) -> CheckoutAuthorization:
-    missing = UnknownAuthorization(details={"authorization_id": str(authorization_id)})
-    return get_owned(session, CheckoutAuthorization, authorization_id, missing)
+    return get_owned(session, CheckoutAuthorization, authorization_id, "authorization")
 
 
 def authorize(

@@ -19,9 +19,11 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import rowcount
-from jifen.errors import ValidationFailed
-from jifen.mall.errors import CouponNotUsable, CouponThresholdNotMet, UnknownCoupon
+from jifen.errors import NotFound, ValidationFailed
+from jifen.i18n import N_
+from jifen.mall.errors import CouponNotUsable, CouponThresholdNotMet
 from jifen.mall.models import Coupon
+from jifen.pagination import read_page
 
 _COUPONS = Coupon.__table__
 
@@ -31,7 +33,7 @@ def find(session: Session, code: str) -> Coupon:
     normalized = code.strip().upper().replace(" ", "").replace("-", "")
     coupon = session.scalar(select(Coupon).where(Coupon.code == normalized))
     if coupon is None:
-        raise UnknownCoupon(details={"code": code})
+        raise NotFound("coupon", code, N_("No such coupon code."))
     return coupon
 
 
@@ -121,10 +123,11 @@ def view(coupon: Coupon, **extra: Any) -> dict[str, Any]:
     return shown | extra
 
 
-def of_member(session: Session, member_id: uuid.UUID) -> list[Coupon]:
-    """A member's coupons and vouchers, newest first."""
-    return list(
-        session.scalars(
-            select(Coupon).where(Coupon.member_id == member_id).order_by(Coupon.id.desc())
-        )
+def of_member(
+    session: Session, member_id: uuid.UUID, *, limit: int, cursor: str | None = None
+) -> tuple[list[Coupon], str | None]:
+    """A page of a member's coupons and vouchers, newest first."""
+    query = select(Coupon).where(Coupon.member_id == member_id)
+    return read_page(
+        session.scalars, query, (Coupon.id,), (uuid.UUID,), limit, cursor, descending=True
     )

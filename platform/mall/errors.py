@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from jifen.errors import Conflict, Forbidden, JifenError, NotFound, ValidationFailed
+from jifen.errors import Conflict, Forbidden, JifenError, ValidationFailed
 from jifen.i18n import N_
 from jifen.registry import PluginFailed
-
-
-class UnknownCategory(NotFound):
-    code = "unknown_category"
-    message = N_("No such category.")
 
 
 class CategoryCycle(ValidationFailed):
     code = "category_cycle"
     message = N_("A category cannot be placed under itself or one of its own subcategories.")
-
-
-class UnknownProduct(NotFound):
-    code = "unknown_product"
-    message = N_("No such product.")
-
-
-class UnknownOrder(NotFound):
-    code = "unknown_order"
-    message = N_("No such order.")
 
 
 class UnknownRedeemMode(ValidationFailed):
@@ -72,11 +57,6 @@ class OrderStateConflict(Conflict):
     message = N_("The order cannot do that in its current state.")
 
 
-class UnknownCoupon(NotFound):
-    code = "unknown_coupon"
-    message = N_("No such coupon code.")
-
-
 class CouponNotUsable(Conflict):
     """Expired, void, or already used on another order: `details.reason` says which."""
 
@@ -89,11 +69,6 @@ class CouponThresholdNotMet(Conflict):
     message = N_("The order is below the coupon's minimum.")
 
 
-class UnknownPartner(NotFound):
-    code = "unknown_partner"
-    message = N_("No such partner.")
-
-
 class PartnerBudgetExhausted(Conflict):
     code = "partner_budget_exhausted"
     message = N_("The partner's budget for this item is used up.")
@@ -102,11 +77,6 @@ class PartnerBudgetExhausted(Conflict):
 class BudgetBelowUsed(Conflict):
     code = "budget_below_used"
     message = N_("A partner's budget cannot drop below what redemptions have used.")
-
-
-class UnknownPayment(NotFound):
-    code = "unknown_payment"
-    message = N_("No such payment.")
 
 
 class PaymentNotPending(Conflict):
@@ -131,8 +101,9 @@ class NotificationFailed(PluginFailed):
     status = 502
 
 
-class NoPaymentPage(NotFound):
+class NoPaymentPage(JifenError):
     code = "no_payment_page"
+    status = 404
     message = N_("This payment provider has no payment page.")
 
 
@@ -144,11 +115,6 @@ class UnknownPaymentProvider(ValidationFailed):
 class TopupDisabled(Forbidden):
     code = "topup_disabled"
     message = N_("This merchant does not sell points.")
-
-
-class UnknownAuthorization(NotFound):
-    code = "unknown_authorization"
-    message = N_("No such checkout authorization.")
 
 
 class OverCheckoutLimit(Conflict):

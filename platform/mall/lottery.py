@@ -34,6 +34,7 @@ from jifen.db import insert_ignoring_duplicates
 from jifen.keyring import Keyring
 from jifen.ledger import Policy
 from jifen.mall.models import LotteryDraw, LotteryPeriod, LotteryPrize
+from jifen.pagination import read_page
 
 _PERIODS = LotteryPeriod.__table__
 _PRIZES = LotteryPrize.__table__
@@ -241,20 +242,21 @@ def won_counts(
 
 
 def draws_of(
-    connection: Connection, tenant_id: uuid.UUID, product_id: uuid.UUID, key: str
-) -> list[Any]:
-    """Every recorded draw of a period, in order."""
-    return list(
-        connection.execute(
-            select(_DRAWS.c.n, _DRAWS.c.drawn, _DRAWS.c.prize, _DRAWS.c.order_id)
-            .where(
-                _DRAWS.c.tenant_id == tenant_id,
-                _DRAWS.c.product_id == product_id,
-                _DRAWS.c.period == key,
-            )
-            .order_by(_DRAWS.c.n)
-        )
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    product_id: uuid.UUID,
+    key: str,
+    *,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[list[Any], str | None]:
+    """A page of the recorded draws of a period, in order."""
+    query = select(_DRAWS.c.n, _DRAWS.c.drawn, _DRAWS.c.prize, _DRAWS.c.order_id).where(
+        _DRAWS.c.tenant_id == tenant_id,
+        _DRAWS.c.product_id == product_id,
+        _DRAWS.c.period == key,
     )
+    return read_page(connection.execute, query, (_DRAWS.c.n,), (int,), limit, cursor)
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,10 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import get_owned, reading_before_writing, tenant_of
+from jifen.errors import NotFound
 from jifen.i18n import N_
 from jifen.keyring import Keyring
-from jifen.ledger import HoldNotOpen, UnknownMember, open_journal, policy_of
+from jifen.ledger import HoldNotOpen, open_journal, policy_of
 from jifen.mall import catalog, codes, payments, sql
 from jifen.mall.domain_events import OrderMoved
 from jifen.mall.errors import (
@@ -47,8 +48,6 @@ from jifen.mall.errors import (
     OutOfStock,
     OverLimit,
     TierRequired,
-    UnknownOrder,
-    UnknownProduct,
 )
 from jifen.mall.models import Coupon, Order, OrderEvent, Payment, Product
 from jifen.mall.modes import Item, RedeemModes, Shopper
@@ -139,7 +138,7 @@ def place(
     with reading_before_writing(session) as connection:
         shelf = sql.shelf(connection, tenant_id, product_id, now)
     if shelf is None:
-        raise UnknownProduct(details={"product_id": str(product_id)})
+        raise NotFound("product", product_id)
     _check_on_sale(shelf, now)
     # A mode that draws whether the product is given (a lottery) takes stock only then.
     drawn = modes.delivery_drawn(shelf.mode)
@@ -247,7 +246,7 @@ def standing(session: Session, member_id: uuid.UUID) -> tuple[TierView | None, l
     """The member's tier (with its benefits) and the tenant's ladder."""
     code = session.execute(select(Member.tier).where(Member.id == member_id)).one_or_none()
     if code is None:
-        raise UnknownMember(details={"member_id": str(member_id)})
+        raise NotFound("member", member_id)
     ladder = tiers_of(session, tenant_of(session))
     return next((t for t in ladder if t.code == code.tier), None), ladder
 
@@ -380,7 +379,7 @@ def _record_steps(
 
 
 def get_order(session: Session, order_id: uuid.UUID) -> Order:
-    return get_owned(session, Order, order_id, UnknownOrder(details={"order_id": str(order_id)}))
+    return get_owned(session, Order, order_id, "order")
 
 
 def _move(

@@ -15,14 +15,14 @@ from jifen.clock import Clock
 from jifen.db import get_owned
 from jifen.errors import refuse_total_too_large
 from jifen.mall import sql
-from jifen.mall.errors import BudgetBelowUsed, PartnerBudgetExhausted, UnknownPartner
+from jifen.mall.errors import BudgetBelowUsed, PartnerBudgetExhausted
 from jifen.mall.models import Partner
+from jifen.pagination import read_page
 from jifen.types import new_id
 
 
 def get_partner(session: Session, partner_id: uuid.UUID) -> Partner:
-    missing = UnknownPartner(details={"partner_id": str(partner_id)})
-    return get_owned(session, Partner, partner_id, missing)
+    return get_owned(session, Partner, partner_id, "partner")
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,12 @@ class Budgets:
         sql.unfund(self.session.connection(), self.tenant_id, partner_id, amount)
 
 
-def list_partners(session: Session) -> list[Partner]:
-    return list(session.scalars(select(Partner).order_by(Partner.name)))
+def list_partners(
+    session: Session, *, limit: int, cursor: str | None = None
+) -> tuple[list[Partner], str | None]:
+    """A page of the tenant's partners, by name."""
+    order = (Partner.name, Partner.id)
+    return read_page(session.scalars, select(Partner), order, (str, uuid.UUID), limit, cursor)
 
 
 def create_partner(

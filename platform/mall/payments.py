@@ -41,7 +41,6 @@ from jifen.mall.domain_events import PaymentRequested, RefundRequested
 from jifen.mall.errors import (
     NoPaymentPage,
     NotificationFailed,
-    UnknownPayment,
     UnknownPaymentProvider,
 )
 from jifen.mall.models import MallSettings, Payment
@@ -259,8 +258,7 @@ def request(
 
 
 def get_payment(session: Session, payment_id: uuid.UUID) -> Payment:
-    missing = UnknownPayment(details={"payment_id": str(payment_id)})
-    return get_owned(session, Payment, payment_id, missing)
+    return get_owned(session, Payment, payment_id, "payment")
 
 
 def find(session: Session, payment_id: uuid.UUID) -> Payment | None:

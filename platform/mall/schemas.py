@@ -13,6 +13,7 @@ from jifen.mall.models import (
     PRODUCT_KINDS,
     PRODUCT_STATUSES,
 )
+from jifen.pagination import PageQuery, page_schema
 from jifen.types import Instant, JsonObject, StrictInteger, Text
 
 MAX_TAGS = 10
@@ -338,7 +339,7 @@ class CouponOut(Schema):
     free_shipping = fields.Boolean()
 
 
-class CouponQuery(Schema):
+class CouponQuery(PageQuery):
     member_id = fields.UUID(required=True)
 
 
@@ -398,7 +399,7 @@ class LotteryOut(Schema):
     periods = fields.List(fields.Nested(PeriodOut), metadata={"description": "Newest first."})
 
 
-class DrawQuery(Schema):
+class DrawQuery(PageQuery):
     period = Text(required=True, min_length=10, max_length=10)
 
 
@@ -557,3 +558,12 @@ class CodesReport(Schema):
     duplicates = fields.Integer()
     rejected = fields.List(fields.Nested(RejectedLine))
     stock = fields.Integer(metadata={"description": "Codes left in the pool."})
+
+
+# --- lists: the shape every list answers (jifen.pagination) ---------------------------
+
+CategoryPage = page_schema(CategoryOut, "CategoryPage")
+FlashSalePage = page_schema(FlashSaleOut, "FlashSalePage")
+CouponPage = page_schema(CouponOut, "CouponPage")
+PartnerPage = page_schema(PartnerOut, "PartnerPage")
+DrawPage = page_schema(DrawOut, "DrawPage")

@@ -248,7 +248,7 @@ def get_member(session: Session, member_id: uuid.UUID) -> Member:
     """A member of the session's tenant; another tenant's is simply not found."""
     member = session.get(Member, (session.info.get("tenant_id"), member_id))
     if member is None:
-        raise NotFound(N_("No such member."))
+        raise NotFound("member", member_id)
     return member
 
 

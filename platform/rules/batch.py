@@ -255,6 +255,10 @@ class Batch:
                 "entry_id": None,
                 "hold_id": None,
                 "pending_until": None,
+                "repaid_debt": None,
+                "incurred_debt": 0,
+                "absorbed": 0,
+                "lapsed": 0,
             }
             if pending and max(pending) > self.now:
                 hold = ledger.open_pending(
@@ -271,7 +275,7 @@ class Batch:
                 posting["pending_until"] = max(pending).isoformat()
             else:
                 entry = self.journal.entry("earn", self.actor, reference=reference, data=data)
-                self.journal.credit(
+                repaid, _ = self.journal.credit(
                     entry,
                     wallet,
                     total,
@@ -280,6 +284,7 @@ class Batch:
                     expires_at=expires_at or self.policy.expiry_for(self.now),
                 )
                 posting["entry_id"] = str(entry.id)
+                posting["repaid_debt"] = repaid
             postings.append(posting)
         return postings
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from jifen.errors import Conflict, JifenError, ValidationFailed
+from typing import Any
+
+from jifen.errors import Conflict, JifenError, Unknown, ValidationFailed
 from jifen.i18n import N_
+from jifen.idempotency import IdempotencyMismatch
 
 
 class UnknownEventKind(ValidationFailed):
@@ -11,9 +14,11 @@ class UnknownEventKind(ValidationFailed):
     message = N_("This event kind is neither built in nor defined by the merchant.")
 
 
-class UnknownMember(ValidationFailed):
-    code = "unknown_member"
-    message = N_("No member with this id or external_id; the merchant's policy rejects it.")
+class EventIdReused(IdempotencyMismatch):
+    """An event's id is its idempotency key: the same code as a reused Idempotency-Key,
+    in words that name what the caller sent."""
+
+    message = N_("This event id was already recorded for this kind with other content.")
 
 
 class EventInFuture(ValidationFailed):
@@ -36,19 +41,19 @@ class AlreadyReferred(Conflict):
     message = N_("This member was already referred by someone.")
 
 
-class ReferralNotFound(Conflict):
-    code = "referral_not_found"
-    message = N_("No such referral: the invitee was not registered as referred by this inviter.")
-
-
 class ReferralStageDone(Conflict):
     code = "referral_stage_done"
     message = N_("This referral has already reached that stage.")
 
 
-class UnknownOrder(ValidationFailed):
-    code = "unknown_order"
-    message = N_("No purchase event with this order id.")
+def unknown_member(**given: Any) -> Unknown:
+    """An event's member (by `member_id` or `external_id`) the merchant does not have, and
+    its policy does not create."""
+    return Unknown(
+        "member",
+        N_("No member with this id or external_id; the merchant's policy rejects it."),
+        **given,
+    )
 
 
 class RefundExceedsOrder(ValidationFailed):

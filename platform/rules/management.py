@@ -17,6 +17,7 @@ from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import Conflict, NotFound, ValidationFailed
 from jifen.i18n import N_
+from jifen.pagination import page_in_memory, read_page
 from jifen.rules.errors import RuleConflict, RuleNotEditable, UnknownRules, UnknownRuleType
 from jifen.rules.kinds import catalog
 from jifen.rules.models import EarnRule, EarnRuleVersion, EventKind
@@ -199,14 +200,14 @@ def create_rule(
 def get_rule(session: Session, rule_id: uuid.UUID) -> EarnRule:
     rule = session.get(EarnRule, (tenant_of(session), rule_id))
     if rule is None:
-        raise NotFound(details={"rule_id": str(rule_id)})
+        raise NotFound("rule", rule_id)
     return rule
 
 
 def _locked(session: Session, rule_id: uuid.UUID) -> EarnRule:
     rule = session.scalar(select(EarnRule).where(EarnRule.id == rule_id).with_for_update())
     if rule is None:
-        raise NotFound(details={"rule_id": str(rule_id)})
+        raise NotFound("rule", rule_id)
     return rule
 
 
@@ -270,22 +271,25 @@ def _new_version(
     return rule
 
 
-def list_rules(session: Session, status: str | None = None) -> list[EarnRule]:
-    query = select(EarnRule).order_by(EarnRule.created_at, EarnRule.id)
+def list_rules(
+    session: Session, status: str | None = None, *, limit: int, cursor: str | None = None
+) -> tuple[list[EarnRule], str | None]:
+    """A page of the tenant's rules, oldest first."""
+    query = select(EarnRule)
     if status is not None:
         query = query.where(EarnRule.status == status)
-    return list(session.scalars(query))
+    order = (EarnRule.created_at, EarnRule.id)
+    return read_page(session.scalars, query, order, (datetime, uuid.UUID), limit, cursor)
 
 
-def versions(session: Session, rule_id: uuid.UUID) -> list[EarnRuleVersion]:
+def versions(
+    session: Session, rule_id: uuid.UUID, *, limit: int, cursor: str | None = None
+) -> tuple[list[EarnRuleVersion], str | None]:
+    """A page of a rule's versions, first first."""
     get_rule(session, rule_id)
-    return list(
-        session.scalars(
-            select(EarnRuleVersion)
-            .where(EarnRuleVersion.rule_id == rule_id)
-            .order_by(EarnRuleVersion.version)
-        )
-    )
+    query = select(EarnRuleVersion).where(EarnRuleVersion.rule_id == rule_id)
+    order = (EarnRuleVersion.version,)
+    return read_page(session.scalars, query, order, (int,), limit, cursor)
 
 
 def describe_types(rule_types: RuleTypes) -> list[tuple[str, str, Schema]]:
@@ -297,11 +301,22 @@ def describe_types(rule_types: RuleTypes) -> list[tuple[str, str, Schema]]:
     ]
 
 
-def custom_kinds(session: Session) -> list[dict[str, Any]]:
-    return [
+def event_kinds(
+    session: Session, *, limit: int, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the event kinds the tenant can send: the built-in ones, then its own,
+    each by name. A tenant defines a few, so they are paged in memory."""
+    built_in = [{"kind": kind, "title": kind, "built_in": True} for kind in catalog.BUILT_IN]
+    custom = [
         {"kind": row.kind, "title": row.title, "built_in": False}
-        for row in session.scalars(select(EventKind).order_by(EventKind.kind))
+        for row in session.scalars(select(EventKind))
     ]
+
+    def position(kind: dict[str, Any]) -> tuple[int, str]:
+        return (0 if kind["built_in"] else 1, kind["kind"])
+
+    kinds = sorted(built_in + custom, key=position)
+    return page_in_memory(kinds, limit, cursor, position, int, str)
 
 
 def add_kind(

@@ -30,11 +30,10 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import JifenError, ValidationFailed
-from jifen.idempotency import IdempotencyMismatch
 from jifen.keyring import Keyring
 from jifen.rules import sql
 from jifen.rules.batch import Batch
-from jifen.rules.errors import EventInFuture, UnknownEventKind, UnknownMember
+from jifen.rules.errors import EventIdReused, EventInFuture, UnknownEventKind, unknown_member
 from jifen.rules.events import CheckedEvent, EventIn
 from jifen.rules.history import period_start
 from jifen.rules.kinds import catalog
@@ -141,14 +140,14 @@ def record_batch(
         earlier = stored.get(key)
         if earlier is not None:
             if earlier.request_hash != fingerprint:
-                outcome.error = IdempotencyMismatch(details={"event_id": key[1]})
+                outcome.error = EventIdReused(details={"event_id": key[1]})
             else:
                 outcome.result, outcome.replayed = earlier.result, True
             continue
         if key in seen:
             first_hash, first = seen[key]
             if first_hash != fingerprint or first.error is not None:
-                outcome.error = first.error or IdempotencyMismatch(details={"event_id": key[1]})
+                outcome.error = first.error or EventIdReused(details={"event_id": key[1]})
             else:
                 outcome.result, outcome.replayed = first.result, True
             continue
@@ -225,10 +224,8 @@ def _resolve_members(batch: Batch, items: list[CheckedEvent], outcomes: list[Out
             if not (
                 create and external_id and batch.policy.unknown_members == "create" and keyring
             ):
-                raise UnknownMember(
-                    details={"member_id": str(member_id)}
-                    if member_id
-                    else {"external_id": external_id}
+                raise unknown_member(
+                    **({"member_id": str(member_id)} if member_id else {"external_id": external_id})
                 )
             row = _created_member(batch, external_id, keyring)
             by_id[row.id] = by_external[row.external_id] = row

@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.i18n import Message
+from jifen.pagination import PageQuery, page_schema
 from jifen.rules.models import RULE_STATUSES
 from jifen.types import Instant, JsonObject, StrictInteger, Text
 
@@ -54,6 +55,32 @@ class Posting(Schema):
     entry_id = fields.String(allow_none=True)
     hold_id = fields.String(allow_none=True)
     pending_until = fields.String(allow_none=True)
+    repaid_debt = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Of `points`, what repaid the member's debt instead of reaching"
+            " the balance (0 without debt). Null while pending: a pending earn repays debt"
+            " when it is captured."
+        },
+    )
+    incurred_debt = fields.Integer(
+        metadata={
+            "description": "A refund's clawback: of the points taken back, those the member"
+            " had already spent and now owes (points policy shortfall `debt`)."
+        }
+    )
+    absorbed = fields.Integer(
+        metadata={
+            "description": "A refund's clawback: of the points taken back, those the member"
+            " had already spent and the merchant carries (shortfall `absorb`)."
+        }
+    )
+    lapsed = fields.Integer(
+        metadata={
+            "description": "A refund's clawback: of the points taken back, those that had"
+            " expired unused. The rest of `points` came from the member's balance."
+        }
+    )
 
 
 class AwardOut(Schema):
@@ -97,6 +124,21 @@ class EventResult(Schema):
     notes = fields.List(fields.String())
 
 
+class EventOutcome(EventResult):
+    """An event read back: its result as first answered, and the events that followed
+    from it since, each with its own awards."""
+
+    later_events = fields.List(
+        fields.Nested(EventResult),
+        metadata={
+            "description": "Events recorded because of this one, oldest first: a"
+            " purchase's refunds (which take its points back) and, for a referred member's"
+            " first purchase, the referral stage it reached; for a referral, its"
+            " first-purchase stage, which pays the inviter."
+        },
+    )
+
+
 class ErrorOut(Schema):
     code = fields.String()
     message = fields.String()
@@ -126,6 +168,9 @@ class EventKindOut(Schema):
     kind = fields.String()
     title = fields.String()
     built_in = fields.Boolean()
+
+
+EventKindPage = page_schema(EventKindOut, "EventKindPage")
 
 
 # --- rules ----------------------------------------------------------------------------
@@ -196,12 +241,11 @@ class RuleOut(Schema):
     updated_at = Instant()
 
 
-class RuleQuery(Schema):
+class RuleQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(RULE_STATUSES), load_default=None)
 
 
-class RuleList(Schema):
-    items = fields.List(fields.Nested(RuleOut))
+RulePage = page_schema(RuleOut, "RulePage")
 
 
 class RuleVersionOut(Schema):
@@ -212,8 +256,7 @@ class RuleVersionOut(Schema):
     created_at = Instant()
 
 
-class RuleVersions(Schema):
-    items = fields.List(fields.Nested(RuleVersionOut))
+RuleVersionPage = page_schema(RuleVersionOut, "RuleVersionPage")
 
 
 class RuleTypeOut(Schema):
@@ -240,8 +283,7 @@ class RuleTypeOut(Schema):
     required = fields.List(fields.String(), metadata={"description": "Parameters to give."})
 
 
-class RuleTypes(Schema):
-    items = fields.List(fields.Nested(RuleTypeOut))
+RuleTypePage = page_schema(RuleTypeOut, "RuleTypePage")
 
 
 class Simulate(Schema):

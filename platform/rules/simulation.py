@@ -25,7 +25,7 @@ from jifen.db import tenant_of
 from jifen.errors import ValidationFailed
 from jifen.rules import engine, schemas, sql
 from jifen.rules.contract import EventView
-from jifen.rules.errors import UnknownEventKind, UnknownMember
+from jifen.rules.errors import UnknownEventKind, unknown_member
 from jifen.rules.events import EventIn
 from jifen.rules.history import AwardRow, History
 from jifen.rules.kinds import catalog
@@ -123,8 +123,8 @@ def simulate(
         externals = [external_id] if external_id and not member_id else []
         rows = sql.members(connection, tenant_id, ids, externals)
         if not rows:
-            raise UnknownMember(
-                details={"member_id": str(member_id)} if member_id else {"external_id": external_id}
+            raise unknown_member(
+                **({"member_id": str(member_id)} if member_id else {"external_id": external_id})
             )
         row_id: uuid.UUID = rows[0].id
         found[row_id] = rows[0]

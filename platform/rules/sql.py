@@ -237,6 +237,38 @@ def events_by_key(
     return found
 
 
+def event_by_id(connection: Connection, tenant_id: uuid.UUID, event_id: uuid.UUID) -> Any:
+    return connection.execute(
+        select(_EVENTS).where(_EVENTS.c.tenant_id == tenant_id, _EVENTS.c.id == event_id)
+    ).first()
+
+
+def events_following(connection: Connection, event: Any) -> list[Any]:
+    """The events recorded because of `event`, oldest first: a purchase's refunds and the
+    referral stage its being a referred member's first purchase reached (recorded with
+    it); a referral's later stage (the first purchase, which pays the inviter)."""
+    if event.kind == "purchase":
+        caused = ((_EVENTS.c.kind == "refund") & (_EVENTS.c.order_id == event.order_id)) | (
+            (_EVENTS.c.kind == "referral")
+            & (_EVENTS.c.event_id == f"first_purchase:{event.member_id}")
+            & (_EVENTS.c.received_at == event.received_at)
+        )
+    elif event.kind == "referral" and event.data.get("stage") == "registered":
+        caused = (
+            (_EVENTS.c.kind == "referral")
+            & (_EVENTS.c.member_id == event.member_id)
+            & (_EVENTS.c.id != event.id)
+        )
+    else:
+        return []
+    query = (
+        select(_EVENTS)
+        .where(_EVENTS.c.tenant_id == event.tenant_id, caused)
+        .order_by(_EVENTS.c.received_at, _EVENTS.c.id)
+    )
+    return list(connection.execute(query))
+
+
 def purchase(connection: Connection, tenant_id: uuid.UUID, order_id: str) -> Any:
     return connection.execute(
         select(_EVENTS).where(

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, redirect, request, send_from_di
 from werkzeug import Response
 
 from jifen.errors import NotFound
+from jifen.headers import allow_framing_by
 from jifen.tenants import service as tenants
 from jifen.tenants.models import Tenant
 from jifen.web import db_session
@@ -44,6 +45,7 @@ def by_slug(slug: str) -> str:
 def home(tenant: Tenant) -> str:
     if tenant.status != "active":
         abort(404)
+    allow_framing_by(tenant.frame_ancestors)
     return render(tenant, "home.html")
 
 

@@ -43,10 +43,13 @@ SCOPES = frozenset(
         "rules:write",
         "mall:read",
         "mall:write",
+        "tenant:read",
+        "tenant:write",
     }
 )
 _PREFIX_ALPHABET = "abcdefghijkmnopqrstuvwxyz23456789"
 LAST_USED_GRANULARITY = timedelta(minutes=1)
+MAX_RATE_LIMIT = 2**31 - 1  # requests a minute: an INTEGER column
 
 
 class InvalidApiKey(JifenError):
@@ -62,6 +65,7 @@ class Caller:
     tenant: TenantView
     key_id: uuid.UUID
     scopes: frozenset[str]
+    rate_limit: int | None  # requests a minute; None: the platform's default
 
 
 def create_api_key(
@@ -73,11 +77,14 @@ def create_api_key(
     actor: Actor,
     clock: Clock,
     keyring: Keyring,
+    rate_limit: int | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key; returns it with its token, which is never shown again."""
+    """Create a key; returns it with its token, which is never shown again. `rate_limit`
+    is its requests a minute (None: the platform's default)."""
     unknown = sorted(set(scopes) - SCOPES)
     if unknown or not scopes:
         raise ValidationFailed(N_("Unknown or missing scopes."), details={"scopes": unknown})
+    _check_rate_limit(rate_limit)
     prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(12))
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
@@ -89,6 +96,7 @@ def create_api_key(
         scopes=sorted(set(scopes)),
         created_at=clock.now(),
         created_by=actor.id,
+        rate_limit=rate_limit,
     )
     session.add(key)
     audit.record(
@@ -98,10 +106,48 @@ def create_api_key(
         action="api_key.create",
         object_type="api_key",
         object_id=key.id,
-        after={"name": name, "prefix": prefix, "scopes": key.scopes},
+        after={"name": name, "prefix": prefix, "scopes": key.scopes, "rate_limit": rate_limit},
         now=clock.now(),
     )
     return key, f"jf_{prefix}_{secret}"
+
+
+def set_rate_limit(
+    session: Session,
+    tenant_id: uuid.UUID,
+    key_id: uuid.UUID,
+    rate_limit: int | None,
+    *,
+    actor: Actor,
+    clock: Clock,
+) -> ApiKey:
+    """Give one of a tenant's keys its own requests a minute (None: the default again)."""
+    _check_rate_limit(rate_limit)
+    key = session.scalar(select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.id == key_id))
+    if key is None:
+        raise NotFound("api_key", key_id, N_("No such API key."))
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="api_key.rate_limit",
+        object_type="api_key",
+        object_id=key.id,
+        before={"rate_limit": key.rate_limit},
+        after={"rate_limit": rate_limit},
+        now=clock.now(),
+    )
+    key.rate_limit = rate_limit
+    return key
+
+
+def _check_rate_limit(rate_limit: int | None) -> None:
+    if rate_limit is not None and not 1 <= rate_limit <= MAX_RATE_LIMIT:
+        raise ValidationFailed(
+            N_("A rate limit is 1 to %(maximum)s requests a minute."),
+            details={"rate_limit": rate_limit},
+            params={"maximum": MAX_RATE_LIMIT},
+        )
 
 
 def revoke_api_key(
@@ -110,7 +156,7 @@ def revoke_api_key(
     """Revoke one of a tenant's keys; it stops working at once."""
     key = session.scalar(select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.id == key_id))
     if key is None:
-        raise NotFound(N_("No such API key."))
+        raise NotFound("api_key", key_id, N_("No such API key."))
     if key.revoked_at is None:
         _revoke(session, key, actor=actor, clock=clock)
     return key
@@ -157,6 +203,7 @@ _BY_PREFIX = (
         _KEYS.c.scopes,
         _KEYS.c.revoked_at,
         _KEYS.c.last_used_at,
+        _KEYS.c.rate_limit,
         *(_TENANTS.c[name] for name in TENANT_VIEW_FIELDS),
     )
     .join_from(_KEYS, _TENANTS, _TENANTS.c.id == _KEYS.c.tenant_id)
@@ -189,7 +236,12 @@ def authenticate(session: Session, token: str, *, clock: Clock, keyring: Keyring
         # Recorded after the session commits, in its own short write: a read request
         # must not turn into a write transaction.
         jobs.enqueue(session, record_key_use, str(tenant.id), str(row["key_id"]), now.isoformat())
-    return Caller(tenant=tenant, key_id=row["key_id"], scopes=frozenset(row["scopes"]))
+    return Caller(
+        tenant=tenant,
+        key_id=row["key_id"],
+        scopes=frozenset(row["scopes"]),
+        rate_limit=row["rate_limit"],
+    )
 
 
 def record_key_use(services: Collaborators, tenant_id: str, key_id: str, at: str) -> None:

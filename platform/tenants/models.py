@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jifen.db import Base
@@ -23,6 +23,9 @@ GLOBAL_TABLES = frozenset(
         "staff_memberships",
         "api_keys",
         "tenant_domains",
+        # Signed-in browsers, read before their tenant is known (jifen.tenants.sessions).
+        "web_sessions",
+        "sign_in_throttles",
         # The event log and the relay's bookkeeping (jifen.outbox.models): one log for
         # every tenant and the platform, read by one relay.
         "outbox_events",
@@ -50,6 +53,10 @@ class Tenant(Base):
     points_name: Mapped[str] = mapped_column(String(16), default="积分")
     theme: Mapped[str] = mapped_column(String(32), default="base")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Origins (besides our own) whose pages may frame the mall: a merchant's app or site.
+    frame_ancestors: Mapped[list[str]] = mapped_column(Json, default=list)
+    # The mall lives inside a merchant's app: its cookies must cross sites (SameSite=None).
+    mall_embedded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class User(Base):
@@ -98,6 +105,8 @@ class ApiKey(Base):
     created_by: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Requests a minute; None: the platform's default (JIFEN_API_RATE_LIMIT).
+    rate_limit: Mapped[int | None] = mapped_column(Integer)
 
 
 class TenantDomain(Base):
@@ -107,3 +116,34 @@ class TenantDomain(Base):
 
     domain: Mapped[str] = mapped_column(String(253), primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ID, ForeignKey("tenants.id"), index=True)
+
+
+class WebSession(Base):
+    """A signed-in browser on one surface: the console (a staff user, `subject_id`; the
+    tenant they chose) or one tenant's mall (a member). Only a digest of the token the
+    browser holds is kept (see jifen.tenants.sessions)."""
+
+    __tablename__ = "web_sessions"
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    surface: Mapped[str] = mapped_column(String(8))  # console | mall
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(
+        ID, ForeignKey("tenants.id", ondelete="CASCADE")
+    )
+    subject_id: Mapped[uuid.UUID] = mapped_column(ID, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInThrottle(Base):
+    """Failed console sign-ins counted for one account or one client address, in the
+    database so that every worker process sees the same count (jifen.tenants.throttle)."""
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # account:… | address:…
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale, UnknownLocaleError
@@ -22,12 +23,36 @@ from jifen.errors import Conflict, JifenError, NotFound, ValidationFailed
 from jifen.i18n import N_
 from jifen.tenants.models import Tenant, TenantDomain
 
+# As stored and as Babel and Accept-Language matching read it: zh_CN, en, en_US.
+LOCALE = re.compile(r"^[a-z]{2,3}(?:_[A-Z]{2})?$")
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 # Words that name our own paths or would confuse members if they were a mall's address.
 RESERVED_SLUGS = frozenset(
     {"api", "admin", "console", "operator", "static", "www", "m", "app", "help", "status"}
 )
+# An origin a mall may be framed by, as CSP's frame-ancestors writes it: a scheme and a
+# host (its leftmost label may be `*`), perhaps a port; nothing that could end the
+# directive or add another.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+FRAMING_ORIGIN = re.compile(rf"https?://(?:\*\.)?{_LABEL}(?:\.{_LABEL})*(?::\d{{1,5}})?")
+MAX_FRAMING_ORIGINS = 20
 CURRENCIES = frozenset({"CNY", "HKD", "TWD", "USD", "EUR", "JPY", "SGD", "GBP", "AUD", "KRW"})
+
+
+class CurrencyLocked(Conflict):
+    code = "currency_locked"
+    message = N_(
+        "The currency cannot change once points or money have moved: amounts already"
+        " recorded are in the current one."
+    )
+
+
+class TimezoneLocked(Conflict):
+    code = "timezone_locked"
+    message = N_(
+        "The time zone cannot change once members' days have been counted: daily caps,"
+        " check-ins and tiers count in the current one."
+    )
 
 
 class TenantSuspended(JifenError):
@@ -91,12 +116,95 @@ def create_tenant(
     return tenant
 
 
+def set_embedding(
+    session: Session,
+    tenant: Tenant,
+    *,
+    frame_ancestors: list[str],
+    mall_embedded: bool,
+    actor: Actor,
+    clock: Clock,
+) -> Tenant:
+    """Which origins may frame the tenant's mall, and whether the mall lives inside a
+    merchant's app (then its sign-in cookie is sent across sites: SameSite=None)."""
+    origins = [origin.strip().lower().rstrip("/") for origin in frame_ancestors]
+    refused = [origin for origin in origins if not FRAMING_ORIGIN.fullmatch(origin)]
+    if refused or len(origins) > MAX_FRAMING_ORIGINS:
+        raise ValidationFailed(
+            N_("Up to %(maximum)s origins such as https://app.example.com."),
+            details={"frame_ancestors": refused},
+            params={"maximum": MAX_FRAMING_ORIGINS},
+        )
+    before = {"frame_ancestors": tenant.frame_ancestors, "mall_embedded": tenant.mall_embedded}
+    tenant.frame_ancestors = sorted(set(origins))
+    tenant.mall_embedded = mall_embedded
+    audit.record(
+        session,
+        tenant_id=tenant.id,
+        actor=actor,
+        action="tenant.embedding",
+        object_type="tenant",
+        object_id=tenant.id,
+        before=before,
+        after={"frame_ancestors": tenant.frame_ancestors, "mall_embedded": mall_embedded},
+        now=clock.now(),
+    )
+    return tenant
+
+
+def update_settings(
+    session: Session,
+    tenant_id: uuid.UUID,
+    changes: dict[str, Any],
+    *,
+    actor: Actor,
+    clock: Clock,
+    in_use: Callable[[str], bool],
+) -> Tenant:
+    """Change some of the tenant's `SETTINGS`. Values it already has are no change: a
+    patch of nothing new writes nothing (no audit record). `in_use(setting)` says whether
+    the tenant's records depend on a setting's value (the caller knows the domains that
+    keep them): such a currency or time zone is refused rather than reinterpreting
+    amounts or days already counted."""
+    tenant = session.get_one(Tenant, tenant_id)
+    changes = {field: value for field, value in changes.items() if getattr(tenant, field) != value}
+    if not changes:
+        return tenant
+    _check_settings(
+        locale=changes.get("locale", tenant.locale),
+        timezone=changes.get("timezone", tenant.timezone),
+        currency=changes.get("currency", tenant.currency),
+    )
+    if "currency" in changes and in_use("currency"):
+        raise CurrencyLocked(details={"currency": tenant.currency})
+    if "timezone" in changes and in_use("timezone"):
+        raise TimezoneLocked(details={"timezone": tenant.timezone})
+    before = {field: getattr(tenant, field) for field in changes}
+    for field, value in changes.items():
+        setattr(tenant, field, value)
+    session.flush()
+    audit.record(
+        session,
+        tenant_id=tenant.id,
+        actor=actor,
+        action="tenant.update",
+        object_type="tenant",
+        object_id=tenant.id,
+        before=before,
+        after=changes,
+        now=clock.now(),
+    )
+    return tenant
+
+
 def _check_settings(*, locale: str, timezone: str, currency: str) -> None:
     errors: dict[str, str] = {}
     try:
+        if not LOCALE.match(locale):
+            raise ValueError(locale)
         Locale.parse(locale)
     except (UnknownLocaleError, ValueError):
-        errors["locale"] = "Unknown locale."
+        errors["locale"] = "Unknown locale: give language[_TERRITORY], such as zh_CN or en."
     if timezone not in available_timezones():
         errors["timezone"] = "Unknown time zone."
     if currency not in CURRENCIES:
@@ -136,7 +244,7 @@ def local_day(connection: Connection, tenant_id: uuid.UUID, instant: datetime) -
 def by_slug(session: Session, slug: str) -> Tenant:
     tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
-        raise NotFound(N_("No such merchant."))
+        raise NotFound("merchant", slug)
     return tenant
 
 

@@ -14,6 +14,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.errors import Conflict, JifenError, ValidationFailed
 from jifen.i18n import N_
+from jifen.tenants import throttle
 from jifen.tenants.models import ROLES, StaffMembership, Tenant, User
 
 MIN_PASSWORD = 10
@@ -63,6 +64,24 @@ def authenticate(session: Session, *, email: str, password: str, clock: Clock) -
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     user.last_login_at = clock.now()
+    return user
+
+
+def sign_in(
+    session: Session, *, email: str, password: str, address: str | None, clock: Clock
+) -> User:
+    """`authenticate`, throttled by account and by client address (jifen.tenants.throttle):
+    TooManySignIns while either is blocked, whatever the password. A failure is counted
+    in `session` before LoginFailed is raised: the caller commits it all the same."""
+    attempt = throttle.Attempt(email=email, address=address)
+    now = clock.now()
+    throttle.check(session, attempt, now)
+    try:
+        user = authenticate(session, email=email, password=password, clock=clock)
+    except LoginFailed:
+        throttle.record_failure(session, attempt, now)
+        raise
+    throttle.record_success(session, attempt)
     return user
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from jifen.errors import NotFound
 from jifen.ledger import holds, reversal, service
 from jifen.ledger.errors import (
     ExpiryInPast,
@@ -15,9 +16,6 @@ from jifen.ledger.errors import (
     InvalidAmount,
     MemberNotActive,
     NotReversible,
-    UnknownEntry,
-    UnknownHold,
-    UnknownMember,
 )
 from jifen.types import MAX_SAFE_INTEGER, new_id
 
@@ -120,16 +118,16 @@ def test_capturing_or_reversing_a_bad_amount_is_refused(books, alice, amount, re
 def test_points_of_an_unknown_member_cannot_move(books, alice, operation):
     ghost = new_id()
 
-    with nothing_changes(books, alice), pytest.raises(UnknownMember) as refused:
+    with nothing_changes(books, alice), pytest.raises(NotFound, match="No such member") as refused:
         OPERATIONS[operation](books, ghost, 10)
 
-    assert refused.value.details == {"member_id": str(ghost)}
+    assert (refused.value.resource, refused.value.key) == ("member", ghost)
 
 
 def test_a_transfer_to_an_unknown_member_is_refused(books, alice):
     ghost = new_id()
 
-    with nothing_changes(books, alice), pytest.raises(UnknownMember):
+    with nothing_changes(books, alice), pytest.raises(NotFound, match="No such member"):
         books.run(service.transfer, alice, ghost, 10)
 
 
@@ -137,9 +135,9 @@ def test_a_member_of_another_tenant_is_unknown_here(books, alice, make_tenant, c
     other = Books(books.svc, make_tenant().tenant_id, clock)
     stranger = other.member()
 
-    with nothing_changes(books, alice), pytest.raises(UnknownMember):
+    with nothing_changes(books, alice), pytest.raises(NotFound, match="No such member"):
         books.run(service.earn, stranger, 10)
-    with nothing_changes(books, alice), pytest.raises(UnknownMember):
+    with nothing_changes(books, alice), pytest.raises(NotFound, match="No such member"):
         books.run(service.transfer, alice, stranger, 10)
 
     assert other.wallet(stranger).balance == 0
@@ -225,14 +223,14 @@ def test_a_reversal_itself_cannot_be_reversed(books, alice):
 
 
 def test_reversing_an_unknown_entry_is_refused(books, alice):
-    with nothing_changes(books, alice), pytest.raises(UnknownEntry):
+    with nothing_changes(books, alice), pytest.raises(NotFound, match="No such ledger entry"):
         books.run(reversal.reverse, new_id())
 
 
 def test_settling_an_unknown_hold_is_refused(books, alice):
     with nothing_changes(books, alice):
         for operation in (holds.capture, holds.release, holds.capture_pending, holds.unfreeze):
-            with pytest.raises(UnknownHold):
+            with pytest.raises(NotFound, match="No such hold"):
                 books.run(operation, new_id())
 
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jifen.errors import ValidationFailed
+from jifen.errors import Unknown, ValidationFailed
 from jifen.ledger import service
-from jifen.ledger.errors import ExpiryNotLater, InsufficientPoints, UnknownLot
+from jifen.ledger.errors import ExpiryNotLater, InsufficientPoints
 from jifen.members import service as members
 
 from .conftest import WalletReading
@@ -384,7 +384,7 @@ def test_extending_another_members_lot_is_refused(books):
     books.run(service.earn, bob, 100, expires_at=MARCH_END)
     (bobs,) = books.lots(bob)
 
-    with pytest.raises(UnknownLot):
+    with pytest.raises(Unknown, match="No such lot"):
         books.run(service.extend, alice, JUNE_END, reason="goodwill", lot_ids=[bobs.id])
 
     assert [lot.expires_at for lot in books.lots(bob)] == [MARCH_END]

@@ -27,7 +27,7 @@ def test_categories_nest_and_cannot_loop(client, tenant):
         client, tenant, "PATCH", f"/categories/{home['id']}", {"parent_id": cups["id"]}, 422
     ).json
     assert loop["code"] == "category_cycle"
-    listed = call(client, tenant, "GET", "/categories", None, 200).json
+    listed = call(client, tenant, "GET", "/categories", None, 200).json["items"]
     assert {c["name"]: c["parent_id"] for c in listed} == {
         "家居": None,
         "厨房": home["id"],

@@ -58,7 +58,7 @@ def test_a_co_branded_item_names_a_real_partner(client, tenant):
     assert missing["code"] == "mode_params_invalid"
     assert set(missing["details"]["mode_params"]) == {"partner_id", "cost_share"}
     params = {"partner_id": "00000000-0000-7000-8000-000000000000", "cost_share": 1}
-    unknown = call(client, tenant, "POST", "/products", {**body, "mode_params": params}, 404)
+    unknown = call(client, tenant, "POST", "/products", {**body, "mode_params": params}, 422)
     assert unknown.json["code"] == "unknown_partner"
 
 

@@ -47,7 +47,7 @@ def test_a_coupon_is_used_once_and_a_retry_answers_alike(client, tenant):
         client, tenant, "POST", f"/coupons/{code}:redeem", {**use, "order_ref": "POS-2"}, 409
     )
     assert other.json["details"] == {"reason": "redeemed"}
-    mine = call(client, tenant, "GET", f"/coupons?member_id={buyer}", None, 200).json
+    mine = call(client, tenant, "GET", f"/coupons?member_id={buyer}", None, 200).json["items"]
     assert [(c["code"], c["status"]) for c in mine] == [(code, "redeemed")]
 
 
@@ -77,7 +77,8 @@ def test_percent_off_and_the_refusals(client, tenant, clock):
         {"order_ref": "A", "order_amount": 1},
         404,
     )
-    assert unknown.json["code"] == "unknown_coupon"
+    assert unknown.json["code"] == "not_found"
+    assert unknown.json["details"] == {"resource": "coupon"}
     clock.advance(days=8)
     late = call(
         client,

@@ -184,8 +184,8 @@ def test_a_double_submit_with_an_idempotency_key_places_one_order(client, tenant
         ({}, {"address": {"name": "张伟"}}, 422, "validation_error"),
         ({}, {"quantity": 0}, 422, "validation_error"),
         ({}, {"quantity": 1.5}, 422, "validation_error"),
-        ({}, {"member_id": "00000000-0000-7000-8000-000000000000"}, 404, "member_not_found"),
-        ({}, {"product_id": "00000000-0000-7000-8000-000000000000"}, 404, "unknown_product"),
+        ({}, {"member_id": "00000000-0000-7000-8000-000000000000"}, 422, "unknown_member"),
+        ({}, {"product_id": "00000000-0000-7000-8000-000000000000"}, 422, "unknown_product"),
     ],
 )
 def test_a_refused_order_takes_no_points_and_no_stock(

@@ -73,11 +73,15 @@ def test_a_flash_sale_sells_its_own_stock_at_its_price(client, tenant, svc, cloc
     sold_out = order(client, tenant, other, item["id"], address=ADDRESS)
     assert sold_out.json["code"] == "out_of_stock"
     assert get_product(client, tenant, item["id"])["stock"] == 99  # only the early order
-    sales = call(client, tenant, "GET", f"/products/{item['id']}/flash-sales", None, 200).json
+    sales = call(client, tenant, "GET", f"/products/{item['id']}/flash-sales", None, 200).json[
+        "items"
+    ]
     assert (sales[0]["stock"], sales[0]["sold"]) == (0, 3)
 
     call(client, tenant, "POST", f"/orders/{during['id']}:cancel", {}, 200)
-    sales = call(client, tenant, "GET", f"/products/{item['id']}/flash-sales", None, 200).json
+    sales = call(client, tenant, "GET", f"/products/{item['id']}/flash-sales", None, 200).json[
+        "items"
+    ]
     assert (sales[0]["stock"], sales[0]["sold"]) == (2, 1)
     assert balance(client, tenant, buyer) == 10_000 - 900
     clock.advance(hours=1)
@@ -108,7 +112,9 @@ def test_one_member_clicking_many_times_gets_no_more_than_the_limit(app, client,
     assert statuses.count(201) == 2
     assert set(statuses) == {201, 409}
     assert balance(client, tenant, buyer) == 10_000 - 2 * 99
-    sales = call(client, tenant, "GET", f"/products/{item['id']}/flash-sales", None, 200).json
+    sales = call(client, tenant, "GET", f"/products/{item['id']}/flash-sales", None, 200).json[
+        "items"
+    ]
     assert (sales[0]["stock"], sales[0]["sold"]) == (8, 2)
 
 

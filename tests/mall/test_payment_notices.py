@@ -80,10 +80,10 @@ def test_a_notification_whose_signature_does_not_verify_changes_nothing(client, 
     assert points(client, tenant, buyer)["held"] == 2_000
 
 
-def test_a_notification_for_an_unknown_payment_is_404(client, tenant, svc):
+def test_a_notification_for_an_unknown_payment_is_refused(client, tenant, svc):
     on_the_test_gateway(client, tenant, svc)
     unknown = client.post(NOTIFY, data=signed(svc, uuid.uuid4(), "succeeded"), content_type=FORM)
-    assert (unknown.status_code, unknown.json["code"]) == (404, "unknown_payment")
+    assert (unknown.status_code, unknown.json["code"]) == (422, "unknown_payment")
     manual = client.post("/api/v1/payments/notify/manual", data=b"", content_type=FORM)
     assert manual.json["code"] == "unknown_payment_provider"
 

@@ -73,7 +73,7 @@ def test_a_custom_kind_once_defined_earns_through_a_task_rule(client, tenant, al
     assert result.json["points"] == 15
     assert [a["rule_name"] for a in result.json["awards"]] == ["review reward"]
     assert balance(client, tenant, alice) == 15
-    kinds = call(client, tenant, "GET", "/event-kinds", None, 200).json
+    kinds = call(client, tenant, "GET", "/event-kinds", None, 200).json["items"]
     assert {"kind": "app_review", "title": "Review", "built_in": False} in kinds
 
 
@@ -159,7 +159,7 @@ def test_an_unknown_member_is_refused_by_default(client, tenant, alice):
     body = purchase_body("o1", alice, 100) | {"member_id": None, "external_id": "nobody"}
     response = call(client, tenant, "POST", "/events", body, 422)
     assert response.json["code"] == "unknown_member"
-    assert response.json["details"] == {"external_id": "nobody"}
+    assert response.json["details"] == {"resource": "member", "external_id": "nobody"}
 
 
 def test_with_the_create_policy_an_unknown_external_id_becomes_a_member_who_earns(
@@ -255,6 +255,17 @@ def test_the_same_event_id_with_other_content_is_a_mismatch(client, tenant, alic
     response = call(client, tenant, "POST", "/events", purchase_body("order-1", alice, 99_900), 409)
     assert response.json["code"] == "idempotency_mismatch"
     assert balance(client, tenant, alice) == 128
+
+
+def test_a_reused_event_id_is_explained_as_the_event_id_not_a_header(client, tenant, alice):
+    call(client, tenant, "POST", "/events", purchase_body("order-1", alice, 12_800), 201)
+
+    response = call(client, tenant, "POST", "/events", purchase_body("order-1", alice, 1), 409)
+
+    assert response.json["code"] == "idempotency_mismatch"
+    assert response.json["details"] == {"event_id": "order-1"}
+    assert "event id" in response.json["message"]
+    assert "Idempotency-Key" not in response.json["message"]
 
 
 def test_the_same_event_id_of_another_kind_is_another_event(client, tenant, alice):

@@ -283,3 +283,20 @@ def test_a_refund_between_tasks_of_a_batch_leaves_their_limit_alone(client, tena
     batch = call(client, tenant, "POST", "/events:batch", {"events": events}, 200).json
     assert [item["result"]["points"] for item in batch["items"]] == [10, 10, -10, 10, 0]
     assert balance(client, tenant, alice) == 60
+
+
+def test_a_refund_of_spent_points_and_the_next_purchase_say_where_the_points_went(client, tenant):
+    alice = member(client, tenant, "alice")
+    rule(client, tenant, "spend", {"rate": "1"})
+    purchase(client, tenant, alice, 10_000, id="order-1")
+    call(client, tenant, "POST", "/points/redeem", {"member_id": alice, "amount": 80}, 201)
+
+    taken = refunded(client, tenant, alice, "order-1", amount=10_000)
+    repaid = purchase(client, tenant, alice, 5_000, id="order-2")
+
+    (clawback,) = taken["postings"]
+    assert (clawback["points"], clawback["incurred_debt"], clawback["absorbed"]) == (-100, 80, 0)
+    (earned,) = repaid["postings"]
+    assert (earned["points"], earned["repaid_debt"]) == (50, 50)
+    assert summary(client, tenant, alice)["balance"] == 0
+    assert summary(client, tenant, alice)["debt"] == 30

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import Connection
 
+from jifen.errors import Unknown
+from jifen.i18n import N_
 from jifen.members import Referral as ReferralRow
 from jifen.rules import sql
-from jifen.rules.errors import AlreadyReferred, ReferralNotFound, ReferralStageDone, SelfReferral
+from jifen.rules.errors import AlreadyReferred, ReferralStageDone, SelfReferral
 from jifen.rules.events import CheckedEvent
 from jifen.rules.kinds.base import FindMember, Kind
 from jifen.types import Text
@@ -91,7 +93,11 @@ class Referral(Kind):
             )
             return
         if known is None or known[0] != item.inviter_id:
-            raise ReferralNotFound(details={"invitee_id": str(item.member_id)})
+            raise Unknown(
+                "referral",
+                N_("No such referral: the invitee was not registered as referred by this inviter."),
+                invitee_id=str(item.member_id),
+            )
         if known[1] is not None:
             raise ReferralStageDone(details={"stage": "first_purchase"})
         self.known[item.member_id] = (item.inviter_id, item.occurred_at)

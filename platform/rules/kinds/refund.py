@@ -12,10 +12,11 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen import ledger
+from jifen.errors import Unknown
 from jifen.i18n import N_, Message
 from jifen.rules import sql
 from jifen.rules.breakdown import Breakdown, shares
-from jifen.rules.errors import RefundExceedsOrder, UnknownOrder
+from jifen.rules.errors import RefundExceedsOrder
 from jifen.rules.events import CheckedEvent, ledger_reference
 from jifen.rules.history import AwardRow
 from jifen.rules.kinds.base import Kind
@@ -55,7 +56,7 @@ class Refund(Kind):
         batch.flush()  # the purchase may be earlier in this batch
         purchase = sql.purchase(connection, tenant_id, order_id)
         if purchase is None or purchase.member_id != item.member_id:
-            raise UnknownOrder(details={"order_id": order_id})
+            raise Unknown("order", N_("No purchase event with this order id."), order_id=order_id)
         money_back, points_back = sql.refunded(connection, tenant_id, order_id)
         lines = purchase.data.get("lines") or []
         asked: dict[int, int] = {}  # money back per line index
@@ -208,4 +209,8 @@ class Refund(Kind):
             "entry_id": str(taken.entry_id) if taken.entry_id else None,
             "hold_id": str(pending["id"]) if pending is not None else None,
             "pending_until": until.isoformat() if until else None,
+            "repaid_debt": 0,
+            "incurred_debt": taken.incurred_debt,
+            "absorbed": taken.absorbed,
+            "lapsed": taken.lapsed,
         }

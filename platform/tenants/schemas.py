@@ -1,0 +1,50 @@
+"""The tenant's settings as the API reads and changes them."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from jifen.types import Text
+
+
+class TenantSettings(Schema):
+    id = fields.UUID()
+    slug = fields.String(metadata={"description": "The mall's address: /m/<slug>/."})
+    name = fields.String()
+    locale = fields.String(
+        metadata={
+            "description": "The language members and staff see unless they ask for another"
+            " (Accept-Language), as language[_TERRITORY]: zh_CN, en."
+        }
+    )
+    timezone = fields.String(
+        metadata={
+            "description": "An IANA time zone: the merchant's days (check-ins, daily caps,"
+            " tiers, calendar expiry) begin at its midnight."
+        }
+    )
+    currency = fields.String(
+        metadata={"description": "ISO 4217; amounts are in its minor units (fen for CNY)."}
+    )
+    points_name = fields.String(metadata={"description": "What members call the points."})
+
+
+class TenantSettingsPatch(Schema):
+    """Every field optional; what is sent with the value it has is no change."""
+
+    name = Text(min_length=1, max_length=100)
+    locale = Text(
+        min_length=1,
+        max_length=8,
+        metadata={"description": "A known locale as language[_TERRITORY]: zh_CN, en, en_US."},
+    )
+    timezone = Text(min_length=1, max_length=64, metadata={"description": "An IANA time zone."})
+    currency = Text(
+        min_length=3,
+        max_length=3,
+        metadata={
+            "description": "ISO 4217, one the platform supports. Refused with 409"
+            " currency_locked once points or money have moved."
+        },
+    )
+    points_name = Text(min_length=1, max_length=16)

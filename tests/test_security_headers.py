@@ -1,0 +1,152 @@
+"""Every response says what a browser may run and who may frame it, and names no server."""
+
+import re
+import threading
+import urllib.request
+
+import pytest
+from conftest import sqlite_only
+from test_cli import run
+from werkzeug.serving import make_server
+
+from jifen.audit import SYSTEM
+from jifen.errors import ValidationFailed
+from jifen.headers import QuietRequestHandler
+from jifen.tenants import service as tenants
+
+
+def policy(response) -> dict[str, str]:
+    """The Content-Security-Policy's directives, by name."""
+    text = response.headers["Content-Security-Policy"]
+    return dict(directive.strip().split(" ", 1) for directive in text.split(";"))
+
+
+def assert_common_headers(response) -> None:
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "Server" not in response.headers
+    assert "Strict-Transport-Security" not in response.headers  # served over plain HTTP
+
+
+@sqlite_only
+def test_a_page_runs_only_its_own_scripts_and_is_framed_only_by_itself(client, tenant):
+    page = client.get(f"/m/{tenant.slug}/")
+    assert page.status_code == 200
+    assert_common_headers(page)
+    directives = policy(page)
+    assert directives["script-src"] == "'self'"
+    assert directives["object-src"] == "'none'"
+    assert directives["base-uri"] == "'self'"
+    assert directives["frame-ancestors"] == "'self'"
+    login = client.get("/console/login")
+    assert_common_headers(login)
+    assert policy(login)["frame-ancestors"] == "'self'"
+
+
+@sqlite_only
+def test_the_api_answers_load_nothing_and_are_framed_by_no_one(client, tenant):
+    for response in (
+        client.get("/api/v1/members", headers=tenant.headers),
+        client.get("/api/v1/members"),  # a 401
+        client.get("/api/openapi.json"),
+    ):
+        assert response.is_json
+        assert_common_headers(response)
+        assert policy(response) == {"default-src": "'none'", "frame-ancestors": "'none'"}
+
+
+@sqlite_only
+def test_the_api_docs_inline_script_carries_the_requests_nonce(client):
+    first, second = client.get("/api/docs"), client.get("/api/docs")
+    assert_common_headers(first)
+    nonces = []
+    for page in (first, second):
+        (nonce,) = re.findall(r'<script nonce="([^"]+)">', page.get_data(as_text=True))
+        assert policy(page)["script-src"] == f"'self' 'nonce-{nonce}'"
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1] and len(nonces[0]) >= 20
+    # Every other script of the page is one of our own files.
+    scripts = re.findall(r"<script([^>]*)>", first.get_data(as_text=True))
+    assert all('src="/api/static/' in s or "nonce=" in s for s in scripts)
+
+
+@sqlite_only
+def test_https_answers_ask_browsers_to_stay_on_https(client, tenant):
+    secure = client.get(f"/m/{tenant.slug}/", base_url="https://points.example")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+    api = client.get("/api/v1/health", base_url="https://points.example")
+    assert "Strict-Transport-Security" in api.headers
+
+
+@sqlite_only
+def test_a_merchant_lets_its_app_frame_its_mall(client, svc, tenant):
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        acme = tenants.by_slug(session, tenant.slug)
+        tenants.set_embedding(
+            session,
+            acme,
+            frame_ancestors=["https://app.acme.test", "https://*.acme-partner.test:8443"],
+            mall_embedded=True,
+            actor=SYSTEM,
+            clock=svc.clock,
+        )
+    ancestors = policy(client.get(f"/m/{tenant.slug}/"))["frame-ancestors"].split()
+    assert ancestors == ["'self'", "https://*.acme-partner.test:8443", "https://app.acme.test"]
+    # Other pages stay framed by ourselves only.
+    assert policy(client.get("/console/login"))["frame-ancestors"] == "'self'"
+
+
+@sqlite_only
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "app.acme.test",  # no scheme
+        "https://app.acme.test; script-src *",  # another directive
+        "https://app.acme.test 'unsafe-inline'",
+        "javascript://x",
+        "https://app.acme.test/path",
+        "https://app.acme.test\nhttps://evil.test",
+        "*",
+    ],
+)
+def test_framing_origins_that_could_bend_the_policy_are_refused(svc, tenant, origin):
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        acme = tenants.by_slug(session, tenant.slug)
+        with pytest.raises(ValidationFailed):
+            tenants.set_embedding(
+                session,
+                acme,
+                frame_ancestors=[origin],
+                mall_embedded=False,
+                actor=SYSTEM,
+                clock=svc.clock,
+            )
+        assert acme.frame_ancestors == []
+
+
+@sqlite_only
+def test_the_embedded_server_does_not_name_itself(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/console/login"
+        with urllib.request.urlopen(url) as response:
+            assert response.status == 200
+            assert response.headers["Server"] is None
+            assert response.headers["Date"]
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@sqlite_only
+def test_the_cli_lets_a_merchants_app_frame_its_mall(app, client, tenant):
+    said = run(
+        app, "tenants", "embed", tenant.slug, "--origin", "https://app.acme.test", "--in-app"
+    )
+    assert "framed by https://app.acme.test" in said
+    ancestors = policy(client.get(f"/m/{tenant.slug}/"))["frame-ancestors"]
+    assert ancestors == "'self' https://app.acme.test"
+    assert "itself only" in run(app, "tenants", "embed", tenant.slug)
+    assert policy(client.get(f"/m/{tenant.slug}/"))["frame-ancestors"] == "'self'"
