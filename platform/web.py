@@ -7,11 +7,13 @@ refused request leaves nothing behind.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import uuid
 from typing import Any
 
+from babel import Locale
 from flask import Flask, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
@@ -60,14 +62,21 @@ def request_actor(kind: str, actor_id: str | None) -> Actor:
     return Actor(kind=kind, id=actor_id, request_id=request_id(), ip=request.remote_addr)
 
 
-def reader_locale() -> str:
+def reader_locale() -> Locale:
     """The language of this request's answers: the best of `Accept-Language` we have a
     catalog for, else the tenant's locale (set by whoever identified the tenant, see
     `set_tenant_locale`), else the platform's default."""
     asked = request.accept_languages.best_match(LOCALES)
     if asked:
-        return str(asked)
-    return _supported(g.get("tenant_locale")) or services().settings.default_locale
+        return _parsed(asked)
+    return _parsed(_supported(g.get("tenant_locale")) or services().settings.default_locale)
+
+
+@functools.cache
+def _parsed(locale: str) -> Locale:
+    """Babel's `Locale` for an identifier, made once: parsing one costs more than the
+    rest of rendering an error."""
+    return Locale.parse(locale)
 
 
 def set_tenant_locale(locale: str) -> None:
