@@ -20,7 +20,7 @@ from jifen.keyring import Keyring
 from jifen.mall.modes import RedeemModes
 from jifen.mall.payments import PaymentProviders
 from jifen.notify.notifiers import Notifiers
-from jifen.outbox.events import reactions
+from jifen.outbox.events import reactions, write_at_commit
 from jifen.outbox.relay import Relay
 from jifen.plugins import build_plugin_manager
 from jifen.rules.registry import RuleTypes
@@ -42,6 +42,7 @@ class Services:
         self.jobs = JobRunner(self)
         self.db.jobs = self.jobs
         self.db.reactions = reactions(IN_TRANSACTION, self)
+        write_at_commit(self.db.engine)
 
     @cached_property
     def rule_types(self) -> RuleTypes:

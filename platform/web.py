@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import uuid
+import secrets
 from typing import Any
 
 from babel import Locale
@@ -51,9 +51,10 @@ def db_session() -> Session:
 
 
 def request_id() -> str:
+    """The caller's `X-Request-Id` if it is a sensible one, else 32 random hex digits."""
     if "request_id" not in g:
         given = request.headers.get("X-Request-Id", "")
-        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        g.request_id = given if _REQUEST_ID.match(given) else secrets.token_hex(16)
     current: str = g.request_id
     return current
 

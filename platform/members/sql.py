@@ -83,9 +83,7 @@ def insert_member(
         tier: str | None = connection.execute(_INSERT_MEMBER_AUDITED, row | after).scalar()
     else:
         tier = connection.execute(_INSERT_MEMBER, row).scalar()
-        connection.execute(
-            audit.INSERT, {**audit_event, "after": audit_event["after"] | {"tier": tier}}
-        )
+        audit.write(connection, {**audit_event, "after": audit_event["after"] | {"tier": tier}})
     if tags:
         connection.execute(
             _INSERT_TAG,

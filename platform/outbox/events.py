@@ -211,10 +211,18 @@ def _write(session: Session) -> None:
         return
     # The rows are written as the connection commits (`_append_at_commit`): after every
     # other before_commit listener and the session's last flush, in the transaction.
+    # (`write_at_commit` installs that listener on the sessions' engine.)
     session.connection().info[_COMMITTING] = session.info
 
 
-@sa_event.listens_for(Engine, "commit")
+def write_at_commit(engine: Engine) -> None:
+    """Have the engine whose sessions emit events write them as its connections commit.
+    That engine only: a listener on every Engine would make each statement of the
+    others (the API key lookup's) pay for SQLAlchemy's event dispatch."""
+    sa_event.listen(engine, "commit", _append_at_commit)
+    sa_event.listen(engine, "rollback", _forget)
+
+
 def _append_at_commit(connection: Connection) -> None:
     """Write the committing session's events, the transaction's last statement; on
     PostgreSQL they travel with COMMIT itself (`sql.append_and_commit`), and the driver's
@@ -235,7 +243,6 @@ def _append_at_commit(connection: Connection) -> None:
         raise DBAPIError.instance("(the events' INSERT, at COMMIT)", None, exc, error) from exc
 
 
-@sa_event.listens_for(Engine, "rollback")
 def _forget(connection: Connection) -> None:
     connection.info.pop(_COMMITTING, None)
 
