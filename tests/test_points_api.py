@@ -296,6 +296,9 @@ def test_the_liability_report_adds_up_the_members_points(client, tenant, alice, 
         "held": 20,
         "pending": 7,
         "debt": 0,
+        "incurred_debt": 0,
+        "repaid_debt": 0,
+        "absorbed": 0,
         "expiring_30_days": 100,
         "expiring_90_days": 100,
         "members_with_points": 2,
@@ -451,3 +454,44 @@ def test_an_absorbed_shortfall_is_in_the_answer_and_in_the_entry_read_back(clien
     assert (read_back["absorbed"], read_back["incurred_debt"]) == (80, 0)
     summary = client.get(f"{MEMBERS}/{alice}/points", headers=tenant.headers).json
     assert (summary["balance"], summary["debt"]) == (0, 0)
+
+
+def test_the_liability_says_where_clawed_back_points_went(client, tenant, make_tenant, alice):
+    bob = register(client, tenant, "bob")
+    # Alice earns 100 and spends 80; the earning is clawed back: 20 from her balance, the
+    # 80 she spent become debt. She then earns 50, which all repay it: she owes 30.
+    earned = post(client, tenant, "/points/earn", {"member_id": alice, "amount": 100}).json
+    post(client, tenant, "/points/redeem", {"member_id": alice, "amount": 80})
+    clawback = post(client, tenant, f"/entries/{earned['id']}/reversal").json
+    repaying = post(client, tenant, "/points/earn", {"member_id": alice, "amount": 50}).json
+    # Bob earns 60 and spends them all; 40 of it is clawed back, and the merchant now
+    # absorbs what members have spent.
+    client.patch("/api/v1/points/policy", json={"shortfall": "absorb"}, headers=tenant.headers)
+    bobs = post(client, tenant, "/points/earn", {"member_id": bob, "amount": 60}).json
+    post(client, tenant, "/points/redeem", {"member_id": bob, "amount": 60})
+    absorbing = post(client, tenant, f"/entries/{bobs['id']}/reversal", {"amount": 40}).json
+    # Another merchant's debt is not this one's.
+    rival = make_tenant("rival")
+    owe(client, rival, register(client, rival, "carol"), 70)
+
+    report = client.get("/api/v1/points/liability", headers=tenant.headers).json
+
+    assert (clawback["incurred_debt"], repaying["repaid_debt"], absorbing["absorbed"]) == (
+        80,
+        50,
+        40,
+    )
+    assert report | {"expiring_30_days": None, "expiring_90_days": None} == {
+        "outstanding": 0,
+        "held": 0,
+        "pending": 0,
+        "debt": 30,
+        "incurred_debt": 80,
+        "repaid_debt": 50,
+        "absorbed": 40,
+        "expiring_30_days": None,
+        "expiring_90_days": None,
+        "members_with_points": 0,
+    }
+    rivals = client.get("/api/v1/points/liability", headers=rival.headers).json
+    assert (rivals["debt"], rivals["incurred_debt"], rivals["repaid_debt"]) == (70, 70, 0)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Result, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, ColumnElement, Result, case, func, select
+from sqlalchemy.orm import Session, outerjoin
 
 from jifen.clock import Clock
 from jifen.db import tenant_of
@@ -58,7 +58,12 @@ class Liability:
     outstanding: int  # available points members hold
     held: int
     pending: int
-    debt: int
+    debt: int  # owed now: incurred_debt - repaid_debt
+    # Clawed-back points that members had already spent, since the merchant began: owed
+    # (of which later credits have repaid repaid_debt), or carried by the merchant.
+    incurred_debt: int
+    repaid_debt: int
+    absorbed: int
     expiring_30_days: int
     expiring_90_days: int
     members_with_points: int
@@ -210,27 +215,24 @@ def page(
 
 def liability(session: Session, *, clock: Clock) -> Liability:
     """The tenant's outstanding points: what its members hold, hold back, are owed
-    (pending), owe (debt), and what will expire within 30 and 90 days. Points past
-    their expiry are left out, even before the sweep has expired them."""
+    (pending), owe (debt), and what will expire within 30 and 90 days; and where the
+    points of its clawbacks that members had spent went (owed, repaid, absorbed). Points
+    past their expiry are left out, even before the sweep has expired them."""
     now = clock.now()
-    balance, held, debt = sql.exact_sums(
-        session, [Account.balance, Account.held, Account.debt], Account.kind == WALLET
-    )
-    (lapsed_points,) = sql.exact_sums(
-        session, [Lot.remaining - Lot.held], Lot.expires_at <= now, Lot.remaining > Lot.held
-    )
-    outstanding = balance - lapsed_points
     lapsed = _lapsed(now)
     available = Account.balance - func.coalesce(lapsed.c.points, 0)
-    members = session.execute(
-        select(func.count())
-        .select_from(Account)
-        .outerjoin(lapsed, lapsed.c.account_id == Account.id)
-        .where(Account.kind == WALLET, available + Account.held > 0)
-    ).scalar_one()
+    has_points = case((available + Account.held > 0, 1), else_=0)
+    # One pass over the wallets, with each one's lapsed points.
+    outstanding, held, debt, members = sql.exact_sums(
+        session,
+        [available, Account.held, Account.debt, has_points],
+        Account.kind == WALLET,
+        from_=outerjoin(Account, lapsed, lapsed.c.account_id == Account.id),
+    )
     (pending,) = sql.exact_sums(
         session, [Hold.amount], Hold.kind == "pending", Hold.status == "open"
     )
+    incurred, absorbed = _shortfalls(session)
 
     def expiring(days: int) -> int:
         (points,) = sql.exact_sums(
@@ -243,11 +245,34 @@ def liability(session: Session, *, clock: Clock) -> Liability:
         return points
 
     return Liability(
-        outstanding=int(outstanding),
-        held=int(held),
-        pending=int(pending),
-        debt=int(debt),
+        outstanding=outstanding,
+        held=held,
+        pending=pending,
+        debt=debt,
+        incurred_debt=incurred,
+        # Debt grows only by clawbacks and shrinks only as credits repay it: what was
+        # incurred and is no longer owed has been repaid.
+        repaid_debt=incurred - debt,
+        absorbed=absorbed,
         expiring_30_days=expiring(30),
         expiring_90_days=expiring(90),
-        members_with_points=int(members),
+        members_with_points=members,
     )
+
+
+def _shortfalls(session: Session) -> tuple[int, int]:
+    """The points the tenant's clawbacks found spent, as their entries record them: made
+    the members' debt, and absorbed by the tenant."""
+
+    def recorded(key: str) -> ColumnElement[int]:
+        text: ColumnElement[str] = Entry.data[key].as_string()
+        return text.cast(BigInteger)
+
+    incurred, absorbed = sql.exact_sums(
+        session,
+        [recorded("debt"), recorded("absorbed")],
+        Entry.kind == "clawback",
+        # Every clawback reverses an entry: that index finds them among all the entries.
+        Entry.reverses_entry_id.is_not(None),
+    )
+    return incurred, absorbed

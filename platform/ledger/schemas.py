@@ -254,10 +254,36 @@ class HistoryPage(Schema):
 
 
 class Liability(Schema):
-    outstanding = fields.Integer()
+    """Points now (outstanding to members_with_points), and, since the merchant began,
+    where the clawed-back points that members had already spent went."""
+
+    outstanding = fields.Integer(metadata={"description": "Points members have available."})
     held = fields.Integer()
     pending = fields.Integer()
-    debt = fields.Integer()
+    debt = fields.Integer(
+        metadata={"description": "Points members owe now: incurred_debt - repaid_debt."}
+    )
+    incurred_debt = fields.Integer(
+        metadata={
+            "description": "Clawed-back points members had already spent and so came to"
+            " owe (points policy shortfall `debt`): the sum of the clawbacks'"
+            " incurred_debt."
+        }
+    )
+    repaid_debt = fields.Integer(
+        metadata={
+            "description": "Of incurred_debt, what later credits (earns, transfers"
+            " received, captured pending earns) repaid instead of reaching the balance:"
+            " the sum of their entries' repaid_debt."
+        }
+    )
+    absorbed = fields.Integer(
+        metadata={
+            "description": "Clawed-back points members had already spent that the merchant"
+            " carries (points policy shortfall `absorb`): the sum of the clawbacks'"
+            " absorbed."
+        }
+    )
     expiring_30_days = fields.Integer()
     expiring_90_days = fields.Integer()
     members_with_points = fields.Integer()

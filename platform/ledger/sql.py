@@ -13,8 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
+    FromClause,
     Select,
     bindparam,
     func,
@@ -564,8 +566,10 @@ def exact_sums(
     executor: Session | Connection,
     terms: Sequence[ColumnElement[int] | QueryableAttribute[int]],
     *criteria: Any,
+    from_: FromClause | None = None,
 ) -> list[int]:
-    """The sum of each of `terms` over the rows matching `criteria`, exact however large.
+    """The sum of each of `terms` over the rows matching `criteria` (of `from_`, when the
+    terms' own tables are not enough: a join), exact however large.
 
     Each wallet stays within 2^53 - 1, but a tenant's many wallets together can pass
     2^63 - 1, where SQLite's SUM fails ("integer overflow"). The high and low 32 bits of
@@ -573,8 +577,10 @@ def exact_sums(
     """
     halves = [
         func.coalesce(func.sum(half), 0)
-        for term in terms
-        for half in (term.op(">>")(literal_column("32")), term.op("&")(_HALF - 1))
+        # As 64-bit integers: PostgreSQL shifts a 32-bit one (a count) by 32 mod 32.
+        for value in (term.cast(BigInteger) for term in terms)
+        for half in (value.op(">>")(literal_column("32")), value.op("&")(_HALF - 1))
     ]
-    row = executor.execute(select(*halves).where(*criteria)).one()
+    query = select(*halves) if from_ is None else select(*halves).select_from(from_)
+    row = executor.execute(query.where(*criteria)).one()
     return [int(high) * _HALF + int(low) for high, low in zip(row[::2], row[1::2], strict=True)]
