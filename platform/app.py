@@ -19,8 +19,6 @@ from jifen.storefront.pay import bp as pay_bp
 from jifen.storefront.views import bp as storefront_bp
 from jifen.theming import init_themes
 
-MAX_BODY_BYTES = 1024 * 1024
-
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     """Build the app from the environment; `config` (Settings or overrides) wins."""
@@ -34,7 +32,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(
         SECRET_KEY=settings.secret_key,
-        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        MAX_CONTENT_LENGTH=web.MAX_BODY_BYTES,
         # Flask's signed cookie holds only the CSRF token's secret; who is signed in is
         # in the server's session rows (jifen.session_cookies).
         SESSION_COOKIE_NAME="jifen_csrf",

@@ -28,6 +28,8 @@ from jifen.services import Services
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The largest request body the app reads; Flask refuses a larger one unread (413).
+MAX_BODY_BYTES = 1024 * 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 

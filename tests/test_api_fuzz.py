@@ -66,8 +66,11 @@ def exercise(operation, mode: GenerationMode, headers: dict[str, str]) -> int:
 
 def test_the_api_answers_as_documented(app, tenant):
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
-    # A body past the API's 1 MiB limit is refused before it is read: 413, rightly.
-    schema.config.checks.negative_data_rejection.expected_statuses.append("413")
+    # A body past the API's 1 MiB limit is refused before it is read: 413, rightly. The
+    # document says so on every operation taking a body, but the rejection check keeps
+    # a list of its own, schemathesis's default for every schema: extended as a copy.
+    rejection = schema.config.checks.negative_data_rejection
+    rejection.expected_statuses = [*rejection.expected_statuses, "413"]
     headers = {"Authorization": f"Bearer {tenant.token}"}
     failures: dict[str, BaseExceptionGroup] = {}
     cases = 0

@@ -10,6 +10,7 @@ import json
 import uuid
 
 import pytest
+from conftest import sqlite_only
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, update
@@ -474,6 +475,28 @@ def test_a_body_over_one_mebibyte_is_413(client, tenant, unchanged):
         MEMBERS, data=body, content_type="application/json", headers=tenant.headers
     )
     assert_error(response, 413, "payload_too_large")
+
+
+@sqlite_only
+def test_every_operation_taking_a_body_documents_the_413(client):
+    spec = client.get("/api/openapi.json").json
+    response = spec["components"]["responses"]["PayloadTooLarge"]
+    assert response["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    taking_a_body = [
+        (path, method, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "requestBody" in operation
+    ]
+    assert len(taking_a_body) > 30
+    undocumented = [
+        f"{method.upper()} {path}"
+        for path, method, operation in taking_a_body
+        if operation["responses"].get("413") != {"$ref": "#/components/responses/PayloadTooLarge"}
+    ]
+    assert undocumented == []
 
 
 def test_error_responses_never_leak_internals(client, tenant):

@@ -1,5 +1,6 @@
 """The API's blueprint class, whose request parser reads every unreadable body as a 400
-and refuses query parameters the route does not take.
+and refuses query parameters the route does not take, and whose operations that take a
+body document the 413 of one over the size limit.
 
 webargs turns only `JSONDecodeError` into its 400; a number longer than Python's
 int-conversion limit raises a plain ValueError, and deep nesting a RecursionError, which
@@ -17,6 +18,17 @@ import flask
 import flask_smorest
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
+
+from jifen.web import MAX_BODY_BYTES
+
+# The OpenAPI response of every operation that takes a body (components/responses,
+# registered in jifen.api.setup under this name).
+PAYLOAD_TOO_LARGE = "PayloadTooLarge"
+PAYLOAD_TOO_LARGE_DOC = {
+    "description": f"The body is larger than {MAX_BODY_BYTES} bytes (code"
+    " `payload_too_large`); it was not read, and nothing changed.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
 
 
 class JsonParser(FlaskParser):
@@ -38,3 +50,15 @@ class JsonParser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = JsonParser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_body_limit_doc)
+
+    @staticmethod
+    def _prepare_body_limit_doc(doc: dict[str, Any], _info: Any, **_: Any) -> dict[str, Any]:
+        """Any body may be too large, whatever its schema: the operations that take one
+        document the 413, as `arguments` documents the 422 of a body its schema refuses."""
+        if "requestBody" in doc:
+            doc.setdefault("responses", {})["413"] = PAYLOAD_TOO_LARGE
+        return doc

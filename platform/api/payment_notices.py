@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import request
 
-from jifen.api.parser import Blueprint
+from jifen.api.parser import PAYLOAD_TOO_LARGE, Blueprint
 from jifen.mall import cashier, schemas
 from jifen.web import db_session, services
 
@@ -21,6 +21,8 @@ blp = Blueprint(
 
 @blp.route("/payments/notify/<provider>", methods=["POST"])
 @blp.response(200, schemas.PaymentOut())
+# A body in the provider's format, which no schema describes: its size limit still holds.
+@blp.doc(responses={"413": PAYLOAD_TOO_LARGE})
 def notify(provider: str) -> Any:
     """A provider's notification of a payment's result, in the provider's own format.
     The provider verifies its signature (403 `notification_rejected` when it does not

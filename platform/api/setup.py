@@ -18,6 +18,7 @@ from jifen.api import (
     tenant,
 )
 from jifen.api.errors import JifenApi
+from jifen.api.parser import PAYLOAD_TOO_LARGE, PAYLOAD_TOO_LARGE_DOC
 from jifen.api.ratelimit import RATE_LIMITED_DOC, KeyRateLimits
 from jifen.types import RateField
 
@@ -47,6 +48,7 @@ def init_api(app: Flask) -> JifenApi:
         {"type": "http", "scheme": "bearer", "description": "jf_<prefix>_<secret>"},
     )
     api.spec.components.response("RateLimited", RATE_LIMITED_DOC)
+    api.spec.components.response(PAYLOAD_TOO_LARGE, PAYLOAD_TOO_LARGE_DOC)
     settings = app.extensions["jifen.services"].settings
     app.extensions["jifen.rate_limits"] = KeyRateLimits(settings.redis_url, settings.api_rate_limit)
     api.register_blueprint(health.blp)

@@ -122,6 +122,16 @@ def test_malformed_notifications_are_refused_never_500(client, tenant, svc):
     assert order_of(client, tenant, held)["status"] == "awaiting_payment"
 
 
+def test_a_notification_over_one_mebibyte_is_413_and_changes_nothing(client, tenant, svc):
+    _, held = on_the_test_gateway(client, tenant, svc)
+    body = signed(svc, held["details"]["payment_id"], "succeeded") + b"&pad=" + b"x" * 2**20
+
+    refused = client.post(NOTIFY, data=body, content_type=FORM)
+
+    assert (refused.status_code, refused.json["code"]) == (413, "payload_too_large")
+    assert order_of(client, tenant, held)["status"] == "awaiting_payment"
+
+
 def buttons(page: str) -> dict[str, tuple[str, dict[str, str]]]:
     """The page's forms, by the status they post: (action, fields)."""
     found = {}
