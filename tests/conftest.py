@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from jifen.app import create_app
 from jifen.audit import SYSTEM
@@ -105,32 +106,61 @@ class TenantKey:
 
 @pytest.fixture
 def make_tenant(svc: Services):
-    """Creates a tenant with an API key holding the given scopes."""
+    """Creates a tenant with an API key holding the given scopes (see
+    `create_tenant_with_key` for the rest)."""
 
-    def make(slug: str | None = None, scopes: tuple[str, ...] = tuple(apikeys.SCOPES)):
-        return create_tenant_with_key(svc, slug or f"shop{next(_counter)}", scopes)
+    def make(
+        slug: str | None = None, scopes: tuple[str, ...] = tuple(apikeys.SCOPES), **options: Any
+    ) -> TenantKey:
+        return create_tenant_with_key(svc, slug or f"shop{next(_counter)}", scopes, **options)
 
     return make
 
 
 def create_tenant_with_key(
-    svc: Services, slug: str, scopes: tuple[str, ...] = tuple(apikeys.SCOPES)
+    svc: Services,
+    slug: str,
+    scopes: tuple[str, ...] = tuple(apikeys.SCOPES),
+    *,
+    rate_limit: int | None = None,
+    **settings: str,
 ) -> TenantKey:
-    """A tenant and an API key of it, for tests that build an app of their own."""
+    """A tenant and an API key of it, for tests that build an app of their own. `settings`
+    are the tenant's (`locale`, `timezone`...) where not the defaults; `rate_limit` the
+    key's requests a minute (None: the platform's)."""
     with svc.db.transaction() as session:
         tenant = tenants.create_tenant(
-            session, slug=slug, name=slug.title(), actor=SYSTEM, clock=svc.clock
+            session, slug=slug, name=slug.title(), actor=SYSTEM, clock=svc.clock, **settings
         )
-        _, token = apikeys.create_api_key(
-            session,
-            tenant_id=tenant.id,
-            name="test",
-            scopes=list(scopes),
-            actor=SYSTEM,
-            clock=svc.clock,
-            keyring=svc.keyring,
-        )
+        token = _create_key(svc, session, tenant.id, scopes, rate_limit)
     return TenantKey(tenant.id, slug, token)
+
+
+def another_key(svc: Services, tenant: TenantKey, *, rate_limit: int | None = None) -> TenantKey:
+    """Another API key of the tenant, with every scope and its own rate limit if given."""
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        token = _create_key(svc, session, tenant.tenant_id, tuple(apikeys.SCOPES), rate_limit)
+    return TenantKey(tenant.tenant_id, tenant.slug, token)
+
+
+def _create_key(
+    svc: Services,
+    session: Session,
+    tenant_id: uuid.UUID,
+    scopes: tuple[str, ...],
+    rate_limit: int | None,
+) -> str:
+    _, token = apikeys.create_api_key(
+        session,
+        tenant_id=tenant_id,
+        name="test",
+        scopes=list(scopes),
+        actor=SYSTEM,
+        clock=svc.clock,
+        keyring=svc.keyring,
+        rate_limit=rate_limit,
+    )
+    return token
 
 
 @pytest.fixture

@@ -17,11 +17,8 @@ from conftest import TenantKey, sqlite_only
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
-from jifen.audit import SYSTEM
 from jifen.i18n import CATALOGS, LOCALES
 from jifen.rules.models import Event
-from jifen.tenants import apikeys
-from jifen.tenants import service as tenants
 
 ROOT = Path(__file__).parents[1]
 ENGLISH = {"Accept-Language": "en"}
@@ -122,28 +119,9 @@ def test_an_error_message_is_in_the_readers_language_and_its_code_stays(
     assert self_transfer(client, tenant, alice, language) == message
 
 
-def english_tenant(svc, rate_limit: int | None = None) -> TenantKey:
-    """A tenant whose locale is English, and a key of it."""
-    with svc.db.transaction() as session:
-        tenant = tenants.create_tenant(
-            session, slug="london", name="London", locale="en", actor=SYSTEM, clock=svc.clock
-        )
-        _, token = apikeys.create_api_key(
-            session,
-            tenant_id=tenant.id,
-            name="test",
-            scopes=list(apikeys.SCOPES),
-            actor=SYSTEM,
-            clock=svc.clock,
-            keyring=svc.keyring,
-            rate_limit=rate_limit,
-        )
-    return TenantKey(tenant.id, "london", token)
-
-
-def test_without_a_preference_an_english_tenant_reads_english(app, svc):
+def test_without_a_preference_an_english_tenant_reads_english(app, make_tenant):
     client = no_language_client(app)
-    london = english_tenant(svc)
+    london = make_tenant("london", locale="en")
     alice = new_member(client, london, "alice")
 
     assert self_transfer(client, london, alice, NO_PREFERENCE) == (
@@ -153,9 +131,9 @@ def test_without_a_preference_an_english_tenant_reads_english(app, svc):
 
 
 @sqlite_only
-def test_a_key_past_its_rate_limit_is_refused_in_its_tenants_language(app, svc):
+def test_a_key_past_its_rate_limit_is_refused_in_its_tenants_language(app, make_tenant):
     client = no_language_client(app)
-    london = english_tenant(svc, rate_limit=1)
+    london = make_tenant("london", locale="en", rate_limit=1)
     new_member(client, london, "alice")
 
     refused = post(client, london, "/members", {"external_id": "bob"}, NO_PREFERENCE)

@@ -2,7 +2,7 @@
 with Retry-After, for that key only."""
 
 import pytest
-from conftest import TenantKey, sqlite_only
+from conftest import another_key, sqlite_only
 from test_cli import run
 
 from jifen.app import create_app
@@ -13,22 +13,6 @@ from jifen.tenants import apikeys
 from jifen.tenants.models import ApiKey
 
 MEMBERS = "/api/v1/members"
-
-
-def key_for(svc, tenant: TenantKey, rate_limit: int | None) -> TenantKey:
-    """Another key of the tenant, with its own rate limit."""
-    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
-        _, token = apikeys.create_api_key(
-            session,
-            tenant_id=tenant.tenant_id,
-            name="limited",
-            scopes=sorted(apikeys.SCOPES),
-            actor=SYSTEM,
-            clock=svc.clock,
-            keyring=svc.keyring,
-            rate_limit=rate_limit,
-        )
-    return TenantKey(tenant.tenant_id, tenant.slug, token)
 
 
 def assert_rate_limited(response, per_minute: int) -> None:
@@ -42,7 +26,7 @@ def assert_rate_limited(response, per_minute: int) -> None:
 
 @sqlite_only
 def test_a_key_past_its_limit_is_refused_and_other_keys_are_not(client, svc, tenant):
-    limited = key_for(svc, tenant, rate_limit=3)
+    limited = another_key(svc, tenant, rate_limit=3)
     for n in range(3):
         created = client.post(MEMBERS, json={"external_id": f"m{n}"}, headers=limited.headers)
         assert created.status_code == 201
@@ -73,7 +57,7 @@ def test_keys_without_a_limit_of_their_own_get_the_platforms(database, tmp_path,
             200,
         ]
         assert_rate_limited(client.get(MEMBERS, headers=tenant.headers), 2)
-        generous = key_for(svc, tenant, rate_limit=100)
+        generous = another_key(svc, tenant, rate_limit=100)
         assert client.get(MEMBERS, headers=generous.headers).status_code == 200
     finally:
         app.extensions["jifen.services"].close()
@@ -81,7 +65,7 @@ def test_keys_without_a_limit_of_their_own_get_the_platforms(database, tmp_path,
 
 @sqlite_only
 def test_workers_share_the_count_in_redis(database, tmp_path, redis_url, svc, tenant):
-    limited = key_for(svc, tenant, rate_limit=2)
+    limited = another_key(svc, tenant, rate_limit=2)
 
     def worker(name: str):
         settings = Settings.from_env(
@@ -109,7 +93,7 @@ def test_workers_taking_blocks_of_the_count_let_exactly_the_limit_through(
     database, tmp_path, redis_url, svc, tenant
 ):
     """A limit of 300 a minute: each worker takes 3 requests at a time from Redis."""
-    limited = key_for(svc, tenant, rate_limit=300)
+    limited = another_key(svc, tenant, rate_limit=300)
     apps = [
         create_app(
             Settings.from_env(
@@ -136,7 +120,7 @@ def test_workers_taking_blocks_of_the_count_let_exactly_the_limit_through(
 
 @sqlite_only
 def test_an_unreachable_counter_lets_requests_through(database, tmp_path, svc, tenant):
-    limited = key_for(svc, tenant, rate_limit=1)
+    limited = another_key(svc, tenant, rate_limit=1)
     settings = Settings.from_env(
         {},
         database_url=database.app,
@@ -186,7 +170,7 @@ def test_a_key_limit_is_a_positive_count(svc, tenant, rate_limit):
                 session, tenant.tenant_id, key.id, rate_limit, actor=SYSTEM, clock=svc.clock
             )
         with pytest.raises(ValidationFailed):
-            key_for(svc, tenant, rate_limit)
+            another_key(svc, tenant, rate_limit=rate_limit)
 
 
 @sqlite_only
