@@ -481,7 +481,7 @@ def test_the_liability_says_where_clawed_back_points_went(client, tenant, make_t
         50,
         40,
     )
-    assert report | {"expiring_30_days": None, "expiring_90_days": None} == {
+    assert report == {
         "outstanding": 0,
         "held": 0,
         "pending": 0,
@@ -489,8 +489,8 @@ def test_the_liability_says_where_clawed_back_points_went(client, tenant, make_t
         "incurred_debt": 80,
         "repaid_debt": 50,
         "absorbed": 40,
-        "expiring_30_days": None,
-        "expiring_90_days": None,
+        "expiring_30_days": 0,
+        "expiring_90_days": 0,
         "members_with_points": 0,
     }
     rivals = client.get("/api/v1/points/liability", headers=rival.headers).json
