@@ -174,3 +174,22 @@ def raw_connect(url: str) -> psycopg.Connection:
     return psycopg.connect(
         host=sa.host, port=sa.port, user=sa.username, dbname=sa.database, autocommit=False
     )
+
+
+# --- what the generated probes covered -----------------------------------------------
+
+# Properties the generated probes record (`record_property`), summed over the run.
+PROBE_COUNTS = {"bad_inputs": "bad inputs refused", "routes_probed": "routes probed cross-tenant"}
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """How many bad inputs and cross-tenant routes ran (their reports carry the counts,
+    also from xdist's workers)."""
+    totals = dict.fromkeys(PROBE_COUNTS, 0)
+    for report in terminalreporter.stats.get("passed", []):
+        for name, value in getattr(report, "user_properties", []):
+            if name in totals:
+                totals[name] += value
+    if any(totals.values()):
+        shown = ", ".join(f"{totals[name]} {label}" for name, label in PROBE_COUNTS.items())
+        terminalreporter.write_line(f"generated probes: {shown}")

@@ -1,0 +1,191 @@
+"""One of each thing the API names by id, built through the API, and a valid request
+for every operation that writes: the ground the generated probes stand on
+(test_not_found: another tenant's ids; test_generated_bad_input: one bad value at a time).
+
+`EXAMPLES` is keyed by the OpenAPI document's operations, so a new write operation
+without an example fails the probes by name rather than going unprobed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mall.shop import ADDRESS, a_phone, member, placed, product
+from rules.api import call
+
+from jifen.db import Base, cross_tenant
+
+Ids = dict[str, str]
+Example = Callable[[Ids], dict[str, Any] | None]
+
+# The name of each path parameter, as the resource the id belongs to.
+RESOURCES = {
+    "authorization_id": "authorization",
+    "category_id": "category",
+    "code": "coupon",
+    "entry_id": "entry",
+    "event_id": "event",
+    "hold_id": "hold",
+    "member_id": "member",
+    "order_id": "order",
+    "partner_id": "partner",
+    "payment_id": "payment",
+    "product_id": "product",
+    "rule_id": "rule",
+}
+
+
+def build(client, tenant) -> Ids:
+    """One of each resource in `tenant`, and a second member (for transfers)."""
+    buyer = member(client, tenant, 10_000)
+    entry = call(client, tenant, "POST", "/points/redeem", {"member_id": buyer, "amount": 1}, 201)
+    hold = {"member_id": buyer, "kind": "reserve", "amount": 1}
+    item = product(client, tenant)
+    terms = {"type": "amount_off", "amount_off": 100, "threshold": 0, "valid_days": 30}
+    voucher = product(client, tenant, kind="coupon", points_price=1, coupon=terms)
+    (code,) = placed(client, tenant, buyer, voucher["id"])["delivery"]["coupons"]
+    partner = {"name": "Tea Co", "currency": "CNY", "budget": 1_000}
+    event = {
+        "id": "e1",
+        "kind": "purchase",
+        "member_id": buyer,
+        "data": {"amount": 100, "currency": "CNY"},
+    }
+    authorization = {
+        "member_id": buyer,
+        "points": 100,
+        "order_ref": "till-1",
+        "order_amount": 10_000,
+    }
+    unpaid = call(client, tenant, "POST", "/orders", _order(buyer, a_phone(client, tenant)["id"]))
+    assert unpaid.status_code == 202, unpaid.json
+    return {
+        "member": buyer,
+        "payee": member(client, tenant),
+        "entry": entry.json["id"],
+        "hold": call(client, tenant, "POST", "/holds", hold, 201).json["id"],
+        "product": item["id"],
+        "order": placed(client, tenant, buyer, item["id"], address=ADDRESS)["id"],
+        "coupon": code,
+        "category": call(client, tenant, "POST", "/categories", {"name": "杯子"}, 201).json["id"],
+        "partner": call(client, tenant, "POST", "/partners", partner, 201).json["id"],
+        "rule": call(client, tenant, "POST", "/rules", {"name": "S", "type": "spend"}, 201).json[
+            "id"
+        ],
+        "event": call(client, tenant, "POST", "/events", event, 201).json["id"],
+        "payment": unpaid.json["details"]["payment_id"],
+        "authorization": call(
+            client, tenant, "POST", "/checkout/authorizations", authorization, 201
+        ).json["id"],
+    }
+
+
+def fingerprint(svc) -> dict[str, list[Any]]:
+    """Every row of every table, of every tenant, in the order the database keeps them:
+    equal before and after a request that must write nothing (not even an audit event,
+    an outbox message or a stored answer). Plain SQL: it runs after each of thousands of
+    requests."""
+    with svc.db.session() as session, cross_tenant(session, "test: fingerprint"):
+        connection = session.connection()
+        return {
+            table.name: connection.exec_driver_sql(f"SELECT * FROM {table.name}").all()
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def _order(member_id: str, product_id: str) -> dict[str, Any]:
+    return {"member_id": member_id, "product_id": product_id, "address": ADDRESS}
+
+
+def _earn(ids: Ids) -> dict[str, Any]:
+    return {"member_id": ids["member"], "amount": 5}
+
+
+def _nothing(ids: Ids) -> None:
+    return None
+
+
+_WINDOW = {"starts_at": "2026-03-02T00:00:00Z", "ends_at": "2026-03-03T00:00:00Z"}
+_PURCHASE = {"id": "e2", "kind": "purchase", "data": {"amount": 100, "currency": "CNY"}}
+_GOLD = {"code": "gold", "name": "Gold", "rank": 1, "basis": "lifetime_points", "threshold": 100}
+
+# A request each write operation accepts, given the ids of `build` (None: no body).
+EXAMPLES: dict[tuple[str, str], Example] = {
+    ("POST", "/members"): lambda ids: {"external_id": "new-1", "name": "Li", "tags": ["vip"]},
+    ("PATCH", "/members/{member_id}"): lambda ids: {"name": "Wang", "birthday": "1990-02-28"},
+    ("POST", "/members/{member_id}/erasure"): _nothing,
+    ("POST", "/points/earn"): lambda ids: _earn(ids) | {"expires_at": "2027-01-01T00:00:00Z"},
+    ("POST", "/points/pending"): lambda ids: _earn(ids) | {"available_at": "2026-04-01T00:00:00Z"},
+    ("POST", "/points/redeem"): lambda ids: _earn(ids) | {"reference": "r1", "memo": "m"},
+    ("POST", "/points/adjust"): lambda ids: _earn(ids) | {"reason": "fix"},
+    ("POST", "/points/transfer"): lambda ids: {
+        "from_member_id": ids["member"],
+        "to_member_id": ids["payee"],
+        "amount": 5,
+    },
+    ("POST", "/points/extend"): lambda ids: {
+        "member_id": ids["member"],
+        "until": "2030-01-01T00:00:00Z",
+        "reason": "goodwill",
+    },
+    ("PATCH", "/points/policy"): lambda ids: {"expiry": "none", "hold_minutes": 30},
+    ("POST", "/holds"): lambda ids: _earn(ids) | {"kind": "reserve", "timeout_minutes": 10},
+    ("POST", "/holds/{hold_id}/capture"): lambda ids: {"amount": 1, "memo": "m"},
+    ("POST", "/holds/{hold_id}/release"): _nothing,
+    ("POST", "/entries/{entry_id}/reversal"): lambda ids: {"amount": 1, "memo": "m"},
+    ("POST", "/events"): lambda ids: _PURCHASE | {"member_id": ids["member"]},
+    ("POST", "/events:batch"): lambda ids: {"events": [_PURCHASE | {"member_id": ids["member"]}]},
+    ("POST", "/event-kinds"): lambda ids: {"kind": "visit", "title": "Store visit"},
+    ("POST", "/rules"): lambda ids: {"name": "Spend", "type": "spend", "priority": 1} | _WINDOW,
+    ("PATCH", "/rules/{rule_id}"): lambda ids: {"name": "Spend more", "priority": 2},
+    ("POST", "/rules/{rule_id}:enable"): _nothing,
+    ("POST", "/rules/{rule_id}:disable"): _nothing,
+    ("POST", "/rules/{rule_id}:archive"): _nothing,
+    ("POST", "/rules:simulate"): lambda ids: {"event": _PURCHASE | {"member_id": ids["member"]}},
+    ("POST", "/rules:backtest"): lambda ids: {
+        "start": _WINDOW["starts_at"],
+        "end": _WINDOW["ends_at"],
+        "rules": [{"name": "S", "type": "spend"}],
+    },
+    ("PUT", "/tiers"): lambda ids: {"tiers": [_GOLD]},
+    ("POST", "/categories"): lambda ids: {"name": "Cups", "sort_order": 1},
+    ("PATCH", "/categories/{category_id}"): lambda ids: {"name": "Mugs", "sort_order": 2},
+    ("POST", "/products"): lambda ids: {
+        "kind": "physical",
+        "name": "Cap",
+        "points_price": 10,
+        "stock": 5,
+        "category_id": ids["category"],
+    },
+    ("PATCH", "/products/{product_id}"): lambda ids: {"name": "Cup", "points_price": 20},
+    ("POST", "/products/{product_id}/stock"): lambda ids: {"change": 1},
+    ("POST", "/products/{product_id}/codes"): lambda ids: {"csv": "code\nABC-1\n"},
+    ("POST", "/products/{product_id}/flash-sales"): lambda ids: (
+        _WINDOW | {"points_price": 5, "stock": 1}
+    ),
+    ("POST", "/orders"): lambda ids: _order(ids["member"], ids["product"]) | {"quantity": 1},
+    ("POST", "/orders/{order_id}:address"): lambda ids: {"address": ADDRESS},
+    ("POST", "/orders/{order_id}:ship"): lambda ids: {"carrier": "SF", "tracking_number": "SF1"},
+    ("POST", "/orders/{order_id}:complete"): _nothing,
+    ("POST", "/orders/{order_id}:cancel"): lambda ids: {"reason": "changed my mind"},
+    ("POST", "/orders/{order_id}:refund"): lambda ids: {"reason": "broken"},
+    ("POST", "/coupons/{code}:redeem"): lambda ids: {"order_ref": "o-1", "order_amount": 1_000},
+    ("POST", "/partners"): lambda ids: {"name": "Milk Co", "currency": "CNY", "budget": 10},
+    ("POST", "/partners/{partner_id}/budget"): lambda ids: {"change": 10},
+    ("PATCH", "/mall/settings"): lambda ids: {"payment_minutes": 30, "topup_enabled": True},
+    ("POST", "/payments/{payment_id}:confirm"): _nothing,
+    ("POST", "/payments/{payment_id}:fail"): _nothing,
+    ("POST", "/topups"): lambda ids: {"member_id": ids["member"], "points": 100},
+    ("POST", "/checkout/quote"): lambda ids: {"member_id": ids["member"], "order_amount": 1_000},
+    ("POST", "/checkout/authorizations"): lambda ids: {
+        "member_id": ids["member"],
+        "points": 100,
+        "order_ref": "till-2",
+        "order_amount": 10_000,
+    },
+    ("POST", "/checkout/authorizations/{authorization_id}:capture"): lambda ids: {"points": 100},
+    ("POST", "/checkout/authorizations/{authorization_id}:void"): _nothing,
+    ("POST", "/checkout/authorizations/{authorization_id}:refund"): lambda ids: {"points": 100},
+    ("PATCH", "/tenant"): lambda ids: {"name": "Acme", "points_name": "积分"},
+}

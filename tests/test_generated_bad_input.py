@@ -1,0 +1,261 @@
+"""Bad input to every operation, generated from the OpenAPI document: a 4xx JSON error
+with a known code, and the database exactly as it was.
+
+Each write operation starts from a request it accepts (`api_world.EXAMPLES`) and gets
+one bad value at a time in each property its schema describes, at any depth: the wrong
+JSON type, a float for an integer, numbers past the schema's bounds and past 64 bits,
+instants outside the years 1 to 9999, NUL and other control characters, text one past
+its length. Then whole bodies that are not JSON, not an object, too big or too deep;
+path ids that are not UUIDs; and cursors no list returned. Derandomized: the same cases
+every run. `pytest_terminal_summary` (conftest) prints how many ran.
+
+SQLite runs them all, split in shards for `-n`; PostgreSQL the values that once failed
+only there (64-bit integers, NUL, the years' edges).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from api_world import EXAMPLES, RESOURCES, build, fingerprint
+
+API = "/api/v1"
+SHARDS = 4
+# What a refusal of bad input may say, besides `unknown_<thing>` for a name that names
+# nothing; a domain code (`insufficient_points`) would mean the bad value got past
+# validation.
+REFUSALS = {
+    "validation_error",
+    "malformed_json",
+    "payload_too_large",
+    "invalid_cursor",
+    "not_found",
+}
+NOT_UUIDS = ["not-a-uuid", "123", "01890a5d-ac96-774b-bcce-b302099a8057x", "%00"]
+FORGED_CURSORS = ["²", "①", "////", "AQID", "ZZZZ" * 20]
+# JSON values of each type, for "the wrong type".
+OF_TYPE = {"string": "7", "integer": 7, "number": 7.5, "boolean": True, "array": [7], "object": {}}
+CONTROL = ["a\u0000b", "a\u0001b", "a\u001bb", "a\u007fb"]
+INSTANTS = [
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-01T00:00:00+14:00",
+    "10000-01-01T00:00:00Z",
+    "2026-02-30T00:00:00Z",
+]
+DATES = ["0000-01-01", "10000-01-01", "2026-02-30"]
+# The values PostgreSQL once refused where SQLite took them (and so answered 500).
+ENGINE_SPECIFIC = ["2**63", "-2**63-1", "NUL", "9999-12-31T23:59:59-14:00"]
+
+
+@dataclass(frozen=True)
+class Case:
+    label: str
+    method: str
+    path: str  # with {member_id} and the like still to fill
+    body: bytes | None = None
+    query: str = ""
+    status: int | None = None  # when one status is the only right answer
+
+
+def _resolve(schema: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def bad_values(schema: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Values the schema refuses, each with a label naming what is wrong with it."""
+    kind = schema.get("type")
+    # A decimal (a rate) is a string or an integer: never a float, which may have lost it.
+    decimal = schema.get("format") == "decimal"
+    if kind is None:  # anyOf, free JSON: only what no type allows
+        yield "NUL", "\u0000"
+        return
+    allowed = {kind, "integer"} if kind == "number" or decimal else {kind}
+    for other, value in OF_TYPE.items():
+        if other not in allowed:
+            yield f"a {other}", value
+    if kind == "integer":
+        yield "a float", 1.5
+        yield "2**63", 2**63
+        yield "-2**63-1", -(2**63) - 1
+        if "maximum" in schema:
+            yield "past the maximum", schema["maximum"] + 1
+        if "minimum" in schema:
+            yield "below the minimum", schema["minimum"] - 1
+    if kind == "string":
+        for text in CONTROL:
+            yield "NUL" if "\u0000" in text else f"control {text!r}", text
+        if "maxLength" in schema:
+            yield "one too long", "x" * (schema["maxLength"] + 1)
+        if "enum" in schema:
+            yield "not in the enum", "no-such-choice"
+        instants = {"date-time": INSTANTS, "date": DATES, "uuid": ["not-a-uuid"]}
+        for text in instants.get(schema.get("format", ""), []):
+            yield text, text
+        if schema.get("format") == "decimal":
+            yield from (("NaN", "NaN"), ("Infinity", "Infinity"), ("1e999", "1e999"))
+    if kind == "object":
+        yield "NUL in a key", {"a\u0000": 1}
+        yield "NUL in a value", {"a": "\u0000"}
+
+
+def located(
+    schema: dict[str, Any], example: Any, doc: dict[str, Any], where: tuple[Any, ...] = ()
+) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
+    """Each place in `example` a property of `schema` can go (its path of keys and
+    indexes) with the property's schema: every property, present in the example or not,
+    and those nested in the example's objects and its arrays' first item."""
+    schema = _resolve(schema, doc)
+    if isinstance(example, list) and example and "items" in schema:
+        yield from located(schema["items"], example[0], doc, (*where, 0))
+    if not isinstance(example, dict):
+        return
+    for name, prop in schema.get("properties", {}).items():
+        prop = _resolve(prop, doc)
+        if prop.get("readOnly"):
+            continue
+        yield (*where, name), prop
+        if name in example:
+            yield from located(prop, example[name], doc, (*where, name))
+
+
+def replaced(example: Any, where: tuple[Any, ...], value: Any) -> Any:
+    body = copy.deepcopy(example)
+    target = body
+    for step in where[:-1]:
+        target = target[step]
+    target[where[-1]] = value
+    return body
+
+
+def _raw(value: Any) -> bytes:
+    return json.dumps(value).encode()
+
+
+def deep(depth: int) -> bytes:
+    return b'{"a": ' * depth + b"{}" + b"}" * depth
+
+
+def operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(method, path under /api/v1, operation) of every operation in the document."""
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            if path.startswith(API) and method != "parameters":
+                yield method.upper(), path.removeprefix(API), operation
+
+
+def cases(doc: dict[str, Any], ids: dict[str, str]) -> list[Case]:
+    """Every bad input, for every operation of the document."""
+    found = []
+    for method, path, operation in operations(doc):
+        if path.startswith("/payments/notify/"):  # the providers' door: signed, no API key
+            continue
+        names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        if "cursor" in names:
+            found += [
+                Case(f"cursor {c!r}", method, path, query=f"cursor={c}") for c in FORGED_CURSORS
+            ]
+        for name in RESOURCES.keys() & set(re.findall(r"\{(\w+)\}", path)):
+            if name != "code":
+                found += [
+                    Case(f"{name}={bad}", method, path.replace(f"{{{name}}}", bad), status=404)
+                    for bad in NOT_UUIDS
+                ]
+        if method == "GET":
+            continue
+        example = EXAMPLES[method, path](ids)
+        if example is None:
+            continue
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        for where, prop in located(schema, example, doc):
+            found += [
+                Case(f"{'.'.join(map(str, where))}: {label}", method, path, _raw(body))
+                for label, value in bad_values(prop)
+                for body in [replaced(example, where, value)]
+            ]
+        found += [
+            Case("not JSON", method, path, b'{"a": ', status=400),
+            Case("an array", method, path, _raw([example]), status=422),
+            Case("2 MiB", method, path, _raw(example | {"x": "x" * 2**21}), status=413),
+            Case("1,000 deep", method, path, deep(1_000)),
+        ]
+    return found
+
+
+def answer(client, tenant, case: Case, ids: dict[str, str]):
+    path = case.path.format(**{name: ids[resource] for name, resource in RESOURCES.items()})
+    return client.open(
+        f"{API}{path}?{case.query}",
+        method=case.method,
+        data=case.body,
+        content_type="application/json",
+        headers=tenant.headers,
+    )
+
+
+def refusal(response, case: Case) -> str | None:
+    """What is wrong with the answer to a bad input; None if nothing."""
+    if not response.is_json or not 400 <= response.status_code < 500:
+        return f"{response.status_code} {response.get_data(as_text=True)[:300]}"
+    if case.status is not None and response.status_code != case.status:
+        return f"{response.status_code}, not {case.status}: {response.json}"
+    code = response.json.get("code", "")
+    if code not in REFUSALS and not code.startswith("unknown_"):
+        return f"{response.status_code} {response.json}"
+    return None
+
+
+def probe(app, client, tenant, svc, chosen) -> tuple[int, dict[str, str]]:
+    """Send the chosen cases; how many, and what went wrong with which."""
+    ids = build(client, tenant)
+    doc = client.get("/api/openapi.json").json
+    other_list = client.get(f"{API}/products?limit=1", headers=tenant.headers).json["next_cursor"]
+    assert other_list is not None
+    generated = [
+        *cases(doc, ids),
+        Case("a cursor of /products", "GET", "/members", query=f"cursor={other_list}"),
+    ]
+    sent = [case for index, case in enumerate(generated) if chosen(index, case)]
+    failures = {}
+    before = fingerprint(svc)
+    for case in sent:
+        wrong = refusal(answer(client, tenant, case, ids), case)
+        after = fingerprint(svc)
+        if after != before:
+            changed = [table for table in after if after[table] != before.get(table)]
+            wrong = f"{wrong or 'refused'}, but wrote to {changed}"
+            before = after
+        if wrong:
+            failures[f"{case.method} {case.path} {case.query} [{case.label}]"] = wrong
+    return len(sent), failures
+
+
+def _shown(failures: dict[str, str]) -> str:
+    return "\n".join(f"{label}: {wrong}" for label, wrong in failures.items())
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_bad_input_is_refused_and_writes_nothing(app, client, tenant, svc, shard, record_property):
+    sent, failures = probe(app, client, tenant, svc, lambda index, case: index % SHARDS == shard)
+    record_property("bad_inputs", sent)
+    assert not failures, f"{len(failures)} of {sent}:\n{_shown(failures)}"
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_values_postgresql_once_refused_are_refused_before_it(
+    app, client, tenant, svc, record_property
+):
+    def chosen(index: int, case: Case) -> bool:
+        return case.label.rsplit(": ", 1)[-1] in ENGINE_SPECIFIC
+
+    sent, failures = probe(app, client, tenant, svc, chosen)
+    record_property("bad_inputs", sent)
+    assert not failures, f"{len(failures)} of {sent}:\n{_shown(failures)}"
