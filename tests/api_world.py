@@ -38,6 +38,9 @@ RESOURCES = {
 
 def build(client, tenant) -> Ids:
     """One of each resource in `tenant`, and a second member (for transfers)."""
+    # What a merchant must switch on for every operation to reach its ids.
+    call(client, tenant, "PATCH", "/points/policy", {"transfers_enabled": True}, 200)
+    call(client, tenant, "PATCH", "/mall/settings", {"topup_enabled": True}, 200)
     buyer = member(client, tenant, 10_000)
     entry = call(client, tenant, "POST", "/points/redeem", {"member_id": buyer, "amount": 1}, 201)
     hold = {"member_id": buyer, "kind": "reserve", "amount": 1}
@@ -82,10 +85,11 @@ def build(client, tenant) -> Ids:
 
 
 def fingerprint(svc) -> dict[str, list[Any]]:
-    """Every row of every table, of every tenant, in the order the database keeps them:
-    equal before and after a request that must write nothing (not even an audit event,
-    an outbox message or a stored answer). Plain SQL: it runs after each of thousands of
-    requests."""
+    """Every row of every table, of every tenant, in the order the database keeps them,
+    once the background work of earlier requests is done: equal before and after a
+    request that must write nothing (not even an audit event, an outbox message or a
+    stored answer). Plain SQL: it runs after each of thousands of requests."""
+    assert svc.jobs.wait_idle()
     with svc.db.session() as session, cross_tenant(session, "test: fingerprint"):
         connection = session.connection()
         return {
@@ -188,4 +192,13 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/checkout/authorizations/{authorization_id}:void"): _nothing,
     ("POST", "/checkout/authorizations/{authorization_id}:refund"): lambda ids: {"points": 100},
     ("PATCH", "/tenant"): lambda ids: {"name": "Acme", "points_name": "积分"},
+}
+
+# The query each read that requires one takes, given the ids of `build`.
+QUERIES: dict[tuple[str, str], Callable[[Ids], dict[str, Any]]] = {
+    ("GET", "/products/{product_id}/quote"): lambda ids: {
+        "member_id": ids["member"],
+        "quantity": 1,
+    },
+    ("GET", "/products/{product_id}/lottery/draws"): lambda ids: {"period": "2026-03-01"},
 }

@@ -4,114 +4,175 @@ tenant's id is answered exactly as a missing one."""
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from mall.shop import ADDRESS, member, placed, product
-from rules.api import call, rule
+from api_world import EXAMPLES, QUERIES, RESOURCES, build, fingerprint
+from mall.shop import member, product
+from rules.api import call
 
 MISSING = "01890a5d-ac96-774b-bcce-b302099a8057"
+
+
+NOT_PROBED = {
+    "/api/v1/payments/notify/<provider>": "the providers' door: signed, no API key, no id",
+}
+# Fields of a body that name another resource by id, and the resource.
+BODY_IDS = {
+    "member_id": "member",
+    "from_member_id": "member",
+    "to_member_id": "member",
+    "product_id": "product",
+    "category_id": "category",
+    "parent_id": "category",
+}
+# Fields whose name says id but hold no id of ours.
+NOT_IDS = {"external_id"}  # the merchant's own id for a member
 
 
 @pytest.fixture
 def theirs(client, make_tenant) -> dict[str, str]:
     """Ids of another tenant's things, one of each kind."""
-    other = make_tenant("rival")
-    buyer = member(client, other, 1_000)
-    entry = call(client, other, "POST", "/points/redeem", {"member_id": buyer, "amount": 1}, 201)
-    hold = call(
-        client, other, "POST", "/holds", {"member_id": buyer, "kind": "reserve", "amount": 1}, 201
-    )
-    item = product(client, other)
-    terms = {"type": "amount_off", "amount_off": 100, "threshold": 0, "valid_days": 30}
-    voucher = product(client, other, kind="coupon", points_price=1, coupon=terms)
-    (code,) = placed(client, other, buyer, voucher["id"])["delivery"]["coupons"]
-    partner = {"name": "Tea Co", "currency": "CNY", "budget": 1_000}
-    category = call(client, other, "POST", "/categories", {"name": "杯子"}, 201).json
-    return {
-        "member": buyer,
-        "entry": entry.json["id"],
-        "hold": hold.json["id"],
-        "product": item["id"],
-        "order": placed(client, other, buyer, item["id"], address=ADDRESS)["id"],
-        "coupon": code,
-        "partner": call(client, other, "POST", "/partners", partner, 201).json["id"],
-        "rule": rule(client, other, "spend")["id"],
-        "category": category["id"],
-    }
+    return build(client, make_tenant("rival"))
 
 
-PATHS = [
-    ("GET", "/members/{}", "member"),
-    ("PATCH", "/members/{}", "member"),
-    ("GET", "/members/{}/points", "member"),
-    ("GET", "/members/{}/points/history", "member"),
-    ("GET", "/entries/{}", "entry"),
-    ("POST", "/entries/{}/reversal", "entry"),
-    ("GET", "/holds/{}", "hold"),
-    ("POST", "/holds/{}/release", "hold"),
-    ("GET", "/products/{}", "product"),
-    ("GET", "/products/{}/flash-sales", "product"),
-    ("GET", "/orders/{}", "order"),
-    ("POST", "/orders/{}:complete", "order"),
-    ("GET", "/coupons/{}", "coupon"),
-    ("GET", "/partners/{}", "partner"),
-    ("GET", "/rules/{}", "rule"),
-    ("GET", "/rules/{}/versions", "rule"),
-    ("PATCH", "/categories/{}", "category"),
-]
+@pytest.fixture
+def mine(client, tenant) -> dict[str, str]:
+    """The caller's own things, for the ids a request names besides the one probed."""
+    return build(client, tenant)
 
 
-@pytest.mark.parametrize(("method", "path", "resource"), PATHS)
-def test_an_id_in_the_path_of_another_tenant_is_answered_as_a_missing_one(
-    client, tenant, theirs, method, path, resource
+def routes(app) -> Iterator[tuple[str, str]]:
+    """(method, rule) of every API route that takes an id in its path, from the URL map."""
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and rule.arguments:
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield method, rule.rule
+
+
+def fresh(resource: str) -> str:
+    """An id nothing has."""
+    return f"NOSUCH{uuid.uuid4().hex[:8].upper()}" if resource == "coupon" else str(uuid.uuid4())
+
+
+def probed(client, tenant, method: str, rule: str, ids: dict[str, str], mine) -> Any:
+    """Call the route with these ids in its path and the caller's example request."""
+    path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule).removeprefix("/api/v1")
+    url = path.format(**{name: ids[resource] for name, resource in RESOURCES.items()})
+    if method == "GET":
+        query = QUERIES.get((method, path), lambda ids: {})(mine)
+        return client.get(f"/api/v1{url}", query_string=query, headers=tenant.headers)
+    return call(client, tenant, method, url, EXAMPLES[method, path](mine))
+
+
+def test_every_id_in_a_path_of_another_tenant_is_answered_as_a_missing_one(
+    app, client, tenant, svc, theirs, mine, record_property
 ):
-    missing = MISSING if resource != "coupon" else "NOSUCHCODE"
-    body = {} if method != "GET" else None
-    mine = call(client, tenant, method, path.format(theirs[resource]), body)
-    absent = call(client, tenant, method, path.format(missing), body)
-
-    assert (mine.status_code, mine.json) == (absent.status_code, absent.json)
-    assert mine.status_code == 404
-    assert (mine.json["code"], mine.json["details"]) == ("not_found", {"resource": resource})
-
-
-def _earn(ids: dict[str, str]) -> dict:
-    return {"member_id": ids["member"], "amount": 5}
-
-
-def _order(ids: dict[str, str]) -> dict:
-    return {"member_id": ids["member"], "product_id": ids["product"], "address": ADDRESS}
-
-
-def _product(ids: dict[str, str]) -> dict:
-    return {"kind": "physical", "name": "Mug", "points_price": 1, "category_id": ids["category"]}
-
-
-BODIES = [
-    ("/points/earn", _earn, "member"),
-    ("/orders", _order, "member"),
-    ("/orders", _order, "product"),
-    ("/products", _product, "category"),
-]
+    """Generated from the URL map: a new route that takes an id fails here until the
+    probe can fill it (its resource in `api_world.RESOURCES`, a request in `EXAMPLES`)."""
+    before = fingerprint(svc)
+    failures, probes = {}, 0
+    for method, rule in routes(app):
+        if rule in NOT_PROBED:
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule).removeprefix("/api/v1")
+        unknown = set(re.findall(r"\{(\w+)\}", path)) - RESOURCES.keys()
+        if unknown or (method != "GET" and (method, path) not in EXAMPLES):
+            failures[f"{method} {rule}"] = "the probe cannot fill it (api_world)"
+            continue
+        missing = {resource: fresh(resource) for resource in theirs}
+        refused = probed(client, tenant, method, rule, theirs, mine)
+        absent = probed(client, tenant, method, rule, missing, mine)
+        probes += 1
+        answers = [(r.status_code, r.json) for r in (refused, absent)]
+        if answers[0] != answers[1] or refused.status_code != 404:
+            failures[f"{method} {rule}"] = f"theirs {answers[0]}, missing {answers[1]}"
+    record_property("routes_probed", probes)
+    assert not failures, "\n".join(f"{route}: {wrong}" for route, wrong in failures.items())
+    assert fingerprint(svc) == before
 
 
-@pytest.mark.parametrize(("path", "body", "resource"), BODIES)
-def test_an_id_in_the_body_of_another_tenant_is_answered_as_a_missing_one(
-    client, tenant, theirs, path, body, resource
+def body_ids(doc: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(method, path, field) of every write whose body names another resource by id."""
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            content = {} if method == "parameters" else operation.get("requestBody", {})
+            if "application/json" not in content.get("content", {}):
+                continue
+            ref = content["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+            for field in doc["components"]["schemas"][ref].get("properties", {}):
+                if field.endswith("_id"):
+                    yield method.upper(), path.removeprefix("/api/v1"), field
+
+
+def test_every_id_in_a_body_of_another_tenant_is_answered_as_a_missing_one(
+    client, tenant, svc, theirs, mine
 ):
-    mine = {"member": member(client, tenant, 1_000), "product": product(client, tenant)["id"]}
-    mine.setdefault("category", MISSING)
+    doc = client.get("/api/openapi.json").json
+    before = fingerprint(svc)
+    failures, probes = {}, 0
+    for method, path, field in body_ids(doc):
+        resource = BODY_IDS.get(field)
+        if field in NOT_IDS:
+            continue
+        if resource is None:
+            failures[f"{method} {path} {field}"] = "the probe cannot fill it (BODY_IDS)"
+            continue
+        url = path.format(**{name: mine[resource] for name, resource in RESOURCES.items()})
+        example = EXAMPLES[method, path](mine) or {}
+        missing = fresh(resource)
+        refused = call(client, tenant, method, url, example | {field: theirs[resource]})
+        absent = call(client, tenant, method, url, example | {field: missing})
+        probes += 1
+        echoed = json.dumps(refused.json).replace(theirs[resource], missing)
+        if (refused.status_code, echoed) != (absent.status_code, json.dumps(absent.json)):
+            failures[f"{method} {path} {field}"] = f"theirs {refused.json}, missing {absent.json}"
+        elif (refused.status_code, refused.json["code"]) != (422, f"unknown_{resource}"):
+            failures[f"{method} {path} {field}"] = f"{refused.status_code} {refused.json}"
+    assert probes >= len(BODY_IDS)
+    assert not failures, "\n".join(f"{route}: {wrong}" for route, wrong in failures.items())
+    assert fingerprint(svc) == before
 
-    refused = call(client, tenant, "POST", path, body(mine | {resource: theirs[resource]}))
-    absent = call(client, tenant, "POST", path, body(mine | {resource: MISSING}))
 
-    assert refused.status_code == absent.status_code == 422
-    assert refused.json["code"] == absent.json["code"] == f"unknown_{resource}"
-    assert refused.json["details"]["resource"] == resource
-    # The same answer but for the id it echoes.
-    echoed = str(refused.json).replace(theirs[resource], MISSING)
-    assert echoed == str(absent.json)
+def query_ids(doc: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(path, parameter) of every read whose query names a resource by id."""
+    for path, item in doc["paths"].items():
+        for parameter in item.get("get", {}).get("parameters", []):
+            name = parameter["name"]
+            if parameter["in"] == "query" and name.endswith("_id") and name not in NOT_IDS:
+                yield path.removeprefix("/api/v1"), name
+
+
+def test_every_id_in_a_query_of_another_tenant_finds_what_a_missing_one_finds(
+    client, tenant, theirs, mine
+):
+    """A filter by another tenant's id lists nothing, a lookup refuses it: exactly as for
+    an id nothing has."""
+    doc = client.get("/api/openapi.json").json
+    failures, probes = {}, 0
+    for path, parameter in query_ids(doc):
+        resource = BODY_IDS[parameter]
+        url = "/api/v1" + path.format(**{name: mine[r] for name, r in RESOURCES.items()})
+        query = QUERIES.get(("GET", path), lambda ids: {})(mine)
+        missing = fresh(resource)
+        refused, absent = (
+            client.get(url, query_string=query | {parameter: id_}, headers=tenant.headers)
+            for id_ in (theirs[resource], missing)
+        )
+        probes += 1
+        echoed = json.dumps(refused.json).replace(theirs[resource], missing)
+        expected = (200, []) if refused.status_code == 200 else (422, f"unknown_{resource}")
+        found = refused.json.get("items" if refused.status_code == 200 else "code")
+        if (refused.status_code, echoed) != (absent.status_code, json.dumps(absent.json)):
+            failures[f"{path}?{parameter}"] = f"theirs {refused.json}, missing {absent.json}"
+        elif (refused.status_code, found) != expected:
+            failures[f"{path}?{parameter}"] = f"{refused.status_code} {refused.json}"
+    assert probes >= 5
+    assert not failures, "\n".join(f"{route}: {wrong}" for route, wrong in failures.items())
 
 
 def test_an_id_in_the_query_that_names_nothing_is_unknown(client, tenant, theirs):
@@ -124,9 +185,3 @@ def test_an_id_in_the_query_that_names_nothing_is_unknown(client, tenant, theirs
     missing_product = f"/products/{uuid.uuid4()}/quote?member_id={buyer}&quantity=1"
     refused = call(client, tenant, "GET", missing_product, None, 404).json
     assert (refused["code"], refused["details"]) == ("not_found", {"resource": "product"})
-
-
-def test_a_refused_body_reference_writes_nothing(client, tenant, theirs):
-    call(client, tenant, "POST", "/points/earn", {"member_id": theirs["member"], "amount": 5}, 422)
-    listed = call(client, tenant, "GET", "/members", None, 200).json["items"]
-    assert listed == []
