@@ -201,4 +201,5 @@ QUERIES: dict[tuple[str, str], Callable[[Ids], dict[str, Any]]] = {
         "quantity": 1,
     },
     ("GET", "/products/{product_id}/lottery/draws"): lambda ids: {"period": "2026-03-01"},
+    ("GET", "/coupons"): lambda ids: {"member_id": ids["member"]},
 }

@@ -6,7 +6,8 @@ one bad value at a time in each property its schema describes, at any depth: the
 JSON type, a float for an integer, numbers past the schema's bounds and past 64 bits,
 instants outside the years 1 to 9999, NUL and other control characters, text one past
 its length. Then whole bodies that are not JSON, not an object, too big or too deep;
-path ids that are not UUIDs; and cursors no list returned. Derandomized: the same cases
+path ids that are not UUIDs; and in queries, each parameter's bad values as text and
+cursors no list returned. Derandomized: the same cases
 every run. `pytest_terminal_summary` (conftest) prints how many ran.
 
 SQLite runs them all, split in shards for `-n`; PostgreSQL the values that once failed
@@ -21,9 +22,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
-from api_world import EXAMPLES, RESOURCES, build, fingerprint
+from api_world import EXAMPLES, QUERIES, RESOURCES, build, fingerprint
 
 API = "/api/v1"
 SHARDS = 4
@@ -106,6 +108,24 @@ def bad_values(schema: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         yield "NUL in a value", {"a": "\u0000"}
 
 
+def bad_query_values(schema: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Values a query parameter of this schema refuses: in a query every value is text."""
+    if schema.get("type") == "array":
+        schema = schema["items"]
+    kind = schema.get("type")
+    if kind == "integer":
+        yield from [("a float", "1.5"), ("not a number", "abc"), ("2**63", str(2**63))]
+        yield "-2**63-1", str(-(2**63) - 1)
+        if "maximum" in schema:
+            yield "past the maximum", str(schema["maximum"] + 1)
+        if "minimum" in schema:
+            yield "below the minimum", str(schema["minimum"] - 1)
+    elif kind == "boolean":
+        yield "not a boolean", "maybe"
+    else:
+        yield from ((label, value) for label, value in bad_values(schema) if isinstance(value, str))
+
+
 def located(
     schema: dict[str, Any], example: Any, doc: dict[str, Any], where: tuple[Any, ...] = ()
 ) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
@@ -157,10 +177,19 @@ def cases(doc: dict[str, Any], ids: dict[str, str]) -> list[Case]:
     for method, path, operation in operations(doc):
         if path.startswith("/payments/notify/"):  # the providers' door: signed, no API key
             continue
-        names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
-        if "cursor" in names:
+        query = QUERIES.get((method, path), lambda ids: {})(ids)
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] != "query":
+                continue
+            name = parameter["name"]
+            bad = (
+                [(repr(c), c) for c in FORGED_CURSORS]
+                if name == "cursor"
+                else bad_query_values(parameter["schema"])
+            )
             found += [
-                Case(f"cursor {c!r}", method, path, query=f"cursor={c}") for c in FORGED_CURSORS
+                Case(f"{name}: {label}", method, path, query=urlencode(query | {name: value}))
+                for label, value in bad
             ]
         for name in RESOURCES.keys() & set(re.findall(r"\{(\w+)\}", path)):
             if name != "code":
@@ -170,6 +199,7 @@ def cases(doc: dict[str, Any], ids: dict[str, str]) -> list[Case]:
                 ]
         if method == "GET":
             continue
+        assert (method, path) in EXAMPLES, f"{method} {path}: no request in api_world.EXAMPLES"
         example = EXAMPLES[method, path](ids)
         if example is None:
             continue
@@ -220,7 +250,7 @@ def probe(app, client, tenant, svc, chosen) -> tuple[int, dict[str, str]]:
     assert other_list is not None
     generated = [
         *cases(doc, ids),
-        Case("a cursor of /products", "GET", "/members", query=f"cursor={other_list}"),
+        Case("cursor: one of /products", "GET", "/members", query=f"cursor={other_list}"),
     ]
     sent = [case for index, case in enumerate(generated) if chosen(index, case)]
     failures = {}
