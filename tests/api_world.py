@@ -8,6 +8,7 @@ without an example fails the probes by name rather than going unprobed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,27 @@ RESOURCES = {
     "product_id": "product",
     "rule_id": "rule",
 }
+
+
+def api_path(rule: str) -> str:
+    """The OpenAPI document's spelling of a URL map rule, under /api/v1:
+    `/api/v1/members/<uuid:member_id>` is `/members/{member_id}`."""
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule).removeprefix("/api/v1")
+
+
+def names_in(path: str) -> set[str]:
+    """The parameters of an OpenAPI path."""
+    return set(re.findall(r"\{(\w+)\}", path))
+
+
+def filled(path: str, ids: Ids) -> str:
+    """An OpenAPI path with the ids of `ids` in its parameters."""
+    return path.format(**{name: ids[resource] for name, resource in RESOURCES.items()})
+
+
+def shown(failures: dict[str, str]) -> str:
+    """A probe's failures, one a line."""
+    return "\n".join(f"{probe}: {wrong}" for probe, wrong in failures.items())
 
 
 def build(client, tenant) -> Ids:

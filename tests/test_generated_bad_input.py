@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from api_world import EXAMPLES, QUERIES, RESOURCES, build, fingerprint
+from api_world import EXAMPLES, QUERIES, build, filled, fingerprint, names_in, shown
 
 API = "/api/v1"
 SHARDS = 4
@@ -191,12 +190,11 @@ def cases(doc: dict[str, Any], ids: dict[str, str]) -> list[Case]:
                 Case(f"{name}: {label}", method, path, query=urlencode(query | {name: value}))
                 for label, value in bad
             ]
-        for name in RESOURCES.keys() & set(re.findall(r"\{(\w+)\}", path)):
-            if name != "code":
-                found += [
-                    Case(f"{name}={bad}", method, path.replace(f"{{{name}}}", bad), status=404)
-                    for bad in NOT_UUIDS
-                ]
+        for name in names_in(path) - {"code"}:
+            found += [
+                Case(f"{name}={bad}", method, path.replace(f"{{{name}}}", bad), status=404)
+                for bad in NOT_UUIDS
+            ]
         if method == "GET":
             continue
         assert (method, path) in EXAMPLES, f"{method} {path}: no request in api_world.EXAMPLES"
@@ -220,9 +218,8 @@ def cases(doc: dict[str, Any], ids: dict[str, str]) -> list[Case]:
 
 
 def answer(client, tenant, case: Case, ids: dict[str, str]):
-    path = case.path.format(**{name: ids[resource] for name, resource in RESOURCES.items()})
     return client.open(
-        f"{API}{path}?{case.query}",
+        f"{API}{filled(case.path, ids)}?{case.query}",
         method=case.method,
         data=case.body,
         content_type="application/json",
@@ -267,16 +264,12 @@ def probe(app, client, tenant, svc, chosen) -> tuple[int, dict[str, str]]:
     return len(sent), failures
 
 
-def _shown(failures: dict[str, str]) -> str:
-    return "\n".join(f"{label}: {wrong}" for label, wrong in failures.items())
-
-
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("shard", range(SHARDS))
 def test_bad_input_is_refused_and_writes_nothing(app, client, tenant, svc, shard, record_property):
     sent, failures = probe(app, client, tenant, svc, lambda index, case: index % SHARDS == shard)
     record_property("bad_inputs", sent)
-    assert not failures, f"{len(failures)} of {sent}:\n{_shown(failures)}"
+    assert not failures, f"{len(failures)} of {sent}:\n{shown(failures)}"
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
@@ -288,4 +281,4 @@ def test_values_postgresql_once_refused_are_refused_before_it(
 
     sent, failures = probe(app, client, tenant, svc, chosen)
     record_property("bad_inputs", sent)
-    assert not failures, f"{len(failures)} of {sent}:\n{_shown(failures)}"
+    assert not failures, f"{len(failures)} of {sent}:\n{shown(failures)}"
