@@ -80,7 +80,7 @@ class Services:
             raise ValueError("JIFEN_CLOCK is for test processes only (set JIFEN_TESTING=1)")
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=Database(settings.database_url, operator_url=settings.operator_database_url),
             clock=clocks.from_setting(settings.clock),
             keyring=Keyring.from_settings(settings),
             plugins=build_plugin_manager(),

@@ -27,6 +27,7 @@ def test_health_checks_redis_when_configured(database, tmp_path, redis_url):
             Settings.from_env(
                 {},
                 database_url=database.app,
+                operator_database_url=database.operator,
                 instance_path=tmp_path,
                 secret_key="s" * 48,
                 redis_url=url,

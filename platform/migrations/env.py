@@ -1,7 +1,8 @@
-"""Alembic environment: runs as the schema owner, then grants the app role its rights.
+"""Alembic environment: runs as the schema owner, then grants the app's roles their rights.
 
 On PostgreSQL the app connects as a role that does not own the tables, so row-level
-security binds it; migrations connect through JIFEN_MIGRATION_DATABASE_URL as the owner.
+security binds it, and so does the operator role of cross-tenant work; migrations
+connect through JIFEN_MIGRATION_DATABASE_URL as the owner.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
-            grant_app_role(connection, config.attributes.get("app_role"))
+            for role in {config.attributes.get("app_role"), config.attributes.get("operator_role")}:
+                grant_app_role(connection, role)
     engine.dispose()
 
 
