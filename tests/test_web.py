@@ -96,7 +96,7 @@ def test_storefront_by_slug_shows_the_merchant(client, svc, tenant):
 
 
 def test_storefront_by_host(client, svc, tenant):
-    with svc.db.transaction() as session:
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
         session.add(TenantDomain(domain="points.acme.test", tenant_id=tenant.tenant_id))
     page = client.get("/", headers={"Host": "points.acme.test"})
     assert page.status_code == 200 and "Acme" in page.get_data(as_text=True)
