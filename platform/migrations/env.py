@@ -57,6 +57,22 @@ def withhold_digests(connection, app_role: str | None) -> None:  # type: ignore[
     connection.execute(text(f"GRANT SELECT ({', '.join(columns)}) ON api_keys TO {role}"))
 
 
+def point_cross_tenant_policies(connection, operator_role: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Every `cross_tenant` policy (migration 0015 on) names the configured operator role,
+    also when JIFEN_OPERATOR_DATABASE_URL changed since the migration that created it."""
+    role = _grantee(connection, operator_role)
+    if role is None:
+        return
+    tables = connection.execute(
+        text(
+            "SELECT quote_ident(tablename) FROM pg_policies WHERE schemaname = current_schema()"
+            " AND policyname = 'cross_tenant'"
+        )
+    ).scalars()
+    for table in list(tables):
+        connection.execute(text(f"ALTER POLICY cross_tenant ON {table} TO {role}"))
+
+
 def run_migrations_online() -> None:
     url = config.attributes["url"]
     engine = create_engine(url)
@@ -73,6 +89,7 @@ def run_migrations_online() -> None:
             for role in {app_role, config.attributes.get("operator_role")}:
                 grant_app_role(connection, role)
             withhold_digests(connection, app_role)
+            point_cross_tenant_policies(connection, config.attributes.get("operator_role"))
     engine.dispose()
 
 
