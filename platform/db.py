@@ -111,6 +111,13 @@ class Database:
         # A forked rq job must not share its parent's connections.
         os.register_at_fork(after_in_child=lambda: self.dispose(close=False))
 
+    @property
+    def session_engines(self) -> tuple[Engine, ...]:
+        """The engines sessions run on: the app's, and the operator's if it is another."""
+        if self.operator_engine is self.engine:
+            return (self.engine,)
+        return (self.engine, self.operator_engine)
+
     def session(self, *, tenant_id: uuid.UUID | None = None, write: bool = False) -> Session:
         session = (self._write if write else self._read)()
         if self.jobs is not None:

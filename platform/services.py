@@ -42,7 +42,8 @@ class Services:
         self.jobs = JobRunner(self)
         self.db.jobs = self.jobs
         self.db.reactions = reactions(IN_TRANSACTION, self)
-        write_at_commit(self.db.engine)
+        for engine in self.db.session_engines:
+            write_at_commit(engine)
 
     @cached_property
     def rule_types(self) -> RuleTypes:

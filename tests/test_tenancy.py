@@ -777,6 +777,20 @@ def test_the_app_role_finds_a_key_only_with_its_secret(svc, as_app, alpha):
     assert guessed == []
 
 
+def test_events_emitted_in_a_cross_tenant_scope_reach_the_log(svc, database):
+    with svc.db.transaction() as session, cross_tenant(session, "test: a platform event"):
+        emit(
+            session,
+            PointsExpiring(uuid.uuid4(), 1, START, START.date(), 7),
+            now=START,
+            platform=True,
+        )
+
+    with svc.db.session() as session:
+        logged = session.execute(text("SELECT count(*) FROM outbox_events")).scalar()
+    assert logged == 1
+
+
 @postgresql_only
 def test_the_app_role_cannot_read_its_own_tenants_key_digests(as_app, alpha):
     scope(as_app, alpha.tenant_id)
