@@ -4,8 +4,9 @@ The current tenant lives in `session.info["tenant_id"]`. Every query of a Tenant
 model is filtered to it, ORM insert and update statements (bulk ones too) are checked
 against it, and a flush refuses objects of another tenant. A session with no tenant sees
 no tenant-owned rows at all. Code that is cross-tenant by design opens `cross_tenant()`,
-which is logged. On PostgreSQL row-level security is a second wall: each transaction
-carries the tenant in `jifen.tenant_id`.
+which is logged and runs the session as the operator role. On PostgreSQL row-level
+security is a second wall: each transaction carries the tenant in `jifen.tenant_id`,
+and only the operator role's cross-tenant scope lifts it.
 """
 
 from __future__ import annotations
