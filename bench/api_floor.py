@@ -72,6 +72,7 @@ def ours_env(database: BenchDatabase, workdir: Path) -> dict[str, str]:
     return {
         "JIFEN_DATABASE_URL": database.url,
         "JIFEN_MIGRATION_DATABASE_URL": database.owner_url,
+        "JIFEN_OPERATOR_DATABASE_URL": database.operator_url,
         "JIFEN_INSTANCE_PATH": str(workdir / "instance"),
         "JIFEN_SECRET_KEY": secrets.token_urlsafe(48),
         # One key drives the whole load, far past any real client's rate: every request is

@@ -73,6 +73,7 @@ def ledger_services(db: str) -> Iterator[Services]:
         env = {
             "JIFEN_DATABASE_URL": database.url,
             "JIFEN_MIGRATION_DATABASE_URL": database.owner_url,
+            "JIFEN_OPERATOR_DATABASE_URL": database.operator_url,
             "JIFEN_INSTANCE_PATH": str(Path(tmp) / "instance"),
             "JIFEN_SECRET_KEY": secrets.token_urlsafe(48),
             "JIFEN_REDIS_URL": redis_url,

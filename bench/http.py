@@ -489,11 +489,13 @@ def compare(
 
 @dataclass(frozen=True)
 class BenchDatabase:
-    """Where ours and the reference write: the app's URL and the owner's (migrations)."""
+    """Where ours and the reference write: the app's URL, the owner's (migrations) and the
+    operator's (cross-tenant work), the roles production connects as."""
 
     dialect: str
     url: str
     owner_url: str
+    operator_url: str
 
 
 @contextlib.contextmanager
@@ -501,20 +503,24 @@ def bench_database(db: str, workdir: Path) -> Iterator[BenchDatabase]:
     """A database for one benchmark run.
 
     SQLite: a fresh file in `workdir`. PostgreSQL: `JIFEN_BENCH_DATABASE_URL` (and
-    `JIFEN_BENCH_MIGRATION_DATABASE_URL` for the owner, else the same URL) if set, or a
-    temporary server started as the tests start theirs, stopped afterwards.
+    `JIFEN_BENCH_MIGRATION_DATABASE_URL` for the owner, `JIFEN_BENCH_OPERATOR_DATABASE_URL`
+    for the operator, each else the same URL) if set, or a temporary server started as
+    the tests start theirs, stopped afterwards.
     """
     if db == "sqlite":
         url = f"sqlite:///{workdir / 'bench.db'}"
-        yield BenchDatabase("sqlite", url, url)
+        yield BenchDatabase("sqlite", url, url, url)
         return
     if db != "postgresql":
         raise BenchError(f"unknown database {db!r}")
     given = os.environ.get("JIFEN_BENCH_DATABASE_URL")
     if given:
         owner = os.environ.get("JIFEN_BENCH_MIGRATION_DATABASE_URL") or given
+        operator = os.environ.get("JIFEN_BENCH_OPERATOR_DATABASE_URL") or given
         log("using the PostgreSQL server of JIFEN_BENCH_DATABASE_URL")
-        yield BenchDatabase("postgresql", database_url(given), database_url(owner))
+        yield BenchDatabase(
+            "postgresql", database_url(given), database_url(owner), database_url(operator)
+        )
         return
     from jifen.testing.servers import ServiceUnavailable, start_postgres
 
@@ -531,6 +537,7 @@ def bench_database(db: str, workdir: Path) -> Iterator[BenchDatabase]:
             "postgresql",
             database_url(server.url("jifen_bench")),
             database_url(server.owner_url("jifen_bench")),
+            database_url(server.operator_url("jifen_bench")),
         )
     finally:
         server.stop()

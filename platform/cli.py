@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from jifen import demo as demo_program
 from jifen import migrate, plugins, schedules
 from jifen.audit import Actor
-from jifen.db import set_tenant
+from jifen.db import cross_tenant, set_tenant
 from jifen.errors import JifenError
 from jifen.headers import QuietRequestHandler
 from jifen.ledger import expiry, holds, policy, reversal
@@ -194,8 +194,10 @@ def reencrypt(batch: int) -> None:
 
 
 def _key_with_prefix(session: Session, prefix: str) -> ApiKey:
-    """The API key with this public prefix, its tenant set on the session."""
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    """The API key with this public prefix, its tenant set on the session (which must not
+    have read yet: the key is found across tenants)."""
+    with cross_tenant(session, "an API key found by its prefix"):
+        key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if key is None:
         raise click.ClickException(f"no API key with prefix {prefix}")
     set_tenant(session, key.tenant_id)

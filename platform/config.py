@@ -2,7 +2,8 @@
 
 The embedded default needs none of them: a SQLite file and a generated secret under the
 instance folder. Production sets at least JIFEN_DATABASE_URL, JIFEN_REDIS_URL and
-JIFEN_SECRET_KEY.
+JIFEN_SECRET_KEY; on PostgreSQL also JIFEN_MIGRATION_DATABASE_URL (the schema owner) and
+JIFEN_OPERATOR_DATABASE_URL (the role of cross-tenant work), each a role of its own.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ class Settings:
     instance_path: Path
     database_url: str
     migration_database_url: str
+    # Cross-tenant work (sweeps, the relay, operators' commands) connects as this role:
+    # on PostgreSQL only it may lift row-level security (docs/security.md).
+    operator_database_url: str = ""
     redis_url: str | None = None
     smtp_url: str | None = None  # the SMTP notifier's server (see jifen_plugins.notifiers.smtp)
     secret_key: str = ""
@@ -55,6 +59,7 @@ class Settings:
             instance_path=instance,
             database_url=database_url,
             migration_database_url=env.get("JIFEN_MIGRATION_DATABASE_URL") or database_url,
+            operator_database_url=env.get("JIFEN_OPERATOR_DATABASE_URL") or database_url,
             redis_url=env.get("JIFEN_REDIS_URL") or None,
             smtp_url=env.get("JIFEN_SMTP_URL") or None,
             secret_key=env.get("JIFEN_SECRET_KEY", ""),
@@ -73,8 +78,9 @@ class Settings:
                 if name.startswith(PLUGIN_PREFIX)
             },
         )
-        if "database_url" in overrides and "migration_database_url" not in overrides:
-            overrides["migration_database_url"] = overrides["database_url"]
+        for derived in ("migration_database_url", "operator_database_url"):
+            if "database_url" in overrides and derived not in overrides:
+                overrides[derived] = overrides["database_url"]
         settings = replace(settings, **overrides)
         if not settings.secret_key:
             settings = replace(settings, secret_key=_instance_secret(settings.instance_path))

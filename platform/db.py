@@ -4,8 +4,9 @@ The current tenant lives in `session.info["tenant_id"]`. Every query of a Tenant
 model is filtered to it, ORM insert and update statements (bulk ones too) are checked
 against it, and a flush refuses objects of another tenant. A session with no tenant sees
 no tenant-owned rows at all. Code that is cross-tenant by design opens `cross_tenant()`,
-which is logged. On PostgreSQL row-level security is a second wall: each transaction
-carries the tenant in `jifen.tenant_id`.
+which is logged and runs the session as the operator role. On PostgreSQL row-level
+security is a second wall: each transaction carries the tenant in `jifen.tenant_id`,
+and only the operator role's cross-tenant scope lifts it.
 """
 
 from __future__ import annotations
@@ -80,22 +81,43 @@ class Database:
     reads and then writes never fails with "database is locked".
     """
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, operator_url: str | None = None, echo: bool = False) -> None:
         self.url = url
         self.jobs: Any = None  # the JobRunner sessions hand committed jobs to
         self.reactions: Any = None  # the in-transaction subscribers `outbox.events.emit` runs
         self.engine = _make_engine(url, echo=echo)
+        # Cross-tenant work connects as the operator role (docs/security.md); with one URL
+        # for both, as the app's own.
+        self.operator_engine = (
+            _make_engine(operator_url, echo=echo)
+            if operator_url and operator_url != url
+            else self.engine
+        )
         # Single-statement reads beside a session's transaction (the API key lookup) need
         # no transaction of their own: autocommit spares them BEGIN and ROLLBACK.
         self.autocommit_engine = _make_engine(url, echo=echo, autocommit=True)
+        read, write = _session_binds(self.engine)
+        operator_read, operator_write = (
+            (read, write)
+            if self.operator_engine is self.engine
+            else _session_binds(self.operator_engine)
+        )
         info = {"autocommit_engine": self.autocommit_engine}
-        sessions = self.engine.execution_options(jifen_session=True)
-        self._read = sessionmaker(sessions, expire_on_commit=False, info=info)
+        self._read = sessionmaker(
+            read, expire_on_commit=False, info={**info, "operator_bind": operator_read}
+        )
         self._write = sessionmaker(
-            sessions.execution_options(jifen_write=True), expire_on_commit=False, info=info
+            write, expire_on_commit=False, info={**info, "operator_bind": operator_write}
         )
         # A forked rq job must not share its parent's connections.
         os.register_at_fork(after_in_child=lambda: self.dispose(close=False))
+
+    @property
+    def session_engines(self) -> tuple[Engine, ...]:
+        """The engines sessions run on: the app's, and the operator's if it is another."""
+        if self.operator_engine is self.engine:
+            return (self.engine,)
+        return (self.engine, self.operator_engine)
 
     def session(self, *, tenant_id: uuid.UUID | None = None, write: bool = False) -> Session:
         session = (self._write if write else self._read)()
@@ -130,7 +152,15 @@ class Database:
 
     def dispose(self, *, close: bool = True) -> None:
         self.engine.dispose(close=close)
+        self.operator_engine.dispose(close=close)
         self.autocommit_engine.dispose(close=close)
+
+
+def _session_binds(engine: Engine) -> tuple[Engine, Engine]:
+    """What read and write sessions bind to: the engine, telling our "begin" events that
+    a session's transaction is beginning (and a write one)."""
+    read = engine.execution_options(jifen_session=True)
+    return read, read.execution_options(jifen_write=True)
 
 
 def _make_engine(url: str, *, echo: bool, autocommit: bool = False) -> Engine:
@@ -294,8 +324,15 @@ def get_owned(session: Session, model: type[_Model], object_id: uuid.UUID, resou
 @contextmanager
 def cross_tenant(session: Session, reason: str, *, level: int = logging.INFO) -> Iterator[Session]:
     """Lift the tenant filter for code that is cross-tenant by design. Logged (the
-    relay, which is cross-tenant in every round, logs at DEBUG)."""
+    relay, which is cross-tenant in every round, logs at DEBUG).
+
+    The session runs as the operator role from here on: on PostgreSQL row security lets
+    only that role's transactions lift the filter, so SQL run as the app role cannot.
+    The scope must therefore open before the session's transaction has read anything
+    (a request's session looks up across tenants in a short session of its own).
+    """
     log.log(level, "cross-tenant scope opened: %s", reason)
+    _run_as_operator(session)
     previous = session.info.get("cross_tenant", False)
     session.info["cross_tenant"] = True
     if session.in_transaction():
@@ -310,6 +347,17 @@ def cross_tenant(session: Session, reason: str, *, level: int = logging.INFO) ->
     session.info["cross_tenant"] = previous
     if session.in_transaction():
         _apply_rls(session, session.connection())
+
+
+def _run_as_operator(session: Session) -> None:
+    # The session stays the operator's after the scope: outside it, that role is bound
+    # to the session's tenant like the app's.
+    operator = session.info.get("operator_bind")
+    if operator is None or session.bind is operator:
+        return
+    if session.info.get("connected"):
+        raise RuntimeError("a cross-tenant scope opened after its session's transaction began")
+    session.bind = operator
 
 
 def _apply_rls(session: Session, connection: Any) -> None:
@@ -330,7 +378,10 @@ def _rls_settings(session: Session) -> str:
 
 @event.listens_for(Session, "after_begin")
 def _after_begin(session: Session, transaction: Any, connection: Any) -> None:
-    if connection.dialect.name != "postgresql" or transaction.nested:
+    if transaction.nested:
+        return
+    session.info["connected"] = True  # its role is chosen (see cross_tenant)
+    if connection.dialect.name != "postgresql":
         return
     # A transaction starts with both settings empty (they are transaction-local), which
     # RLS reads as "no tenant": only a scoped session needs them set.
@@ -338,6 +389,12 @@ def _after_begin(session: Session, transaction: Any, connection: Any) -> None:
         connection.exec_driver_sql(f"BEGIN; {_rls_settings(session)}")
     else:
         connection.exec_driver_sql("BEGIN")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop("connected", None)
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -18,6 +18,9 @@ def alembic_config(settings: Settings) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["url"] = settings.migration_database_url
     config.attributes["app_role"] = make_url(settings.database_url).username
+    config.attributes["operator_role"] = make_url(
+        settings.operator_database_url or settings.database_url
+    ).username
     return config
 
 

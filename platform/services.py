@@ -42,7 +42,8 @@ class Services:
         self.jobs = JobRunner(self)
         self.db.jobs = self.jobs
         self.db.reactions = reactions(IN_TRANSACTION, self)
-        write_at_commit(self.db.engine)
+        for engine in self.db.session_engines:
+            write_at_commit(engine)
 
     @cached_property
     def rule_types(self) -> RuleTypes:
@@ -80,7 +81,7 @@ class Services:
             raise ValueError("JIFEN_CLOCK is for test processes only (set JIFEN_TESTING=1)")
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=Database(settings.database_url, operator_url=settings.operator_database_url),
             clock=clocks.from_setting(settings.clock),
             keyring=Keyring.from_settings(settings),
             plugins=build_plugin_manager(),

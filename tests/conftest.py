@@ -67,6 +67,7 @@ def app(database: DatabaseUrls, tmp_path: Path, clock: ManualClock) -> Iterator[
     settings = Settings.from_env(
         {},
         database_url=database.app,
+        operator_database_url=database.operator,
         migration_database_url=database.owner,
         instance_path=tmp_path / "instance",
         secret_key="test-secret-" + "x" * 40,

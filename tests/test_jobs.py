@@ -56,6 +56,7 @@ def test_rq_worker_runs_the_job_in_a_forked_child(database, tmp_path, redis_url,
     settings = Settings.from_env(
         {},
         database_url=database.app,
+        operator_database_url=database.operator,
         migration_database_url=database.owner,
         instance_path=tmp_path / "instance",
         secret_key="s" * 48,
@@ -88,6 +89,7 @@ def test_with_redis_unreachable_a_committed_request_still_answers(
     settings = Settings.from_env(
         {},
         database_url=database.app,
+        operator_database_url=database.operator,
         migration_database_url=database.owner,
         instance_path=tmp_path / "instance",
         secret_key="s" * 48,

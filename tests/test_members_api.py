@@ -650,6 +650,7 @@ def _app_with_keys(database, tmp_path, clock, name, encryption_keys):
     settings = Settings.from_env(
         {},
         database_url=database.app,
+        operator_database_url=database.operator,
         migration_database_url=database.owner,
         instance_path=tmp_path / name,
         secret_key="test-secret-" + "x" * 40,

@@ -2,10 +2,11 @@
 
 import uuid
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import sqlite_only
+from conftest import raw_connect, sqlite_only
 from mall.shop import ADDRESS, a_phone, awaiting_payment, member
 from rules.api import call
 from sqlalchemy import create_engine, inspect, select, text
@@ -85,3 +86,30 @@ def pending_earns(svc) -> tuple[set[str], list[int]]:
         columns = {c["name"] for c in inspect(connection).get_columns("holds")}
         points = connection.execute(text("SELECT amount FROM holds WHERE kind = 'pending'"))
         return columns & {"amount", "kind", "data"}, list(points.scalars())
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_below_0015_the_app_role_may_lift_rls_again_and_at_head_it_may_not(
+    svc, database, make_tenant
+):
+    for slug in ("alpha", "beta"):
+        make_tenant(slug)
+    config = migrate.alembic_config(svc.settings)
+
+    command.downgrade(config, "0014")
+    before = tenants_the_app_role_sees_across(database)
+    command.upgrade(config, "head")
+    after = tenants_the_app_role_sees_across(database)
+
+    assert before == (2, 2)
+    assert after == (0, 0)
+
+
+def tenants_the_app_role_sees_across(database) -> tuple[int, int]:
+    """How many tenants' audit events and API keys the app role sees in a cross-tenant
+    scope it opened itself."""
+    with raw_connect(database.app) as conn:
+        conn.execute("SELECT set_config('jifen.cross_tenant', 'on', true)")
+        events = conn.execute("SELECT count(DISTINCT tenant_id) FROM audit_events").fetchone()
+        keys = conn.execute("SELECT count(DISTINCT tenant_id) FROM api_keys").fetchone()
+        return events[0], keys[0]

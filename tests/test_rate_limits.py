@@ -44,6 +44,7 @@ def test_keys_without_a_limit_of_their_own_get_the_platforms(database, tmp_path,
     settings = Settings.from_env(
         {},
         database_url=database.app,
+        operator_database_url=database.operator,
         instance_path=tmp_path / "limited",
         secret_key="test-secret-" + "x" * 40,
         testing=True,
@@ -71,6 +72,7 @@ def test_workers_share_the_count_in_redis(database, tmp_path, redis_url, svc, te
         settings = Settings.from_env(
             {},
             database_url=database.app,
+            operator_database_url=database.operator,
             instance_path=tmp_path / name,
             secret_key="test-secret-" + "x" * 40,
             testing=True,
@@ -99,6 +101,7 @@ def test_workers_taking_blocks_of_the_count_let_exactly_the_limit_through(
             Settings.from_env(
                 {},
                 database_url=database.app,
+                operator_database_url=database.operator,
                 instance_path=tmp_path / name,
                 secret_key="test-secret-" + "x" * 40,
                 testing=True,
@@ -124,6 +127,7 @@ def test_an_unreachable_counter_lets_requests_through(database, tmp_path, svc, t
     settings = Settings.from_env(
         {},
         database_url=database.app,
+        operator_database_url=database.operator,
         instance_path=tmp_path / "down",
         secret_key="test-secret-" + "x" * 40,
         testing=True,

@@ -144,6 +144,7 @@ def test_a_secure_deployment_marks_the_console_cookie_secure(database, tmp_path,
     settings = Settings.from_env(
         {},
         database_url=database.app,
+        operator_database_url=database.operator,
         instance_path=tmp_path / "secure",
         secret_key="test-secret-" + "x" * 40,
         testing=True,

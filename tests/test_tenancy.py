@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 from conftest import START, raw_connect
-from sqlalchemy import String, delete, insert, select, update
+from sqlalchemy import String, delete, insert, select, text, update
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -35,7 +35,9 @@ from jifen.ledger.domain_events import PointsExpiring
 from jifen.members import service as members
 from jifen.members.models import Member, MemberTag
 from jifen.outbox.events import emit
-from jifen.tenants.models import GLOBAL_TABLES, Tenant
+from jifen.tenants import apikeys, users
+from jifen.tenants import service as tenants
+from jifen.tenants.models import GLOBAL_TABLES, TENANT_LOOKUP_TABLES, Tenant, TenantDomain
 from jifen.types import ID, new_id
 
 MEMBERS = "/api/v1/members"
@@ -585,8 +587,9 @@ def test_rls_is_enabled_on_the_tenant_owned_tables_and_the_event_log(as_app):
         )
     }
     # The event log is global (it holds the platform's events too), yet a tenant's
-    # session reads only its own events.
-    assert protected == tenant_owned_tables() | {"outbox_events"}
+    # session reads only its own events; so are the tables that find a tenant, read
+    # before it is known through functions of their own (jifen.tenants.lookups).
+    assert protected == tenant_owned_tables() | {"outbox_events", *TENANT_LOOKUP_TABLES}
 
 
 @postgresql_only
@@ -625,3 +628,204 @@ def test_core_writes_in_sql_modules_are_held_to_the_sessions_tenant(svc, alpha, 
         session.rollback()
     with svc.db.session() as session, cross_tenant(session, "test"):
         assert session.scalar(select(Member).where(Member.external_id == "sneaky")) is None
+
+
+# --- who may lift row-level security -------------------------------------------------
+
+TENANT_ROWS = tuple(sorted(TENANT_LOOKUP_TABLES))
+
+
+@pytest.fixture
+def as_operator(database) -> Iterator[psycopg.Connection]:
+    """A plain connection as the role of cross-tenant work."""
+    with raw_connect(database.operator) as conn:
+        yield conn
+
+
+def open_cross_tenant_scope(conn: psycopg.Connection) -> None:
+    conn.execute("SELECT set_config('jifen.cross_tenant', 'on', true)")
+
+
+@pytest.fixture
+def staffed(svc, two) -> uuid.UUID:
+    """A console user who is staff of both tenants, each of which has a storefront host."""
+    with svc.db.transaction() as session:
+        user = users.create_user(
+            session, email="both@example.test", name="Both", password="p" * 12, clock=svc.clock
+        )
+    for tenant_id, host in ((two.a, "a.shop.test"), (two.b, "b.shop.test")):
+        with svc.db.transaction(tenant_id=tenant_id) as session:
+            users.add_staff(
+                session,
+                tenant_id=tenant_id,
+                user_id=user.id,
+                role="admin",
+                actor=SYSTEM,
+                clock=svc.clock,
+            )
+            session.add(TenantDomain(domain=host, tenant_id=tenant_id))
+    return user.id
+
+
+@postgresql_only
+def test_the_app_role_setting_the_cross_tenant_scope_still_sees_no_tenants_rows(
+    as_app, two, staffed
+):
+    for table in sorted(tenant_owned_tables() | TENANT_LOOKUP_TABLES):
+        open_cross_tenant_scope(as_app)
+        assert as_app.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+        as_app.rollback()
+
+
+@postgresql_only
+def test_the_app_role_setting_the_cross_tenant_scope_still_sees_only_its_tenant(
+    database, as_app, two, staffed
+):
+    with raw_connect(database.owner) as owner:
+        everything = {
+            t: rows_per_tenant(owner, t) for t in tenant_owned_tables() | TENANT_LOOKUP_TABLES
+        }
+    assert everything["members"] == {two.a: 1, two.b: 2}
+    assert everything["staff_memberships"] == {two.a: 1, two.b: 1}
+
+    for table, per_tenant in everything.items():
+        scope(as_app, two.a)
+        open_cross_tenant_scope(as_app)
+        seen = rows_per_tenant(as_app, table)
+        as_app.rollback()
+        assert seen == {t: n for t, n in per_tenant.items() if t == two.a}, table
+
+
+@postgresql_only
+def test_the_app_role_cannot_read_another_tenants_keys_hosts_or_staff(as_app, two, staffed):
+    for table in TENANT_ROWS:
+        scope(as_app, two.a)
+        tenants_seen = {row[0] for row in as_app.execute(f"SELECT tenant_id FROM {table}")}
+        as_app.rollback()
+        assert tenants_seen == {two.a}, table
+
+
+@postgresql_only
+def test_the_app_role_cannot_plant_a_key_host_or_staff_row_in_another_tenant(as_app, two, staffed):
+    scope(as_app, two.a)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        as_app.execute(
+            "INSERT INTO staff_memberships (tenant_id, user_id, role, created_at)"
+            " VALUES (%s, %s, 'owner', now())",
+            (two.b, staffed),
+        )
+    as_app.rollback()
+
+
+@postgresql_only
+def test_the_operator_role_reads_every_tenant_only_inside_a_cross_tenant_scope(
+    as_operator, two, staffed
+):
+    assert as_operator.execute("SELECT count(*) FROM members").fetchone() == (0,)
+    as_operator.rollback()
+
+    open_cross_tenant_scope(as_operator)
+    members_seen = rows_per_tenant(as_operator, "members")
+    staff_seen = rows_per_tenant(as_operator, "staff_memberships")
+
+    assert members_seen == {two.a: 1, two.b: 2}
+    assert staff_seen == {two.a: 1, two.b: 1}
+
+
+@postgresql_only
+def test_the_operator_role_is_bound_by_rls_like_the_app(as_operator):
+    role = as_operator.execute(
+        "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    ).fetchone()
+    assert role == (False, False)
+    assert as_operator.execute("SELECT current_user").fetchone() == ("jifen_ops",)
+
+
+@postgresql_only
+def test_the_app_role_finds_a_key_only_with_its_secret(svc, as_app, alpha):
+    prefix, secret = alpha.token.split("_", 2)[1:]
+    lookup = "SELECT tenant_id FROM jifen_api_key(%s, %s)"
+
+    found = as_app.execute(lookup, (prefix, svc.keyring.api_key_digest(secret))).fetchall()
+    guessed = as_app.execute(lookup, (prefix, svc.keyring.api_key_digest("guess"))).fetchall()
+
+    assert found == [(alpha.tenant_id,)]
+    assert guessed == []
+
+
+def test_events_emitted_in_a_cross_tenant_scope_reach_the_log(svc, database):
+    with svc.db.transaction() as session, cross_tenant(session, "test: a platform event"):
+        emit(
+            session,
+            PointsExpiring(uuid.uuid4(), 1, START, START.date(), 7),
+            now=START,
+            platform=True,
+        )
+
+    with svc.db.session() as session:
+        logged = session.execute(text("SELECT count(*) FROM outbox_events")).scalar()
+    assert logged == 1
+
+
+@postgresql_only
+def test_the_app_role_cannot_read_its_own_tenants_key_digests(as_app, alpha):
+    scope(as_app, alpha.tenant_id)
+    names = as_app.execute("SELECT name FROM api_keys").fetchall()
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        as_app.execute("SELECT digest FROM api_keys")
+
+    assert names == [("test",)]
+
+
+@postgresql_only
+def test_the_app_role_resolves_a_host_and_a_users_tenants(as_app, two, staffed):
+    host = as_app.execute("SELECT jifen_host_tenant('b.shop.test')").fetchone()
+    unknown = as_app.execute("SELECT jifen_host_tenant('nowhere.test')").fetchone()
+    roles = set(as_app.execute("SELECT * FROM jifen_staff_roles(%s)", (staffed,)).fetchall())
+
+    assert host == (two.b,)
+    assert unknown == (None,)
+    assert roles == {(two.a, "admin"), (two.b, "admin")}
+
+
+def test_a_users_tenants_and_a_hosts_tenant_resolve_through_the_lookups(svc, two, staffed):
+    with svc.db.session() as session:
+        mine = {(tenant.id, role) for tenant, role in users.tenants_of(session, staffed)}
+        by_host = tenants.by_host(session, "A.Shop.Test:443")
+
+    assert mine == {(two.a, "admin"), (two.b, "admin")}
+    assert by_host is not None and by_host.id == two.a
+
+
+def test_a_revoked_or_wrong_key_is_refused_with_its_code(client, svc, alpha):
+    prefix = alpha.token.split("_", 2)[1]
+    wrong = client.get(MEMBERS, headers={"Authorization": f"Bearer jf_{prefix}_guess"})
+    with svc.db.transaction(tenant_id=alpha.tenant_id) as session:
+        apikeys.revoke_api_keys_named(
+            session, alpha.tenant_id, "test", actor=SYSTEM, clock=svc.clock
+        )
+    revoked = client.get(MEMBERS, headers=alpha.headers)
+
+    assert (wrong.status_code, wrong.json["code"]) == (401, "invalid_api_key")
+    assert (revoked.status_code, revoked.json["code"]) == (401, "invalid_api_key")
+
+
+@postgresql_only
+def test_a_cross_tenant_scope_cannot_open_once_the_app_roles_transaction_has_read(svc, two):
+    with svc.db.session(tenant_id=two.a) as session:
+        session.scalars(select(Member.id)).all()
+        with pytest.raises(RuntimeError), cross_tenant(session, "test: too late"):
+            pass
+
+
+@postgresql_only
+def test_cross_tenant_work_runs_as_the_operator_role_and_requests_as_the_app(svc, two):
+    whoami = text("SELECT current_user")
+    with svc.db.session() as session, cross_tenant(session, "test: whoami"):
+        operator = session.scalar(whoami)
+        every_member = set(session.scalars(select(Member.id)))
+    with svc.db.session(tenant_id=two.a) as session:
+        app = session.scalar(whoami)
+
+    assert (operator, app) == ("jifen_ops", "jifen_app")
+    assert every_member == {two.a_member, *two.b_members}

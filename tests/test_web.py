@@ -27,6 +27,7 @@ def test_health_checks_redis_when_configured(database, tmp_path, redis_url):
             Settings.from_env(
                 {},
                 database_url=database.app,
+                operator_database_url=database.operator,
                 instance_path=tmp_path,
                 secret_key="s" * 48,
                 redis_url=url,
@@ -95,7 +96,7 @@ def test_storefront_by_slug_shows_the_merchant(client, svc, tenant):
 
 
 def test_storefront_by_host(client, svc, tenant):
-    with svc.db.transaction() as session:
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
         session.add(TenantDomain(domain="points.acme.test", tenant_id=tenant.tenant_id))
     page = client.get("/", headers={"Host": "points.acme.test"})
     assert page.status_code == 200 and "Acme" in page.get_data(as_text=True)

@@ -109,8 +109,10 @@ def notified(
     one changes nothing, except that money arriving for a payment that ended unpaid is
     given back; one naming another provider's payment is `unknown_payment`."""
     notice = svc.payment_providers.parse_notification(provider, headers, body)
-    with cross_tenant(session, "a payment provider's notification"):
-        found = payments.find(session, notice.payment_id)
+    # Found in a short session of the operator's (cross-tenant), before the request's own
+    # transaction is scoped to the payment's tenant.
+    with svc.db.session() as lookup, cross_tenant(lookup, "a payment provider's notification"):
+        found = payments.find(lookup, notice.payment_id)
     if found is None or found.provider != provider:
         raise NotFound("payment", notice.payment_id)
     set_tenant(session, found.tenant_id)

@@ -211,14 +211,14 @@ def _write(session: Session) -> None:
         return
     # The rows are written as the connection commits (`_append_at_commit`): after every
     # other before_commit listener and the session's last flush, in the transaction.
-    # (`write_at_commit` installs that listener on the sessions' engine.)
+    # (`write_at_commit` installs that listener on the sessions' engines.)
     session.connection().info[_COMMITTING] = session.info
 
 
 def write_at_commit(engine: Engine) -> None:
-    """Have the engine whose sessions emit events write them as its connections commit.
-    That engine only: a listener on every Engine would make each statement of the
-    others (the API key lookup's) pay for SQLAlchemy's event dispatch."""
+    """Have an engine whose sessions emit events (the app's, the operator's) write them as
+    its connections commit. Those engines only: a listener on every Engine would make each
+    statement of the others (the API key lookup's) pay for SQLAlchemy's event dispatch."""
     sa_event.listen(engine, "commit", _append_at_commit)
     sa_event.listen(engine, "rollback", _forget)
 

@@ -12,7 +12,7 @@ from jifen.db import cross_tenant
 from jifen.mall import payments
 from jifen.mall.errors import NoPaymentPage
 from jifen.tenants.models import Tenant
-from jifen.web import db_session, services
+from jifen.web import services
 
 bp = Blueprint("pay", __name__)
 
@@ -22,8 +22,12 @@ def payment_page(slug: str, payment_id: uuid.UUID) -> str:
     """The provider's page for the payment; 404 for another provider's payment, or a
     provider without a page."""
     provider = slug.replace("-", "_")
-    session = db_session()
-    with cross_tenant(session, "a payment page, found by its payment"):
+    # The request's session may have read already (as the app role): the payment is found
+    # in a short session of the operator's.
+    with (
+        services().db.session() as session,
+        cross_tenant(session, "a payment page, found by its payment"),
+    ):
         payment = payments.find(session, payment_id)
         tenant = session.get(Tenant, payment.tenant_id) if payment is not None else None
     if payment is None or tenant is None or payment.provider != provider:

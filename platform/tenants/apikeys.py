@@ -8,14 +8,13 @@ most once a minute so reads do not turn into writes.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from jifen import audit, jobs
@@ -25,6 +24,7 @@ from jifen.db import reading_aside
 from jifen.errors import JifenError, NotFound, ValidationFailed
 from jifen.i18n import N_
 from jifen.keyring import Keyring
+from jifen.tenants import lookups
 from jifen.tenants.models import ApiKey, Tenant
 from jifen.tenants.service import TENANT_VIEW_FIELDS, TenantView, require_active
 from jifen.types import new_id
@@ -192,27 +192,28 @@ def _revoke(session: Session, key: ApiKey, *, actor: Actor, clock: Clock) -> Non
     )
 
 
-_KEYS = ApiKey.__table__
 _TENANTS = Tenant.__table__
-# Core, not ORM: this runs on every API request, and both tables are global (no tenant
-# guard applies), so the ORM's per-statement work buys nothing here.
-_BY_PREFIX = (
-    select(
-        _KEYS.c.id.label("key_id"),
-        _KEYS.c.digest,
-        _KEYS.c.scopes,
-        _KEYS.c.revoked_at,
-        _KEYS.c.last_used_at,
-        _KEYS.c.rate_limit,
+
+
+def _by_prefix(dialect: str) -> Select[Any]:
+    # Core, not ORM: this runs on every API request, and no tenant guard applies before
+    # the key names the tenant, so the ORM's per-statement work buys nothing here.
+    key = lookups.live_key(dialect)
+    return select(
+        key.c.id.label("key_id"),
+        key.c.scopes,
+        key.c.last_used_at,
+        key.c.rate_limit,
         *(_TENANTS.c[name] for name in TENANT_VIEW_FIELDS),
-    )
-    .join_from(_KEYS, _TENANTS, _TENANTS.c.id == _KEYS.c.tenant_id)
-    .where(_KEYS.c.prefix == bindparam("prefix"))
-)
+    ).join_from(key, _TENANTS, _TENANTS.c.id == key.c.tenant_id)
+
+
+_BY_PREFIX = {dialect: _by_prefix(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 def authenticate(session: Session, token: str, *, clock: Clock, keyring: Keyring) -> Caller:
-    """The caller a bearer token belongs to: one indexed read by the key's prefix.
+    """The caller a bearer token belongs to: one indexed read by the key's prefix and its
+    secret's digest (a wrong secret, like a revoked key, finds no row).
 
     The read runs on a connection of its own, outside the session's transaction, so a
     write request does not hold SQLite's write lock while its caller is looked up.
@@ -222,12 +223,15 @@ def authenticate(session: Session, token: str, *, clock: Clock, keyring: Keyring
         raise InvalidApiKey()
     prefix, secret = parts[1], parts[2]
     with reading_aside(session) as connection:
-        row = connection.execute(_BY_PREFIX, {"prefix": prefix}).mappings().first()
+        row = (
+            connection.execute(
+                _BY_PREFIX[connection.dialect.name],
+                {"prefix": prefix, "digest": keyring.api_key_digest(secret)},
+            )
+            .mappings()
+            .first()
+        )
     if row is None:
-        raise InvalidApiKey()
-    if row["revoked_at"] is not None or not hmac.compare_digest(
-        row["digest"], keyring.api_key_digest(secret)
-    ):
         raise InvalidApiKey()
     tenant = require_active(TenantView(**{name: row[name] for name in TENANT_VIEW_FIELDS}))
     now = clock.now()

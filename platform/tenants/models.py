@@ -2,7 +2,10 @@
 
 Global tables (read before a tenant is known, so not tenant-scoped): tenants, users,
 staff_memberships, api_keys (the key index) and tenant_domains. `GLOBAL_TABLES` names them for the
-test that checks every other table is keyed by tenant.
+test that checks every other table is keyed by tenant. Those that find a tenant
+(`TENANT_LOOKUP_TABLES`) each belong to one tenant all the same: on PostgreSQL row-level
+security keeps the app role to its tenant's rows, and the lookups run before the tenant is
+known go through jifen.tenants.lookups.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ GLOBAL_TABLES = frozenset(
         "relay_parked",
     }
 )
+
+TENANT_LOOKUP_TABLES = frozenset({"staff_memberships", "api_keys", "tenant_domains"})
 
 ROLES = ("owner", "admin", "operator", "viewer")
 
@@ -99,7 +104,8 @@ class ApiKey(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(ID, ForeignKey("tenants.id"), index=True)
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(100))
-    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # Never loaded: on PostgreSQL the app role may not read it (jifen.tenants.lookups).
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), deferred=True)
     scopes: Mapped[list[str]] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str | None] = mapped_column(String(64))

@@ -21,7 +21,8 @@ from jifen.clock import Clock
 from jifen.db import set_tenant
 from jifen.errors import Conflict, JifenError, NotFound, ValidationFailed
 from jifen.i18n import N_
-from jifen.tenants.models import Tenant, TenantDomain
+from jifen.tenants import lookups
+from jifen.tenants.models import Tenant
 
 # As stored and as Babel and Accept-Language matching read it: zh_CN, en, en_US.
 LOCALE = re.compile(r"^[a-z]{2,3}(?:_[A-Z]{2})?$")
@@ -251,7 +252,8 @@ def by_slug(session: Session, slug: str) -> Tenant:
 def by_host(session: Session, host: str) -> Tenant | None:
     """The tenant a storefront host name belongs to, if any."""
     host = host.split(":", 1)[0].lower()
-    tenant_id = session.scalar(select(TenantDomain.tenant_id).where(TenantDomain.domain == host))
+    dialect = session.get_bind().dialect.name
+    tenant_id = session.scalar(lookups.host_tenant(dialect), {"host": host})
     return None if tenant_id is None else session.get(Tenant, tenant_id)
 
 

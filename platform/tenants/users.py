@@ -14,7 +14,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.errors import Conflict, JifenError, ValidationFailed
 from jifen.i18n import N_
-from jifen.tenants import throttle
+from jifen.tenants import lookups, throttle
 from jifen.tenants.models import ROLES, StaffMembership, Tenant, User
 
 MIN_PASSWORD = 10
@@ -117,10 +117,11 @@ def add_staff(
 
 def tenants_of(session: Session, user_id: uuid.UUID) -> list[tuple[Tenant, str]]:
     """The tenants a user is staff of, with their role there."""
+    staff = lookups.staff_roles(session.get_bind().dialect.name)
     rows = session.execute(
-        select(Tenant, StaffMembership.role)
-        .join(StaffMembership, StaffMembership.tenant_id == Tenant.id)
-        .where(StaffMembership.user_id == user_id)
-        .order_by(Tenant.name)
+        select(Tenant, staff.c.role)
+        .join(staff, staff.c.tenant_id == Tenant.id)
+        .order_by(Tenant.name),
+        {"user_id": user_id},
     )
     return [(tenant, role) for tenant, role in rows]

@@ -79,6 +79,7 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Postg
         settings = Settings.from_env(
             database_url=server.url(TEMPLATE_DATABASE),
             migration_database_url=server.owner_url(TEMPLATE_DATABASE),
+            operator_database_url=server.operator_url(TEMPLATE_DATABASE),
             instance_path=tmp_path_factory.mktemp("pg-instance"),
         )
         migrate.upgrade(settings)
@@ -111,11 +112,13 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @dataclass(frozen=True)
 class DatabaseUrls:
-    """Where a test's app connects: as the application's role, and as the schema owner."""
+    """Where a test's app connects: as the application's role, as the schema owner, and
+    as the role of cross-tenant work."""
 
     engine: str
     app: str
     owner: str
+    operator: str
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -125,12 +128,14 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         path = tmp_path / "jifen.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite:///{path}"
-        yield DatabaseUrls("sqlite", url, url)
+        yield DatabaseUrls("sqlite", url, url, url)
         return
     server: servers.PostgresServer = request.getfixturevalue("postgres")
     name = f"t_{uuid.uuid4().hex}"
     server.create_database(name, template=TEMPLATE_DATABASE)
     try:
-        yield DatabaseUrls("postgresql", server.url(name), server.owner_url(name))
+        yield DatabaseUrls(
+            "postgresql", server.url(name), server.owner_url(name), server.operator_url(name)
+        )
     finally:
         server.drop_database(name)

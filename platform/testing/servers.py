@@ -13,9 +13,10 @@ the server runs as the `postgres` OS user in a data directory that user owns, un
 parent it can traverse.
 
 Roles in every server: `postgres` (superuser, used here for admin SQL only),
-`jifen_owner` (owns the databases, runs migrations) and `jifen_app` (the application's
-role: no superuser, no BYPASSRLS, so row-level security binds it). Authentication is
-`trust` on the unix socket and on 127.0.0.1.
+`jifen_owner` (owns the databases, runs migrations), `jifen_app` (the application's
+role: no superuser, no BYPASSRLS, so row-level security binds it) and `jifen_ops` (the
+role of cross-tenant work, bound the same way; only it may open a cross-tenant scope).
+Authentication is `trust` on the unix socket and on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -73,6 +74,10 @@ class PostgresServer:
         """SQLAlchemy URL of database `dbname` as `jifen_owner` (for migrations)."""
         return self.url(dbname, role="jifen_owner")
 
+    def operator_url(self, dbname: str) -> str:
+        """SQLAlchemy URL of database `dbname` as `jifen_ops` (for cross-tenant work)."""
+        return self.url(dbname, role="jifen_ops")
+
     def create_database(self, name: str, *, template: str | None = None) -> None:
         """Create database `name` owned by `jifen_owner`, optionally cloned from `template`.
 
@@ -116,7 +121,8 @@ class PostgresServer:
 
 
 def start_postgres(base_dir: Path) -> PostgresServer:
-    """Start a throwaway PostgreSQL server with the roles `jifen_owner` and `jifen_app`.
+    """Start a throwaway PostgreSQL server with the roles `jifen_owner`, `jifen_app` and
+    `jifen_ops`.
 
     Its files go in a new folder under `base_dir`; as root, when the `postgres` user
     cannot reach `base_dir` (a 0700 temporary folder owned by root), under the system's
@@ -133,7 +139,8 @@ def start_postgres(base_dir: Path) -> PostgresServer:
         server._admin(
             sql.SQL(
                 "CREATE ROLE jifen_owner LOGIN CREATEDB NOSUPERUSER NOCREATEROLE;"
-                " CREATE ROLE jifen_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
+                " CREATE ROLE jifen_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;"
+                " CREATE ROLE jifen_ops LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
             )
         )
     except BaseException:

@@ -43,6 +43,7 @@ def environment(svc, database, clock_file: Path, **extra: str) -> dict[str, str]
     env.update(
         JIFEN_DATABASE_URL=database.app,
         JIFEN_MIGRATION_DATABASE_URL=database.owner,
+        JIFEN_OPERATOR_DATABASE_URL=database.operator,
         JIFEN_INSTANCE_PATH=str(svc.settings.instance_path),
         JIFEN_SECRET_KEY=svc.settings.secret_key,
         JIFEN_TESTING="1",
