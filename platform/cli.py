@@ -431,6 +431,11 @@ def worker(burst: bool) -> None:
     url = svc().settings.redis_url
     if not url:
         raise click.ClickException("JIFEN_REDIS_URL is not set")
+    # As in wsgi.py: the app's long-lived objects leave the collector's scans (and the
+    # forked job processes inherit that). A bulk job (the expiry sweep) keeps tens of
+    # thousands of objects alive per batch, enough to set off a full collection each
+    # time, and each would otherwise re-scan the whole app.
+    gc.freeze()
     Worker(list(QUEUES.values()), connection=Redis.from_url(url)).work(burst=burst)
 
 
