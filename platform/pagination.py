@@ -6,16 +6,24 @@ keyset position), so rows added meanwhile never shift the next page. The key's p
 are integers (8 bytes, signed, big-endian), UUIDs (their 16 bytes), instants (their
 microseconds since 1970 in UTC, as an integer) and text (2 bytes of length, then
 UTF-8), concatenated and written in URL-safe base64 without padding.
+
+A cursor also names its list: in a request, it starts with 4 bytes of the hash of the
+route's endpoint. Another list's cursor whose key has the same layout (a bare id, say)
+is then refused like any other cursor this list did not return, instead of paging this
+list from a foreign position.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from flask import has_request_context, request
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import ColumnElement, Select, and_, or_
 
@@ -29,6 +37,7 @@ _INT_BYTES = 8
 _LENGTH_BYTES = 2
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_CURSOR = 512
+_SCOPE_BYTES = 4
 
 
 class InvalidCursor(JifenError):
@@ -52,9 +61,22 @@ def _part_bytes(part: KeyPart) -> bytes:
     return _int_bytes(part)
 
 
+def _scope_tag() -> bytes:
+    """The tag of the list this request reads (see the module's docstring); none outside
+    a request."""
+    if not has_request_context() or request.endpoint is None:
+        return b""
+    return _tag(request.endpoint)
+
+
+@functools.cache
+def _tag(endpoint: str) -> bytes:
+    return hashlib.blake2b(endpoint.encode(), digest_size=_SCOPE_BYTES).digest()
+
+
 def encode_cursor(*position: KeyPart) -> str:
     """The cursor of a keyset position, e.g. `encode_cursor(product.sort_order, product.id)`."""
-    raw = b"".join(_part_bytes(part) for part in position)
+    raw = _scope_tag() + b"".join(_part_bytes(part) for part in position)
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -85,10 +107,13 @@ def decode_cursor(cursor: str, *shape: type[KeyPart]) -> tuple[Any, ...]:
 
     Raises InvalidCursor when `cursor` does not hold a position of that shape.
     """
+    tag = _scope_tag()
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        if not raw.startswith(tag):
+            raise InvalidCursor()
         parts: list[KeyPart] = []
-        offset = 0
+        offset = len(tag)
         for kind in shape:
             part, offset = _read_part(raw, offset, kind)
             if isinstance(part, str):

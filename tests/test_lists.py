@@ -176,3 +176,18 @@ def test_a_limit_out_of_range_is_refused(client, tenant, limit):
     refused = read(client, tenant, "/partners", 422, limit=limit)
     assert refused["code"] == "validation_error"
     assert "limit" in refused["details"]["query"]
+
+
+def test_a_cursor_is_refused_by_every_list_but_its_own(client, tenant, clock):
+    # Keys of the same layout (a bare id: members, orders, ...) must not make one list's
+    # cursor page another list from a foreign position.
+    cursors = {}
+    for setup in LISTS:
+        path = setup(client, tenant, clock)
+        cursors[path] = read(client, tenant, path, limit=1)["next_cursor"]
+    assert len(cursors) == len(LISTS)
+    for path, cursor in cursors.items():
+        assert read(client, tenant, path, limit=1, cursor=cursor)["items"]
+        for other in cursors.keys() - {path}:
+            refused = read(client, tenant, other, 422, limit=1, cursor=cursor)
+            assert refused["code"] == "invalid_cursor", (path, other)
