@@ -37,14 +37,27 @@ class Compiled:
     constants: dict[str, Any]  # the values of literals the statement binds itself
 
     @classmethod
-    def of(cls, statement: UpdateBase, dialect: Dialect, columns: Sequence[str]) -> Compiled:
+    def of(
+        cls,
+        statement: UpdateBase,
+        dialect: Dialect,
+        columns: Sequence[str],
+        *,
+        returns: bool = False,
+    ) -> Compiled:
         if isinstance(statement, Insert):
             # inline: no RETURNING of the generated key, which nobody reads here
             compiled = statement.inline().compile(dialect=dialect, column_keys=list(columns))
         else:
             compiled = statement.compile(dialect=dialect)
-        if compiled.prefetch or compiled.returning:
-            raise TypeError("a driver statement takes every value from its rows and returns none")
+        if compiled.prefetch or bool(compiled.returning) != returns:
+            raise TypeError(
+                "a driver statement takes every value from its rows and returns none"
+                " (unless made with returns=True, to run with `returned`)"
+            )
+        for column in compiled.returning or ():
+            if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
+                raise TypeError(f"the driver cannot return {column}: its values need converting")
         processors = (
             (name, bind.type.dialect_impl(dialect).bind_processor(dialect))
             for name, bind in compiled.binds.items()
@@ -74,16 +87,34 @@ class Compiled:
 class DriverStatement:
     """A Core INSERT or UPDATE run through the driver (see the module's docstring)."""
 
-    def __init__(self, statement: UpdateBase) -> None:
+    def __init__(self, statement: UpdateBase, *, returns: bool = False) -> None:
         self.statement = statement
+        self.returns = returns  # it has a RETURNING clause: run it with `returned`
         self._compiled: dict[tuple[str, tuple[str, ...]], Compiled] = {}
 
     def compiled(self, dialect: Dialect, columns: Sequence[str] = ()) -> Compiled:
         key = (dialect.name, tuple(columns) if self.statement.is_insert else ())
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[key] = Compiled.of(self.statement, dialect, key[1])
+            compiled = Compiled.of(self.statement, dialect, key[1], returns=self.returns)
+            self._compiled[key] = compiled
         return compiled
+
+    def returned(self, connection: Connection, row: dict[str, Any]) -> tuple[Any, ...]:
+        """Run a statement with RETURNING for one row of values (an INSERT of values the
+        statement names itself); the row it returned, as the driver reads it: text and
+        integers only, which need no converting."""
+        compiled = self.compiled(connection.dialect)
+        with _refused_as_sqlalchemy(connection):
+            cursor = connection.connection.cursor()
+            try:
+                cursor.execute(compiled.sql, compiled.parameters(row))
+                found = cursor.fetchone()
+            finally:
+                cursor.close()
+        if found is None:
+            raise RuntimeError("the statement returned no row")
+        return tuple(found)
 
     def execute(
         self,

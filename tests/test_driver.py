@@ -108,6 +108,28 @@ def test_a_statement_needing_what_the_rows_do_not_give_is_refused(svc, tenant):
             )
 
 
+def test_a_statement_with_returning_gives_back_its_row(svc, tenant):
+    inserted = row(tenant.tenant_id)
+    values = {f"v_{k}": v for k, v in inserted.items()}
+    statement = insert(_AUDIT).values(
+        {k: bindparam(f"v_{k}", type_=_AUDIT.c[k].type) for k in inserted}
+    )
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        connection = writing_for(session, tenant.tenant_id)
+        returned = DriverStatement(
+            statement.returning(_AUDIT.c.action, _AUDIT.c.actor_id), returns=True
+        ).returned(connection, values)
+        # An id (bytes on SQLite) would come back unconverted: refused, not returned raw.
+        with pytest.raises(TypeError, match="cannot return"):
+            DriverStatement(statement.returning(_AUDIT.c.id), returns=True).returned(
+                connection, values | {"v_id": new_id()}
+            )
+    assert returned == ("member.create", "test")
+    stored = audit_rows(svc, tenant.tenant_id)
+    assert list(stored) == [inserted["id"]]
+    assert stored[inserted["id"]].action == "member.create"
+
+
 class Lost(Exception):
     pass
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from jifen import audit
 from jifen.audit import AuditEvent
 from jifen.db import writing_for
+from jifen.driver import DriverStatement
 from jifen.members.models import Member, MemberDay, MemberTag, Tier
 
 _MEMBERS = Member.__table__
@@ -45,12 +46,16 @@ _NEW_MEMBER = _bound(_MEMBERS, "m_", but=("tier", "tier_since")) | {
     "tier": _STARTING_TIER,
     "tier_since": case((_STARTING_TIER.is_not(None), bindparam("m_created_at"))),
 }
-_INSERT_MEMBER = insert(_MEMBERS).values(_NEW_MEMBER).returning(_MEMBERS.c.tier)
+# Through the driver (`jifen.driver`), as are the audit row and the event log's: this
+# is the API's busiest write, and SQLAlchemy's per-statement work costs more than it.
+_INSERT_MEMBER = DriverStatement(
+    insert(_MEMBERS).values(_NEW_MEMBER).returning(_MEMBERS.c.tier), returns=True
+)
 
 # PostgreSQL: the member and its audit event in one statement (a data-modifying CTE),
 # which spares registration a round trip; the audit's `after` gains the tier chosen.
 _inserted = insert(_MEMBERS).values(_NEW_MEMBER).returning(_MEMBERS.c.tier).cte("new_member")
-_INSERT_MEMBER_AUDITED = (
+_INSERT_MEMBER_AUDITED = DriverStatement(
     insert(_AUDIT)
     .values(
         _bound(_AUDIT, "a_", but=("after",))
@@ -61,7 +66,8 @@ _INSERT_MEMBER_AUDITED = (
         }
     )
     .add_cte(_inserted)
-    .returning(select(_inserted.c.tier).scalar_subquery())
+    .returning(select(_inserted.c.tier).scalar_subquery()),
+    returns=True,
 )
 
 
@@ -78,11 +84,12 @@ def insert_member(
     busiest write and the ORM's unit of work would double its cost."""
     connection = writing_for(session, tenant_id)
     row = {f"m_{k}": v for k, v in member.items()} | {"m_tenant_id": tenant_id}
+    tier: str | None
     if connection.dialect.name == "postgresql":
         after = {f"a_{k}": v for k, v in audit_event.items()}
-        tier: str | None = connection.execute(_INSERT_MEMBER_AUDITED, row | after).scalar()
+        (tier,) = _INSERT_MEMBER_AUDITED.returned(connection, row | after)
     else:
-        tier = connection.execute(_INSERT_MEMBER, row).scalar()
+        (tier,) = _INSERT_MEMBER.returned(connection, row)
         audit.write(connection, {**audit_event, "after": audit_event["after"] | {"tier": tier}})
     if tags:
         connection.execute(
