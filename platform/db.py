@@ -104,10 +104,16 @@ class Database:
         )
         info = {"autocommit_engine": self.autocommit_engine}
         self._read = sessionmaker(
-            read, expire_on_commit=False, info={**info, "operator_bind": operator_read}
+            read,
+            class_=_Session,
+            expire_on_commit=False,
+            info={**info, "operator_bind": operator_read},
         )
         self._write = sessionmaker(
-            write, expire_on_commit=False, info={**info, "operator_bind": operator_write}
+            write,
+            class_=_Session,
+            expire_on_commit=False,
+            info={**info, "operator_bind": operator_write},
         )
         # A forked rq job must not share its parent's connections.
         os.register_at_fork(after_in_child=lambda: self.dispose(close=False))
@@ -253,14 +259,34 @@ def tenant_of(session: Session) -> uuid.UUID:
     return tenant_id
 
 
-def reading_aside(session: Session) -> Any:
-    """An autocommit connection of its own, for one read outside the session's transaction.
+_ASIDE = "aside_connection"
+
+
+class _Session(Session):
+    """Our sessions: one closes, with itself, the connection its reads aside used."""
+
+    def close(self) -> None:
+        aside = self.info.pop(_ASIDE, None)
+        if aside is not None:
+            aside.close()
+        super().close()
+
+
+@contextmanager
+def reading_aside(session: Session) -> Iterator[Any]:
+    """An autocommit connection of its own, for single reads outside the session's
+    transaction.
 
     Not the session's connection: on SQLite a write session begins IMMEDIATE, which would
     take the database's write lock for a read. Each statement is its own transaction, so
-    use it for single statements only.
+    use it for single statements only. The session's first read aside takes the
+    connection from the pool, its later ones reuse it, and it goes back when the session
+    closes: a request reading its API key and then the product it orders checks out one.
     """
-    return session.info["autocommit_engine"].connect()
+    connection = session.info.get(_ASIDE)
+    if connection is None:
+        connection = session.info[_ASIDE] = session.info["autocommit_engine"].connect()
+    yield connection
 
 
 def rowcount(result: Result[Any]) -> int:
