@@ -23,6 +23,7 @@ from jifen.ledger import expiry, holds
 from jifen.mall import cashier
 from jifen.members import tiers
 from jifen.outbox import worker
+from jifen.outbox.events import BULK, INTERACTIVE
 from jifen.rules import birthdays
 from jifen.tenants import sessions, throttle
 
@@ -60,23 +61,27 @@ class Schedule:
     name: str
     cron: str  # in UTC
     job: Callable[[Services], object]
+    # The lane whose queue runs it under rq: a long run over every member (a sweep, a
+    # re-evaluation) goes to the bulk lane, so that the relay's interactive work (payment
+    # calls, sign-in codes) never waits behind it.
+    lane: str = INTERACTIVE
 
 
 SCHEDULES: tuple[Schedule, ...] = (
-    Schedule("purge-idempotency-keys", "17 3 * * *", purge_idempotency_keys),
+    Schedule("purge-idempotency-keys", "17 3 * * *", purge_idempotency_keys, BULK),
     # What a wake-up missed (Redis down, a process killed) and what is due for a retry.
     Schedule("relay-sweep", "* * * * *", worker.sweep),
-    Schedule("purge-outbox", "23 3 * * *", purge_outbox),
+    Schedule("purge-outbox", "23 3 * * *", purge_outbox, BULK),
     Schedule("settle-due-holds", "* * * * *", holds.settle_due_holds),
     Schedule("expire-unpaid-payments", "* * * * *", cashier.expire_due),
-    Schedule("expire-points", "*/10 * * * *", expiry.sweep),
+    Schedule("expire-points", "*/10 * * * *", expiry.sweep, BULK),
     # 10:05 in China: reminders arrive in the morning, not at night.
-    Schedule("points-expiry-reminders", "5 2 * * *", expiry.remind),
+    Schedule("points-expiry-reminders", "5 2 * * *", expiry.remind, BULK),
     # Hourly: each tenant's local day starts at another UTC hour; the events are unique
     # per member and day, so the repeats change nothing.
-    Schedule("birthday-events", "11 * * * *", birthdays.emit),
-    Schedule("tier-reevaluation", "37 19 * * *", tiers.reevaluate_tiers),
-    Schedule("refresh-statistics", "43 * * * *", refresh_statistics),
+    Schedule("birthday-events", "11 * * * *", birthdays.emit, BULK),
+    Schedule("tier-reevaluation", "37 19 * * *", tiers.reevaluate_tiers, BULK),
+    Schedule("refresh-statistics", "43 * * * *", refresh_statistics, BULK),
     Schedule("purge-sign-ins", "29 * * * *", purge_sign_ins),
 )
 

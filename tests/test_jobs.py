@@ -109,3 +109,22 @@ def test_with_redis_unreachable_a_committed_request_still_answers(
     )
     assert "not queued (Redis unreachable?)" in caplog.text
     svc.close()
+
+
+def test_rq_cron_sends_runs_over_every_member_to_the_bulk_queue():
+    # One worker serves both queues, the interactive one first: a sweep over every
+    # member must not hold up the relay's payment calls behind it.
+    import importlib
+
+    from rq import cron
+
+    import jifen.rq_cron
+
+    cron._job_data_registry.clear()
+    importlib.reload(jifen.rq_cron)
+    queues = {job["name"]: job["queue_name"] for job in cron._job_data_registry}
+    cron._job_data_registry.clear()
+    assert queues["expire-points"] == queues["points-expiry-reminders"] == "jifen-bulk"
+    assert queues["tier-reevaluation"] == queues["birthday-events"] == "jifen-bulk"
+    assert queues["relay-sweep"] == queues["expire-unpaid-payments"] == "jifen"
+    assert queues["settle-due-holds"] == "jifen"

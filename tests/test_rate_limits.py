@@ -91,11 +91,13 @@ def test_workers_share_the_count_in_redis(database, tmp_path, redis_url, svc, te
 
 
 @sqlite_only
+@pytest.mark.parametrize("limit", [300, 350])
 def test_workers_taking_blocks_of_the_count_let_exactly_the_limit_through(
-    database, tmp_path, redis_url, svc, tenant
+    database, tmp_path, redis_url, svc, tenant, limit
 ):
-    """A limit of 300 a minute: each worker takes 3 requests at a time from Redis."""
-    limited = another_key(svc, tenant, rate_limit=300)
+    """Each worker takes 3 requests at a time from Redis; 350 is no multiple of 3, so
+    the last two are taken one at a time."""
+    limited = another_key(svc, tenant, rate_limit=limit)
     apps = [
         create_app(
             Settings.from_env(
@@ -112,10 +114,10 @@ def test_workers_taking_blocks_of_the_count_let_exactly_the_limit_through(
     ]
     try:
         clients = [app.test_client() for app in apps]
-        answers = [clients[n % 2].get(MEMBERS, headers=limited.headers) for n in range(301)]
-        assert [a.status_code for a in answers[:300]] == [200] * 300
-        assert_rate_limited(answers[300], 300)
-        assert_rate_limited(clients[0].get(MEMBERS, headers=limited.headers), 300)
+        answers = [clients[n % 2].get(MEMBERS, headers=limited.headers) for n in range(limit + 1)]
+        assert [a.status_code for a in answers[:limit]] == [200] * limit
+        assert_rate_limited(answers[limit], limit)
+        assert_rate_limited(clients[0].get(MEMBERS, headers=limited.headers), limit)
     finally:
         for app in apps:
             app.extensions["jifen.services"].close()

@@ -90,7 +90,13 @@ class KeyRateLimits:
             return
         block = max(1, limit.amount // BLOCK_SHARE)
         try:
-            if block > 1 and self.counter.hit(limit, key_id.hex, cost=block):
+            # A hit counts its cost even when it refuses it: ask for a block only while
+            # one fits (`test`), else a refused block would cut the key off early.
+            if (
+                block > 1
+                and self.counter.test(limit, key_id.hex, cost=block)
+                and self.counter.hit(limit, key_id.hex, cost=block)
+            ):
                 until = self.counter.get_window_stats(limit, key_id.hex).reset_time
                 with self._lock:
                     self._leases[key_id] = _Lease(block - 1, until)
