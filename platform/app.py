@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from jifen import headers, web
 from jifen.api import errors as api_errors
@@ -54,4 +55,9 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(storefront_bp)
     app.register_blueprint(pay_bp)
     app.cli.add_command(jifen_cli)
+    if settings.proxy_hops:
+        # The client as the trusted proxies saw it (docs/security.md): its address for
+        # the sign-in throttle and the audit log, its scheme for HSTS.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app

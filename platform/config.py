@@ -43,6 +43,10 @@ class Settings:
     api_rate_limit: int = 6000
     # Seconds a request waits for a duplicate in flight (same Idempotency-Key) to finish.
     idempotency_wait: float = 5.0
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host it trusts
+    # (0: none, the app sees the peer itself): the client's address for the sign-in
+    # throttle and the audit log, and HTTPS for HSTS and Secure cookies.
+    proxy_hops: int = 0
     # Plugins' own settings: JIFEN_PLUGIN_MY_SMS_KEY=... is extra["my_sms_key"].
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -72,6 +76,7 @@ class Settings:
             cookie_secure={"1": True, "0": False}.get(env.get("JIFEN_COOKIE_SECURE", "")),
             api_rate_limit=int(env.get("JIFEN_API_RATE_LIMIT") or 6000),
             idempotency_wait=float(env.get("JIFEN_IDEMPOTENCY_WAIT") or 5.0),
+            proxy_hops=int(env.get("JIFEN_PROXY_HOPS") or 0),
             extra={
                 name.removeprefix(PLUGIN_PREFIX).lower(): value
                 for name, value in env.items()

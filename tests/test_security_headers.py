@@ -6,10 +6,13 @@ import urllib.request
 
 import pytest
 from conftest import sqlite_only
+from sqlalchemy import select
 from test_cli import run
 from werkzeug.serving import make_server
 
-from jifen.audit import SYSTEM
+from jifen.app import create_app
+from jifen.audit import SYSTEM, AuditEvent
+from jifen.config import Settings
 from jifen.errors import ValidationFailed
 from jifen.headers import QuietRequestHandler
 from jifen.tenants import service as tenants
@@ -150,3 +153,40 @@ def test_the_cli_lets_a_merchants_app_frame_its_mall(app, client, tenant):
     assert ancestors == "'self' https://app.acme.test"
     assert "itself only" in run(app, "tenants", "embed", tenant.slug)
     assert policy(client.get(f"/m/{tenant.slug}/"))["frame-ancestors"] == "'self'"
+
+
+@sqlite_only
+def test_behind_a_trusted_proxy_the_clients_scheme_and_address_count(
+    database, tmp_path, client, svc, tenant
+):
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    # By default no proxy is trusted: a client cannot claim HTTPS by a header.
+    assert (
+        "Strict-Transport-Security" not in client.get("/api/v1/health", headers=forwarded).headers
+    )
+    proxied = create_app(
+        Settings.from_env(
+            {},
+            database_url=database.app,
+            operator_database_url=database.operator,
+            instance_path=tmp_path / "proxied",
+            secret_key="test-secret-" + "x" * 40,
+            testing=True,
+            proxy_hops=1,
+        )
+    )
+    try:
+        answer = proxied.test_client().post(
+            "/api/v1/members",
+            json={"external_id": "behind-proxy"},
+            headers=tenant.headers | forwarded,
+        )
+    finally:
+        proxied.extensions["jifen.services"].close()
+    assert answer.status_code == 201
+    assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
+    with svc.db.session(tenant_id=tenant.tenant_id) as session:
+        ips = session.scalars(
+            select(AuditEvent.ip).where(AuditEvent.action == "member.create")
+        ).all()
+    assert ips == ["203.0.113.9"]

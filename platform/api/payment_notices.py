@@ -28,7 +28,7 @@ def notify(provider: str) -> Any:
     The provider verifies its signature (403 `notification_rejected` when it does not
     verify: nothing changes); then the payment settles, moving the order or top-up
     that waits on it. A late or repeated notification answers 200 and changes nothing;
-    an unknown payment is 404."""
+    an unknown payment is 422 `unknown_payment`."""
     return cashier.notified(
         db_session(), services(), provider, dict(request.headers), request.get_data()
     )

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from jifen.ledger.models import HOLD_KINDS, HOLD_STATUSES
 from jifen.ledger.policy import EXPIRY_KINDS, SHORTFALLS, UNKNOWN_MEMBERS
+from jifen.pagination import MAX_CURSOR
 from jifen.types import MAX_SAFE_INTEGER, Instant, StrictInteger, Text
 
 ENTRY_KINDS = ("earn", "redeem", "refund", "clawback", "reversal", "expire", "transfer", "adjust")
@@ -233,7 +234,7 @@ class HistoryQuery(Schema):
     kind = fields.List(fields.String(validate=validate.OneOf(ENTRY_KINDS)))
     since = Instant()
     until = Instant()
-    cursor = Text(max_length=64)
+    cursor = Text(max_length=MAX_CURSOR)
     limit = fields.Integer(strict=False, validate=validate.Range(min=1, max=200), load_default=50)
 
 

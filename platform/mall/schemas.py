@@ -13,7 +13,7 @@ from jifen.mall.models import (
     PRODUCT_KINDS,
     PRODUCT_STATUSES,
 )
-from jifen.pagination import PageQuery, page_schema
+from jifen.pagination import MAX_CURSOR, PageQuery, page_schema
 from jifen.types import Instant, JsonObject, StrictInteger, Text
 
 MAX_TAGS = 10
@@ -182,7 +182,7 @@ class ProductQuery(Schema):
     on_sale = fields.Boolean(
         load_default=False, metadata={"description": "Only active items within their window."}
     )
-    cursor = Text(max_length=64)
+    cursor = Text(max_length=MAX_CURSOR)
     limit = QueryInteger(minimum=1, maximum=100, load_default=50)
 
     @validates_schema
@@ -275,7 +275,7 @@ class OrderQuery(Schema):
     member_id = fields.UUID()
     product_id = fields.UUID()
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
-    cursor = Text(max_length=64)
+    cursor = Text(max_length=MAX_CURSOR)
     limit = QueryInteger(minimum=1, maximum=100, load_default=50)
 
 

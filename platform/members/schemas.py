@@ -7,6 +7,7 @@ from decimal import Decimal
 from marshmallow import Schema, fields, validate
 
 from jifen.members.models import STATUSES, TIER_BASES
+from jifen.pagination import MAX_CURSOR
 from jifen.types import Instant, RateField, StrictInteger, Text
 
 MAX_TAGS = 20
@@ -60,7 +61,7 @@ class MemberQuery(Schema):
     tag = Tag()
     name = Text(min_length=1, max_length=100)
     status = fields.String(validate=validate.OneOf(STATUSES))
-    cursor = Text(max_length=64)
+    cursor = Text(max_length=MAX_CURSOR)
     limit = fields.Integer(strict=False, validate=validate.Range(min=1, max=200), load_default=50)
 
 
