@@ -198,3 +198,27 @@ def test_slug_rules(svc):
             tenants.create_tenant(session, slug=slug, name="T", actor=SYSTEM, clock=svc.clock)
     with svc.db.session() as session:
         assert session.query(Tenant).count() == 1
+
+
+def test_views_and_hooks_run_as_flask_would_run_them(app):
+    # App.ensure_sync answers "is it a coroutine function?" from the code's flags: a plain
+    # function or bound method is run as it is, an `async def` goes to Flask's own path.
+    def view() -> str:
+        return "ok"
+
+    async def coroutine_view() -> str:
+        return "ok"
+
+    class Hooks:
+        def hook(self) -> None:
+            return None
+
+    assert app.ensure_sync(view) is view
+    bound = Hooks().hook
+    assert app.ensure_sync(bound) is bound
+    try:
+        wrapped = app.ensure_sync(coroutine_view)
+    except RuntimeError as refused:  # Flask without its async extra refuses it
+        assert "async" in str(refused)
+    else:
+        assert wrapped is not coroutine_view
