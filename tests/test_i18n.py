@@ -6,6 +6,7 @@ The catalogs under platform/translations must translate every message the code s
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -248,3 +249,19 @@ def test_an_award_recorded_before_reasons_were_translated_keeps_its_text(app, sv
     for language in (ENGLISH, CHINESE, NO_PREFERENCE):
         replayed = post(client, tenant, "/events", event, language)
         assert reasons(replayed) == ["1 point per 1.00 CNY on 128.00 CNY (old wording)"]
+
+
+@sqlite_only
+def test_every_refused_item_of_an_event_batch_reads_in_the_readers_language(app, tenant):
+    client = no_language_client(app)
+    alice = new_member(client, tenant, "alice")
+    data = {"amount": 100, "currency": "CNY"}
+    invalid = {"id": "e1", "member_id": alice, "data": data}  # no kind
+    unknown = {"id": "e2", "kind": "purchase", "member_id": str(uuid.uuid4()), "data": data}
+    answer = post(client, tenant, "/events:batch", {"events": [invalid, unknown]}, CHINESE)
+
+    assert answer.status_code == 200, answer.json
+    errors = [item["error"] for item in answer.json["items"]]
+    assert [e["code"] for e in errors] == ["validation_error", "unknown_member"]
+    assert errors[0]["message"] == "事件无效。"
+    assert all(not e["message"].isascii() for e in errors)

@@ -12,6 +12,8 @@ from marshmallow import ValidationError
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint
 from jifen.api.errors import answered
+from jifen.errors import ValidationFailed
+from jifen.i18n import N_
 from jifen.pagination import PageQuery, page
 from jifen.rules import management, outcomes, recording, schemas
 from jifen.rules.events import EventIn
@@ -83,14 +85,8 @@ class EventBatch(MethodView):
             try:
                 accepted.append((index, EventIn.loaded(_EVENT.load(raw))))
             except ValidationError as error:
-                items[index] |= {
-                    "status": "failed",
-                    "error": {
-                        "code": "validation_error",
-                        "message": "The event is not valid.",
-                        "details": error.messages,
-                    },
-                }
+                refused = ValidationFailed(N_("The event is not valid."), details=error.messages)
+                items[index] |= {"status": "failed", "error": answered(refused).to_dict()}
         outcomes = _record([given for _, given in accepted])
         for (index, _), outcome in zip(accepted, outcomes, strict=True):
             if outcome.error is not None:
