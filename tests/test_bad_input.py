@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 
 from jifen.audit import SYSTEM
 from jifen.members.models import Member
+from jifen.pagination import MAX_CURSOR
 from jifen.tenants import apikeys
 from jifen.tenants.models import ApiKey, Tenant
 
@@ -368,7 +369,8 @@ def test_an_invalid_cursor_is_422(client, tenant, cursor):
 
 
 def test_an_overlong_cursor_is_422(client, tenant):
-    response = client.get(MEMBERS, query_string={"cursor": "A" * 65}, headers=tenant.headers)
+    overlong = "A" * (MAX_CURSOR + 1)
+    response = client.get(MEMBERS, query_string={"cursor": overlong}, headers=tenant.headers)
     assert_error(response, 422, "validation_error")
 
 
