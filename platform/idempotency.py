@@ -8,13 +8,14 @@ A duplicate that arrives while the first is still in flight waits for it, at mos
 `wait` seconds (the `JIFEN_IDEMPOTENCY_WAIT` setting), and then replays its answer, or
 claims the key if the first failed; only a wait that runs out is refused with
 `idempotency_in_progress`. The flight is marked by a lock on the tenant's key held
-until the claiming transaction ends: on PostgreSQL a transaction-scoped advisory lock;
-on SQLite a lock on a byte of a file beside the database (`<database>-idempotency`,
-open-file-description locks, so threads exclude each other too), taken before the write
-transaction begins, since the duplicate must not hold the database's one write lock
-while it waits. Where the system lacks those locks (not Linux), or the file cannot be
-created, a SQLite duplicate waits for the write lock instead, as long as the database's
-busy timeout.
+until the claiming transaction ends. On PostgreSQL it is a transaction-scoped advisory
+lock, which the duplicate waits on in the server (holding its connection, as a request
+waiting on a row lock does; `lock_timeout` bounds it). On SQLite it is a lock on a byte
+of a file beside the database (`<database>-idempotency`, open-file-description locks,
+so threads exclude each other too), taken before the write transaction begins, since
+the duplicate must not hold the database's one write lock while it waits. Where the
+system lacks those locks (not Linux), or the file cannot be created, a SQLite duplicate
+waits for the write lock instead, as long as the database's busy timeout.
 Rows are kept `RETENTION` and then purged by a periodic job.
 """
 
@@ -29,9 +30,10 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Integer, LargeBinary, String, delete, event, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from jifen.db import Base, TenantScoped, cross_tenant, rowcount, tenant_of
@@ -41,7 +43,7 @@ from jifen.types import Json, UTCDateTime
 
 RETENTION = timedelta(days=8)
 MAX_KEY_LENGTH = 255
-# How often a waiting duplicate looks again whether the first request has finished.
+# How often a waiting SQLite duplicate looks again whether the first request has finished.
 POLL_INTERVAL = 0.01
 
 
@@ -136,9 +138,8 @@ def _lock_key(session: Session, name: str, wait: float) -> None:
     """Hold the lock on `name` until the session's transaction ends, waiting up to `wait`
     seconds for the request holding it to finish."""
     url = session.get_bind().engine.url
-    lock: _KeyLock
     if url.get_dialect().name == "postgresql":
-        lock = _AdvisoryLock(session, name)
+        _advisory_lock(session, name, wait)
     elif url.database in (None, "", ":memory:") or not hasattr(fcntl, "F_OFD_SETLK"):
         return  # one connection, or no such locks: the write lock alone serialises
     else:
@@ -146,38 +147,38 @@ def _lock_key(session: Session, name: str, wait: float) -> None:
             lock = _FileLock(session, f"{url.database}-idempotency", name)
         except OSError:
             return  # a read-only folder: the write lock alone, as without such locks
-    deadline = time.monotonic() + wait
+        lock.wait(wait)
+
+
+def _advisory_lock(session: Session, name: str, wait: float) -> None:
+    """PostgreSQL's transaction-scoped advisory lock (COMMIT or ROLLBACK releases it).
+    A duplicate blocks in the server until the first request's transaction ends, so it
+    goes on the moment the first commits; `lock_timeout` (for this transaction only)
+    bounds the wait (and is set back after it, so the request's own row locks wait as
+    usual); a wait that runs out aborts the duplicate's transaction."""
+    key = {"k": name}
+    if session.execute(_TRY_ADVISORY, key).scalar_one():
+        return
+    before = session.execute(_SET_LOCK_TIMEOUT, {"ms": f"{max(1, round(wait * 1000))}ms"})
     try:
-        while not lock.try_lock():
-            if time.monotonic() >= deadline:
-                raise IdempotencyInProgress()
-            time.sleep(POLL_INTERVAL)
-    except BaseException:
-        lock.give_up()
+        session.execute(_ADVISORY, key)
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise IdempotencyInProgress() from None
         raise
+    session.execute(_RESTORE_LOCK_TIMEOUT, {"before": before.scalar_one()})
 
 
-class _KeyLock(Protocol):
-    def try_lock(self) -> bool: ...
-
-    def give_up(self) -> None: ...
-
-
-class _AdvisoryLock:
-    """PostgreSQL's transaction-scoped advisory lock: COMMIT or ROLLBACK releases it."""
-
-    def __init__(self, session: Session, name: str) -> None:
-        self.session = session
-        self.name = name
-
-    def try_lock(self) -> bool:
-        locked: bool = self.session.execute(
-            text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": self.name}
-        ).scalar_one()
-        return locked
-
-    def give_up(self) -> None:
-        pass  # the transaction's end releases whatever was taken
+_TRY_ADVISORY = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))")
+_ADVISORY = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
+# Sets the transaction's lock_timeout, answering the one it replaces (read first).
+_SET_LOCK_TIMEOUT = text(
+    "SELECT before FROM current_setting('lock_timeout') AS before,"
+    " set_config('lock_timeout', :ms, true)"
+)
+_RESTORE_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :before, true)")
+# PostgreSQL's SQLSTATE for a lock wait that ran out (`lock_timeout`).
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 # struct flock on 64-bit Linux: l_type, l_whence, l_start, l_len, l_pid (0 for OFD locks).
@@ -187,14 +188,28 @@ _FLOCK = "hhqqi4x"
 class _FileLock:
     """A write lock on the byte of `path` that `name` hashes to, held by an open file
     description of its own and released (by closing it) when the session's transaction
-    ends."""
+    ends. The system offers no timed wait on such a lock, so a duplicate tries again
+    every `POLL_INTERVAL` until its wait runs out."""
 
     def __init__(self, session: Session, path: str, name: str) -> None:
         self.session = session
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         self.offset = int.from_bytes(hashlib.sha256(name.encode()).digest()[:7], "big")
 
-    def try_lock(self) -> bool:
+    def wait(self, seconds: float) -> None:
+        """Take the lock, waiting up to `seconds`; `IdempotencyInProgress` if it stays
+        held."""
+        deadline = time.monotonic() + seconds
+        try:
+            while not self._try_lock():
+                if time.monotonic() >= deadline:
+                    raise IdempotencyInProgress()
+                time.sleep(POLL_INTERVAL)
+        except BaseException:
+            self._give_up()
+            raise
+
+    def _try_lock(self) -> bool:
         request = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, self.offset, 1, 0)
         try:
             fcntl.fcntl(self.fd, fcntl.F_OFD_SETLK, request)
@@ -203,14 +218,14 @@ class _FileLock:
         event.listen(self.session, "after_transaction_end", self._transaction_ended)
         return True
 
-    def give_up(self) -> None:
+    def _give_up(self) -> None:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
 
     def _transaction_ended(self, _session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None:
-            self.give_up()
+            self._give_up()
 
 
 def _stored(session: Session, key: str, fingerprint: bytes) -> StoredResponse | None:

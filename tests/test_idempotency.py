@@ -7,14 +7,16 @@ again with the same `Idempotency-Key`; it must get the same answer, not a second
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
+import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from jifen import schedules
+from jifen import idempotency, schedules
 from jifen.db import cross_tenant
 from jifen.idempotency import IdempotencyKey
 from jifen.ledger.models import Account
@@ -286,3 +288,48 @@ def test_keys_are_kept_at_least_seven_days(svc, client, clock, tenant):
     again = post(client, tenant, {"external_id": "u-1"}, "k-1")
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json == first.json
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_duplicate_that_waited_locks_rows_as_any_request_does(svc, tenant):
+    """On PostgreSQL a duplicate blocks on the first request's advisory lock, bounded by
+    a lock timeout for that wait only: once the first commits, the duplicate replays its
+    answer, and the rest of its transaction waits for row locks as long as any request."""
+    claim = functools.partial(
+        idempotency.claim,
+        tenant_id=tenant.tenant_id,
+        key="slow-1",
+        method="POST",
+        route=MEMBERS,
+        fingerprint=idempotency.request_hash("POST", MEMBERS, b"{}"),
+        now=svc.clock.now(),
+        wait=10,
+    )
+
+    def duplicate() -> tuple[object, str]:
+        with svc.db.session(tenant_id=tenant.tenant_id) as session:
+            stored = claim(session)
+            return stored, session.scalar(text("SELECT current_setting('lock_timeout')"))
+
+    with svc.db.session(tenant_id=tenant.tenant_id) as first:
+        assert claim(first) is None
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(duplicate)
+            while not advisory_lock_waits(svc):
+                assert not waiting.done(), waiting.result()
+                time.sleep(0.01)
+            idempotency.complete(first, "slow-1", 201, {"id": "the first"})
+            first.commit()
+            stored, lock_timeout = waiting.result(timeout=30)
+
+    assert stored == idempotency.StoredResponse(201, {"id": "the first"})
+    assert lock_timeout == "0"  # the server's default: no bound on row-lock waits
+
+
+def advisory_lock_waits(svc) -> bool:
+    with svc.db.session() as session:
+        return bool(
+            session.scalar(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            )
+        )
