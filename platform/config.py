@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from jifen.i18n import LOCALES
+
 PLUGIN_PREFIX = "JIFEN_PLUGIN_"
 
 
@@ -69,14 +71,14 @@ class Settings:
             secret_key=env.get("JIFEN_SECRET_KEY", ""),
             encryption_keys=env.get("JIFEN_ENCRYPTION_KEYS", ""),
             lookup_key=env.get("JIFEN_LOOKUP_KEY", ""),
-            default_locale=env.get("JIFEN_DEFAULT_LOCALE", "zh_CN"),
+            default_locale=_one_of(env, "JIFEN_DEFAULT_LOCALE", LOCALES),
             storage_url=env.get("JIFEN_STORAGE_URL") or f"file://{instance / 'files'}",
             clock=env.get("JIFEN_CLOCK") or None,
-            testing=env.get("JIFEN_TESTING", "") == "1",
-            cookie_secure={"1": True, "0": False}.get(env.get("JIFEN_COOKIE_SECURE", "")),
-            api_rate_limit=int(env.get("JIFEN_API_RATE_LIMIT") or 6000),
-            idempotency_wait=float(env.get("JIFEN_IDEMPOTENCY_WAIT") or 5.0),
-            proxy_hops=int(env.get("JIFEN_PROXY_HOPS") or 0),
+            testing=_flag(env, "JIFEN_TESTING") or False,
+            cookie_secure=_flag(env, "JIFEN_COOKIE_SECURE"),
+            api_rate_limit=_whole(env, "JIFEN_API_RATE_LIMIT", 6000, least=1),
+            idempotency_wait=_seconds(env, "JIFEN_IDEMPOTENCY_WAIT", 5.0),
+            proxy_hops=_whole(env, "JIFEN_PROXY_HOPS", 0, least=0),
             extra={
                 name.removeprefix(PLUGIN_PREFIX).lower(): value
                 for name, value in env.items()
@@ -101,6 +103,54 @@ class Settings:
         """Whether cookies are sent over HTTPS only: yes unless set otherwise, except in
         the embedded mode, which is often served over plain HTTP on a local network."""
         return not self.embedded if self.cookie_secure is None else self.cookie_secure
+
+
+class SettingsError(ValueError):
+    """A JIFEN_* variable the app cannot use: the message names it and what it takes."""
+
+
+_FLAGS = {"1": True, "true": True, "yes": True, "on": True}
+_FLAGS |= {"0": False, "false": False, "no": False, "off": False}
+
+
+def _flag(env: Any, name: str) -> bool | None:
+    """A yes/no variable (1/0, true/false, yes/no, on/off); None when unset."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    if value.lower() not in _FLAGS:
+        raise SettingsError(f"{name} must be 1 or 0 (or true/false), not {value!r}")
+    return _FLAGS[value.lower()]
+
+
+def _one_of(env: Any, name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`; the first when unset."""
+    value = env.get(name, "").strip() or choices[0]
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _whole(env: Any, name: str, default: int, *, least: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit() or int(value) < least:
+        raise SettingsError(f"{name} must be a whole number of at least {least}, not {value!r}")
+    return int(value)
+
+
+def _seconds(env: Any, name: str, default: float) -> float:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:  # also refuses nan and inf
+        raise SettingsError(f"{name} must be a number of seconds (0 to 3600), not {value!r}")
+    return seconds
 
 
 def _instance_secret(instance: Path) -> str:
