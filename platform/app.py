@@ -57,6 +57,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         TESTING=settings.testing,
     )
+    # Answers in UTF-8 as they read (Chinese names, messages), not as \u escapes.
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     logging.basicConfig(level=logging.INFO)
     services = Services.build(settings)
     app.extensions["jifen.services"] = services

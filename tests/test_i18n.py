@@ -265,3 +265,16 @@ def test_every_refused_item_of_an_event_batch_reads_in_the_readers_language(app,
     assert [e["code"] for e in errors] == ["validation_error", "unknown_member"]
     assert errors[0]["message"] == "事件无效。"
     assert all(not e["message"].isascii() for e in errors)
+
+
+@sqlite_only
+def test_chinese_answers_are_sent_as_utf8_not_escaped(client, tenant):
+    created = client.post(
+        "/api/v1/members",
+        json={"external_id": "u-zh", "name": "王小明"},
+        headers={**tenant.headers, "Accept-Language": "zh-CN"},
+    )
+
+    assert created.status_code == 201
+    assert "王小明".encode() in created.get_data()
+    assert created.headers["Content-Type"] == "application/json"
