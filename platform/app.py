@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from jifen import headers, web
@@ -23,11 +24,32 @@ from jifen.storefront.views import bp as storefront_bp
 from jifen.theming import init_themes
 
 
+class Json(DefaultJSONProvider):
+    """Answers in UTF-8 as they read (Chinese names and messages), not as `\\u` escapes;
+    escaped only when they hold what UTF-8 cannot (a lone surrogate a client sent, named
+    back in an error)."""
+
+    ensure_ascii = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        text = super().dumps(obj, **kwargs)
+        if text.isascii():
+            return text
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return super().dumps(obj, **{**kwargs, "ensure_ascii": True})
+        return text
+
+
 class App(Flask):
-    """Flask, with a cheaper answer to a question it asks of every view and request hook
-    on every request: is this a coroutine function? `inspect` answers in several calls;
-    the code's flags answer in one, for a function or a bound method alike (Flask's docs
-    name `ensure_sync` as the method to override)."""
+    """Flask, answering JSON as `Json` writes it, and with a cheaper answer to a question
+    it asks of every view and request hook on every request: is this a coroutine
+    function? `inspect` answers in several calls; the code's flags answer in one, for a
+    function or a bound method alike (Flask's docs name `ensure_sync` as the method to
+    override)."""
+
+    json_provider_class = Json
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         code = getattr(func, "__code__", None)
@@ -57,8 +79,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         TESTING=settings.testing,
     )
-    # Answers in UTF-8 as they read (Chinese names, messages), not as \u escapes.
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
     logging.basicConfig(level=logging.INFO)
     services = Services.build(settings)
     app.extensions["jifen.services"] = services

@@ -197,6 +197,16 @@ def page(items: Sequence[Any], next_cursor: str | None) -> dict[str, Any]:
     return {"items": items, "next_cursor": next_cursor}
 
 
+def limit_field(most: int) -> fields.Integer:
+    """A list's `limit`: 1 to `most` items, 50 when not given."""
+    return fields.Integer(
+        strict=False,
+        validate=validate.Range(min=1, max=most),
+        load_default=50,
+        metadata={"description": "At most this many items."},
+    )
+
+
 class PageQuery(Schema):
     """The query of every list: where to start, and how many. A list's filters extend it."""
 
@@ -204,12 +214,7 @@ class PageQuery(Schema):
         max_length=MAX_CURSOR,
         metadata={"description": "The previous page's `next_cursor`; none for the first page."},
     )
-    limit = fields.Integer(
-        strict=False,
-        validate=validate.Range(min=1, max=100),
-        load_default=50,
-        metadata={"description": "At most this many items."},
-    )
+    limit = limit_field(100)
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from jifen.ledger.models import HOLD_KINDS, HOLD_STATUSES
 from jifen.ledger.policy import EXPIRY_KINDS, SHORTFALLS, UNKNOWN_MEMBERS
-from jifen.pagination import MAX_CURSOR
+from jifen.pagination import PageQuery, limit_field, page_schema
 from jifen.types import MAX_SAFE_INTEGER, Instant, StrictInteger, Text
 
 ENTRY_KINDS = ("earn", "redeem", "refund", "clawback", "reversal", "expire", "transfer", "adjust")
@@ -230,12 +230,11 @@ class Summary(Schema):
     expiring = fields.List(fields.Nested(Expiring))
 
 
-class HistoryQuery(Schema):
+class HistoryQuery(PageQuery):
     kind = fields.List(fields.String(validate=validate.OneOf(ENTRY_KINDS)))
     since = Instant()
     until = Instant()
-    cursor = Text(max_length=MAX_CURSOR)
-    limit = fields.Integer(strict=False, validate=validate.Range(min=1, max=200), load_default=50)
+    limit = limit_field(200)
 
 
 class HistoryLine(Schema):
@@ -249,9 +248,7 @@ class HistoryLine(Schema):
     created_at = Instant()
 
 
-class HistoryPage(Schema):
-    items = fields.List(fields.Nested(HistoryLine))
-    next_cursor = fields.String(allow_none=True)
+HistoryPage = page_schema(HistoryLine, "HistoryPage")
 
 
 class Liability(Schema):

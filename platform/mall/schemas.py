@@ -13,7 +13,7 @@ from jifen.mall.models import (
     PRODUCT_KINDS,
     PRODUCT_STATUSES,
 )
-from jifen.pagination import MAX_CURSOR, PageQuery, page_schema
+from jifen.pagination import PageQuery, page_schema
 from jifen.types import Instant, JsonObject, StrictInteger, Text
 
 MAX_TAGS = 10
@@ -166,7 +166,7 @@ class ProductOut(Schema):
     )
 
 
-class ProductQuery(Schema):
+class ProductQuery(PageQuery):
     q = Text(min_length=1, max_length=100, metadata={"description": "Words of the name."})
     category_id = fields.UUID(metadata={"description": "This category and those under it."})
     kind = fields.String(validate=validate.OneOf(PRODUCT_KINDS))
@@ -182,8 +182,6 @@ class ProductQuery(Schema):
     on_sale = fields.Boolean(
         load_default=False, metadata={"description": "Only active items within their window."}
     )
-    cursor = Text(max_length=MAX_CURSOR)
-    limit = QueryInteger(minimum=1, maximum=100, load_default=50)
 
     @validates_schema
     def _affordable_needs_member(self, data: dict[str, Any], **_kwargs: object) -> None:
@@ -191,9 +189,7 @@ class ProductQuery(Schema):
             raise ValidationError("Needs member_id.", "affordable")
 
 
-class ProductPage(Schema):
-    items = fields.List(fields.Nested(ProductOut))
-    next_cursor = fields.String(allow_none=True)
+ProductPage = page_schema(ProductOut, "ProductPage")
 
 
 class StockChange(Schema):
@@ -271,17 +267,13 @@ class OrderOut(Schema):
     updated_at = Instant()
 
 
-class OrderQuery(Schema):
+class OrderQuery(PageQuery):
     member_id = fields.UUID()
     product_id = fields.UUID()
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
-    cursor = Text(max_length=MAX_CURSOR)
-    limit = QueryInteger(minimum=1, maximum=100, load_default=50)
 
 
-class OrderPage(Schema):
-    items = fields.List(fields.Nested(OrderOut))
-    next_cursor = fields.String(allow_none=True)
+OrderPage = page_schema(OrderOut, "OrderPage")
 
 
 class OrderAddress(Schema):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from marshmallow import Schema, fields, validate
 
 from jifen.members.models import STATUSES, TIER_BASES
-from jifen.pagination import MAX_CURSOR
+from jifen.pagination import PageQuery, limit_field, page_schema
 from jifen.types import Instant, RateField, StrictInteger, Text
 
 MAX_TAGS = 20
@@ -54,20 +54,17 @@ class Member(Schema):
     updated_at = Instant()
 
 
-class MemberQuery(Schema):
+class MemberQuery(PageQuery):
     external_id = Text(min_length=1, max_length=128)
     phone = Text(max_length=32)
     email = Text(max_length=254)
     tag = Tag()
     name = Text(min_length=1, max_length=100)
     status = fields.String(validate=validate.OneOf(STATUSES))
-    cursor = Text(max_length=MAX_CURSOR)
-    limit = fields.Integer(strict=False, validate=validate.Range(min=1, max=200), load_default=50)
+    limit = limit_field(200)
 
 
-class MemberPage(Schema):
-    items = fields.List(fields.Nested(Member))
-    next_cursor = fields.String(allow_none=True)
+MemberPage = page_schema(Member, "MemberPage")
 
 
 class TierIn(Schema):
