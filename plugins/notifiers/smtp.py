@@ -3,6 +3,11 @@
     smtp://user:password@host:587?from=points@example.com   (STARTTLS when offered)
     smtps://user:password@host:465?from=points@example.com  (TLS from the start)
 
+The server's certificate is verified against the system's CAs (`SSL_CERT_FILE` names
+others). A password is sent only over TLS: to a server offering no STARTTLS, a URL with
+a password sends nothing (`NotSecured`); one without a password sends in clear, as to a
+relay on the same host.
+
 The event id becomes the Message-ID, so a message delivered twice is one message to
 mail systems that deduplicate. A send that fails raises, and the relay retries it."""
 
@@ -19,6 +24,11 @@ from jifen.hookimpl import hookimpl
 from jifen.notify import Message, Notifier
 
 TIMEOUT = 15  # seconds: a hung server fails the send, which the relay retries
+
+
+class NotSecured(ConnectionError):
+    """The server offered no TLS while the URL carries a password: nothing is sent (the
+    relay retries, and dead-letters the message, naming this)."""
 
 
 class SmtpNotifier:
@@ -55,9 +65,18 @@ class SmtpNotifier:
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=TIMEOUT)
         with client:
-            if not self.tls and client.has_extn("starttls"):
+            secured = self.tls
+            client.ehlo()
+            if not secured and client.has_extn("starttls"):
                 client.starttls(context=context)
+                client.ehlo()
+                secured = True
             if self.user:
+                if not secured:
+                    raise NotSecured(
+                        f"{self.host}:{self.port} offers no STARTTLS: the SMTP password is"
+                        " never sent in clear (use smtps://, or a server offering STARTTLS)"
+                    )
                 client.login(self.user, self.password or "")
             client.send_message(email)
         return str(email["Message-ID"])
