@@ -11,14 +11,15 @@ from jifen.outbox.events import DomainEvent
 
 @dataclass(frozen=True)
 class MemberRegistered(DomainEvent):
-    """A merchant registered a member under its own id."""
+    """A merchant registered a member (under its own id, which erasure overwrites: so it
+    is not in the payload; version 1 carried it)."""
 
     type = "member.registered"
+    version = 2
     aggregate = "member"
     aggregate_field = "member_id"
 
     member_id: uuid.UUID
-    external_id: str
 
 
 @dataclass(frozen=True)

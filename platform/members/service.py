@@ -227,7 +227,7 @@ def create_member(
         )
     except IntegrityError:
         raise DuplicateExternalId(details={"external_id": external_id}) from None
-    emit(session, MemberRegistered(member_id, external_id), now=now, tenant_id=tenant_id)
+    emit(session, MemberRegistered(member_id), now=now, tenant_id=tenant_id)
     return MemberView(
         id=member_id,
         external_id=external_id,
