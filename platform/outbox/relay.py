@@ -17,13 +17,31 @@ backoff; its aggregate's later events are parked behind it, in order, while the 
 goes on delivering other aggregates' (other tenants') events: one poison event holds
 back only its own aggregate. After `MAX_ATTEMPTS` the event is dead-lettered (kept for
 `replay`) and the events parked behind it go on.
+
+Why a lease on each subscriber's cursor rather than workers claiming event rows with
+`SELECT ... FOR UPDATE SKIP LOCKED`: rows claimed that way go out in whatever order the
+workers finish them, so one aggregate's events can overtake each other across workers
+(and a row lock holds a transaction open through the delivery). One holder per cursor
+keeps log order, delivers at least once (the cursor moves only after its batch), and
+sees all of the subscriber's parked events to decide which aggregates are blocked;
+parallelism comes from subscribers and lanes. The lease (`LEASE`) is never renewed: a
+worker that outlives it loses its batch's outcomes and another delivers it again. So a
+round attempts no further event once half the lease has passed (by `time.monotonic`,
+not the app's clock) and moves the cursor only past the events it came to: a slow
+subscriber (e-mail through a slow SMTP server) gets shorter batches, not repeated ones.
+This rather than extending the lease between events, which would cost every delivery
+of every subscriber a write transaction (on SQLite, the write lock), and a round
+bounded in time also yields to the other lane and to jobs sooner. One delivery must
+still take well under half the lease. At most `BATCH` parked events are retried a round.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -125,14 +143,25 @@ class Progress:
 
 
 class Relay:
-    """The subscribers of one app, and the rounds that feed them."""
+    """The subscribers of one app, and the rounds that feed them: a round takes each
+    subscriber's cursor for `lease` and delivers at most `batch` retries and `batch`
+    new events."""
 
-    def __init__(self, services: Collaborators, subscribers: Sequence[Subscriber]) -> None:
+    def __init__(
+        self,
+        services: Collaborators,
+        subscribers: Sequence[Subscriber],
+        *,
+        lease: timedelta = LEASE,
+        batch: int = BATCH,
+    ) -> None:
         names = [s.name for s in subscribers]
         if len(names) != len(set(names)):
             raise ValueError(f"two subscribers share a name: {sorted(names)}")
         self.services = services
         self.subscribers = list(subscribers)
+        self.lease = lease
+        self.batch = batch
         self._wanted = frozenset(t for s in self.subscribers for t in s.types)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -194,41 +223,47 @@ class Relay:
         with self.reading() as connection:
             return sql.unsequenced(connection, lane)
 
-    def deliver(
-        self, subscriber: Subscriber, lane: str, limit: int = BATCH
-    ) -> tuple[int, int, bool]:
+    def deliver(self, subscriber: Subscriber, lane: str) -> tuple[int, int, bool]:
         """Deliver one batch of the lane to the subscriber: (delivered, failed, more).
 
-        First the parked events whose retry is due, then a batch past the cursor. An
-        event that fails is parked and blocks its aggregate: the aggregate's later
-        events are parked behind it (in order) until it is delivered or dead-lettered,
-        while other aggregates' events go on. The cursor moves past the whole batch.
+        First the parked events due for an attempt (at most a batch of them), then a
+        batch past the cursor. An event that fails is parked and blocks its aggregate:
+        the aggregate's later events are parked behind it (in order) until it is
+        delivered or dead-lettered, while other aggregates' events go on. Once half the
+        lease has passed no further event is attempted; the cursor moves past the
+        events the batch came to, and the next round starts at the first it did not.
         """
+        deadline = time.monotonic() + self.lease.total_seconds() / 2
         now = self.services.clock.now()
         with self._transaction("lease a relay cursor") as connection:
-            cursor = sql.lease(connection, subscriber.name, lane, self.owner, now, now + LEASE)
+            cursor = sql.lease(connection, subscriber.name, lane, self.owner, now, now + self.lease)
             if cursor is None:
                 return 0, 0, False
             head = sql.lane_head(connection, lane)
-            parked = sql.parked(connection, subscriber.name, lane)
+            retries = sql.retries(connection, subscriber.name, lane, now, self.batch)
+            past = retries[-1].position if len(retries) == self.batch else None
+            held = sql.held(connection, subscriber.name, lane, now, past)
             rows = sql.events_after(
-                connection, lane, cursor.position, head, list(subscriber.types), limit
+                connection, lane, cursor.position, head, list(subscriber.types), self.batch
             )
         blocked: set[tuple[str, uuid.UUID]] = set()
         outcomes: list[_Outcome] = []
-        for row in parked:
-            aggregate = (row.aggregate, row.aggregate_id)
-            if aggregate in blocked or (row.retry_at is not None and row.retry_at > now):
-                blocked.add(aggregate)
-                continue
-            outcomes.append(self._attempt(subscriber, row, row.attempts, blocked))
-        for row in rows:
-            if (row.aggregate, row.aggregate_id) in blocked:
+        retried = 0
+        for row in _until(deadline, retries):
+            retried += 1
+            if _aggregate(row) not in blocked:
+                outcomes.append(self._attempt(subscriber, row, row.attempts, blocked))
+        blocked |= held
+        passed = 0
+        for row in _until(deadline, rows):
+            passed += 1
+            if _aggregate(row) in blocked:
                 outcomes.append(_Outcome(row, attempts=0, error=None, waiting=True))
                 continue
             outcomes.append(self._attempt(subscriber, row, 0, blocked))
-        position = rows[-1].position if rows else cursor.position
-        if len(rows) < limit:
+        cut = retried < len(retries) or passed < len(rows)
+        position = rows[passed - 1].position if passed else cursor.position
+        if not cut and len(rows) < self.batch:
             position = max(position, head)  # nothing wanted up to the head: skip past it
         with self._transaction("move a relay cursor") as connection:
             values = {"position": position, "updated_at": self.services.clock.now()}
@@ -241,7 +276,7 @@ class Relay:
                 self._record(connection, subscriber.name, outcome, now)
         delivered = sum(1 for o in outcomes if o.error is None and not o.waiting)
         failed = sum(1 for o in outcomes if o.error is not None)
-        return delivered, failed, len(rows) == limit
+        return delivered, failed, cut or self.batch in (len(retries), len(rows))
 
     def _attempt(
         self,
@@ -334,16 +369,16 @@ class Relay:
             rows = []
             known = {s.name: list(s.types) for s in self.subscribers}
             for c in sql.cursors(connection):
-                parked = sql.parked(connection, c.subscriber, c.lane)
-                failing = next((p for p in parked if p.attempts), None)
+                parked = sql.parked_count(connection, c.subscriber, c.lane)
+                failing = sql.first_failed(connection, c.subscriber, c.lane)
                 ahead = sql.waiting(connection, c.lane, c.position, known.get(c.subscriber))
                 rows.append(
                     {
                         "subscriber": c.subscriber,
                         "lane": c.lane,
                         "position": c.position,
-                        "behind": ahead + len(parked),
-                        "parked": len(parked),
+                        "behind": ahead + parked,
+                        "parked": parked,
                         "attempts": failing.attempts if failing else 0,
                         "retry_at": failing.retry_at if failing else None,
                         "last_error": failing.last_error if failing else None,
@@ -357,7 +392,7 @@ class Relay:
         with self.reading() as connection:
             return sum(
                 sql.waiting(connection, lane, position, list(s.types))
-                + len(sql.parked(connection, s.name, lane))
+                + sql.parked_count(connection, s.name, lane)
                 for lane in LANES
                 for s, position in zip(
                     self.subscribers, self._positions(connection, lane).values(), strict=True
@@ -389,6 +424,15 @@ def _connection(services: Collaborators, reason: str, *, write: bool) -> Iterato
         cross_tenant(session, reason, level=logging.DEBUG),
     ):
         yield session.connection()
+
+
+def _aggregate(row: Any) -> tuple[str, uuid.UUID]:
+    return row.aggregate, row.aggregate_id
+
+
+def _until(deadline: float, rows: Sequence[Any]) -> Iterator[Any]:
+    """The rows one at a time, until the `time.monotonic()` deadline has passed."""
+    return itertools.takewhile(lambda _: time.monotonic() < deadline, rows)
 
 
 def _delivered(row: Any, cls: type[DomainEvent]) -> Delivered:

@@ -16,7 +16,7 @@ from typing import Any, cast
 import psycopg
 from psycopg.pq import Escaping
 from psycopg.types.json import Jsonb
-from sqlalchemy import Connection, Row, and_, func, or_, select, text, update
+from sqlalchemy import Connection, Row, Select, and_, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from jifen.driver import DriverStatement
@@ -35,6 +35,7 @@ CURSORS = RelayCursor.__table__
 RECEIPTS = RelayReceipt.__table__
 DEAD_LETTERS = RelayDeadLetter.__table__
 PARKED = RelayParked.__table__
+_RETRY_STATE = (PARKED.c.attempts, PARKED.c.retry_at, PARKED.c.last_error)
 
 # Positions for the oldest unsequenced events of a lane, in the order they were written:
 # one statement however many there are (window functions and UPDATE ... FROM: PostgreSQL,
@@ -245,16 +246,66 @@ def waiting(connection: Connection, lane: str, position: int, types: Sequence[st
     return connection.execute(query.select_from(EVENTS)).scalar_one()
 
 
-def parked(connection: Connection, subscriber: str, lane: str) -> list[Row[Any]]:
-    """The subscriber's parked events on `lane`, in log order, with their retry state."""
+def _parked(subscriber: str, lane: str, *columns: Any) -> Select[Any]:
+    """`columns` (of the log's rows and the parked ones) of the subscriber's parked
+    events on `lane`."""
+    return (
+        select(*columns)
+        .select_from(PARKED.join(EVENTS, EVENTS.c.id == PARKED.c.event_id))
+        .where(PARKED.c.subscriber == subscriber, EVENTS.c.lane == lane)
+    )
+
+
+def _held(subscriber: str, lane: str, now: datetime, past: int | None = None) -> Select[Any]:
+    """The aggregates a round retries none of the subscriber's parked events of: those
+    with one whose retry is not due (the first parked event of its aggregate: the rest
+    wait behind it), and those with one past position `past` (when given)."""
+    held = PARKED.c.retry_at > now
+    if past is not None:
+        held = or_(held, EVENTS.c.position > past)
+    return _parked(subscriber, lane, EVENTS.c.aggregate, EVENTS.c.aggregate_id).where(held)
+
+
+def retries(
+    connection: Connection, subscriber: str, lane: str, now: datetime, limit: int
+) -> list[Row[Any]]:
+    """The subscriber's parked events on `lane` that a round attempts, in log order, at
+    most `limit`, with their retry state: those due for a retry and those waiting,
+    except the events of an aggregate held by one whose retry is not due."""
+    aggregate = tuple_(EVENTS.c.aggregate, EVENTS.c.aggregate_id)
     return list(
         connection.execute(
-            select(EVENTS, PARKED.c.attempts, PARKED.c.retry_at, PARKED.c.last_error)
-            .join(PARKED, PARKED.c.event_id == EVENTS.c.id)
-            .where(PARKED.c.subscriber == subscriber, EVENTS.c.lane == lane)
+            _parked(subscriber, lane, EVENTS, *_RETRY_STATE)
+            .where(
+                or_(PARKED.c.retry_at.is_(None), PARKED.c.retry_at <= now),
+                aggregate.not_in(_held(subscriber, lane, now).correlate(None)),
+            )
             .order_by(EVENTS.c.position)
+            .limit(limit)
         )
     )
+
+
+def held(
+    connection: Connection, subscriber: str, lane: str, now: datetime, past: int | None
+) -> set[tuple[str, uuid.UUID]]:
+    """The aggregates whose parked events a round does not attempt (see `_held`; `past`:
+    the last of the round's retries when there were more than it took), so whose new
+    events it parks behind them."""
+    found = connection.execute(_held(subscriber, lane, now, past).distinct())
+    return {(row.aggregate, row.aggregate_id) for row in found}
+
+
+def parked_count(connection: Connection, subscriber: str, lane: str) -> int:
+    """How many of the subscriber's events on `lane` are parked."""
+    return int(connection.execute(_parked(subscriber, lane, func.count())).scalar_one())
+
+
+def first_failed(connection: Connection, subscriber: str, lane: str) -> Row[Any] | None:
+    """The subscriber's first parked event on `lane` (in log order) that failed, with its
+    retry state; None if every parked one is only waiting."""
+    failed = _parked(subscriber, lane, EVENTS, *_RETRY_STATE).where(PARKED.c.attempts > 0)
+    return connection.execute(failed.order_by(EVENTS.c.position).limit(1)).first()
 
 
 def retry_due(connection: Connection, subscriber: str, lane: str, now: datetime) -> bool:
