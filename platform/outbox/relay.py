@@ -246,22 +246,7 @@ class Relay:
             rows = sql.events_after(
                 connection, lane, cursor.position, head, list(subscriber.types), self.batch
             )
-        blocked: set[tuple[str, uuid.UUID]] = set()
-        outcomes: list[_Outcome] = []
-        retried = 0
-        for row in _until(deadline, retries):
-            retried += 1
-            if _aggregate(row) not in blocked:
-                outcomes.append(self._attempt(subscriber, row, row.attempts, blocked))
-        blocked |= held
-        passed = 0
-        for row in _until(deadline, rows):
-            passed += 1
-            if _aggregate(row) in blocked:
-                outcomes.append(_Outcome(row, attempts=0, error=None, waiting=True))
-                continue
-            outcomes.append(self._attempt(subscriber, row, 0, blocked))
-        cut = retried < len(retries) or passed < len(rows)
+        outcomes, passed, cut = self._batch(subscriber, retries, held, rows, deadline)
         position = rows[passed - 1].position if passed else cursor.position
         if not cut and len(rows) < self.batch:
             position = max(position, head)  # nothing wanted up to the head: skip past it
@@ -277,6 +262,34 @@ class Relay:
         delivered = sum(1 for o in outcomes if o.error is None and not o.waiting)
         failed = sum(1 for o in outcomes if o.error is not None)
         return delivered, failed, cut or self.batch in (len(retries), len(rows))
+
+    def _batch(
+        self,
+        subscriber: Subscriber,
+        retries: Sequence[Any],
+        held: set[tuple[str, uuid.UUID]],
+        rows: Sequence[Any],
+        deadline: float,
+    ) -> tuple[list[_Outcome], int, bool]:
+        """Attempt the retries, then the new rows (parking those of a blocked or `held`
+        aggregate), until the deadline: the outcomes, how many of `rows` it came to, and
+        whether it stopped short of the end."""
+        blocked: set[tuple[str, uuid.UUID]] = set()
+        outcomes: list[_Outcome] = []
+        retried = 0
+        for row in _until(deadline, retries):
+            retried += 1
+            if _aggregate(row) not in blocked:
+                outcomes.append(self._attempt(subscriber, row, row.attempts, blocked))
+        blocked |= held
+        passed = 0
+        for row in _until(deadline, rows):
+            passed += 1
+            if _aggregate(row) in blocked:
+                outcomes.append(_Outcome(row, attempts=0, error=None, waiting=True))
+                continue
+            outcomes.append(self._attempt(subscriber, row, 0, blocked))
+        return outcomes, passed, retried < len(retries) or passed < len(rows)
 
     def _attempt(
         self,

@@ -4,6 +4,7 @@ order, at least once, retried, dead-lettered and replayed."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -258,6 +259,123 @@ def test_a_dead_lettered_event_lets_its_aggregate_go_on(svc, make_tenant, clock)
         (letter,) = connection.execute(select(RelayDeadLetter)).all()
     assert letter.attempts == relays.MAX_ATTEMPTS
     assert svc.relay.backlog() == 0
+
+
+def rounds(relay, lane: str = "interactive") -> list:
+    """Run rounds on `lane` until one says no work is left: their progress."""
+    done = [relay.run(lane)]
+    while done[-1].more:
+        assert len(done) < 20, "the rounds never end"
+        done.append(relay.run(lane))
+    return done
+
+
+def cursor_of(relay, subscriber: str, lane: str = "interactive") -> dict:
+    (state,) = [c for c in relay.status() if (c["subscriber"], c["lane"]) == (subscriber, lane)]
+    return state
+
+
+def dead_letters(relay) -> int:
+    with relay.reading() as connection:
+        query = select(func.count()).select_from(RelayDeadLetter)
+        return connection.execute(query).scalar_one()
+
+
+def test_a_slow_subscriber_gets_shorter_batches_within_its_lease_not_repeated_ones(svc, tenant):
+    alice, bob = new_member(svc, tenant.tenant_id), new_member(svc, tenant.tenant_id)
+    got = []
+
+    def slow(services, delivered):  # an SMTP server taking its time over each message
+        time.sleep(0.2)
+        got.append(delivered)
+
+    relay = Relay(svc, [Subscriber("slow", (Counted,), slow)], lease=timedelta(seconds=1))
+    relay.sequence("interactive")  # its cursor, at the head of the lane
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        for n in range(1, 11):
+            emit(session, Counted(alice if n % 2 else bob, n), now=svc.clock.now())
+    svc.jobs.wait_idle()
+
+    # Half the lease gone, the round stops: the cursor is past exactly what it delivered,
+    # and the rest is neither delivered nor parked but waits for the next round.
+    first = relay.run("interactive")
+    assert 0 < first.delivered == len(got) < 10
+    assert first.more
+    cursor = cursor_of(relay, "slow")
+    assert cursor["position"] == got[-1].position
+    assert (cursor["parked"], cursor["behind"]) == (0, 10 - len(got))
+
+    relay.drain()
+    assert [d.event.n for d in got] == list(range(1, 11))  # each once, in order
+    assert (relay.backlog(), cursor_of(relay, "slow")["parked"], dead_letters(relay)) == (0, 0, 0)
+
+
+def test_a_relay_that_lost_its_lease_records_nothing_of_its_batch(svc, make_tenant, clock):
+    a, b = make_tenant("tenant-a"), make_tenant("tenant-b")
+    alice, bob = new_member(svc, a.tenant_id), new_member(svc, b.tenant_id)
+    got = []
+    other = Relay(svc, [Subscriber("shared", (Counted,), lambda s, d: got.append(d.event.n))])
+
+    def outlives_its_lease(services, delivered):
+        if delivered.event.n == 2:
+            raise ValueError("cannot handle 2")
+        if delivered.event.n == 3:  # the lease ran out meanwhile: another worker takes over
+            clock.set(clock.now() + relays.LEASE)
+            other.run("interactive")
+
+    first = Relay(svc, [Subscriber("shared", (Counted,), outlives_its_lease)])
+    first.sequence("interactive")
+    emit_counted(svc, a.tenant_id, alice, 1)
+    emit_counted(svc, a.tenant_id, alice, 2)
+    emit_counted(svc, b.tenant_id, bob, 3)
+    svc.jobs.wait_idle()
+
+    progress = first.run("interactive")
+
+    # The first worker's failure on 2 is not recorded over what the other one did.
+    assert (progress.delivered, progress.failed) == (0, 0)
+    assert got == [1, 2, 3]
+    cursor = cursor_of(first, "shared")
+    assert (cursor["behind"], cursor["parked"], cursor["attempts"]) == (0, 0, 0)
+    assert cursor["last_error"] is None
+    assert dead_letters(first) == 0
+    assert other.drain().delivered == 0
+
+
+def test_a_round_retries_at_most_a_batch_of_parked_events_in_each_aggregates_order(
+    svc, make_tenant, clock
+):
+    a, b = make_tenant("tenant-a"), make_tenant("tenant-b")
+    alice, bob = new_member(svc, a.tenant_id), new_member(svc, b.tenant_id)
+    broken = {"on": True}
+    got = []
+
+    def picky(services, delivered):
+        if broken["on"]:
+            raise ValueError("down")
+        got.append((delivered.event.member_id, delivered.event.n))
+
+    relay = Relay(svc, [Subscriber("picky", (Counted,), picky)], batch=3)
+    relay.sequence("interactive")
+    for n in range(1, 5):
+        emit_counted(svc, a.tenant_id, alice, n)
+        emit_counted(svc, b.tenant_id, bob, n)
+    svc.jobs.wait_idle()
+    rounds(relay)  # each member's 1 fails; the rest are parked behind it
+    assert (cursor_of(relay, "picky")["parked"], got) == (8, [])
+
+    broken["on"] = False
+    clock.set(clock.now() + relays.backoff(1))
+    emit_counted(svc, a.tenant_id, alice, 5)  # new, behind alice's parked events
+    svc.jobs.wait_idle()
+    first = relay.run("interactive")
+    assert (first.delivered, first.more) == (3, True)
+    assert relay.backlog() == 9 - 3
+
+    assert [p.delivered for p in rounds(relay) if p.delivered] == [3, 3]
+    assert [n for member, n in got if member == alice] == [1, 2, 3, 4, 5]
+    assert [n for member, n in got if member == bob] == [1, 2, 3, 4]
+    assert relay.backlog() == 0
 
 
 @dataclass(frozen=True)
