@@ -257,9 +257,9 @@ def _parked(subscriber: str, lane: str, *columns: Any) -> Select[Any]:
 
 
 def _held(subscriber: str, lane: str, now: datetime, past: int | None = None) -> Select[Any]:
-    """The aggregates a round retries none of the subscriber's parked events of: those
-    with one whose retry is not due (the first parked event of its aggregate: the rest
-    wait behind it), and those with one past position `past` (when given)."""
+    """The aggregates whose parked events (the subscriber's, on `lane`) a round leaves
+    where they are: those with one whose retry is not due (an aggregate's first parked
+    event: the rest wait behind it) and, given `past`, those with one past it."""
     held = PARKED.c.retry_at > now
     if past is not None:
         held = or_(held, EVENTS.c.position > past)
@@ -271,7 +271,8 @@ def retries(
 ) -> list[Row[Any]]:
     """The subscriber's parked events on `lane` that a round attempts, in log order, at
     most `limit`, with their retry state: those due for a retry and those waiting,
-    except the events of an aggregate held by one whose retry is not due."""
+    but none of an aggregate held by one whose retry is not due. (The held aggregates
+    are one uncorrelated set, read once, not a subquery per parked event.)"""
     aggregate = tuple_(EVENTS.c.aggregate, EVENTS.c.aggregate_id)
     return list(
         connection.execute(
@@ -289,9 +290,9 @@ def retries(
 def held(
     connection: Connection, subscriber: str, lane: str, now: datetime, past: int | None
 ) -> set[tuple[str, uuid.UUID]]:
-    """The aggregates whose parked events a round does not attempt (see `_held`; `past`:
-    the last of the round's retries when there were more than it took), so whose new
-    events it parks behind them."""
+    """The aggregates whose parked events a round leaves where they are (see `_held`;
+    `past`: the position of the last retry it read when it read as many as it takes),
+    so whose new events it parks behind them."""
     found = connection.execute(_held(subscriber, lane, now, past).distinct())
     return {(row.aggregate, row.aggregate_id) for row in found}
 
