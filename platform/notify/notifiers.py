@@ -19,7 +19,7 @@ from jifen.collaborators import Collaborators
 from jifen.config import Settings
 from jifen.errors import JifenError
 from jifen.i18n import N_
-from jifen.registry import Registry
+from jifen.registry import PluginFailed, Registry
 
 CHANNELS = ("email", "sms", "push")
 
@@ -77,8 +77,26 @@ class Notifiers:
         return self.by_channel.get(channel)
 
     def send(self, notifier: Notifier, message: Message) -> str:
-        """`notifier.send(message)`, isolated: what it raises names its plugin."""
-        return str(self.registry.call(notifier.name, "send", message))
+        """`notifier.send(message)`, isolated: what it raises names its plugin, and
+        comes with the member's address masked (the relay logs it and keeps its text)."""
+        try:
+            return str(self.registry.call(notifier.name, "send", message))
+        except PluginFailed as failed:
+            failed.__cause__ = _masked(failed.__cause__, message.to)
+            raise
+
+
+class NotSent(Exception):
+    """What a notifier raised, retold with the member's address masked."""
+
+
+def _masked(error: BaseException | None, address: str) -> BaseException | None:
+    """`error`, or, if its text names `address`, a `NotSent` telling it with the address
+    masked, at the same place in the code (its traceback)."""
+    if error is None or address not in str(error):
+        return error
+    told = str(error).replace(address, mask(address))
+    return NotSent(f"{type(error).__name__}: {told}").with_traceback(error.__traceback__)
 
 
 def mask(address: str) -> str:
