@@ -70,9 +70,28 @@ def register_redeem_modes() -> list[Any]:
     points (`spend`, `reserve`, `capture`, `award`, `give_back`), stock (`take_stock`,
     `take_stock_if_left`, `return_stock`), money (`charge`, `refund_charge`), the
     order's data (`record`, `recorded`), the mode's own counters
-    (`counter(key).next(limit)`, `.back()`), and platform services bound to the order
-    (`service("lottery")`: auditable draws; `service("partners")`: partner budgets).
+    (`counter(key).next(limit)`, `.back()`), and services bound to the order, which
+    plugins offer every mode (`register_till_services`; built in: `service("lottery")`,
+    auditable draws, and `service("partners")`, partner budgets).
     Raising aborts the whole order; nothing half-posts.
+    """
+
+
+@hookspec
+def register_till_services() -> list[Any]:
+    """Return services this plugin offers every redemption mode through its till.
+
+    Each is a `jifen.mall.TillService`: a unique `name` and `make(till) -> service`.
+    When a mode calls `till.service(name)` while it redeems or refunds an order, `make`
+    is called with that order's till (`jifen.mall.OrderTill`: the `Till` primitives, and
+    the order's `order_id`, `member_id` and `clock`) and its answer is handed to the
+    mode: an object working inside the order's transaction, through that till, so that
+    whatever a mode does with it commits or rolls back with the order. A mode from
+    another plugin can thus share a capability without the platform being patched. The
+    built-in plugin `jifen.till_services` offers "lottery" (`jifen.mall.Draws`) and
+    "partners" (`jifen.mall.Budgets`). A `make` that raises fails the order, named
+    (`plugin_failed`), and nothing of it is kept; a name no plugin offers fails it as
+    `unknown_till_service`, listing the names offered.
     """
 
 

@@ -18,6 +18,15 @@ def build_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
+def alone(pm: pluggy.PluginManager, hook: str, plugin: str) -> pluggy.HookCaller:
+    """Hook `hook` as plugin `plugin` alone implements it. The platform calls each plugin
+    on its own, to know what each provided and to isolate, name and retry each alone,
+    and through pluggy, so that each call is a hook call like any other: pluggy's
+    tracing and hook-call monitoring see it (the suite checks every hook is called so)."""
+    others = [other for name, other in pm.list_name_plugin() if name != plugin]
+    return pm.subset_hook_caller(hook, remove_plugins=others)
+
+
 def describe(pm: pluggy.PluginManager) -> list[tuple[str, str, list[str]]]:
     """(name, distribution, hooks implemented) for each loaded plugin."""
     dists = {

@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from jifen.errors import JifenError
 from jifen.i18n import N_
+from jifen.plugins import alone
 
 
 class Named(Protocol):
@@ -98,13 +99,13 @@ class Registry(Generic[T]):
         self._field = field
         self._things: dict[str, T] = {}
         self._plugins: dict[str, str] = {}
-        # In the order pluggy would call them (last registered first), each with the
-        # hook's arguments it asks for (`hook_args`: e.g. the app's settings).
-        given = hook_args or {}
+        # In the order pluggy would call them (last registered first), each plugin
+        # alone, with the hook's arguments (`hook_args`: e.g. the app's settings).
         for impl in reversed(getattr(plugins.hook, hook).get_hookimpls()):
-            kwargs = {name: given[name] for name in impl.argnames}
-            for thing in isolated(impl.plugin_name, hook, impl.function, **kwargs) or []:
-                self._add(thing, impl.plugin_name)
+            caller = alone(plugins, hook, impl.plugin_name)
+            for answer in isolated(impl.plugin_name, hook, caller, **(hook_args or {})):
+                for thing in answer:
+                    self._add(thing, impl.plugin_name)
 
     def _add(self, thing: T, plugin: str) -> None:
         name = thing.name

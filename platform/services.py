@@ -19,6 +19,7 @@ from jifen.jobs import JobRunner
 from jifen.keyring import Keyring
 from jifen.mall.modes import RedeemModes
 from jifen.mall.payments import PaymentProviders
+from jifen.mall.till import TillServices
 from jifen.notify.notifiers import Notifiers
 from jifen.outbox.events import reactions, write_at_commit
 from jifen.outbox.relay import Relay
@@ -54,6 +55,11 @@ class Services:
     def redeem_modes(self) -> RedeemModes:
         """The installed redemption modes (built on first use, after plugins load)."""
         return RedeemModes(self.plugins)
+
+    @cached_property
+    def till_services(self) -> TillServices:
+        """The services the installed plugins offer every redeem mode's till."""
+        return TillServices(self.plugins)
 
     @cached_property
     def payment_providers(self) -> PaymentProviders:

@@ -22,6 +22,7 @@ from jifen.mall.domain_events import OrderMoved
 from jifen.notify import members as member_notices
 from jifen.outbox.events import DomainEvent, InTransaction
 from jifen.outbox.relay import Delivered, Subscriber
+from jifen.plugins import alone
 from jifen.rules import mall_bridge
 
 # What must commit or roll back with the change that announced it.
@@ -51,15 +52,21 @@ def subscribers(plugins: pluggy.PluginManager) -> list[Subscriber]:
                 Subscriber(
                     f"{hook_name}@{impl.plugin_name}"[:64],
                     (event_class,),
-                    _observer(impl, calls),
+                    _observer(plugins, hook_name, impl.plugin_name, calls),
                 )
             )
     return found
 
 
-def _observer(impl: Any, calls: Callable[[Any], list[dict[str, Any]]]) -> Any:
+def _observer(
+    plugins: pluggy.PluginManager,
+    hook_name: str,
+    plugin: str,
+    calls: Callable[[Any], list[dict[str, Any]]],
+) -> Any:
     def deliver(services: Any, delivered: Delivered) -> None:
+        hook = alone(plugins, hook_name, plugin)
         for kwargs in calls(delivered.event):
-            impl.function(**{name: kwargs[name] for name in impl.argnames})
+            hook(**kwargs)
 
     return deliver

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hook_calls import HookCalls, hook_under_test
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -175,6 +176,38 @@ def raw_connect(url: str) -> psycopg.Connection:
     return psycopg.connect(
         host=sa.host, port=sa.port, user=sa.username, dbname=sa.database, autocommit=False
     )
+
+
+# --- every hook is called by the platform (see hook_calls.py) -------------------------
+
+HOOK_CALLS = pytest.StashKey[HookCalls]()
+
+
+@pytest.fixture(autouse=True)
+def hook_calls(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For a `test_hook_<name>` test, watch the hook calls of every plugin manager built
+    from here on (autouse: before the app's)."""
+    if hook_under_test(request.node.originalname):
+        calls = HookCalls()
+        calls.watch(monkeypatch)
+        request.node.stash[HOOK_CALLS] = calls
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fail a `test_hook_<name>` test whose body did not make the platform call `<name>`."""
+    calls = item.stash.get(HOOK_CALLS, None)
+    if calls is None:
+        return (yield)
+    calls.recording = True
+    try:
+        result = yield
+    finally:
+        calls.recording = False
+    hook = hook_under_test(item.originalname)
+    if hook not in calls.called:
+        pytest.fail(f"The platform never called hook {hook!r} in {item.name}.", pytrace=False)
+    return result
 
 
 # --- what the generated probes covered -----------------------------------------------

@@ -80,6 +80,12 @@ def fragile_mode(svc) -> FragileMode:
 
 @pytest.fixture
 def fragile_gateway(client, tenant, svc) -> FragileGateway:
+    return install_fragile_gateway(client, tenant, svc)
+
+
+def install_fragile_gateway(client, tenant, svc) -> FragileGateway:
+    """The gateway, installed as a plugin and chosen by the tenant: the app's payment
+    providers are collected from the hook again, as the tenant's choice is checked."""
     gateway = FragileGateway()
     svc.plugins.register(gateway, name="test_fragile_gateway")
     svc.__dict__.pop("payment_providers", None)
@@ -199,8 +205,9 @@ def assert_relay_named(svc, plugin: str, call_name: str) -> None:
 
 
 def test_hook_register_payment_providers_a_provider_that_raises_starting_is_named_and_retried(
-    client, tenant, svc, clock, fragile_gateway
+    client, tenant, svc, clock
 ):
+    fragile_gateway = install_fragile_gateway(client, tenant, svc)
     buyer = member(client, tenant, 5_000)
     phone = a_phone(client, tenant)
     fragile_gateway.fails_in = "start"

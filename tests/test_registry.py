@@ -17,6 +17,7 @@ from jifen.hookimpl import hookimpl
 from jifen.mall.errors import OutOfStock
 from jifen.mall.modes import RedeemModes
 from jifen.mall.payments import PaymentProviders
+from jifen.mall.till import TillServices
 from jifen.plugins import build_plugin_manager
 from jifen.registry import DuplicateName, PluginFailed, isolated
 from jifen.rules.registry import RuleTypes
@@ -38,6 +39,13 @@ REGISTRIES = {
         "lottery",
         "jifen.redeem_modes.lottery",
         ("unknown_redeem_mode", "mode"),
+    ),
+    "till services": (
+        TillServices,
+        "register_till_services",
+        "lottery",
+        "jifen.till_services",
+        ("unknown_till_service", "service"),
     ),
     "payment providers": (
         partial(PaymentProviders, settings=Settings.from_env({}, secret_key="a registry test")),

@@ -18,6 +18,7 @@ from jifen.mall.payments import (
     PaymentRequest,
     ProviderAnswer,
 )
+from jifen.mall.till import OrderTill, TillService
 
 __all__ = [
     "OUTCOMES",
@@ -28,6 +29,7 @@ __all__ = [
     "Notification",
     "NotificationRejected",
     "OrderMoved",
+    "OrderTill",
     "PaymentProvider",
     "PaymentRequest",
     "Price",
@@ -35,6 +37,7 @@ __all__ = [
     "RedeemMode",
     "Shopper",
     "Till",
+    "TillService",
     "get_order",
     "points_price",
 ]

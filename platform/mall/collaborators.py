@@ -7,13 +7,18 @@ from typing import Protocol
 from jifen.collaborators import Collaborators
 from jifen.mall.modes import RedeemModes
 from jifen.mall.payments import PaymentProviders
+from jifen.mall.till import TillServices
 
 
 class MallCollaborators(Collaborators, Protocol):
-    """The core's collaborators, the redemption modes and the payment providers."""
+    """The core's collaborators, the redemption modes, the services their tills offer
+    and the payment providers."""
 
     @property
     def redeem_modes(self) -> RedeemModes: ...
 
     @property
     def payment_providers(self) -> PaymentProviders: ...
+
+    @property
+    def till_services(self) -> TillServices: ...

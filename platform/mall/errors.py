@@ -153,8 +153,8 @@ class NotVirtual(ValidationFailed):
 
 
 class UnknownTillService(JifenError):
-    """A redeem mode asked its till for a service the platform does not offer (a bug in
-    the mode: the order fails and nothing is kept)."""
+    """A redeem mode asked its till for a service no installed plugin offers (a bug in
+    the mode, or a plugin it needs is missing: the order fails and nothing is kept)."""
 
     code = "unknown_till_service"
     status = 500

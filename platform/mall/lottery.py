@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -35,6 +35,9 @@ from jifen.keyring import Keyring
 from jifen.ledger import Policy
 from jifen.mall.models import LotteryDraw, LotteryPeriod, LotteryPrize
 from jifen.pagination import read_page
+
+if TYPE_CHECKING:
+    from jifen.mall.till import OrderTill
 
 _PERIODS = LotteryPeriod.__table__
 _PRIZES = LotteryPrize.__table__
@@ -283,6 +286,20 @@ class Draws:
     now: datetime
     policy: Policy
     keyring: Keyring
+
+    @classmethod
+    def for_order(cls, till: OrderTill) -> Draws:
+        """The draws of the order `till` serves (the built-in "lottery" till service)."""
+        return cls(
+            till.session.connection(),
+            till.product.tenant_id,
+            till.product.id,
+            till.order_id,
+            till.member_id,
+            till.clock.now(),
+            till.policy,
+            till.keyring,
+        )
 
     def draw(self, weights: Sequence[int], period: str) -> Drawn:
         """Draw in the current period ("day" or "week"; see the module's docstring),

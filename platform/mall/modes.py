@@ -95,9 +95,10 @@ class Till(Protocol):
     numbered edition, a product and member for a stamp card), in one row per (tenant,
     mode, key); modes never see each other's.
 
-    Platform services: `service(name)` gives platform data bound to the order, that a
-    mode uses but does not own: "lottery" (`jifen.mall.lottery.Draws`: auditable draws
-    in published commit-reveal periods, and a prize table's stock) and "partners"
+    Services: `service(name)` gives a service bound to the order, that a mode uses but
+    does not own, offered by a plugin (`register_till_services`). Built in, platform
+    data: "lottery" (`jifen.mall.lottery.Draws`: auditable draws in published
+    commit-reveal periods, and a prize table's stock) and "partners"
     (`jifen.mall.partners.Budgets`: partner brands' budgets).
 
     Anything a till method raises is the platform's domain error (`OutOfStock`,

@@ -225,6 +225,7 @@ def _till(
         svc.clock,
         svc.keyring,
         svc.payment_providers,
+        svc.till_services,
         entry_id=order.entry_id,
         hold_id=order.hold_id,
         flash_sale_id=order.flash_sale_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +20,9 @@ from jifen.mall.models import Partner
 from jifen.pagination import read_page
 from jifen.types import new_id
 
+if TYPE_CHECKING:
+    from jifen.mall.till import OrderTill
+
 
 def get_partner(session: Session, partner_id: uuid.UUID) -> Partner:
     return get_owned(session, Partner, partner_id, "partner")
@@ -32,6 +35,12 @@ class Budgets:
 
     session: Session
     tenant_id: uuid.UUID
+
+    @classmethod
+    def for_order(cls, till: OrderTill) -> Budgets:
+        """The budgets as the order `till` serves uses them (the built-in "partners"
+        till service)."""
+        return cls(till.session, till.product.tenant_id)
 
     def use(self, partner_id: uuid.UUID, amount: int) -> dict[str, Any]:
         """Use `amount` of the partner's budget (`PartnerBudgetExhausted` when less is

@@ -1,5 +1,6 @@
 """The order's till: what a redemption mode may do inside the order's transaction
-(`jifen.mall.modes.Till`), recorded for the order row."""
+(`jifen.mall.modes.Till`), recorded for the order row, and the services plugins offer
+every mode through it (`register_till_services()`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
+import pluggy
 from sqlalchemy.orm import Session
 
 from jifen import ledger
@@ -18,11 +20,40 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.keyring import Keyring
 from jifen.ledger import Policy
-from jifen.mall import lottery, partners, payments, sql
+from jifen.mall import payments, sql
 from jifen.mall import settings as mall_settings
 from jifen.mall.counters import Counter
 from jifen.mall.errors import OutOfStock, UnknownTillService
 from jifen.mall.models import MallSettings, Product
+from jifen.registry import Registry
+
+
+@dataclass(frozen=True)
+class TillService:
+    """A service a plugin offers every redeem mode through its till: `till.service(name)`
+    answers `make(till)`, made for the order that till serves (see
+    `register_till_services` in `jifen.hookspecs`)."""
+
+    name: str
+    make: Callable[[OrderTill], Any]
+
+
+class TillServices(Registry[TillService]):
+    """Every till service, by name, from `register_till_services()`."""
+
+    def __init__(self, plugins: pluggy.PluginManager) -> None:
+        super().__init__(
+            plugins,
+            "register_till_services",
+            kind="till service",
+            unknown=UnknownTillService,
+            field="service",
+        )
+
+    def make(self, name: str, till: OrderTill) -> Any:
+        """Service `name` made for the order `till` serves, isolated as a call into the
+        plugin offering it."""
+        return self.isolate(name, "make", self.get(name).make, till)
 
 
 @dataclass
@@ -35,6 +66,7 @@ class OrderTill:
     clock: Clock
     keyring: Keyring
     providers: payments.PaymentProviders
+    services: TillServices
     entry_id: uuid.UUID | None = None
     hold_id: uuid.UUID | None = None
     flash_sale_id: uuid.UUID | None = None
@@ -197,7 +229,7 @@ class OrderTill:
             payment = payments.get_payment(self.session, uuid.UUID(self.details["payment_id"]))
             payments.withdraw(self.session, payment, self.clock.now())
 
-    # --- the order's data, the mode's counters, platform services ------------------
+    # --- the order's data, the mode's counters, services ----------------------------
 
     def record(self, **details: Any) -> None:
         """Keep details on the order (JSON values) for the member, the merchant, and the
@@ -214,33 +246,7 @@ class OrderTill:
         return Counter(self.session.connection(), self.product.tenant_id, self.product.mode, key)
 
     def service(self, name: str) -> Any:
-        """A platform service bound to this order: "lottery" (auditable draws and prize
-        stock, `jifen.mall.lottery.Draws`) or "partners" (partner budgets,
-        `jifen.mall.partners.Budgets`)."""
-        make = SERVICES.get(name)
-        if make is None:
-            raise UnknownTillService(details={"service": name, "known": sorted(SERVICES)})
-        return make(self)
-
-
-def _lottery(till: OrderTill) -> lottery.Draws:
-    return lottery.Draws(
-        till.session.connection(),
-        till.product.tenant_id,
-        till.product.id,
-        till.order_id,
-        till.member_id,
-        till.clock.now(),
-        till.policy,
-        till.keyring,
-    )
-
-
-def _partners(till: OrderTill) -> partners.Budgets:
-    return partners.Budgets(till.session, till.product.tenant_id)
-
-
-# What `OrderTill.service` offers, by name: platform data a mode may use but not own.
-SERVICES: Mapping[str, Callable[[OrderTill], Any]] = MappingProxyType(
-    {"lottery": _lottery, "partners": _partners}
-)
+        """A service a plugin offers every mode (`register_till_services()`), made for
+        this order: the built-in "lottery" (auditable draws and prize stock,
+        `jifen.mall.Draws`) and "partners" (partner budgets, `jifen.mall.Budgets`)."""
+        return self.services.make(name, self)
