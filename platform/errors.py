@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from jifen.field_messages import translated_details
 from jifen.i18n import N_, as_written, translate
 from jifen.types import MAX_SAFE_INTEGER
 
@@ -42,7 +43,11 @@ class JifenError(Exception):
         return translate(self.message_id, self.params)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.translated(), "details": self.details}
+        return {
+            "code": self.code,
+            "message": self.translated(),
+            "details": translated_details(self.details),
+        }
 
 
 class Conflict(JifenError):

@@ -204,7 +204,7 @@ class Configurables(Registry[C]):
         under `details[field]`) when they do not pass it."""
         schema = self.get(name).Params
         if not isinstance(params, dict):
-            raise invalid(details={field: ["Must be an object."]})
+            raise invalid(details={field: [N_("Must be an object.")]})
 
         def load() -> dict[str, Any]:
             try:

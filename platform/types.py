@@ -24,6 +24,8 @@ from sqlalchemy import JSON, BigInteger, DateTime, LargeBinary, Numeric, String
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeDecorator
 
+from jifen.i18n import N_, Message
+
 # The largest integer a JSON client can hold exactly (JavaScript's Number).
 MAX_SAFE_INTEGER = 2**53 - 1
 RATE_PLACES = 8  # what rate columns keep (NUMERIC(20, 8))
@@ -175,7 +177,7 @@ def refuse_unstorable_text(text: str, *, allowed: str = "\t\n") -> None:
     for char in text:
         category = unicodedata.category(char)
         if category == "Cs" or (category == "Cc" and char not in allowed):
-            raise ValidationError("Contains a character that is not allowed.")
+            raise ValidationError(N_("Contains a character that is not allowed."))
 
 
 class Text(fields.String):
@@ -234,7 +236,7 @@ class Instant(fields.AwareDateTime):
     ISO 8601 time, but in UTC it falls in the year 10000, which neither Python nor the
     database can hold."""
 
-    default_error_messages = {"range": "Must fall within the years 1 to 9999 in UTC."}
+    default_error_messages = {"range": N_("Must fall within the years 1 to 9999 in UTC.")}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
         instant = super()._deserialize(value, attr, data, **kwargs)
@@ -249,10 +251,7 @@ class RateField(fields.Decimal):
     """An exact decimal rate, sent as a string or an integer: never a float, which may
     already have lost the value ("0.1" is not 0.1 in binary)."""
 
-    default_error_messages = {
-        "float": 'Send the rate as a string, e.g. "0.1".',
-        "places": f"At most {RATE_PLACES} decimal places.",
-    }
+    default_error_messages = {"float": N_('Send the rate as a string, e.g. "0.1".')}
 
     def __init__(
         self,
@@ -274,5 +273,6 @@ class RateField(fields.Decimal):
         number = super()._validated(value)
         exponent = number.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -RATE_PLACES:
-            raise self.make_error("places")
+            places = {"places": RATE_PLACES}
+            raise ValidationError(Message(N_("At most %(places)s decimal places."), places))
         return number

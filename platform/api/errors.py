@@ -19,6 +19,7 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from jifen.errors import JifenError, NotFound
+from jifen.field_messages import translated_details
 from jifen.i18n import N_, translate
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,11 @@ class JifenApi(Api):
         code = error.code or 500
         data = getattr(error, "data", None) or {}
         messages = data.get("messages") or data.get("errors") or {}
+        details = messages.get("json", messages) if isinstance(messages, dict) else {}
         body = {
             "code": "internal_error" if code >= 500 else "error",
             "message": translate(INTERNAL_ERROR if code >= 500 else ERROR),
-            "details": messages.get("json", messages) if isinstance(messages, dict) else {},
+            "details": translated_details(details),
         }
         if code in HTTP_CODES:
             body["code"], message = HTTP_CODES[code]

@@ -23,6 +23,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import writing_for
 from jifen.errors import ValidationFailed
+from jifen.i18n import N_
 from jifen.ledger import sql
 from jifen.types import MAX_SAFE_INTEGER
 
@@ -124,7 +125,7 @@ def set_policy(
     before = load(connection, tenant_id)
     unknown = set(changes) - set(_FIELDS)
     if unknown:
-        raise ValidationFailed(details={name: ["Unknown field."] for name in sorted(unknown)})
+        raise ValidationFailed(details={name: [N_("Unknown field.")] for name in sorted(unknown)})
     if isinstance(changes.get("notice_days"), list | tuple):
         changes = {**changes, "notice_days": tuple(changes["notice_days"])}
     after = replace(before, **changes)

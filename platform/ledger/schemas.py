@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from jifen.i18n import N_
 from jifen.ledger.models import HOLD_KINDS, HOLD_STATUSES
 from jifen.ledger.policy import EXPIRY_KINDS, SHORTFALLS, UNKNOWN_MEMBERS
 from jifen.pagination import PageQuery, limit_field, page_schema
@@ -88,7 +89,7 @@ class Adjust(Schema):
     @validates_schema
     def _not_zero(self, data: dict[str, Any], **_kwargs: object) -> None:
         if data.get("amount") == 0:
-            raise ValidationError("Must not be 0.", "amount")
+            raise ValidationError(N_("Must not be 0."), "amount")
 
 
 class Transfer(Schema):
@@ -128,7 +129,7 @@ class HoldCreate(Schema):
     @validates_schema
     def _amount_for_reservations(self, data: dict[str, Any], **_kwargs: object) -> None:
         if data.get("kind") == "reserve" and "amount" not in data:
-            raise ValidationError("A reservation needs an amount.", "amount")
+            raise ValidationError(N_("A reservation needs an amount."), "amount")
 
 
 class HoldCapture(Schema):

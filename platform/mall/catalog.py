@@ -21,7 +21,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import get_owned
 from jifen.errors import ValidationFailed, refuse_total_too_large
-from jifen.i18n import N_
+from jifen.i18n import N_, Message
 from jifen.mall import partners, sql
 from jifen.mall.errors import (
     CategoryCycle,
@@ -220,9 +220,9 @@ def _apply(
     for field_kind in KIND_TERMS:
         value = fields.pop(field_kind, None)
         if kind == field_kind and value is None:
-            errors[field_kind] = [f"Required for {kind} products."]
+            errors[field_kind] = [Message(N_("Required for %(kind)s products."), {"kind": kind})]
         elif kind != field_kind and value is not None:
-            errors[field_kind] = [f"Only for {field_kind} products."]
+            errors[field_kind] = [Message(N_("Only for %(kind)s products."), {"kind": field_kind})]
         elif value is not None:
             terms[field_kind] = value
     mode = modes.get(fields["mode"])
@@ -231,22 +231,28 @@ def _apply(
         partners.get_partner(session, parsed["partner_id"])
     fields["mode_params"] = modes.stored(fields["mode"], parsed)
     if (fields.get("cash_price") is None) != (fields.get("currency") is None):
-        errors["currency"] = ["A cash price needs its currency, and only it."]
+        errors["currency"] = [N_("A cash price needs its currency, and only it.")]
     if fields.get("cash_price") is not None and not mode.takes_cash:
-        errors["cash_price"] = [f"The {mode.name} mode takes no cash."]
+        errors["cash_price"] = [
+            Message(N_("The %(mode)s mode takes no cash."), {"mode": mode.name})
+        ]
     if fields.get("cash_price") is None and mode.takes_cash:
-        errors["cash_price"] = [f"Required for the {mode.name} mode."]
+        errors["cash_price"] = [Message(N_("Required for the %(mode)s mode."), {"mode": mode.name})]
     if fields.get("currency") is not None:
         fields["currency"] = fields["currency"].upper()
     start, end = fields.get("listed_from"), fields.get("listed_until")
     if start is not None and end is not None and end <= start:
-        errors["listed_until"] = ["Must be after listed_from."]
+        errors["listed_until"] = [N_("Must be after listed_from.")]
     known = {tier.code for tier in tiers}
     if fields.get("min_tier") is not None and fields["min_tier"] not in known:
-        errors["min_tier"] = [f"No such tier; the tiers are {sorted(known)}."]
+        errors["min_tier"] = [
+            Message(N_("No such tier; the tiers are %(tiers)s."), {"tiers": str(sorted(known))})
+        ]
     unknown = sorted(set(fields.get("tier_discounts") or {}) - known)
     if unknown:
-        errors["tier_discounts"] = [f"No such tiers: {unknown}."]
+        errors["tier_discounts"] = [
+            Message(N_("No such tiers: %(tiers)s."), {"tiers": str(unknown)})
+        ]
     if fields.get("category_id") is not None:
         get_category(session, fields["category_id"])
     if fields.get("bundle") is not None:
@@ -254,10 +260,10 @@ def _apply(
     stock = fields.pop("stock", product.stock)
     if product.kind is not None and "virtual" in (product.kind, fields["kind"]):
         if product.kind != fields["kind"]:
-            errors["kind"] = ["A product cannot become virtual, or stop being virtual."]
+            errors["kind"] = [N_("A product cannot become virtual, or stop being virtual.")]
     elif fields["kind"] == "virtual":  # a new virtual product
         if stock:
-            errors["stock"] = ["A virtual product's stock is its codes: upload them."]
+            errors["stock"] = [N_("A virtual product's stock is its codes: upload them.")]
         stock = 0
     if errors:
         raise ValidationFailed(details=errors)
@@ -273,15 +279,15 @@ def _bundle(
     """A bundle's parts, checked: distinct physical products that are no bundles."""
     parts = fields["bundle"]
     if fields["kind"] != "physical":
-        errors["bundle"] = ["Only physical products are bundles."]
+        errors["bundle"] = [N_("Only physical products are bundles.")]
     # Stored parts name their products as text: one type for comparing.
     ids = [uuid.UUID(str(part["product_id"])) for part in parts]
     if len(set(ids)) != len(ids) or product.id in ids:
-        errors["bundle"] = ["Each part once, and not the bundle itself."]
+        errors["bundle"] = [N_("Each part once, and not the bundle itself.")]
     for part_id in ids:
         part = get_product(session, part_id)
         if part.kind != "physical" or part.bundle:
-            errors["bundle"] = ["Parts are physical products, not bundles."]
+            errors["bundle"] = [N_("Parts are physical products, not bundles.")]
     return [{"product_id": str(p["product_id"]), "quantity": p["quantity"]} for p in parts]
 
 
@@ -293,12 +299,12 @@ def change_stock(
     product = get_product(session, product_id)
     if product.stock is None:
         raise ValidationFailed(
-            N_("This product's stock is unlimited."), details={"stock": ["Unlimited."]}
+            N_("This product's stock is unlimited."), details={"stock": [N_("Unlimited.")]}
         )
     if product.kind == "virtual":
         raise ValidationFailed(
             N_("A virtual product's stock is its codes: upload them."),
-            details={"stock": ["Follows the codes."]},
+            details={"stock": [N_("Follows the codes.")]},
         )
     if not sql.restock(session.connection(), product.tenant_id, product.id, change):
         refuse_total_too_large("stock", product.stock + change)
@@ -469,7 +475,7 @@ def create_flash_sale(
     product may not overlap."""
     product = get_product(session, product_id)
     if data["ends_at"] <= data["starts_at"]:
-        raise ValidationFailed(details={"ends_at": ["Must be after starts_at."]})
+        raise ValidationFailed(details={"ends_at": [N_("Must be after starts_at.")]})
     clash = sql.overlapping_sale(
         session.connection(), product.tenant_id, product.id, data["starts_at"], data["ends_at"]
     )

@@ -44,7 +44,7 @@ def discount(coupon: Coupon, order_amount: int | None) -> dict[str, Any]:
     if coupon.kind == "voucher":
         return {"discount": 0, "free_shipping": False}
     if order_amount is None:
-        raise ValidationFailed(details={"order_amount": ["Required for coupons."]})
+        raise ValidationFailed(details={"order_amount": [N_("Required for coupons.")]})
     threshold = int(terms.get("threshold", 0))
     if order_amount < threshold:
         raise CouponThresholdNotMet(details={"threshold": threshold, "order_amount": order_amount})

@@ -166,7 +166,7 @@ def place(
                 }
             )
     if product.kind == "physical" and address is None and not drawn:
-        raise AddressRequired(details={"address": ["Required for physical products."]})
+        raise AddressRequired(details={"address": [N_("Required for physical products.")]})
     item, shopper = _priced(product, shelf, member_id, tier, modes)
     price = modes.call(product.mode, "quote", item, shopper, quantity)
     order = Order(

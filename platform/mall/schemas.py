@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from jifen.i18n import N_, Message
 from jifen.mall.models import (
     AUTHORIZATION_STATUSES,
     ORDER_STATUSES,
@@ -67,7 +68,9 @@ class CouponTerms(Schema):
     def _amount_for_its_type(self, data: dict[str, Any], **_kwargs: object) -> None:
         for type_ in ("amount_off", "percent_off"):
             if data["type"] == type_ and data.get(type_) is None:
-                raise ValidationError(f"Required for {type_} coupons.", type_)
+                raise ValidationError(
+                    Message(N_("Required for %(type)s coupons."), {"type": type_}), type_
+                )
 
 
 class ServiceTerms(Schema):
@@ -186,7 +189,7 @@ class ProductQuery(PageQuery):
     @validates_schema
     def _affordable_needs_member(self, data: dict[str, Any], **_kwargs: object) -> None:
         if data.get("affordable") and not data.get("member_id"):
-            raise ValidationError("Needs member_id.", "affordable")
+            raise ValidationError(N_("Needs member_id."), "affordable")
 
 
 ProductPage = page_schema(ProductOut, "ProductPage")

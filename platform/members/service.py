@@ -21,7 +21,7 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.errors import JifenError, NotFound, ValidationFailed
-from jifen.i18n import N_
+from jifen.i18n import N_, Message
 from jifen.keyring import Keyring
 from jifen.members import sql
 from jifen.members.domain_events import MemberRegistered
@@ -96,14 +96,14 @@ def view(member: Member, keyring: Keyring) -> MemberView:
 def normalize_phone(phone: str) -> str:
     value = _PHONE_NOISE.sub("", phone)
     if not _PHONE.match(value):
-        raise ValidationFailed(details={"phone": ["Not a phone number."]})
+        raise ValidationFailed(details={"phone": [N_("Not a phone number.")]})
     return value
 
 
 def normalize_email(email: str) -> str:
     value = email.strip()
     if len(value) > 254 or not _EMAIL.match(value):
-        raise ValidationFailed(details={"email": ["Not an email address."]})
+        raise ValidationFailed(details={"email": [N_("Not an email address.")]})
     return value
 
 
@@ -164,7 +164,13 @@ def _flush(session: Session, external_id: str) -> None:
 def _check_external_id(external_id: str) -> None:
     if external_id.startswith(ERASED_PREFIX):
         raise ValidationFailed(
-            details={"external_id": [f"The prefix {ERASED_PREFIX!r} is reserved."]}
+            details={
+                "external_id": [
+                    Message(
+                        N_("The prefix %(prefix)s is reserved."), {"prefix": repr(ERASED_PREFIX)}
+                    )
+                ]
+            }
         )
 
 

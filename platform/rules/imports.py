@@ -221,6 +221,6 @@ def _checked(raw: dict[str, Any]) -> EventIn:
     if data["occurred_at"] is None:
         raise ValidationFailed(
             N_("A historical event must say when it happened."),
-            details={"occurred_at": ["Required when importing."]},
+            details={"occurred_at": [N_("Required when importing.")]},
         )
     return EventIn.loaded(data)

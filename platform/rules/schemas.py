@@ -7,12 +7,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from jifen.i18n import Message
+from jifen.i18n import N_, Message
 from jifen.pagination import PageQuery, page_schema
 from jifen.rules.models import RULE_STATUSES
 from jifen.types import Instant, JsonObject, StrictInteger, Text
 
-KIND = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error="Lower-case letters, digits and _.")
+KIND = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error=N_("Lower-case letters, digits and _."))
 
 
 class EventIn(Schema):
@@ -37,7 +37,7 @@ class EventIn(Schema):
     @validates_schema
     def _one_member(self, data: dict[str, Any], **_: Any) -> None:
         if (data["member_id"] is None) == (data["external_id"] is None):
-            raise ValidationError("Give either member_id or external_id.", "member_id")
+            raise ValidationError(N_("Give either member_id or external_id."), "member_id")
 
 
 class EventBatch(Schema):
@@ -189,9 +189,9 @@ class Audience(Schema):
     def _one_kind(self, data: dict[str, Any], **_: Any) -> None:
         given = [k for k in ("tiers", "tags", "share") if k in data]
         if len(given) != 1:
-            raise ValidationError("Give exactly one of tiers, tags or share.", "audience")
+            raise ValidationError(N_("Give exactly one of tiers, tags or share."), "audience")
         if "salt" in data and "share" not in data:
-            raise ValidationError("A salt goes with a share.", "salt")
+            raise ValidationError(N_("A salt goes with a share."), "salt")
 
 
 class RuleIn(Schema):
@@ -302,7 +302,7 @@ class Backtest(Schema):
     @validates_schema
     def _ordered(self, data: dict[str, Any], **_: Any) -> None:
         if data["end"] <= data["start"]:
-            raise ValidationError("end must be after start.", "end")
+            raise ValidationError(N_("end must be after start."), "end")
 
 
 class SimulationOut(Schema):

@@ -13,7 +13,7 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.errors import Conflict, JifenError, ValidationFailed
-from jifen.i18n import N_
+from jifen.i18n import N_, Message
 from jifen.tenants import lookups, throttle
 from jifen.tenants.models import ROLES, StaffMembership, Tenant, User
 
@@ -38,9 +38,15 @@ def create_user(session: Session, *, email: str, name: str, password: str, clock
     """A console user. The email is the login, compared case-insensitively."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
-        raise ValidationFailed(details={"email": ["Not an email address."]})
+        raise ValidationFailed(details={"email": [N_("Not an email address.")]})
     if len(password) < MIN_PASSWORD:
-        raise ValidationFailed(details={"password": [f"At least {MIN_PASSWORD} characters."]})
+        raise ValidationFailed(
+            details={
+                "password": [
+                    Message(N_("At least %(length)s characters."), {"length": MIN_PASSWORD})
+                ]
+            }
+        )
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict(N_("This email is already registered."))
     user = User(
@@ -96,7 +102,9 @@ def add_staff(
 ) -> StaffMembership:
     """Make a user staff of a tenant with a role."""
     if role not in ROLES:
-        raise ValidationFailed(details={"role": [f"One of {', '.join(ROLES)}."]})
+        raise ValidationFailed(
+            details={"role": [Message(N_("One of %(roles)s."), {"roles": ", ".join(ROLES)})]}
+        )
     membership = StaffMembership(
         tenant_id=tenant_id, user_id=user_id, role=role, created_at=clock.now()
     )

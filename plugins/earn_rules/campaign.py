@@ -155,13 +155,13 @@ class CampaignRule:
             errors: dict[str, list[str]] = {}
             for name, needed in needs.items():
                 if needed and data.get(name) is None:
-                    errors[name] = [f"Required for {kind} campaigns."]
+                    errors[name] = [Message(N_("Required for %(kind)s campaigns."), {"kind": kind})]
                 elif not needed and data.get(name) is not None:
-                    errors[name] = [f"Not used by {kind} campaigns."]
+                    errors[name] = [Message(N_("Not used by %(kind)s campaigns."), {"kind": kind})]
             if data.get("per_multiple") and kind != "threshold":
-                errors["per_multiple"] = ["Only for threshold campaigns."]
+                errors["per_multiple"] = [N_("Only for threshold campaigns.")]
             if kind == "threshold" and data.get("events", ["purchase"]) != ["purchase"]:
-                errors["events"] = ["Threshold campaigns count purchases only."]
+                errors["events"] = [N_("Threshold campaigns count purchases only.")]
             if errors:
                 raise ValidationError(errors)
 

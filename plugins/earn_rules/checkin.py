@@ -88,11 +88,16 @@ class CheckinRule:
         def _bonus_days(self, data: dict[str, Any], **_kwargs: object) -> None:
             days = [bonus["day"] for bonus in data.get("streak_bonuses", [])]
             if len(set(days)) != len(days):
-                raise ValidationError("Each day may have one bonus.", "streak_bonuses")
+                raise ValidationError(N_("Each day may have one bonus."), "streak_bonuses")
             cycle = data.get("cycle_days", 0)
             if cycle and any(day > cycle for day in days):
                 raise ValidationError(
-                    f"A streak restarts after day {cycle}: a later bonus is never reached.",
+                    Message(
+                        N_(
+                            "A streak restarts after day %(cycle)s: a later bonus is never reached."
+                        ),
+                        {"cycle": cycle},
+                    ),
                     "streak_bonuses",
                 )
 

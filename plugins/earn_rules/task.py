@@ -89,7 +89,7 @@ class TaskRule:
         @validates_schema
         def _task_events_name_the_task(self, data: dict[str, Any], **_kwargs: object) -> None:
             if data.get("event", "task") == "task" and not data.get("task"):
-                raise ValidationError('Required for "task" events.', "task")
+                raise ValidationError(N_('Required for "task" events.'), "task")
 
     def phase(self, params: Mapping[str, Any]) -> str:
         return "earn"

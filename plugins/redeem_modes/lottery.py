@@ -18,6 +18,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from jifen.errors import ValidationFailed
 from jifen.hookimpl import hookimpl
+from jifen.i18n import N_
 from jifen.mall import Draws, Item, Price, RedeemMode, Shopper, Till, points_price
 from jifen.types import StrictInteger, Text
 
@@ -55,22 +56,23 @@ class LotteryMode:
         def _a_table_that_can_be_drawn(self, data: dict[str, Any], **_kwargs: object) -> None:
             codes = [prize["code"] for prize in data["prizes"]]
             if len(set(codes)) != len(codes):
-                raise ValidationError("Prize codes must be unique.", "prizes")
+                raise ValidationError(N_("Prize codes must be unique."), "prizes")
             if sum(prize["weight"] for prize in data["prizes"]) <= 0:
-                raise ValidationError("At least one prize needs a weight.", "prizes")
+                raise ValidationError(N_("At least one prize needs a weight."), "prizes")
             consolation = next(
                 (p for p in data["prizes"] if p["code"] == data["consolation"]), None
             )
             if consolation is None:
-                raise ValidationError("Must be the code of one of the prizes.", "consolation")
+                raise ValidationError(N_("Must be the code of one of the prizes."), "consolation")
             if consolation["stock"] is not None or consolation["goods"]:
                 raise ValidationError(
-                    "The consolation prize can never run out: no stock, no goods.", "consolation"
+                    N_("The consolation prize can never run out: no stock, no goods."),
+                    "consolation",
                 )
 
     def quote(self, item: Item, shopper: Shopper, quantity: int) -> Price:
         if quantity != 1:
-            raise ValidationFailed(details={"quantity": ["A lottery order is one draw."]})
+            raise ValidationFailed(details={"quantity": [N_("A lottery order is one draw.")]})
         return points_price(item, shopper, 1)
 
     def redeem(self, item: Item, shopper: Shopper, quantity: int, price: Price, till: Till) -> str:

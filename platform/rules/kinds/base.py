@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from marshmallow import Schema, ValidationError
 from sqlalchemy import Connection
 
+from jifen.i18n import N_, Message
 from jifen.rules.events import CheckedEvent
 
 if TYPE_CHECKING:
@@ -53,7 +54,9 @@ class Kind:
             loaded: dict[str, Any] = cls.schema.load(data)
             return loaded
         if len(json.dumps(data, separators=(",", ":"))) > MAX_FREE_DATA:
-            raise ValidationError(f"At most {MAX_FREE_DATA} bytes of JSON.", "data")
+            raise ValidationError(
+                Message(N_("At most %(bytes)s bytes of JSON."), {"bytes": MAX_FREE_DATA}), "data"
+            )
         return data
 
     @classmethod

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from jifen.errors import JifenError
+from jifen.i18n import N_
 from jifen.rules.events import CheckedEvent, EventIn
 from jifen.rules.kinds.base import Kind
 from jifen.types import Instant, StrictInteger, Text
@@ -44,10 +45,10 @@ class PurchaseData(Schema):
     @validates_schema
     def _adds_up(self, data: dict[str, Any], **_: Any) -> None:
         if data["shipping"] > data["amount"]:
-            raise ValidationError("Shipping cannot exceed the amount.", "shipping")
+            raise ValidationError(N_("Shipping cannot exceed the amount."), "shipping")
         lines = data["lines"]
         if lines and sum(line["amount"] for line in lines) + data["shipping"] != data["amount"]:
-            raise ValidationError("The lines and shipping must add up to the amount.", "lines")
+            raise ValidationError(N_("The lines and shipping must add up to the amount."), "lines")
 
 
 class Purchase(Kind):

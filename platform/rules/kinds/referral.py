@@ -34,7 +34,9 @@ class ReferralData(Schema):
     @validates_schema
     def _one_inviter(self, data: dict[str, Any], **_: Any) -> None:
         if (data["inviter_id"] is None) == (data["inviter_external_id"] is None):
-            raise ValidationError("Give either inviter_id or inviter_external_id.", "inviter_id")
+            raise ValidationError(
+                N_("Give either inviter_id or inviter_external_id."), "inviter_id"
+            )
 
 
 class Referral(Kind):

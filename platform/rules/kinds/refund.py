@@ -41,7 +41,7 @@ class RefundData(Schema):
     @validates_schema
     def _one_of(self, data: dict[str, Any], **_: Any) -> None:
         if (data["amount"] is None) == (data["lines"] is None):
-            raise ValidationError("Give either amount or lines.", "amount")
+            raise ValidationError(N_("Give either amount or lines."), "amount")
 
 
 class Refund(Kind):

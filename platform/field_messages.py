@@ -1,0 +1,117 @@
+"""What an error's `details` says about each field, in the reader's language.
+
+A refused field's messages come from marshmallow's fields, validators and schemas, from
+ours, and from the plugins' `Params` schemas. marshmallow writes its own as English
+text, formatting a validator's template (`"Length must be between {min} and {max}."`)
+before raising, in classes every plugin uses directly; so they are translated where an
+error is answered (`translated_details`), not where they are raised:
+
+- marshmallow's messages are the message ids below, `{min}` written `%(min)s`: a text
+  is read back as the id it was formatted from and its parameters, and rendered in the
+  reader's language (the English rendering is the text marshmallow wrote, unchanged);
+- our own are message ids marked with `N_`, or a `jifen.i18n.Message` where they have
+  parameters, raised as such in a ValidationError or a domain error's details;
+- a text no catalog has, an outside plugin's own, reads as written.
+
+The structure of the details (fields, indexes, nested schemas) is kept as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from jifen.i18n import N_, Message, translate
+
+# The messages marshmallow can give a client of this API, as the fields and validators
+# the schemas use write them. A template's `{name}` is `%(name)s` here; the datetime
+# fields' and Range's templates are written out as they are formatted
+# ("Not a valid {obj_type}.", "Must be {min_op} {{min}}.").
+MARSHMALLOW = (
+    # Schema and every field
+    N_("Invalid input type."),
+    N_("Unknown field."),
+    N_("Missing data for required field."),
+    N_("Field may not be null."),
+    N_("Invalid value."),
+    # fields
+    N_("Not a valid string."),
+    N_("Not a valid integer."),
+    N_("Not a valid number."),
+    N_("Number too large."),
+    N_("Special numeric values (nan or infinity) are not permitted."),
+    N_("Not a valid boolean."),
+    N_("Not a valid UUID."),
+    N_("Not a valid datetime."),
+    N_("Not a valid aware datetime."),
+    N_("Not a valid date."),
+    N_("Not a valid mapping type."),
+    N_("Not a valid list."),
+    N_("Invalid type."),
+    N_("Not a valid URL."),
+    # validators
+    N_("Must be greater than or equal to %(min)s and less than or equal to %(max)s."),
+    N_("Must be greater than or equal to %(min)s and less than %(max)s."),
+    N_("Must be greater than %(min)s and less than or equal to %(max)s."),
+    N_("Must be greater than %(min)s and less than %(max)s."),
+    N_("Must be greater than or equal to %(min)s."),
+    N_("Must be greater than %(min)s."),
+    N_("Must be less than or equal to %(max)s."),
+    N_("Must be less than %(max)s."),
+    N_("Length must be between %(min)s and %(max)s."),
+    N_("Shorter than minimum length %(min)s."),
+    N_("Longer than maximum length %(max)s."),
+    N_("Length must be %(equal)s."),
+    N_("Must be one of: %(choices)s."),
+    N_("String does not match expected pattern."),
+)
+
+_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """What `template` reads once formatted: its text, each parameter any text."""
+    literals = _PARAMETER.split(template)[::2]
+    names = _PARAMETER.findall(template)
+    parts = [re.escape(literals[0])]
+    for name, literal in zip(names, literals[1:], strict=True):
+        parts += [f"(?P<{name}>.+)", re.escape(literal)]
+    return re.compile("".join(parts), re.DOTALL)
+
+
+# The templates with parameters, the most written text first: "Must be greater than
+# %(min)s." also reads "Must be greater than or equal to 1.", whose own template has
+# more text and so is tried before it.
+_TEMPLATES = tuple(
+    (template, _pattern(template))
+    for template in sorted(
+        (t for t in MARSHMALLOW if _PARAMETER.search(t)),
+        key=lambda t: len(_PARAMETER.sub("", t)),
+        reverse=True,
+    )
+)
+
+
+def translated_message(text: str) -> str:
+    """One field's message in the reader's language: a `Message` rendered, marshmallow's
+    text read back as its template and parameters, any other text as a message id
+    (which reads as written when no catalog has it)."""
+    if isinstance(text, Message):
+        return text.translated()
+    for template, pattern in _TEMPLATES:
+        found = pattern.fullmatch(text)
+        if found:
+            return translate(template, found.groupdict())
+    return translate(text)
+
+
+def translated_details(details: Any) -> Any:
+    """An error's details with every text in the reader's language, in the same
+    structure; numbers, names and other values as they are."""
+    if isinstance(details, str):
+        return translated_message(details)
+    if isinstance(details, dict):
+        return {key: translated_details(value) for key, value in details.items()}
+    if isinstance(details, list | tuple):
+        return [translated_details(value) for value in details]
+    return details
