@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 from babel import Locale
@@ -278,3 +279,142 @@ def test_chinese_answers_are_sent_as_utf8_not_escaped(client, tenant):
     assert created.status_code == 201
     assert "王小明".encode() in created.get_data()
     assert created.headers["Content-Type"] == "application/json"
+
+
+# --- the field-level messages of an error's details -------------------------------------
+
+
+class BadInput(NamedTuple):
+    method: str
+    path: str  # {member}: a member's id
+    body: Any
+    english: Any  # the answer's details, as in English
+    chinese: Any
+
+
+# Bad input of each sort: marshmallow's messages (those of a validator formatted with its
+# values, in the body, the query and a list's items) and ours (a field's, a domain
+# error's, a rule type's schema's).
+BAD_INPUT = [
+    BadInput(
+        "POST",
+        "/members",
+        {"external_id": 12},
+        {"external_id": ["Not a valid string."]},
+        {"external_id": ["不是有效的字符串。"]},
+    ),
+    BadInput(
+        "POST",
+        "/members",
+        {"name": "Li"},
+        {"external_id": ["Missing data for required field."]},
+        {"external_id": ["缺少必填字段。"]},
+    ),
+    BadInput(
+        "POST",
+        "/members",
+        {"external_id": "bob", "nickname": "Bob"},
+        {"nickname": ["Unknown field."]},
+        {"nickname": ["未知字段。"]},
+    ),
+    BadInput(
+        "POST",
+        "/members",
+        {"external_id": "x" * 129},
+        {"external_id": ["Longer than maximum length 128."]},
+        {"external_id": ["超过最大长度 128。"]},
+    ),
+    BadInput(
+        "POST",
+        "/members",
+        {"external_id": "bob", "tags": ["vip", 5, "x" * 33]},
+        {"tags": {"1": ["Not a valid string."], "2": ["Longer than maximum length 32."]}},
+        {"tags": {"1": ["不是有效的字符串。"], "2": ["超过最大长度 32。"]}},
+    ),
+    BadInput(
+        "POST",
+        "/points/earn",
+        {"member_id": "{member}", "amount": 0},
+        {
+            "amount": [
+                "Must be greater than or equal to 1 and less than or equal to 9007199254740991."
+            ]
+        },
+        {"amount": ["必须大于或等于 1 且小于或等于 9007199254740991。"]},
+    ),
+    BadInput(
+        "GET",
+        "/members?limit=0",
+        None,
+        {"query": {"limit": ["Must be greater than or equal to 1 and less than or equal to 200."]}},
+        {"query": {"limit": ["必须大于或等于 1 且小于或等于 200。"]}},
+    ),
+    BadInput(
+        "PATCH",
+        "/members/{member}",
+        {"status": "gone"},
+        {"status": ["Must be one of: active, frozen."]},
+        {"status": ["必须是以下之一：active, frozen。"]},
+    ),
+    BadInput(
+        "POST",
+        "/members",
+        {"external_id": "bob", "name": "Bob\u0000"},
+        {"name": ["Contains a character that is not allowed."]},
+        {"name": ["包含不允许的字符。"]},
+    ),
+    BadInput(
+        "POST",
+        "/points/adjust",
+        {"member_id": "{member}", "amount": 5, "reason": ""},
+        {"reason": ["Length must be between 1 and 255."]},
+        {"reason": ["长度必须在 1 到 255 之间。"]},
+    ),
+    BadInput(
+        "POST",
+        "/rules",
+        {
+            "name": "Spend",
+            "type": "spend",
+            "starts_at": "2026-03-02T00:00:00Z",
+            "ends_at": "2026-03-01T00:00:00Z",
+        },
+        {"ends_at": ["Must be after starts_at."]},
+        {"ends_at": ["必须晚于 starts_at。"]},
+    ),
+    BadInput(
+        "POST",
+        "/rules",
+        {"name": "Spend", "type": "spend", "params": {"rate": "0.123456789"}},
+        {"params": {"rate": ["At most 8 decimal places."]}},
+        {"params": {"rate": ["最多 8 位小数。"]}},
+    ),
+]
+
+
+def refused_details(app, tenant: TenantKey, language: dict[str, str]) -> list[Any]:
+    """The details of the answer to each of BAD_INPUT, in `language`."""
+    client = no_language_client(app)
+    alice = new_member(client, tenant, "alice")
+    found = []
+    for case in BAD_INPUT:
+        path, body = case.path.format(member=alice), case.body
+        if body is not None:
+            body = {
+                name: value.format(member=alice) if isinstance(value, str) else value
+                for name, value in body.items()
+            }
+        headers = tenant.headers | language
+        response = client.open(f"/api/v1{path}", method=case.method, json=body, headers=headers)
+        assert response.status_code == 422, (case, response.json)
+        found.append(response.json["details"])
+    return found
+
+
+@pytest.mark.parametrize(
+    ("language", "column"), [(ENGLISH, "english"), (CHINESE, "chinese"), (NO_PREFERENCE, "chinese")]
+)
+def test_what_the_details_say_of_each_field_is_in_the_readers_language(
+    app, tenant, language, column
+):
+    assert refused_details(app, tenant, language) == [getattr(c, column) for c in BAD_INPUT]

@@ -196,3 +196,35 @@ def test_a_modes_counters_are_its_own_and_its_tenants(client, tenant, make_tenan
         assert placed(client, shop, buyer, prints["id"], address=ADDRESS)["details"]["numbers"] == [
             1
         ]
+
+
+CHINESE = {"Accept-Language": "zh-CN"}
+
+
+def test_an_outside_modes_own_message_reads_as_written_in_any_language(client, tenant):
+    coffee = product(client, tenant, mode="stamp_card", mode_params={"stamps": 3, "bonus": 500})
+    alice = member(client, tenant, 1_000)
+
+    refused = order(client, tenant, alice, coffee["id"], 2, address=ADDRESS, headers=CHINESE)
+
+    assert (refused.status_code, refused.json["code"]) == (422, "validation_error")
+    assert refused.json["message"] == "请求无效。"
+    assert refused.json["details"] == {"quantity": ["One stamp an order."]}  # no catalog has it
+
+
+def test_an_outside_modes_parameters_are_refused_in_the_readers_language(client, tenant):
+    body = {
+        "kind": "physical",
+        "name": "Coffee",
+        "points_price": 100,
+        "stock": 10,
+        "mode": "stamp_card",
+        "mode_params": {"stamps": 1, "bonus": 500},
+    }
+
+    refused = client.post("/api/v1/products", json=body, headers=tenant.headers | CHINESE)
+
+    assert (refused.status_code, refused.json["code"]) == (422, "mode_params_invalid")
+    assert refused.json["details"] == {
+        "mode_params": {"stamps": ["必须大于或等于 2 且小于或等于 100。"]}
+    }
