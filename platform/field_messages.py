@@ -19,6 +19,7 @@ The structure of the details (fields, indexes, nested schemas) is kept as it is.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from jifen.i18n import N_, Message, translate
@@ -67,6 +68,12 @@ MARSHMALLOW = (
 )
 
 _PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+def one_of(choices: Iterable[str]) -> Message:
+    """Our message for a value that is none of `choices`, where a check of our own (not
+    marshmallow's OneOf) refuses it."""
+    return Message(N_("One of %(choices)s."), {"choices": ", ".join(choices)})
 
 
 def _pattern(template: str) -> re.Pattern[str]:

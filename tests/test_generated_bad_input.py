@@ -10,6 +10,10 @@ path ids that are not UUIDs; and in queries, each parameter's bad values as text
 cursors no list returned. Derandomized: the same cases
 every run. `pytest_terminal_summary` (conftest) prints how many ran.
 
+They are sent asking for Chinese, and each text of a validation error's details must
+read as one of the zh_CN catalog's translations: a field message without one (a new
+validator's, a new check's) fails here by name.
+
 SQLite runs them all, split in shards for `-n`; PostgreSQL the values that once failed
 only there (64-bit integers, NUL, the years' edges).
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +30,7 @@ from urllib.parse import urlencode
 
 import pytest
 from api_world import EXAMPLES, QUERIES, build, filled, fingerprint, names_in, shown
+from test_i18n import CHINESE, catalog
 
 API = "/api/v1"
 SHARDS = 4
@@ -223,8 +229,37 @@ def answer(client, tenant, case: Case, ids: dict[str, str]):
         method=case.method,
         data=case.body,
         content_type="application/json",
-        headers=tenant.headers,
+        headers=tenant.headers | CHINESE,
     )
+
+
+def _rendered(translation: str) -> str:
+    """A pattern of what `translation` reads once its parameters are filled in."""
+    parts = re.split(r"%\(\w+\)s", translation)
+    return ".+".join(map(re.escape, parts))
+
+
+# Any zh_CN translation with some text of its own (not one that is a parameter only).
+CHINESE_TEXT = re.compile(
+    "|".join(
+        _rendered(message.string)
+        for message in catalog("zh_CN")
+        if message.id and re.sub(r"%\(\w+\)s", "", message.string).strip()
+    ),
+    re.DOTALL,
+)
+
+
+def texts(details: Any) -> Iterator[str]:
+    """Every text in an error's details, at any depth."""
+    if isinstance(details, str):
+        yield details
+    elif isinstance(details, dict):
+        for value in details.values():
+            yield from texts(value)
+    elif isinstance(details, list):
+        for value in details:
+            yield from texts(value)
 
 
 def refusal(response, case: Case) -> str | None:
@@ -236,6 +271,10 @@ def refusal(response, case: Case) -> str | None:
     code = response.json.get("code", "")
     if code not in REFUSALS and not code.startswith("unknown_"):
         return f"{response.status_code} {response.json}"
+    if code == "validation_error":
+        untranslated = [t for t in texts(response.json["details"]) if not CHINESE_TEXT.fullmatch(t)]
+        if untranslated:
+            return f"not in the reader's language: {untranslated}"
     return None
 
 

@@ -23,7 +23,8 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import writing_for
 from jifen.errors import ValidationFailed
-from jifen.i18n import N_
+from jifen.field_messages import one_of
+from jifen.i18n import N_, Message
 from jifen.ledger import sql
 from jifen.types import MAX_SAFE_INTEGER
 
@@ -165,17 +166,18 @@ def validate(policy: Policy) -> None:
     def in_range(name: str, low: int, high: int, *, required: bool) -> None:
         value = getattr(policy, name)
         if value is None:
-            check(name, not required, "Required by this expiry policy.")
+            check(name, not required, N_("Required by this expiry policy."))
         else:
             ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-            check(name, ok, f"Must be a whole number from {low} to {high}.")
+            bounds = {"low": low, "high": high}
+            check(name, ok, Message(N_("Must be a whole number from %(low)s to %(high)s."), bounds))
 
     check(
         "unknown_members",
         policy.unknown_members in UNKNOWN_MEMBERS,
-        f"One of {', '.join(UNKNOWN_MEMBERS)}.",
+        one_of(UNKNOWN_MEMBERS),
     )
-    check("expiry", policy.expiry in EXPIRY_KINDS, f"One of {', '.join(EXPIRY_KINDS)}.")
+    check("expiry", policy.expiry in EXPIRY_KINDS, one_of(EXPIRY_KINDS))
     in_range("rolling_months", 1, 120, required=policy.expiry == "rolling")
     calendar_policy = policy.expiry == "calendar"
     in_range("clear_month", 1, 12, required=calendar_policy)
@@ -186,7 +188,7 @@ def validate(policy: Policy) -> None:
     for month, day in (("clear_month", "clear_day"), ("cutoff_month", "cutoff_day")):
         m, d = getattr(policy, month), getattr(policy, day)
         if isinstance(m, int) and isinstance(d, int) and 1 <= m <= 12:
-            check(day, d <= calendar.monthrange(2000, m)[1], "No such day in that month.")
+            check(day, d <= calendar.monthrange(2000, m)[1], N_("No such day in that month."))
     if calendar_policy and policy.clear_years == 1 and not errors:
         # Points earned after the clear date but by the cut-off would expire before
         # they were earned.
@@ -195,17 +197,17 @@ def validate(policy: Policy) -> None:
         check(
             "cutoff_month",
             _day(2000, *policy.cutoff()) <= clear,
-            "With clear_years 1 the cut-off cannot fall after the clear date.",
+            N_("With clear_years 1 the cut-off cannot fall after the clear date."),
         )
     check(
         "notice_days",
         isinstance(policy.notice_days, tuple)
         and len(policy.notice_days) <= 5
         and all(isinstance(d, int) and 1 <= d <= 365 for d in policy.notice_days),
-        "Up to 5 whole numbers of days, from 1 to 365.",
+        N_("Up to 5 whole numbers of days, from 1 to 365."),
     )
-    check("shortfall", policy.shortfall in SHORTFALLS, f"One of {', '.join(SHORTFALLS)}.")
-    check("transfers_enabled", isinstance(policy.transfers_enabled, bool), "true or false.")
+    check("shortfall", policy.shortfall in SHORTFALLS, one_of(SHORTFALLS))
+    check("transfers_enabled", isinstance(policy.transfers_enabled, bool), N_("true or false."))
     in_range("transfer_max", 1, MAX_SAFE_INTEGER, required=False)
     in_range("transfer_daily_max", 1, MAX_SAFE_INTEGER, required=False)
     in_range("hold_minutes", 1, 7 * 24 * 60, required=True)

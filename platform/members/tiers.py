@@ -25,7 +25,7 @@ from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
 from jifen.db import cross_tenant, writing_for
 from jifen.errors import Conflict, ValidationFailed
-from jifen.i18n import N_
+from jifen.i18n import N_, Message
 from jifen.members.domain_events import TierChanged
 from jifen.members.models import Member, MemberDay, Tier
 from jifen.outbox.events import BULK, INTERACTIVE, emit
@@ -105,17 +105,19 @@ def _check_ladder(tiers: list[dict[str, Any]]) -> None:
     codes = [t["code"] for t in tiers]
     ranks = [t["rank"] for t in tiers]
     if len(set(codes)) != len(codes):
-        errors.setdefault("tiers", []).append("Tier codes must be unique.")
+        errors.setdefault("tiers", []).append(N_("Tier codes must be unique."))
     if len(set(ranks)) != len(ranks):
-        errors.setdefault("tiers", []).append("Tier ranks must be unique.")
+        errors.setdefault("tiers", []).append(N_("Tier ranks must be unique."))
     for index, tier in enumerate(tiers):
         windowed = tier["basis"] != "lifetime_points"
         if windowed != (tier.get("window_days") is not None):
             errors.setdefault(f"tiers.{index}.window_days", []).append(
-                "Required for a windowed basis, not allowed for lifetime points."
+                N_("Required for a windowed basis, not allowed for lifetime points.")
             )
     if len(tiers) > MAX_TIERS:
-        errors.setdefault("tiers", []).append(f"At most {MAX_TIERS} tiers.")
+        errors.setdefault("tiers", []).append(
+            Message(N_("At most %(tiers)s tiers."), {"tiers": MAX_TIERS})
+        )
     if errors:
         raise ValidationFailed(details=errors)
 

@@ -205,11 +205,11 @@ def _check_settings(*, locale: str, timezone: str, currency: str) -> None:
             raise ValueError(locale)
         Locale.parse(locale)
     except (UnknownLocaleError, ValueError):
-        errors["locale"] = "Unknown locale: give language[_TERRITORY], such as zh_CN or en."
+        errors["locale"] = N_("Unknown locale: give language[_TERRITORY], such as zh_CN or en.")
     if timezone not in available_timezones():
-        errors["timezone"] = "Unknown time zone."
+        errors["timezone"] = N_("Unknown time zone.")
     if currency not in CURRENCIES:
-        errors["currency"] = "Unsupported currency."
+        errors["currency"] = N_("Unsupported currency.")
     if errors:
         raise ValidationFailed(details=errors)
 

@@ -13,6 +13,7 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.errors import Conflict, JifenError, ValidationFailed
+from jifen.field_messages import one_of
 from jifen.i18n import N_, Message
 from jifen.tenants import lookups, throttle
 from jifen.tenants.models import ROLES, StaffMembership, Tenant, User
@@ -102,9 +103,7 @@ def add_staff(
 ) -> StaffMembership:
     """Make a user staff of a tenant with a role."""
     if role not in ROLES:
-        raise ValidationFailed(
-            details={"role": [Message(N_("One of %(roles)s."), {"roles": ", ".join(ROLES)})]}
-        )
+        raise ValidationFailed(details={"role": [one_of(ROLES)]})
     membership = StaffMembership(
         tenant_id=tenant_id, user_id=user_id, role=role, created_at=clock.now()
     )
