@@ -16,9 +16,11 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from conftest import TenantKey, sqlite_only
+from marshmallow import ValidationError, validate
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
+from jifen.field_messages import translated_message
 from jifen.i18n import CATALOGS, LOCALES
 from jifen.rules.models import Event
 
@@ -418,3 +420,42 @@ def test_what_the_details_say_of_each_field_is_in_the_readers_language(
     app, tenant, language, column
 ):
     assert refused_details(app, tenant, language) == [getattr(c, column) for c in BAD_INPUT]
+
+
+# Each message marshmallow's validators format, with a value each refuses.
+VALIDATORS = [
+    (validate.Range(min=1), 0),
+    (validate.Range(min=1, min_inclusive=False), 1),
+    (validate.Range(max=1), 2),
+    (validate.Range(max=1, max_inclusive=False), 1),
+    (validate.Range(min=1, max=2), 3),
+    (validate.Range(min=1, max=2, min_inclusive=False), 1),
+    (validate.Range(min=1, max=2, max_inclusive=False), 2),
+    (validate.Range(min=1, max=2, min_inclusive=False, max_inclusive=False), 2),
+    (validate.Length(min=2), "a"),
+    (validate.Length(max=1), "ab"),
+    (validate.Length(min=1, max=2), ""),
+    (validate.Length(equal=2), "a"),
+    (validate.OneOf(["day", "week"]), "year"),
+    (validate.Regexp(r"^[A-Z]{3}$"), "cny"),
+]
+
+
+def refusal_of(validator: validate.Validator, value: Any) -> str:
+    with pytest.raises(ValidationError) as refused:
+        validator(value)
+    (text,) = refused.value.messages
+    return str(text)
+
+
+@sqlite_only
+def test_marshmallows_validators_read_as_written_in_english_and_in_chinese_otherwise(app):
+    texts = [refusal_of(validator, value) for validator, value in VALIDATORS]
+
+    with app.test_request_context(headers=ENGLISH):
+        english = [translated_message(text) for text in texts]
+    with app.test_request_context(headers=CHINESE):
+        chinese = [translated_message(text) for text in texts]
+
+    assert english == texts
+    assert [text for text in chinese if text.isascii()] == []
