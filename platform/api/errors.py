@@ -57,7 +57,12 @@ class Error(Schema):
             " the merchant's locale); act on `code`, which never changes with it."
         },
     )
-    details = fields.Raw(metadata={"description": "Field errors or context, by code."})
+    details = fields.Raw(
+        metadata={
+            "description": "Field errors (each field's messages, in the reader's language)"
+            " or context, by code."
+        }
+    )
 
 
 class JifenApi(Api):
