@@ -105,6 +105,8 @@ def translated_message(text: str) -> str:
     (which reads as written when no catalog has it)."""
     if isinstance(text, Message):
         return text.translated()
+    if not text:  # a catalog's empty id is its header, not a translation of ""
+        return text
     for template, pattern in _TEMPLATES:
         found = pattern.fullmatch(text)
         if found:

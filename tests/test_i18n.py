@@ -20,7 +20,7 @@ from marshmallow import ValidationError, validate
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
-from jifen.field_messages import translated_message
+from jifen.field_messages import translated_details, translated_message
 from jifen.i18n import CATALOGS, LOCALES
 from jifen.rules.models import Event
 
@@ -459,3 +459,13 @@ def test_marshmallows_validators_read_as_written_in_english_and_in_chinese_other
 
     assert english == texts
     assert [text for text in chinese if text.isascii()] == []
+
+
+@sqlite_only
+def test_the_values_a_refusal_names_read_as_they_are_in_any_language(app):
+    # Details also echo what the request sent (an order_ref, a status); "" is the id of
+    # a catalog's header.
+    details = {"order_ref": "", "status": "expired", "left": [0, None], "scope": "rules:read"}
+
+    with app.test_request_context(headers=CHINESE):
+        assert translated_details(details) == details
