@@ -10,7 +10,8 @@ error is answered (`translated_details`), not where they are raised:
   is read back as the id it was formatted from and its parameters, and rendered in the
   reader's language (the English rendering is the text marshmallow wrote, unchanged);
 - our own are message ids marked with `N_`, or a `jifen.i18n.Message` where they have
-  parameters, raised as such in a ValidationError or a domain error's details;
+  parameters, raised as such in a ValidationError (marshmallow keeps the objects it is
+  given) or put in a domain error's details;
 - a text no catalog has, an outside plugin's own, reads as written.
 
 The structure of the details (fields, indexes, nested schemas) is kept as it is.
