@@ -19,11 +19,14 @@ The structure of the details (fields, indexes, nested schemas) is kept as it is.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
 
-from jifen.i18n import N_, Message, translate
+from babel.messages.mofile import read_mo
+
+from jifen.i18n import CATALOGS, N_, Message, translate
 
 # The messages marshmallow can give a client of this API, as the fields and validators
 # the schemas use write them. A template's `{name}` is `%(name)s` here; the datetime
@@ -98,21 +101,31 @@ _TEMPLATES = tuple(
         reverse=True,
     )
 )
+# The text each template begins with, before any parameter.
+_PREFIXES = tuple(_PARAMETER.split(template)[0] for template, _ in _TEMPLATES)
 
 
 def translated_message(text: str) -> str:
     """One field's message in the reader's language: a `Message` rendered, marshmallow's
-    text read back as its template and parameters, any other text as a message id
-    (which reads as written when no catalog has it)."""
+    text read back as its template and parameters, a message id translated, any other
+    text (a value the details name, an outside plugin's text) as written. Most texts in
+    details are values (ids, codes, names): two cheap checks let them through untouched."""
     if isinstance(text, Message):
         return text.translated()
-    if not text:  # a catalog's empty id is its header, not a translation of ""
-        return text
-    for template, pattern in _TEMPLATES:
-        found = pattern.fullmatch(text)
-        if found:
-            return translate(template, found.groupdict())
-    return translate(text)
+    if text.startswith(_PREFIXES):
+        for template, pattern in _TEMPLATES:
+            found = pattern.fullmatch(text)
+            if found:
+                return translate(template, found.groupdict())
+    # Not "": a catalog's empty id is its header, not a translation of "".
+    return translate(text) if text in _message_ids() else text
+
+
+@functools.cache
+def _message_ids() -> frozenset[str]:
+    """Every message id of the catalogs (the English catalog holds them all)."""
+    with (CATALOGS / "en" / "LC_MESSAGES" / "messages.mo").open("rb") as compiled:
+        return frozenset(m.id for m in read_mo(compiled) if isinstance(m.id, str) and m.id)
 
 
 def translated_details(details: Any) -> Any:
