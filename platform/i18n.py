@@ -8,7 +8,8 @@ locale), from the catalogs under `translations/` (a `.po` per locale and its com
 `.mo`, both committed, in a folder named as Babel names the locale: zh_CN's is
 zh_Hans_CN; tests/test_i18n.py fails when a catalog lacks a message the code
 uses or its `.mo` is stale). An id no catalog has, an outside plugin's, reads as written
-with its parameters filled in.
+with its parameters filled in. Outside a request, what is told in a given language (a
+notice to a member, in the tenant's) is rendered with `translate_in`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import flask_babel
+from babel import Locale, support
 from flask import has_request_context
 
 # The locales with a catalog (JIFEN_DEFAULT_LOCALE and a tenant's locale pick among them).
@@ -43,6 +45,24 @@ def translate(message_id: str, params: Mapping[str, Any] | None = None) -> str:
         return as_written(message_id, params or {})
     translated: str = flask_babel.gettext(message_id, **(params or {}))
     return translated
+
+
+def catalog_locale(locale: str | None) -> str | None:
+    """The locale of ours in `locale`'s language (zh_Hans_CN and zh_TW read zh_CN,
+    en_US reads en), or None when no catalog speaks it."""
+    language = (locale or "").replace("-", "_").split("_")[0].lower()
+    return next((ours for ours in LOCALES if ours.split("_")[0] == language), None)
+
+
+def translate_in(locale: str, message_id: str, params: Mapping[str, Any] | None = None) -> str:
+    """The message in `locale`'s language, outside any request: what the platform tells
+    a member in the tenant's language (a notice the relay sends). A language no catalog
+    speaks reads as written, in English."""
+    ours = catalog_locale(locale)
+    if ours is None:
+        return as_written(message_id, params or {})
+    catalog = support.Translations.load(CATALOGS, [Locale.parse(ours)])
+    return as_written(catalog.gettext(message_id), params or {})
 
 
 class Message(str):

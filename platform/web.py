@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from jifen.audit import Actor
 from jifen.errors import Conflict, JifenError
-from jifen.i18n import CATALOGS, LOCALES, N_
+from jifen.i18n import CATALOGS, LOCALES, N_, catalog_locale
 from jifen.services import Services
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def reader_locale() -> Locale:
     asked = request.accept_languages.best_match(LOCALES)
     if asked:
         return _parsed(asked)
-    return _parsed(_supported(g.get("tenant_locale")) or services().settings.default_locale)
+    return _parsed(catalog_locale(g.get("tenant_locale")) or services().settings.default_locale)
 
 
 @functools.cache
@@ -85,12 +85,6 @@ def _parsed(locale: str) -> Locale:
 def set_tenant_locale(locale: str) -> None:
     """The locale answers fall back to in this request: the tenant's."""
     g.tenant_locale = locale
-
-
-def _supported(locale: str | None) -> str | None:
-    """The locale of ours in `locale`'s language (zh_Hans_CN reads zh_CN), or None."""
-    language = (locale or "").replace("-", "_").split("_")[0].lower()
-    return next((ours for ours in LOCALES if ours.split("_")[0] == language), None)
 
 
 def finish(response: Response) -> Response:

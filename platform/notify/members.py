@@ -1,6 +1,9 @@
 """Notices to members, rendered in the merchant's language and sent through the
 notifier serving the member's channel. The relay's `notify-members` subscriber.
 
+Their texts are message ids in the catalogs (`jifen.i18n`), rendered for the tenant's
+locale (English for a language no catalog speaks), numbers and dates formatted for it.
+
 A notice is sent at most once per event as far as the platform can tell: a receipt is
 kept after a send, and a redelivered event with a receipt sends nothing. (A crash
 between the send and the receipt sends again, with the same Message-ID.) A member with
@@ -15,6 +18,7 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from sqlalchemy import select
 
+from jifen.i18n import N_, translate_in
 from jifen.ledger import PointsExpiring
 from jifen.members import Member
 from jifen.notify.notifiers import Message
@@ -27,26 +31,17 @@ if TYPE_CHECKING:
 
 SUBSCRIBER = "notify-members"
 
-_TEXTS = {
-    "zh_CN": (
-        "您有 {points} 积分即将过期",
-        "{sender}：您有 {points} 积分将于 {last_day} 后过期，请尽快使用。",
-    ),
-    "en": (
-        "{points} of your points expire soon",
-        "{sender}: {points} of your points expire after {last_day}. Use them before then.",
-    ),
-}
+SUBJECT = N_("%(points)s of your points expire soon")
+BODY = N_("%(sender)s: %(points)s of your points expire after %(last_day)s. Use them before then.")
 
 
 def _render(event: PointsExpiring, locale: str, sender: str) -> tuple[str, str]:
-    subject, body = _TEXTS.get(locale, _TEXTS["en"])
     values = {
         "sender": sender,
         "points": format_decimal(event.points, locale=locale),
         "last_day": format_date(event.last_day, format="long", locale=locale),
     }
-    return subject.format(**values), body.format(**values)
+    return translate_in(locale, SUBJECT, values), translate_in(locale, BODY, values)
 
 
 def deliver(services: NotifyCollaborators, delivered: Delivered) -> None:

@@ -28,8 +28,8 @@ from jifen_plugins.notifiers.smtp import SmtpNotifier
 PHONE = "13912345678"
 
 
-def member_with_expiring_points(svc, tenant_id, *, phone=PHONE, email_address=None):
-    """A member whose 100 points expire in ten days (inside the 30-day notice window)."""
+def member_with_expiring_points(svc, tenant_id, *, phone=PHONE, email_address=None, points=100):
+    """A member whose points (100) expire in ten days (inside the 30-day notice window)."""
     data = {"external_id": f"m-{uuid.uuid4().hex[:8]}", "phone": phone}
     if email_address:
         data["email"] = email_address
@@ -38,7 +38,7 @@ def member_with_expiring_points(svc, tenant_id, *, phone=PHONE, email_address=No
             session, tenant_id, data, actor=SYSTEM, clock=svc.clock, keyring=svc.keyring
         )
         expires = svc.clock.now() + timedelta(days=10)
-        ledger.earn(session, member.id, 100, actor=SYSTEM, clock=svc.clock, expires_at=expires)
+        ledger.earn(session, member.id, points, actor=SYSTEM, clock=svc.clock, expires_at=expires)
     return member.id
 
 
@@ -127,6 +127,35 @@ def test_hook_register_notifiers(svc, tenant, clock):
     # Delivered again (a relay that died before moving its cursor): nothing is re-sent.
     svc.relay.subscriber("notify-members").deliver(svc, _redelivery(svc, event_id))
     assert len(gateway.sent) == 1
+
+
+@sqlite_only
+@pytest.mark.parametrize(
+    ("locale", "subject", "body"),
+    [
+        (
+            "zh_CN",
+            "您有 1,500 积分即将过期",
+            "Teahouse：您有 1,500 积分将于 2026年3月11日 后过期，请尽快使用。",
+        ),
+        (
+            "en",
+            "1,500 of your points expire soon",
+            "Teahouse: 1,500 of your points expire after March 11, 2026. Use them before then.",
+        ),
+    ],
+)
+def test_a_notice_is_in_the_tenants_language(svc, make_tenant, locale, subject, body):
+    gateway = FakeSms()
+    svc.plugins.register(SmsPlugin(gateway), name="fake-sms")
+    shop = make_tenant("teahouse", locale=locale)
+    member_with_expiring_points(svc, shop.tenant_id, points=1_500)
+
+    expiry.remind(svc)
+    svc.jobs.wait_idle()
+
+    (sent,) = gateway.sent
+    assert (sent.locale, sent.subject, sent.body) == (locale, subject, body)
 
 
 def _redelivery(svc, event_id):
