@@ -73,6 +73,9 @@ def register_redeem_modes() -> list[Any]:
     (`counter(key).next(limit)`, `.back()`), and services bound to the order, which
     plugins offer every mode (`register_till_services`; built in: `service("lottery")`,
     auditable draws, and `service("partners")`, partner budgets).
+    `award(points, reason)` takes the entry's memo as `str | jifen.i18n.Message`: a
+    message (`Message(N_("lottery prize: %(prize)s"), {"prize": name})`) is shown in each
+    reader's language, a plain string as written.
     Raising aborts the whole order; nothing half-posts.
     """
 

@@ -1,7 +1,8 @@
 """What clients read comes in their language: `Accept-Language`, else the tenant's locale.
 
 The catalogs under platform/translations must translate every message the code shows
-(errors and award reasons), and their committed .mo files must match the .po files.
+(errors, award reasons, the platform's memos, notices), and their committed .mo files
+must match the .po files.
 """
 
 from __future__ import annotations
@@ -469,3 +470,109 @@ def test_the_values_a_refusal_names_read_as_they_are_in_any_language(app):
 
     with app.test_request_context(headers=CHINESE):
         assert translated_details(details) == details
+
+
+# --- ledger memos -----------------------------------------------------------------------
+
+
+def memos_shown(client, tenant: TenantKey, member_id: str, kind: str, language):
+    """The memo of the member's latest entry of `kind`, as their history and the entry
+    show it to a reader of `language`."""
+    headers = tenant.headers | language
+    history = client.get(f"/api/v1/members/{member_id}/points/history?kind={kind}", headers=headers)
+    assert history.status_code == 200, history.json
+    line = history.json["items"][0]
+    entry = client.get(f"/api/v1/entries/{line['entry_id']}", headers=headers)
+    assert entry.status_code == 200, entry.json
+    return line["memo"], entry.json["memo"]
+
+
+def earn(client, tenant: TenantKey, member_id: str, amount: int, **fields) -> dict:
+    body = {"member_id": member_id, "amount": amount, **fields}
+    response = post(client, tenant, "/points/earn", body, ENGLISH)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+@pytest.mark.parametrize(
+    ("language", "memo"),
+    [(ENGLISH, "lottery prize: Gold coins"), (CHINESE, "抽奖奖品：Gold coins")],
+)
+def test_a_lottery_prize_reads_in_the_readers_language(client, tenant, language, memo):
+    prizes = [
+        {"code": "gold", "name": "Gold coins", "weight": 1, "stock": 1, "points": 1_000},
+        {"code": "thanks", "name": "Thank you", "weight": 0},
+    ]
+    wheel = {
+        "kind": "service",
+        "name": "Wheel",
+        "points_price": 100,
+        "stock": None,
+        "status": "active",
+        "mode": "lottery",
+        "mode_params": {"prizes": prizes, "consolation": "thanks"},
+        "service": {"booking_url": "https://x.example.com", "valid_days": 1},
+    }
+    product = post(client, tenant, "/products", wheel, ENGLISH).json
+    player = new_member(client, tenant, "alice")
+    earn(client, tenant, player, 500)
+    body = {"member_id": player, "product_id": product["id"], "quantity": 1}
+    order = post(client, tenant, "/orders", body, language)
+    assert order.status_code == 201, order.json
+
+    assert memos_shown(client, tenant, player, "earn", language) == (memo, memo)
+
+
+@pytest.mark.parametrize(
+    ("language", "memo"),
+    [(ENGLISH, "refund on order order-1"), (CHINESE, "订单 order-1 退款")],
+)
+def test_a_refund_of_an_order_reads_in_the_readers_language(
+    client, tenant, spender, language, memo
+):
+    post(client, tenant, "/events", spend_event("order-1", spender), ENGLISH)
+    refund = {
+        "id": "refund-1",
+        "kind": "refund",
+        "member_id": spender,
+        "data": {"order_id": "order-1", "amount": 12_800},
+    }
+    answer = post(client, tenant, "/events", refund, language)
+    assert (answer.status_code, answer.json["points"]) == (201, -128)
+
+    assert memos_shown(client, tenant, spender, "clawback", language) == (memo, memo)
+
+
+@pytest.mark.parametrize(
+    ("language", "captured", "refunded"),
+    [
+        (ENGLISH, "checkout order POS-1", "checkout refund"),
+        (CHINESE, "订单 POS-1 积分抵扣", "积分抵扣退回"),
+    ],
+)
+def test_a_checkout_order_reads_in_the_readers_language(
+    client, tenant, language, captured, refunded
+):
+    shopper = new_member(client, tenant, "alice")
+    earn(client, tenant, shopper, 5_000)
+    body = {"member_id": shopper, "points": 3_000, "order_ref": "POS-1", "order_amount": 10_000}
+    held = post(client, tenant, "/checkout/authorizations", body, ENGLISH)
+    assert held.status_code == 201, held.json
+    path = f"/checkout/authorizations/{held.json['id']}"
+    assert post(client, tenant, f"{path}:capture", {}, ENGLISH).status_code == 200
+    assert post(client, tenant, f"{path}:refund", {"points": 1_000}, ENGLISH).status_code == 200
+
+    assert memos_shown(client, tenant, shopper, "redeem", language) == (captured, captured)
+    assert memos_shown(client, tenant, shopper, "refund", language) == (refunded, refunded)
+
+
+def test_a_memo_a_client_wrote_reads_as_written_in_every_language(client, tenant):
+    alice = new_member(client, tenant, "alice")
+    earned = earn(client, tenant, alice, 500, memo="welcome gift")
+
+    assert earned["memo"] == "welcome gift"
+    for language in (ENGLISH, CHINESE):
+        assert memos_shown(client, tenant, alice, "earn", language) == (
+            "welcome gift",
+            "welcome gift",
+        )

@@ -113,3 +113,32 @@ def tenants_the_app_role_sees_across(database) -> tuple[int, int]:
         events = conn.execute("SELECT count(DISTINCT tenant_id) FROM audit_events").fetchone()
         keys = conn.execute("SELECT count(DISTINCT tenant_id) FROM api_keys").fetchone()
         return events[0], keys[0]
+
+
+@sqlite_only
+def test_memos_written_below_0017_keep_their_text_in_every_language(client, tenant, svc):
+    shopper = member(client, tenant, 5_000)
+    body = {"member_id": shopper, "points": 3_000, "order_ref": "POS-1", "order_amount": 10_000}
+    held = call(client, tenant, "POST", "/checkout/authorizations", body, 201).json
+    call(client, tenant, "POST", f"/checkout/authorizations/{held['id']}:capture", {}, 200)
+    config = migrate.alembic_config(svc.settings)
+    translated = checkout_memos(client, tenant, shopper)
+
+    command.downgrade(config, "0016")
+    command.upgrade(config, "head")
+
+    assert translated == ["checkout order POS-1", "订单 POS-1 积分抵扣"]
+    assert checkout_memos(client, tenant, shopper) == ["checkout order POS-1"] * 2
+
+
+def checkout_memos(client, tenant, member_id: str) -> list[str]:
+    """The member's checkout entry's memo in their history, in English, then Chinese."""
+    memos = []
+    for language in ("en", "zh-CN"):
+        history = client.get(
+            f"/api/v1/members/{member_id}/points/history?kind=redeem",
+            headers=tenant.headers | {"Accept-Language": language},
+        )
+        (line,) = history.json["items"]
+        memos.append(line["memo"])
+    return memos

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
-from jifen.ledger import holds, reversal, sql
+from jifen.ledger import holds, memos, reversal, sql
 from jifen.ledger import policy as policies
 from jifen.ledger.service import open_journal
 
@@ -113,7 +113,7 @@ def take_back(
             wallet,
             rest,
             reference=hold["reference"],
-            memo=hold["memo"],
+            memo=memos.of(hold),
             available_at=hold["expires_at"],
             lot_expires_at=hold["lot_expires_at"] or policy.expiry_for(hold["earned_at"]),
             data=hold["data"],

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, outerjoin
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import NotFound
+from jifen.ledger import memos, sql
 from jifen.ledger import policy as policies
-from jifen.ledger import sql
 from jifen.ledger.models import WALLET, Account, Entry, Hold, Lot, Posting
 from jifen.members import Member
 from jifen.pagination import decode_cursor, page_of
@@ -176,6 +176,7 @@ def page(
             Posting.total_after,
             Entry.reference,
             Entry.memo,
+            Entry.memo_message,
             Entry.reverses_entry_id,
             Posting.created_at,
         )
@@ -204,7 +205,7 @@ def page(
             amount=row.amount,
             running_total=row.total_after,
             reference=row.reference,
-            memo=row.memo,
+            memo=memos.of(row._mapping),
             reverses_entry_id=row.reverses_entry_id,
             created_at=row.created_at,
         )

@@ -27,8 +27,8 @@ from jifen.clock import Clock
 from jifen.db import cross_tenant, tenant_of
 from jifen.errors import NotFound
 from jifen.i18n import N_
+from jifen.ledger import memos, sql
 from jifen.ledger import policy as policies
-from jifen.ledger import sql
 from jifen.ledger.errors import (
     HoldNotOpen,
     InsufficientPoints,
@@ -77,7 +77,7 @@ def _new_hold(
         "status": "open",
         "amount": amount,
         "reference": reference,
-        "memo": memo,
+        **memos.columns(memo),
         "expires_at": expires_at,
         "earned_at": journal.now if kind == "pending" else None,
         "lot_expires_at": lot_expires_at,
@@ -282,7 +282,7 @@ def capture(
             details={"held": hold["amount"], "requested": amount},
         )
     entry = journal.entry(
-        "redeem", actor, reference=hold["reference"], memo=memo or hold["memo"], data=None
+        "redeem", actor, reference=hold["reference"], memo=memo or memos.of(hold), data=None
     )
     still_held = _free(journal, hold, wallet, hold["amount"] - amount)
     for lot in journal.lots_by_id(wallet, list(still_held)):
@@ -332,7 +332,7 @@ def capture_pending(
     hold, wallet = _locked_hold(journal, hold_id, ("pending",))
     (wallet,) = journal.wallets_of([wallet.member_id], create=True, active=False)
     policy = policies.load(journal.connection, journal.tenant_id)
-    entry = journal.entry("earn", actor, reference=hold["reference"], memo=hold["memo"])
+    entry = journal.entry("earn", actor, reference=hold["reference"], memo=memos.of(hold))
     journal.credit(
         entry,
         wallet,

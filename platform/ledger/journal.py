@@ -23,7 +23,7 @@ from jifen.audit import Actor
 from jifen.db import writing_for
 from jifen.errors import NotFound, Unknown, refuse_total_too_large
 from jifen.i18n import N_
-from jifen.ledger import sql
+from jifen.ledger import memos, sql
 from jifen.ledger.chain import posting_hash
 from jifen.ledger.domain_events import EntriesPosted
 from jifen.ledger.errors import InsufficientPoints, MemberNotActive
@@ -111,7 +111,7 @@ class EntryDraft:
     kind: str
     created_at: datetime
     reference: str | None
-    memo: str | None
+    memo: str | None  # a platform's memo is a `jifen.i18n.Message` (see ledger.memos)
     data: dict[str, Any] | None
     reverses_entry_id: uuid.UUID | None
     # What the entry did to each wallet it touched, and the wallet's total after it.
@@ -470,7 +470,7 @@ class Journal:
                         "request_id": actor.request_id,
                         "reverses_entry_id": draft.reverses_entry_id,
                         "reference": draft.reference,
-                        "memo": draft.memo,
+                        **memos.columns(draft.memo),
                         "data": draft.data,
                         "created_at": draft.created_at,
                     }

@@ -99,7 +99,9 @@ class Entry(TenantScoped, Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     reverses_entry_id: Mapped[uuid.UUID | None] = mapped_column(ID)
     reference: Mapped[str | None] = mapped_column(String(128))  # the caller's order id etc.
+    # The memo as written; a platform's memo keeps its message too (see ledger.memos).
     memo: Mapped[str | None] = mapped_column(String(255))
+    memo_message: Mapped[dict[str, Any] | None] = mapped_column(Json)
     data: Mapped[dict[str, Any] | None] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -208,7 +210,9 @@ class Hold(TenantScoped, Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     amount: Mapped[int] = mapped_column(BigInteger)
     reference: Mapped[str | None] = mapped_column(String(128))
+    # As an entry's: passed on to the entry that captures the hold.
     memo: Mapped[str | None] = mapped_column(String(255))
+    memo_message: Mapped[dict[str, Any] | None] = mapped_column(Json)
     # A reservation is released by a job after this; a pending earn is captured.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Pending earns: when the points were earned, and the lot's expiry if the caller set one.

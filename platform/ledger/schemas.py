@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from jifen.i18n import N_
+from jifen.i18n import N_, Message
 from jifen.ledger.models import HOLD_KINDS, HOLD_STATUSES
 from jifen.ledger.policy import EXPIRY_KINDS, SHORTFALLS, UNKNOWN_MEMBERS
 from jifen.pagination import PageQuery, limit_field, page_schema
@@ -41,6 +41,24 @@ class Memo(Text):
         super().__init__(
             max_length=255, allow_none=True, metadata={"description": "Shown to the member."}
         )
+
+
+class ShownMemo(fields.String):
+    """A memo as read (see `jifen.ledger.memos`): the platform's own in the reader's
+    language (`Accept-Language`, else the merchant's locale), anyone else's as written."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            allow_none=True,
+            metadata={
+                "description": "Shown to the member: the platform's own memos (top-up,"
+                " lottery prize...) in the reader's language, yours as written."
+            },
+        )
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        shown = value.translated() if isinstance(value, Message) else value
+        return super()._serialize(shown, attr, obj, **kwargs)
 
 
 class Reason(Text):
@@ -174,7 +192,7 @@ class Entry(Schema):
     id = fields.UUID()
     kind = fields.String(metadata={"enum": list(ENTRY_KINDS)})
     reference = fields.String(allow_none=True)
-    memo = fields.String(allow_none=True)
+    memo = ShownMemo()
     reverses_entry_id = fields.UUID(allow_none=True)
     created_at = Instant()
     changes = fields.List(fields.Nested(WalletChange))
@@ -244,7 +262,7 @@ class HistoryLine(Schema):
     amount = fields.Integer()
     running_total = fields.Integer()
     reference = fields.String(allow_none=True)
-    memo = fields.String(allow_none=True)
+    memo = ShownMemo()
     reverses_entry_id = fields.UUID(allow_none=True)
     created_at = Instant()
 

@@ -19,8 +19,8 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import NotFound, ValidationFailed
-from jifen.i18n import N_
-from jifen.ledger import history, sql
+from jifen.i18n import N_, Message
+from jifen.ledger import history, memos, sql
 from jifen.ledger import policy as policies
 from jifen.ledger.errors import (
     ExpiryInPast,
@@ -58,7 +58,7 @@ def expire_due(journal: Journal, wallet: WalletState, actor: Actor) -> None:
     due = [lot for lot in wallet.lots_in_order() if lot.expired(journal.now) and lot.spendable]
     if not due:
         return
-    entry = journal.entry("expire", actor, memo="expired")
+    entry = journal.entry("expire", actor, memo=Message(N_("expired")))
     total = 0
     for lot in due:
         amount = lot.spendable
@@ -332,7 +332,7 @@ def get_entry(session: Session, entry_id: uuid.UUID, *, clock: Clock) -> EntryVi
         id=row.id,
         kind=row.kind,
         reference=row.reference,
-        memo=row.memo,
+        memo=memos.of(row._mapping),
         reverses_entry_id=row.reverses_entry_id,
         created_at=row.created_at,
         changes=[change(m, amount, total) for m, (amount, total) in amounts.items()],

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from jifen import audit, ledger
 from jifen.audit import Actor
 from jifen.db import get_owned
-from jifen.i18n import N_
+from jifen.i18n import N_, Message
 from jifen.ledger import HoldNotOpen, open_journal
 from jifen.mall import settings as mall_settings
 from jifen.mall.errors import (
@@ -117,7 +117,7 @@ def authorize(
         actor=actor,
         clock=svc.clock,
         reference=f"checkout:{order_ref}"[:128],
-        memo=f"checkout order {order_ref}"[:200],
+        memo=Message(N_("checkout order %(order)s"), {"order": order_ref}),
     )
     now = svc.clock.now()
     authorization = CheckoutAuthorization(
@@ -242,7 +242,7 @@ def refund(
         clock=svc.clock,
         amount=amount,
         reference=f"checkout:{authorization.order_ref}"[:128],
-        memo="checkout refund",
+        memo=Message(N_("checkout refund")),
     )
     authorization.refunded += amount
     if authorization.refunded == authorization.captured:

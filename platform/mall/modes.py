@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import pluggy
 from marshmallow import Schema
 
+from jifen.i18n import Message
 from jifen.mall.errors import ModeParamsInvalid, UnknownRedeemMode
 from jifen.registry import Configurables
 
@@ -73,9 +74,11 @@ class Till(Protocol):
     The same few primitives serve every mode; none belongs to one of them.
 
     Points: `spend` debits the member now; `reserve` holds points for the payment window
-    and `capture` spends them; `award` credits points the order won; `give_back` returns
-    what the order spent to the lots it came from (or releases its hold) and takes back
-    what it awarded.
+    and `capture` spends them; `award(points, reason)` credits points the order won, with
+    `reason` as the entry's memo: best a `jifen.i18n.Message` (`Message(N_("lottery prize:
+    %(prize)s"), {"prize": name})`), shown in each reader's language, while a plain
+    string is shown as written; `give_back` returns what the order spent to the lots it
+    came from (or releases its hold) and takes back what it awarded.
 
     Stock: `take_stock` takes units of the product (a flash sale's own, a bundle's parts
     too) with one conditional update and raises `OutOfStock`; `take_stock_if_left` takes
@@ -111,7 +114,7 @@ class Till(Protocol):
 
     def capture(self) -> None: ...
 
-    def award(self, points: int, reason: str) -> None: ...
+    def award(self, points: int, reason: str | Message) -> None: ...
 
     def give_back(self) -> None: ...
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from jifen import ledger
 from jifen.audit import Actor
 from jifen.clock import Clock
+from jifen.i18n import N_, Message
 from jifen.keyring import Keyring
 from jifen.ledger import Policy
 from jifen.mall import payments, sql
@@ -124,8 +125,9 @@ class OrderTill:
         entry = ledger.capture(self.session, self.hold_id, actor=self.actor, clock=self.clock)
         self.entry_id = entry.id
 
-    def award(self, points: int, reason: str) -> None:
-        """Credit points the order won (a prize); `give_back` takes them back."""
+    def award(self, points: int, reason: str | Message) -> None:
+        """Credit points the order won (a prize), with `reason` as the entry's memo;
+        `give_back` takes them back."""
         entry = ledger.earn(
             self.session,
             self.member_id,
@@ -133,7 +135,7 @@ class OrderTill:
             actor=self.actor,
             clock=self.clock,
             reference=self._reference,
-            memo=reason[:200],
+            memo=reason,
         )
         self.record(award_entry_id=str(entry.id))
 
@@ -156,7 +158,7 @@ class OrderTill:
             actor=self.actor,
             clock=self.clock,
             reference=self._reference,
-            memo=f"returned: {self.product.name}"[:200],
+            memo=Message(N_("returned: %(product)s"), {"product": self.product.name}),
         )
         return entry.id
 

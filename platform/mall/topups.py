@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from jifen import ledger
 from jifen.audit import Actor
+from jifen.i18n import N_, Message
 from jifen.mall import payments
 from jifen.mall import settings as mall_settings
 from jifen.mall.errors import TopupDisabled
@@ -66,5 +67,5 @@ def payment_settled(
             actor=actor,
             clock=svc.clock,
             reference=f"topup:{payment.id}",
-            memo="top-up",
+            memo=Message(N_("top-up")),
         )

@@ -18,7 +18,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from jifen.errors import ValidationFailed
 from jifen.hookimpl import hookimpl
-from jifen.i18n import N_
+from jifen.i18n import N_, Message
 from jifen.mall import Draws, Item, Price, RedeemMode, Shopper, Till, points_price
 from jifen.types import StrictInteger, Text
 
@@ -101,7 +101,8 @@ class LotteryMode:
             }
         )
         if given["points"]:
-            till.award(given["points"], f"lottery prize: {given['name']}")
+            prize = Message(N_("lottery prize: %(prize)s"), {"prize": given["name"]})
+            till.award(given["points"], prize)
         till.record(
             prize={k: given[k] for k in ("code", "name", "points", "goods")},
             stock_taken=given["goods"],

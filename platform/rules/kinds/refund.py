@@ -198,7 +198,7 @@ class Refund(Kind):
             clock=batch.clock,
             amount=take,
             reference=f"refund:{item.given.event_id}"[:128],
-            memo=f"refund on order {purchase.event_id}",
+            memo=Message(N_("refund on order %(order)s"), {"order": purchase.event_id}),
         )
         batch.renew_journal()
         pending = taken.pending
