@@ -19,8 +19,8 @@ MAX_TEXT = 255  # the `memo` column's length
 
 
 def columns(memo: str | None) -> dict[str, Any]:
-    """The memo's columns of an entry's or a hold's row. A message's text is cut to the
-    column: the full text is rendered from its parameters."""
+    """The memo's columns of an entry's or a hold's row, its text cut to the column (a
+    message's full text is rendered from its parameters when read)."""
     return {
         "memo": None if memo is None else memo[:MAX_TEXT],
         "memo_message": memo.data() if isinstance(memo, Message) else None,
