@@ -58,7 +58,7 @@ def expire_due(journal: Journal, wallet: WalletState, actor: Actor) -> None:
     due = [lot for lot in wallet.lots_in_order() if lot.expired(journal.now) and lot.spendable]
     if not due:
         return
-    entry = journal.entry("expire", actor, memo=Message(N_("expired")))
+    entry = journal.entry("expire", actor, memo=Message(N_("points expired")))
     total = 0
     for lot in due:
         amount = lot.spendable
