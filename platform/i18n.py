@@ -14,13 +14,14 @@ notice to a member, in the tenant's) is rendered with `translate_in`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import flask_babel
 from babel import Locale, support
-from flask import has_request_context
+from flask import g, has_request_context
 
 # The locales with a catalog (JIFEN_DEFAULT_LOCALE and a tenant's locale pick among them).
 LOCALES = ("zh_CN", "en")
@@ -43,8 +44,24 @@ def translate(message_id: str, params: Mapping[str, Any] | None = None) -> str:
     jobs) as written."""
     if not has_request_context():
         return as_written(message_id, params or {})
-    translated: str = flask_babel.gettext(message_id, **(params or {}))
-    return translated
+    return as_written(_request_catalog().gettext(message_id), params or {})
+
+
+def _request_catalog() -> support.NullTranslations:
+    """The catalog of the request's language, looked up once per request: an answer
+    translates each of its error's details, and Flask-Babel's `gettext` finds the
+    catalog anew for every message."""
+    found: support.NullTranslations | None = g.get("jifen_catalog")
+    if found is None:
+        found = g.jifen_catalog = catalog(str(flask_babel.get_locale()))
+    return found
+
+
+@functools.cache
+def catalog(locale: str) -> support.NullTranslations:
+    """The compiled catalog of one of our locales (Babel's name for it, as
+    `Locale.parse` gives: zh_Hans_CN), read from disk once per process."""
+    return support.Translations.load(CATALOGS, [Locale.parse(locale)])
 
 
 def catalog_locale(locale: str | None) -> str | None:
@@ -61,8 +78,7 @@ def translate_in(locale: str, message_id: str, params: Mapping[str, Any] | None 
     ours = catalog_locale(locale)
     if ours is None:
         return as_written(message_id, params or {})
-    catalog = support.Translations.load(CATALOGS, [Locale.parse(ours)])
-    return as_written(catalog.gettext(message_id), params or {})
+    return as_written(catalog(str(Locale.parse(ours))).gettext(message_id), params or {})
 
 
 class Message(str):
