@@ -9,9 +9,11 @@ error is answered (`translated_details`), not where they are raised:
 - marshmallow's messages are the message ids below, `{min}` written `%(min)s`: a text
   is read back as the id it was formatted from and its parameters, and rendered in the
   reader's language (the English rendering is the text marshmallow wrote, unchanged);
-- our own are message ids marked with `N_`, or a `jifen.i18n.Message` where they have
-  parameters, raised as such in a ValidationError (marshmallow keeps the objects it is
-  given) or put in a domain error's details;
+- our own are message ids marked with `N_`, sentences ending in a full stop, or a
+  `jifen.i18n.Message` where they have parameters, raised as such in a ValidationError
+  (marshmallow keeps the objects it is given) or put in a domain error's details. Only
+  a plain text that is one of the catalogs' sentences is translated: the catalogs' other
+  ids (a memo's "top-up", an award's reason) are values when a detail echoes them;
 - a text no catalog has, an outside plugin's own, reads as written.
 
 The structure of the details (fields, indexes, nested schemas) is kept as it is.
@@ -117,15 +119,17 @@ def translated_message(text: str) -> str:
             found = pattern.fullmatch(text)
             if found:
                 return translate(template, found.groupdict())
-    # Not "": a catalog's empty id is its header, not a translation of "".
     return translate(text) if text in _message_ids() else text
 
 
 @functools.cache
 def _message_ids() -> frozenset[str]:
-    """Every message id of the catalogs (the English catalog holds them all)."""
+    """The catalogs' sentences (the English catalog holds every id): the messages a
+    detail may give as plain text."""
     with (CATALOGS / "en" / "LC_MESSAGES" / "messages.mo").open("rb") as compiled:
-        return frozenset(m.id for m in read_mo(compiled) if isinstance(m.id, str) and m.id)
+        return frozenset(
+            m.id for m in read_mo(compiled) if isinstance(m.id, str) and m.id.endswith(".")
+        )
 
 
 def translated_details(details: Any) -> Any:

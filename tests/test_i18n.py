@@ -464,9 +464,15 @@ def test_marshmallows_validators_read_as_written_in_english_and_in_chinese_other
 
 @sqlite_only
 def test_the_values_a_refusal_names_read_as_they_are_in_any_language(app):
-    # Details also echo what the request sent (an order_ref, a status); "" is the id of
-    # a catalog's header.
-    details = {"order_ref": "", "status": "expired", "left": [0, None], "scope": "rules:read"}
+    # Details also echo what the request sent (an order_ref, a status, a memo); "" is the
+    # id of a catalog's header, and "top-up" and "points expired" are memos' message ids.
+    details = {
+        "order_ref": "",
+        "status": "expired",
+        "left": [0, None],
+        "scope": "rules:read",
+        "memo": ["top-up", "points expired"],
+    }
 
     with app.test_request_context(headers=CHINESE):
         assert translated_details(details) == details
