@@ -39,7 +39,7 @@ typecheck: install
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 # A longer, exploratory schemathesis run over every API operation on both databases
 # (random seeds; `make test` runs a short derandomized one).

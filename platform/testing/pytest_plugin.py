@@ -9,8 +9,11 @@ project that installs Jifen with that extra gets these fixtures without a confte
 - `postgres` and `redis_url`: one throwaway server of each per process (per xdist
   worker), started from the installed binaries by `jifen.testing.servers`.
 - `sqlite_template`: one migrated SQLite file that `database` copies for each test.
+- `browser`: the installed Chromium, headless, driven by playwright (one per process;
+  see `jifen.testing.browser`). Items using it carry the `browser` marker and one
+  xdist group, so that under `--dist loadgroup` they share one worker and its browser.
 
-Without the binaries, tests that need a server skip with the reason, except under
+Without the binaries, tests that need a server or the browser skip with the reason, except under
 `JIFEN_REQUIRE_SERVICES=1` (CI sets it after installing them), where a missing server
 is a failure.
 """
@@ -23,17 +26,21 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
+from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from jifen import migrate
 from jifen.config import Settings
+from jifen.testing import browser as browsers
 from jifen.testing import servers
 
 TEMPLATE_DATABASE = "jifen_template"
 MARKERS = {
     "postgresql": "needs a PostgreSQL server (started by the tests)",
     "redis": "needs a Redis server (started by the tests)",
+    "browser": "drives the installed Chromium",
 }
 
 
@@ -42,7 +49,7 @@ def require_services() -> bool:
     return os.environ.get("JIFEN_REQUIRE_SERVICES") == "1"
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str) -> NoReturn:
     """Skip the current test for a missing server, or fail it under JIFEN_REQUIRE_SERVICES=1."""
     if require_services():
         pytest.fail(f"JIFEN_REQUIRE_SERVICES=1 but {reason}")
@@ -62,6 +69,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.postgresql)
         if "redis_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.redis)
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 # --- servers -------------------------------------------------------------------------
@@ -99,6 +109,23 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """The installed Chromium, headless, for this process's tests."""
+    executable = browsers.find_chromium()
+    if executable is None:
+        unavailable("no Chromium is installed (Debian: apt-get install chromium fonts-noto-cjk)")
+    launched = browsers.launch(playwright, executable)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture(scope="session")

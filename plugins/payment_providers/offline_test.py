@@ -53,10 +53,22 @@ _TEXTS = {
 _PAGE = """<!doctype html>
 <html lang="{{ lang }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ t.title }}</title></head>
+<title>{{ t.title }}</title>
+<style>
+body { margin: 0; background: #f4f5f7; color: #1f2328; font-family: -apple-system,
+  BlinkMacSystemFont, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif; }
+main { max-width: 26rem; margin: 0 auto; padding: 1.5rem 1rem; }
+h1 { font-size: 1.25rem; margin: 0 0 1rem; }
+.amount { font-size: 2rem; font-weight: 700; margin: .25rem 0 1.5rem; }
+button { display: block; width: 100%; min-height: 3rem; margin: 0 0 .75rem;
+  border-radius: 8px; font: inherit; font-size: 1.05rem; border: 1px solid #8c959f;
+  background: #fff; color: #1f2328; }
+button[value="succeeded"] { background: #1a7f37; border-color: #1a7f37; color: #fff; }
+</style></head>
 <body><main>
 <h1>{{ t.title }}</h1>
-<p>{{ t.amount }}: <strong>{{ amount }}</strong></p>
+<p>{{ t.amount }}</p>
+<p class="amount">{{ amount }}</p>
 {% for status, label in buttons %}
 <form method="post" action="{{ action }}">
 {% for name, value in notifications[status].items() %}
