@@ -50,7 +50,7 @@ fuzz: install
 # them into each catalog, translate what is new in the .po files, then compile (the .mo
 # files are committed, so a fresh clone runs without this step).
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-default-keywords --no-location \
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-default-keywords --no-location \
 		--sort-output --omit-header -o platform/translations/messages.pot .
 	$(BIN)/pybabel update -i platform/translations/messages.pot -d platform/translations \
 		--width 100 --ignore-obsolete

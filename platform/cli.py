@@ -25,7 +25,7 @@ from jifen.ledger import expiry, holds, policy, reversal
 from jifen.ledger import service as ledger
 from jifen.ledger.cli import ledger_cli
 from jifen.mall import orders
-from jifen.members import rotation
+from jifen.members import rotation, sign_in_links
 from jifen.members import service as members
 from jifen.members.models import Member
 from jifen.outbox.cli import relay_cli
@@ -152,6 +152,21 @@ def create_user(email: str, name: str, password: str) -> None:
 
 apikeys_cli = AppGroup("apikeys", help="API keys.")
 jifen.add_command(apikeys_cli)
+
+
+@tenants_cli.command("sign-in-link")
+@click.argument("slug")
+@click.argument("user_id")
+@click.option("--base-url", default="http://127.0.0.1:5000", help="Where the mall is served.")
+def tenants_sign_in_link(slug: str, user_id: str, base_url: str) -> None:
+    """Print a sign-in link for the member the merchant knows as USER_ID, signed with the
+    tenant's newest sign-in key: it opens the member's mall once, within 10 minutes."""
+    s = svc()
+    with s.db.transaction() as session:
+        tenant = tenants.by_slug(session, slug)
+        set_tenant(session, tenant.id)
+        path = sign_in_links.link_path(session, tenant, user_id, clock=s.clock, keyring=s.keyring)
+    click.echo(base_url.rstrip("/") + path)
 
 
 @apikeys_cli.command("create")
@@ -307,10 +322,21 @@ def demo() -> None:
             keyring=s.keyring,
         )
         count = session.query(Member).count()
+        # One live sign-in key too, and a link for the first demo member.
+        sign_in_links.revoke_live_keys(session, tenant.id, actor=CLI, clock=s.clock)
+        sign_in_links.create_key(session, tenant.id, actor=CLI, clock=s.clock, keyring=s.keyring)
+        member_link = sign_in_links.link_path(
+            session, tenant, DEMO_MEMBERS[0][0], clock=s.clock, keyring=s.keyring
+        )
     if speaker_payment is not None:
         # After the commit, as a member would: the gateway is asked, then paid.
         demo_program.pay_at_the_test_gateway(s, speaker_payment)
     click.echo(f"demo tenant: {count} members; API key: {token}")
+    click.echo(
+        f"a member's mall, signed in (opens once, within 10 minutes):"
+        f" http://127.0.0.1:5000{member_link}\n"
+        f"  another link: flask --app wsgi jifen tenants sign-in-link demo {DEMO_MEMBERS[0][0]}"
+    )
 
 
 def _seed_points(session: Any, tenant_id: Any, member_ids: list[Any], s: Services) -> None:

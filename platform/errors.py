@@ -119,6 +119,7 @@ _NO_SUCH: Mapping[str, str] = {
     "payment": N_("No such payment."),
     "product": N_("No such product."),
     "rule": N_("No such rule."),
+    "sign_in_key": N_("No such sign-in key."),
 }
 
 

@@ -7,6 +7,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+import flask_babel
 import pluggy
 from flask import Flask
 from jinja2 import BaseLoader, Environment, FileSystemLoader, TemplateNotFound
@@ -102,5 +103,6 @@ def init_themes(app: Flask, plugins: pluggy.PluginManager) -> None:
     env = ThemedEnvironment(loader=ThemeLoader(themes), autoescape=True)
     env.globals.update(app.jinja_env.globals)
     env.filters.update(app.jinja_env.filters)
+    env.filters["number"] = flask_babel.format_number  # 12,345 in the reader's locale
     app.extensions["jifen.themes"] = themes
     app.extensions["jifen.theme_env"] = env

@@ -44,10 +44,16 @@ def services() -> Services:
     return found
 
 
-def db_session() -> Session:
-    """This request's session, opened on first use."""
+def db_session(*, write: bool = False) -> Session:
+    """This request's session, opened on first use: for writing when the method writes,
+    or when `write` says that this request does although its method does not (a link a
+    browser opens with GET that signs a member in). Asking to write once it has been
+    opened for reading is a programming error."""
     if "db_session" not in g:
-        g.db_session = services().db.session(write=request.method in WRITE_METHODS)
+        g.db_session_writes = write or request.method in WRITE_METHODS
+        g.db_session = services().db.session(write=g.db_session_writes)
+    elif write and not g.db_session_writes:
+        raise RuntimeError("the request's session was opened for reading")
     session: Session = g.db_session
     return session
 

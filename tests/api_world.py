@@ -28,6 +28,7 @@ RESOURCES = {
     "entry_id": "entry",
     "event_id": "event",
     "hold_id": "hold",
+    "key_id": "sign_in_key",
     "member_id": "member",
     "order_id": "order",
     "partner_id": "partner",
@@ -103,6 +104,7 @@ def build(client, tenant) -> Ids:
         "authorization": call(
             client, tenant, "POST", "/checkout/authorizations", authorization, 201
         ).json["id"],
+        "sign_in_key": call(client, tenant, "POST", "/tenant/sign-in-keys", None, 201).json["id"],
     }
 
 
@@ -214,6 +216,8 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/checkout/authorizations/{authorization_id}:void"): _nothing,
     ("POST", "/checkout/authorizations/{authorization_id}:refund"): lambda ids: {"points": 100},
     ("PATCH", "/tenant"): lambda ids: {"name": "Acme", "points_name": "积分"},
+    ("POST", "/tenant/sign-in-keys"): _nothing,
+    ("POST", "/tenant/sign-in-keys/{key_id}:revoke"): _nothing,
 }
 
 # The query each read that requires one takes, given the ids of `build`.

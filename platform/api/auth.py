@@ -142,10 +142,19 @@ def _claim(key: str) -> tuple[Any, int] | None:
     return None
 
 
+def keep_secret(*fields: str) -> None:
+    """This answer's `fields` (a secret shown once) are left out of the answer stored for
+    a replay: a repeat with the same Idempotency-Key answers without them."""
+    g.secret_fields = fields
+
+
 def _remember_response(response: Response) -> Response:
     key = g.pop("idempotency_key", None)
     if key is not None and response.status_code < 400:
-        idempotency.complete(db_session(), key, response.status_code, response.get_json())
+        body = response.get_json()
+        if isinstance(body, dict):
+            body = {k: v for k, v in body.items() if k not in g.get("secret_fields", ())}
+        idempotency.complete(db_session(), key, response.status_code, body)
     if g.pop("idempotent_replay", False):
         response.headers["Idempotent-Replayed"] = "true"
     return response

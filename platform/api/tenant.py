@@ -1,5 +1,5 @@
 """/api/v1/tenant: the calling merchant's own settings (language, time zone, currency,
-what members call the points)."""
+what members call the points) and the keys its server signs members' sign-in links with."""
 
 from __future__ import annotations
 
@@ -9,10 +9,20 @@ from flask.views import MethodView
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
+from jifen.api.auth import (
+    READ_DOC,
+    WRITE_DOC,
+    actor,
+    keep_secret,
+    require_scope,
+    secured_blueprint,
+    tenant,
+)
 from jifen.ledger.models import Entry
 from jifen.mall.models import Payment
-from jifen.members import MemberDay
+from jifen.members import MemberDay, sign_in_links
+from jifen.members import schemas as member_schemas
+from jifen.pagination import PageQuery, page
 from jifen.rules.models import Event
 from jifen.tenants import schemas
 from jifen.tenants import service as tenants
@@ -49,6 +59,44 @@ class TenantSettings(MethodView):
             actor=actor(),
             clock=services().clock,
             in_use=lambda setting: _in_use(session, setting),
+        )
+
+
+@blp.route("/tenant/sign-in-keys")
+class SignInKeys(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.arguments(PageQuery(), location="query")
+    @blp.response(200, member_schemas.SignInKeyPage())
+    @require_scope("tenant:read")
+    def get(self, query: dict[str, Any]) -> Any:
+        """The keys members' sign-in links are signed with, revoked ones too (no secrets)."""
+        return page(*sign_in_links.keys(db_session(), **query))
+
+    @blp.doc(**WRITE_DOC)
+    @blp.response(201, member_schemas.NewSignInKey())
+    @require_scope("tenant:write")
+    def post(self) -> sign_in_links.NewKey:
+        """A new key, its secret shown in this answer only (a replay of it, for the same
+        `Idempotency-Key`, leaves the secret out). Two may be live at once, so that a key
+        is rotated without a gap: make a new one, move the server that signs links to it,
+        revoke the old one. A third is 409 `too_many_sign_in_keys`."""
+        keep_secret("secret")
+        svc = services()
+        return sign_in_links.create_key(
+            db_session(), tenant().id, actor=actor(), clock=svc.clock, keyring=svc.keyring
+        )
+
+
+@blp.route("/tenant/sign-in-keys/<key_id>:revoke")
+class RevokeSignInKey(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.response(200, member_schemas.SignInKey())
+    @require_scope("tenant:write")
+    def post(self, key_id: str) -> Any:
+        """Revoke a key: links signed with it open nothing from now on, even unexpired
+        ones. Revoking a revoked key changes nothing."""
+        return sign_in_links.revoke_key(
+            db_session(), tenant().id, key_id, actor=actor(), clock=services().clock
         )
 
 

@@ -172,3 +172,25 @@ class Referral(TenantScoped, Base):
     inviter_id: Mapped[uuid.UUID] = mapped_column(ID)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInKey(TenantScoped, Base):
+    """A key the merchant's server signs members' sign-in links with
+    (jifen.members.sign_in_links). The secret is kept encrypted: it is needed to check a
+    link's signature, so it cannot be a digest."""
+
+    __tablename__ = "sign_in_keys"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # public, in every link
+    secret_encrypted: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInNonce(TenantScoped, Base):
+    """A sign-in link's nonce, kept until the link expires so that it opens the mall once."""
+
+    __tablename__ = "sign_in_nonces"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

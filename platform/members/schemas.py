@@ -84,3 +84,23 @@ class TierIn(Schema):
 
 class TierLadder(Schema):
     tiers = fields.List(fields.Nested(TierIn), required=True, validate=validate.Length(max=20))
+
+
+class SignInKey(Schema):
+    id = fields.String(metadata={"description": "The key's id: a link names it as `key`."})
+    created_at = Instant()
+    revoked_at = Instant(
+        allow_none=True, metadata={"description": "Since when its links open nothing."}
+    )
+
+
+class NewSignInKey(SignInKey):
+    secret = fields.String(
+        metadata={
+            "description": "The key's secret, shown only in this answer: the merchant's"
+            " server signs members' sign-in links with it (docs/storefront.md)."
+        }
+    )
+
+
+SignInKeyPage = page_schema(SignInKey, "SignInKeyPage")

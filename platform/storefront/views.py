@@ -1,18 +1,31 @@
-"""The member-facing storefront, resolved by host name or by `/m/<slug>/`."""
+"""The member-facing storefront, resolved by host name or by `/m/<slug>/`.
+
+Pages speak the member's language (`Accept-Language`, else the tenant's locale) through
+the catalogs (`{{ _("...") }}` in the themes' templates). A member signs in by a link
+from the merchant's app (jifen.members.sign_in_links) and stays signed in to that
+tenant's mall only (jifen.session_cookies).
+"""
 
 from __future__ import annotations
 
 from operator import attrgetter
 from typing import Any
 
+import flask_babel
 from flask import Blueprint, abort, current_app, redirect, request, send_from_directory, url_for
 from werkzeug import Response
 
+from jifen import session_cookies
+from jifen.db import set_tenant
 from jifen.errors import NotFound
 from jifen.headers import allow_framing_by
+from jifen.i18n import catalog_locale
+from jifen.ledger import history
+from jifen.members.models import Member
+from jifen.members.sign_in_links import Link, SignInLinkRefused, open_link
 from jifen.tenants import service as tenants
 from jifen.tenants.models import Tenant
-from jifen.web import db_session
+from jifen.web import db_session, services, set_tenant_locale
 
 bp = Blueprint("storefront", __name__)
 
@@ -21,8 +34,34 @@ def render(tenant: Tenant, name: str, **context: Any) -> str:
     """Render `name` from the tenant's theme (falling back to the base theme)."""
     env = current_app.extensions["jifen.theme_env"]
     theme = tenant.theme if tenant.theme in current_app.extensions["jifen.themes"] else "base"
-    page: str = env.get_template(f"@{theme}/{name}").render(tenant=tenant, theme=theme, **context)
+    page: str = env.get_template(f"@{theme}/{name}").render(
+        tenant=tenant, theme=theme, lang=_reader_language(), **context
+    )
     return page
+
+
+def _reader_language() -> str:
+    """The page's language as HTML names it (`zh-CN`, `en`)."""
+    return (catalog_locale(str(flask_babel.get_locale())) or "en").replace("_", "-")
+
+
+def _mall(tenant: Tenant) -> Tenant:
+    """The tenant's mall, if it is open: the request's session is scoped to the tenant,
+    its pages speak the tenant's language unless the member's browser asks for another,
+    and may be framed by the tenant's app."""
+    if tenant.status != "active":
+        abort(404)
+    set_tenant(db_session(), tenant.id)
+    set_tenant_locale(tenant.locale)
+    allow_framing_by(tenant.frame_ancestors)
+    return tenant
+
+
+def _by_slug(slug: str) -> Tenant:
+    try:
+        return _mall(tenants.by_slug(db_session(), slug))
+    except NotFound:
+        abort(404)
 
 
 @bp.route("/")
@@ -30,23 +69,59 @@ def by_host() -> str | Response:
     tenant = tenants.by_host(db_session(), request.host)
     if tenant is None:
         return redirect(url_for("console.login"))
-    return home(tenant)
+    return home(_mall(tenant))
 
 
 @bp.route("/m/<slug>/")
 def by_slug(slug: str) -> str:
-    try:
-        tenant = tenants.by_slug(db_session(), slug)
-    except NotFound:
-        abort(404)
-    return home(tenant)
+    return home(_by_slug(slug))
 
 
 def home(tenant: Tenant) -> str:
-    if tenant.status != "active":
+    member = signed_in_member(tenant)
+    points = None
+    if member is not None:
+        points = history.summary(db_session(), member.id, clock=services().clock)
+    return render(tenant, "home.html", member=member, points=points)
+
+
+def signed_in_member(tenant: Tenant) -> Member | None:
+    """The member signed in to this tenant's mall in this browser, if any."""
+    found = session_cookies.current(session_cookies.mall(tenant))
+    if found is None:
+        return None
+    member = db_session().get(Member, (tenant.id, found.subject_id))
+    return member if member is not None and member.status == "active" else None
+
+
+@bp.route("/m/<slug>/sign-in")
+def sign_in_by_slug(slug: str) -> tuple[str, int] | Response:
+    db_session(write=True)  # a link is opened with GET, and signs in: a write
+    tenant = _by_slug(slug)
+    return sign_in(tenant, url_for("storefront.by_slug", slug=tenant.slug))
+
+
+@bp.route("/sign-in")
+def sign_in_by_host() -> tuple[str, int] | Response:
+    tenant = tenants.by_host(db_session(write=True), request.host)
+    if tenant is None:
         abort(404)
-    allow_framing_by(tenant.frame_ancestors)
-    return render(tenant, "home.html")
+    return sign_in(_mall(tenant), url_for("storefront.by_host"))
+
+
+def sign_in(tenant: Tenant, home_url: str) -> tuple[str, int] | Response:
+    """A sign-in link from the merchant's app: the member signed in and sent to the
+    mall's home (303, so that the link leaves the address bar), or a page saying the
+    link cannot be used (403, the same page whatever its fault)."""
+    link = Link(**{name: request.args.get(name, "") for name in Link.__dataclass_fields__})
+    svc = services()
+    try:
+        member = open_link(db_session(), tenant, link, clock=svc.clock, keyring=svc.keyring)
+    except SignInLinkRefused as refused:
+        return render(tenant, "sign_in_refused.html", message=refused.translated()), 403
+    response = redirect(home_url, 303)
+    session_cookies.sign_in(response, session_cookies.mall(tenant), member.id)
+    return response
 
 
 @bp.route("/themes/<theme>/static/<path:filename>")

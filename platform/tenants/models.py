@@ -62,6 +62,8 @@ class Tenant(Base):
     frame_ancestors: Mapped[list[str]] = mapped_column(Json, default=list)
     # The mall lives inside a merchant's app: its cookies must cross sites (SameSite=None).
     mall_embedded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A sign-in link for a user id the merchant has not registered creates the member.
+    auto_create_members: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class User(Base):

@@ -27,6 +27,12 @@ class TenantSettings(Schema):
         metadata={"description": "ISO 4217; amounts are in its minor units (fen for CNY)."}
     )
     points_name = fields.String(metadata={"description": "What members call the points."})
+    auto_create_members = fields.Boolean(
+        metadata={
+            "description": "Whether a sign-in link for a user id not registered yet"
+            " registers the member (else the link is refused)."
+        }
+    )
 
 
 class TenantSettingsPatch(Schema):
@@ -48,3 +54,4 @@ class TenantSettingsPatch(Schema):
         },
     )
     points_name = Text(min_length=1, max_length=16)
+    auto_create_members = fields.Boolean()

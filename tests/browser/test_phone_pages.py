@@ -9,12 +9,16 @@ from mall.shop import ADDRESS, a_phone, awaiting_payment, member, points
 from rules.api import call
 
 from browser.conftest import LANGUAGES
+from jifen.members.sign_in_links import link_query
 from jifen.testing.browser import accessibility_violations, overflow
 
 pytestmark = sqlite_only
 
 # The merchant's locale that matches the phone's language, and what the pages say in it.
 LOCALES = {"zh-CN": "zh_CN", "en-US": "en"}
+WELCOME = {"zh-CN": "欢迎来到积分商城", "en-US": "Welcome to the points mall"}
+GREETING = {"zh-CN": "%s，您好", "en-US": "Hello, %s"}
+NOT_SIGNED_IN = {"zh-CN": "您尚未登录", "en-US": "You are not signed in"}
 GATEWAY = {"zh-CN": ("测试支付网关（不会扣款）", "支付"), "en-US": ("Offline test gateway", "Pay")}
 
 
@@ -28,9 +32,32 @@ def test_the_mall_opens_on_a_phone(svc, live_server, phone, language, screenshot
     answer = phone.goto(f"{live_server}/m/{shop.slug}/")
 
     assert answer is not None and answer.status == 200
-    assert phone.get_by_role("heading", level=1).inner_text() == shop.slug.title()
+    assert phone.get_by_role("heading", level=1).inner_text() == WELCOME[language]
     screenshot(phone, "mall-home")
     assert overflow(phone) == 0
+    assert accessibility_violations(phone) == []
+
+
+def test_a_member_signs_in_by_a_link_from_the_app(
+    svc, client, live_server, phone, language, screenshot
+):
+    shop = a_tenant_speaking(svc, language)
+    alice = member(client, shop, 12_345)
+    user_id = call(client, shop, "GET", f"/members/{alice}", None, 200).json["external_id"]
+    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
+    query = link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
+
+    phone.goto(f"{live_server}/m/{shop.slug}/sign-in?{query}")
+
+    assert phone.url == f"{live_server}/m/{shop.slug}/"  # the link left the address bar
+    assert phone.get_by_role("heading", level=1).inner_text() == GREETING[language] % user_id
+    assert phone.locator(".balance-amount").inner_text() == "12,345"
+    screenshot(phone, "mall-home-signed-in")
+    assert overflow(phone) == 0
+    assert accessibility_violations(phone) == []
+    phone.goto(f"{live_server}/m/{shop.slug}/sign-in?{query}")  # the same link again
+    assert phone.get_by_role("heading", level=1).inner_text() == NOT_SIGNED_IN[language]
+    screenshot(phone, "sign-in-refused")
     assert accessibility_violations(phone) == []
 
 
