@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from jifen.field_messages import translated_details
+from jifen.field_messages import rendered
 from jifen.i18n import N_, as_written, translate
 from jifen.types import MAX_SAFE_INTEGER
 
@@ -46,7 +46,7 @@ class JifenError(Exception):
         return {
             "code": self.code,
             "message": self.translated(),
-            "details": translated_details(self.details),
+            "details": rendered(self.details),
         }
 
 

@@ -3,17 +3,19 @@
 A refused field's messages come from marshmallow's fields, validators and schemas, from
 ours, and from the plugins' `Params` schemas. marshmallow writes its own as English
 text, formatting a validator's template (`"Length must be between {min} and {max}."`)
-before raising, in classes every plugin uses directly; so they are translated where an
-error is answered (`translated_details`), not where they are raised:
+before raising, in classes every plugin uses directly; so where a refusal takes them
+into its details (`field_messages`), each is made the `jifen.i18n.Message` it stands
+for, and an error's details are rendered when answered (`rendered`): its messages in
+the reader's language, everything else (ids, codes, names, what the client sent) as it
+is, whatever it reads.
 
 - marshmallow's messages are the message ids below, `{min}` written `%(min)s`: a text
   is read back as the id it was formatted from and its parameters, and rendered in the
   reader's language (the English rendering is the text marshmallow wrote, unchanged);
-- our own are message ids marked with `N_`, sentences ending in a full stop, or a
-  `jifen.i18n.Message` where they have parameters, raised as such in a ValidationError
-  (marshmallow keeps the objects it is given) or put in a domain error's details. Only
-  a plain text that is one of the catalogs' sentences is translated: the catalogs' other
-  ids (a memo's "top-up", an award's reason) are values when a detail echoes them;
+- our own are `jifen.i18n.Message`s (`Message(N_("..."))`, with parameters where they
+  have them) in a domain error's details; in a ValidationError (marshmallow keeps the
+  objects it is given) a Message, or a message id marked with `N_` that is a sentence
+  ending in a full stop;
 - a text no catalog has, an outside plugin's own, reads as written.
 
 The structure of the details (fields, indexes, nested schemas) is kept as it is.
@@ -28,7 +30,7 @@ from typing import Any
 
 from babel.messages.mofile import read_mo
 
-from jifen.i18n import CATALOGS, N_, Message, translate
+from jifen.i18n import CATALOGS, N_, Message
 
 # The messages marshmallow can give a client of this API, as the fields and validators
 # the schemas use write them. A template's `{name}` is `%(name)s` here; the datetime
@@ -107,38 +109,50 @@ _TEMPLATES = tuple(
 _PREFIXES = tuple(_PARAMETER.split(template)[0] for template, _ in _TEMPLATES)
 
 
-def translated_message(text: str) -> str:
-    """One field's message in the reader's language: a `Message` rendered, marshmallow's
-    text read back as its template and parameters, a message id translated, any other
-    text (a value the details name, an outside plugin's text) as written. Most texts in
-    details are values (ids, codes, names): two cheap checks let them through untouched."""
+def as_message(text: str) -> str:
+    """One of marshmallow's messages as the `Message` it stands for: read back as its
+    template and parameters, or as a message id of ours; any other text (an outside
+    plugin's own) as it is."""
     if isinstance(text, Message):
-        return text.translated()
+        return text
     if text.startswith(_PREFIXES):
         for template, pattern in _TEMPLATES:
             found = pattern.fullmatch(text)
             if found:
-                return translate(template, found.groupdict())
-    return translate(text) if text in _message_ids() else text
+                return Message(template, found.groupdict())
+    return Message(text) if text in _message_ids() else text
 
 
 @functools.cache
 def _message_ids() -> frozenset[str]:
-    """The catalogs' sentences (the English catalog holds every id): the messages a
-    detail may give as plain text."""
+    """The catalogs' sentences (the English catalog holds every id): our messages that a
+    ValidationError may carry as plain text."""
     with (CATALOGS / "en" / "LC_MESSAGES" / "messages.mo").open("rb") as compiled:
         return frozenset(
             m.id for m in read_mo(compiled) if isinstance(m.id, str) and m.id.endswith(".")
         )
 
 
-def translated_details(details: Any) -> Any:
-    """An error's details with every text in the reader's language, in the same
-    structure; numbers, names and other values as they are."""
-    if isinstance(details, str):
-        return translated_message(details)
+def field_messages(messages: Any) -> Any:
+    """marshmallow's messages (a ValidationError's, or webargs' for a request) with each
+    message as a `Message`, in the same structure: what a refusal's details hold."""
+    if isinstance(messages, str):
+        return as_message(messages)
+    if isinstance(messages, dict):
+        return {key: field_messages(value) for key, value in messages.items()}
+    if isinstance(messages, list | tuple):
+        return [field_messages(value) for value in messages]
+    return messages
+
+
+def rendered(details: Any) -> Any:
+    """An error's details as the reader sees them: each `Message` in the reader's
+    language, every other value (an id, a code, a name the client sent) as it is, in the
+    same structure."""
+    if isinstance(details, Message):
+        return details.translated()
     if isinstance(details, dict):
-        return {key: translated_details(value) for key, value in details.items()}
+        return {key: rendered(value) for key, value in details.items()}
     if isinstance(details, list | tuple):
-        return [translated_details(value) for value in details]
+        return [rendered(value) for value in details]
     return details

@@ -159,24 +159,23 @@ def _advisory_lock(session: Session, name: str, wait: float) -> None:
     key = {"k": name}
     if session.execute(_TRY_ADVISORY, key).scalar_one():
         return
-    before = session.execute(_SET_LOCK_TIMEOUT, {"ms": f"{max(1, round(wait * 1000))}ms"})
+    before = session.execute(_LOCK_TIMEOUT).scalar_one()
+    session.execute(_SET_LOCK_TIMEOUT, {"ms": f"{max(1, round(wait * 1000))}ms"})
     try:
         session.execute(_ADVISORY, key)
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
             raise IdempotencyInProgress() from None
         raise
-    session.execute(_RESTORE_LOCK_TIMEOUT, {"before": before.scalar_one()})
+    session.execute(_SET_LOCK_TIMEOUT, {"ms": before})
 
 
 _TRY_ADVISORY = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:k, 0))")
 _ADVISORY = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
-# Sets the transaction's lock_timeout, answering the one it replaces (read first).
-_SET_LOCK_TIMEOUT = text(
-    "SELECT before FROM current_setting('lock_timeout') AS before,"
-    " set_config('lock_timeout', :ms, true)"
-)
-_RESTORE_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :before, true)")
+# The transaction's lock_timeout, read and then set in statements of their own (the order
+# in which one statement evaluates its functions is not defined).
+_LOCK_TIMEOUT = text("SELECT current_setting('lock_timeout')")
+_SET_LOCK_TIMEOUT = text("SELECT set_config('lock_timeout', :ms, true)")
 # PostgreSQL's SQLSTATE for a lock wait that ran out (`lock_timeout`).
 LOCK_NOT_AVAILABLE = "55P03"
 

@@ -25,7 +25,8 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from jifen.errors import JifenError
-from jifen.i18n import N_
+from jifen.field_messages import field_messages
+from jifen.i18n import N_, Message
 from jifen.plugins import alone
 
 
@@ -204,14 +205,14 @@ class Configurables(Registry[C]):
         under `details[field]`) when they do not pass it."""
         schema = self.get(name).Params
         if not isinstance(params, dict):
-            raise invalid(details={field: [N_("Must be an object.")]})
+            raise invalid(details={field: [Message(N_("Must be an object."))]})
 
         def load() -> dict[str, Any]:
             try:
                 loaded: dict[str, Any] = schema().load(params)
                 return loaded
             except ValidationError as error:
-                raise invalid(details={field: error.messages}) from None
+                raise invalid(details={field: field_messages(error.messages)}) from None
 
         return self.isolate(name, "Params.load", load)
 

@@ -21,7 +21,7 @@ from marshmallow import ValidationError, validate
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
-from jifen.field_messages import translated_details, translated_message
+from jifen.field_messages import as_message, rendered
 from jifen.i18n import CATALOGS, LOCALES
 from jifen.rules.models import Event
 
@@ -459,28 +459,30 @@ def test_marshmallows_validators_read_as_written_in_english_and_in_chinese_other
     texts = [refusal_of(validator, value) for validator, value in VALIDATORS]
 
     with app.test_request_context(headers=ENGLISH):
-        english = [translated_message(text) for text in texts]
+        english = [rendered(as_message(text)) for text in texts]
     with app.test_request_context(headers=CHINESE):
-        chinese = [translated_message(text) for text in texts]
+        chinese = [rendered(as_message(text)) for text in texts]
 
     assert english == texts
     assert [text for text in chinese if text.isascii()] == []
 
 
-@sqlite_only
-def test_the_values_a_refusal_names_read_as_they_are_in_any_language(app):
-    # Details also echo what the request sent (an order_ref, a status, a memo); "" is the
-    # id of a catalog's header, and "top-up" and "points expired" are memos' message ids.
-    details = {
-        "order_ref": "",
-        "status": "expired",
-        "left": [0, None],
-        "scope": "rules:read",
-        "memo": ["top-up", "points expired"],
-    }
+# Values a client may send that read like a catalog's message: a memo's id, an award's
+# reason, one of marshmallow's messages.
+LOOKALIKES = ["top-up", "happy birthday", "Unknown field.", "Not a valid integer."]
 
-    with app.test_request_context(headers=CHINESE):
-        assert translated_details(details) == details
+
+@sqlite_only
+@pytest.mark.parametrize("value", LOOKALIKES)
+def test_a_value_a_refusal_echoes_reads_as_sent_in_any_language(client, tenant, value):
+    new_member(client, tenant, value)
+    body = {"external_id": value}
+
+    again = post(client, tenant, "/members", body, CHINESE)
+
+    assert again.status_code == 409, again.json
+    assert again.json["details"] == {"external_id": value}
+    assert again.json["message"] == "已存在使用此 external_id 的会员。"
 
 
 # --- ledger memos -----------------------------------------------------------------------

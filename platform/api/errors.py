@@ -19,7 +19,7 @@ from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from jifen.errors import JifenError, NotFound
-from jifen.field_messages import translated_details
+from jifen.field_messages import field_messages, rendered
 from jifen.i18n import N_, translate
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class JifenApi(Api):
         body = {
             "code": "internal_error" if code >= 500 else "error",
             "message": translate(INTERNAL_ERROR if code >= 500 else ERROR),
-            "details": translated_details(details),
+            "details": rendered(field_messages(details)),
         }
         if code in HTTP_CODES:
             body["code"], message = HTTP_CODES[code]

@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint
 from jifen.api.errors import answered
 from jifen.errors import ValidationFailed
+from jifen.field_messages import field_messages
 from jifen.i18n import N_
 from jifen.pagination import PageQuery, page
 from jifen.rules import management, outcomes, recording, schemas
@@ -85,7 +86,9 @@ class EventBatch(MethodView):
             try:
                 accepted.append((index, EventIn.loaded(_EVENT.load(raw))))
             except ValidationError as error:
-                refused = ValidationFailed(N_("The event is not valid."), details=error.messages)
+                refused = ValidationFailed(
+                    N_("The event is not valid."), details=field_messages(error.messages)
+                )
                 items[index] |= {"status": "failed", "error": answered(refused).to_dict()}
         outcomes = _record([given for _, given in accepted])
         for (index, _), outcome in zip(accepted, outcomes, strict=True):

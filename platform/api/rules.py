@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
 from jifen.errors import ValidationFailed
+from jifen.field_messages import field_messages
 from jifen.members import tiers
 from jifen.members.schemas import TierLadder
 from jifen.pagination import PageQuery, page, page_in_memory
@@ -174,7 +175,7 @@ def _load_event(raw: dict[str, Any]) -> dict[str, Any]:
         loaded: dict[str, Any] = EventIn().load(raw)
         return loaded
     except ValidationError as error:
-        raise ValidationFailed(details={"event": error.messages}) from None
+        raise ValidationFailed(details={"event": field_messages(error.messages)}) from None
 
 
 @blp.route("/rules:backtest")

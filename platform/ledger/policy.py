@@ -126,7 +126,9 @@ def set_policy(
     before = load(connection, tenant_id)
     unknown = set(changes) - set(_FIELDS)
     if unknown:
-        raise ValidationFailed(details={name: [N_("Unknown field.")] for name in sorted(unknown)})
+        raise ValidationFailed(
+            details={name: [Message(N_("Unknown field."))] for name in sorted(unknown)}
+        )
     if isinstance(changes.get("notice_days"), list | tuple):
         changes = {**changes, "notice_days": tuple(changes["notice_days"])}
     after = replace(before, **changes)

@@ -168,7 +168,7 @@ def adjust(
     takes available points back. The reason is required and kept on the entry."""
     check_amount(amount, signed=True)
     if not reason or not reason.strip():
-        raise ValidationFailed(details={"reason": [N_("A reason is required.")]})
+        raise ValidationFailed(details={"reason": [Message(N_("A reason is required."))]})
     journal = open_journal(session, clock)
     check_expiry(expires_at, journal.now)
     (wallet,) = journal.wallets_of([member_id], create=amount > 0, active=False)
@@ -262,7 +262,7 @@ def extend(
     """Move the expiry of a member's lots (all that expire sooner, or the given ones)
     to `until`. Returns how many points were extended."""
     if not reason or not reason.strip():
-        raise ValidationFailed(details={"reason": [N_("A reason is required.")]})
+        raise ValidationFailed(details={"reason": [Message(N_("A reason is required."))]})
     journal = open_journal(session, clock)
     check_expiry(until, journal.now)
     (wallet,) = journal.wallets_of([member_id], active=False)

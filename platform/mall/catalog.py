@@ -231,7 +231,7 @@ def _apply(
         partners.get_partner(session, parsed["partner_id"])
     fields["mode_params"] = modes.stored(fields["mode"], parsed)
     if (fields.get("cash_price") is None) != (fields.get("currency") is None):
-        errors["currency"] = [N_("A cash price needs its currency, and only it.")]
+        errors["currency"] = [Message(N_("A cash price needs its currency, and only it."))]
     if fields.get("cash_price") is not None and not mode.takes_cash:
         errors["cash_price"] = [
             Message(N_("The %(mode)s mode takes no cash."), {"mode": mode.name})
@@ -242,7 +242,7 @@ def _apply(
         fields["currency"] = fields["currency"].upper()
     start, end = fields.get("listed_from"), fields.get("listed_until")
     if start is not None and end is not None and end <= start:
-        errors["listed_until"] = [N_("Must be after listed_from.")]
+        errors["listed_until"] = [Message(N_("Must be after listed_from."))]
     known = {tier.code for tier in tiers}
     if fields.get("min_tier") is not None and fields["min_tier"] not in known:
         errors["min_tier"] = [
@@ -260,10 +260,12 @@ def _apply(
     stock = fields.pop("stock", product.stock)
     if product.kind is not None and "virtual" in (product.kind, fields["kind"]):
         if product.kind != fields["kind"]:
-            errors["kind"] = [N_("A product cannot become virtual, or stop being virtual.")]
+            errors["kind"] = [
+                Message(N_("A product cannot become virtual, or stop being virtual."))
+            ]
     elif fields["kind"] == "virtual":  # a new virtual product
         if stock:
-            errors["stock"] = [N_("A virtual product's stock is its codes: upload them.")]
+            errors["stock"] = [Message(N_("A virtual product's stock is its codes: upload them."))]
         stock = 0
     if errors:
         raise ValidationFailed(details=errors)
@@ -279,15 +281,15 @@ def _bundle(
     """A bundle's parts, checked: distinct physical products that are no bundles."""
     parts = fields["bundle"]
     if fields["kind"] != "physical":
-        errors["bundle"] = [N_("Only physical products are bundles.")]
+        errors["bundle"] = [Message(N_("Only physical products are bundles."))]
     # Stored parts name their products as text: one type for comparing.
     ids = [uuid.UUID(str(part["product_id"])) for part in parts]
     if len(set(ids)) != len(ids) or product.id in ids:
-        errors["bundle"] = [N_("Each part once, and not the bundle itself.")]
+        errors["bundle"] = [Message(N_("Each part once, and not the bundle itself."))]
     for part_id in ids:
         part = get_product(session, part_id)
         if part.kind != "physical" or part.bundle:
-            errors["bundle"] = [N_("Parts are physical products, not bundles.")]
+            errors["bundle"] = [Message(N_("Parts are physical products, not bundles."))]
     return [{"product_id": str(p["product_id"]), "quantity": p["quantity"]} for p in parts]
 
 
@@ -299,12 +301,12 @@ def change_stock(
     product = get_product(session, product_id)
     if product.stock is None:
         raise ValidationFailed(
-            N_("This product's stock is unlimited."), details={"stock": [N_("Unlimited.")]}
+            N_("This product's stock is unlimited."), details={"stock": [Message(N_("Unlimited."))]}
         )
     if product.kind == "virtual":
         raise ValidationFailed(
             N_("A virtual product's stock is its codes: upload them."),
-            details={"stock": [N_("Follows the codes.")]},
+            details={"stock": [Message(N_("Follows the codes."))]},
         )
     if not sql.restock(session.connection(), product.tenant_id, product.id, change):
         refuse_total_too_large("stock", product.stock + change)
@@ -475,7 +477,7 @@ def create_flash_sale(
     product may not overlap."""
     product = get_product(session, product_id)
     if data["ends_at"] <= data["starts_at"]:
-        raise ValidationFailed(details={"ends_at": [N_("Must be after starts_at.")]})
+        raise ValidationFailed(details={"ends_at": [Message(N_("Must be after starts_at."))]})
     clash = sql.overlapping_sale(
         session.connection(), product.tenant_id, product.id, data["starts_at"], data["ends_at"]
     )

@@ -20,7 +20,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import rowcount
 from jifen.errors import NotFound, ValidationFailed
-from jifen.i18n import N_
+from jifen.i18n import N_, Message
 from jifen.mall.errors import CouponNotUsable, CouponThresholdNotMet
 from jifen.mall.models import Coupon
 from jifen.pagination import read_page
@@ -44,7 +44,7 @@ def discount(coupon: Coupon, order_amount: int | None) -> dict[str, Any]:
     if coupon.kind == "voucher":
         return {"discount": 0, "free_shipping": False}
     if order_amount is None:
-        raise ValidationFailed(details={"order_amount": [N_("Required for coupons.")]})
+        raise ValidationFailed(details={"order_amount": [Message(N_("Required for coupons."))]})
     threshold = int(terms.get("threshold", 0))
     if order_amount < threshold:
         raise CouponThresholdNotMet(details={"threshold": threshold, "order_amount": order_amount})

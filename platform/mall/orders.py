@@ -36,7 +36,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import get_owned, reading_before_writing, tenant_of
 from jifen.errors import NotFound
-from jifen.i18n import N_
+from jifen.i18n import N_, Message
 from jifen.keyring import Keyring
 from jifen.ledger import HoldNotOpen, open_journal, policy_of
 from jifen.mall import catalog, codes, payments, sql
@@ -166,7 +166,7 @@ def place(
                 }
             )
     if product.kind == "physical" and address is None and not drawn:
-        raise AddressRequired(details={"address": [N_("Required for physical products.")]})
+        raise AddressRequired(details={"address": [Message(N_("Required for physical products."))]})
     item, shopper = _priced(product, shelf, member_id, tier, modes)
     price = modes.call(product.mode, "quote", item, shopper, quantity)
     order = Order(

@@ -96,14 +96,14 @@ def view(member: Member, keyring: Keyring) -> MemberView:
 def normalize_phone(phone: str) -> str:
     value = _PHONE_NOISE.sub("", phone)
     if not _PHONE.match(value):
-        raise ValidationFailed(details={"phone": [N_("Not a phone number.")]})
+        raise ValidationFailed(details={"phone": [Message(N_("Not a phone number."))]})
     return value
 
 
 def normalize_email(email: str) -> str:
     value = email.strip()
     if len(value) > 254 or not _EMAIL.match(value):
-        raise ValidationFailed(details={"email": [N_("Not an email address.")]})
+        raise ValidationFailed(details={"email": [Message(N_("Not an email address."))]})
     return value
 
 

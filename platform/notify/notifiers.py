@@ -9,6 +9,7 @@ the relay retries with backoff.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Protocol
@@ -91,12 +92,24 @@ class NotSent(Exception):
 
 
 def _masked(error: BaseException | None, address: str) -> BaseException | None:
-    """`error`, or, if its text names `address`, a `NotSent` telling it with the address
-    masked, at the same place in the code (its traceback)."""
-    if error is None or address not in str(error):
+    """`error`, or, if its text names `address` in any spelling, a `NotSent` telling it
+    with the address masked, at the same place in the code (its traceback)."""
+    if error is None:
         return error
-    told = str(error).replace(address, mask(address))
+    told, found = _spellings(address).subn(mask(address), str(error))
+    if not found:
+        return error
     return NotSent(f"{type(error).__name__}: {told}").with_traceback(error.__traceback__)
+
+
+def _spellings(address: str) -> re.Pattern[str]:
+    """The ways a gateway may write `address` back: an email in any case; a phone number
+    with or without its country code, spaced or dashed (any run of digits that ends with
+    the number's last seven, the part that names the person)."""
+    digits = re.sub(r"\D", "", address)
+    if "@" in address or len(digits) < 7:
+        return re.compile(re.escape(address), re.IGNORECASE)
+    return re.compile(r"(?:\+?\d[\d().\s-]*)?" + r"[().\s-]*".join(digits[-7:]))
 
 
 def mask(address: str) -> str:

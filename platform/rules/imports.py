@@ -32,7 +32,8 @@ from marshmallow import ValidationError
 
 from jifen.audit import Actor
 from jifen.errors import JifenError, ValidationFailed
-from jifen.i18n import N_
+from jifen.field_messages import field_messages
+from jifen.i18n import N_, Message
 from jifen.rules import recording, schemas
 from jifen.rules.events import EventIn
 from jifen.rules.registry import EarnCollaborators
@@ -217,10 +218,12 @@ def _checked(raw: dict[str, Any]) -> EventIn:
     try:
         data = _SCHEMA.load(raw)
     except ValidationError as error:
-        raise ValidationFailed(N_("The event is not valid."), details=error.messages) from None
+        raise ValidationFailed(
+            N_("The event is not valid."), details=field_messages(error.messages)
+        ) from None
     if data["occurred_at"] is None:
         raise ValidationFailed(
             N_("A historical event must say when it happened."),
-            details={"occurred_at": [N_("Required when importing.")]},
+            details={"occurred_at": [Message(N_("Required when importing."))]},
         )
     return EventIn.loaded(data)

@@ -16,7 +16,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import Conflict, NotFound, ValidationFailed
-from jifen.i18n import N_
+from jifen.i18n import N_, Message
 from jifen.pagination import page_in_memory, read_page
 from jifen.rules.errors import RuleConflict, RuleNotEditable, UnknownRules, UnknownRuleType
 from jifen.rules.kinds import catalog
@@ -89,7 +89,7 @@ def _check(session: Session, rule: EarnRule, rule_types: RuleTypes) -> str:
     _check_rule_ids(session, rule_types.rule_ids(rule.type, parsed))
     rule.params = rule_types.stored_params(rule.type, parsed)
     if rule.starts_at and rule.ends_at and rule.ends_at <= rule.starts_at:
-        raise ValidationFailed(details={"ends_at": [N_("Must be after starts_at.")]})
+        raise ValidationFailed(details={"ends_at": [Message(N_("Must be after starts_at."))]})
     if rule.audience and "share" in rule.audience and not rule.audience.get("salt"):
         rule.audience = {**rule.audience, "salt": str(rule.id)}
     return phase

@@ -30,6 +30,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import JifenError, ValidationFailed
+from jifen.field_messages import field_messages
 from jifen.keyring import Keyring
 from jifen.rules import sql
 from jifen.rules.batch import Batch
@@ -59,7 +60,7 @@ def checked_item(index: int, given: EventIn, now: datetime) -> CheckedEvent:
     try:
         data = catalog.check_data(given.kind, given.data)
     except ValidationError as error:
-        raise ValidationFailed(details={"data": error.messages}) from None
+        raise ValidationFailed(details={"data": field_messages(error.messages)}) from None
     occurred_at = given.occurred_at or now
     if occurred_at > now + FUTURE_TOLERANCE:
         raise EventInFuture(details={"occurred_at": occurred_at.isoformat()})

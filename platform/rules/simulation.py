@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import ValidationFailed
+from jifen.field_messages import field_messages
 from jifen.rules import engine, schemas, sql
 from jifen.rules.contract import EventView
 from jifen.rules.errors import UnknownEventKind, unknown_member
@@ -67,7 +68,9 @@ def compile_drafts(
         try:
             data = schemas.RuleIn().load(raw)
         except ValidationError as error:
-            raise ValidationFailed(details={f"rules.{index}": error.messages}) from None
+            raise ValidationFailed(
+                details={f"rules.{index}": field_messages(error.messages)}
+            ) from None
         rule_id = new_id()
         audience = data["audience"]
         if audience and "share" in audience and "salt" not in audience:

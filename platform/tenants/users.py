@@ -39,7 +39,7 @@ def create_user(session: Session, *, email: str, name: str, password: str, clock
     """A console user. The email is the login, compared case-insensitively."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
-        raise ValidationFailed(details={"email": [N_("Not an email address.")]})
+        raise ValidationFailed(details={"email": [Message(N_("Not an email address."))]})
     if len(password) < MIN_PASSWORD:
         raise ValidationFailed(
             details={

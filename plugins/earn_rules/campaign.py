@@ -159,9 +159,9 @@ class CampaignRule:
                 elif not needed and data.get(name) is not None:
                     errors[name] = [Message(N_("Not used by %(kind)s campaigns."), {"kind": kind})]
             if data.get("per_multiple") and kind != "threshold":
-                errors["per_multiple"] = [N_("Only for threshold campaigns.")]
+                errors["per_multiple"] = [Message(N_("Only for threshold campaigns."))]
             if kind == "threshold" and data.get("events", ["purchase"]) != ["purchase"]:
-                errors["events"] = [N_("Threshold campaigns count purchases only.")]
+                errors["events"] = [Message(N_("Threshold campaigns count purchases only."))]
             if errors:
                 raise ValidationError(errors)
 

@@ -72,7 +72,9 @@ class LotteryMode:
 
     def quote(self, item: Item, shopper: Shopper, quantity: int) -> Price:
         if quantity != 1:
-            raise ValidationFailed(details={"quantity": [N_("A lottery order is one draw.")]})
+            raise ValidationFailed(
+                details={"quantity": [Message(N_("A lottery order is one draw."))]}
+            )
         return points_price(item, shopper, 1)
 
     def redeem(self, item: Item, shopper: Shopper, quantity: int, price: Price, till: Till) -> str:
