@@ -10,17 +10,17 @@ from datetime import date, timedelta
 from typing import Any
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from waitress.server import TcpWSGIServer, create_server
 
 from jifen import demo as demo_program
 from jifen import migrate, plugins, schedules
 from jifen.audit import Actor
 from jifen.db import cross_tenant, set_tenant
 from jifen.errors import JifenError
-from jifen.headers import QuietRequestHandler
 from jifen.ledger import expiry, holds, policy, reversal
 from jifen.ledger import service as ledger
 from jifen.ledger.cli import ledger_cli
@@ -465,22 +465,41 @@ def worker(burst: bool) -> None:
     Worker(list(QUEUES.values()), connection=Redis.from_url(url)).work(burst=burst)
 
 
+def embedded_server(app: Flask, host: str, port: int) -> TcpWSGIServer:
+    """The embedded mode's web server: waitress, a production WSGI server, with a pool of
+    threads in this one process (beside its worker thread and ticker), which does not
+    name itself in a `Server` header (that tells a visitor which versions to look up
+    exploits for). Port 0 takes a free one (`port_of`)."""
+    server = create_server(app, host=host, port=port, threads=EMBEDDED_THREADS, ident="")
+    assert isinstance(server, TcpWSGIServer)  # one host and port: one socket
+    return server
+
+
+def port_of(server: TcpWSGIServer) -> int:
+    """The port the server listens on."""
+    return int(server.getsockname()[1])
+
+
+EMBEDDED_THREADS = 8
+
+
 @jifen.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve(host: str, port: int) -> None:
-    """The embedded mode: serve the app and run the periodic jobs every minute (and one
-    round of expiry reminders at start-up, delivered by the worker thread)."""
-    from werkzeug.serving import run_simple
-
+    """The embedded mode: serve the app with waitress and run the periodic jobs every
+    minute from one ticker (and one round of expiry reminders at start-up, delivered by
+    the worker thread)."""
     services = svc()
     stop = threading.Event()
     click.echo(f"expiry reminders: {expiry.remind(services)} new")
     schedules.start_ticker(services, stop)
     gc.freeze()  # as in wsgi.py: the app's long-lived objects leave the collector's scans
+    # The app itself, not the proxy: the server's threads have no app context.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy is typed as Flask
+    server = embedded_server(app, host, port)
+    click.echo(f"serving on http://{host}:{port_of(server)}/ (Ctrl-C stops)")
     try:
-        # The app itself, not the proxy: the server's threads have no app context.
-        app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy is typed as Flask
-        run_simple(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+        server.run()
     finally:
         stop.set()

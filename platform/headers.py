@@ -6,8 +6,8 @@ request's nonce (`csp_nonce()` in templates: `<script nonce="{{ csp_nonce() }}">
 injected inline script does not run. Who may frame a page is `'self'` plus, on a mall's
 pages, the origins the merchant allowed (`allow_framing_by`): merchants embed their mall
 in their own apps. Anything that is not a page (JSON, files) loads nothing and is framed
-by no one. The `Server` header is the WSGI server's business: `QuietRequestHandler`
-keeps the embedded server from naming itself.
+by no one. The `Server` header is the WSGI server's business: the embedded mode's
+(`flask jifen serve`) does not name itself.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import secrets
 from collections.abc import Iterable
 
 from flask import Flask, Response, g, request
-from werkzeug.serving import WSGIRequestHandler
 
 NONCE_BYTES = 16
 HSTS = "max-age=31536000; includeSubDomains"
@@ -57,16 +56,6 @@ def add_headers(response: Response) -> Response:
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = HSTS
     return response
-
-
-class QuietRequestHandler(WSGIRequestHandler):
-    """The embedded server's request handler, without the `Server: Werkzeug/… Python/…`
-    header that tells a visitor which versions to look up exploits for."""
-
-    def send_response(self, code: int, message: str | None = None) -> None:
-        self.log_request(code)
-        self.send_response_only(code, message)
-        self.send_header("Date", self.date_time_string())
 
 
 def init_app(app: Flask) -> None:

@@ -2,19 +2,19 @@
 
 import re
 import threading
+import urllib.error
 import urllib.request
 
 import pytest
 from conftest import sqlite_only
 from sqlalchemy import select
 from test_cli import run
-from werkzeug.serving import make_server
 
 from jifen.app import create_app
 from jifen.audit import SYSTEM, AuditEvent
+from jifen.cli import embedded_server, port_of
 from jifen.config import Settings
 from jifen.errors import ValidationFailed
-from jifen.headers import QuietRequestHandler
 from jifen.tenants import service as tenants
 
 
@@ -129,18 +129,21 @@ def test_framing_origins_that_could_bend_the_policy_are_refused(svc, tenant, ori
 
 @sqlite_only
 def test_the_embedded_server_does_not_name_itself(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = embedded_server(app, "127.0.0.1", 0)
+    # waitress's loop has no stop: the thread ends with the process, the socket below.
+    threading.Thread(target=server.run, daemon=True).start()
     try:
-        url = f"http://127.0.0.1:{server.server_port}/console/login"
+        url = f"http://127.0.0.1:{port_of(server)}/console/login"
         with urllib.request.urlopen(url) as response:
             assert response.status == 200
             assert response.headers["Server"] is None
             assert response.headers["Date"]
+        with urllib.request.urlopen(url.replace("/console/login", "/nothing")) as missing:
+            pytest.fail(f"answered {missing.status}")
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 404 and refused.headers["Server"] is None
     finally:
-        server.shutdown()
-        thread.join()
+        server.close()
 
 
 @sqlite_only
