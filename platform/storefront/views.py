@@ -8,24 +8,42 @@ tenant's mall only (jifen.session_cookies).
 
 from __future__ import annotations
 
+from datetime import date
 from operator import attrgetter
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import flask_babel
-from flask import Blueprint, abort, current_app, redirect, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    redirect,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import format_number
+from flask_wtf.csrf import generate_csrf, validate_csrf
 from werkzeug import Response
+from wtforms import ValidationError
 
 from jifen import session_cookies
 from jifen.db import set_tenant
 from jifen.errors import NotFound
 from jifen.headers import allow_framing_by
-from jifen.i18n import catalog_locale
+from jifen.i18n import N_, catalog_locale, translate
 from jifen.ledger import history
-from jifen.members.models import Member
+from jifen.members.models import Checkin, Member
 from jifen.members.sign_in_links import Link, SignInLinkRefused, open_link
+from jifen.rules import recording
+from jifen.rules.errors import AlreadyCheckedIn
+from jifen.rules.events import EventIn
 from jifen.tenants import service as tenants
 from jifen.tenants.models import Tenant
-from jifen.web import db_session, services, set_tenant_locale
+from jifen.web import db_session, request_actor, services, set_tenant_locale
 
 bp = Blueprint("storefront", __name__)
 
@@ -69,20 +87,87 @@ def by_host() -> str | Response:
     tenant = tenants.by_host(db_session(), request.host)
     if tenant is None:
         return redirect(url_for("console.login"))
-    return home(_mall(tenant))
+    return home(_mall(tenant), url_for("storefront.check_in_by_host"))
 
 
 @bp.route("/m/<slug>/")
 def by_slug(slug: str) -> str:
-    return home(_by_slug(slug))
+    tenant = _by_slug(slug)
+    return home(tenant, url_for("storefront.check_in_by_slug", slug=tenant.slug))
 
 
-def home(tenant: Tenant) -> str:
+def home(tenant: Tenant, check_in_url: str) -> str:
     member = signed_in_member(tenant)
-    points = None
+    points = checked_in = None
     if member is not None:
-        points = history.summary(db_session(), member.id, clock=services().clock)
-    return render(tenant, "home.html", member=member, points=points)
+        clock = services().clock
+        points = history.summary(db_session(), member.id, clock=clock)
+        checked_in = db_session().get(Checkin, (tenant.id, member.id, _today(tenant)))
+    return render(
+        tenant,
+        "home.html",
+        member=member,
+        points=points,
+        checked_in=checked_in,
+        check_in_url=check_in_url,
+        csrf_token=generate_csrf,
+        notices=get_flashed_messages(),
+    )
+
+
+def _today(tenant: Tenant) -> date:
+    """The tenant's local day now: the day a check-in counts for."""
+    return services().clock.now().astimezone(ZoneInfo(tenant.timezone)).date()
+
+
+@bp.post("/m/<slug>/check-in")
+def check_in_by_slug(slug: str) -> Response:
+    tenant = _by_slug(slug)
+    return check_in(tenant, url_for("storefront.by_slug", slug=tenant.slug))
+
+
+@bp.post("/check-in")
+def check_in_by_host() -> Response:
+    tenant = tenants.by_host(db_session(), request.host)
+    if tenant is None:
+        abort(404)
+    return check_in(_mall(tenant), url_for("storefront.by_host"))
+
+
+def check_in(tenant: Tenant, home_url: str) -> Response:
+    """The signed-in member checks in for today, through the earn engine (a `checkin`
+    event, whose rules pay the streak), and is sent back home with what it earned. The
+    event's id is the member's day, so a double submit records one check-in."""
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        abort(400)
+    member = signed_in_member(tenant)
+    if member is None:
+        return redirect(home_url, 303)
+    svc = services()
+    day = _today(tenant)
+    event = EventIn(event_id=f"checkin:{member.id}:{day}", kind="checkin", member_id=member.id)
+    try:
+        outcome = recording.record(
+            db_session(),
+            event,
+            rule_types=svc.rule_types,
+            actor=request_actor("member", str(member.id)),
+            clock=svc.clock,
+            keyring=svc.keyring,
+        )
+    except AlreadyCheckedIn:
+        flash(translate(N_("You have already checked in today.")))
+        return redirect(home_url, 303)
+    earned = (outcome.result or {}).get("points") or 0
+    flash(
+        translate(
+            N_("Checked in: +%(points)s %(points_name)s."),
+            {"points": format_number(earned), "points_name": tenant.points_name},
+        )
+    )
+    return redirect(home_url, 303)
 
 
 def signed_in_member(tenant: Tenant) -> Member | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from conftest import create_tenant_with_key, sqlite_only
 from mall.shop import ADDRESS, a_phone, awaiting_payment, member, points
-from rules.api import call
+from rules.api import call, rule
 
 from browser.conftest import LANGUAGES
 from jifen.members.sign_in_links import link_query
@@ -19,6 +19,8 @@ LOCALES = {"zh-CN": "zh_CN", "en-US": "en"}
 WELCOME = {"zh-CN": "欢迎来到积分商城", "en-US": "Welcome to the points mall"}
 GREETING = {"zh-CN": "%s，您好", "en-US": "Hello, %s"}
 NOT_SIGNED_IN = {"zh-CN": "您尚未登录", "en-US": "You are not signed in"}
+CHECK_IN = {"zh-CN": "签到", "en-US": "Check in"}
+CHECKED_IN = {"zh-CN": "签到成功：+5 积分。", "en-US": "Checked in: +5 积分."}
 GATEWAY = {"zh-CN": ("测试支付网关（不会扣款）", "支付"), "en-US": ("Offline test gateway", "Pay")}
 
 
@@ -83,3 +85,22 @@ def test_a_member_pays_a_points_and_cash_order_on_the_gateways_page(
     order = call(client, shop, "GET", f"/orders/{held['id']}", None, 200).json
     assert order["status"] == "paid"
     assert points(client, shop, buyer)["held"] == 0
+
+
+def test_a_member_checks_in_on_the_home_page(svc, client, live_server, phone, language, screenshot):
+    shop = a_tenant_speaking(svc, language)
+    rule(client, shop, "checkin", {"points": 5})
+    alice = member(client, shop)
+    user_id = call(client, shop, "GET", f"/members/{alice}", None, 200).json["external_id"]
+    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
+    query = link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
+    phone.goto(f"{live_server}/m/{shop.slug}/sign-in?{query}")
+
+    with phone.expect_navigation():
+        phone.get_by_role("button", name=CHECK_IN[language], exact=True).click()
+
+    assert phone.get_by_role("status").inner_text() == CHECKED_IN[language]
+    assert phone.get_by_role("button", name=CHECK_IN[language], exact=True).count() == 0
+    screenshot(phone, "checked-in")
+    assert overflow(phone) == 0
+    assert accessibility_violations(phone) == []
