@@ -130,8 +130,8 @@ def test_framing_origins_that_could_bend_the_policy_are_refused(svc, tenant, ori
 @sqlite_only
 def test_the_embedded_server_does_not_name_itself(app):
     server = embedded_server(app, "127.0.0.1", 0)
-    # waitress's loop has no stop: the thread ends with the process, the socket below.
-    threading.Thread(target=server.run, daemon=True).start()
+    thread = threading.Thread(target=server.run)
+    thread.start()
     try:
         url = f"http://127.0.0.1:{port_of(server)}/console/login"
         with urllib.request.urlopen(url) as response:
@@ -143,7 +143,20 @@ def test_the_embedded_server_does_not_name_itself(app):
     except urllib.error.HTTPError as refused:
         assert refused.code == 404 and refused.headers["Server"] is None
     finally:
-        server.close()
+        stop(server)
+        thread.join()
+
+
+def stop(server) -> None:
+    """Stop a waitress server running on another thread: its loop runs while it has
+    sockets, so they are closed, by the loop's own thread (through its trigger)."""
+
+    def close_all() -> None:
+        for dispatcher in list(server._map.values()):
+            dispatcher.close()
+
+    server.trigger.pull_trigger(close_all)
+    server.task_dispatcher.shutdown()
 
 
 @sqlite_only
