@@ -82,6 +82,14 @@ def _by_slug(slug: str) -> Tenant:
         abort(404)
 
 
+def _by_host() -> Tenant:
+    """The mall this host name serves (a merchant's own domain); 404 for none."""
+    tenant = tenants.by_host(db_session(), request.host)
+    if tenant is None:
+        abort(404)
+    return _mall(tenant)
+
+
 @bp.route("/")
 def by_host() -> str | Response:
     tenant = tenants.by_host(db_session(), request.host)
@@ -128,10 +136,7 @@ def check_in_by_slug(slug: str) -> Response:
 
 @bp.post("/check-in")
 def check_in_by_host() -> Response:
-    tenant = tenants.by_host(db_session(), request.host)
-    if tenant is None:
-        abort(404)
-    return check_in(_mall(tenant), url_for("storefront.by_host"))
+    return check_in(_by_host(), url_for("storefront.by_host"))
 
 
 def check_in(tenant: Tenant, home_url: str) -> Response:
@@ -188,10 +193,8 @@ def sign_in_by_slug(slug: str) -> tuple[str, int] | Response:
 
 @bp.route("/sign-in")
 def sign_in_by_host() -> tuple[str, int] | Response:
-    tenant = tenants.by_host(db_session(write=True), request.host)
-    if tenant is None:
-        abort(404)
-    return sign_in(_mall(tenant), url_for("storefront.by_host"))
+    db_session(write=True)  # a link is opened with GET, and signs in: a write
+    return sign_in(_by_host(), url_for("storefront.by_host"))
 
 
 def sign_in(tenant: Tenant, home_url: str) -> tuple[str, int] | Response:

@@ -10,6 +10,7 @@ import re
 from conftest import sqlite_only
 from rules.api import call, member, rule
 
+from jifen.tenants.models import TenantDomain
 from storefront.test_sign_in_links import ENGLISH, link, new_key, signed_in_home
 
 pytestmark = sqlite_only
@@ -84,3 +85,23 @@ def test_a_form_without_its_token_or_without_a_member_records_nothing(client, te
     assert forged.status_code == 400
     assert signed_out.status_code == 303
     assert balance(client, tenant, alice) == 0
+
+
+def test_on_the_merchants_own_host_a_link_signs_in_and_the_member_checks_in(client, svc, tenant):
+    rule(client, tenant, "checkin", {"points": 5})
+    alice = member(client, tenant, "wx-alice", name="Alice")
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        session.add(TenantDomain(domain="points.acme.test", tenant_id=tenant.tenant_id))
+    own = {"Host": "points.acme.test", **ENGLISH}
+    url = link(tenant, new_key(client, tenant), "wx-alice").replace(f"/m/{tenant.slug}", "")
+
+    opened = client.get(url, headers=own)
+    page = client.get("/", headers=own).get_data(as_text=True)
+    (token,) = re.findall(r'name="csrf_token" value="([^"]+)"', page)
+    done = client.post("/check-in", data={"csrf_token": token}, headers=own)
+
+    assert opened.status_code == 303 and opened.headers["Location"] == "/"
+    assert "Hello, Alice" in page and 'action="/check-in"' in page
+    assert done.status_code == 303 and done.headers["Location"] == "/"
+    assert balance(client, tenant, alice) == 5
+    assert client.get(url, headers={"Host": "unknown.test"}).status_code == 404
