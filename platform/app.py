@@ -12,15 +12,13 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from jifen import headers, web
+from jifen import headers, storefront, web
 from jifen.api import errors as api_errors
 from jifen.api.setup import init_api
 from jifen.cli import jifen as jifen_cli
 from jifen.config import Settings
 from jifen.console import views as console
 from jifen.services import Services
-from jifen.storefront.pay import bp as pay_bp
-from jifen.storefront.views import bp as storefront_bp
 from jifen.theming import init_themes
 
 
@@ -89,8 +87,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     init_api(app)
     init_themes(app, services.plugins)
     console.init_app(app)
-    app.register_blueprint(storefront_bp)
-    app.register_blueprint(pay_bp)
+    storefront.init_app(app)
     app.cli.add_command(jifen_cli)
     if settings.proxy_hops:
         # The client as the trusted proxies saw it (docs/security.md): its address for

@@ -1,1 +1,18 @@
-"""Member-facing storefront pages, themed per tenant."""
+"""Member-facing storefront pages, themed per tenant (see jifen.storefront.mall)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from jifen.storefront import home, sign_in, theme_files
+from jifen.storefront.mall import register
+from jifen.storefront.pay import bp as pay_bp
+
+
+def init_app(app: Flask) -> None:
+    register(app)
+    app.register_blueprint(theme_files.bp)
+    app.register_blueprint(pay_bp)
+
+
+__all__ = ["home", "init_app", "sign_in"]

@@ -1,0 +1,69 @@
+"""The mall's home page, and the daily check-in on it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import flash, redirect, url_for
+from flask_babel import format_number
+from werkzeug import Response
+
+from jifen.i18n import N_, translate
+from jifen.ledger import history
+from jifen.members.models import Checkin
+from jifen.rules import recording
+from jifen.rules.errors import AlreadyCheckedIn
+from jifen.rules.events import EventIn
+from jifen.storefront.mall import bp, check_form, mall, render, signed_in_member
+from jifen.tenants import service as tenants
+from jifen.web import db_session, request_actor, services
+
+
+@bp.route("/")
+def home() -> str:
+    member = signed_in_member()
+    points = checked_in = None
+    if member is not None:
+        session = db_session()
+        points = history.summary(session, member.id, clock=services().clock)
+        checked_in = session.get(Checkin, (member.tenant_id, member.id, _today()))
+    return render("home.html", points=points, checked_in=checked_in)
+
+
+def _today() -> date:
+    """The tenant's local day now: the day a check-in counts for."""
+    return tenants.local_day(db_session().connection(), mall().id, services().clock.now())
+
+
+@bp.post("/check-in")
+def check_in() -> Response:
+    """The signed-in member checks in for today, through the earn engine (a `checkin`
+    event, whose rules pay the streak), and is sent back home with what it earned. The
+    event's id is the member's day, so a double submit records one check-in."""
+    check_form()
+    home_url = url_for(".home")
+    member = signed_in_member()
+    if member is None:
+        return redirect(home_url, 303)
+    svc = services()
+    event = EventIn(event_id=f"checkin:{member.id}:{_today()}", kind="checkin", member_id=member.id)
+    try:
+        outcome = recording.record(
+            db_session(),
+            event,
+            rule_types=svc.rule_types,
+            actor=request_actor("member", str(member.id)),
+            clock=svc.clock,
+            keyring=svc.keyring,
+        )
+    except AlreadyCheckedIn:
+        flash(translate(N_("You have already checked in today.")))
+        return redirect(home_url, 303)
+    earned = (outcome.result or {}).get("points") or 0
+    flash(
+        translate(
+            N_("Checked in: +%(points)s %(points_name)s."),
+            {"points": format_number(earned), "points_name": mall().points_name},
+        )
+    )
+    return redirect(home_url, 303)

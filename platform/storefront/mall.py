@@ -1,0 +1,141 @@
+"""The storefront's blueprint and what every mall page shares.
+
+One blueprint serves every tenant's mall, registered twice: as `storefront` under
+`/m/<slug>/`, and as `host_storefront` at the root of a merchant's own host name. Before a view
+runs, the tenant is found (by the slug, else by the host name: 404 for none, or for a
+mall that is not open), the request's session is scoped to it, and its pages speak the
+tenant's language unless the member's browser asks for another. Links between mall pages
+are built with relative endpoints (`url_for(".product", ...)`), which keep the slug.
+
+A member signs in by a link from the merchant's app (jifen.members.sign_in_links) and
+stays signed in to that tenant's mall only (jifen.session_cookies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import flask_babel
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    get_flashed_messages,
+    redirect,
+    request,
+    url_for,
+)
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from werkzeug import Response
+from wtforms import ValidationError
+
+from jifen import session_cookies
+from jifen.db import set_tenant
+from jifen.errors import NotFound
+from jifen.headers import allow_framing_by
+from jifen.i18n import catalog_locale
+from jifen.members.models import Member
+from jifen.tenants import service as tenants
+from jifen.tenants.models import Tenant
+from jifen.web import db_session, set_tenant_locale
+
+bp = Blueprint("storefront", __name__)
+HOST_MALL = "host_storefront"  # the blueprint's name where a merchant's host name serves it
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def writes(view: View) -> View:
+    """Marks a view that writes although browsers open it with GET (a sign-in link)."""
+    view.writes = True  # type: ignore[attr-defined]
+    return view
+
+
+@bp.url_value_preprocessor
+def _take_slug(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    g.mall_slug = values.pop("slug", None) if values else None
+
+
+@bp.url_defaults
+def _keep_slug(endpoint: str, values: dict[str, Any]) -> None:
+    slug = g.get("mall_slug")
+    if slug is not None and current_app.url_map.is_endpoint_expecting(endpoint, "slug"):
+        values.setdefault("slug", slug)
+
+
+@bp.before_request
+def _open_mall() -> Response | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    session = db_session(write=getattr(view, "writes", False))
+    if g.mall_slug is not None:
+        try:
+            tenant: Tenant | None = tenants.by_slug(session, g.mall_slug)
+        except NotFound:
+            tenant = None
+    else:
+        tenant = tenants.by_host(session, request.host)
+        if tenant is None and request.endpoint == f"{HOST_MALL}.home":
+            return redirect(url_for("console.login"))  # the platform's own host name
+    if tenant is None or tenant.status != "active":
+        abort(404)
+    set_tenant(session, tenant.id)
+    set_tenant_locale(tenant.locale)
+    allow_framing_by(tenant.frame_ancestors)
+    g.mall = tenant
+    return None
+
+
+def mall() -> Tenant:
+    """The tenant whose mall this request is for."""
+    tenant: Tenant = g.mall
+    return tenant
+
+
+def signed_in_member() -> Member | None:
+    """The member signed in to this mall in this browser, if any."""
+    if "mall_member" not in g:
+        tenant = mall()
+        found = session_cookies.current(session_cookies.mall(tenant))
+        member = db_session().get(Member, (tenant.id, found.subject_id)) if found else None
+        g.mall_member = member if member is not None and member.status == "active" else None
+    member_or_none: Member | None = g.mall_member
+    return member_or_none
+
+
+def check_form() -> None:
+    """A form posted to the mall carries the CSRF token of a page the mall rendered."""
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        abort(400)
+
+
+def render(name: str, **context: Any) -> str:
+    """Render `name` from the tenant's theme (falling back to the base theme), with what
+    every page shows: the tenant, the signed-in member, the notices flashed to it."""
+    tenant = mall()
+    env = current_app.extensions["jifen.theme_env"]
+    theme = tenant.theme if tenant.theme in current_app.extensions["jifen.themes"] else "base"
+    page: str = env.get_template(f"@{theme}/{name}").render(
+        tenant=tenant,
+        theme=theme,
+        lang=_reader_language(),
+        member=signed_in_member(),
+        csrf_token=generate_csrf,
+        notices=get_flashed_messages(),
+        **context,
+    )
+    return page
+
+
+def _reader_language() -> str:
+    """The page's language as HTML names it (`zh-CN`, `en`)."""
+    return (catalog_locale(str(flask_babel.get_locale())) or "en").replace("_", "-")
+
+
+def register(app: Any) -> None:
+    """Serve the malls at `/m/<slug>/` and at the root of merchants' host names."""
+    app.register_blueprint(bp, url_prefix="/m/<slug>")
+    app.register_blueprint(bp, name=HOST_MALL)
