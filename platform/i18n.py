@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import flask_babel
 from babel import Locale, support
+from babel.numbers import format_currency, get_currency_precision
 from flask import g, has_request_context
 
 # The locales with a catalog (JIFEN_DEFAULT_LOCALE and a tenant's locale pick among them).
@@ -111,3 +113,9 @@ class Message(str):
     def read(cls, data: Mapping[str, Any]) -> Message:
         """The message stored as `data`."""
         return cls(data["id"], data.get("params") or {})
+
+
+def format_money(minor: int, currency: str, locale: str | Locale) -> str:
+    """An amount in integer minor units as `locale` writes it (¥12.50, CN¥12.50)."""
+    digits = get_currency_precision(currency)
+    return format_currency(Decimal(minor).scaleb(-digits), currency, locale=locale)

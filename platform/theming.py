@@ -13,7 +13,7 @@ from flask import Flask
 from jinja2 import BaseLoader, Environment, FileSystemLoader, TemplateNotFound
 
 from jifen.errors import JifenError
-from jifen.i18n import N_
+from jifen.i18n import N_, format_money
 from jifen.registry import Registry
 
 
@@ -95,6 +95,11 @@ class ThemedEnvironment(Environment):
         return template
 
 
+def _money(minor: int, currency: str) -> str:
+    """An amount in minor units as the reader's locale writes it."""
+    return format_money(minor, currency, flask_babel.get_locale() or "en")
+
+
 def init_themes(app: Flask, plugins: pluggy.PluginManager) -> None:
     """Collect the registered themes and set up the storefront's Jinja environment."""
     themes = Themes(plugins)
@@ -104,5 +109,8 @@ def init_themes(app: Flask, plugins: pluggy.PluginManager) -> None:
     env.globals.update(app.jinja_env.globals)
     env.filters.update(app.jinja_env.filters)
     env.filters["number"] = flask_babel.format_number  # 12,345 in the reader's locale
+    env.filters["money"] = _money
+    env.filters["datetime"] = flask_babel.format_datetime  # in the reader's locale and zone
+    env.filters["date"] = flask_babel.format_date
     app.extensions["jifen.themes"] = themes
     app.extensions["jifen.theme_env"] = env

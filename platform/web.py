@@ -93,6 +93,17 @@ def set_tenant_locale(locale: str) -> None:
     g.tenant_locale = locale
 
 
+def reader_timezone() -> str | None:
+    """The time zone this request's times are shown in: the tenant's, where a page is
+    for one (see `set_tenant_timezone`), else UTC."""
+    zone: str | None = g.get("tenant_timezone")
+    return zone
+
+
+def set_tenant_timezone(zone: str) -> None:
+    g.tenant_timezone = zone
+
+
 def finish(response: Response) -> Response:
     """Commit when the response succeeded, roll back otherwise."""
     session: Session | None = g.pop("db_session", None)
@@ -143,6 +154,11 @@ class CookieSessions(SecureCookieSessionInterface):
 
 def init_app(app: Flask) -> None:
     app.session_interface = CookieSessions()
-    Babel(app, locale_selector=reader_locale, default_translation_directories=str(CATALOGS))
+    Babel(
+        app,
+        locale_selector=reader_locale,
+        timezone_selector=reader_timezone,
+        default_translation_directories=str(CATALOGS),
+    )
     app.after_request(finish)
     app.teardown_request(teardown)

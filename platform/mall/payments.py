@@ -185,10 +185,14 @@ class PaymentProviders(Registry[PaymentProvider]):
             ) from failed
         return notification
 
+    def has_page(self, name: str) -> bool:
+        """Whether provider `name` has a payment page of its own."""
+        return name in self and hasattr(self.get(name), "payment_page")
+
     def page(self, name: str, request: PaymentRequest, locale: str) -> str:
         """Provider `name`'s payment page for the request (`NoPaymentPage` when it has
         none)."""
-        if not hasattr(self.get(name), "payment_page"):
+        if not self.has_page(name):
             raise NoPaymentPage(details={"provider": name})
         return str(self.call(name, "payment_page", request, locale))
 

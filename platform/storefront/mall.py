@@ -29,6 +29,7 @@ from flask import (
 )
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from werkzeug import Response
+from werkzeug.exceptions import NotFound as NotFoundPage
 from wtforms import ValidationError
 
 from jifen import session_cookies
@@ -39,7 +40,7 @@ from jifen.i18n import catalog_locale
 from jifen.members.models import Member
 from jifen.tenants import service as tenants
 from jifen.tenants.models import Tenant
-from jifen.web import db_session, set_tenant_locale
+from jifen.web import db_session, set_tenant_locale, set_tenant_timezone
 
 bp = Blueprint("storefront", __name__)
 HOST_MALL = "host_storefront"  # the blueprint's name where a merchant's host name serves it
@@ -82,9 +83,18 @@ def _open_mall() -> Response | None:
         abort(404)
     set_tenant(session, tenant.id)
     set_tenant_locale(tenant.locale)
+    set_tenant_timezone(tenant.timezone)
     allow_framing_by(tenant.frame_ancestors)
     g.mall = tenant
     return None
+
+
+@bp.errorhandler(404)
+def _not_found(error: NotFoundPage) -> tuple[str, int] | NotFoundPage:
+    """The mall's own page for anything it does not have, or has for someone else."""
+    if "mall" not in g:
+        return error  # no such mall
+    return render("not_found.html"), 404
 
 
 def mall() -> Tenant:

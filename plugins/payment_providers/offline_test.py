@@ -15,14 +15,13 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Mapping
-from decimal import Decimal
 from urllib.parse import parse_qs, urlencode
 
-from babel.numbers import format_currency, get_currency_precision
 from jinja2 import Environment
 
 from jifen.config import Settings
 from jifen.hookimpl import hookimpl
+from jifen.i18n import format_money
 from jifen.mall import (
     OUTCOMES,
     Notification,
@@ -142,12 +141,10 @@ class OfflineTestProvider:
         """The pay / decline page, in the merchant's language (zh_CN or en)."""
         lang = locale if locale in _TEXTS else "en"
         texts = _TEXTS[lang]
-        digits = get_currency_precision(request.currency)
-        amount = Decimal(request.amount).scaleb(-digits)
         return self._page.render(
             lang=lang.replace("_", "-"),
             t=texts,
-            amount=format_currency(amount, request.currency, locale=lang),
+            amount=format_money(request.amount, request.currency, lang),
             action=NOTIFY_PATH,
             buttons=[("succeeded", texts["pay"]), ("failed", texts["decline"])],
             notifications={

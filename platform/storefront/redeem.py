@@ -1,0 +1,192 @@
+"""Redeeming a product: the confirmation page (what it costs, the balance after, the
+address a physical item goes to), the order placed from it, and the order's own page.
+
+The confirmation form carries a key of its own, so a double submit (a second tap, a
+reload) makes one order: the key is claimed as an API request's `Idempotency-Key` is
+(jifen.idempotency), and a repeat is sent to the order the first one placed. Anything
+the order is refused for (too few points, out of stock, over a limit) is said on the
+page and nothing is taken: the request's transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from typing import Any
+
+from flask import abort, redirect, request, url_for
+from marshmallow import ValidationError
+from werkzeug import Response
+
+from jifen import idempotency
+from jifen.errors import JifenError, NotFound
+from jifen.field_messages import field_messages, rendered
+from jifen.i18n import N_, translate
+from jifen.ledger import history
+from jifen.mall import catalog, orders, payments
+from jifen.mall.models import Order, Product
+from jifen.mall.schemas import Address
+from jifen.members.models import Member
+from jifen.storefront.mall import bp, check_form, mall, render, signed_in_member
+from jifen.web import db_session, request_actor, services
+
+MOST = 99  # the most units one order takes from the mall's pages
+# What a refused order says to the member who placed it (the API's messages speak of
+# "the member"); any other refusal reads as the API's.
+REFUSALS = {
+    "insufficient_points": N_("You do not have enough %(points_name)s for this."),
+    "out_of_stock": N_("Sorry, there are not enough left."),
+    "over_limit": N_("You have reached this item's limit."),
+    "tier_required": N_("This item is for members of a higher tier."),
+    "not_listed": N_("This item is not on sale now."),
+}
+
+
+def _refusal(error: JifenError) -> str:
+    said = REFUSALS.get(error.code)
+    if said is None:
+        return error.translated()
+    return translate(said, {"points_name": mall().points_name})
+
+
+def _member() -> Member:
+    member = signed_in_member()
+    if member is None:
+        abort(403)
+    return member
+
+
+def _quantity(given: str | None) -> int:
+    try:
+        quantity = int(given or 1)
+    except ValueError:
+        return 1
+    return min(max(quantity, 1), MOST)
+
+
+def _product(product_id: uuid.UUID) -> Product:
+    try:
+        product = catalog.get_product(db_session(), product_id)
+    except NotFound:
+        abort(404)
+    if product.status != "active":
+        abort(404)
+    return product
+
+
+def _needs_address(product: Product) -> bool:
+    """A physical item is shipped: its address is asked for up front, unless its mode
+    draws whether it is given (a lottery asks the winner afterwards)."""
+    return product.kind == "physical" and not services().redeem_modes.delivery_drawn(product.mode)
+
+
+def _confirmation(
+    product: Product, member: Member, quantity: int, **context: Any
+) -> dict[str, Any]:
+    svc = services()
+    session = db_session()
+    price = orders.quote(
+        session, product.id, member.id, quantity, modes=svc.redeem_modes, now=svc.clock.now()
+    )
+    balance = history.summary(session, member.id, clock=svc.clock).balance
+    return {
+        "product": product,
+        "quantity": quantity,
+        "price": price,
+        "balance": balance,
+        "needs_address": _needs_address(product),
+        "address": {},
+        "problems": {},
+        "order_key": secrets.token_urlsafe(16),
+        **context,
+    }
+
+
+@bp.route("/shop/<uuid:product_id>/redeem")
+def redeem(product_id: uuid.UUID) -> str | Response:
+    member = signed_in_member()
+    if member is None:
+        return redirect(url_for(".product", product_id=product_id), 303)
+    product = _product(product_id)
+    quantity = _quantity(request.args.get("quantity"))
+    return render("redeem.html", **_confirmation(product, member, quantity))
+
+
+@bp.post("/shop/<uuid:product_id>/redeem")
+def place(product_id: uuid.UUID) -> tuple[str, int] | Response:
+    check_form()
+    member = _member()
+    product = _product(product_id)
+    form = request.form
+    quantity = _quantity(form.get("quantity"))
+    try:
+        order_key = idempotency.check_key(form.get("order_key", ""))
+    except JifenError:
+        abort(400)  # not a form this mall rendered
+    given = {name: form.get(name, "").strip() for name in Address().fields}
+    context = {"address": given, "order_key": order_key}
+    address = None
+    if _needs_address(product):
+        try:
+            address = Address().load({k: v for k, v in given.items() if v})
+        except ValidationError as error:
+            problems = rendered(field_messages(error.messages))
+            page = _confirmation(product, member, quantity, problems=problems, **context)
+            return render("redeem.html", **page), 422
+    svc, session = services(), db_session()
+    fingerprint = idempotency.request_hash(
+        "POST", request.path, json.dumps([str(product.id), quantity, address]).encode()
+    )
+    try:
+        stored = idempotency.claim(
+            session,
+            tenant_id=mall().id,
+            key=f"mall-order:{member.id}:{order_key}",
+            method="POST",
+            route=request.path,
+            fingerprint=fingerprint,
+            now=svc.clock.now(),
+            wait=svc.settings.idempotency_wait,
+        )
+        if stored is not None:  # a double submit: the order the first one placed
+            return redirect(url_for(".order", order_id=stored.body["order_id"]), 303)
+        with session.begin_nested():
+            order = orders.place(
+                session,
+                svc,
+                mall().id,
+                member.id,
+                product.id,
+                quantity,
+                address=address,
+                actor=request_actor("member", str(member.id)),
+            )
+    except JifenError as refused:
+        page = _confirmation(product, member, quantity, refused=_refusal(refused), **context)
+        return render("redeem.html", **page), refused.status
+    idempotency.complete(
+        session, f"mall-order:{member.id}:{order_key}", 303, {"order_id": str(order.id)}
+    )
+    return redirect(url_for(".order", order_id=order.id), 303)
+
+
+@bp.route("/orders/<uuid:order_id>")
+def order(order_id: uuid.UUID) -> str:
+    """One of the signed-in member's orders: 404, the same page, for anyone else's."""
+    member = _member()
+    session = db_session()
+    found = session.get(Order, (mall().id, order_id))
+    if found is None or found.member_id != member.id:
+        abort(404)
+    svc = services()
+    view = orders.order_view(session, found, svc.keyring)
+    payment = None
+    if found.status == "awaiting_payment" and "payment_id" in found.details:
+        payment = payments.find(session, uuid.UUID(found.details["payment_id"]))
+    pay_url = None
+    if payment is not None and svc.payment_providers.has_page(payment.provider):
+        pay_url = url_for(
+            "pay.payment_page", slug=payment.provider.replace("_", "-"), payment_id=payment.id
+        )
+    return render("order.html", order=view, payment=payment, pay_url=pay_url)

@@ -1,0 +1,148 @@
+"""The mall's shelves: products found by words, category, kind and points, and a
+product's own page, priced for the signed-in member (their tier's discount, a flash
+sale's price) with what limits its redemption."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import abort, request, url_for
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from jifen.errors import JifenError, NotFound
+from jifen.field_messages import field_messages, rendered
+from jifen.ledger import history
+from jifen.mall import catalog, orders, sql
+from jifen.mall.models import PRODUCT_KINDS, Category, FlashSale, Product
+from jifen.mall.schemas import QueryInteger
+from jifen.members import TierView, tiers_of
+from jifen.members.models import Member
+from jifen.pagination import MAX_CURSOR
+from jifen.storefront.mall import bp, mall, render, signed_in_member
+from jifen.types import Text
+from jifen.web import db_session, services
+
+PAGE = 20  # products a shelf shows at a time
+CATEGORIES = 100  # the most categories the filter offers
+
+
+class ShelfQuery(Schema):
+    """A shelf's filters, as its form sends them (an empty field is no filter)."""
+
+    class Meta:
+        unknown = EXCLUDE  # a campaign's tracking parameters, say
+
+    q = Text(max_length=100)
+    category_id = fields.UUID()
+    kind = fields.String(validate=validate.OneOf(PRODUCT_KINDS))
+    min_points = QueryInteger(minimum=0)
+    max_points = QueryInteger(minimum=0)
+    affordable = fields.Boolean(load_default=False)
+    cursor = Text(max_length=MAX_CURSOR)
+
+
+@dataclass(frozen=True)
+class Card:
+    """A product as a shelf shows it: its price for the member, and the price before
+    their discount when that differs."""
+
+    product: Product
+    points: int
+    list_points: int
+
+
+@bp.route("/shop")
+def shelf() -> tuple[str, int] | str:
+    session, svc = db_session(), services()
+    member = signed_in_member()
+    categories, _ = catalog.list_categories(session, limit=CATEGORIES)
+    given = {name: value for name, value in request.args.items() if value.strip()}
+    context: dict[str, Any] = {"categories": categories, "kinds": PRODUCT_KINDS, "given": given}
+    try:
+        query = ShelfQuery().load(given)
+    except ValidationError as error:
+        problems = rendered(field_messages(error.messages))
+        return render("shelf.html", cards=[], problems=problems, **context), 400
+    tier = _tier(member)
+    buyer = catalog.Buyer(tier, _balance(member)) if member is not None else None
+    try:
+        rows, next_cursor = catalog.search_products(
+            session,
+            now=svc.clock.now(),
+            buyer=buyer,
+            on_sale=True,
+            drawn_modes=svc.redeem_modes.drawing_delivery(),
+            limit=PAGE,
+            **query,
+        )
+    except JifenError as error:  # a cursor from elsewhere
+        return render("shelf.html", cards=[], problems={"": error.translated()}, **context), 400
+    cards = [Card(p, catalog.unit_price(p, tier), p.points_price) for p in rows]
+    return render(
+        "shelf.html",
+        cards=cards,
+        more_url=_more(given, next_cursor),
+        category=_category(categories, query.get("category_id")),
+        **context,
+    )
+
+
+def _more(given: dict[str, Any], next_cursor: str | None) -> str | None:
+    """The next page's address: the same filters, from where this page ends."""
+    return url_for(".shelf", **(given | {"cursor": next_cursor})) if next_cursor else None
+
+
+def _category(categories: list[Category], category_id: uuid.UUID | None) -> Category | None:
+    return next((c for c in categories if c.id == category_id), None)
+
+
+def _tier(member: Member | None) -> TierView | None:
+    if member is None:
+        return None
+    tier, _ = orders.standing(db_session(), member.id)
+    return tier
+
+
+def _balance(member: Member) -> int:
+    return history.summary(db_session(), member.id, clock=services().clock).balance
+
+
+@bp.route("/shop/<uuid:product_id>")
+def product(product_id: uuid.UUID) -> str:
+    """A product on sale: 404, the same page, for one not on sale or another tenant's."""
+    session, svc = db_session(), services()
+    now = svc.clock.now()
+    try:
+        found = catalog.get_product(session, product_id)
+    except NotFound:
+        abort(404)
+    if found.status != "active":
+        abort(404)
+    member = signed_in_member()
+    shelved = sql.shelf(session.connection(), mall().id, found.id, now)
+    sale = session.get(FlashSale, (mall().id, shelved.sale_id)) if shelved.sale_id else None
+    price = (
+        orders.quote(session, found.id, member.id, 1, modes=svc.redeem_modes, now=now)
+        if member is not None
+        else None
+    )
+    ladder = tiers_of(session, mall().id)
+    return render(
+        "product.html",
+        product=found,
+        price=price,
+        sale=sale,
+        left=sale.stock if sale is not None else found.stock,
+        on_sale=_on_sale(found, now),
+        min_tier=next((t for t in ladder if t.code == found.min_tier), None),
+        now=now,
+    )
+
+
+def _on_sale(product: Product, now: datetime) -> bool:
+    return (product.listed_from is None or product.listed_from <= now) and (
+        product.listed_until is None or now < product.listed_until
+    )

@@ -1,0 +1,98 @@
+"""A member shops on a phone, in Chinese and in English: finds an item by words, keeps
+to what they can afford, opens it, and redeems it with an address, checking every page
+fits the phone and axe-core finds nothing serious on it."""
+
+from __future__ import annotations
+
+from conftest import sqlite_only
+from mall.shop import member, product
+from rules.api import call
+
+from browser.test_phone_pages import a_tenant_speaking
+from jifen.members.sign_in_links import link_query
+from jifen.testing.browser import accessibility_violations, overflow
+
+pytestmark = sqlite_only
+
+WORDS = {
+    "zh-CN": {
+        "shop": "商城",
+        "search": "搜索",
+        "find": "查找",
+        "filters": "筛选",
+        "affordable": "只看我兑换得起的",
+        "redeem": "立即兑换",
+        "recipient": "收货人",
+        "phone": "手机号",
+        "region": "所在地区（省市区）",
+        "line": "详细地址",
+        "confirm": "确认兑换",
+        "preparing": "备货中",
+    },
+    "en-US": {
+        "shop": "Shop",
+        "search": "Search",
+        "find": "Find",
+        "filters": "Filters",
+        "affordable": "Only what I can afford",
+        "redeem": "Redeem",
+        "recipient": "Recipient",
+        "phone": "Phone",
+        "region": "Province, city and district",
+        "line": "Street address",
+        "confirm": "Confirm redemption",
+        "preparing": "Preparing",
+    },
+}
+
+
+def looks_right(page) -> None:
+    assert overflow(page) == 0
+    assert accessibility_violations(page) == []
+
+
+def test_a_member_finds_and_redeems_an_item_with_an_address(
+    svc, client, live_server, phone, language, screenshot
+):
+    words = WORDS[language]
+    shop = a_tenant_speaking(svc, language)
+    for name, price in [("Jasmine tea", 300), ("Oolong tea", 1_100), ("Travel mug", 1_200)]:
+        product(client, shop, name=name, points_price=price, stock=5)
+    alice = member(client, shop, 1_000)
+    user_id = call(client, shop, "GET", f"/members/{alice}", None, 200).json["external_id"]
+    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
+    phone.goto(
+        f"{live_server}/m/{shop.slug}/sign-in?"
+        + link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
+    )
+
+    phone.get_by_role("link", name=words["shop"], exact=True).click()
+    phone.get_by_label(words["search"]).fill("tea")
+    phone.get_by_role("button", name=words["find"]).click()
+    assert phone.locator(".card-name").all_inner_texts() == ["Jasmine tea", "Oolong tea"]
+    phone.get_by_text(words["filters"]).click()
+    phone.get_by_label(words["affordable"]).check()
+    screenshot(phone, "shelf-filters")
+    looks_right(phone)
+    phone.get_by_role("button", name=words["find"]).click()
+    assert phone.locator(".card-name").all_inner_texts() == ["Jasmine tea"]
+    screenshot(phone, "shelf")
+    looks_right(phone)
+
+    phone.get_by_role("link", name="Jasmine tea").click()
+    screenshot(phone, "product")
+    looks_right(phone)
+    phone.get_by_role("link", name=words["redeem"]).click()
+    phone.get_by_label(words["recipient"]).fill("张伟")
+    phone.get_by_label(words["phone"]).fill("13800138000")
+    phone.get_by_label(words["region"]).fill("上海市 浦东新区")
+    phone.get_by_label(words["line"]).fill("世纪大道 100 号")
+    screenshot(phone, "redeem")
+    looks_right(phone)
+    phone.get_by_role("button", name=words["confirm"]).click()
+
+    assert phone.locator(".order-status").inner_text() == words["preparing"]
+    screenshot(phone, "order")
+    looks_right(phone)
+    balance = call(client, shop, "GET", f"/members/{alice}/points", None, 200).json["balance"]
+    assert balance == 700
