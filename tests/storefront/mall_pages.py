@@ -8,6 +8,7 @@ from html import unescape
 
 from mall.shop import give
 from rules.api import call
+
 from storefront.test_check_in import signed_in
 
 CHINESE = {"Accept-Language": "zh-CN"}
