@@ -117,8 +117,11 @@ def wallets_now(
     }
 
 
-def summary(session: Session, member_id: uuid.UUID, *, clock: Clock) -> PointsSummary:
-    """A member's points now: available, held, pending, debt, and what expires next.
+def summary(
+    session: Session, member_id: uuid.UUID, *, clock: Clock, upcoming: int | None = UPCOMING
+) -> PointsSummary:
+    """A member's points now: available, held, pending, debt, and what expires on the next
+    `upcoming` dates (on every one for None).
 
     Points past their expiry that the sweep has not reached yet are not counted as
     available: the member could not spend them.
@@ -137,17 +140,19 @@ def summary(session: Session, member_id: uuid.UUID, *, clock: Clock) -> PointsSu
         )
     ).scalar_one()
     policy = policies.policy_of(session, tenant_of(session))
-    upcoming = session.execute(
+    dates = (
         select(Lot.expires_at, func.sum(Lot.remaining - Lot.held))
         .where(Lot.account_id == account_id, Lot.expires_at > now, Lot.remaining > Lot.held)
         .group_by(Lot.expires_at)
         .order_by(Lot.expires_at)
-        .limit(UPCOMING)
     )
     expiring = [
         Expiring(policy.local_day(at - timedelta(microseconds=1)), at, int(points))
         # Only lots expiring after now: expires_at is never NULL here.
-        for at, points in cast("Result[datetime, int]", upcoming)
+        for at, points in cast(
+            "Result[datetime, int]",
+            session.execute(dates if upcoming is None else dates.limit(upcoming)),
+        )
     ]
     return PointsSummary(member_id, balance - lapsed_points, held, int(pending), debt, expiring)
 

@@ -7,7 +7,7 @@ from the modules below it (an import-linter contract in pyproject.toml says so).
 from jifen.members.models import Checkin, Member, MemberDay, MemberTag, Referral, Tier
 from jifen.members.service import create_member
 from jifen.members.sql import add_to_days
-from jifen.members.tiers import Standings, TierView, ladder, tiers_of
+from jifen.members.tiers import Progress, Standings, TierView, ladder, progress, tiers_of
 from jifen.members.tiers import move as move_tier
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Member",
     "MemberDay",
     "MemberTag",
+    "Progress",
     "Referral",
     "Standings",
     "Tier",
@@ -23,5 +24,6 @@ __all__ = [
     "create_member",
     "ladder",
     "move_tier",
+    "progress",
     "tiers_of",
 ]

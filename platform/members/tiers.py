@@ -313,6 +313,43 @@ class Standings:
         return _best(self.tiers, self.measured.get(member_id, {}))
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far a member is from `tier`, the next one up: `measured` of its basis (points,
+    or spend in minor units, over its window) against its threshold."""
+
+    tier: TierView
+    measured: int
+
+    @property
+    def needed(self) -> int:
+        return max(0, self.tier.threshold - self.measured)
+
+    @property
+    def percent(self) -> int:
+        """Of the way there, 0 to 100 (whole percent, rounded down)."""
+        if self.tier.threshold <= 0:
+            return 100
+        return min(100, self.measured * 100 // self.tier.threshold)
+
+
+def progress(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    member_id: uuid.UUID,
+    current: TierView | None,
+    today: date,
+) -> Progress | None:
+    """The member's way to the tier above `current` on the local day `today` (None at the
+    top, or with no tiers)."""
+    above = [t for t in ladder(connection, tenant_id) if current is None or t.rank > current.rank]
+    if not above:
+        return None
+    nearest = min(above, key=lambda tier: tier.rank)
+    standings = Standings(connection, tenant_id, [member_id], [nearest], today)
+    return Progress(nearest, standings.measured[member_id][(nearest.basis, nearest.window_days)])
+
+
 def qualified(
     connection: Connection,
     tenant_id: uuid.UUID,

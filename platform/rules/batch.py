@@ -246,6 +246,9 @@ class Batch:
             pending = [a.pending_until for a in given if a.pending_until]
             chosen = [a.expires_at for a in given if a.expires_at]
             expires_at = min(chosen) if chosen else None
+            # The line's reason in the member's history: what gave the most (the
+            # breakdown in its data keeps every rule's share).
+            reason = max(given, key=lambda a: a.points).reason if given else None
             breakdown = Breakdown.of(evaluation, event.member_id, member_id, total)
             data = {"event": str(event.id), **breakdown.data()}
             (wallet,) = self.journal.wallets_of([member_id], create=True, active=False)
@@ -266,7 +269,7 @@ class Batch:
                     wallet,
                     total,
                     reference=reference,
-                    memo=None,
+                    memo=reason,
                     available_at=max(pending),
                     lot_expires_at=expires_at,
                     data=data,
@@ -274,7 +277,9 @@ class Batch:
                 posting["hold_id"] = str(hold["id"])
                 posting["pending_until"] = max(pending).isoformat()
             else:
-                entry = self.journal.entry("earn", self.actor, reference=reference, data=data)
+                entry = self.journal.entry(
+                    "earn", self.actor, reference=reference, memo=reason, data=data
+                )
                 repaid, _ = self.journal.credit(
                     entry,
                     wallet,

@@ -29,14 +29,15 @@ from flask import (
 )
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from werkzeug import Response
+from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import NotFound as NotFoundPage
 from wtforms import ValidationError
 
 from jifen import session_cookies
 from jifen.db import set_tenant
-from jifen.errors import NotFound
+from jifen.errors import JifenError, NotFound
 from jifen.headers import allow_framing_by
-from jifen.i18n import catalog_locale
+from jifen.i18n import N_, catalog_locale, translate
 from jifen.members.models import Member
 from jifen.tenants import service as tenants
 from jifen.tenants.models import Tenant
@@ -97,6 +98,25 @@ def _not_found(error: NotFoundPage) -> tuple[str, int] | NotFoundPage:
     return render("not_found.html"), 404
 
 
+@bp.errorhandler(403)
+def _signed_out(error: Forbidden) -> tuple[str, int] | Forbidden:
+    """A member's own page, asked for by a browser signed in to no member here."""
+    if "mall" not in g:
+        return error
+    message = translate(
+        N_("Open the mall from %(name)s's app to see this page."), {"name": mall().name}
+    )
+    return render("sign_in_refused.html", message=message), 403
+
+
+@bp.errorhandler(JifenError)
+def _refused(error: JifenError) -> tuple[str, int]:
+    """What the mall refuses (a cursor it did not make, say), on a page of its own."""
+    if "mall" not in g:
+        return error.translated(), error.status
+    return render("refused.html", message=error.translated()), error.status
+
+
 def mall() -> Tenant:
     """The tenant whose mall this request is for."""
     tenant: Tenant = g.mall
@@ -138,6 +158,11 @@ def render(name: str, **context: Any) -> str:
         **context,
     )
     return page
+
+
+def next_page(endpoint: str, given: dict[str, Any], cursor: str | None) -> str | None:
+    """The address of a list's next page: the same filters, from where this page ends."""
+    return url_for(endpoint, **(given | {"cursor": cursor})) if cursor else None
 
 
 def _reader_language() -> str:

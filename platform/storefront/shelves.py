@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import abort, request, url_for
+from flask import abort, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from jifen.errors import JifenError, NotFound
@@ -21,7 +21,7 @@ from jifen.mall.schemas import QueryInteger
 from jifen.members import TierView, tiers_of
 from jifen.members.models import Member
 from jifen.pagination import MAX_CURSOR
-from jifen.storefront.mall import bp, mall, render, signed_in_member
+from jifen.storefront.mall import bp, mall, next_page, render, signed_in_member
 from jifen.types import Text
 from jifen.web import db_session, services
 
@@ -84,15 +84,10 @@ def shelf() -> tuple[str, int] | str:
     return render(
         "shelf.html",
         cards=cards,
-        more_url=_more(given, next_cursor),
+        more_url=next_page(".shelf", given, next_cursor),
         category=_category(categories, query.get("category_id")),
         **context,
     )
-
-
-def _more(given: dict[str, Any], next_cursor: str | None) -> str | None:
-    """The next page's address: the same filters, from where this page ends."""
-    return url_for(".shelf", **(given | {"cursor": next_cursor})) if next_cursor else None
 
 
 def _category(categories: list[Category], category_id: uuid.UUID | None) -> Category | None:

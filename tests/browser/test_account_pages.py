@@ -1,0 +1,56 @@
+"""A member reads their account on a phone, in Chinese and in English: every upcoming
+expiry by date, their tier and the way to the next, and the history of their points with
+the reason for each line, each page fitting the phone with nothing serious for axe."""
+
+from __future__ import annotations
+
+from conftest import sqlite_only
+from mall.shop import give, member
+from rules.api import call, rule
+
+from browser.test_phone_pages import CHECK_IN, a_tenant_speaking
+from browser.test_shopping import looks_right
+from jifen.members.sign_in_links import link_query
+
+pytestmark = sqlite_only
+
+WORDS = {
+    "zh-CN": {"me": "我的", "history": "积分明细", "expiry": "将于", "reason": "签到"},
+    "en-US": {
+        "me": "Me",
+        "history": "Points history",
+        "expiry": "expire after",
+        "reason": "check-in",
+    },
+}
+
+
+def test_a_member_reads_their_points_and_history(
+    svc, client, live_server, phone, language, screenshot
+):
+    words = WORDS[language]
+    shop = a_tenant_speaking(svc, language)
+    rule(client, shop, "checkin", {"points": 5})
+    alice = member(client, shop)
+    for points, day in [(120, "2026-12-31"), (300, "2027-03-31")]:
+        give(client, shop, alice, points, expires_at=f"{day}T16:00:00Z", memo="Welcome gift")
+    user_id = call(client, shop, "GET", f"/members/{alice}", None, 200).json["external_id"]
+    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
+    phone.goto(
+        f"{live_server}/m/{shop.slug}/sign-in?"
+        + link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
+    )
+    phone.get_by_role("button", name=CHECK_IN[language]).click()
+
+    phone.get_by_role("link", name=words["me"], exact=True).click()
+    expiries = phone.locator(".expiries li").all_inner_texts()
+    assert len(expiries) == 2 and all(words["expiry"] in line for line in expiries)
+    screenshot(phone, "account")
+    looks_right(phone)
+
+    phone.get_by_role("link", name=words["history"]).click()
+    reasons = phone.locator(".line-reason").all_inner_texts()
+    assert words["reason"] in reasons[0].lower() and reasons[1:] == ["Welcome gift"] * 2
+    assert phone.locator(".line-total").first.inner_text().endswith("425")
+    screenshot(phone, "history")
+    looks_right(phone)
