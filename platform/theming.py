@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import tomllib
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -19,6 +21,11 @@ from jifen.registry import Registry
 
 @dataclass(frozen=True)
 class Theme:
+    """A theme: `path` holds `templates/`, `static/` and `theme.toml`, its manifest (a
+    `title`, a `description` and its `[settings]`: `primary_color`, `surface_color` (of
+    its cards, so that text in the primary colour is made readable on it), and
+    `stylesheet`, a file of `static/` pages link after the base theme's)."""
+
     name: str
     path: Path
 
@@ -29,6 +36,20 @@ class Theme:
     @property
     def static(self) -> Path:
         return self.path / "static"
+
+    @functools.cached_property
+    def manifest(self) -> dict[str, Any]:
+        """What `theme.toml` says (nothing, for a theme without one)."""
+        path = self.path / "theme.toml"
+        if not path.exists():
+            return {}
+        with path.open("rb") as file:
+            return tomllib.load(file)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        settings: dict[str, Any] = self.manifest.get("settings", {})
+        return settings
 
 
 BASE_THEME = "base"

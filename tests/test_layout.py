@@ -71,7 +71,7 @@ def test_wheel_contains_migrations_templates_and_themes(tmp_path):
         "jifen/translations/en/LC_MESSAGES/messages.mo",
         "jifen/testing/servers.py",
         "jifen/testing/pytest_plugin.py",
-        "jifen_plugins/base_theme.py",
+        "jifen_plugins/themes.py",
         "jifen_themes/base/theme.toml",
         "jifen_themes/base/templates/home.html",
         "jifen_themes/base/static/mall.css",
@@ -80,7 +80,7 @@ def test_wheel_contains_migrations_templates_and_themes(tmp_path):
     assert not any(n.startswith(("platform/", "tests/", "bench/")) for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "[jifen]" in text and "jifen_plugins.base_theme" in text
+    assert "[jifen]" in text and "jifen_plugins.themes" in text
     assert "[pytest11]" in text and "jifen = jifen.testing.pytest_plugin" in text
 
 

@@ -36,7 +36,7 @@ def test_every_hook_has_a_section_in_the_plugin_guide():
 
 def test_built_in_plugins_load_through_the_public_entry_point():
     loaded = {name: (dist, hooks) for name, dist, hooks in describe(build_plugin_manager())}
-    dist, implemented = loaded["jifen.base_theme"]
+    dist, implemented = loaded["jifen.themes"]
     assert dist.startswith("jifen ")
     assert implemented == ["register_themes"]
 
@@ -44,7 +44,7 @@ def test_built_in_plugins_load_through_the_public_entry_point():
 def test_cli_lists_plugins(app):
     result = app.test_cli_runner().invoke(args=["jifen", "plugins"])
     assert result.exit_code == 0
-    assert "jifen.base_theme" in result.output
+    assert "jifen.themes" in result.output
 
 
 def test_a_deployment_with_redis_is_not_offered_the_test_gateway(tmp_path):

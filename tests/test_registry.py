@@ -54,7 +54,7 @@ REGISTRIES = {
         "jifen.payment_providers.manual",
         ("unknown_payment_provider", "provider"),
     ),
-    "themes": (Themes, "register_themes", "base", "jifen.base_theme", ("unknown_theme", "theme")),
+    "themes": (Themes, "register_themes", "base", "jifen.themes", ("unknown_theme", "theme")),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,8 @@ from jifen.api.auth import (
     secured_blueprint,
     tenant,
 )
+from jifen.errors import ValidationFailed
+from jifen.i18n import N_, Message
 from jifen.ledger.models import Entry
 from jifen.mall.models import Payment
 from jifen.members import MemberDay, sign_in_links
@@ -47,11 +50,17 @@ class TenantSettings(MethodView):
     @require_scope("tenant:write")
     def patch(self, changes: dict[str, Any]) -> Tenant:
         """Change some settings. An unknown locale or time zone, or an unsupported
-        currency, is 422 `validation_error` naming the field. The currency is fixed
+        currency, or a theme no plugin installed, is 422 `validation_error` naming the
+        field. The currency is fixed
         once points or money have moved (409 `currency_locked`), the time zone once
         members' days have been counted (409 `timezone_locked`). Sending nothing new
         changes nothing."""
         session = db_session()
+        if "theme" in changes and changes["theme"] not in current_app.extensions["jifen.themes"]:
+            message = Message(N_("No installed theme has this name."))
+            raise ValidationFailed(details={"theme": [message]})
+        if changes.get("brand_color"):
+            changes["brand_color"] = changes["brand_color"].lower()
         return tenants.update_settings(
             session,
             tenant().id,

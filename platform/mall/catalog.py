@@ -428,13 +428,7 @@ def search_products(
     if max_points is not None:
         query = query.where(Product.points_price <= max_points)
     if on_sale:
-        query = query.where(
-            Product.status == "active",
-            or_(Product.listed_from.is_(None), Product.listed_from <= now),
-            or_(Product.listed_until.is_(None), Product.listed_until > now),
-            # A lottery is drawn whatever its stock (the goods it may give).
-            or_(Product.stock.is_(None), Product.stock > 0, Product.mode.in_(drawn_modes)),
-        )
+        query = query.where(*_on_sale_now(now, drawn_modes))
     query = query.order_by(Product.sort_order, Product.id)
     after = decode_cursor(cursor, int, uuid.UUID) if cursor is not None else None
     found: list[Product] = []
@@ -460,6 +454,26 @@ def search_products(
             break
         after = (rows[-1].sort_order, rows[-1].id)
     return page_of(found, limit, lambda product: (product.sort_order, product.id))
+
+
+def featured(
+    session: Session, *, now: datetime, by: str, limit: int, drawn_modes: Sequence[str] = ()
+) -> list[Product]:
+    """Products on sale now, the most redeemed first (`by="popular"`) or the newest."""
+    order = (Product.sold.desc(), Product.id) if by == "popular" else (Product.created_at.desc(),)
+    query = select(Product).where(*_on_sale_now(now, drawn_modes)).order_by(*order).limit(limit)
+    return list(session.scalars(query))
+
+
+def _on_sale_now(now: datetime, drawn_modes: Sequence[str]) -> tuple[Any, ...]:
+    """What a product on sale now is: active, within its window, with stock left."""
+    return (
+        Product.status == "active",
+        or_(Product.listed_from.is_(None), Product.listed_from <= now),
+        or_(Product.listed_until.is_(None), Product.listed_until > now),
+        # A lottery is drawn whatever its stock (the goods it may give).
+        or_(Product.stock.is_(None), Product.stock > 0, Product.mode.in_(drawn_modes)),
+    )
 
 
 # --- flash sales ---------------------------------------------------------------------

@@ -10,24 +10,49 @@ from werkzeug import Response
 
 from jifen.i18n import N_, translate
 from jifen.ledger import history
+from jifen.mall import catalog, orders
 from jifen.members.models import Checkin
 from jifen.rules import recording
 from jifen.rules.errors import AlreadyCheckedIn
 from jifen.rules.events import EventIn
 from jifen.storefront.mall import bp, check_form, mall, render, signed_in_member
+from jifen.storefront.shelves import CATEGORIES, Card
 from jifen.tenants import service as tenants
 from jifen.web import db_session, request_actor, services
+
+FEATURED = 6  # products in each of the home page's rows
 
 
 @bp.route("/")
 def home() -> str:
+    """The mall's front: the member's points and check-in, the categories, and what is
+    popular and new, priced for the member."""
+    session, svc = db_session(), services()
     member = signed_in_member()
-    points = checked_in = None
+    points = checked_in = tier = None
     if member is not None:
-        session = db_session()
-        points = history.summary(session, member.id, clock=services().clock)
+        points = history.summary(session, member.id, clock=svc.clock)
         checked_in = session.get(Checkin, (member.tenant_id, member.id, _today()))
-    return render("home.html", points=points, checked_in=checked_in)
+        tier, _ = orders.standing(session, member.id)
+    now, drawn = svc.clock.now(), svc.redeem_modes.drawing_delivery()
+    categories, _ = catalog.list_categories(session, limit=CATEGORIES)
+    rows = {
+        by: [
+            Card.of(product, tier)
+            for product in catalog.featured(
+                session, now=now, by=by, limit=FEATURED, drawn_modes=drawn
+            )
+        ]
+        for by in ("popular", "new")
+    }
+    return render(
+        "home.html",
+        points=points,
+        checked_in=checked_in,
+        categories=[c for c in categories if c.parent_id is None],
+        popular=rows["popular"],
+        new=rows["new"],
+    )
 
 
 def _today() -> date:

@@ -14,6 +14,7 @@ stays signed in to that tenant's mall only (jifen.session_cookies).
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import flask_babel
@@ -39,12 +40,15 @@ from jifen.errors import JifenError, NotFound
 from jifen.headers import allow_framing_by
 from jifen.i18n import N_, catalog_locale, translate
 from jifen.members.models import Member
+from jifen.storefront.branding import palette
 from jifen.tenants import service as tenants
 from jifen.tenants.models import Tenant
+from jifen.theming import BASE_THEME
 from jifen.web import db_session, set_tenant_locale, set_tenant_timezone
 
 bp = Blueprint("storefront", __name__)
 HOST_MALL = "host_storefront"  # the blueprint's name where a merchant's host name serves it
+DEFAULT_COLOR = "#d0282b"  # a theme that names no colour
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -144,13 +148,22 @@ def check_form() -> None:
 
 def render(name: str, **context: Any) -> str:
     """Render `name` from the tenant's theme (falling back to the base theme), with what
-    every page shows: the tenant, the signed-in member, the notices flashed to it."""
+    every page shows: the tenant and its colours, the signed-in member, the notices
+    flashed to it."""
     tenant = mall()
+    themes = current_app.extensions["jifen.themes"]
+    theme = tenant.theme if tenant.theme in themes else BASE_THEME
+    settings = themes.isolate(theme, "settings", attrgetter("settings"), themes.get(theme))
+    colors = palette(
+        tenant.brand_color or settings.get("primary_color", DEFAULT_COLOR),
+        settings.get("surface_color", "#ffffff"),
+    )
     env = current_app.extensions["jifen.theme_env"]
-    theme = tenant.theme if tenant.theme in current_app.extensions["jifen.themes"] else "base"
     page: str = env.get_template(f"@{theme}/{name}").render(
         tenant=tenant,
         theme=theme,
+        stylesheet=settings.get("stylesheet"),
+        colors=colors,
         lang=_reader_language(),
         member=signed_in_member(),
         csrf_token=generate_csrf,

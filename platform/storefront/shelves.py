@@ -53,6 +53,10 @@ class Card:
     points: int
     list_points: int
 
+    @classmethod
+    def of(cls, product: Product, tier: TierView | None) -> Card:
+        return cls(product, catalog.unit_price(product, tier), product.points_price)
+
 
 @bp.route("/shop")
 def shelf() -> tuple[str, int] | str:
@@ -80,7 +84,7 @@ def shelf() -> tuple[str, int] | str:
         )
     except JifenError as error:  # a cursor from elsewhere
         return render("shelf.html", cards=[], problems={"": error.translated()}, **context), 400
-    cards = [Card(p, catalog.unit_price(p, tier), p.points_price) for p in rows]
+    cards = [Card.of(p, tier) for p in rows]
     return render(
         "shelf.html",
         cards=cards,

@@ -57,6 +57,10 @@ class Tenant(Base):
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     points_name: Mapped[str] = mapped_column(String(16), default="积分")
     theme: Mapped[str] = mapped_column(String(32), default="base")
+    # The mall's branding over its theme's: "#rrggbb", and an image URL (None: the
+    # theme's colour, the mall's name in text).
+    brand_color: Mapped[str | None] = mapped_column(String(7))
+    logo_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Origins (besides our own) whose pages may frame the mall: a merchant's app or site.
     frame_ancestors: Mapped[list[str]] = mapped_column(Json, default=list)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
+from jifen.i18n import N_
 from jifen.types import Text
 
 
@@ -27,6 +28,14 @@ class TenantSettings(Schema):
         metadata={"description": "ISO 4217; amounts are in its minor units (fen for CNY)."}
     )
     points_name = fields.String(metadata={"description": "What members call the points."})
+    theme = fields.String(metadata={"description": "The mall's storefront theme."})
+    brand_color = fields.String(
+        allow_none=True,
+        metadata={"description": "The mall's colour as #rrggbb; null for the theme's."},
+    )
+    logo_url = fields.String(
+        allow_none=True, metadata={"description": "The mall's logo; null for its name in text."}
+    )
     auto_create_members = fields.Boolean(
         metadata={
             "description": "Whether a sign-in link for a user id not registered yet"
@@ -54,4 +63,25 @@ class TenantSettingsPatch(Schema):
         },
     )
     points_name = Text(min_length=1, max_length=16)
+    theme = Text(
+        min_length=1,
+        max_length=32,
+        metadata={"description": "An installed theme: base, classic, fresh, night, or a plugin's."},
+    )
+    brand_color = fields.String(
+        allow_none=True,
+        validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$", error=N_("Give a colour as #rrggbb.")),
+        metadata={
+            "description": "#rrggbb; the header and buttons take it, and their text is"
+            " white or black, whichever reads better on it."
+        },
+    )
+    logo_url = fields.URL(
+        allow_none=True,
+        relative=True,
+        schemes={"http", "https"},
+        require_tld=False,
+        validate=validate.Length(max=500),
+        metadata={"description": "An image for the mall's header (https, or a path)."},
+    )
     auto_create_members = fields.Boolean()
