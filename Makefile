@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test fuzz lint typecheck translations
+.PHONY: install run test fuzz lint typecheck translations screenshots
 
 $(STAMP): setup.cfg constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ run: install
 	$(FLASK) jifen db upgrade
 	$(FLASK) jifen demo
 	$(FLASK) jifen serve
+
+# The README's pictures of each theme on a phone, from the browser tests.
+screenshots: install
+	$(BIN)/pytest -q -p no:cacheprovider tests/browser/test_themes.py
+	mkdir -p docs/screenshots
+	cp build/screenshots/readme/theme-*-home-*.png docs/screenshots/
 
 lint: install typecheck
 	$(BIN)/ruff check .

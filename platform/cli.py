@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import gc
-import secrets
 import threading
-import uuid
-from datetime import date, timedelta
 from typing import Any
 
 import click
@@ -16,26 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from waitress.server import TcpWSGIServer, create_server
 
-from jifen import demo as demo_program
 from jifen import migrate, plugins, schedules
 from jifen.audit import Actor
 from jifen.db import cross_tenant, set_tenant
+from jifen.demo import seeding
 from jifen.errors import JifenError
-from jifen.ledger import expiry, holds, policy, reversal
-from jifen.ledger import service as ledger
+from jifen.ledger import expiry
 from jifen.ledger.cli import ledger_cli
-from jifen.mall import orders
 from jifen.members import rotation, sign_in_links
-from jifen.members import service as members
-from jifen.members.models import Member
 from jifen.outbox.cli import relay_cli
-from jifen.rules import recording
 from jifen.rules.cli import events_cli
-from jifen.rules.events import EventIn
 from jifen.services import Services
 from jifen.tenants import apikeys, users
 from jifen.tenants import service as tenants
-from jifen.tenants.models import ApiKey, Tenant, User
+from jifen.tenants.models import ApiKey, User
 from jifen.verify import verify
 
 
@@ -247,188 +238,25 @@ def apikeys_limit(prefix: str, rate_limit: str) -> None:
 
 # --- the demo ------------------------------------------------------------------------
 
-DEMO_MEMBERS = [
-    ("wx-o6zAJs-001", "张伟", "13800138001", "1990-03-12", ["vip"]),
-    ("wx-o6zAJs-002", "王芳", "13800138002", "1988-07-30", []),
-    ("wx-o6zAJs-003", "李娜", "13800138003", None, ["new"]),
-    ("wx-o6zAJs-004", "刘洋", None, "1995-11-23", []),
-    ("app-10005", "Chen Jing", "+85291234567", "1979-01-05", ["vip", "hk"]),
-    ("app-10006", "Alice Wong", None, None, ["hk"]),
-]
-DEMO_OWNER = "owner@demo.jifen.test"
-
 
 @jifen.command("demo")
 def demo() -> None:
-    """Seed the demo tenant "demo" (idempotent) and print a fresh API key."""
+    """Seed the demo malls (idempotent) and print, for each, a fresh API key and a link
+    that opens the mall signed in as one of its members."""
     s = svc()
-    speaker_payment = None
-    with s.db.transaction() as session:
-        existing = session.scalar(select(Tenant).where(Tenant.slug == "demo"))
-        if existing is None:
-            password = secrets.token_urlsafe(9)
-            owner = users.create_user(
-                session, email=DEMO_OWNER, name="Demo Owner", password=password, clock=s.clock
-            )
-            tenant = tenants.create_tenant(
-                session, slug="demo", name="积分示范店 Demo Mall", actor=CLI, clock=s.clock
-            )
-            users.add_staff(
-                session,
-                tenant_id=tenant.id,
-                user_id=owner.id,
-                role="owner",
-                actor=CLI,
-                clock=s.clock,
-            )
-            set_tenant(session, tenant.id)
-            demo_program.seed_earn_program(
-                session, tenant.id, rule_types=s.rule_types, actor=CLI, clock=s.clock
-            )
-            seeded = []
-            for external_id, name, phone, birthday, tags in DEMO_MEMBERS:
-                data: dict[str, Any] = {
-                    "external_id": external_id,
-                    "name": name,
-                    "phone": phone,
-                    "tags": tags,
-                }
-                if birthday:
-                    data["birthday"] = date.fromisoformat(birthday)
-                member = members.create_member(
-                    session, tenant.id, data, actor=CLI, clock=s.clock, keyring=s.keyring
-                )
-                recording.emit_registered(
-                    session, member.id, rule_types=s.rule_types, actor=CLI, clock=s.clock
-                )
-                seeded.append(member.id)
-            _seed_points(session, tenant.id, seeded, s)
-            _seed_events(session, seeded, s)
-            speaker_payment = _seed_orders(session, tenant.id, seeded, s)
-            click.echo(f"console: {DEMO_OWNER} / {password}")
-        else:
-            tenant = existing
-            set_tenant(session, tenant.id)
-            click.echo(f"console: {DEMO_OWNER} (password shown when the demo was first seeded)")
-        # One live demo key at a time: revoke the previous ones, print a new one.
-        apikeys.revoke_api_keys_named(session, tenant.id, "demo", actor=CLI, clock=s.clock)
-        _, token = apikeys.create_api_key(
-            session,
-            tenant_id=tenant.id,
-            name="demo",
-            scopes=sorted(apikeys.SCOPES),
-            actor=CLI,
-            clock=s.clock,
-            keyring=s.keyring,
+    seeded = seeding.seed(s, actor=CLI)
+    if seeded.owner_password is not None:
+        click.echo(f"console: {seeding.DEMO_OWNER} / {seeded.owner_password}")
+    else:
+        click.echo(f"console: {seeding.DEMO_OWNER} (password shown when the demo was first seeded)")
+    for mall in seeded.malls:
+        click.echo(
+            f"{mall.slug} tenant ({mall.name}, theme {mall.theme}): {mall.members} members;"
+            f" API key: {mall.api_key}\n"
+            f"  a member's mall, signed in (opens once, within 10 minutes):"
+            f" http://127.0.0.1:5000{mall.member_link}\n"
+            f"  another link: flask --app wsgi jifen tenants sign-in-link {mall.slug} {mall.member}"
         )
-        count = session.query(Member).count()
-        # One live sign-in key too, and a link for the first demo member.
-        sign_in_links.revoke_live_keys(session, tenant.id, actor=CLI, clock=s.clock)
-        sign_in_links.create_key(session, tenant.id, actor=CLI, clock=s.clock, keyring=s.keyring)
-        member_link = sign_in_links.link_path(
-            session, tenant, DEMO_MEMBERS[0][0], clock=s.clock, keyring=s.keyring
-        )
-    if speaker_payment is not None:
-        # After the commit, as a member would: the gateway is asked, then paid.
-        demo_program.pay_at_the_test_gateway(s, speaker_payment)
-    click.echo(f"demo tenant: {count} members; API key: {token}")
-    click.echo(
-        f"a member's mall, signed in (opens once, within 10 minutes):"
-        f" http://127.0.0.1:5000{member_link}\n"
-        f"  another link: flask --app wsgi jifen tenants sign-in-link demo {DEMO_MEMBERS[0][0]}"
-    )
-
-
-def _seed_points(session: Any, tenant_id: Any, member_ids: list[Any], s: Services) -> None:
-    """Points for the demo: a policy, earnings, a redemption, a refund and a hold."""
-    policy.set_policy(
-        session,
-        tenant_id,
-        {"expiry": "rolling", "rolling_months": 24, "transfers_enabled": True},
-        actor=CLI,
-        clock=s.clock,
-    )
-    for n, member_id in enumerate(member_ids):
-        ledger.earn(session, member_id, 500 + 250 * n, actor=CLI, clock=s.clock, memo="welcome")
-    first, second = member_ids[0], member_ids[1]
-    spent = ledger.redeem(session, first, 300, actor=CLI, clock=s.clock, reference="demo-1")
-    reversal.reverse(session, spent.id, amount=100, actor=CLI, clock=s.clock)
-    holds.reserve(session, second, 200, actor=CLI, clock=s.clock, reference="demo-2")
-    ledger.transfer(session, first, second, 50, actor=CLI, clock=s.clock)
-    # Points expiring inside the policy's 30-day notice window: the reminder round that
-    # `serve` runs at start-up reminds this member, and the log notifier shows it.
-    soon = s.clock.now() + timedelta(days=10)
-    ledger.earn(
-        session, member_ids[2], 200, actor=CLI, clock=s.clock, expires_at=soon, memo="expiring soon"
-    )
-
-
-DEMO_ADDRESS = {
-    "name": "Alice Wong",
-    "phone": "+85291234568",
-    "region": "香港 九龍 尖沙咀",
-    "line": "彌敦道 100 號",
-    "postal_code": None,
-}
-
-
-def _seed_orders(session: Any, tenant_id: Any, member_ids: list[Any], s: Services) -> Any:
-    """The demo mall and its first orders: a flask shipped, a coupon issued, a spin of
-    the lucky wheel, a game card, and a speaker to be paid partly in cash (the id of its
-    payment, paid once this commits)."""
-    products = demo_program.seed_catalog(session, s, tenant_id, actor=CLI)
-    richest, first = member_ids[-1], member_ids[0]
-
-    def place(member_id: Any, name: str, address: dict[str, Any] | None = None) -> Any:
-        return orders.place(
-            session, s, tenant_id, member_id, products[name], 1, address=address, actor=CLI
-        )
-
-    flask = place(richest, "保温杯 Vacuum flask", DEMO_ADDRESS)
-    orders.ship(session, flask.id, "顺丰速运 SF Express", "SF1000000001", actor=CLI, clock=s.clock)
-    place(first, "满100减10元券 10 off 100")
-    place(member_ids[1], "幸运大转盘 Lucky wheel", DEMO_ADDRESS)
-    place(member_ids[-3], "游戏点卡 Game card")
-    speaker = place(member_ids[-2], "智能音箱 Smart speaker (积分+现金)", DEMO_ADDRESS)
-    return uuid.UUID(speaker.details["payment_id"])
-
-
-def _seed_events(session: Any, member_ids: list[Any], s: Services) -> None:
-    """Events through the demo's rules: purchases, a check-in, a share and a referral."""
-    first, second, third = member_ids[:3]
-    given = [
-        EventIn("demo-order-1001", "purchase", dict(DEMO_PURCHASE), member_id=first),
-        EventIn(
-            "demo-order-1002", "purchase", {"amount": 52_000, "currency": "CNY"}, member_id=second
-        ),
-        EventIn("demo-checkin-1", "checkin", member_id=first),
-        EventIn("demo-share-1", "share", {"channel": "wechat"}, member_id=second),
-        EventIn(
-            "demo-referral-1",
-            "referral",
-            {"inviter_id": str(first), "stage": "registered"},
-            member_id=third,
-        ),
-        EventIn(
-            "demo-order-1003", "purchase", {"amount": 9_900, "currency": "CNY"}, member_id=third
-        ),
-    ]
-    for outcome in recording.record_batch(
-        session, given, rule_types=s.rule_types, actor=CLI, clock=s.clock
-    ):
-        if outcome.error is not None:
-            raise outcome.error
-
-
-DEMO_PURCHASE = {
-    "amount": 36_800,
-    "currency": "CNY",
-    "shipping": 1_000,
-    "lines": [
-        {"sku": "tea-longjing-250g", "category": "food", "amount": 25_800},
-        {"sku": "gift-card-100", "category": "gift_card", "amount": 10_000},
-    ],
-}
 
 
 # --- jobs and serving ----------------------------------------------------------------

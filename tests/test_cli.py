@@ -9,6 +9,8 @@ from jifen.db import cross_tenant
 from jifen.members.models import Member
 from jifen.tenants.models import ApiKey
 
+VERIFIED = ["demo:", "ok", "nightowl:", "ok", "teahouse:", "ok"]
+
 
 def run(app, *args):
     result = app.test_cli_runner().invoke(args=["jifen", *args])
@@ -19,46 +21,47 @@ def run(app, *args):
 def test_demo_seeds_once_and_prints_a_working_key(app, client, svc):
     first = run(app, "demo")
     token = re.search(r"API key: (jf_\S+)", first)[1]
-    assert "demo tenant: 6 members" in first
+    assert "demo tenant (积分示范店 Demo Mall, theme classic): 6 members" in first
     assert re.search(r"console: owner@demo\.jifen\.test / \S+", first)
     page = client.get("/api/v1/members", headers={"Authorization": f"Bearer {token}"})
     assert len(page.json["items"]) == 6
 
     second = run(app, "demo")
     new_token = re.search(r"API key: (jf_\S+)", second)[1]
-    assert "demo tenant: 6 members" in second  # nothing seeded twice
+    assert "demo tenant (积分示范店 Demo Mall, theme classic): 6 members" in second  # once
     # Only the newest demo key works.
     old = client.get("/api/v1/members", headers={"Authorization": f"Bearer {token}"})
     assert old.status_code == 401
     new = client.get("/api/v1/members", headers={"Authorization": f"Bearer {new_token}"})
     assert new.status_code == 200
     with svc.db.session() as session, cross_tenant(session, "test"):
-        assert session.query(Member).count() == 6
-        assert session.query(ApiKey).filter(ApiKey.revoked_at.is_(None)).count() == 1
+        assert session.query(Member).count() == 6 + 3 + 3  # demo, teahouse, nightowl
+        assert session.query(ApiKey).filter(ApiKey.revoked_at.is_(None)).count() == 3
 
 
 def test_a_second_demo_revokes_the_old_key_through_the_service_with_an_audit_record(app, svc):
     run(app, "demo")
     with svc.db.session() as session, cross_tenant(session, "test"):
-        (first_key,) = session.scalars(select(ApiKey.id).where(ApiKey.name == "demo"))
+        first_keys = set(session.scalars(select(ApiKey.id).where(ApiKey.name == "demo")))
     run(app, "demo")
     with svc.db.session() as session, cross_tenant(session, "test"):
         keys = {k.id: k for k in session.scalars(select(ApiKey).where(ApiKey.name == "demo"))}
         revocations = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "api_key.revoke")
         ).all()
-    assert keys[first_key].revoked_at is not None
-    assert sum(key.revoked_at is None for key in keys.values()) == 1
-    assert [(e.object_id, e.actor_kind, e.actor_id) for e in revocations] == [
-        (str(first_key), "system", "cli")
-    ]
+    assert len(first_keys) == 3  # one for each demo mall
+    assert all(keys[key].revoked_at is not None for key in first_keys)
+    assert sum(key.revoked_at is None for key in keys.values()) == 3
+    assert {(e.object_id, e.actor_kind, e.actor_id) for e in revocations} == {
+        (str(key), "system", "cli") for key in first_keys
+    }
 
 
 def test_the_demos_points_verify_and_show_through_the_api(app, client):
     token = re.search(r"API key: (jf_\S+)", run(app, "demo"))[1]
     headers = {"Authorization": f"Bearer {token}"}
 
-    assert run(app, "ledger", "verify", "--all").strip() == "demo: ok"
+    assert run(app, "ledger", "verify", "--all").split() == VERIFIED
     first = client.get("/api/v1/members", headers=headers).json["items"][-1]
     points = client.get(f"/api/v1/members/{first['id']}/points", headers=headers).json
     # A welcome gift of 50; earned 500, spent 300 with 100 refunded, gave 50 away; then
@@ -158,4 +161,26 @@ def test_the_demo_mall_has_every_kind_and_mode_on_sale_and_its_first_orders(app,
         f"offline-test-{payment['id']}",
     )
     assert by_product["幸运大转盘 Lucky wheel"]["details"]["draw"]["n"] == 1
-    assert run(app, "ledger", "verify", "--all").strip() == "demo: ok"
+    assert run(app, "ledger", "verify", "--all").split() == VERIFIED
+
+
+def test_the_demo_opens_three_malls_in_three_themes_each_by_its_printed_link(app, client):
+    printed = run(app, "demo")
+
+    malls = re.findall(r"^(\w+) tenant \(([^)]+), theme (\w+)\): (\d+) members", printed, re.M)
+    assert [(slug, theme) for slug, _, theme, _ in malls] == [
+        ("demo", "classic"),
+        ("teahouse", "fresh"),
+        ("nightowl", "night"),
+    ]
+    greetings = {"demo": "张伟，您好", "teahouse": "陈静，您好", "nightowl": "Hello, Alice Wong"}
+    for slug, _, theme, _ in malls:
+        (link,) = re.findall(rf"http://127\.0\.0\.1:5000(/m/{slug}/sign-in\?\S+)", printed)
+        signed_in = client.get(link)
+        assert signed_in.status_code == 303
+        language = "en" if slug == "nightowl" else "zh-CN"
+        home = client.get(signed_in.headers["Location"], headers={"Accept-Language": language})
+        home = home.get_data(as_text=True)
+        assert f'<body class="theme-{theme}">' in home
+        assert greetings[slug] in home
+        assert '<ul class="cards">' in home  # its catalog, on the home page

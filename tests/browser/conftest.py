@@ -40,14 +40,18 @@ def phone(browser: Browser, playwright: Playwright, language: str) -> Iterator[P
 
 
 @pytest.fixture
-def screenshot(request: pytest.FixtureRequest, language: str) -> Callable[[Page, str], Path]:
-    """Saves the page's screenshot, full length, as build/screenshots/<name>-<lang>.png."""
+def screenshot(request: pytest.FixtureRequest, language: str) -> Callable[..., Path]:
+    """Saves the page's screenshot, full length, as build/screenshots/<name>-<lang>.png;
+    with `phone=True`, also what the phone's screen shows, at its CSS size, under
+    build/screenshots/readme/ (`make screenshots` copies those into the README)."""
     folder = request.config.rootpath / "build" / "screenshots"
 
-    def save(page: Page, name: str) -> Path:
-        folder.mkdir(parents=True, exist_ok=True)
+    def save(page: Page, name: str, *, phone: bool = False) -> Path:
+        (folder / "readme").mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}-{LANGUAGES[language]}.png"
         page.screenshot(path=path, full_page=True)
+        if phone:
+            page.screenshot(path=folder / "readme" / path.name, scale="css")
         return path
 
     return save

@@ -1,53 +1,47 @@
-"""Every shipped theme on a phone, in Chinese and in English: the home page of a signed-in
-member, a shelf and a product fit the phone and axe-core finds nothing serious or
-critical on them; each page is saved as a screenshot to be looked at."""
+"""Every shipped theme on a phone, in Chinese and in English, on the demo's malls: each
+mall's home page (signed in by the link the demo prints), a shelf and a product fit the
+phone and axe-core finds nothing serious or critical on them. Each page is saved as a
+screenshot to be looked at; the home pages are the README's pictures (`make
+screenshots`)."""
 
 from __future__ import annotations
 
-from conftest import sqlite_only
-from mall.shop import member, product
+from conftest import TenantKey, sqlite_only
 from rules.api import call
 
-from browser.test_phone_pages import a_tenant_speaking
 from browser.test_shopping import looks_right
-from jifen.members.sign_in_links import link_query
+from jifen.audit import Actor
+from jifen.demo import seeding
 
 pytestmark = sqlite_only
 
-THEMES = ("base", "classic", "fresh", "night")
-SAMPLES = "/themes/base/static/samples"
-
 
 def test_every_theme_on_a_phone(svc, client, live_server, phone, language, screenshot):
-    shop = a_tenant_speaking(svc, language)
-    tea = call(client, shop, "POST", "/categories", {"name": "茶 Tea"}, 201).json["id"]
-    call(client, shop, "POST", "/categories", {"name": "杯具 Cups"}, 201)
-    for name, image, price in [
-        ("茉莉花茶 Jasmine tea", "tea", 300),
-        ("旅行杯 Travel mug", "mug", 1_200),
-    ]:
-        item = product(
-            client, shop, name=name, points_price=price, images=[f"{SAMPLES}/{image}.svg"]
-        )
-        if image == "tea":
-            call(client, shop, "PATCH", f"/products/{item['id']}", {"category_id": tea}, 200)
-            first = item
-    alice = member(client, shop, 1_000)
-    user_id = call(client, shop, "GET", f"/members/{alice}", None, 200).json["external_id"]
-    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
-    phone.goto(
-        f"{live_server}/m/{shop.slug}/sign-in?"
-        + link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
+    demo = seeding.seed(svc, actor=Actor(kind="system", id="test"))
+    themes = []
+    for mall in demo.malls:
+        phone.goto(f"{live_server}{mall.member_link}")
+        themes.append(mall.theme)
+        pages(phone, live_server, mall.slug, mall.theme, screenshot)
+    # The base theme, on the first mall.
+    first = demo.malls[0]
+    call(
+        client,
+        TenantKey(None, first.slug, first.api_key),
+        "PATCH",
+        "/tenant",
+        {"theme": "base"},
+        200,
     )
+    pages(phone, live_server, first.slug, "base", screenshot)
+    assert sorted([*themes, "base"]) == ["base", "classic", "fresh", "night"]
 
-    for theme in THEMES:
-        call(client, shop, "PATCH", "/tenant", {"theme": theme}, 200)
-        for name, path in [
-            ("home", "/"),
-            ("shelf", "/shop"),
-            ("product", f"/shop/{first['id']}"),
-        ]:
-            phone.goto(f"{live_server}/m/{shop.slug}{path}")
-            assert phone.locator("body").get_attribute("class") == f"theme-{theme}"
-            screenshot(phone, f"theme-{theme}-{name}")
-            looks_right(phone)
+
+def pages(phone, live_server, slug: str, theme: str, screenshot) -> None:
+    phone.goto(f"{live_server}/m/{slug}/")
+    product = phone.locator(".card a").first.get_attribute("href")
+    for name, path in [("home", f"/m/{slug}/"), ("shelf", f"/m/{slug}/shop"), ("product", product)]:
+        phone.goto(f"{live_server}{path}")
+        assert phone.locator("body").get_attribute("class") == f"theme-{theme}"
+        screenshot(phone, f"theme-{theme}-{name}", phone=name == "home")
+        looks_right(phone)

@@ -1,135 +1,24 @@
-"""The demo tenant's earn program and mall: a realistic Chinese retail loyalty set-up.
-
-Used by `flask jifen demo` and by the benchmarks, so they measure the rule set and the
-catalog a merchant would start from.
-"""
+"""The demo mall's catalog: products of every kind and redemption mode, a partner brand,
+a game card's codes and a flash sale, and how a member pays the cash part."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from jifen.audit import Actor
-from jifen.clock import Clock
 from jifen.mall import cashier, catalog, codes, partners
 from jifen.mall import settings as mall_settings
 from jifen.members import tiers
-from jifen.rules import management
-from jifen.rules.registry import RuleTypes
 
 if TYPE_CHECKING:
     from jifen.mall.models import Payment
     from jifen.services import Services
 
-TIERS: list[dict[str, Any]] = [
-    {"code": "normal", "name": "普通会员", "rank": 0, "basis": "lifetime_points", "threshold": 0},
-    {
-        "code": "silver",
-        "name": "银卡",
-        "rank": 1,
-        "basis": "lifetime_points",
-        "threshold": 1_000,
-        "earn_multiplier": Decimal("1.2"),
-        "redemption_discount_percent": 2,
-    },
-    {
-        "code": "gold",
-        "name": "金卡",
-        "rank": 2,
-        "basis": "lifetime_points",
-        "threshold": 5_000,
-        "grace_days": 30,
-        "earn_multiplier": Decimal("1.5"),
-        "redemption_discount_percent": 5,
-    },
-    {
-        "code": "diamond",
-        "name": "钻石",
-        "rank": 3,
-        "basis": "spend_in_window",
-        "threshold": 2_000_000,  # 20,000.00 yuan within a year
-        "window_days": 365,
-        "grace_days": 90,
-        "earn_multiplier": Decimal("2"),
-        "redemption_discount_percent": 10,
-    },
-]
-
-RULES: list[dict[str, Any]] = [
-    {
-        "name": "消费积分 · 1 point per yuan",
-        "type": "spend",
-        "params": {"rate": "1", "excluded_categories": ["gift_card"]},
-    },
-    {"name": "会员等级加成 · tier bonus", "type": "tier_multiplier", "priority": 10},
-    {
-        "name": "每月10日会员日双倍 · member day 2x",
-        "type": "campaign",
-        "params": {
-            "kind": "multiplier",
-            "multiplier": "2",
-            "month_days": [10],
-            "label": "member day",
-        },
-    },
-    {
-        "name": "满500送100 · spend 500 get 100",
-        "type": "campaign",
-        "params": {"kind": "threshold", "threshold": 50_000, "points": 100},
-    },
-    {
-        "name": "注册有礼 · welcome",
-        "type": "task",
-        "params": {"event": "registered", "points": 50, "title": "welcome gift"},
-    },
-    {
-        "name": "分享有礼 · share",
-        "type": "task",
-        "params": {"event": "share", "points": 10, "limit": 3, "period": "day", "title": "share"},
-    },
-    {
-        "name": "邀请好友 · refer a friend",
-        "type": "referral",
-        "params": {"invitee_registered": 20, "inviter_first_purchase": 50},
-    },
-    {
-        "name": "每日签到 · daily check-in",
-        "type": "checkin",
-        "params": {"points": 5, "streak_bonuses": [{"day": 7, "points": 50}], "cycle_days": 7},
-    },
-    {
-        "name": "生日月礼 · birthday month",
-        "type": "birthday",
-        "params": {"points": 200, "when": "month"},
-    },
-    {
-        "name": "每日上限 · daily cap",
-        "type": "caps",
-        "params": {"period": "day", "limit": 5_000},
-    },
-]
-
-
-def seed_earn_program(
-    session: Session,
-    tenant_id: uuid.UUID,
-    *,
-    rule_types: RuleTypes,
-    actor: Actor,
-    clock: Clock,
-) -> None:
-    """Give the tenant the demo's tiers and active rules."""
-    tiers.set_ladder(session, tenant_id, TIERS, actor=actor, clock=clock)
-    for rule in RULES:
-        management.create_rule(
-            session, {**rule, "status": "active"}, rule_types=rule_types, actor=actor, clock=clock
-        )
-
-
+SAMPLES = "/themes/base/static/samples"  # pictures the base theme ships for demos
 # (name, parent): shelves of the demo mall.
 CATEGORIES = [
     ("数码家电", None),
@@ -156,6 +45,7 @@ PRODUCTS: list[tuple[str, dict[str, Any]]] = [
         {
             "kind": "physical",
             "name": "蓝牙耳机 Bluetooth earbuds",
+            "images": [f"{SAMPLES}/headphones.svg"],
             "points_price": 12_000,
             "stock": 30,
             "tags": ["hot"],
@@ -169,6 +59,7 @@ PRODUCTS: list[tuple[str, dict[str, Any]]] = [
             "kind": "physical",
             "mode": "points_cash",
             "name": "智能音箱 Smart speaker (积分+现金)",
+            "images": [f"{SAMPLES}/headphones.svg"],
             "points_price": 1_200,
             "cash_price": 19_900,
             "currency": "CNY",
@@ -181,6 +72,7 @@ PRODUCTS: list[tuple[str, dict[str, Any]]] = [
         {
             "kind": "physical",
             "name": "保温杯 Vacuum flask",
+            "images": [f"{SAMPLES}/mug.svg"],
             "points_price": 1_500,
             "stock": 200,
             "tags": ["new"],
@@ -193,6 +85,7 @@ PRODUCTS: list[tuple[str, dict[str, Any]]] = [
         {
             "kind": "physical",
             "name": "金卡专享 真丝围巾 Silk scarf (gold members)",
+            "images": [f"{SAMPLES}/gift.svg"],
             "points_price": 8_000,
             "stock": 10,
             "min_tier": "gold",
@@ -205,6 +98,7 @@ PRODUCTS: list[tuple[str, dict[str, Any]]] = [
             "kind": "physical",
             "mode": "co_branded",
             "name": "星巴克联名杯 Co-branded tumbler",
+            "images": [f"{SAMPLES}/mug.svg"],
             "points_price": 900,
             "stock": 100,
             "sort_order": 5,
@@ -215,6 +109,7 @@ PRODUCTS: list[tuple[str, dict[str, Any]]] = [
         {
             "kind": "coupon",
             "name": "满100减10元券 10 off 100",
+            "images": [f"{SAMPLES}/coupon.svg"],
             "points_price": 500,
             "coupon": {
                 "type": "amount_off",
@@ -231,6 +126,7 @@ PRODUCTS: list[tuple[str, dict[str, Any]]] = [
         {
             "kind": "service",
             "name": "门店洗护服务 In-store care service",
+            "images": [f"{SAMPLES}/bag.svg"],
             "points_price": 2_500,
             "stock": 50,
             "service": {"booking_url": "https://demo.jifen.test/book", "valid_days": 90},
@@ -242,6 +138,7 @@ PRODUCTS: list[tuple[str, dict[str, Any]]] = [
         {
             "kind": "virtual",
             "name": "游戏点卡 Game card",
+            "images": [f"{SAMPLES}/gift.svg"],
             "points_price": 1_000,
             "stock": None,
             "sort_order": 8,
@@ -254,6 +151,7 @@ PRODUCTS: list[tuple[str, dict[str, Any]]] = [
             "mode": "lottery",
             "mode_params": LOTTERY,
             "name": "幸运大转盘 Lucky wheel",
+            "images": [f"{SAMPLES}/lucky.svg"],
             "points_price": 50,
             "stock": None,
             "sort_order": 9,
