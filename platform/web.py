@@ -72,9 +72,13 @@ def request_actor(kind: str, actor_id: str | None) -> Actor:
 
 
 def reader_locale() -> Locale:
-    """The language of this request's answers: the best of `Accept-Language` we have a
+    """The language of this request's answers: the one the reader chose (a member in
+    their mall, see `set_chosen_locale`), else the best of `Accept-Language` we have a
     catalog for, else the tenant's locale (set by whoever identified the tenant, see
     `set_tenant_locale`), else the platform's default."""
+    chosen = catalog_locale(g.get("chosen_locale"))
+    if chosen:
+        return _parsed(chosen)
     asked = request.accept_languages.best_match(LOCALES)
     if asked:
         return _parsed(asked)
@@ -86,6 +90,11 @@ def _parsed(locale: str) -> Locale:
     """Babel's `Locale` for an identifier, made once: parsing one costs more than the
     rest of rendering an error."""
     return Locale.parse(locale)
+
+
+def set_chosen_locale(locale: str | None) -> None:
+    """The language the reader chose, over their browser's."""
+    g.chosen_locale = locale
 
 
 def set_tenant_locale(locale: str) -> None:

@@ -56,6 +56,9 @@ class Member(TenantScoped, Base):
     email_encrypted: Mapped[str | None] = mapped_column(String(512))
     email_lookup: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     birthday: Mapped[date | None] = mapped_column(Date)
+    # The language the member chose in the mall (None: their browser's, else the
+    # tenant's): their pages and the notices sent to them speak it.
+    locale: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -222,6 +222,7 @@ def create_member(
                 "email_encrypted": email.encrypted,
                 "email_lookup": email.lookup,
                 "birthday": data.get("birthday"),
+                "locale": None,
                 "status": "active",
                 "created_at": now,
                 "updated_at": now,

@@ -61,7 +61,8 @@ def deliver(services: NotifyCollaborators, delivered: Delivered) -> None:
             notifier = services.notifiers.for_channel(channel)
             if sealed is None or notifier is None:
                 continue
-            subject, body = _render(event, tenant.locale, tenant.name)
+            locale = member.locale or tenant.locale
+            subject, body = _render(event, locale, tenant.name)
             message = Message(
                 id=delivered.id,
                 channel=channel,
@@ -69,7 +70,7 @@ def deliver(services: NotifyCollaborators, delivered: Delivered) -> None:
                 sender=tenant.name,
                 subject=subject,
                 body=body,
-                locale=tenant.locale,
+                locale=locale,
             )
             delivery = services.notifiers.send(notifier, message)
             outcome = {"status": "sent", "notifier": notifier.name, "channel": channel}

@@ -38,17 +38,18 @@ from jifen import session_cookies
 from jifen.db import set_tenant
 from jifen.errors import JifenError, NotFound
 from jifen.headers import allow_framing_by
-from jifen.i18n import N_, catalog_locale, translate
+from jifen.i18n import LOCALES, N_, catalog_locale, translate
 from jifen.members.models import Member
 from jifen.storefront.branding import palette
 from jifen.tenants import service as tenants
 from jifen.tenants.models import Tenant
 from jifen.theming import BASE_THEME
-from jifen.web import db_session, set_tenant_locale, set_tenant_timezone
+from jifen.web import db_session, set_chosen_locale, set_tenant_locale, set_tenant_timezone
 
 bp = Blueprint("storefront", __name__)
 HOST_MALL = "host_storefront"  # the blueprint's name where a merchant's host name serves it
 DEFAULT_COLOR = "#d0282b"  # a theme that names no colour
+LANGUAGE_COOKIE = "jifen_lang"
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -91,6 +92,7 @@ def _open_mall() -> Response | None:
     set_tenant_timezone(tenant.timezone)
     allow_framing_by(tenant.frame_ancestors)
     g.mall = tenant
+    set_chosen_locale(chosen_language())
     return None
 
 
@@ -136,6 +138,16 @@ def signed_in_member() -> Member | None:
         g.mall_member = member if member is not None and member.status == "active" else None
     member_or_none: Member | None = g.mall_member
     return member_or_none
+
+
+def chosen_language() -> str | None:
+    """The language this browser's reader chose (jifen.storefront.language): the
+    signed-in member's, else the cookie's (None: none chosen)."""
+    member = signed_in_member()
+    if member is not None and member.locale:
+        return member.locale
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    return chosen if chosen in LOCALES else None
 
 
 def check_form() -> None:

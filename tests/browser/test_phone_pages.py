@@ -104,3 +104,16 @@ def test_a_member_checks_in_on_the_home_page(svc, client, live_server, phone, la
     screenshot(phone, "checked-in")
     assert overflow(phone) == 0
     assert accessibility_violations(phone) == []
+
+
+def test_a_member_switches_the_language(svc, live_server, phone, language, screenshot):
+    shop = a_tenant_speaking(svc, language)
+    other = "en-US" if language == "zh-CN" else "zh-CN"
+    phone.goto(f"{live_server}/m/{shop.slug}/")
+
+    phone.get_by_role("button", name="English" if other == "en-US" else "中文").click()
+
+    assert phone.get_by_role("heading", level=1).inner_text() == WELCOME[other]
+    assert phone.url == f"{live_server}/m/{shop.slug}/"
+    screenshot(phone, "language-switched")
+    assert accessibility_violations(phone) == []

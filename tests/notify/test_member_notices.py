@@ -20,6 +20,7 @@ from jifen.hookimpl import hookimpl
 from jifen.ledger import expiry
 from jifen.ledger import service as ledger
 from jifen.members import service as members
+from jifen.members.models import Member
 from jifen.notify.notifiers import Message, Notifiers, mask
 from jifen.outbox import relay as relays
 from jifen.outbox.models import OutboxEvent, RelayReceipt
@@ -156,6 +157,22 @@ def test_a_notice_is_in_the_tenants_language(svc, make_tenant, locale, subject, 
 
     (sent,) = gateway.sent
     assert (sent.locale, sent.subject, sent.body) == (locale, subject, body)
+
+
+@sqlite_only
+def test_a_notice_speaks_the_language_the_member_chose(svc, make_tenant):
+    gateway = FakeSms()
+    svc.plugins.register(SmsPlugin(gateway), name="fake-sms")
+    shop = make_tenant("teahouse", locale="zh_CN")
+    member_id = member_with_expiring_points(svc, shop.tenant_id, points=1_500)
+    with svc.db.transaction(tenant_id=shop.tenant_id) as session:
+        session.get(Member, (shop.tenant_id, member_id)).locale = "en"  # chosen in the mall
+
+    expiry.remind(svc)
+    svc.jobs.wait_idle()
+
+    (sent,) = gateway.sent
+    assert (sent.locale, sent.subject) == ("en", "1,500 of your points expire soon")
 
 
 def _redelivery(svc, event_id):
