@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import tomllib
 from dataclasses import dataclass
+from decimal import Decimal
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,12 @@ def _money(minor: int, currency: str) -> str:
     return format_money(minor, currency, flask_babel.get_locale() or "en")
 
 
+def _percent(share: str) -> str:
+    """A share (a decimal string, "0.09") as a percent in the reader's locale (9%)."""
+    shown: str = flask_babel.format_percent(Decimal(share), "#,##0.####%")
+    return shown
+
+
 def init_themes(app: Flask, plugins: pluggy.PluginManager) -> None:
     """Collect the registered themes and set up the storefront's Jinja environment."""
     themes = Themes(plugins)
@@ -133,5 +140,6 @@ def init_themes(app: Flask, plugins: pluggy.PluginManager) -> None:
     env.filters["money"] = _money
     env.filters["datetime"] = flask_babel.format_datetime  # in the reader's locale and zone
     env.filters["date"] = flask_babel.format_date
+    env.filters["percent"] = _percent
     app.extensions["jifen.themes"] = themes
     app.extensions["jifen.theme_env"] = env

@@ -473,19 +473,14 @@ class ProductLottery(MethodView):
         # (published) before anyone draws in them.
         with svc.db.transaction(tenant_id=tenant().id) as session:
             product = _lottery_product(session, product_id)
-            params = svc.redeem_modes.parse(product.mode, product.mode_params)
-            connection = session.connection()
-            lottery.ensure_periods(
-                connection,
+            return lottery.publish(
+                session.connection(),
                 product.tenant_id,
                 product.id,
+                svc.redeem_modes.parse(product.mode, product.mode_params),
                 policy=policies.policy_of(session, product.tenant_id),
-                length=params["period"],
                 now=now,
                 keyring=svc.keyring,
-            )
-            return lottery.odds(
-                connection, product.tenant_id, product.id, params, now=now, keyring=svc.keyring
             )
 
 

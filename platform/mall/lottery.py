@@ -343,6 +343,30 @@ class Draws:
         )
 
 
+def publish(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    product_id: uuid.UUID,
+    params: dict[str, Any],
+    *,
+    policy: Policy,
+    now: datetime,
+    keyring: Keyring,
+) -> dict[str, Any]:
+    """A lottery's `odds`, its current and next periods made first: their seed hashes
+    are published (committed by the caller) before anyone draws in them."""
+    ensure_periods(
+        connection,
+        tenant_id,
+        product_id,
+        policy=policy,
+        length=params["period"],
+        now=now,
+        keyring=keyring,
+    )
+    return odds(connection, tenant_id, product_id, params, now=now, keyring=keyring)
+
+
 def odds(
     connection: Connection,
     tenant_id: uuid.UUID,

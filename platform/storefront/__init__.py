@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from jifen.storefront import account, home, language, redeem, shelves, sign_in, theme_files
+from jifen.storefront import (
+    account,
+    draws,
+    home,
+    language,
+    redeem,
+    shelves,
+    sign_in,
+    theme_files,
+)
 from jifen.storefront.mall import register
 from jifen.storefront.pay import bp as pay_bp
 
@@ -15,4 +24,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pay_bp)
 
 
-__all__ = ["account", "home", "init_app", "language", "redeem", "shelves", "sign_in"]
+__all__ = [
+    "account",
+    "draws",
+    "home",
+    "init_app",
+    "language",
+    "redeem",
+    "shelves",
+    "sign_in",
+]

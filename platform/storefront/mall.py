@@ -13,6 +13,7 @@ stays signed in to that tenant's mall only (jifen.session_cookies).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -39,6 +40,8 @@ from jifen.db import set_tenant
 from jifen.errors import JifenError, NotFound
 from jifen.headers import allow_framing_by
 from jifen.i18n import LOCALES, N_, catalog_locale, translate
+from jifen.mall import catalog
+from jifen.mall.models import Product
 from jifen.members.models import Member
 from jifen.storefront.branding import palette
 from jifen.tenants import service as tenants
@@ -127,6 +130,17 @@ def mall() -> Tenant:
     """The tenant whose mall this request is for."""
     tenant: Tenant = g.mall
     return tenant
+
+
+def product_on_sale(product_id: uuid.UUID) -> Product:
+    """The mall's product: 404, the same page, for one not active or another tenant's."""
+    try:
+        found = catalog.get_product(db_session(), product_id)
+    except NotFound:
+        abort(404)
+    if found.status != "active":
+        abort(404)
+    return found
 
 
 def signed_in_member() -> Member | None:

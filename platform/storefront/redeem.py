@@ -20,15 +20,15 @@ from marshmallow import ValidationError
 from werkzeug import Response
 
 from jifen import idempotency
-from jifen.errors import JifenError, NotFound
+from jifen.errors import JifenError
 from jifen.field_messages import field_messages, rendered
 from jifen.i18n import N_, translate
 from jifen.ledger import history
-from jifen.mall import catalog, orders, payments
+from jifen.mall import orders, payments
 from jifen.mall.models import Order, Product
 from jifen.mall.schemas import Address
 from jifen.members.models import Member
-from jifen.storefront.mall import bp, check_form, mall, render, signed_in_member
+from jifen.storefront.mall import bp, check_form, mall, product_on_sale, render, signed_in_member
 from jifen.web import db_session, request_actor, services
 
 MOST = 99  # the most units one order takes from the mall's pages
@@ -65,16 +65,6 @@ def _quantity(given: str | None) -> int:
     return min(max(quantity, 1), MOST)
 
 
-def _product(product_id: uuid.UUID) -> Product:
-    try:
-        product = catalog.get_product(db_session(), product_id)
-    except NotFound:
-        abort(404)
-    if product.status != "active":
-        abort(404)
-    return product
-
-
 def _needs_address(product: Product) -> bool:
     """A physical item is shipped: its address is asked for up front, unless its mode
     draws whether it is given (a lottery asks the winner afterwards)."""
@@ -108,7 +98,7 @@ def redeem(product_id: uuid.UUID) -> str | Response:
     member = signed_in_member()
     if member is None:
         return redirect(url_for(".product", product_id=product_id), 303)
-    product = _product(product_id)
+    product = product_on_sale(product_id)
     quantity = _quantity(request.args.get("quantity"))
     return render("redeem.html", **_confirmation(product, member, quantity))
 
@@ -117,7 +107,7 @@ def redeem(product_id: uuid.UUID) -> str | Response:
 def place(product_id: uuid.UUID) -> tuple[str, int] | Response:
     check_form()
     member = _member()
-    product = _product(product_id)
+    product = product_on_sale(product_id)
     form = request.form
     quantity = _quantity(form.get("quantity"))
     try:
@@ -171,15 +161,22 @@ def place(product_id: uuid.UUID) -> tuple[str, int] | Response:
     return redirect(url_for(".order", order_id=order.id), 303)
 
 
-@bp.route("/orders/<uuid:order_id>")
-def order(order_id: uuid.UUID) -> str:
+def _own_order(order_id: uuid.UUID) -> Order:
     """One of the signed-in member's orders: 404, the same page, for anyone else's."""
     member = _member()
-    session = db_session()
-    found = session.get(Order, (mall().id, order_id))
+    found = db_session().get(Order, (mall().id, order_id))
     if found is None or found.member_id != member.id:
         abort(404)
-    svc = services()
+    return found
+
+
+@bp.route("/orders/<uuid:order_id>")
+def order(order_id: uuid.UUID) -> str:
+    return _order_page(_own_order(order_id))
+
+
+def _order_page(found: Order, **context: Any) -> str:
+    session, svc = db_session(), services()
     view = orders.order_view(session, found, svc.keyring)
     payment = None
     if found.status == "awaiting_payment" and "payment_id" in found.details:
@@ -189,4 +186,31 @@ def order(order_id: uuid.UUID) -> str:
         pay_url = url_for(
             "pay.payment_page", slug=payment.provider.replace("_", "-"), payment_id=payment.id
         )
-    return render("order.html", order=view, payment=payment, pay_url=pay_url)
+    return render("order.html", order=view, payment=payment, pay_url=pay_url, **context)
+
+
+@bp.post("/orders/<uuid:order_id>/address")
+def give_address(order_id: uuid.UUID) -> tuple[str, int] | Response:
+    """Where a prize drawn without an address goes (an order `awaiting_address`)."""
+    check_form()
+    found = _own_order(order_id)
+    given = {name: request.form.get(name, "").strip() for name in Address().fields}
+    try:
+        address = Address().load({k: v for k, v in given.items() if v})
+    except ValidationError as error:
+        problems = rendered(field_messages(error.messages))
+        return _order_page(found, address=given, problems=problems), 422
+    svc = services()
+    try:
+        with db_session().begin_nested():
+            orders.give_address(
+                db_session(),
+                found.id,
+                address,
+                keyring=svc.keyring,
+                actor=request_actor("member", str(found.member_id)),
+                clock=svc.clock,
+            )
+    except JifenError as refused:  # given already, from another tab
+        return render("refused.html", message=refused.translated()), refused.status
+    return redirect(url_for(".order", order_id=found.id), 303)

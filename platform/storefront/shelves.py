@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import abort, request
+from flask import request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from jifen.errors import JifenError, NotFound
+from jifen.errors import JifenError
 from jifen.field_messages import field_messages, rendered
 from jifen.ledger import history
 from jifen.mall import catalog, orders, sql
@@ -21,7 +21,8 @@ from jifen.mall.schemas import QueryInteger
 from jifen.members import TierView, tiers_of
 from jifen.members.models import Member
 from jifen.pagination import MAX_CURSOR
-from jifen.storefront.mall import bp, mall, next_page, render, signed_in_member
+from jifen.storefront import draws
+from jifen.storefront.mall import bp, mall, next_page, product_on_sale, render, signed_in_member
 from jifen.types import Text
 from jifen.web import db_session, services
 
@@ -111,15 +112,10 @@ def _balance(member: Member) -> int:
 
 @bp.route("/shop/<uuid:product_id>")
 def product(product_id: uuid.UUID) -> str:
-    """A product on sale: 404, the same page, for one not on sale or another tenant's."""
+    """A product on sale, priced for the member; a lottery with its published odds."""
     session, svc = db_session(), services()
     now = svc.clock.now()
-    try:
-        found = catalog.get_product(session, product_id)
-    except NotFound:
-        abort(404)
-    if found.status != "active":
-        abort(404)
+    found = product_on_sale(product_id)
     member = signed_in_member()
     shelved = sql.shelf(session.connection(), mall().id, found.id, now)
     sale = session.get(FlashSale, (mall().id, shelved.sale_id)) if shelved.sale_id else None
@@ -137,6 +133,7 @@ def product(product_id: uuid.UUID) -> str:
         left=sale.stock if sale is not None else found.stock,
         on_sale=_on_sale(found, now),
         min_tier=next((t for t in ladder if t.code == found.min_tier), None),
+        odds=draws.published(found) if found.mode == "lottery" else None,
         now=now,
     )
 

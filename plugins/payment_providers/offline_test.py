@@ -32,7 +32,6 @@ from jifen.mall import (
 )
 
 PAGE_PATH = "/pay/offline-test/{payment_id}"
-NOTIFY_PATH = "/api/v1/payments/notify/offline_test"
 
 _TEXTS = {
     "zh_CN": {
@@ -145,7 +144,9 @@ class OfflineTestProvider:
             lang=lang.replace("_", "-"),
             t=texts,
             amount=format_money(request.amount, request.currency, lang),
-            action=NOTIFY_PATH,
+            # Posted back to the page: the platform settles it as this provider's
+            # notification and returns the member to the mall.
+            action=PAGE_PATH.format(payment_id=request.id),
             buttons=[("succeeded", texts["pay"]), ("failed", texts["decline"])],
             notifications={
                 status: self.notification(request.id, status) for status in ("succeeded", "failed")

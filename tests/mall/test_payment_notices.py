@@ -155,8 +155,15 @@ def test_the_test_gateways_page_pays(client, tenant, svc):
     html = page.get_data(as_text=True)
     assert "测试支付网关" in html and "¥300.00" in html  # the merchant's language
     action, fields = buttons(html)["succeeded"]
-    assert client.post(action, data=fields).status_code == 200
+    assert action == path  # posted back to the page, as the gateway's notification
+    paid = client.post(action, data=fields)
+    # The member is sent back to the order in the mall.
+    assert paid.status_code == 303
+    assert paid.headers["Location"] == f"/m/{tenant.slug}/orders/{held['id']}"
     assert order_of(client, tenant, held)["status"] == "paid"
+    # A form whose signature does not verify changes nothing.
+    forged = client.post(action, data=fields | {"status": "failed"})
+    assert forged.status_code == 403 and order_of(client, tenant, held)["status"] == "paid"
 
 
 def test_the_test_gateways_page_declines(client, tenant, svc):
@@ -164,7 +171,7 @@ def test_the_test_gateways_page_declines(client, tenant, svc):
     html = client.get(f"/pay/offline-test/{held['details']['payment_id']}").get_data(as_text=True)
 
     action, fields = buttons(html)["failed"]
-    assert client.post(action, data=fields).status_code == 200
+    assert client.post(action, data=fields).status_code == 303
 
     order = order_of(client, tenant, held)
     assert (order["status"], order["history"][-1]["note"]["reason"]) == (
