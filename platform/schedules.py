@@ -21,7 +21,7 @@ from croniter import croniter
 from jifen import idempotency
 from jifen.ledger import expiry, holds
 from jifen.mall import cashier
-from jifen.members import sign_in_links, tiers
+from jifen.members import cards, sign_in_links, tiers
 from jifen.outbox import worker
 from jifen.outbox.events import BULK, INTERACTIVE
 from jifen.rules import birthdays
@@ -50,13 +50,15 @@ def purge_outbox(services: Services) -> int:
 
 
 def purge_sign_ins(services: Services) -> int:
-    """Forget ended sessions, failed sign-ins whose throttling is over, and the nonces of
-    expired sign-in links."""
+    """Forget ended sessions, failed sign-ins whose throttling is over, the nonces of
+    expired sign-in links and expired member card codes."""
     now = services.clock.now()
     with services.db.transaction() as session:
         forgotten = sessions.purge_ended(session, now) + throttle.forget_stale(session, now)
     with services.db.transaction() as session:
-        return forgotten + sign_in_links.purge_used(session, now)
+        forgotten += sign_in_links.purge_used(session, now)
+    with services.db.transaction() as session:
+        return forgotten + cards.purge_expired(session, now)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 from flask.views import MethodView
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
-from jifen.members import schemas
+from jifen.members import cards, schemas
 from jifen.members import service as members
 from jifen.rules import recording
 from jifen.web import db_session, services
@@ -79,4 +79,22 @@ class MemberErasure(MethodView):
         """Erase the person (PIPL/GDPR): personal data is anonymised, the ledger kept."""
         svc = services()
         member = members.erase_member(db_session(), member_id, actor=actor(), clock=svc.clock)
+        return members.view(member, svc.keyring)
+
+
+@blp.route("/card-codes:redeem")
+class CardCodes(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.CardCodeIn())
+    @blp.response(200, schemas.Member())
+    @require_scope("members:write")
+    def post(self, data: dict[str, Any]) -> members.MemberView:
+        """The member whose card a point of sale scanned: the 18-digit code under the QR
+        code and barcode the member's mall shows. A code lives a minute and is good once:
+        an unknown, expired or used one is 422 `member_card_refused`. Then post the
+        purchase as an event for this member (`POST /events`)."""
+        svc = services()
+        member = cards.redeem(
+            db_session(), data["code"], actor=actor(), clock=svc.clock, keyring=svc.keyring
+        )
         return members.view(member, svc.keyring)

@@ -197,3 +197,18 @@ class SignInNonce(TenantScoped, Base):
 
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class CardCode(TenantScoped, Base):
+    """A member card's code (jifen.members.cards): kept as its keyed hash, for the minute
+    it lives, and marked when a point of sale has used it."""
+
+    __tablename__ = "member_card_codes"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+    )
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ID)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

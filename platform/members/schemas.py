@@ -54,6 +54,15 @@ class Member(Schema):
     updated_at = Instant()
 
 
+class CardCodeIn(Schema):
+    code = Text(
+        required=True,
+        min_length=1,
+        max_length=64,
+        metadata={"description": "The 18 digits a scanner read (spaces are ignored)."},
+    )
+
+
 class MemberQuery(PageQuery):
     external_id = Text(min_length=1, max_length=128)
     phone = Text(max_length=32)

@@ -6,6 +6,7 @@ from flask import Flask
 
 from jifen.storefront import (
     account,
+    card,
     draws,
     home,
     language,
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
 
 __all__ = [
     "account",
+    "card",
     "draws",
     "home",
     "init_app",

@@ -14,6 +14,7 @@ from jifen.members.sign_in_links import link_query
 
 pytestmark = sqlite_only
 
+CARD = {"zh-CN": "会员码", "en-US": "Member card"}
 WORDS = {
     "zh-CN": {"me": "我的", "history": "积分明细", "expiry": "将于", "reason": "签到"},
     "en-US": {
@@ -54,3 +55,28 @@ def test_a_member_reads_their_points_and_history(
     assert phone.locator(".line-total").first.inner_text().endswith("425")
     screenshot(phone, "history")
     looks_right(phone)
+
+
+def test_a_member_shows_the_card_and_a_till_redeems_it(
+    svc, client, live_server, phone, language, screenshot
+):
+    shop = a_tenant_speaking(svc, language)
+    alice = member(client, shop)
+    user_id = call(client, shop, "GET", f"/members/{alice}", None, 200).json["external_id"]
+    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
+    phone.goto(
+        f"{live_server}/m/{shop.slug}/sign-in?"
+        + link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
+    )
+
+    phone.get_by_role("link", name=WORDS[language]["me"], exact=True).click()
+    phone.get_by_role("link", name=CARD[language]).click()
+    assert phone.locator(".card-qr").evaluate("img => img.naturalWidth") > 0
+    assert phone.locator(".card-bars").evaluate("img => img.naturalWidth") > 0
+    screenshot(phone, "member-card")
+    looks_right(phone)
+    code = phone.locator(".card-digits").inner_text().split()[-5:]
+
+    till = call(client, shop, "POST", "/members/card-codes:redeem", {"code": "".join(code)}, 200)
+    assert till.json["id"] == alice
+    call(client, shop, "POST", "/members/card-codes:redeem", {"code": "".join(code)}, 422)
