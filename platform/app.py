@@ -12,7 +12,7 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from jifen import headers, storefront, web
+from jifen import compression, headers, storefront, web
 from jifen.api import errors as api_errors
 from jifen.api.setup import init_api
 from jifen.cli import jifen as jifen_cli
@@ -88,6 +88,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     init_themes(app, services.plugins)
     console.init_app(app)
     storefront.init_app(app)
+    compression.init_app(app)
     app.cli.add_command(jifen_cli)
     if settings.proxy_hops:
         # The client as the trusted proxies saw it (docs/security.md): its address for

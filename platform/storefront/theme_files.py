@@ -17,4 +17,10 @@ def static_file(theme: str, filename: str) -> Response:
     if found is None:
         abort(404)
     folder = themes.isolate(theme, "static", attrgetter("static"), found)
-    return send_from_directory(folder, filename, max_age=3600)
+    response = send_from_directory(folder, filename, max_age=3600)
+    # Read whole (a theme's files are small): a response in memory is compressed and
+    # answered conditionally like a page (jifen.compression).
+    response.direct_passthrough = False
+    response.make_sequence()
+    response.close()  # the file, read: its body stays
+    return response
