@@ -68,7 +68,8 @@ out = subprocess.run(
     [sys.executable, "-m", "flask", "--app", "wsgi", "jifen", "demo"],
     capture_output=True, text=True, check=True,
 ).stdout
-print(json.dumps({"link": re.search(r"http://127\\.0\\.0\\.1:5000(/m/demo/sign-in\\?\\S+)", out)[1]}))
+link = re.search(r"http://127\\.0\\.0\\.1:5000(/m/demo/sign-in\\?\\S+)", out)[1]
+print(json.dumps({"link": link}))
 """
 
 
