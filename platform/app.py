@@ -87,7 +87,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     init_api(app)
     init_themes(app, services.plugins)
     console.init_app(app)
-    storefront.init_app(app)
+    storefront.init_app(app, embedded=settings.embedded)
     compression.init_app(app)
     app.cli.add_command(jifen_cli)
     if settings.proxy_hops:

@@ -21,7 +21,7 @@ from croniter import croniter
 from jifen import idempotency
 from jifen.ledger import expiry, holds
 from jifen.mall import cashier
-from jifen.members import cards, sign_in_links, tiers
+from jifen.members import cards, sign_in_codes, sign_in_links, tiers
 from jifen.outbox import worker
 from jifen.outbox.events import BULK, INTERACTIVE
 from jifen.rules import birthdays
@@ -51,14 +51,16 @@ def purge_outbox(services: Services) -> int:
 
 def purge_sign_ins(services: Services) -> int:
     """Forget ended sessions, failed sign-ins whose throttling is over, the nonces of
-    expired sign-in links and expired member card codes."""
+    expired sign-in links, and expired member card and sign-in codes."""
     now = services.clock.now()
     with services.db.transaction() as session:
         forgotten = sessions.purge_ended(session, now) + throttle.forget_stale(session, now)
     with services.db.transaction() as session:
         forgotten += sign_in_links.purge_used(session, now)
     with services.db.transaction() as session:
-        return forgotten + cards.purge_expired(session, now)
+        forgotten += cards.purge_expired(session, now)
+    with services.db.transaction() as session:
+        return forgotten + sign_in_codes.purge_expired(session, now)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from jifen.ledger.domain_events import EntriesPosted, PointsExpiring
 from jifen.ledger.results import posted_entries
 from jifen.mall import provider_calls
 from jifen.mall.domain_events import OrderMoved
+from jifen.members import SignInCodeRequested
+from jifen.notify import codes as sign_in_codes
 from jifen.notify import members as member_notices
 from jifen.outbox.events import DomainEvent, InTransaction
 from jifen.outbox.relay import Delivered, Subscriber
@@ -31,6 +33,7 @@ IN_TRANSACTION: tuple[InTransaction, ...] = (InTransaction(OrderMoved, mall_brid
 SUBSCRIBERS: tuple[Subscriber, ...] = (
     Subscriber(member_notices.SUBSCRIBER, (PointsExpiring,), member_notices.deliver),
     Subscriber(provider_calls.SUBSCRIBER, provider_calls.EVENTS, provider_calls.deliver),
+    Subscriber(sign_in_codes.SUBSCRIBER, (SignInCodeRequested,), sign_in_codes.deliver),
 )
 
 # Observer hook -> the event feeding it, and the hook's keyword arguments for each call

@@ -59,6 +59,9 @@ class TenantSettings(MethodView):
         if "theme" in changes and changes["theme"] not in current_app.extensions["jifen.themes"]:
             message = Message(N_("No installed theme has this name."))
             raise ValidationFailed(details={"theme": [message]})
+        if "sign_in_methods" in changes:  # a set, in a stable order
+            methods = changes["sign_in_methods"]
+            changes["sign_in_methods"] = [m for m in schemas.SIGN_IN_METHODS if m in methods]
         if changes.get("brand_color"):
             changes["brand_color"] = changes["brand_color"].lower()
         return tenants.update_settings(

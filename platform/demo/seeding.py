@@ -149,7 +149,7 @@ def _seed_demo_mall(
     tenants.update_settings(
         session,
         tenant.id,
-        {"theme": "classic"},
+        {"theme": "classic", "sign_in_methods": ["link", "code"]},
         actor=actor,
         clock=svc.clock,
         in_use=lambda _setting: False,

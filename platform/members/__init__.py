@@ -4,8 +4,9 @@ The members' public module: the other domains and the plugins import from here, 
 from the modules below it (an import-linter contract in pyproject.toml says so).
 """
 
-from jifen.members.models import Checkin, Member, MemberDay, MemberTag, Referral, Tier
+from jifen.members.models import Checkin, Member, MemberDay, MemberTag, Referral, SignInCode, Tier
 from jifen.members.service import create_member
+from jifen.members.sign_in_codes import SignInCodeRequested
 from jifen.members.sql import add_to_days
 from jifen.members.tiers import Progress, Standings, TierView, ladder, progress, tiers_of
 from jifen.members.tiers import move as move_tier
@@ -17,6 +18,8 @@ __all__ = [
     "MemberTag",
     "Progress",
     "Referral",
+    "SignInCode",
+    "SignInCodeRequested",
     "Standings",
     "Tier",
     "TierView",

@@ -212,3 +212,23 @@ class CardCode(TenantScoped, Base):
     member_id: Mapped[uuid.UUID] = mapped_column(ID)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInCode(TenantScoped, Base):
+    """A one-time sign-in code sent to a phone or an email (jifen.members.sign_in_codes):
+    the code kept encrypted until it is sent and as its keyed hash to check it, the
+    member its address belongs to (None: nobody's here), and the tries made."""
+
+    __tablename__ = "sign_in_codes"
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))  # "sms" or "email"
+    to_encrypted: Mapped[str] = mapped_column(String(512))
+    member_id: Mapped[uuid.UUID | None] = mapped_column(ID)
+    code_encrypted: Mapped[str] = mapped_column(String(255))
+    code_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    locale: Mapped[str] = mapped_column(String(8))  # the language it was asked for in
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

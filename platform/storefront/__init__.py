@@ -7,6 +7,8 @@ from flask import Flask
 from jifen.storefront import (
     account,
     card,
+    code_sign_in,
+    dev_mailbox,
     draws,
     home,
     language,
@@ -19,8 +21,9 @@ from jifen.storefront.mall import register
 from jifen.storefront.pay import bp as pay_bp
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, *, embedded: bool) -> None:
     register(app)
+    dev_mailbox.init_app(app, embedded=embedded)
     app.register_blueprint(theme_files.bp)
     app.register_blueprint(pay_bp)
 
@@ -28,6 +31,7 @@ def init_app(app: Flask) -> None:
 __all__ = [
     "account",
     "card",
+    "code_sign_in",
     "draws",
     "home",
     "init_app",

@@ -204,9 +204,14 @@ def next_page(endpoint: str, given: dict[str, Any], cursor: str | None) -> str |
     return url_for(endpoint, **(given | {"cursor": cursor})) if cursor else None
 
 
+def reader_language_code() -> str:
+    """The page's language as our catalogs name it (`zh_CN`, `en`)."""
+    return catalog_locale(str(flask_babel.get_locale())) or "en"
+
+
 def _reader_language() -> str:
     """The page's language as HTML names it (`zh-CN`, `en`)."""
-    return (catalog_locale(str(flask_babel.get_locale())) or "en").replace("_", "-")
+    return reader_language_code().replace("_", "-")
 
 
 def register(app: Any) -> None:

@@ -21,6 +21,8 @@ def sign_in() -> tuple[str, int] | Response:
     link = Link(**{name: request.args.get(name, "") for name in Link.__dataclass_fields__})
     svc = services()
     try:
+        if "link" not in tenant.sign_in_methods:
+            raise SignInLinkRefused()
         member = open_link(db_session(), tenant, link, clock=svc.clock, keyring=svc.keyring)
     except SignInLinkRefused as refused:
         return render("sign_in_refused.html", message=refused.translated()), 403

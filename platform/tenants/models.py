@@ -68,6 +68,9 @@ class Tenant(Base):
     mall_embedded: Mapped[bool] = mapped_column(Boolean, default=False)
     # A sign-in link for a user id the merchant has not registered creates the member.
     auto_create_members: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How members may sign in to the mall: "link" (from the merchant's app) and "code"
+    # (a one-time code by SMS or email, for direct visitors).
+    sign_in_methods: Mapped[list[str]] = mapped_column(Json, default=lambda: ["link"])
 
 
 class User(Base):

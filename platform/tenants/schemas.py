@@ -7,6 +7,8 @@ from marshmallow import Schema, fields, validate
 from jifen.i18n import N_
 from jifen.types import Text
 
+SIGN_IN_METHODS = ("link", "code")
+
 
 class TenantSettings(Schema):
     id = fields.UUID()
@@ -35,6 +37,13 @@ class TenantSettings(Schema):
     )
     logo_url = fields.String(
         allow_none=True, metadata={"description": "The mall's logo; null for its name in text."}
+    )
+    sign_in_methods = fields.List(
+        fields.String(),
+        metadata={
+            "description": "How members sign in to the mall: link (from your app), code"
+            " (a one-time code by SMS or email)."
+        },
     )
     auto_create_members = fields.Boolean(
         metadata={
@@ -83,5 +92,10 @@ class TenantSettingsPatch(Schema):
         require_tld=False,
         validate=validate.Length(max=500),
         metadata={"description": "An image for the mall's header (https, or a path)."},
+    )
+    sign_in_methods = fields.List(
+        fields.String(validate=validate.OneOf(SIGN_IN_METHODS)),
+        validate=validate.Length(min=1, max=len(SIGN_IN_METHODS)),
+        metadata={"description": "One or both of: link, code."},
     )
     auto_create_members = fields.Boolean()

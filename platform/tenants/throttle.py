@@ -48,16 +48,21 @@ class TooManySignIns(JifenError):
 
 @dataclass(frozen=True)
 class Attempt:
-    """Who tries to sign in, as the throttle counts them."""
+    """Who tries to sign in, as the throttle counts them: `email` names the account (a
+    console user's email, or for a mall's sign-in codes the tenant and the keyed hash of
+    the phone or email), `address` the client's; `scope` keeps the console's counts
+    apart from each mall's."""
 
     email: str
     address: str | None
+    scope: str = ""
 
     def counters(self) -> dict[str, int]:
         """Each count's key, with how many failures it allows in a window."""
-        keys = {f"account:{self.email.strip().lower()}": ACCOUNT_FAILURES}
+        prefix = f"{self.scope}:" if self.scope else ""
+        keys = {f"{prefix}account:{self.email.strip().lower()}": ACCOUNT_FAILURES}
         if self.address:
-            keys[f"address:{self.address}"] = ADDRESS_FAILURES
+            keys[f"{prefix}address:{self.address}"] = ADDRESS_FAILURES
         return keys
 
 

@@ -5,6 +5,7 @@ tests only: it is not offered when Redis is configured (production) unless testi
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 from jifen.config import Settings
 from jifen.hookimpl import hookimpl
@@ -14,11 +15,19 @@ log = logging.getLogger("jifen.notify")
 
 
 class LogNotifier:
+    """Also keeps the last `KEPT` messages whole, for the embedded mode's dev mailbox
+    (`/dev/mailbox`)."""
+
     name = "log"
     channels = CHANNELS
     stand_in = True
+    KEPT = 50
+
+    def __init__(self) -> None:
+        self.recent: deque[Message] = deque(maxlen=self.KEPT)
 
     def send(self, message: Message) -> str:
+        self.recent.appendleft(message)
         log.info(
             "notice %s by %s to %s: %s | %s",
             message.id,

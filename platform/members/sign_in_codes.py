@@ -1,0 +1,147 @@
+"""One-time sign-in codes: a member who opens the mall directly, not from the merchant's
+app, signs in with a code sent to their phone (SMS) or email.
+
+The address typed is normalised and looked up by its keyed hash among the tenant's
+members. A code is made either way (the page then reads the same whether or not the
+address is a member's, so it tells a stranger nothing), and sent after commit by the
+relay through the notifier serving its channel (`jifen.notify.codes`). A code has
+`DIGITS` digits, lives `LIFE`, and allows `ATTEMPTS` tries; it is kept encrypted for the
+sending and as its keyed hash for the checking. How often codes may be asked for is the
+caller's to throttle (the storefront counts per address and per client).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from jifen.clock import Clock
+from jifen.db import cross_tenant, rowcount, tenant_of
+from jifen.errors import JifenError
+from jifen.i18n import N_
+from jifen.keyring import Keyring
+from jifen.members.models import Member, SignInCode
+from jifen.members.service import normalize_email, normalize_phone
+from jifen.outbox.events import DomainEvent, emit
+from jifen.types import new_id
+
+LIFE = timedelta(minutes=10)
+DIGITS = 6
+ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class SignInCodeRequested(DomainEvent):
+    """A sign-in code is to be sent: the code's id only (events hold no personal data)."""
+
+    type = "member.sign_in_code_requested"
+    aggregate = "sign_in_code"
+    aggregate_field = "code_id"
+
+    code_id: uuid.UUID
+
+
+class SignInCodeRefused(JifenError):
+    code = "sign_in_code_refused"
+    status = 422
+    message = N_("This code has expired or was tried too often. Ask for a new one.")
+
+
+class WrongSignInCode(JifenError):
+    code = "wrong_sign_in_code"
+    status = 422
+    message = N_("That code is not right. Check it and try again.")
+
+
+class NotAMember(JifenError):
+    code = "not_a_member"
+    status = 403
+    message = N_("No member of this mall has this phone number or email.")
+
+
+def channel_of(address: str) -> tuple[str, str]:
+    """The channel and the normalised address of what was typed: an email (it has an
+    @), else a phone number (`ValidationFailed` for neither)."""
+    if "@" in address:
+        return "email", normalize_email(address).lower()
+    return "sms", normalize_phone(address)
+
+
+def request_code(
+    session: Session, address: str, *, locale: str, clock: Clock, keyring: Keyring
+) -> uuid.UUID:
+    """Make a code for the address typed and have it sent after commit, in `locale`;
+    the code's id."""
+    channel, normalised = channel_of(address)
+    lookup = keyring.lookup_hash(normalised)
+    column = Member.email_lookup if channel == "email" else Member.phone_lookup
+    member_id = session.scalar(
+        select(Member.id).where(column == lookup, Member.status == "active").limit(1)
+    )
+    now = clock.now()
+    code = "".join(secrets.choice("0123456789") for _ in range(DIGITS))
+    code_id = new_id()
+    session.add(
+        SignInCode(
+            tenant_id=tenant_of(session),
+            id=code_id,
+            channel=channel,
+            to_encrypted=keyring.encrypt(normalised),
+            member_id=member_id,
+            code_encrypted=keyring.encrypt(code),
+            code_digest=_digest(keyring, code_id, code),
+            locale=locale,
+            attempts=0,
+            expires_at=now + LIFE,
+            used_at=None,
+            created_at=now,
+        )
+    )
+    session.flush()
+    emit(session, SignInCodeRequested(code_id), now=now, tenant_id=tenant_of(session))
+    return code_id
+
+
+def _digest(keyring: Keyring, code_id: uuid.UUID, code: str) -> bytes:
+    return keyring.lookup_hash(f"sign-in-code:{code_id}:{code}")
+
+
+def check_code(
+    session: Session, code_id: uuid.UUID, typed: str, *, clock: Clock, keyring: Keyring
+) -> Member:
+    """The member the code signs in, the code used up. `WrongSignInCode` counts a try
+    (the caller commits it); `SignInCodeRefused` for a code expired, used, tried
+    `ATTEMPTS` times, or unknown; `NotAMember` for an address that is nobody's here."""
+    now = clock.now()
+    row = session.get(SignInCode, (tenant_of(session), code_id), with_for_update=True)
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        raise SignInCodeRefused()
+    if row.attempts >= ATTEMPTS:
+        raise SignInCodeRefused()
+    given = "".join(typed.split())
+    if not hmac.compare_digest(row.code_digest, _digest(keyring, code_id, given)):
+        row.attempts += 1
+        session.flush()
+        raise WrongSignInCode(details={"tries_left": ATTEMPTS - row.attempts})
+    row.used_at = now
+    member = session.get(Member, (row.tenant_id, row.member_id)) if row.member_id else None
+    if member is None or member.status != "active":
+        raise NotAMember()
+    return member
+
+
+def purge_expired(session: Session, now: datetime) -> int:
+    """Forget codes that have expired, for every tenant."""
+    with cross_tenant(session, "sign-in code purge"):
+        done = session.execute(
+            delete(SignInCode)
+            .where(SignInCode.expires_at <= now)
+            .execution_options(synchronize_session=False)
+        )
+    return rowcount(done)
