@@ -85,7 +85,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     api_errors.init_app(app)
     init_api(app)
-    init_themes(app, services.plugins)
+    init_themes(app, services.plugins, fetch=storefront.overrides.fetch)
     console.init_app(app)
     storefront.init_app(app, embedded=settings.embedded)
     compression.init_app(app)

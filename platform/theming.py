@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
@@ -14,6 +15,7 @@ import flask_babel
 import pluggy
 from flask import Flask
 from jinja2 import BaseLoader, Environment, FileSystemLoader, TemplateNotFound
+from jinja2.sandbox import SandboxedEnvironment
 
 from jifen.errors import JifenError
 from jifen.i18n import N_, format_money
@@ -109,12 +111,66 @@ class ThemeLoader(BaseLoader):
 
 
 class ThemedEnvironment(Environment):
-    """Resolves `{% extends "x.html" %}` inside a theme to the same theme's chain."""
+    """Resolves `{% extends "x.html" %}` inside a theme to the same theme's chain (inside
+    a `base:` template, to the base theme's)."""
 
     def join_path(self, template: str, parent: str) -> str:
-        if parent.startswith("@") and not template.startswith(("@", "base:")):
+        if template.startswith(("@", "base:", OVERRIDE)):
+            return template
+        if parent.startswith("@"):
             return f"{parent.split('/', 1)[0]}/{template}"
+        if parent.startswith("base:"):
+            return f"base:{template}"
         return template
+
+
+# A tenant's overrides: `~<tenant id>/<name=version,...>/<theme>/<template>`, the
+# template as that tenant sees it. The tenant and the versions of every override it has
+# are in the name, which is what Jinja caches a compiled template under: one tenant's
+# pages are never another's, and a changed override is a new name, never a stale one.
+OVERRIDE = "~"
+THEMES_OWN = "theme:"
+Fetch = Callable[[str, str, int], "str | None"]
+
+
+def override_name(tenant_id: object, versions: dict[str, int], theme: str, name: str) -> str:
+    listed = ",".join(f"{template}={version}" for template, version in sorted(versions.items()))
+    return f"{OVERRIDE}{tenant_id}/{listed}/{theme}/{name}"
+
+
+class OverrideLoader(BaseLoader):
+    """Loads a tenant's override (`override_name`) through `fetch(tenant id, template,
+    version)`, the template from the tenant's theme chain where it has none or where
+    the name is `theme:<template>` (so that an override can extend the page it
+    replaces), and any other name as the themes' loader does."""
+
+    def __init__(self, themes: ThemeLoader, fetch: Fetch) -> None:
+        self.themes = themes
+        self.fetch = fetch
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Any]:
+        if not template.startswith(OVERRIDE):
+            return self.themes.get_source(environment, template)
+        tenant_id, listed, theme, name = template[1:].split("/", 3)
+        versions = dict(item.split("=") for item in listed.split(",") if item)
+        if name.startswith(THEMES_OWN):
+            return self.themes.get_source(environment, f"@{theme}/{name[len(THEMES_OWN) :]}")
+        if name in versions:
+            source = self.fetch(tenant_id, name, int(versions[name]))
+            if source is not None:
+                return source, template, lambda: True
+        return self.themes.get_source(environment, f"@{theme}/{name}")
+
+
+class SandboxedThemedEnvironment(SandboxedEnvironment):
+    """Where a tenant's overrides render: Jinja's sandbox (a template cannot reach
+    Python's internals), and `{% extends "x.html" %}` resolved in the same tenant's
+    overrides and theme (`theme:x.html`: the theme's own, past the override)."""
+
+    def join_path(self, template: str, parent: str) -> str:
+        if parent.startswith(OVERRIDE) and not template.startswith(("@", "base:", OVERRIDE)):
+            return f"{parent.rsplit('/', 1)[0]}/{template}"
+        return ThemedEnvironment.join_path(self, template, parent)  # type: ignore[arg-type]
 
 
 def _money(minor: int, currency: str) -> str:
@@ -128,18 +184,27 @@ def _percent(share: str) -> str:
     return shown
 
 
-def init_themes(app: Flask, plugins: pluggy.PluginManager) -> None:
-    """Collect the registered themes and set up the storefront's Jinja environment."""
+def _no_overrides(_tenant_id: str, _name: str, _version: int) -> str | None:
+    return None
+
+
+def init_themes(app: Flask, plugins: pluggy.PluginManager, fetch: Fetch = _no_overrides) -> None:
+    """Collect the registered themes and set up the storefront's Jinja environments: the
+    themes' own, and the sandbox that tenants' overrides (found by `fetch`) render in."""
     themes = Themes(plugins)
     if BASE_THEME not in themes:
         raise RuntimeError("the base theme is not registered: is Jifen installed?")
-    env = ThemedEnvironment(loader=ThemeLoader(themes), autoescape=True)
-    env.globals.update(app.jinja_env.globals)
-    env.filters.update(app.jinja_env.filters)
-    env.filters["number"] = flask_babel.format_number  # 12,345 in the reader's locale
-    env.filters["money"] = _money
-    env.filters["datetime"] = flask_babel.format_datetime  # in the reader's locale and zone
-    env.filters["date"] = flask_babel.format_date
-    env.filters["percent"] = _percent
+    loader = ThemeLoader(themes)
+    env = ThemedEnvironment(loader=loader, autoescape=True)
+    sandbox = SandboxedThemedEnvironment(loader=OverrideLoader(loader, fetch), autoescape=True)
+    for environment in (env, sandbox):
+        environment.globals.update(app.jinja_env.globals)
+        environment.filters.update(app.jinja_env.filters)
+        environment.filters["number"] = flask_babel.format_number  # 12,345, as the reader writes
+        environment.filters["money"] = _money
+        environment.filters["datetime"] = flask_babel.format_datetime  # the reader's zone too
+        environment.filters["date"] = flask_babel.format_date
+        environment.filters["percent"] = _percent
     app.extensions["jifen.themes"] = themes
     app.extensions["jifen.theme_env"] = env
+    app.extensions["jifen.override_env"] = sandbox

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
+from jinja2 import TemplateSyntaxError
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,8 @@ from jifen.members import MemberDay, sign_in_links
 from jifen.members import schemas as member_schemas
 from jifen.pagination import PageQuery, page
 from jifen.rules.models import Event
-from jifen.tenants import schemas
+from jifen.storefront import overrides
+from jifen.tenants import schemas, templates
 from jifen.tenants import service as tenants
 from jifen.tenants.models import Tenant
 from jifen.web import db_session, services
@@ -123,3 +125,49 @@ def _in_use(session: Session, setting: str) -> bool:
     else:
         return False
     return any(session.scalar(select(found)) for found in recorded)
+
+
+@blp.route("/tenant/templates")
+class Templates(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.response(200, schemas.TemplateOverrideOut(many=True))
+    @require_scope("tenant:read")
+    def get(self) -> Any:
+        """The mall's own templates (their sources are not listed)."""
+        return templates.overrides(db_session())
+
+
+@blp.route("/tenant/templates/<name>")
+class TemplateByName(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.TemplateOverrideIn())
+    @blp.response(200, schemas.TemplateOverrideOut())
+    @require_scope("tenant:write")
+    def put(self, data: dict[str, Any], name: str) -> Any:
+        """Replace one of the theme's templates (`home.html`, `product.html`,
+        `layout.html`...) for this mall. It renders in Jinja's sandbox, with the page's
+        context; `{% extends "theme:home.html" %}` extends the theme's page it replaces. A name
+        the themes do not have, or a template that does not compile, is 422
+        `validation_error`. Should it fail when a page renders, the theme's template is
+        shown instead."""
+        if name not in overrides.templates():
+            raise ValidationFailed(
+                details={"name": [Message(N_("The themes have no template of this name."))]}
+            )
+        try:
+            current_app.extensions["jifen.override_env"].parse(data["source"])
+        except TemplateSyntaxError as error:
+            problem = Message(
+                N_("Line %(line)s: %(problem)s"), {"line": error.lineno, "problem": error.message}
+            )
+            raise ValidationFailed(details={"source": [problem]}) from None
+        return templates.put(
+            db_session(), tenant().id, name, data["source"], actor=actor(), clock=services().clock
+        )
+
+    @blp.doc(**WRITE_DOC)
+    @blp.response(204)
+    @require_scope("tenant:write")
+    def delete(self, name: str) -> None:
+        """Go back to the theme's template."""
+        templates.remove(db_session(), tenant().id, name, actor=actor(), clock=services().clock)

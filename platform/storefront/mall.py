@@ -43,10 +43,11 @@ from jifen.i18n import LOCALES, N_, catalog_locale, translate
 from jifen.mall import catalog
 from jifen.mall.models import Product
 from jifen.members.models import Member
+from jifen.storefront import overrides
 from jifen.storefront.branding import palette
 from jifen.tenants import service as tenants
 from jifen.tenants.models import Tenant
-from jifen.theming import BASE_THEME
+from jifen.theming import BASE_THEME, override_name
 from jifen.web import db_session, set_chosen_locale, set_tenant_locale, set_tenant_timezone
 
 bp = Blueprint("storefront", __name__)
@@ -184,18 +185,32 @@ def render(name: str, **context: Any) -> str:
         tenant.brand_color or settings.get("primary_color", DEFAULT_COLOR),
         settings.get("surface_color", "#ffffff"),
     )
+    context |= {
+        "tenant": tenant,
+        "theme": theme,
+        "stylesheet": settings.get("stylesheet"),
+        "colors": colors,
+        "lang": _reader_language(),
+        "member": signed_in_member(),
+        "csrf_token": generate_csrf,
+        "notices": get_flashed_messages(),
+    }
+    versions = overrides.versions_of()
+    if versions:
+        sandbox = current_app.extensions["jifen.override_env"]
+        template = override_name(tenant.id, versions, theme, name)
+        try:
+            page: str = sandbox.get_template(template).render(**context)
+            return page
+        except Exception:  # a merchant's template: whatever it raises, the theme's stands in
+            overrides.log.warning(
+                "tenant %s: its template %s failed; the theme's is shown",
+                tenant.slug,
+                name,
+                exc_info=True,
+            )
     env = current_app.extensions["jifen.theme_env"]
-    page: str = env.get_template(f"@{theme}/{name}").render(
-        tenant=tenant,
-        theme=theme,
-        stylesheet=settings.get("stylesheet"),
-        colors=colors,
-        lang=_reader_language(),
-        member=signed_in_member(),
-        csrf_token=generate_csrf,
-        notices=get_flashed_messages(),
-        **context,
-    )
+    page = env.get_template(f"@{theme}/{name}").render(**context)
     return page
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from jifen.db import Base
+from jifen.db import Base, TenantScoped
 from jifen.types import ID, Json, UTCDateTime, new_id
 
 GLOBAL_TABLES = frozenset(
@@ -162,3 +162,16 @@ class SignInThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TemplateOverride(TenantScoped, Base):
+    """A tenant's own version of one of its theme's templates (jifen.theming: rendered in
+    Jinja's sandbox). `version` grows with each change: it is part of the name the
+    compiled template is cached under."""
+
+    __tablename__ = "template_overrides"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # "home.html"
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from jifen.i18n import N_
-from jifen.types import Text
+from jifen.types import Instant, Text
 
 SIGN_IN_METHODS = ("link", "code")
 
@@ -99,3 +99,21 @@ class TenantSettingsPatch(Schema):
         metadata={"description": "One or both of: link, code."},
     )
     auto_create_members = fields.Boolean()
+
+
+class TemplateOverrideIn(Schema):
+    source = Text(
+        required=True,
+        min_length=1,
+        max_length=64 * 1024,
+        metadata={
+            "description": "A Jinja template, rendered in Jinja's sandbox with the page's"
+            ' context; `{% extends "theme:home.html" %}` extends the page it replaces.'
+        },
+    )
+
+
+class TemplateOverrideOut(Schema):
+    name = fields.String()
+    version = fields.Integer(metadata={"description": "Grows with each change."})
+    updated_at = Instant()
