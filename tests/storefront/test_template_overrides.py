@@ -14,7 +14,10 @@ from storefront.mall_pages import page, text
 
 pytestmark = sqlite_only
 
-HOME = '{% extends "theme:home.html" %}{% block content %}<p class="own">Lantern sale</p>{{ super() }}{% endblock %}'
+HOME = (
+    '{% extends "theme:home.html" %}'
+    '{% block content %}<p class="own">Lantern sale</p>{{ super() }}{% endblock %}'
+)
 
 
 def put(client, tenant, name: str, source: str, status: int = 200):
@@ -42,7 +45,10 @@ def test_an_override_shows_at_once_for_its_tenant_only(client, tenant, make_tena
 
 
 def test_an_override_of_the_layout_frames_the_theme_s_pages(client, tenant):
-    layout = '{% extends "theme:layout.html" %}{% block header_extra %}<p>Free shipping</p>{% endblock %}'
+    layout = (
+        '{% extends "theme:layout.html" %}'
+        "{% block header_extra %}<p>Free shipping</p>{% endblock %}"
+    )
     put(client, tenant, "layout.html", layout)
 
     for path in ("", "shop"):
