@@ -20,7 +20,7 @@ from croniter import croniter
 
 from jifen import idempotency
 from jifen.ledger import expiry, holds
-from jifen.mall import cashier
+from jifen.mall import cashier, recommendations
 from jifen.members import cards, sign_in_codes, sign_in_links, tiers
 from jifen.outbox import worker
 from jifen.outbox.events import BULK, INTERACTIVE
@@ -90,6 +90,7 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("tier-reevaluation", "37 19 * * *", tiers.reevaluate_tiers, BULK),
     Schedule("refresh-statistics", "43 * * * *", refresh_statistics, BULK),
     Schedule("purge-sign-ins", "29 * * * *", purge_sign_ins),
+    Schedule("recommendations", "47 4 * * *", recommendations.compute_all, BULK),
 )
 
 

@@ -428,7 +428,7 @@ def search_products(
     if max_points is not None:
         query = query.where(Product.points_price <= max_points)
     if on_sale:
-        query = query.where(*_on_sale_now(now, drawn_modes))
+        query = query.where(*on_sale_now(now, drawn_modes))
     query = query.order_by(Product.sort_order, Product.id)
     after = decode_cursor(cursor, int, uuid.UUID) if cursor is not None else None
     found: list[Product] = []
@@ -461,11 +461,11 @@ def featured(
 ) -> list[Product]:
     """Products on sale now, the most redeemed first (`by="popular"`) or the newest."""
     order = (Product.sold.desc(), Product.id) if by == "popular" else (Product.created_at.desc(),)
-    query = select(Product).where(*_on_sale_now(now, drawn_modes)).order_by(*order).limit(limit)
+    query = select(Product).where(*on_sale_now(now, drawn_modes)).order_by(*order).limit(limit)
     return list(session.scalars(query))
 
 
-def _on_sale_now(now: datetime, drawn_modes: Sequence[str]) -> tuple[Any, ...]:
+def on_sale_now(now: datetime, drawn_modes: Sequence[str]) -> tuple[Any, ...]:
     """What a product on sale now is: active, within its window, with stock left."""
     return (
         Product.status == "active",

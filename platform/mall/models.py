@@ -431,3 +431,14 @@ class ProductCode(TenantScoped, Base):
     order_id: Mapped[uuid.UUID | None] = mapped_column(ID)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Recommendation(TenantScoped, Base):
+    """Members who redeemed `product_id` also redeemed `related_id`: how many did, over
+    the last `jifen.mall.recommendations.WINDOW` (computed by a periodic job)."""
+
+    __tablename__ = "recommendations"
+
+    product_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    related_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    members: Mapped[int] = mapped_column(Integer)

@@ -10,7 +10,7 @@ from werkzeug import Response
 
 from jifen.i18n import N_, translate
 from jifen.ledger import history
-from jifen.mall import catalog, orders
+from jifen.mall import catalog, orders, recommendations
 from jifen.members.models import Checkin
 from jifen.rules import recording
 from jifen.rules.errors import AlreadyCheckedIn
@@ -45,12 +45,24 @@ def home() -> str:
         ]
         for by in ("popular", "new")
     }
+    for_you = (
+        [
+            Card.of(product, tier)
+            for product in recommendations.for_member(
+                session, member.id, now=now, limit=FEATURED, drawn_modes=drawn
+            )
+        ]
+        if member is not None
+        else []
+    )
     return render(
         "home.html",
         points=points,
         checked_in=checked_in,
         categories=[c for c in categories if c.parent_id is None],
-        popular=rows["popular"],
+        for_you=for_you,
+        # What "for you" shows already (its fallback is what is popular) is not repeated.
+        popular=[card for card in rows["popular"] if card not in for_you],
         new=rows["new"],
     )
 
