@@ -3,10 +3,12 @@ compressed (Brotli, else gzip) to a browser that accepts it, since the app serve
 itself with no proxy in front (flask-compress).
 
 API answers are left as they are: they are small, and a client library may not ask
-for compression. A page holding a secret beside text a visitor controls is what BREACH
-reads through compression; the mall's only secret in a page, its CSRF token, is signed
-with a timestamp, so it differs from one response to the next and cannot be guessed
-byte by byte from the compressed sizes.
+for compression. BREACH reads a secret out of compressed pages that also reflect text
+an attacker chooses. The mall's pages keep the two apart: those holding a member's
+codes (an order's, the member card's) reflect nothing from the request but its path,
+whose parts are ids the routes check; the CSRF token every page holds is signed with a
+timestamp, so it differs from one response to the next; and pages are never cached
+(`Cache-Control: no-store`).
 """
 
 from __future__ import annotations

@@ -99,9 +99,11 @@ class Products(MethodView):
             drawn_modes=svc.redeem_modes.drawing_delivery(),
             **query,
         )
+        sales = catalog.sale_prices(session, [p.id for p in rows], svc.clock.now()) if buyer else {}
         items = [
             catalog.product_view(
-                p, member_price=catalog.unit_price(p, buyer.tier) if buyer else None
+                p,
+                member_price=catalog.unit_price(p, buyer.tier, sales.get(p.id)) if buyer else None,
             )
             for p in rows
         ]

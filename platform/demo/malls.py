@@ -244,11 +244,11 @@ def seed_small_mall(
     ):
         if outcome.error is not None:
             raise outcome.error
-    soon = clock.now() + timedelta(days=20)
-    ledger.earn(session, first, 120, actor=actor, clock=clock, expires_at=soon, memo=mall.memo)
     orders.place(
         session, svc, tenant.id, first, products[1].id, 1, address=mall.address, actor=actor
     )
+    soon = clock.now() + timedelta(days=20)  # after the order, which would spend it first
+    ledger.earn(session, first, 120, actor=actor, clock=clock, expires_at=soon, memo=mall.memo)
 
 
 SEEDERS = [(mall.slug, mall.name, _seeder(mall)) for mall in (TEA_HOUSE, NIGHT_OWL)]

@@ -387,8 +387,28 @@ def discount_for(product: Product, tier: TierView | None) -> int:
     return tier.redemption_discount_percent
 
 
-def unit_price(product: Product, tier: TierView | None) -> int:
+def unit_price(product: Product, tier: TierView | None, sale_price: int | None = None) -> int:
+    """What one costs a member of `tier`: a running flash sale's price (final, no tier
+    discount on top), else the points price less the tier's discount."""
+    if sale_price is not None:
+        return sale_price
     return discounted(product.points_price, discount_for(product, tier))
+
+
+def sale_prices(
+    session: Session, product_ids: Sequence[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, int]:
+    """The price of each of these products' flash sale running now, if it has one."""
+    if not product_ids:
+        return {}
+    rows = session.execute(
+        select(FlashSale.product_id, FlashSale.points_price).where(
+            FlashSale.product_id.in_(product_ids),
+            FlashSale.starts_at <= now,
+            FlashSale.ends_at > now,
+        )
+    )
+    return {product_id: price for product_id, price in rows}
 
 
 def search_products(
@@ -444,10 +464,12 @@ def search_products(
                 )
             )
         rows = list(session.scalars(page.limit(limit + 1)))
+        sales = sale_prices(session, [p.id for p in rows], now) if affordable else {}
         for product in rows:
             if tag is not None and tag not in product.tags:
                 continue
-            if affordable and buyer is not None and unit_price(product, buyer.tier) > buyer.balance:
+            price = unit_price(product, buyer.tier, sales.get(product.id)) if buyer else 0
+            if affordable and buyer is not None and price > buyer.balance:
                 continue
             found.append(product)
         if len(rows) <= limit:

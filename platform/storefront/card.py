@@ -10,19 +10,16 @@ import io
 import barcode
 import segno
 from barcode.writer import SVGWriter
-from flask import abort
 
 from jifen.members import cards
-from jifen.storefront.mall import bp, render, signed_in_member, writes
+from jifen.storefront.mall import bp, member_here, render, writes
 from jifen.web import db_session, services
 
 
 @bp.route("/account/card")
 @writes  # each opening makes a new code
 def member_card() -> str:
-    member = signed_in_member()
-    if member is None:
-        abort(403)
+    member = member_here()
     svc = services()
     card = cards.issue(db_session(), member.id, clock=svc.clock, keyring=svc.keyring)
     return render(

@@ -19,6 +19,8 @@ from jifen.storefront.mall import bp, check_form, mall, reader_language_code, re
 from jifen.tenants import throttle
 from jifen.web import db_session, services
 
+MAX_ADDRESS = 254  # the longest email address
+
 
 def _allowed() -> None:
     if "code" not in mall().sign_in_methods:
@@ -36,11 +38,14 @@ def send_code() -> tuple[str, int] | Response:
     _allowed()
     check_form()
     svc, session = services(), db_session()
-    address = request.form.get("address", "").strip()[:254]
+    address = request.form.get("address", "").strip()
     try:
+        if len(address) > MAX_ADDRESS:
+            raise ValidationFailed()
         _, normalised = sign_in_codes.channel_of(address)
     except ValidationFailed:
-        return render("code_ask.html", address=address, problem=_not_an_address()), 422
+        shown = address[:MAX_ADDRESS]
+        return render("code_ask.html", address=shown, problem=_not_an_address()), 422
     now = svc.clock.now()
     attempt = throttle.Attempt(
         email=svc.keyring.lookup_hash(normalised).hex(),

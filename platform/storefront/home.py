@@ -37,21 +37,18 @@ def home() -> str:
     now, drawn = svc.clock.now(), svc.redeem_modes.drawing_delivery()
     categories, _ = catalog.list_categories(session, limit=CATEGORIES)
     rows = {
-        by: [
-            Card.of(product, tier)
-            for product in catalog.featured(
-                session, now=now, by=by, limit=FEATURED, drawn_modes=drawn
-            )
-        ]
+        by: Card.all_of(
+            catalog.featured(session, now=now, by=by, limit=FEATURED, drawn_modes=drawn), tier
+        )
         for by in ("popular", "new")
     }
     for_you = (
-        [
-            Card.of(product, tier)
-            for product in recommendations.for_member(
+        Card.all_of(
+            recommendations.for_member(
                 session, member.id, now=now, limit=FEATURED, drawn_modes=drawn
-            )
-        ]
+            ),
+            tier,
+        )
         if member is not None
         else []
     )

@@ -14,6 +14,10 @@ from jifen.web import db_session
 A_YEAR = 365 * 24 * 3600
 
 
+def _plain(path: str) -> bool:
+    return all(0x20 < ord(char) < 0x7F and char != "\\" for char in path)
+
+
 @bp.post("/language")
 def language() -> Response:
     check_form()
@@ -24,10 +28,12 @@ def language() -> Response:
     if member is not None:
         member.locale = chosen
         db_session().flush()
+    home = url_for(".home")
     back = request.form.get("next", "")
-    # Back to the page it was chosen on: a path of this site only.
-    if not back.startswith("/") or back.startswith(("//", "/\\")):
-        back = url_for(".home")
+    # Back to the page it was chosen on: a path of this mall only, nothing a browser
+    # could read as another site (control characters, backslashes, `//`).
+    if not back.startswith(home) or back.startswith("//") or not _plain(back):
+        back = home
     response = redirect(back, 303)
     response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=A_YEAR, samesite="Lax", httponly=True)
     return response

@@ -7,7 +7,8 @@ mall that is not open), the request's session is scoped to it, and its pages spe
 tenant's language unless the member's browser asks for another. Links between mall pages
 are built with relative endpoints (`url_for(".product", ...)`), which keep the slug.
 
-A member signs in by a link from the merchant's app (jifen.members.sign_in_links) and
+A member signs in by a link from the merchant's app (jifen.members.sign_in_links) or,
+where the tenant allows it, with a one-time code (jifen.members.sign_in_codes), and
 stays signed in to that tenant's mall only (jifen.session_cookies).
 """
 
@@ -100,6 +101,14 @@ def _open_mall() -> Response | None:
     return None
 
 
+@bp.after_request
+def _not_kept(response: Response) -> Response:
+    """A mall's page is one member's (their points, their codes): no cache keeps it."""
+    if response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.errorhandler(404)
 def _not_found(error: NotFoundPage) -> tuple[str, int] | NotFoundPage:
     """The mall's own page for anything it does not have, or has for someone else."""
@@ -153,6 +162,15 @@ def signed_in_member() -> Member | None:
         g.mall_member = member if member is not None and member.status == "active" else None
     member_or_none: Member | None = g.mall_member
     return member_or_none
+
+
+def member_here() -> Member:
+    """The signed-in member, for a member's own page: 403 (a page saying to open the
+    mall from the app) for a browser signed in to no member here."""
+    member = signed_in_member()
+    if member is None:
+        abort(403)
+    return member
 
 
 def chosen_language() -> str | None:

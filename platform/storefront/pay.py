@@ -56,12 +56,15 @@ def paid_on_page(slug: str, payment_id: uuid.UUID) -> tuple[str, int] | Response
     """What the provider's page posted (the member paid or declined): settled as the
     provider's notification, and the member sent back to what they paid for."""
     payment, tenant = _found(slug, payment_id)
-    if not services().payment_providers.has_page(payment.provider):
+    providers = services().payment_providers
+    if not providers.has_page(payment.provider):
         abort(404)
+    headers, body = dict(request.headers), request.get_data()
     try:
-        cashier.notified(
-            db_session(), services(), payment.provider, dict(request.headers), request.get_data()
-        )
+        # This page's payment only: a form signed for another is not settled here.
+        if providers.parse_notification(payment.provider, headers, body).payment_id != payment.id:
+            abort(400)
+        cashier.notified(db_session(), services(), payment.provider, headers, body)
     except JifenError as refused:
         return refused.translated(), refused.status
     if payment.order_id is not None:

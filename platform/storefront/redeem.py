@@ -28,7 +28,15 @@ from jifen.mall import orders, payments
 from jifen.mall.models import Order, Product
 from jifen.mall.schemas import Address
 from jifen.members.models import Member
-from jifen.storefront.mall import bp, check_form, mall, product_on_sale, render, signed_in_member
+from jifen.storefront.mall import (
+    bp,
+    check_form,
+    mall,
+    member_here,
+    product_on_sale,
+    render,
+    signed_in_member,
+)
 from jifen.web import db_session, request_actor, services
 
 MOST = 99  # the most units one order takes from the mall's pages
@@ -48,13 +56,6 @@ def _refusal(error: JifenError) -> str:
     if said is None:
         return error.translated()
     return translate(said, {"points_name": mall().points_name})
-
-
-def _member() -> Member:
-    member = signed_in_member()
-    if member is None:
-        abort(403)
-    return member
 
 
 def _quantity(given: str | None) -> int:
@@ -106,7 +107,7 @@ def redeem(product_id: uuid.UUID) -> str | Response:
 @bp.post("/shop/<uuid:product_id>/redeem")
 def place(product_id: uuid.UUID) -> tuple[str, int] | Response:
     check_form()
-    member = _member()
+    member = member_here()
     product = product_on_sale(product_id)
     form = request.form
     quantity = _quantity(form.get("quantity"))
@@ -163,7 +164,7 @@ def place(product_id: uuid.UUID) -> tuple[str, int] | Response:
 
 def _own_order(order_id: uuid.UUID) -> Order:
     """One of the signed-in member's orders: 404, the same page, for anyone else's."""
-    member = _member()
+    member = member_here()
     found = db_session().get(Order, (mall().id, order_id))
     if found is None or found.member_id != member.id:
         abort(404)

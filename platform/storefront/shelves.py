@@ -55,8 +55,14 @@ class Card:
     list_points: int
 
     @classmethod
-    def of(cls, product: Product, tier: TierView | None) -> Card:
-        return cls(product, catalog.unit_price(product, tier), product.points_price)
+    def of(cls, product: Product, tier: TierView | None, sale_price: int | None) -> Card:
+        return cls(product, catalog.unit_price(product, tier, sale_price), product.points_price)
+
+    @classmethod
+    def all_of(cls, products: list[Product], tier: TierView | None) -> list[Card]:
+        """The products' cards, each at a running flash sale's price where it has one."""
+        sales = catalog.sale_prices(db_session(), [p.id for p in products], services().clock.now())
+        return [cls.of(product, tier, sales.get(product.id)) for product in products]
 
 
 @bp.route("/shop")
@@ -85,7 +91,7 @@ def shelf() -> tuple[str, int] | str:
         )
     except JifenError as error:  # a cursor from elsewhere
         return render("shelf.html", cards=[], problems={"": error.translated()}, **context), 400
-    cards = [Card.of(p, tier) for p in rows]
+    cards = Card.all_of(rows, tier)
     return render(
         "shelf.html",
         cards=cards,

@@ -79,7 +79,7 @@ class TenantSettingsPatch(Schema):
     )
     brand_color = fields.String(
         allow_none=True,
-        validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$", error=N_("Give a colour as #rrggbb.")),
+        validate=validate.Regexp(r"#[0-9a-fA-F]{6}\Z", error=N_("Give a colour as #rrggbb.")),
         metadata={
             "description": "#rrggbb; the header and buttons take it, and their text is"
             " white or black, whichever reads better on it."

@@ -2,8 +2,10 @@
 merchant: it is offered only in the embedded mode and in tests.
 
 `start` answers "pending" with instructions naming the gateway's pay / decline page,
-`/pay/offline-test/<payment id>`. The page's two buttons post a notification to
-`/api/v1/payments/notify/offline_test`, form-encoded as real gateways post theirs:
+`/pay/offline-test/<payment id>`. The page's two buttons post a notification back to
+the page (the platform settles it and returns the member to the order; a server may
+also post one to `/api/v1/payments/notify/offline_test`), form-encoded as real gateways
+post theirs:
 `payment_id`, `status` and `sign`, an HMAC-SHA256 over the other fields (`key=value`
 joined with `&`, keys sorted) with a key derived from the app's secret key. Refunds
 always go through.

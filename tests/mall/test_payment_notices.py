@@ -166,6 +166,19 @@ def test_the_test_gateways_page_pays(client, tenant, svc):
     assert forged.status_code == 403 and order_of(client, tenant, held)["status"] == "paid"
 
 
+def test_a_gateway_page_settles_its_own_payment_only(client, tenant, svc):
+    _, first = on_the_test_gateway(client, tenant, svc)
+    _, second = on_the_test_gateway(client, tenant, svc)
+    second_page = client.get(f"/pay/offline-test/{second['details']['payment_id']}")
+    _, fields = buttons(second_page.get_data(as_text=True))["succeeded"]
+
+    crossed = client.post(f"/pay/offline-test/{first['details']['payment_id']}", data=fields)
+
+    assert crossed.status_code == 400
+    assert order_of(client, tenant, second)["status"] == "awaiting_payment"
+    assert order_of(client, tenant, first)["status"] == "awaiting_payment"
+
+
 def test_the_test_gateways_page_declines(client, tenant, svc):
     buyer, held = on_the_test_gateway(client, tenant, svc)
     html = client.get(f"/pay/offline-test/{held['details']['payment_id']}").get_data(as_text=True)

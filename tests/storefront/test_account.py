@@ -127,6 +127,10 @@ def test_the_history_filters_by_kind_and_by_day(client, tenant, clock):
 
     refused = text(page(client, f"{url}?since=yesterday&kind=gifts", status=400))
     assert "Some filters could not be used:" in refused and "Not a valid date." in refused
+    for extreme in ("since=0001-01-01", "until=9999-12-31"):  # no day a ledger holds
+        assert "Some filters could not be used:" in text(
+            page(client, f"{url}?{extreme}", status=400)
+        )
 
 
 def test_my_orders_lists_the_members_own_orders(client, app, tenant):

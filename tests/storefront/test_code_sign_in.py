@@ -118,6 +118,8 @@ def test_an_expired_code_is_refused(client, tenant, svc, sms, codes_allowed, clo
 
 
 def test_what_is_not_an_address_is_said(client, tenant, codes_allowed):
+    too_long = ask(client, tenant, "a" * 250 + "@example.com")
+    assert too_long.status_code == 422  # refused, not cut short
     refused = ask(client, tenant, "not a phone")
     assert refused.status_code == 422
     assert "Give a mobile phone number or an email address." in text(refused.get_data(as_text=True))

@@ -46,7 +46,15 @@ def test_a_language_or_a_page_it_does_not_know_is_refused_or_ignored(client, ten
     home = page(client, f"/m/{tenant.slug}/", CHINESE)
 
     assert switch(client, tenant, "fr", home).status_code == 400
-    for elsewhere in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+    elsewhere_paths = (
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "/\t/evil.example",
+        f"/m/{tenant.slug}/\n/x",
+        "/m/other-mall/",
+    )
+    for elsewhere in elsewhere_paths:
         done = switch(client, tenant, "en", home, next=elsewhere)
         assert done.headers["Location"] == f"/m/{tenant.slug}/"
     no_token = client.post(f"/m/{tenant.slug}/language", data={"locale": "en"})

@@ -52,7 +52,6 @@ def test_a_point_of_sale_learns_the_member_from_the_card_once(client, tenant):
 def test_a_code_lives_a_minute_and_only_at_its_merchant(client, tenant, make_tenant, clock):
     shopper(client, tenant)
     late, _ = card_code(client, tenant)
-    elsewhere, _ = card_code(client, tenant)
     clock.advance(seconds=61)
 
     assert redeem(client, tenant, late, 422) == REFUSED
@@ -62,7 +61,6 @@ def test_a_code_lives_a_minute_and_only_at_its_merchant(client, tenant, make_ten
     assert redeem(client, tenant, fresh, 200)["external_id"] == "wx-alice"
     for made_up in ("123", "12345678901234567X", "0" * 18):
         assert redeem(client, tenant, made_up, 422) == REFUSED
-    assert elsewhere  # opened twice, two codes
 
 
 def test_expired_codes_are_forgotten(client, tenant, svc, clock):

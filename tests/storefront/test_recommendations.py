@@ -1,4 +1,4 @@
-""""For you" on the home page: what members who redeemed what a member redeemed also
+""" "For you" on the home page: what members who redeemed what a member redeemed also
 redeemed (computed by the periodic job), then what is popular in the categories they
 redeem from, then what is popular; never what they have redeemed or what is not on sale,
 and the popular row does not repeat it."""

@@ -124,11 +124,13 @@ def test_a_flash_sale_shows_its_price_and_end(client, tenant, clock):
         "limit_per_member": 1,
     }
     call(client, tenant, "POST", f"/products/{mug['id']}/flash-sales", sale, 201)
-    shopper(client, tenant, points=1_000)
+    shopper(client, tenant, points=300)
 
     found = text(page(client, f"/m/{tenant.slug}/shop/{mug['id']}"))
     assert "300 积分" in found and "Flash sale" in found and "5 left" in found
     assert "1 per member" in found
+    # The shelf prices it at the sale's price, and a member with 300 can afford it.
+    assert "1,000 300 积分" in shelf(client, tenant, "affordable=true")
 
 
 def test_what_is_not_for_sale_here_is_one_not_found_page(client, tenant, make_tenant, catalog):

@@ -75,6 +75,16 @@ def test_the_logo_and_names_are_the_merchants_and_shown_as_text(client, tenant):
     assert "Open the mall from" in html and "金币" in html
 
 
+def test_a_colour_must_be_exactly_rrggbb(client, tenant):
+    for given in ("#00aa00\n", "00aa00", "#00aa0", "red"):
+        refused = call(client, tenant, "PATCH", "/tenant", {"brand_color": given}, 422).json
+        assert refused["details"] == {"brand_color": ["Give a colour as #rrggbb."]}
+
+
+def test_a_mall_page_is_never_cached(client, tenant):
+    assert client.get(f"/m/{tenant.slug}/").headers["Cache-Control"] == "no-store"
+
+
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:image/png;base64,AAAA"])
 def test_a_logo_that_is_not_an_image_address_is_refused(client, tenant, url):
     refused = call(client, tenant, "PATCH", "/tenant", {"logo_url": url}, 422).json
