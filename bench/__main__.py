@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, str] = {
     "earn_api": "bench.earn_api",
     "earn_batch": "bench.earn_batch",
     "flash_sale": "bench.flash_sale",
+    "storefront": "bench.storefront",
     "storefront_vitals": "bench.storefront_vitals",
 }
 

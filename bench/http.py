@@ -120,6 +120,9 @@ class Load:
     expected_status: int = 200
     rotate: tuple[str, ...] = ()
     refusals: Mapping[int, str] = field(default_factory=dict)
+    # A header that takes the next of `rotate` on each request instead (a session
+    # cookie, say: `Cookie` with values "name=token").
+    rotate_header: str = ""
 
     def lua_script(self, prefix: str) -> str:
         text = "" if self.body is None else json.dumps(self.body, ensure_ascii=False)
@@ -129,8 +132,8 @@ class Load:
         found = [markers[p] for p in pieces[1::2]]
         if len(found) != len(set(found)):
             raise BenchError("a Load body may hold each marker once")
-        if "rotate" in found and not self.rotate:
-            raise BenchError("a Load body with ROTATE needs `rotate` values")
+        if ("rotate" in found or self.rotate_header) and not self.rotate:
+            raise BenchError("a Load body with ROTATE, or a rotate_header, needs `rotate` values")
         headers = "\n".join(
             f"wrk.headers[{_lua(name)}] = {_lua(value)}" for name, value in self.headers.items()
         )
@@ -148,6 +151,7 @@ class Load:
             headers=headers,
             prefix=_lua(prefix),
             rotate="{" + ", ".join(_lua(value) for value in self.rotate) + "}",
+            rotate_header=_lua(self.rotate_header),
             make_body=make_body,
             expected=int(self.expected_status),
             refusals="{"
@@ -168,6 +172,7 @@ wrk.method = {method}
 {headers}
 prefix = {prefix}
 rotate = {rotate}
+rotate_header = {rotate_header}
 expected = {expected}
 refusals = {refusals}
 
@@ -190,7 +195,13 @@ end
 
 function request()
   counter = counter + 1
-  return wrk.format(nil, nil, nil, body())
+  local headers = nil
+  if rotate_header ~= "" then
+    headers = {{}}
+    for name, value in pairs(wrk.headers) do headers[name] = value end
+    headers[rotate_header] = rotate[(counter + tid) % #rotate + 1]
+  end
+  return wrk.format(nil, nil, headers, body())
 end
 
 local function refused_cleanly(status, body)

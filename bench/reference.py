@@ -1,7 +1,7 @@
 """Reference WSGI apps the HTTP benchmarks measure ours against.
 
-- `bare_app`: parses the JSON body and answers 201 with a small JSON body; no database.
-  The floor of Flask plus gunicorn (`vs_bare=`).
+- `bare_app`: parses the JSON body and answers 201 with a small JSON body (to a GET, a
+  small page); no database. The floor of Flask plus gunicorn (`vs_bare=`).
 - `write_app`: parses the JSON body, does one raw INSERT of one row into `bench_members`
   (keyed by the body's `external_id`, or its `id`) and COMMIT, through SQLAlchemy Core
   with the driver ours uses (sqlite3 with the same pragmas, or psycopg 3), and answers
@@ -131,6 +131,13 @@ bare_app = Flask("bench_bare")
 def bare(path: str) -> Any:
     body = _json_body()
     return jsonify(id=str(new_id()), external_id=body["external_id"]), 201
+
+
+@bare_app.get("/", defaults={"path": ""})
+@bare_app.get("/<path:path>")
+def bare_page(path: str) -> str:
+    """A GET benchmark's floor (the storefront's): a small page, nothing else."""
+    return "<!doctype html><title>bare</title>"
 
 
 write_app = Flask("bench_write")

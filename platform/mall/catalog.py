@@ -482,7 +482,12 @@ def featured(
     session: Session, *, now: datetime, by: str, limit: int, drawn_modes: Sequence[str] = ()
 ) -> list[Product]:
     """Products on sale now, the most redeemed first (`by="popular"`) or the newest."""
-    order = (Product.sold.desc(), Product.id) if by == "popular" else (Product.created_at.desc(),)
+    # Each order is one of the products' indexes, read backwards: six rows, no sort.
+    order = (
+        (Product.sold.desc(), Product.id.desc())
+        if by == "popular"
+        else (Product.created_at.desc(),)
+    )
     query = select(Product).where(*on_sale_now(now, drawn_modes)).order_by(*order).limit(limit)
     return list(session.scalars(query))
 

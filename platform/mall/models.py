@@ -65,6 +65,9 @@ class Product(TenantScoped, Base):
         CheckConstraint("points_price >= 0", name="ck_products_points_price"),
         Index("ix_products_shelf", "tenant_id", "status", "sort_order"),
         Index("ix_products_category", "tenant_id", "category_id"),
+        # The mall's popular and new rows (jifen.mall.catalog.featured).
+        Index("ix_products_popular", "tenant_id", "sold", "id"),
+        Index("ix_products_new", "tenant_id", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)

@@ -120,7 +120,7 @@ def for_member(
             session.scalars(
                 select(Product.id)
                 .where(Product.category_id.in_(categories), *catalog.on_sale_now(now, drawn_modes))
-                .order_by(Product.sold.desc(), Product.id)
+                .order_by(Product.sold.desc(), Product.id.desc())
                 .limit(limit * 3)
             ).all()
         )
