@@ -109,8 +109,11 @@ class Capturing:
 real = app.extensions["jifen.theme_env"]
 app.extensions["jifen.theme_env"] = Capturing(real)
 with app.test_client() as client:
-    answer = client.get(f"/m/{slug}/", headers={"Cookie": cookies[0], "Accept-Language": "zh-CN"})
+    name, token = cookies[0].split("=", 1)
+    client.set_cookie(name, token)  # the test client sends its own cookies only
+    answer = client.get(f"/m/{slug}/", headers={"Accept-Language": "zh-CN"})
     assert answer.status_code == 200 and b"theme-classic" in answer.data, answer.status_code
+    assert "您好".encode() in answer.data, "the member is not signed in"
 app.extensions["jifen.theme_env"] = real
 import dataclasses
 from types import SimpleNamespace

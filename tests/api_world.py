@@ -29,6 +29,7 @@ RESOURCES = {
     "event_id": "event",
     "hold_id": "hold",
     "key_id": "sign_in_key",
+    "name": "template",
     "member_id": "member",
     "order_id": "order",
     "partner_id": "partner",
@@ -105,6 +106,7 @@ def build(client, tenant) -> Ids:
             client, tenant, "POST", "/checkout/authorizations", authorization, 201
         ).json["id"],
         "sign_in_key": call(client, tenant, "POST", "/tenant/sign-in-keys", None, 201).json["id"],
+        "template": "home.html",  # a name, not an id: the same for every tenant
     }
 
 
@@ -218,6 +220,9 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("PATCH", "/tenant"): lambda ids: {"name": "Acme", "points_name": "积分"},
     ("POST", "/tenant/sign-in-keys"): _nothing,
     ("POST", "/tenant/sign-in-keys/{key_id}:revoke"): _nothing,
+    ("POST", "/members/card-codes:redeem"): lambda ids: {"code": "123456789012345678"},
+    ("PUT", "/tenant/templates/{name}"): lambda ids: {"source": "<p>{{ tenant.name }}</p>"},
+    ("DELETE", "/tenant/templates/{name}"): _nothing,
 }
 
 # The query each read that requires one takes, given the ids of `build`.

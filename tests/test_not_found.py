@@ -26,6 +26,7 @@ from rules.api import call
 
 NOT_PROBED = {
     "/api/v1/payments/notify/<provider>": "the providers' door: signed, no API key, no id",
+    "/api/v1/tenant/templates/<template:name>": "a template's name, the caller's own: no id",
 }
 # Fields of a body that name another resource by id, and the resource.
 BODY_IDS = {

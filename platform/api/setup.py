@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Flask
+from werkzeug.routing import BaseConverter
 
 from jifen.api import (
     checkout,
@@ -25,6 +26,12 @@ from jifen.types import RateField
 STATIC = Path(__file__).parent / "static"
 
 
+class TemplateName(BaseConverter):
+    """A theme template's name in a path (`home.html`): anything else is no route (404)."""
+
+    regex = r"[a-z][a-z_]{0,58}\.html"
+
+
 def init_api(app: Flask) -> JifenApi:
     app.config.update(
         API_TITLE="Jifen API",
@@ -39,6 +46,7 @@ def init_api(app: Flask) -> JifenApi:
     app.register_blueprint(
         Blueprint("api_static", __name__, static_folder=STATIC, static_url_path="/api/static")
     )
+    app.url_map.converters["template"] = TemplateName
     api = JifenApi(app)
     # A rate travels as a decimal string (a float is refused), so it is documented as one;
     # as a "number" its bounds would be strings, which makes the document invalid.

@@ -20,7 +20,7 @@ from jifen.api.auth import (
     secured_blueprint,
     tenant,
 )
-from jifen.errors import ValidationFailed
+from jifen.errors import NotFound, ValidationFailed
 from jifen.i18n import N_, Message
 from jifen.ledger.models import Entry
 from jifen.mall.models import Payment
@@ -137,7 +137,7 @@ class Templates(MethodView):
         return templates.overrides(db_session())
 
 
-@blp.route("/tenant/templates/<name>")
+@blp.route("/tenant/templates/<template:name>")
 class TemplateByName(MethodView):
     @blp.doc(**WRITE_DOC)
     @blp.arguments(schemas.TemplateOverrideIn())
@@ -147,13 +147,11 @@ class TemplateByName(MethodView):
         """Replace one of the theme's templates (`home.html`, `product.html`,
         `layout.html`...) for this mall. It renders in Jinja's sandbox, with the page's
         context; `{% extends "theme:home.html" %}` extends the theme's page it replaces. A name
-        the themes do not have, or a template that does not compile, is 422
+        the themes do not have is 404; a template that does not compile is 422
         `validation_error`. Should it fail when a page renders, the theme's template is
         shown instead."""
         if name not in overrides.templates():
-            raise ValidationFailed(
-                details={"name": [Message(N_("The themes have no template of this name."))]}
-            )
+            raise NotFound("template", name)
         try:
             current_app.extensions["jifen.override_env"].parse(data["source"])
         except TemplateSyntaxError as error:

@@ -85,9 +85,11 @@ def for_member(
     *,
     now: datetime,
     limit: int,
+    popular: Sequence[Product],
     drawn_modes: Sequence[str] = (),
 ) -> list[Product]:
-    """Up to `limit` products on sale for the member (see the module's docstring)."""
+    """Up to `limit` products on sale for the member (see the module's docstring);
+    `popular` is what is popular now, the fallback (the caller has read it already)."""
     redeemed = list(
         session.scalars(
             select(Order.product_id)
@@ -97,45 +99,39 @@ def for_member(
         )
     )
     seen = set(redeemed)
-    picked: list[uuid.UUID] = []
+    picked: list[Product] = []
 
-    def take(candidates: Sequence[uuid.UUID]) -> None:
-        for product_id in candidates:
-            if product_id not in seen and len(picked) < limit:
-                seen.add(product_id)
-                picked.append(product_id)
+    def take(candidates: Sequence[Product]) -> None:
+        for product in candidates:
+            if product.id not in seen and len(picked) < limit:
+                seen.add(product.id)
+                picked.append(product)
 
     if redeemed:
+        on_sale = catalog.on_sale_now(now, drawn_modes)
+        scores = (
+            select(Recommendation.related_id, func.sum(Recommendation.members).label("members"))
+            .where(Recommendation.product_id.in_(redeemed))
+            .group_by(Recommendation.related_id)
+            .subquery()
+        )
         take(
             session.scalars(
-                select(Recommendation.related_id)
-                .where(Recommendation.product_id.in_(seen))
-                .group_by(Recommendation.related_id)
-                .order_by(func.sum(Recommendation.members).desc(), Recommendation.related_id)
+                select(Product)
+                .join(scores, Product.id == scores.c.related_id)
+                .where(*on_sale)
+                .order_by(scores.c.members.desc(), Product.id)
                 .limit(limit * 3)
             ).all()
         )
         categories = select(Product.category_id).where(Product.id.in_(redeemed))
         take(
             session.scalars(
-                select(Product.id)
-                .where(Product.category_id.in_(categories), *catalog.on_sale_now(now, drawn_modes))
+                select(Product)
+                .where(Product.category_id.in_(categories), *on_sale)
                 .order_by(Product.sold.desc(), Product.id.desc())
                 .limit(limit * 3)
             ).all()
         )
-    take(
-        [
-            p.id
-            for p in catalog.featured(
-                session, now=now, by="popular", limit=limit * 3, drawn_modes=drawn_modes
-            )
-        ]
-    )
-    on_sale = {
-        p.id: p
-        for p in session.scalars(
-            select(Product).where(Product.id.in_(picked), *catalog.on_sale_now(now, drawn_modes))
-        )
-    }
-    return [on_sale[product_id] for product_id in picked if product_id in on_sale]
+    take(popular)
+    return picked

@@ -36,31 +36,29 @@ def home() -> str:
         tier, _ = orders.standing(session, member.id)
     now, drawn = svc.clock.now(), svc.redeem_modes.drawing_delivery()
     categories, _ = catalog.list_categories(session, limit=CATEGORIES)
-    rows = {
-        by: Card.all_of(
-            catalog.featured(session, now=now, by=by, limit=FEATURED, drawn_modes=drawn), tier
-        )
-        for by in ("popular", "new")
-    }
+    popular = catalog.featured(
+        session, now=now, by="popular", limit=FEATURED * 3, drawn_modes=drawn
+    )
+    new = catalog.featured(session, now=now, by="new", limit=FEATURED, drawn_modes=drawn)
     for_you = (
-        Card.all_of(
-            recommendations.for_member(
-                session, member.id, now=now, limit=FEATURED, drawn_modes=drawn
-            ),
-            tier,
+        recommendations.for_member(
+            session, member.id, now=now, limit=FEATURED, popular=popular, drawn_modes=drawn
         )
         if member is not None
         else []
     )
+    # What "for you" shows already (its fallback is what is popular) is not repeated.
+    popular = [product for product in popular if product not in for_you][:FEATURED]
+    cards = Card.all_of([*for_you, *popular, *new], tier)
+    shown = {card.product.id: card for card in cards}
     return render(
         "home.html",
         points=points,
         checked_in=checked_in,
         categories=[c for c in categories if c.parent_id is None],
-        for_you=for_you,
-        # What "for you" shows already (its fallback is what is popular) is not repeated.
-        popular=[card for card in rows["popular"] if card not in for_you],
-        new=rows["new"],
+        for_you=[shown[p.id] for p in for_you],
+        popular=[shown[p.id] for p in popular],
+        new=[shown[p.id] for p in new],
     )
 
 

@@ -31,6 +31,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import generate_csrf, validate_csrf
+from sqlalchemy.orm import lazyload
 from werkzeug import Response
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import NotFound as NotFoundPage
@@ -158,7 +159,13 @@ def signed_in_member() -> Member | None:
     if "mall_member" not in g:
         tenant = mall()
         found = session_cookies.current(session_cookies.mall(tenant))
-        member = db_session().get(Member, (tenant.id, found.subject_id)) if found else None
+        # Its tags are not a page's business: not loaded (a query saved on every page).
+        tagless = [lazyload(Member.tag_rows)]
+        member = (
+            db_session().get(Member, (tenant.id, found.subject_id), options=tagless)
+            if found
+            else None
+        )
         g.mall_member = member if member is not None and member.status == "active" else None
     member_or_none: Member | None = g.mall_member
     return member_or_none

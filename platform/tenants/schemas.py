@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from jifen.i18n import N_
 from jifen.types import Instant, Text
 
 SIGN_IN_METHODS = ("link", "code")
+_RGB = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _rgb(value: str) -> None:
+    """`#rrggbb`, exactly (a validator, not a pattern: `$` would let a newline through)."""
+    if not _RGB.fullmatch(value):
+        raise ValidationError(N_("Give a colour as #rrggbb."))
 
 
 class TenantSettings(Schema):
@@ -79,7 +88,7 @@ class TenantSettingsPatch(Schema):
     )
     brand_color = fields.String(
         allow_none=True,
-        validate=validate.Regexp(r"#[0-9a-fA-F]{6}\Z", error=N_("Give a colour as #rrggbb.")),
+        validate=_rgb,
         metadata={
             "description": "#rrggbb; the header and buttons take it, and their text is"
             " white or black, whichever reads better on it."

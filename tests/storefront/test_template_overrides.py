@@ -79,6 +79,6 @@ def test_a_template_that_does_not_compile_or_is_not_the_themes_is_refused(client
     )
     unknown = put(client, tenant, "../../etc/passwd", "x", 404)
     assert unknown.status_code == 404  # not a route at all
-    nameless = put(client, tenant, "secrets.html", "x", 422).json
-    assert nameless["details"] == {"name": ["The themes have no template of this name."]}
+    nameless = put(client, tenant, "secrets.html", "x", 404).json
+    assert nameless["code"] == "not_found"
     call(client, tenant, "DELETE", "/tenant/templates/home.html", None, 404)
