@@ -16,6 +16,7 @@ import os
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import (
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Result,
     Table,
     create_engine,
+    delete,
     event,
     false,
     make_url,
@@ -287,6 +289,19 @@ def reading_aside(session: Session) -> Iterator[Any]:
     if connection is None:
         connection = session.info[_ASIDE] = session.info["autocommit_engine"].connect()
     yield connection
+
+
+def delete_expired(session: Session, expires_at: Any, now: datetime, what: str) -> int:
+    """Delete the rows whose `expires_at` column (a model's attribute) is past `now`,
+    for every tenant; how many. For the short-lived secrets kept until they expire
+    (sign-in nonces, codes): `what` names them in the cross-tenant log line."""
+    with cross_tenant(session, f"{what} purge"):
+        done = session.execute(
+            delete(expires_at.class_)
+            .where(expires_at <= now)
+            .execution_options(synchronize_session=False)
+        )
+    return rowcount(done)
 
 
 def rowcount(result: Result[Any]) -> int:

@@ -12,7 +12,6 @@ from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_bl
 from jifen.errors import NotFound
 from jifen.i18n import N_
 from jifen.ledger import history
-from jifen.ledger import policy as policies
 from jifen.mall import (
     cashier,
     catalog,
@@ -470,20 +469,7 @@ class ProductLottery(MethodView):
         """A lottery's published odds and its draw periods: the seed hash of the current
         and the next period, and the seeds of ended ones, to recompute their draws."""
         svc = services()
-        now = svc.clock.now()
-        # A write of its own: the current and next periods' seed hashes are committed
-        # (published) before anyone draws in them.
-        with svc.db.transaction(tenant_id=tenant().id) as session:
-            product = _lottery_product(session, product_id)
-            return lottery.publish(
-                session.connection(),
-                product.tenant_id,
-                product.id,
-                svc.redeem_modes.parse(product.mode, product.mode_params),
-                policy=policies.policy_of(session, product.tenant_id),
-                now=now,
-                keyring=svc.keyring,
-            )
+        return lottery.published(svc, _lottery_product(db_session(), product_id))
 
 
 @blp.route("/products/<uuid:product_id>/lottery/draws")

@@ -32,11 +32,12 @@ from sqlalchemy import Connection, insert, select, update
 
 from jifen.db import insert_ignoring_duplicates
 from jifen.keyring import Keyring
-from jifen.ledger import Policy
+from jifen.ledger import Policy, policy_of
 from jifen.mall.models import LotteryDraw, LotteryPeriod, LotteryPrize
 from jifen.pagination import read_page
 
 if TYPE_CHECKING:
+    from jifen.mall.collaborators import MallCollaborators
     from jifen.mall.till import OrderTill
 
 _PERIODS = LotteryPeriod.__table__
@@ -365,6 +366,21 @@ def publish(
         keyring=keyring,
     )
     return odds(connection, tenant_id, product_id, params, now=now, keyring=keyring)
+
+
+def published(svc: MallCollaborators, product: Any) -> dict[str, Any]:
+    """A lottery product's `publish`ed odds, in a transaction of its own: its current and
+    next periods' seed hashes are committed before anyone draws in them."""
+    with svc.db.transaction(tenant_id=product.tenant_id) as session:
+        return publish(
+            session.connection(),
+            product.tenant_id,
+            product.id,
+            svc.redeem_modes.parse(product.mode, product.mode_params),
+            policy=policy_of(session, product.tenant_id),
+            now=svc.clock.now(),
+            keyring=svc.keyring,
+        )
 
 
 def odds(

@@ -18,13 +18,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
-from jifen.db import cross_tenant, rowcount, tenant_of
+from jifen.db import delete_expired, tenant_of
 from jifen.errors import JifenError
 from jifen.i18n import N_
 from jifen.keyring import Keyring
@@ -98,10 +98,4 @@ def redeem(session: Session, code: str, *, actor: Actor, clock: Clock, keyring: 
 
 def purge_expired(session: Session, now: datetime) -> int:
     """Forget the codes that have expired, for every tenant."""
-    with cross_tenant(session, "member card code purge"):
-        done = session.execute(
-            delete(CardCode)
-            .where(CardCode.expires_at <= now)
-            .execution_options(synchronize_session=False)
-        )
-    return rowcount(done)
+    return delete_expired(session, CardCode.expires_at, now, "member card code")

@@ -18,11 +18,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jifen.clock import Clock
-from jifen.db import cross_tenant, rowcount, tenant_of
+from jifen.db import delete_expired, tenant_of
 from jifen.errors import JifenError
 from jifen.i18n import N_
 from jifen.keyring import Keyring
@@ -138,10 +138,4 @@ def check_code(
 
 def purge_expired(session: Session, now: datetime) -> int:
     """Forget codes that have expired, for every tenant."""
-    with cross_tenant(session, "sign-in code purge"):
-        done = session.execute(
-            delete(SignInCode)
-            .where(SignInCode.expires_at <= now)
-            .execution_options(synchronize_session=False)
-        )
-    return rowcount(done)
+    return delete_expired(session, SignInCode.expires_at, now, "sign-in code")

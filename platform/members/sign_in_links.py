@@ -29,14 +29,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
-from jifen.db import cross_tenant, rowcount
+from jifen.db import delete_expired
 from jifen.errors import Conflict, JifenError, NotFound
 from jifen.i18n import N_
 from jifen.keyring import Keyring
@@ -282,10 +282,4 @@ def _use_nonce(session: Session, tenant_id: uuid.UUID, nonce: str, expires_at: d
 def purge_used(session: Session, now: datetime) -> int:
     """Forget the nonces of links that have expired (they open nothing anyway), for every
     tenant."""
-    with cross_tenant(session, "used sign-in link purge"):
-        done = session.execute(
-            delete(SignInNonce)
-            .where(SignInNonce.expires_at <= now)
-            .execution_options(synchronize_session=False)
-        )
-    return rowcount(done)
+    return delete_expired(session, SignInNonce.expires_at, now, "used sign-in link")

@@ -10,30 +10,11 @@ from typing import Any
 from flask import abort, request
 
 from jifen.errors import JifenError
-from jifen.ledger import policy as policies
 from jifen.mall import lottery
-from jifen.mall.models import Product
 from jifen.storefront.mall import bp, next_page, product_on_sale, render
 from jifen.web import db_session, services
 
 DRAWS_PAGE = 50
-
-
-def published(product: Product) -> dict[str, Any]:
-    """The lottery's odds and periods; its current and next periods' seed hashes are
-    committed first, in a transaction of their own, so they are public before anyone
-    draws in them."""
-    svc = services()
-    with svc.db.transaction(tenant_id=product.tenant_id) as session:
-        return lottery.publish(
-            session.connection(),
-            product.tenant_id,
-            product.id,
-            svc.redeem_modes.parse(product.mode, product.mode_params),
-            policy=policies.policy_of(session, product.tenant_id),
-            now=svc.clock.now(),
-            keyring=svc.keyring,
-        )
 
 
 @bp.route("/shop/<uuid:product_id>/draws")
@@ -41,7 +22,7 @@ def lottery_audit(product_id: uuid.UUID) -> str | tuple[str, int]:
     product = product_on_sale(product_id)
     if product.mode != "lottery":
         abort(404)
-    odds = published(product)
+    odds = lottery.published(services(), product)
     names = {prize["code"]: prize["name"] for prize in odds["prizes"]}
     period = request.args.get("period")
     draws: list[Any] = []

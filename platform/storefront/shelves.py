@@ -15,13 +15,12 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from jifen.errors import JifenError
 from jifen.field_messages import field_messages, rendered
 from jifen.ledger import history
-from jifen.mall import catalog, orders, sql
+from jifen.mall import catalog, lottery, orders, sql
 from jifen.mall.models import PRODUCT_KINDS, Category, FlashSale, Product
 from jifen.mall.schemas import QueryInteger
 from jifen.members import TierView, tiers_of
 from jifen.members.models import Member
 from jifen.pagination import MAX_CURSOR
-from jifen.storefront import draws
 from jifen.storefront.mall import bp, mall, next_page, product_on_sale, render, signed_in_member
 from jifen.types import Text
 from jifen.web import db_session, services
@@ -139,7 +138,7 @@ def product(product_id: uuid.UUID) -> str:
         left=sale.stock if sale is not None else found.stock,
         on_sale=_on_sale(found, now),
         min_tier=next((t for t in ladder if t.code == found.min_tier), None),
-        odds=draws.published(found) if found.mode == "lottery" else None,
+        odds=lottery.published(svc, found) if found.mode == "lottery" else None,
         now=now,
     )
 
