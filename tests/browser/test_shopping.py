@@ -1,18 +1,16 @@
 """A member shops on a phone, in Chinese and in English: finds an item by words, keeps
 to what they can afford, opens it, and redeems it with an address, checking every page
-fits the phone and axe-core finds nothing serious on it."""
+fits the phone and axe-core finds nothing serious on it. This flow runs on PostgreSQL
+too (the browser tests' one there); the others run on SQLite."""
 
 from __future__ import annotations
 
-from conftest import sqlite_only
 from mall.shop import member, product
 from rules.api import call
 
 from browser.test_phone_pages import a_tenant_speaking
 from jifen.members.sign_in_links import link_query
 from jifen.testing.browser import accessibility_violations, overflow
-
-pytestmark = sqlite_only
 
 WORDS = {
     "zh-CN": {
