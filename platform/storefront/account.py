@@ -19,9 +19,9 @@ from jifen.ledger import history
 from jifen.ledger.schemas import ENTRY_KINDS
 from jifen.mall import orders
 from jifen.mall.models import Product
-from jifen.members import progress, tiers_of
+from jifen.members import progress
 from jifen.pagination import MAX_CURSOR
-from jifen.storefront.mall import bp, mall, member_here, next_page, render
+from jifen.storefront.mall import bp, mall, member_here, next_page, render, tier_of
 from jifen.tenants import service as tenants
 from jifen.types import Text
 from jifen.web import db_session, services
@@ -37,7 +37,7 @@ def account() -> str:
     member = member_here()
     session, svc = db_session(), services()
     points = history.summary(session, member.id, clock=svc.clock, upcoming=None)
-    tier = next((t for t in tiers_of(session, mall().id) if t.code == member.tier), None)
+    tier = tier_of(member)
     today = tenants.local_day(session.connection(), mall().id, svc.clock.now())
     way = progress(session.connection(), mall().id, member.id, tier, today)
     return render("account.html", points=points, tier=tier, progress=way)

@@ -10,12 +10,12 @@ from werkzeug import Response
 
 from jifen.i18n import N_, translate
 from jifen.ledger import history
-from jifen.mall import catalog, orders, recommendations
+from jifen.mall import catalog, recommendations
 from jifen.members.models import Checkin
 from jifen.rules import recording
 from jifen.rules.errors import AlreadyCheckedIn
 from jifen.rules.events import EventIn
-from jifen.storefront.mall import bp, check_form, mall, render, signed_in_member
+from jifen.storefront.mall import bp, check_form, mall, render, signed_in_member, tier_of
 from jifen.storefront.shelves import CATEGORIES, Card
 from jifen.tenants import service as tenants
 from jifen.web import db_session, request_actor, services
@@ -33,7 +33,7 @@ def home() -> str:
     if member is not None:
         points = history.summary(session, member.id, clock=svc.clock)
         checked_in = session.get(Checkin, (member.tenant_id, member.id, _today()))
-        tier, _ = orders.standing(session, member.id)
+        tier = tier_of(member)
     now, drawn = svc.clock.now(), svc.redeem_modes.drawing_delivery()
     categories, _ = catalog.list_categories(session, limit=CATEGORIES)
     popular = catalog.featured(
@@ -64,7 +64,7 @@ def home() -> str:
 
 def _today() -> date:
     """The tenant's local day now: the day a check-in counts for."""
-    return tenants.local_day(db_session().connection(), mall().id, services().clock.now())
+    return tenants.day_in(mall().timezone, services().clock.now())
 
 
 @bp.post("/check-in")

@@ -44,6 +44,7 @@ from jifen.headers import allow_framing_by
 from jifen.i18n import LOCALES, N_, catalog_locale, translate
 from jifen.mall import catalog
 from jifen.mall.models import Product
+from jifen.members import TierView, tiers_of
 from jifen.members.models import Member
 from jifen.storefront import overrides
 from jifen.storefront.branding import palette
@@ -169,6 +170,13 @@ def signed_in_member() -> Member | None:
         g.mall_member = member if member is not None and member.status == "active" else None
     member_or_none: Member | None = g.mall_member
     return member_or_none
+
+
+def tier_of(member: Member) -> TierView | None:
+    """The member's tier, with its benefits (None: below every tier)."""
+    return next(
+        (t for t in tiers_of(db_session(), member.tenant_id) if t.code == member.tier), None
+    )
 
 
 def member_here() -> Member:

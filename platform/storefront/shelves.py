@@ -21,7 +21,15 @@ from jifen.mall.schemas import QueryInteger
 from jifen.members import TierView, tiers_of
 from jifen.members.models import Member
 from jifen.pagination import MAX_CURSOR
-from jifen.storefront.mall import bp, mall, next_page, product_on_sale, render, signed_in_member
+from jifen.storefront.mall import (
+    bp,
+    mall,
+    next_page,
+    product_on_sale,
+    render,
+    signed_in_member,
+    tier_of,
+)
 from jifen.types import Text
 from jifen.web import db_session, services
 
@@ -105,10 +113,7 @@ def _category(categories: list[Category], category_id: uuid.UUID | None) -> Cate
 
 
 def _tier(member: Member | None) -> TierView | None:
-    if member is None:
-        return None
-    tier, _ = orders.standing(db_session(), member.id)
-    return tier
+    return tier_of(member) if member is not None else None
 
 
 def _balance(member: Member) -> int:

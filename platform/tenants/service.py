@@ -239,6 +239,11 @@ def local_day(connection: Connection, tenant_id: uuid.UUID, instant: datetime) -
     timezone = connection.execute(
         select(Tenant.timezone).where(Tenant.id == tenant_id)
     ).scalar_one()
+    return day_in(timezone, instant)
+
+
+def day_in(timezone: str, instant: datetime) -> date:
+    """The local day at `instant` in an IANA time zone (a tenant's, already read)."""
     return instant.astimezone(ZoneInfo(timezone)).date()
 
 
