@@ -18,7 +18,7 @@ from jifen.i18n import Message
 from jifen.ledger import history
 from jifen.ledger.schemas import ENTRY_KINDS
 from jifen.mall import orders
-from jifen.mall.models import Product
+from jifen.mall.models import Coupon, Product
 from jifen.members import progress
 from jifen.pagination import MAX_CURSOR
 from jifen.storefront.mall import bp, mall, member_here, next_page, render, tier_of
@@ -109,3 +109,25 @@ def my_orders() -> str:
     names = {product_id: name for product_id, name in session.execute(named)}
     more = next_page(".my_orders", {}, next_cursor)
     return render("my_orders.html", orders=rows, names=names, more_url=more)
+
+
+COUPONS = 100  # the most recent coupons and vouchers the page lists
+
+
+@bp.route("/account/coupons")
+def my_coupons() -> str:
+    """The member's coupons and service vouchers, newest first, with their codes (a
+    code is shown to its owner only: the page lists the signed-in member's)."""
+    member = member_here()
+    session = db_session()
+    rows = list(
+        session.scalars(
+            select(Coupon)
+            .where(Coupon.member_id == member.id)
+            .order_by(Coupon.created_at.desc(), Coupon.id)
+            .limit(COUPONS)
+        )
+    )
+    named = select(Product.id, Product.name).where(Product.id.in_({c.product_id for c in rows}))
+    names = {product_id: name for product_id, name in session.execute(named)}
+    return render("my_coupons.html", coupons=rows, names=names, now=services().clock.now())

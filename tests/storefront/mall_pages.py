@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from mall.shop import give
+from mall.shop import give, product
 from rules.api import call
 
 from storefront.test_check_in import signed_in
@@ -53,3 +53,11 @@ def gold_tier(client, tenant, discount: int) -> None:
         "redemption_discount_percent": discount,
     }
     call(client, tenant, "PUT", "/tiers", {"tiers": [gold]}, 200)
+
+
+def coffee_card(client, tenant, points: int = 100, valid_days: int = 30) -> dict:
+    """A coupon product: 5 yuan off at the merchant's checkout."""
+    terms = {"type": "amount_off", "amount_off": 500, "valid_days": valid_days}
+    return product(
+        client, tenant, name="Coffee card", kind="coupon", points_price=points, coupon=terms
+    )

@@ -14,7 +14,7 @@ from mall.shop import ADDRESS, give, placed, product, set_tier
 from rules.api import call, rule
 
 from jifen.members import add_to_days
-from storefront.mall_pages import CHINESE, ENGLISH, page, shopper, text
+from storefront.mall_pages import CHINESE, ENGLISH, coffee_card, page, shopper, text
 from storefront.test_check_in import check_in_form
 
 pytestmark = sqlite_only
@@ -148,3 +148,17 @@ def test_a_browser_signed_in_to_no_member_sees_none_of_it(client, tenant):
     for path in ("account", "account/history", "account/orders"):
         shown = text(page(client, f"/m/{tenant.slug}/{path}", status=403))
         assert "Open the mall from" in shown
+
+
+def test_my_coupons_shows_each_code_to_its_owner_with_its_state(client, app, tenant, clock):
+    card = coffee_card(client, tenant, valid_days=1)
+    alice = shopper(client, tenant, points=1_000)
+    (code,) = placed(client, tenant, alice, card["id"])["delivery"]["coupons"]
+    bobs_phone = app.test_client()
+    shopper(bobs_phone, tenant, user_id="wx-bob")
+
+    mine = text(page(client, f"/m/{tenant.slug}/account/coupons"))
+    assert f"Coffee card {code} Ready to use" in mine
+    assert code not in page(bobs_phone, f"/m/{tenant.slug}/account/coupons")
+    clock.advance(days=2)
+    assert f"{code} 过期" in text(page(client, f"/m/{tenant.slug}/account/coupons", CHINESE))

@@ -10,7 +10,7 @@ from conftest import sqlite_only
 from mall.shop import ADDRESS, a_phone, balance, get_product, product
 from rules.api import call
 
-from storefront.mall_pages import CHINESE, ENGLISH, form_fields, page, shopper, text
+from storefront.mall_pages import CHINESE, ENGLISH, coffee_card, form_fields, page, shopper, text
 
 pytestmark = sqlite_only
 
@@ -133,14 +133,7 @@ def test_a_form_without_its_tokens_places_nothing(client, tenant):
 
 
 def test_codes_are_shown_on_the_order_page_to_their_owner_only(client, app, tenant):
-    card = product(
-        client,
-        tenant,
-        name="Coffee card",
-        kind="coupon",
-        points_price=100,
-        coupon={"type": "amount_off", "amount_off": 500, "valid_days": 30},
-    )
+    card = coffee_card(client, tenant)
     shopper(client, tenant, points=1_000)
     done = confirm(client, tenant, card["id"])
     order_url = done.headers["Location"]

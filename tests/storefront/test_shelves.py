@@ -12,7 +12,7 @@ from conftest import sqlite_only
 from mall.shop import product, set_tier
 from rules.api import call
 
-from storefront.mall_pages import CHINESE, ENGLISH, gold_tier, page, shopper, text
+from storefront.mall_pages import CHINESE, ENGLISH, coffee_card, gold_tier, page, shopper, text
 
 pytestmark = sqlite_only
 
@@ -33,14 +33,7 @@ def catalog(client, tenant) -> dict[str, dict]:
     return {
         "tea": product(client, tenant, name="Jasmine tea", points_price=300, category_id=tea),
         "mug": product(client, tenant, name="Travel mug", points_price=1_200, category_id=drinks),
-        "card": product(
-            client,
-            tenant,
-            name="Coffee card",
-            kind="coupon",
-            points_price=500,
-            coupon={"type": "amount_off", "amount_off": 500, "valid_days": 30},
-        ),
+        "card": coffee_card(client, tenant, points=500),
         "draft": product(client, tenant, name="Secret tea", status="draft"),
         "drinks": {"id": drinks},
         "tea_category": {"id": tea},
