@@ -74,11 +74,16 @@ def channel_of(address: str) -> tuple[str, str]:
 
 
 def request_code(
-    session: Session, address: str, *, locale: str, clock: Clock, keyring: Keyring
+    session: Session,
+    channel: str,
+    normalised: str,
+    *,
+    locale: str,
+    clock: Clock,
+    keyring: Keyring,
 ) -> uuid.UUID:
-    """Make a code for the address typed and have it sent after commit, in `locale`;
-    the code's id."""
-    channel, normalised = channel_of(address)
+    """Make a code for an address (`channel_of` what was typed) and have it sent after
+    commit, in `locale`; the code's id."""
     lookup = keyring.lookup_hash(normalised)
     column = Member.email_lookup if channel == "email" else Member.phone_lookup
     member_id = session.scalar(

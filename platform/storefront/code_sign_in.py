@@ -42,7 +42,7 @@ def send_code() -> tuple[str, int] | Response:
     try:
         if len(address) > MAX_ADDRESS:
             raise ValidationFailed()
-        _, normalised = sign_in_codes.channel_of(address)
+        channel, normalised = sign_in_codes.channel_of(address)
     except ValidationFailed:
         shown = address[:MAX_ADDRESS]
         return render("code_ask.html", address=shown, problem=_not_an_address()), 422
@@ -58,7 +58,12 @@ def send_code() -> tuple[str, int] | Response:
         return render("code_ask.html", address=address, problem=refused.translated()), 429
     throttle.record_failure(session, attempt, now)  # every code sent counts
     code_id = sign_in_codes.request_code(
-        session, address, locale=reader_language_code(), clock=svc.clock, keyring=svc.keyring
+        session,
+        channel,
+        normalised,
+        locale=reader_language_code(),
+        clock=svc.clock,
+        keyring=svc.keyring,
     )
     return redirect(url_for(".enter_code", code_id=code_id), 303)
 

@@ -42,6 +42,7 @@ from jifen.db import set_tenant
 from jifen.errors import JifenError, NotFound
 from jifen.headers import allow_framing_by
 from jifen.i18n import LOCALES, N_, catalog_locale, translate
+from jifen.ledger import history
 from jifen.mall import catalog
 from jifen.mall.models import Product
 from jifen.members import TierView, tiers_of
@@ -51,7 +52,13 @@ from jifen.storefront.branding import palette
 from jifen.tenants import service as tenants
 from jifen.tenants.models import Tenant
 from jifen.theming import BASE_THEME, override_name
-from jifen.web import db_session, set_chosen_locale, set_tenant_locale, set_tenant_timezone
+from jifen.web import (
+    db_session,
+    services,
+    set_chosen_locale,
+    set_tenant_locale,
+    set_tenant_timezone,
+)
 
 bp = Blueprint("storefront", __name__)
 HOST_MALL = "host_storefront"  # the blueprint's name where a merchant's host name serves it
@@ -177,6 +184,12 @@ def tier_of(member: Member) -> TierView | None:
     return next(
         (t for t in tiers_of(db_session(), member.tenant_id) if t.code == member.tier), None
     )
+
+
+def balance_of(member: Member) -> int:
+    """The points the member can spend now (one query: the wallet, less lapsed lots)."""
+    wallets = history.wallets_now(db_session(), [member.id], clock=services().clock)
+    return wallets.get(member.id, (0, 0, 0))[0]
 
 
 def member_here() -> Member:

@@ -23,12 +23,12 @@ from jifen import idempotency
 from jifen.errors import JifenError
 from jifen.field_messages import field_messages, rendered
 from jifen.i18n import N_, translate
-from jifen.ledger import history
 from jifen.mall import orders, payments
 from jifen.mall.models import Order, Product
 from jifen.mall.schemas import Address
 from jifen.members.models import Member
 from jifen.storefront.mall import (
+    balance_of,
     bp,
     check_form,
     mall,
@@ -80,7 +80,7 @@ def _confirmation(
     price = orders.quote(
         session, product.id, member.id, quantity, modes=svc.redeem_modes, now=svc.clock.now()
     )
-    balance = history.summary(session, member.id, clock=svc.clock).balance
+    balance = balance_of(member)
     return {
         "product": product,
         "quantity": quantity,

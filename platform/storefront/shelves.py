@@ -14,7 +14,6 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from jifen.errors import JifenError
 from jifen.field_messages import field_messages, rendered
-from jifen.ledger import history
 from jifen.mall import catalog, lottery, orders, sql
 from jifen.mall.models import PRODUCT_KINDS, Category, FlashSale, Product
 from jifen.mall.schemas import QueryInteger
@@ -22,6 +21,7 @@ from jifen.members import TierView, tiers_of
 from jifen.members.models import Member
 from jifen.pagination import MAX_CURSOR
 from jifen.storefront.mall import (
+    balance_of,
     bp,
     mall,
     next_page,
@@ -85,7 +85,7 @@ def shelf() -> tuple[str, int] | str:
         problems = rendered(field_messages(error.messages))
         return render("shelf.html", cards=[], problems=problems, **context), 400
     tier = _tier(member)
-    buyer = catalog.Buyer(tier, _balance(member)) if member is not None else None
+    buyer = catalog.Buyer(tier, balance_of(member)) if member is not None else None
     try:
         rows, next_cursor = catalog.search_products(
             session,
@@ -114,10 +114,6 @@ def _category(categories: list[Category], category_id: uuid.UUID | None) -> Cate
 
 def _tier(member: Member | None) -> TierView | None:
     return tier_of(member) if member is not None else None
-
-
-def _balance(member: Member) -> int:
-    return history.summary(db_session(), member.id, clock=services().clock).balance
 
 
 @bp.route("/shop/<uuid:product_id>")
