@@ -75,6 +75,7 @@ def served(app: Flask) -> Iterator[str]:
 def overflow(page: Page) -> int:
     """How many CSS pixels the page is wider than its viewport: a phone user scrolls
     sideways for anything above 0."""
+    page.wait_for_load_state()  # a click that navigates returns once the page commits
     width: int = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
@@ -84,6 +85,7 @@ def overflow(page: Page) -> int:
 def accessibility_violations(page: Page) -> list[dict[str, Any]]:
     """What axe-core finds on the page that is serious or critical: each violation's
     rule id, impact, help text and the elements concerned."""
+    page.wait_for_load_state()
     found = Axe().run(page).response["violations"]
     return [
         {

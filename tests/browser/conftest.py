@@ -49,6 +49,7 @@ def screenshot(request: pytest.FixtureRequest, language: str) -> Callable[..., P
     def save(page: Page, name: str, *, phone: bool = False) -> Path:
         (folder / "readme").mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}-{LANGUAGES[language]}.png"
+        page.wait_for_load_state()  # a click that navigates returns once the page commits
         page.screenshot(path=path, full_page=True)
         if phone:
             page.screenshot(path=folder / "readme" / path.name, scale="css")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from conftest import sqlite_only
 from mall.shop import give, member
+from playwright.sync_api import expect
 from rules.api import call, rule
 
 from browser.test_phone_pages import CHECK_IN, a_tenant_speaking
@@ -41,15 +42,18 @@ def test_a_member_reads_their_points_and_history(
         f"{live_server}/m/{shop.slug}/sign-in?"
         + link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
     )
-    phone.get_by_role("button", name=CHECK_IN[language]).click()
+    with phone.expect_navigation():
+        phone.get_by_role("button", name=CHECK_IN[language]).click()
 
     phone.get_by_role("link", name=words["me"], exact=True).click()
+    expect(phone.locator(".expiries li")).to_have_count(2)
     expiries = phone.locator(".expiries li").all_inner_texts()
     assert len(expiries) == 2 and all(words["expiry"] in line for line in expiries)
     screenshot(phone, "account")
     looks_right(phone)
 
     phone.get_by_role("link", name=words["history"]).click()
+    expect(phone.locator(".line-reason")).to_have_count(3)
     reasons = phone.locator(".line-reason").all_inner_texts()
     assert words["reason"] in reasons[0].lower() and reasons[1:] == ["Welcome gift"] * 2
     assert phone.locator(".line-total").first.inner_text().endswith("425")

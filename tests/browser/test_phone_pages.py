@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from conftest import create_tenant_with_key, sqlite_only
 from mall.shop import ADDRESS, a_phone, awaiting_payment, member, points
+from playwright.sync_api import expect
 from rules.api import call, rule
 
 from browser.conftest import LANGUAGES
@@ -101,7 +102,7 @@ def test_a_member_checks_in_on_the_home_page(svc, client, live_server, phone, la
         phone.get_by_role("button", name=CHECK_IN[language], exact=True).click()
 
     assert phone.get_by_role("status").inner_text() == CHECKED_IN[language]
-    assert phone.get_by_role("button", name=CHECK_IN[language], exact=True).count() == 0
+    expect(phone.get_by_role("button", name=CHECK_IN[language], exact=True)).to_have_count(0)
     screenshot(phone, "checked-in")
     assert overflow(phone) == 0
     assert accessibility_violations(phone) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from conftest import sqlite_only
 from mall.shop import a_phone, member, product
+from playwright.sync_api import expect
 from rules.api import call
 from storefront.test_lottery_pages import PRIZES
 
@@ -64,7 +65,7 @@ def test_a_member_draws_a_lottery_and_opens_its_record(
     signed_in(svc, client, live_server, phone, shop, 1_000)
 
     phone.goto(f"{live_server}/m/{shop.slug}/shop/{wheel['id']}")
-    assert phone.locator(".odds tbody tr").count() == 3
+    expect(phone.locator(".odds tbody tr")).to_have_count(3)
     screenshot(phone, "lottery")
     looks_right(phone)
     phone.get_by_role("link", name=words["draw"], exact=True).click()
@@ -77,7 +78,7 @@ def test_a_member_draws_a_lottery_and_opens_its_record(
     screenshot(phone, "lottery-result")
     looks_right(phone)
     phone.get_by_role("link", name=words["record"]).click()
-    assert phone.locator(".draws tbody tr").count() == 1
+    expect(phone.locator(".draws tbody tr")).to_have_count(1)
     assert phone.locator(".hash code").first.inner_text()  # the seed hash, published
     screenshot(phone, "lottery-record")
     looks_right(phone)

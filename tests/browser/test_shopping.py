@@ -6,6 +6,7 @@ too (the browser tests' one there); the others run on SQLite."""
 from __future__ import annotations
 
 from mall.shop import member, product
+from playwright.sync_api import expect
 from rules.api import call
 
 from browser.test_phone_pages import a_tenant_speaking
@@ -67,13 +68,13 @@ def test_a_member_finds_and_redeems_an_item_with_an_address(
     phone.get_by_role("link", name=words["shop"], exact=True).click()
     phone.get_by_label(words["search"]).fill("tea")
     phone.get_by_role("button", name=words["find"]).click()
-    assert phone.locator(".card-name").all_inner_texts() == ["Jasmine tea", "Oolong tea"]
+    expect(phone.locator(".card-name")).to_have_text(["Jasmine tea", "Oolong tea"])
     phone.get_by_text(words["filters"]).click()
     phone.get_by_label(words["affordable"]).check()
     screenshot(phone, "shelf-filters")
     looks_right(phone)
     phone.get_by_role("button", name=words["find"]).click()
-    assert phone.locator(".card-name").all_inner_texts() == ["Jasmine tea"]
+    expect(phone.locator(".card-name")).to_have_text(["Jasmine tea"])
     screenshot(phone, "shelf")
     looks_right(phone)
 
