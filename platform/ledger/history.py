@@ -7,8 +7,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, Result, case, func, select
+from sqlalchemy import BigInteger, ColumnElement, Result, Select, case, func, select
 from sqlalchemy.orm import Session, outerjoin
 
 from jifen.clock import Clock
@@ -39,6 +40,12 @@ class PointsSummary:
     pending: int
     debt: int
     expiring: list[Expiring]  # the next expiry dates, soonest first
+
+
+@dataclass(frozen=True)
+class Glance:
+    balance: int  # available now
+    expiring: list[Expiring]  # the next expiry date, if any
 
 
 @dataclass(frozen=True)
@@ -140,21 +147,42 @@ def summary(
         )
     ).scalar_one()
     policy = policies.policy_of(session, tenant_of(session))
-    dates = (
+    dates = _expiry_dates(Lot.account_id == account_id, now)
+    expiring = _expiring(
+        session.execute(dates if upcoming is None else dates.limit(upcoming)), policy.zone
+    )
+    return PointsSummary(member_id, balance - lapsed_points, held, int(pending), debt, expiring)
+
+
+def glance(session: Session, member_id: uuid.UUID, *, clock: Clock, timezone: str) -> Glance:
+    """What a page shows of a member's points at a glance, in two statements: what they
+    can spend now and their next expiry, its day in the tenant's `timezone` (which the
+    caller has read already). `summary` has the rest."""
+    now = clock.now()
+    balance = wallets_now(session, [member_id], clock=clock).get(member_id, (0, 0, 0))[0]
+    wallet = select(Account.id).where(Account.kind == WALLET, Account.member_id == member_id)
+    soonest = _expiry_dates(Lot.account_id.in_(wallet.scalar_subquery()), now).limit(1)
+    return Glance(balance, _expiring(session.execute(soonest), ZoneInfo(timezone)))
+
+
+def _expiry_dates(wallet: ColumnElement[bool], now: datetime) -> Select[datetime | None, int]:
+    """The dates the wallet's available points expire on after `now`, soonest first, each
+    with its points."""
+    return (
         select(Lot.expires_at, func.sum(Lot.remaining - Lot.held))
-        .where(Lot.account_id == account_id, Lot.expires_at > now, Lot.remaining > Lot.held)
+        .where(wallet, Lot.expires_at > now, Lot.remaining > Lot.held)
         .group_by(Lot.expires_at)
         .order_by(Lot.expires_at)
     )
-    expiring = [
-        Expiring(policy.local_day(at - timedelta(microseconds=1)), at, int(points))
-        # Only lots expiring after now: expires_at is never NULL here.
-        for at, points in cast(
-            "Result[datetime, int]",
-            session.execute(dates if upcoming is None else dates.limit(upcoming)),
-        )
+
+
+def _expiring(rows: Result[Any], zone: ZoneInfo) -> list[Expiring]:
+    # Only lots expiring after now: expires_at is never NULL here. Points expiring at
+    # midnight can last be used the local day before.
+    return [
+        Expiring((at - timedelta(microseconds=1)).astimezone(zone).date(), at, int(points))
+        for at, points in cast("Result[datetime, int]", rows)
     ]
-    return PointsSummary(member_id, balance - lapsed_points, held, int(pending), debt, expiring)
 
 
 def page(

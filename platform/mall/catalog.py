@@ -32,6 +32,7 @@ from jifen.mall.models import Category, FlashSale, Product
 from jifen.mall.modes import RedeemModes, discounted
 from jifen.members import TierView
 from jifen.pagination import decode_cursor, page_of, read_page
+from jifen.tenants import bump_revision
 from jifen.types import new_id
 
 # --- categories ----------------------------------------------------------------------
@@ -74,6 +75,7 @@ def create_category(
     category = Category(tenant_id=tenant_id, id=new_id(), created_at=now, updated_at=now, **data)
     session.add(category)
     session.flush()
+    bump_revision(session, tenant_id)
     audit.record(
         session,
         tenant_id=tenant_id,
@@ -102,6 +104,7 @@ def update_category(
         setattr(category, name, value)
     category.updated_at = clock.now()
     session.flush()
+    bump_revision(session, category.tenant_id)
     audit.record(
         session,
         tenant_id=category.tenant_id,

@@ -29,7 +29,7 @@ from jifen.i18n import N_, Message
 from jifen.members.domain_events import TierChanged
 from jifen.members.models import Member, MemberDay, Tier
 from jifen.outbox.events import BULK, INTERACTIVE, emit
-from jifen.tenants import local_day
+from jifen.tenants import bump_revision, local_day
 
 if TYPE_CHECKING:
     from jifen.collaborators import Collaborators
@@ -192,6 +192,7 @@ def set_ladder(
                 )
             )
     after = ladder(connection, tenant_id)
+    bump_revision(session, tenant_id)
     audit.record(
         session,
         tenant_id=tenant_id,

@@ -16,7 +16,7 @@ from jifen.rules import recording
 from jifen.rules.errors import AlreadyCheckedIn
 from jifen.rules.events import EventIn
 from jifen.storefront.mall import bp, check_form, mall, render, signed_in_member, tier_of
-from jifen.storefront.shelves import CATEGORIES, Card
+from jifen.storefront.shelves import Card, shelves
 from jifen.tenants import service as tenants
 from jifen.web import db_session, request_actor, services
 
@@ -31,11 +31,11 @@ def home() -> str:
     member = signed_in_member()
     points = checked_in = tier = None
     if member is not None:
-        points = history.summary(session, member.id, clock=svc.clock)
+        points = history.glance(session, member.id, clock=svc.clock, timezone=mall().timezone)
         checked_in = session.get(Checkin, (member.tenant_id, member.id, _today()))
         tier = tier_of(member)
     now, drawn = svc.clock.now(), svc.redeem_modes.drawing_delivery()
-    categories, _ = catalog.list_categories(session, limit=CATEGORIES)
+    categories = shelves()
     popular = catalog.featured(
         session, now=now, by="popular", limit=FEATURED * 3, drawn_modes=drawn
     )

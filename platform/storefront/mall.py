@@ -49,6 +49,7 @@ from jifen.members import TierView, tiers_of
 from jifen.members.models import Member
 from jifen.storefront import overrides
 from jifen.storefront.branding import palette
+from jifen.tenants import revisions
 from jifen.tenants import service as tenants
 from jifen.tenants.models import Tenant
 from jifen.theming import BASE_THEME, override_name
@@ -179,11 +180,15 @@ def signed_in_member() -> Member | None:
     return member_or_none
 
 
+def ladder() -> list[TierView]:
+    """The mall's tiers, lowest first, with their benefits (read once a revision)."""
+    tenant = mall()
+    return revisions.kept(tenant, "tiers", lambda: tiers_of(db_session(), tenant.id))
+
+
 def tier_of(member: Member) -> TierView | None:
     """The member's tier, with its benefits (None: below every tier)."""
-    return next(
-        (t for t in tiers_of(db_session(), member.tenant_id) if t.code == member.tier), None
-    )
+    return next((t for t in ladder() if t.code == member.tier), None)
 
 
 def balance_of(member: Member) -> int:
@@ -241,7 +246,7 @@ def render(name: str, **context: Any) -> str:
         "csrf_token": generate_csrf,
         "notices": get_flashed_messages(),
     }
-    versions = overrides.versions_of()
+    versions = revisions.kept(tenant, "templates", overrides.versions_of)
     if versions:
         sandbox = current_app.extensions["jifen.override_env"]
         template = override_name(tenant.id, versions, theme, name)

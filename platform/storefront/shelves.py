@@ -15,14 +15,15 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from jifen.errors import JifenError
 from jifen.field_messages import field_messages, rendered
 from jifen.mall import catalog, lottery, orders, sql
-from jifen.mall.models import PRODUCT_KINDS, Category, FlashSale, Product
+from jifen.mall.models import PRODUCT_KINDS, FlashSale, Product
 from jifen.mall.schemas import QueryInteger
-from jifen.members import TierView, tiers_of
+from jifen.members import TierView
 from jifen.members.models import Member
 from jifen.pagination import MAX_CURSOR
 from jifen.storefront.mall import (
     balance_of,
     bp,
+    ladder,
     mall,
     next_page,
     product_on_sale,
@@ -30,6 +31,7 @@ from jifen.storefront.mall import (
     signed_in_member,
     tier_of,
 )
+from jifen.tenants import revisions
 from jifen.types import Text
 from jifen.web import db_session, services
 
@@ -76,7 +78,7 @@ class Card:
 def shelf() -> tuple[str, int] | str:
     session, svc = db_session(), services()
     member = signed_in_member()
-    categories, _ = catalog.list_categories(session, limit=CATEGORIES)
+    categories = shelves()
     given = {name: value for name, value in request.args.items() if value.strip()}
     context: dict[str, Any] = {"categories": categories, "kinds": PRODUCT_KINDS, "given": given}
     try:
@@ -108,7 +110,26 @@ def shelf() -> tuple[str, int] | str:
     )
 
 
-def _category(categories: list[Category], category_id: uuid.UUID | None) -> Category | None:
+@dataclass(frozen=True)
+class Shelf:
+    """A category as the mall's pages show it."""
+
+    id: uuid.UUID
+    parent_id: uuid.UUID | None
+    name: str
+
+
+def shelves() -> list[Shelf]:
+    """The mall's first CATEGORIES categories in shelf order (read once a revision)."""
+
+    def read() -> list[Shelf]:
+        categories, _ = catalog.list_categories(db_session(), limit=CATEGORIES)
+        return [Shelf(c.id, c.parent_id, c.name) for c in categories]
+
+    return revisions.kept(mall(), "shelves", read)
+
+
+def _category(categories: list[Shelf], category_id: uuid.UUID | None) -> Shelf | None:
     return next((c for c in categories if c.id == category_id), None)
 
 
@@ -130,7 +151,6 @@ def product(product_id: uuid.UUID) -> str:
         if member is not None
         else None
     )
-    ladder = tiers_of(session, mall().id)
     return render(
         "product.html",
         product=found,
@@ -138,7 +158,7 @@ def product(product_id: uuid.UUID) -> str:
         sale=sale,
         left=sale.stock if sale is not None else found.stock,
         on_sale=_on_sale(found, now),
-        min_tier=next((t for t in ladder if t.code == found.min_tier), None),
+        min_tier=next((t for t in ladder() if t.code == found.min_tier), None),
         odds=lottery.published(svc, found) if found.mode == "lottery" else None,
         now=now,
     )

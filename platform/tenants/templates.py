@@ -13,6 +13,7 @@ from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.errors import NotFound
 from jifen.tenants.models import TemplateOverride
+from jifen.tenants.revisions import bump
 
 
 def overrides(session: Session) -> list[TemplateOverride]:
@@ -31,6 +32,7 @@ def put(
     row.version += 1
     row.source, row.updated_at = source, now
     session.flush()
+    bump(session, tenant_id)
     _audit(session, tenant_id, "template.put", name, row.version, actor, clock)
     return row
 
@@ -44,6 +46,7 @@ def remove(
         raise NotFound("template", name)
     session.delete(row)
     session.flush()
+    bump(session, tenant_id)
     _audit(session, tenant_id, "template.remove", name, row.version, actor, clock)
 
 

@@ -85,6 +85,29 @@ def test_the_account_lists_every_expiry_and_the_way_to_the_next_tier(
     assert shown.index("100 ") < shown.index("300 ") < shown.index("1,000 ")
 
 
+@pytest.mark.parametrize(
+    ("headers", "says"),
+    [
+        (ENGLISH, ["Your 积分 1,300", "300 expire after Mar 31, 2027"]),
+        (CHINESE, ["我的积分 1,300", "300 将于 2027年3月31日 后过期"]),
+    ],
+)
+def test_the_home_page_shows_what_the_member_can_spend_and_when_some_expires(
+    client, tenant, clock, headers, says
+):
+    alice = shopper(client, tenant)
+    soon = (clock.now() + timedelta(days=1)).isoformat()
+    for points, at in [(50, soon), (300, "2027-03-31T16:00:00Z"), (1_000, None)]:
+        give(client, tenant, alice, points, **({"expires_at": at} if at else {}))
+    clock.advance(days=2)  # the 50 lapse; no sweep has run yet
+
+    shown = text(page(client, f"/m/{tenant.slug}/", headers))
+
+    for words in says:
+        assert words in shown
+    assert "50 " not in shown and "1,000 " not in shown
+
+
 def test_the_history_says_why_in_the_members_language(client, tenant, clock):
     rule(client, tenant, "checkin", {"points": 5})
     alice = shopper(client, tenant)

@@ -151,3 +151,24 @@ def test_a_merchants_html_is_shown_as_text(client, tenant):
 def _names(found: str) -> list[str]:
     """The products on a shelf, in order (their names are followed by their price)."""
     return re.findall(r"((?:Jasmine tea|Travel mug|Coffee card|Secret tea))(?= [\d,]+ )", found)
+
+
+def test_what_the_merchant_changes_shows_on_the_next_page(client, tenant, svc):
+    """The mall keeps its tiers and categories between pages until they change: a new
+    category, a renamed one and a tier's new discount show on the very next page."""
+    gold_tier(client, tenant, 10)
+    tea = category(client, tenant, "Tea")
+    product(client, tenant, name="Jasmine tea", points_price=1_000)
+    alice = shopper(client, tenant, points=5_000)
+    set_tier(svc, tenant, alice, "gold")
+    home = page(client, f"/m/{tenant.slug}/")
+    assert "Tea" in text(home) and "900 积分" in shelf(client, tenant)
+
+    category(client, tenant, "Cups")
+    call(client, tenant, "PATCH", f"/categories/{tea}", {"name": "Green tea"}, 200)
+    gold_tier(client, tenant, 30)
+
+    home = text(page(client, f"/m/{tenant.slug}/"))
+    assert "Cups" in home and "Green tea" in home
+    found = shelf(client, tenant)
+    assert "700 积分" in found and "900 积分" not in found
