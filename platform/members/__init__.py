@@ -4,6 +4,7 @@ The members' public module: the other domains and the plugins import from here, 
 from the modules below it (an import-linter contract in pyproject.toml says so).
 """
 
+from jifen.members.checkins import Month, month_of
 from jifen.members.models import Checkin, Member, MemberDay, MemberTag, Referral, SignInCode, Tier
 from jifen.members.service import create_member
 from jifen.members.sign_in_codes import SignInCodeRequested
@@ -16,6 +17,7 @@ __all__ = [
     "Member",
     "MemberDay",
     "MemberTag",
+    "Month",
     "Progress",
     "Referral",
     "SignInCode",
@@ -26,6 +28,7 @@ __all__ = [
     "add_to_days",
     "create_member",
     "ladder",
+    "month_of",
     "move_tier",
     "progress",
     "tiers_of",

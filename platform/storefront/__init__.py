@@ -7,6 +7,7 @@ from flask import Flask
 from jifen.storefront import (
     account,
     card,
+    check_ins,
     code_sign_in,
     dev_mailbox,
     draws,
@@ -32,6 +33,7 @@ def init_app(app: Flask, *, embedded: bool) -> None:
 __all__ = [
     "account",
     "card",
+    "check_ins",
     "code_sign_in",
     "draws",
     "home",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import format_number
 from werkzeug import Response
 
@@ -32,7 +32,7 @@ def home() -> str:
     points = checked_in = tier = None
     if member is not None:
         points = history.glance(session, member.id, clock=svc.clock, timezone=mall().timezone)
-        checked_in = session.get(Checkin, (member.tenant_id, member.id, _today()))
+        checked_in = session.get(Checkin, (member.tenant_id, member.id, today()))
         tier = tier_of(member)
     now, drawn = svc.clock.now(), svc.redeem_modes.drawing_delivery()
     categories = shelves()
@@ -62,7 +62,7 @@ def home() -> str:
     )
 
 
-def _today() -> date:
+def today() -> date:
     """The tenant's local day now: the day a check-in counts for."""
     return tenants.day_in(mall().timezone, services().clock.now())
 
@@ -70,15 +70,16 @@ def _today() -> date:
 @bp.post("/check-in")
 def check_in() -> Response:
     """The signed-in member checks in for today, through the earn engine (a `checkin`
-    event, whose rules pay the streak), and is sent back home with what it earned. The
+    event, whose rules pay the streak), and is sent back with what it earned. The
     event's id is the member's day, so a double submit records one check-in."""
     check_form()
-    home_url = url_for(".home")
+    # The calendar's button comes back to the calendar; the home page's, home.
+    back = url_for(".check_ins" if request.form.get("from") == "calendar" else ".home")
     member = signed_in_member()
     if member is None:
-        return redirect(home_url, 303)
+        return redirect(back, 303)
     svc = services()
-    event = EventIn(event_id=f"checkin:{member.id}:{_today()}", kind="checkin", member_id=member.id)
+    event = EventIn(event_id=f"checkin:{member.id}:{today()}", kind="checkin", member_id=member.id)
     try:
         outcome = recording.record(
             db_session(),
@@ -90,7 +91,7 @@ def check_in() -> Response:
         )
     except AlreadyCheckedIn:
         flash(translate(N_("You have already checked in today.")))
-        return redirect(home_url, 303)
+        return redirect(back, 303)
     earned = (outcome.result or {}).get("points") or 0
     flash(
         translate(
@@ -98,4 +99,4 @@ def check_in() -> Response:
             {"points": format_number(earned), "points_name": mall().points_name},
         )
     )
-    return redirect(home_url, 303)
+    return redirect(back, 303)

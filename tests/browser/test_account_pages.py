@@ -1,6 +1,7 @@
 """A member reads their account on a phone, in Chinese and in English: every upcoming
-expiry by date, their tier and the way to the next, and the history of their points with
-the reason for each line, each page fitting the phone with nothing serious for axe."""
+expiry by date, their tier and the way to the next, the history of their points with
+the reason for each line, and their check-in calendar, each page fitting the phone with
+nothing serious for axe."""
 
 from __future__ import annotations
 
@@ -17,12 +18,19 @@ pytestmark = sqlite_only
 
 CARD = {"zh-CN": "会员码", "en-US": "Member card"}
 WORDS = {
-    "zh-CN": {"me": "我的", "history": "积分明细", "expiry": "将于", "reason": "签到"},
+    "zh-CN": {
+        "me": "我的",
+        "history": "积分明细",
+        "expiry": "将于",
+        "reason": "签到",
+        "calendar": "签到日历",
+    },
     "en-US": {
         "me": "Me",
         "history": "Points history",
         "expiry": "expire after",
         "reason": "check-in",
+        "calendar": "Check-in calendar",
     },
 }
 
@@ -58,6 +66,12 @@ def test_a_member_reads_their_points_and_history(
     assert words["reason"] in reasons[0].lower() and reasons[1:] == ["Welcome gift"] * 2
     assert phone.locator(".line-total").first.inner_text().endswith("425")
     screenshot(phone, "history")
+    looks_right(phone)
+
+    phone.go_back()
+    phone.get_by_role("link", name=words["calendar"]).click()
+    expect(phone.locator(".calendar .checked")).to_have_count(1)  # today's check-in
+    screenshot(phone, "check-ins")
     looks_right(phone)
 
 
