@@ -248,6 +248,8 @@ def _postgres_begin(conn: Any) -> None:
 
 def set_tenant(session: Session, tenant_id: uuid.UUID) -> None:
     """Scope the session to a tenant (also inside an open transaction)."""
+    if session.info.get("tenant_id") == tenant_id:
+        return  # scoped already: a transaction open since has its settings
     session.info["tenant_id"] = tenant_id
     if session.in_transaction():
         _apply_rls(session, session.connection())

@@ -44,9 +44,12 @@ def console() -> Surface:
 
 
 def mall(tenant: Tenant) -> Surface:
-    return Surface(
-        sessions.MALL, tenant.id, f"jifen_mall_{tenant.id.hex}", "/", tenant.mall_embedded
-    )
+    return Surface(sessions.MALL, tenant.id, mall_cookie(tenant.id), "/", tenant.mall_embedded)
+
+
+def mall_cookie(tenant_id: uuid.UUID) -> str:
+    """The name of the cookie that carries a session at the tenant's mall."""
+    return f"jifen_mall_{tenant_id.hex}"
 
 
 def current(surface: Surface) -> WebSession | None:

@@ -4,12 +4,13 @@ running total, what expires when, and the tenant's outstanding liability."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, Result, Select, case, func, select
+from sqlalchemy import BigInteger, ColumnElement, Select, case, func, select
 from sqlalchemy.orm import Session, outerjoin
 
 from jifen.clock import Clock
@@ -155,14 +156,19 @@ def summary(
 
 
 def glance(session: Session, member_id: uuid.UUID, *, clock: Clock, timezone: str) -> Glance:
-    """What a page shows of a member's points at a glance, in two statements: what they
+    """What a page shows of a member's points at a glance, in one statement: what they
     can spend now and their next expiry, its day in the tenant's `timezone` (which the
     caller has read already). `summary` has the rest."""
     now = clock.now()
-    balance = wallets_now(session, [member_id], clock=clock).get(member_id, (0, 0, 0))[0]
-    wallet = select(Account.id).where(Account.kind == WALLET, Account.member_id == member_id)
-    soonest = _expiry_dates(Lot.account_id.in_(wallet.scalar_subquery()), now).limit(1)
-    return Glance(balance, _expiring(session.execute(soonest), ZoneInfo(timezone)))
+    row = sql.glance(session.connection(), tenant_of(session), member_id, now)
+    if row is None:
+        return Glance(0, [])
+    expiring = (
+        []
+        if row.next_at is None
+        else _expiring([(row.next_at, row.next_points)], ZoneInfo(timezone))
+    )
+    return Glance(int(row.balance), expiring)
 
 
 def _expiry_dates(wallet: ColumnElement[bool], now: datetime) -> Select[datetime | None, int]:
@@ -176,12 +182,12 @@ def _expiry_dates(wallet: ColumnElement[bool], now: datetime) -> Select[datetime
     )
 
 
-def _expiring(rows: Result[Any], zone: ZoneInfo) -> list[Expiring]:
+def _expiring(rows: Iterable[tuple[datetime, int]], zone: ZoneInfo) -> list[Expiring]:
     # Only lots expiring after now: expires_at is never NULL here. Points expiring at
     # midnight can last be used the local day before.
     return [
         Expiring((at - timedelta(microseconds=1)).astimezone(zone).date(), at, int(points))
-        for at, points in cast("Result[datetime, int]", rows)
+        for at, points in rows
     ]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     ColumnElement,
     Connection,
     FromClause,
@@ -584,3 +585,53 @@ def exact_sums(
     query = select(*halves) if from_ is None else select(*halves).select_from(from_)
     row = executor.execute(query.where(*criteria)).one()
     return [int(high) * _HALF + int(low) for high, low in zip(row[::2], row[1::2], strict=True)]
+
+
+def _glance() -> Select[Any]:
+    """One wallet's points at a glance, in one statement: what it can spend now (its
+    balance less points past their expiry that the sweep has not reached), the next
+    instant some of its points expire, and how many do then."""
+    wallet = _ACCOUNTS.alias("wallet")
+
+    def lots(*where: ColumnElement[bool]) -> Select[Any]:
+        return select(func.sum(_LOTS.c.remaining - _LOTS.c.held)).where(
+            _LOTS.c.tenant_id == wallet.c.tenant_id,
+            _LOTS.c.account_id == wallet.c.id,
+            _LOTS.c.remaining > _LOTS.c.held,
+            *where,
+        )
+
+    now: BindParameter[datetime] = bindparam("now")
+    next_at = (
+        select(func.min(_LOTS.c.expires_at))
+        .where(
+            _LOTS.c.tenant_id == wallet.c.tenant_id,
+            _LOTS.c.account_id == wallet.c.id,
+            _LOTS.c.remaining > _LOTS.c.held,
+            _LOTS.c.expires_at > now,
+        )
+        .correlate(wallet)  # not the lots of the statement it is compared in
+        .scalar_subquery()
+    )
+    lapsed = lots(_LOTS.c.expires_at <= now).scalar_subquery()
+    return select(
+        (wallet.c.balance - func.coalesce(lapsed, 0)).label("balance"),
+        next_at.label("next_at"),
+        lots(_LOTS.c.expires_at == next_at).scalar_subquery().label("next_points"),
+    ).where(
+        wallet.c.tenant_id == bindparam("tenant_id"),
+        wallet.c.kind == WALLET,
+        wallet.c.member_id == bindparam("member_id"),
+    )
+
+
+_GLANCE = _glance()
+
+
+def glance(
+    connection: Connection, tenant_id: uuid.UUID, member_id: uuid.UUID, now: datetime
+) -> Any:
+    """The member's wallet at a glance (see `_glance`): None for a member with none."""
+    return connection.execute(
+        _GLANCE, {"tenant_id": tenant_id, "member_id": member_id, "now": now}
+    ).first()

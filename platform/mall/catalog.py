@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
@@ -180,6 +180,7 @@ def create_product(
     _apply(session, product, fields, modes=modes, tiers=tiers)
     session.add(product)
     session.flush()
+    bump_revision(session, tenant_id)  # the mall's new row shows it at once
     _audit_product(session, product, actor, "product.create", None, now)
     return product
 
@@ -205,6 +206,7 @@ def update_product(
     _apply(session, product, current | changes, modes=modes, tiers=tiers)
     product.updated_at = clock.now()
     session.flush()
+    bump_revision(session, product.tenant_id)
     _audit_product(session, product, actor, "product.update", before, product.updated_at)
     return product
 
@@ -315,6 +317,7 @@ def change_stock(
         refuse_total_too_large("stock", product.stock + change)
         raise StockBelowZero(details={"stock": product.stock, "change": change})
     session.refresh(product)
+    bump_revision(session, product.tenant_id)
     audit.record(
         session,
         tenant_id=product.tenant_id,
@@ -381,7 +384,17 @@ class Buyer:
     balance: int
 
 
-def discount_for(product: Product, tier: TierView | None) -> int:
+class Priced(Protocol):
+    """What prices a product for a member: a Product, or a page's copy of its prices."""
+
+    @property
+    def points_price(self) -> int: ...
+
+    @property
+    def tier_discounts(self) -> dict[str, int] | None: ...
+
+
+def discount_for(product: Priced, tier: TierView | None) -> int:
     """The percent off this product's points price for a member of `tier`."""
     if tier is None:
         return 0
@@ -390,7 +403,7 @@ def discount_for(product: Product, tier: TierView | None) -> int:
     return tier.redemption_discount_percent
 
 
-def unit_price(product: Product, tier: TierView | None, sale_price: int | None = None) -> int:
+def unit_price(product: Priced, tier: TierView | None, sale_price: int | None = None) -> int:
     """What one costs a member of `tier`: a running flash sale's price (final, no tier
     discount on top), else the points price less the tier's discount."""
     if sale_price is not None:
@@ -412,6 +425,31 @@ def sale_prices(
         )
     )
     return {product_id: price for product_id, price in rows}
+
+
+@dataclass(frozen=True)
+class SaleWindow:
+    product_id: uuid.UUID
+    starts_at: datetime
+    ends_at: datetime
+    points_price: int
+
+
+def sales_ending_after(session: Session, now: datetime) -> list[SaleWindow]:
+    """The tenant's flash sales running at `now` or to come: the schedule that prices
+    its products at any later instant (`running_prices`)."""
+    rows = session.execute(
+        select(FlashSale.product_id, FlashSale.starts_at, FlashSale.ends_at, FlashSale.points_price)
+        .where(FlashSale.ends_at > now)
+        .order_by(FlashSale.starts_at)
+    )
+    return [SaleWindow(*row) for row in rows]
+
+
+def running_prices(schedule: Sequence[SaleWindow], now: datetime) -> dict[uuid.UUID, int]:
+    """The price of each product whose flash sale in `schedule` runs at `now` (the same
+    as `sale_prices` reads, for every product at once)."""
+    return {s.product_id: s.points_price for s in schedule if s.starts_at <= now < s.ends_at}
 
 
 def search_products(
@@ -538,6 +576,7 @@ def create_flash_sale(
     )
     session.add(sale)
     session.flush()
+    bump_revision(session, product.tenant_id)  # the mall's pages keep the schedule
     audit.record(
         session,
         tenant_id=product.tenant_id,

@@ -13,13 +13,13 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
-from jifen.db import cross_tenant
-from jifen.mall import catalog
+from jifen.db import cross_tenant, tenant_of
+from jifen.mall import catalog, sql
 from jifen.mall.models import Order, Product, Recommendation
 
 if TYPE_CHECKING:
@@ -28,9 +28,16 @@ if TYPE_CHECKING:
     from jifen.collaborators import Collaborators
 
 WINDOW = timedelta(days=180)
+
+
+class Identified(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+Popular = TypeVar("Popular", bound=Identified)  # products, or a page's copies of them
 KEPT = 10  # related products kept per product
 RECENT = 50  # a member's orders read to know their taste
-UNDONE = ("cancelled", "refunded")
 
 
 def compute(session: Session, tenant_id: uuid.UUID, now: datetime) -> int:
@@ -48,8 +55,8 @@ def compute(session: Session, tenant_id: uuid.UUID, now: datetime) -> int:
         .where(
             first.created_at >= since,
             second.created_at >= since,
-            first.status.not_in(UNDONE),
-            second.status.not_in(UNDONE),
+            first.status.not_in(sql.UNDONE),
+            second.status.not_in(sql.UNDONE),
         )
         .group_by(first.product_id, second.product_id)
     )
@@ -85,23 +92,16 @@ def for_member(
     *,
     now: datetime,
     limit: int,
-    popular: Sequence[Product],
+    popular: Sequence[Popular],
     drawn_modes: Sequence[str] = (),
-) -> list[Product]:
+) -> list[Product | Popular]:
     """Up to `limit` products on sale for the member (see the module's docstring);
     `popular` is what is popular now, the fallback (the caller has read it already)."""
-    redeemed = list(
-        session.scalars(
-            select(Order.product_id)
-            .where(Order.member_id == member_id, Order.status.not_in(UNDONE))
-            .order_by(Order.created_at.desc())
-            .limit(RECENT)
-        )
-    )
+    redeemed = sql.recently_redeemed(session.connection(), tenant_of(session), member_id, RECENT)
     seen = set(redeemed)
-    picked: list[Product] = []
+    picked: list[Product | Popular] = []
 
-    def take(candidates: Sequence[Product]) -> None:
+    def take(candidates: Sequence[Product | Popular]) -> None:
         for product in candidates:
             if product.id not in seen and len(picked) < limit:
                 seen.add(product.id)

@@ -310,3 +310,26 @@ def claim_codes(
             )
         ).scalar_one()
     )
+
+
+_RECENTLY_REDEEMED = (
+    select(_ORDERS.c.product_id)
+    .where(
+        _ORDERS.c.tenant_id == bindparam("tenant_id"),
+        _ORDERS.c.member_id == bindparam("member_id"),
+        _ORDERS.c.status.not_in(UNDONE),
+    )
+    .order_by(_ORDERS.c.created_at.desc())
+    .limit(bindparam("limit"))
+)
+
+
+def recently_redeemed(
+    connection: Connection, tenant_id: uuid.UUID, member_id: uuid.UUID, limit: int
+) -> list[uuid.UUID]:
+    """What the member redeemed lately (an order not cancelled or refunded), latest
+    first: a product once per order."""
+    rows = connection.execute(
+        _RECENTLY_REDEEMED, {"tenant_id": tenant_id, "member_id": member_id, "limit": limit}
+    )
+    return list(rows.scalars())

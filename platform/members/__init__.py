@@ -4,7 +4,7 @@ The members' public module: the other domains and the plugins import from here, 
 from the modules below it (an import-linter contract in pyproject.toml says so).
 """
 
-from jifen.members.checkins import Month, month_of
+from jifen.members.checkins import Month, month_of, streak_on
 from jifen.members.models import Checkin, Member, MemberDay, MemberTag, Referral, SignInCode, Tier
 from jifen.members.service import create_member
 from jifen.members.sign_in_codes import SignInCodeRequested
@@ -31,5 +31,6 @@ __all__ = [
     "month_of",
     "move_tier",
     "progress",
+    "streak_on",
     "tiers_of",
 ]

@@ -11,10 +11,27 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from jifen.db import tenant_of
 from jifen.members.models import Checkin
+
+_CHECKINS = Checkin.__table__
+
+
+_STREAK = select(_CHECKINS.c.streak).where(
+    _CHECKINS.c.tenant_id == bindparam("tenant_id"),
+    _CHECKINS.c.member_id == bindparam("member_id"),
+    _CHECKINS.c.day == bindparam("day"),
+)
+
+
+def streak_on(session: Session, member_id: uuid.UUID, day: date) -> int | None:
+    """The day of the streak the member's check-in on `day` made (None: no check-in)."""
+    params = {"tenant_id": tenant_of(session), "member_id": member_id, "day": day}
+    streak: int | None = session.connection().execute(_STREAK, params).scalar()
+    return streak
 
 
 @dataclass(frozen=True)

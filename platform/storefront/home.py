@@ -11,16 +11,18 @@ from werkzeug import Response
 from jifen.i18n import N_, translate
 from jifen.ledger import history
 from jifen.mall import catalog, recommendations
-from jifen.members.models import Checkin
+from jifen.members import streak_on
 from jifen.rules import recording
 from jifen.rules.errors import AlreadyCheckedIn
 from jifen.rules.events import EventIn
 from jifen.storefront.mall import bp, check_form, mall, render, signed_in_member, tier_of
-from jifen.storefront.shelves import Card, shelves
+from jifen.storefront.shelves import Card, Shown, shelves
+from jifen.tenants import revisions
 from jifen.tenants import service as tenants
 from jifen.web import db_session, request_actor, services
 
 FEATURED = 6  # products in each of the home page's rows
+KEEP_ROWS = 30  # seconds a process keeps the popular and new rows: what sells moves them
 
 
 @bp.route("/")
@@ -29,17 +31,15 @@ def home() -> str:
     popular and new, priced for the member."""
     session, svc = db_session(), services()
     member = signed_in_member()
-    points = checked_in = tier = None
+    points = streak_today = tier = None
     if member is not None:
         points = history.glance(session, member.id, clock=svc.clock, timezone=mall().timezone)
-        checked_in = session.get(Checkin, (member.tenant_id, member.id, today()))
+        streak_today = streak_on(session, member.id, today())
         tier = tier_of(member)
     now, drawn = svc.clock.now(), svc.redeem_modes.drawing_delivery()
     categories = shelves()
-    popular = catalog.featured(
-        session, now=now, by="popular", limit=FEATURED * 3, drawn_modes=drawn
-    )
-    new = catalog.featured(session, now=now, by="new", limit=FEATURED, drawn_modes=drawn)
+    popular = row("popular", FEATURED * 3)
+    new = row("new", FEATURED)
     for_you = (
         recommendations.for_member(
             session, member.id, now=now, limit=FEATURED, popular=popular, drawn_modes=drawn
@@ -48,18 +48,34 @@ def home() -> str:
         else []
     )
     # What "for you" shows already (its fallback is what is popular) is not repeated.
-    popular = [product for product in popular if product not in for_you][:FEATURED]
+    picked = {product.id for product in for_you}
+    popular = [product for product in popular if product.id not in picked][:FEATURED]
     cards = Card.all_of([*for_you, *popular, *new], tier)
     shown = {card.product.id: card for card in cards}
     return render(
         "home.html",
         points=points,
-        checked_in=checked_in,
+        streak_today=streak_today,
         categories=[c for c in categories if c.parent_id is None],
         for_you=[shown[p.id] for p in for_you],
         popular=[shown[p.id] for p in popular],
         new=[shown[p.id] for p in new],
     )
+
+
+def row(by: str, limit: int) -> list[Shown]:
+    """The mall's popular or new row (catalog.featured), shared by its members: a
+    process reads it at most once every KEEP_ROWS seconds, and at once after the
+    merchant changes a product (that raises the tenant's revision)."""
+    svc = services()
+    now = svc.clock.now()
+
+    def read() -> list[Shown]:
+        drawn = svc.redeem_modes.drawing_delivery()
+        found = catalog.featured(db_session(), now=now, by=by, limit=limit, drawn_modes=drawn)
+        return [Shown.of(product) for product in found]
+
+    return revisions.kept(mall(), f"{by}@{int(now.timestamp()) // KEEP_ROWS}", read)
 
 
 def today() -> date:

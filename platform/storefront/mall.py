@@ -31,7 +31,8 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import generate_csrf, validate_csrf
-from sqlalchemy.orm import lazyload
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
 from werkzeug import Response
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import NotFound as NotFoundPage
@@ -49,9 +50,9 @@ from jifen.members import TierView, tiers_of
 from jifen.members.models import Member
 from jifen.storefront import overrides
 from jifen.storefront.branding import palette
-from jifen.tenants import revisions
+from jifen.tenants import revisions, sessions
 from jifen.tenants import service as tenants
-from jifen.tenants.models import Tenant
+from jifen.tenants.models import Tenant, WebSession
 from jifen.theming import BASE_THEME, override_name
 from jifen.web import (
     db_session,
@@ -65,6 +66,8 @@ bp = Blueprint("storefront", __name__)
 HOST_MALL = "host_storefront"  # the blueprint's name where a merchant's host name serves it
 DEFAULT_COLOR = "#d0282b"  # a theme that names no colour
 LANGUAGE_COOKIE = "jifen_lang"
+# A member's tags are not a page's business: not loaded (a query saved on every page).
+_TAGLESS = (lazyload(Member.tag_rows),)
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -92,23 +95,50 @@ def _open_mall() -> Response | None:
     view = current_app.view_functions.get(request.endpoint or "")
     session = db_session(write=getattr(view, "writes", False))
     if g.mall_slug is not None:
+        known = tenants.known_slug(g.mall_slug)
+        if known is not None:
+            _read_together(session, known)
         try:
-            tenant: Tenant | None = tenants.by_slug(session, g.mall_slug)
+            tenant: Tenant | None = tenants.scoped_by_slug(session, g.mall_slug)
         except NotFound:
             tenant = None
+        if tenant is not None and known is None:
+            _read_together(session, tenant.id)
     else:
         tenant = tenants.by_host(session, request.host)
         if tenant is None and request.endpoint == f"{HOST_MALL}.home":
             return redirect(url_for("console.login"))  # the platform's own host name
+        if tenant is not None:
+            _read_together(session, tenant.id)
     if tenant is None or tenant.status != "active":
         abort(404)
-    set_tenant(session, tenant.id)
     set_tenant_locale(tenant.locale)
     set_tenant_timezone(tenant.timezone)
     allow_framing_by(tenant.frame_ancestors)
     g.mall = tenant
     set_chosen_locale(chosen_language())
     return None
+
+
+def _read_together(session: Session, tenant_id: uuid.UUID) -> None:
+    """Scope the session to the tenant, and read in one statement what every page reads
+    first: the tenant, this browser's session at its mall and that session's member.
+    They stay in the session's identity map while g holds them, and the lookups that
+    follow (tenants.scoped_by_slug, session_cookies.current, signed_in_member), which
+    check them, find them there without a statement of their own."""
+    set_tenant(session, tenant_id)
+    token = request.cookies.get(session_cookies.mall_cookie(tenant_id))
+    if not token:
+        g.mall_rows = session.execute(select(Tenant).where(Tenant.id == tenant_id)).first()
+        return
+    g.mall_rows = session.execute(
+        select(Tenant, WebSession, Member)
+        .select_from(Tenant)
+        .outerjoin(WebSession, WebSession.digest == sessions.token_digest(token))
+        .outerjoin(Member, Member.id == WebSession.subject_id)
+        .where(Tenant.id == tenant_id)
+        .options(*_TAGLESS)
+    ).first()
 
 
 @bp.after_request
@@ -168,10 +198,8 @@ def signed_in_member() -> Member | None:
     if "mall_member" not in g:
         tenant = mall()
         found = session_cookies.current(session_cookies.mall(tenant))
-        # Its tags are not a page's business: not loaded (a query saved on every page).
-        tagless = [lazyload(Member.tag_rows)]
         member = (
-            db_session().get(Member, (tenant.id, found.subject_id), options=tagless)
+            db_session().get(Member, (tenant.id, found.subject_id), options=_TAGLESS)
             if found
             else None
         )

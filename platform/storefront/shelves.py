@@ -5,6 +5,7 @@ sale's price) with what limits its redemption."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,23 +56,54 @@ class ShelfQuery(Schema):
 
 
 @dataclass(frozen=True)
+class Shown:
+    """What a card shows of a product: plain values, which a page may keep between
+    requests (jifen.tenants.revisions) where a row could not outlive its session."""
+
+    id: uuid.UUID
+    kind: str
+    name: str
+    images: tuple[str, ...]
+    points_price: int
+    tier_discounts: dict[str, int] | None
+    cash_price: int | None
+    currency: str | None
+
+    @classmethod
+    def of(cls, product: Product) -> Shown:
+        return cls(
+            product.id,
+            product.kind,
+            product.name,
+            tuple(product.images),
+            product.points_price,
+            product.tier_discounts,
+            product.cash_price,
+            product.currency,
+        )
+
+
+@dataclass(frozen=True)
 class Card:
     """A product as a shelf shows it: its price for the member, and the price before
     their discount when that differs."""
 
-    product: Product
+    product: Shown
     points: int
     list_points: int
 
     @classmethod
-    def of(cls, product: Product, tier: TierView | None, sale_price: int | None) -> Card:
+    def of(cls, product: Shown, tier: TierView | None, sale_price: int | None) -> Card:
         return cls(product, catalog.unit_price(product, tier, sale_price), product.points_price)
 
     @classmethod
-    def all_of(cls, products: list[Product], tier: TierView | None) -> list[Card]:
+    def all_of(cls, products: Sequence[Product | Shown], tier: TierView | None) -> list[Card]:
         """The products' cards, each at a running flash sale's price where it has one."""
-        sales = catalog.sale_prices(db_session(), [p.id for p in products], services().clock.now())
-        return [cls.of(product, tier, sales.get(product.id)) for product in products]
+        sales = sale_prices()
+        return [
+            cls.of(p if isinstance(p, Shown) else Shown.of(p), tier, sales.get(p.id))
+            for p in products
+        ]
 
 
 @bp.route("/shop")
@@ -117,6 +149,16 @@ class Shelf:
     id: uuid.UUID
     parent_id: uuid.UUID | None
     name: str
+
+
+def sale_prices() -> dict[uuid.UUID, int]:
+    """The price of each of the mall's products on a flash sale now, from its schedule
+    of sales (read once a revision: a new sale raises it)."""
+    now = services().clock.now()
+    schedule = revisions.kept(
+        mall(), "flash sales", lambda: catalog.sales_ending_after(db_session(), now)
+    )
+    return catalog.running_prices(schedule, now)
 
 
 def shelves() -> list[Shelf]:

@@ -254,6 +254,31 @@ def by_slug(session: Session, slug: str) -> Tenant:
     return tenant
 
 
+# Each slug's tenant, as this process has found it: a slug never changes, so a request
+# that names a known one scopes its session before the first statement (on PostgreSQL
+# the scope then travels with BEGIN) and reads the tenant by its key.
+_slugs: dict[str, uuid.UUID] = {}
+
+
+def known_slug(slug: str) -> uuid.UUID | None:
+    """The tenant this process has found for the slug before, if any."""
+    return _slugs.get(slug)
+
+
+def scoped_by_slug(session: Session, slug: str) -> Tenant:
+    """The tenant whose slug this is, with `session` scoped to it (NotFound: none)."""
+    known = _slugs.get(slug)
+    if known is not None:
+        set_tenant(session, known)
+        tenant = session.get(Tenant, known)
+        if tenant is not None and tenant.slug == slug:
+            return tenant
+    tenant = by_slug(session, slug)
+    set_tenant(session, tenant.id)
+    _slugs[slug] = tenant.id
+    return tenant
+
+
 def by_host(session: Session, host: str) -> Tenant | None:
     """The tenant a storefront host name belongs to, if any."""
     host = host.split(":", 1)[0].lower()

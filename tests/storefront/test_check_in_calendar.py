@@ -60,7 +60,7 @@ def test_a_streak_runs_on_from_one_month_into_the_next(client, tenant, clock):
 
     assert marked(april) == {1: 3}
     assert "Checked in today: day 3 of your streak" in text(april)
-    assert "/check-in" not in april.split("<nav")[0]  # no second check-in today
+    assert '/check-in"' not in april  # no second check-in today
     assert marked(march) == {1: 1, 30: 1, 31: 2}
     assert f'href="/m/{tenant.slug}/account/check-ins?month=2026-04" rel="next"' in march
     assert 'rel="next"' not in april  # no month after this one

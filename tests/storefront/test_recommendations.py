@@ -12,6 +12,7 @@ from mall.shop import ADDRESS, member, placed, product
 from rules.api import call
 
 from jifen.mall import recommendations
+from jifen.storefront.home import KEEP_ROWS
 from storefront.mall_pages import page, shopper
 
 pytestmark = sqlite_only
@@ -67,3 +68,28 @@ def test_a_member_with_no_orders_gets_what_is_popular(client, tenant, svc):
 def test_signed_out_visitors_see_no_for_you_row(client, tenant):
     product(client, tenant, name="Travel mug", points_price=100)
     assert row(page(client, f"/m/{tenant.slug}/"), "For you") == []
+
+
+def test_the_popular_row_follows_sales_within_half_a_minute_and_edits_at_once(
+    client, tenant, clock
+):
+    """Every member of a mall sees the same popular and new rows: a process reads them
+    at most every `KEEP_ROWS` seconds, so what sells moves them a little later, while
+    what the merchant changes (a product withdrawn, a new one) shows on the next page."""
+    mug = product(client, tenant, name="Travel mug", points_price=100, stock=50)["id"]
+    umbrella = product(client, tenant, name="Umbrella", points_price=100, stock=50)["id"]
+    placed(client, tenant, member(client, tenant, 1_000), mug, address=ADDRESS)
+    home = f"/m/{tenant.slug}/"
+    assert row(page(client, home), "Popular") == ["Travel mug", "Umbrella"]
+
+    for _ in range(2):
+        placed(client, tenant, member(client, tenant, 1_000), umbrella, address=ADDRESS)
+    assert row(page(client, home), "Popular") == ["Travel mug", "Umbrella"]  # kept
+    clock.advance(seconds=KEEP_ROWS)
+    assert row(page(client, home), "Popular") == ["Umbrella", "Travel mug"]
+
+    call(client, tenant, "PATCH", f"/products/{umbrella}", {"status": "archived"}, 200)
+    product(client, tenant, name="Rain boots", points_price=100)
+    html = page(client, home)
+    assert row(html, "Popular")[0] == "Travel mug" and "Umbrella" not in html
+    assert row(html, "New")[0] == "Rain boots"
