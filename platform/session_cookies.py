@@ -96,6 +96,16 @@ def sign_out(response: Response, surface: Surface) -> None:
     response.delete_cookie(surface.cookie, **_attributes(surface))
 
 
+def keep_beside(response: Response, surface: Surface, name: str, value: str, max_age: int) -> None:
+    """Keep another cookie of ours on the surface, sent and guarded as its session's."""
+    response.set_cookie(name, value, max_age=max_age, **_attributes(surface))
+
+
+def drop_beside(response: Response, surface: Surface, name: str) -> None:
+    """Drop a cookie `keep_beside` kept."""
+    response.delete_cookie(name, **_attributes(surface))
+
+
 class _Attributes(TypedDict):
     path: str
     httponly: bool

@@ -5,6 +5,7 @@ from the modules below it (an import-linter contract in pyproject.toml says so).
 """
 
 from jifen.members.checkins import Month, month_of, streak_on
+from jifen.members.invites import code_for, inviter_in
 from jifen.members.models import Checkin, Member, MemberDay, MemberTag, Referral, SignInCode, Tier
 from jifen.members.service import create_member
 from jifen.members.sign_in_codes import SignInCodeRequested
@@ -26,7 +27,9 @@ __all__ = [
     "Tier",
     "TierView",
     "add_to_days",
+    "code_for",
     "create_member",
+    "inviter_in",
     "ladder",
     "month_of",
     "move_tier",

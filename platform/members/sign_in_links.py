@@ -205,8 +205,9 @@ class Link:
 
 def open_link(
     session: Session, tenant: Tenant, link: Link, *, clock: Clock, keyring: Keyring
-) -> Member:
-    """The member a link signs in, the link used up; `SignInLinkRefused` otherwise."""
+) -> tuple[Member, bool]:
+    """The member a link signs in, the link used up, and whether the link created the
+    member (the tenant creates members on first visit); `SignInLinkRefused` otherwise."""
     try:
         return _open(session, tenant, link, clock=clock, keyring=keyring)
     except _Refused as refused:
@@ -222,7 +223,7 @@ class _Refused(Exception):
 
 def _open(
     session: Session, tenant: Tenant, link: Link, *, clock: Clock, keyring: Keyring
-) -> Member:
+) -> tuple[Member, bool]:
     now = clock.now()
     expires = _expiry(link.expires)
     if not _well_formed_nonce(link.nonce) or not link.member or len(link.member) > 128:
@@ -242,6 +243,7 @@ def _open(
         raise _Refused("expires too far ahead")
     _use_nonce(session, tenant.id, link.nonce, expires_at)
     member = session.scalar(select(Member).where(Member.external_id == link.member))
+    created = member is None
     if member is None:
         if not tenant.auto_create_members:
             raise _Refused("member not registered")
@@ -256,7 +258,7 @@ def _open(
         member = session.get_one(Member, (tenant.id, view.id))
     if member.status != "active":
         raise _Refused(f"member {member.status}")
-    return member
+    return member, created
 
 
 def _expiry(text: str) -> int:

@@ -7,6 +7,7 @@ from werkzeug import Response
 
 from jifen import session_cookies
 from jifen.members.sign_in_links import Link, SignInLinkRefused, open_link
+from jifen.storefront.invites import record_invitee
 from jifen.storefront.mall import bp, mall, render, writes
 from jifen.web import db_session, services
 
@@ -23,9 +24,13 @@ def sign_in() -> tuple[str, int] | Response:
     try:
         if "link" not in tenant.sign_in_methods:
             raise SignInLinkRefused()
-        member = open_link(db_session(), tenant, link, clock=svc.clock, keyring=svc.keyring)
+        member, created = open_link(
+            db_session(), tenant, link, clock=svc.clock, keyring=svc.keyring
+        )
     except SignInLinkRefused as refused:
         return render("sign_in_refused.html", message=refused.translated()), 403
     response = redirect(url_for(".home"), 303)
     session_cookies.sign_in(response, session_cookies.mall(tenant), member.id)
+    if created:
+        record_invitee(response, member.id)
     return response

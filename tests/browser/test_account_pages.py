@@ -1,7 +1,7 @@
 """A member reads their account on a phone, in Chinese and in English: every upcoming
 expiry by date, their tier and the way to the next, the history of their points with
-the reason for each line, and their check-in calendar, each page fitting the phone with
-nothing serious for axe."""
+the reason for each line, their check-in calendar and their invite link, each page
+fitting the phone with nothing serious for axe."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rules.api import call, rule
 from browser.test_phone_pages import CHECK_IN, a_tenant_speaking
 from browser.test_shopping import looks_right
 from jifen.members.sign_in_links import link_query
+from jifen.testing import browser as browsers
 
 pytestmark = sqlite_only
 
@@ -24,6 +25,9 @@ WORDS = {
         "expiry": "将于",
         "reason": "签到",
         "calendar": "签到日历",
+        "invite": "邀请好友",
+        "invite_link": "您的邀请链接",
+        "invited": "邀请您加入",
     },
     "en-US": {
         "me": "Me",
@@ -31,12 +35,15 @@ WORDS = {
         "expiry": "expire after",
         "reason": "check-in",
         "calendar": "Check-in calendar",
+        "invite": "Invite friends",
+        "invite_link": "Your invite link",
+        "invited": "invited you to",
     },
 }
 
 
 def test_a_member_reads_their_points_and_history(
-    svc, client, live_server, phone, language, screenshot
+    svc, client, live_server, phone, language, screenshot, browser, playwright
 ):
     words = WORDS[language]
     shop = a_tenant_speaking(svc, language)
@@ -73,6 +80,21 @@ def test_a_member_reads_their_points_and_history(
     expect(phone.locator(".calendar .checked")).to_have_count(1)  # today's check-in
     screenshot(phone, "check-ins")
     looks_right(phone)
+
+    phone.go_back()
+    phone.get_by_role("link", name=words["invite"]).click()
+    assert phone.locator(".card-qr").evaluate("img => img.naturalWidth") > 0
+    link = phone.get_by_role("textbox", name=words["invite_link"]).input_value()
+    assert "/invite/" in link
+    screenshot(phone, "invite")
+    looks_right(phone)
+
+    friend = browsers.phone_page(browser, playwright, language)  # another phone
+    friend.goto(link)
+    expect(friend.get_by_role("heading", level=1)).to_contain_text(words["invited"])
+    screenshot(friend, "invited")
+    looks_right(friend)
+    friend.context.close()
 
 
 def test_a_member_shows_the_card_and_a_till_redeems_it(
