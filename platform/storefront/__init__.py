@@ -6,6 +6,7 @@ from flask import Flask
 
 from jifen.storefront import (
     account,
+    cancelling,
     card,
     check_ins,
     code_sign_in,
@@ -33,6 +34,7 @@ def init_app(app: Flask, *, embedded: bool) -> None:
 
 __all__ = [
     "account",
+    "cancelling",
     "card",
     "check_ins",
     "code_sign_in",

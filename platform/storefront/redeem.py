@@ -162,7 +162,7 @@ def place(product_id: uuid.UUID) -> tuple[str, int] | Response:
     return redirect(url_for(".order", order_id=order.id), 303)
 
 
-def _own_order(order_id: uuid.UUID) -> Order:
+def own_order(order_id: uuid.UUID) -> Order:
     """One of the signed-in member's orders: 404, the same page, for anyone else's."""
     member = member_here()
     found = db_session().get(Order, (mall().id, order_id))
@@ -173,7 +173,7 @@ def _own_order(order_id: uuid.UUID) -> Order:
 
 @bp.route("/orders/<uuid:order_id>")
 def order(order_id: uuid.UUID) -> str:
-    return _order_page(_own_order(order_id))
+    return _order_page(own_order(order_id))
 
 
 def _order_page(found: Order, **context: Any) -> str:
@@ -187,14 +187,32 @@ def _order_page(found: Order, **context: Any) -> str:
         pay_url = url_for(
             "pay.payment_page", slug=payment.provider.replace("_", "-"), payment_id=payment.id
         )
-    return render("order.html", order=view, payment=payment, pay_url=pay_url, **context)
+    return render(
+        "order.html",
+        order=view,
+        payment=payment,
+        pay_url=pay_url,
+        cancellable=member_may_cancel(found),
+        **context,
+    )
+
+
+def member_may_cancel(found: Order) -> bool:
+    """Whether the member may cancel the order themselves: goods not shipped yet, and not
+    a prize drawn (a draw is not taken back). Codes, coupons and vouchers, delivered the
+    moment they are redeemed, are the merchant's to take back."""
+    return (
+        found.kind == "physical"
+        and found.status in orders.MOVES["cancel"][0]
+        and found.mode not in services().redeem_modes.drawing_delivery()
+    )
 
 
 @bp.post("/orders/<uuid:order_id>/address")
 def give_address(order_id: uuid.UUID) -> tuple[str, int] | Response:
     """Where a prize drawn without an address goes (an order `awaiting_address`)."""
     check_form()
-    found = _own_order(order_id)
+    found = own_order(order_id)
     given = {name: request.form.get(name, "").strip() for name in Address().fields}
     try:
         address = Address().load({k: v for k, v in given.items() if v})

@@ -1,7 +1,7 @@
 """A member shops on a phone, in Chinese and in English: finds an item by words, keeps
-to what they can afford, opens it, and redeems it with an address, checking every page
-fits the phone and axe-core finds nothing serious on it. This flow runs on PostgreSQL
-too (the browser tests' one there); the others run on SQLite."""
+to what they can afford, opens it, redeems it with an address and cancels it again,
+checking every page fits the phone and axe-core finds nothing serious on it. This flow
+runs on PostgreSQL too (the browser tests' one there); the others run on SQLite."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ WORDS = {
         "line": "详细地址",
         "confirm": "确认兑换",
         "preparing": "备货中",
+        "cancel": "取消订单",
+        "cancel_yes": "确认取消",
+        "cancelled": "已取消",
     },
     "en-US": {
         "shop": "Shop",
@@ -41,6 +44,9 @@ WORDS = {
         "line": "Street address",
         "confirm": "Confirm redemption",
         "preparing": "Preparing",
+        "cancel": "Cancel this order",
+        "cancel_yes": "Yes, cancel it",
+        "cancelled": "Cancelled",
     },
 }
 
@@ -95,3 +101,11 @@ def test_a_member_finds_and_redeems_an_item_with_an_address(
     looks_right(phone)
     balance = call(client, shop, "GET", f"/members/{alice}/points", None, 200).json["balance"]
     assert balance == 700
+
+    phone.get_by_text(words["cancel"]).click()
+    screenshot(phone, "order-cancel")
+    looks_right(phone)
+    phone.get_by_role("button", name=words["cancel_yes"]).click()
+    expect(phone.locator(".order-status")).to_have_text(words["cancelled"])
+    balance = call(client, shop, "GET", f"/members/{alice}/points", None, 200).json["balance"]
+    assert balance == 1_000
