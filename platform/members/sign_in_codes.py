@@ -73,6 +73,19 @@ def channel_of(address: str) -> tuple[str, str]:
     return "sms", normalize_phone(address)
 
 
+def active_by_contact(
+    session: Session, channel: str, normalised: str, keyring: Keyring
+) -> uuid.UUID | None:
+    """The active member whose phone number (`channel` "sms") or email this is (what
+    `channel_of` made of what was typed), if any."""
+    lookup = keyring.lookup_hash(normalised)
+    column = Member.email_lookup if channel == "email" else Member.phone_lookup
+    member_id: uuid.UUID | None = session.scalar(
+        select(Member.id).where(column == lookup, Member.status == "active").limit(1)
+    )
+    return member_id
+
+
 def request_code(
     session: Session,
     channel: str,
@@ -84,11 +97,7 @@ def request_code(
 ) -> uuid.UUID:
     """Make a code for an address (`channel_of` what was typed) and have it sent after
     commit, in `locale`; the code's id."""
-    lookup = keyring.lookup_hash(normalised)
-    column = Member.email_lookup if channel == "email" else Member.phone_lookup
-    member_id = session.scalar(
-        select(Member.id).where(column == lookup, Member.status == "active").limit(1)
-    )
+    member_id = active_by_contact(session, channel, normalised, keyring)
     now = clock.now()
     code = "".join(secrets.choice("0123456789") for _ in range(DIGITS))
     code_id = new_id()

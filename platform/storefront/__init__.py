@@ -20,6 +20,7 @@ from jifen.storefront import (
     shelves,
     sign_in,
     theme_files,
+    transfers,
 )
 from jifen.storefront.mall import register
 from jifen.storefront.pay import bp as pay_bp
@@ -47,4 +48,5 @@ __all__ = [
     "redeem",
     "shelves",
     "sign_in",
+    "transfers",
 ]

@@ -22,6 +22,7 @@ from jifen.mall.models import Coupon, Product
 from jifen.members import progress
 from jifen.pagination import MAX_CURSOR
 from jifen.storefront.mall import bp, mall, member_here, next_page, render, tier_of
+from jifen.storefront.transfers import transfers_allowed
 from jifen.tenants import service as tenants
 from jifen.types import Text
 from jifen.web import db_session, services
@@ -40,7 +41,13 @@ def account() -> str:
     tier = tier_of(member)
     today = tenants.local_day(session.connection(), mall().id, svc.clock.now())
     way = progress(session.connection(), mall().id, member.id, tier, today)
-    return render("account.html", points=points, tier=tier, progress=way)
+    return render(
+        "account.html",
+        points=points,
+        tier=tier,
+        progress=way,
+        can_transfer=transfers_allowed(),
+    )
 
 
 class HistoryQuery(Schema):

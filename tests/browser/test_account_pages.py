@@ -120,3 +120,53 @@ def test_a_member_shows_the_card_and_a_till_redeems_it(
     till = call(client, shop, "POST", "/members/card-codes:redeem", {"code": "".join(code)}, 200)
     assert till.json["id"] == alice
     call(client, shop, "POST", "/members/card-codes:redeem", {"code": "".join(code)}, 422)
+
+
+GIVE = {
+    "zh-CN": {
+        "give": "转赠积分给好友",
+        "to": "好友的手机号或邮箱",
+        "amount": "转赠数量",
+        "next": "下一步",
+        "confirm": "确认转赠",
+        "sent": "已将 300 积分转给 王**。",
+    },
+    "en-US": {
+        "give": "Give points to a friend",
+        "to": "Your friend's phone number or email",
+        "amount": "Points to give",
+        "next": "Next",
+        "confirm": "Give them",
+        "sent": "Sent 300 积分 to 王**.",
+    },
+}
+
+
+def test_a_member_gives_points_to_a_friend(svc, client, live_server, phone, language, screenshot):
+    words = GIVE[language]
+    shop = a_tenant_speaking(svc, language)
+    call(client, shop, "PATCH", "/points/policy", {"transfers_enabled": True}, 200)
+    alice = member(client, shop, 1_000)
+    body = {"external_id": "wx-bob", "name": "王小明", "phone": "13800138000"}
+    bob = call(client, shop, "POST", "/members", body, 201).json["id"]
+    user_id = call(client, shop, "GET", f"/members/{alice}", None, 200).json["external_id"]
+    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
+    phone.goto(
+        f"{live_server}/m/{shop.slug}/sign-in?"
+        + link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
+    )
+
+    phone.get_by_role("link", name=WORDS[language]["me"], exact=True).click()
+    phone.get_by_role("link", name=words["give"]).click()
+    phone.get_by_label(words["to"]).fill("13800138000")
+    phone.get_by_label(words["amount"]).fill("300")
+    screenshot(phone, "transfer")
+    looks_right(phone)
+    phone.get_by_role("button", name=words["next"]).click()
+    expect(phone.locator(".transfer-friend")).to_have_text("王**")
+    screenshot(phone, "transfer-confirm")
+    looks_right(phone)
+    phone.get_by_role("button", name=words["confirm"]).click()
+
+    expect(phone.get_by_role("status")).to_contain_text(words["sent"])
+    assert call(client, shop, "GET", f"/members/{bob}/points", None, 200).json["balance"] == 300

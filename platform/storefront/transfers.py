@@ -1,0 +1,183 @@
+"""A member gives points to another member of the mall, where the merchant allows it
+(its points policy: `transfers_enabled`, `transfer_max`, `transfer_daily_max`). The
+friend is named by the phone number or email the merchant keeps for them; a step shows
+who that is (their name half hidden) and what the member has left before anything
+moves. The points keep their expiry (jifen.ledger.service.transfer), and a double
+submit gives once."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import format_number
+from werkzeug import Response
+
+from jifen import idempotency
+from jifen.errors import JifenError, ValidationFailed
+from jifen.i18n import N_, translate
+from jifen.ledger.policy import Policy, policy_of
+from jifen.ledger.service import transfer
+from jifen.members.models import Member
+from jifen.members.sign_in_codes import active_by_contact, channel_of
+from jifen.storefront.mall import balance_of, bp, check_form, mall, member_here, render
+from jifen.types import MAX_SAFE_INTEGER
+from jifen.web import db_session, request_actor, services
+
+MAX_ADDRESS = 254  # the longest phone number or email a friend is named by
+
+
+@bp.route("/account/transfer")
+def transfer_form() -> tuple[str, int] | str:
+    member = member_here()
+    policy = _allowed()
+    return render("transfer.html", **_context(member, policy, {}, {}))
+
+
+@bp.post("/account/transfer")
+def transfer_check() -> tuple[str, int] | str:
+    """The form sent: the friend and the amount checked, and shown to confirm."""
+    member = member_here()
+    policy = _allowed()
+    check_form()
+    given = {name: request.form.get(name, "").strip()[:MAX_ADDRESS] for name in ("to", "amount")}
+    found = _friend_and_amount(member, given)
+    if isinstance(found, dict):
+        return render("transfer.html", **_context(member, policy, given, found)), 422
+    friend, amount = found
+    return render(
+        "transfer_confirm.html",
+        friend=_half_hidden(friend, given["to"]),
+        to=given["to"],
+        amount=amount,
+        after=balance_of(member) - amount,
+        key=secrets.token_urlsafe(16),
+    )
+
+
+@bp.post("/account/transfer/confirm")
+def transfer_confirm() -> tuple[str, int] | Response | str:
+    """The member confirmed: the points move, once, and the history shows them gone."""
+    member = member_here()
+    policy = _allowed()
+    check_form()
+    given = {name: request.form.get(name, "").strip()[:MAX_ADDRESS] for name in ("to", "amount")}
+    try:
+        key = idempotency.check_key(request.form.get("key", ""))
+    except JifenError:
+        abort(400)  # not a form this mall rendered
+    found = _friend_and_amount(member, given)
+    if isinstance(found, dict):
+        return render("transfer.html", **_context(member, policy, given, found)), 422
+    friend, amount = found
+    svc, session = services(), db_session()
+    claimed = f"mall-transfer:{member.id}:{key}"
+    fingerprint = idempotency.request_hash(
+        "POST", request.path, json.dumps([str(friend.id), amount]).encode()
+    )
+    try:
+        stored = idempotency.claim(
+            session,
+            tenant_id=mall().id,
+            key=claimed,
+            method="POST",
+            route=request.path,
+            fingerprint=fingerprint,
+            now=svc.clock.now(),
+            wait=svc.settings.idempotency_wait,
+        )
+        if stored is not None:  # a double submit: given once already
+            return redirect(url_for(".points_history"), 303)
+        with session.begin_nested():
+            transfer(
+                session,
+                member.id,
+                friend.id,
+                amount,
+                actor=request_actor("member", str(member.id)),
+                clock=svc.clock,
+                reference=claimed,
+            )
+    except JifenError as refused:  # over a limit, or more than the member has
+        problems = {"": refused.translated()}
+        return render("transfer.html", **_context(member, policy, given, problems)), refused.status
+    idempotency.complete(session, claimed, 303, {"to": str(friend.id)})
+    flash(
+        translate(
+            N_("Sent %(points)s %(points_name)s to %(friend)s."),
+            {
+                "points": format_number(amount),
+                "points_name": mall().points_name,
+                "friend": _half_hidden(friend, given["to"]),
+            },
+        )
+    )
+    return redirect(url_for(".points_history"), 303)
+
+
+def transfers_allowed() -> bool:
+    """Whether this mall's members may give points to each other."""
+    return policy_of(db_session(), mall().id).transfers_enabled
+
+
+def _allowed() -> Policy:
+    policy = policy_of(db_session(), mall().id)
+    if not policy.transfers_enabled:
+        abort(404)  # no such page in a mall that does not allow transfers
+    return policy
+
+
+def _friend_and_amount(
+    member: Member, given: dict[str, str]
+) -> tuple[Member, int] | dict[str, str]:
+    """The friend the form names and the amount, or what is wrong, by field."""
+    problems: dict[str, str] = {}
+    amount = given["amount"]
+    if not amount.isascii() or not amount.isdigit() or not 1 <= int(amount) <= MAX_SAFE_INTEGER:
+        problems["amount"] = translate(N_("Give a whole number of points, 1 or more."))
+    elif int(amount) > (balance := balance_of(member)):
+        problems["amount"] = translate(
+            N_("You have %(points)s to give."), {"points": format_number(balance)}
+        )
+    friend = None
+    try:
+        channel, normalised = channel_of(given["to"])
+    except ValidationFailed:
+        problems["to"] = translate(N_("Give a mobile phone number or an email address."))
+    else:
+        svc = services()
+        friend_id = active_by_contact(db_session(), channel, normalised, svc.keyring)
+        friend = db_session().get(Member, (mall().id, friend_id)) if friend_id else None
+        if friend is None:
+            problems["to"] = translate(N_("No member of this mall has this phone number or email."))
+        elif friend.id == member.id:
+            problems["to"] = translate(N_("That is you: name a friend."))
+    if problems or friend is None:
+        return problems
+    return friend, int(amount)
+
+
+def _half_hidden(friend: Member, to: str) -> str:
+    """How the confirmation names the friend: enough to recognise them, not to learn
+    their name from their phone number (张*, 138****8000, a***@example.com)."""
+    if friend.name:
+        return friend.name[0] + "*" * max(1, len(friend.name) - 1)
+    if "@" in to:
+        local, _, domain = to.partition("@")
+        return f"{local[:1]}***@{domain}"
+    digits = [c for c in to if c.isdigit()]
+    return "".join(digits[:3]) + "****" + "".join(digits[-4:])
+
+
+def _context(
+    member: Member, policy: Policy, given: dict[str, str], problems: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "given": given,
+        "problems": problems,
+        "balance": balance_of(member),
+        "transfer_max": policy.transfer_max,
+        "transfer_daily_max": policy.transfer_daily_max,
+    }
