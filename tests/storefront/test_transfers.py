@@ -44,9 +44,17 @@ def confirm(client, tenant, checked, headers=ENGLISH) -> object:
     [
         (
             ENGLISH,
-            ["Give to 王**", "Points 300 积分", "Left after this 700 积分", "Sent 300 积分 to 王**."],
+            [
+                "Give to 王**",
+                "Points 300 积分",
+                "Left after this 700 积分",
+                "Sent 300 积分 to 王**.",
+            ],
         ),
-        (CHINESE, ["转给 王**", "积分 300 积分", "转赠后剩余 700 积分", "已将 300 积分转给 王**。"]),
+        (
+            CHINESE,
+            ["转给 王**", "积分 300 积分", "转赠后剩余 700 积分", "已将 300 积分转给 王**。"],
+        ),
     ],
 )
 def test_a_member_gives_points_to_a_friend_once(client, tenant, headers, says):
