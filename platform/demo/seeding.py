@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from jifen.audit import Actor
 from jifen.db import set_tenant
 from jifen.demo import catalog, malls, program
+from jifen.demo.catalog import SAMPLES
 from jifen.ledger import holds, policy, reversal
 from jifen.ledger import service as ledger
 from jifen.mall import orders
@@ -149,7 +150,22 @@ def _seed_demo_mall(
     tenants.update_settings(
         session,
         tenant.id,
-        {"theme": "classic", "sign_in_methods": ["link", "code"]},
+        {
+            "theme": "classic",
+            "sign_in_methods": ["link", "code"],
+            "banners": [
+                {
+                    "image_url": f"{SAMPLES}/banner-double.svg",
+                    "alt": "会员日双倍积分：每月10日消费积分翻倍",
+                    "link": None,
+                },
+                {
+                    "image_url": f"{SAMPLES}/banner-tea.svg",
+                    "alt": "积分好礼：保温杯、联名杯，积分兑换",
+                    "link": f"/m/{tenant.slug}/shop?q=杯",
+                },
+            ],
+        },
         actor=actor,
         clock=svc.clock,
         in_use=lambda _setting: False,

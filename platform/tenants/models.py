@@ -71,6 +71,8 @@ class Tenant(Base):
     # How members may sign in to the mall: "link" (from the merchant's app) and "code"
     # (a one-time code by SMS or email, for direct visitors).
     sign_in_methods: Mapped[list[str]] = mapped_column(Json, default=lambda: ["link"])
+    # The home page's banners, in order: {"image_url", "alt", "link" (or null)}.
+    banners: Mapped[list[dict[str, str | None]]] = mapped_column(Json, default=list)
     # Raised by every change to what each page of the mall shows (jifen.tenants.revisions).
     revision: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -17,6 +18,34 @@ def _rgb(value: str) -> None:
     """`#rrggbb`, exactly (a validator, not a pattern: `$` would let a newline through)."""
     if not _RGB.fullmatch(value):
         raise ValidationError(N_("Give a colour as #rrggbb."))
+
+
+MAX_BANNERS = 5
+
+
+def _address(description: str, **options: Any) -> fields.URL:
+    """An image's or a link's address: https (or http), or a path on this site."""
+    return fields.URL(
+        relative=True,
+        schemes={"http", "https"},
+        require_tld=False,
+        validate=validate.Length(max=500),
+        metadata={"description": description},
+        **options,
+    )
+
+
+class Banner(Schema):
+    image_url = _address("The image (https, or a path): about 3:1, 1200 by 400.", required=True)
+    alt = Text(
+        required=True,
+        min_length=1,
+        max_length=120,
+        metadata={"description": "What the image says, for members who cannot see it."},
+    )
+    link = _address(
+        "Where a tap leads: a page of the mall, or https.", allow_none=True, load_default=None
+    )
 
 
 class TenantSettings(Schema):
@@ -60,6 +89,10 @@ class TenantSettings(Schema):
             " registers the member (else the link is refused)."
         }
     )
+    banners = fields.List(
+        fields.Nested(Banner),
+        metadata={"description": "The home page's banners, in order."},
+    )
 
 
 class TenantSettingsPatch(Schema):
@@ -94,20 +127,18 @@ class TenantSettingsPatch(Schema):
             " white or black, whichever reads better on it."
         },
     )
-    logo_url = fields.URL(
-        allow_none=True,
-        relative=True,
-        schemes={"http", "https"},
-        require_tld=False,
-        validate=validate.Length(max=500),
-        metadata={"description": "An image for the mall's header (https, or a path)."},
-    )
+    logo_url = _address("An image for the mall's header (https, or a path).", allow_none=True)
     sign_in_methods = fields.List(
         fields.String(validate=validate.OneOf(SIGN_IN_METHODS)),
         validate=validate.Length(min=1, max=len(SIGN_IN_METHODS)),
         metadata={"description": "One or both of: link, code."},
     )
     auto_create_members = fields.Boolean()
+    banners = fields.List(
+        fields.Nested(Banner),
+        validate=validate.Length(max=MAX_BANNERS),
+        metadata={"description": f"Up to {MAX_BANNERS}, in order; [] for none."},
+    )
 
 
 class TemplateOverrideIn(Schema):

@@ -1,5 +1,6 @@
-"""A tenant's revision: raised by every change to its tiers, categories and templates,
-so that a mall's pages can keep what they read of them until the next change.
+"""A tenant's revision: raised by every change to its tiers, categories, templates,
+products and flash sales, so that a mall's pages can keep what they read of them until
+the next change.
 
 Revision ID: 0026
 Revises: 0025
