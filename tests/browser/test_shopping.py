@@ -5,6 +5,10 @@ runs on PostgreSQL too (the browser tests' one there); the others run on SQLite.
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
+from conftest import sqlite_only
 from mall.shop import member, product
 from playwright.sync_api import expect
 from rules.api import call
@@ -109,3 +113,30 @@ def test_a_member_finds_and_redeems_an_item_with_an_address(
     expect(phone.locator(".order-status")).to_have_text(words["cancelled"])
     balance = call(client, shop, "GET", f"/members/{alice}/points", None, 200).json["balance"]
     assert balance == 1_000
+
+
+LEFT = {"zh-CN": r"还剩 01:59:\d\d", "en-US": r"01:59:\d\d left"}
+
+
+@sqlite_only
+def test_a_flash_sales_countdown_ticks_by_the_servers_clock(
+    svc, client, live_server, phone, language, screenshot
+):
+    shop = a_tenant_speaking(svc, language)
+    mug = product(client, shop, name="Travel mug", points_price=1_000, stock=50)
+    now = svc.clock.now()  # months before the phone's own clock: the page counts from ours
+    sale = {
+        "starts_at": now.isoformat(),
+        "ends_at": (now + timedelta(hours=2)).isoformat(),
+        "points_price": 300,
+        "stock": 5,
+    }
+    call(client, shop, "POST", f"/products/{mug['id']}/flash-sales", sale, 201)
+
+    phone.goto(f"{live_server}/m/{shop.slug}/shop/{mug['id']}")
+    countdown = phone.locator(".countdown")
+    expect(countdown).to_have_text(re.compile(LEFT[language]))
+    first = countdown.inner_text()
+    expect(countdown).not_to_have_text(first, timeout=3_000)  # a second later
+    screenshot(phone, "flash-sale")
+    looks_right(phone)
