@@ -7,6 +7,7 @@ from the modules below it (an import-linter contract in pyproject.toml says so).
 from jifen.members.checkins import Month, month_of, streak_on
 from jifen.members.invites import code_for, inviter_in
 from jifen.members.models import Checkin, Member, MemberDay, MemberTag, Referral, SignInCode, Tier
+from jifen.members.notices import EXPIRY_REMINDERS, wants
 from jifen.members.service import create_member
 from jifen.members.sign_in_codes import SignInCodeRequested
 from jifen.members.sql import add_to_days
@@ -14,6 +15,7 @@ from jifen.members.tiers import Progress, Standings, TierView, ladder, progress,
 from jifen.members.tiers import move as move_tier
 
 __all__ = [
+    "EXPIRY_REMINDERS",
     "Checkin",
     "Member",
     "MemberDay",
@@ -36,4 +38,5 @@ __all__ = [
     "progress",
     "streak_on",
     "tiers_of",
+    "wants",
 ]

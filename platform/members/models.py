@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKeyConstraint,
@@ -175,6 +176,24 @@ class Referral(TenantScoped, Base):
     inviter_id: Mapped[uuid.UUID] = mapped_column(ID)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NoticeChoice(TenantScoped, Base):
+    """A member's choice about one kind of notice (`jifen.members.notices.TOPICS`): the
+    latest, with when and where it was made. No row: the topic's default."""
+
+    __tablename__ = "notice_choices"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "member_id"], ["members.tenant_id", "members.id"], ondelete="CASCADE"
+        ),
+    )
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(32), primary_key=True)
+    wanted: Mapped[bool] = mapped_column(Boolean)
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    chosen_in: Mapped[str] = mapped_column(String(16))  # "mall", or "api" for the merchant
 
 
 class SignInKey(TenantScoped, Base):

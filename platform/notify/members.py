@@ -7,7 +7,8 @@ locale (English for a language no catalog speaks), numbers and dates formatted f
 A notice is sent at most once per event as far as the platform can tell: a receipt is
 kept after a send, and a redelivered event with a receipt sends nothing. (A crash
 between the send and the receipt sends again, with the same Message-ID.) A member with
-no address on a served channel gets no notice; the receipt says so.
+no address on a served channel gets no notice, nor does one who turned these reminders
+off (jifen.members.notices); the receipt says which.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import select
 
 from jifen.i18n import N_, translate_in
 from jifen.ledger import PointsExpiring
-from jifen.members import Member
+from jifen.members import EXPIRY_REMINDERS, Member, wants
 from jifen.notify.notifiers import Message
 from jifen.outbox import sql
 from jifen.outbox.relay import Delivered
@@ -54,8 +55,9 @@ def deliver(services: NotifyCollaborators, delivered: Delivered) -> None:
     with services.db.session(tenant_id=delivered.tenant_id) as session:
         tenant = session.get(Tenant, delivered.tenant_id)
         member = session.scalar(select(Member).where(Member.id == event.member_id))
-    outcome: dict[str, str] = {"status": "no_address"}
-    if tenant is not None and member is not None and member.status == "active":
+        wanted = wants(session.connection(), delivered.tenant_id, event.member_id, EXPIRY_REMINDERS)
+    outcome: dict[str, str] = {"status": "no_address" if wanted else "declined"}
+    if tenant is not None and member is not None and member.status == "active" and wanted:
         addresses = {"email": member.email_encrypted, "sms": member.phone_encrypted}
         for channel, sealed in addresses.items():
             notifier = services.notifiers.for_channel(channel)

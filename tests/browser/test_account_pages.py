@@ -28,6 +28,9 @@ WORDS = {
         "invite": "邀请好友",
         "invite_link": "您的邀请链接",
         "invited": "邀请您加入",
+        "notices": "消息通知",
+        "reminders": "积分过期前提醒我",
+        "save": "保存",
     },
     "en-US": {
         "me": "Me",
@@ -38,6 +41,9 @@ WORDS = {
         "invite": "Invite friends",
         "invite_link": "Your invite link",
         "invited": "invited you to",
+        "notices": "Notices",
+        "reminders": "Reminders before my points expire",
+        "save": "Save",
     },
 }
 
@@ -88,6 +94,14 @@ def test_a_member_reads_their_points_and_history(
     assert "/invite/" in link
     screenshot(phone, "invite")
     looks_right(phone)
+
+    phone.go_back()
+    phone.get_by_role("link", name=words["notices"]).click()
+    phone.get_by_label(words["reminders"]).uncheck()
+    screenshot(phone, "notices")
+    looks_right(phone)
+    phone.get_by_role("button", name=words["save"]).click()
+    expect(phone.get_by_label(words["reminders"])).not_to_be_checked()
 
     friend = browsers.phone_page(browser, playwright, language)  # another phone
     friend.goto(link)
