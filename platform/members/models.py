@@ -64,6 +64,8 @@ class Member(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the member asked the merchant to erase them, from the mall (until it is done).
+    erasure_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The member's tier (None: below every tier), since when, and the end of the grace
     # period a member who no longer qualifies keeps it for.
     tier: Mapped[str | None] = mapped_column(String(32))

@@ -50,6 +50,13 @@ class Member(Schema):
         allow_none=True, metadata={"description": "The code of the member's tier (see /tiers)."}
     )
     tier_since = Instant(allow_none=True)
+    erasure_requested_at = Instant(
+        allow_none=True,
+        metadata={
+            "description": "When the member asked, in the mall, to be erased: erase them"
+            " (POST /members/{id}/erasure) without undue delay."
+        },
+    )
     created_at = Instant()
     updated_at = Instant()
 
@@ -70,6 +77,9 @@ class MemberQuery(PageQuery):
     tag = Tag()
     name = Text(min_length=1, max_length=100)
     status = fields.String(validate=validate.OneOf(STATUSES))
+    erasure_requested = fields.Boolean(
+        metadata={"description": "true: members who asked in the mall to be erased, not yet."}
+    )
     limit = limit_field(200)
 
 

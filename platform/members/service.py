@@ -68,6 +68,7 @@ class MemberView:
     updated_at: datetime
     tier: str | None = None  # the tier's code (see /tiers), since `tier_since`
     tier_since: datetime | None = None
+    erasure_requested_at: datetime | None = None
 
 
 class PersonalValue(NamedTuple):
@@ -90,6 +91,7 @@ def view(member: Member, keyring: Keyring) -> MemberView:
         updated_at=member.updated_at,
         tier=member.tier,
         tier_since=member.tier_since,
+        erasure_requested_at=member.erasure_requested_at,
     )
 
 
@@ -227,6 +229,7 @@ def create_member(
                 "created_at": now,
                 "updated_at": now,
                 "erased_at": None,
+                "erasure_requested_at": None,
                 "tier_grace_until": None,
             },
             tags,
@@ -362,6 +365,7 @@ def search_members(
     tag: str | None = None,
     name: str | None = None,
     status: str | None = None,
+    erasure_requested: bool | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[Member], str | None]:
@@ -381,6 +385,9 @@ def search_members(
         query = query.where(Member.name.ilike(f"%{escaped}%", escape="\\"))
     if status is not None:
         query = query.where(Member.status == status)
+    if erasure_requested is not None:
+        asked = Member.erasure_requested_at.is_not(None) & (Member.status != "erased")
+        query = query.where(asked if erasure_requested else ~asked)
     if cursor is not None:
         (after,) = decode_cursor(cursor, uuid.UUID)
         query = query.where(Member.id < after)
