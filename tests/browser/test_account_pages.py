@@ -184,3 +184,34 @@ def test_a_member_gives_points_to_a_friend(svc, client, live_server, phone, lang
 
     expect(phone.get_by_role("status")).to_contain_text(words["sent"])
     assert call(client, shop, "GET", f"/members/{bob}/points", None, 200).json["balance"] == 300
+
+
+ERASE = {
+    "zh-CN": {"erase": "删除我的数据", "ask": "申请 Shop-Zh 删除我的数据", "asked": "提出申请"},
+    "en-US": {
+        "erase": "Erase my data",
+        "ask": "Ask Shop-En to erase my data",
+        "asked": "You asked",
+    },
+}
+
+
+def test_a_member_asks_to_be_erased(svc, client, live_server, phone, language, screenshot):
+    words = ERASE[language]
+    shop = a_tenant_speaking(svc, language)
+    alice = member(client, shop)
+    user_id = call(client, shop, "GET", f"/members/{alice}", None, 200).json["external_id"]
+    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
+    phone.goto(
+        f"{live_server}/m/{shop.slug}/sign-in?"
+        + link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
+    )
+
+    phone.get_by_role("link", name=WORDS[language]["me"], exact=True).click()
+    phone.get_by_role("link", name=words["erase"]).click()
+    screenshot(phone, "erasure")
+    looks_right(phone)
+    phone.get_by_role("button", name=words["ask"]).click()
+
+    expect(phone.get_by_role("status")).to_contain_text(words["asked"])
+    looks_right(phone)
