@@ -10,9 +10,8 @@ from mall.shop import give, member
 from playwright.sync_api import expect
 from rules.api import call, rule
 
-from browser.test_phone_pages import CHECK_IN, a_tenant_speaking
+from browser.test_phone_pages import CHECK_IN, a_tenant_speaking, open_mall_as
 from browser.test_shopping import looks_right
-from jifen.members.sign_in_links import link_query
 from jifen.testing import browser as browsers
 
 pytestmark = sqlite_only
@@ -57,12 +56,7 @@ def test_a_member_reads_their_points_and_history(
     alice = member(client, shop)
     for points, day in [(120, "2026-12-31"), (300, "2027-03-31")]:
         give(client, shop, alice, points, expires_at=f"{day}T16:00:00Z", memo="Welcome gift")
-    user_id = call(client, shop, "GET", f"/members/{alice}", None, 200).json["external_id"]
-    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
-    phone.goto(
-        f"{live_server}/m/{shop.slug}/sign-in?"
-        + link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
-    )
+    open_mall_as(svc, client, live_server, phone, shop, alice)
     with phone.expect_navigation():
         phone.get_by_role("button", name=CHECK_IN[language]).click()
 
@@ -116,12 +110,7 @@ def test_a_member_shows_the_card_and_a_till_redeems_it(
 ):
     shop = a_tenant_speaking(svc, language)
     alice = member(client, shop)
-    user_id = call(client, shop, "GET", f"/members/{alice}", None, 200).json["external_id"]
-    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
-    phone.goto(
-        f"{live_server}/m/{shop.slug}/sign-in?"
-        + link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
-    )
+    open_mall_as(svc, client, live_server, phone, shop, alice)
 
     phone.get_by_role("link", name=WORDS[language]["me"], exact=True).click()
     phone.get_by_role("link", name=CARD[language]).click()
@@ -163,12 +152,7 @@ def test_a_member_gives_points_to_a_friend(svc, client, live_server, phone, lang
     alice = member(client, shop, 1_000)
     body = {"external_id": "wx-bob", "name": "王小明", "phone": "13800138000"}
     bob = call(client, shop, "POST", "/members", body, 201).json["id"]
-    user_id = call(client, shop, "GET", f"/members/{alice}", None, 200).json["external_id"]
-    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
-    phone.goto(
-        f"{live_server}/m/{shop.slug}/sign-in?"
-        + link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
-    )
+    open_mall_as(svc, client, live_server, phone, shop, alice)
 
     phone.get_by_role("link", name=WORDS[language]["me"], exact=True).click()
     phone.get_by_role("link", name=words["give"]).click()
@@ -200,12 +184,7 @@ def test_a_member_asks_to_be_erased(svc, client, live_server, phone, language, s
     words = ERASE[language]
     shop = a_tenant_speaking(svc, language)
     alice = member(client, shop)
-    user_id = call(client, shop, "GET", f"/members/{alice}", None, 200).json["external_id"]
-    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
-    phone.goto(
-        f"{live_server}/m/{shop.slug}/sign-in?"
-        + link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
-    )
+    open_mall_as(svc, client, live_server, phone, shop, alice)
 
     phone.get_by_role("link", name=WORDS[language]["me"], exact=True).click()
     phone.get_by_role("link", name=words["erase"]).click()

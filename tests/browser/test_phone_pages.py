@@ -29,6 +29,14 @@ def a_tenant_speaking(svc, language: str):
     return create_tenant_with_key(svc, f"shop-{LANGUAGES[language]}", locale=LOCALES[language])
 
 
+def open_mall_as(svc, client, live_server, phone, shop, member_id: str) -> None:
+    """The phone opens the shop's mall by a sign-in link for the member, from its app."""
+    user_id = call(client, shop, "GET", f"/members/{member_id}", None, 200).json["external_id"]
+    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
+    query = link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
+    phone.goto(f"{live_server}/m/{shop.slug}/sign-in?{query}")
+
+
 def test_the_mall_opens_on_a_phone(svc, live_server, phone, language, screenshot):
     shop = a_tenant_speaking(svc, language)
 

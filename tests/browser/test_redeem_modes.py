@@ -10,9 +10,8 @@ from playwright.sync_api import expect
 from rules.api import call
 from storefront.test_lottery_pages import PRIZES
 
-from browser.test_phone_pages import GATEWAY, a_tenant_speaking
+from browser.test_phone_pages import GATEWAY, a_tenant_speaking, open_mall_as
 from browser.test_shopping import WORDS, looks_right
-from jifen.members.sign_in_links import link_query
 
 pytestmark = sqlite_only
 
@@ -38,12 +37,7 @@ PAY_WORDS = {
 
 def signed_in(svc, client, live_server, phone, shop, points: int) -> str:
     alice = member(client, shop, points)
-    user_id = call(client, shop, "GET", f"/members/{alice}", None, 200).json["external_id"]
-    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
-    phone.goto(
-        f"{live_server}/m/{shop.slug}/sign-in?"
-        + link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
-    )
+    open_mall_as(svc, client, live_server, phone, shop, alice)
     return alice
 
 

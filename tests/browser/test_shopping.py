@@ -13,8 +13,7 @@ from mall.shop import member, product
 from playwright.sync_api import expect
 from rules.api import call
 
-from browser.test_phone_pages import a_tenant_speaking
-from jifen.members.sign_in_links import link_query
+from browser.test_phone_pages import a_tenant_speaking, open_mall_as
 from jifen.testing.browser import accessibility_violations, overflow
 
 WORDS = {
@@ -68,12 +67,7 @@ def test_a_member_finds_and_redeems_an_item_with_an_address(
     for name, price in [("Jasmine tea", 300), ("Oolong tea", 1_100), ("Travel mug", 1_200)]:
         product(client, shop, name=name, points_price=price, stock=5)
     alice = member(client, shop, 1_000)
-    user_id = call(client, shop, "GET", f"/members/{alice}", None, 200).json["external_id"]
-    key = call(client, shop, "POST", "/tenant/sign-in-keys", None, 201).json
-    phone.goto(
-        f"{live_server}/m/{shop.slug}/sign-in?"
-        + link_query(key["id"], key["secret"], shop.slug, user_id, now=svc.clock.now())
-    )
+    open_mall_as(svc, client, live_server, phone, shop, alice)
 
     phone.get_by_role("link", name=words["shop"], exact=True).click()
     phone.get_by_label(words["search"]).fill("tea")

@@ -37,6 +37,9 @@ def test_a_member_cancels_goods_not_shipped_and_gets_the_points_back(client, ten
     order = placed(client, tenant, alice, mug["id"], address=ADDRESS)
     assert balance(client, tenant, alice) == 700
     action, form = cancel_form(client, tenant, order["id"])
+    assert "<title>Order · Travel mug</title>" in page(
+        client, f"/m/{tenant.slug}/orders/{order['id']}"
+    )
 
     done = client.post(action, data=form, headers=headers)
 
