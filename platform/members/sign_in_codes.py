@@ -74,16 +74,14 @@ def channel_of(address: str) -> tuple[str, str]:
 
 
 def active_by_contact(
-    session: Session, channel: str, normalised: str, keyring: Keyring
-) -> uuid.UUID | None:
-    """The active member whose phone number (`channel` "sms") or email this is (what
-    `channel_of` made of what was typed), if any."""
+    session: Session, channel: str, normalised: str, keyring: Keyring, *, most: int = 1
+) -> list[uuid.UUID]:
+    """Up to `most` active members whose phone number (`channel` "sms") or email this is
+    (what `channel_of` made of what was typed), the longest-standing first."""
     lookup = keyring.lookup_hash(normalised)
     column = Member.email_lookup if channel == "email" else Member.phone_lookup
-    member_id: uuid.UUID | None = session.scalar(
-        select(Member.id).where(column == lookup, Member.status == "active").limit(1)
-    )
-    return member_id
+    query = select(Member.id).where(column == lookup, Member.status == "active")
+    return list(session.scalars(query.order_by(Member.created_at, Member.id).limit(most)))
 
 
 def request_code(
@@ -97,7 +95,7 @@ def request_code(
 ) -> uuid.UUID:
     """Make a code for an address (`channel_of` what was typed) and have it sent after
     commit, in `locale`; the code's id."""
-    member_id = active_by_contact(session, channel, normalised, keyring)
+    member_id = next(iter(active_by_contact(session, channel, normalised, keyring)), None)
     now = clock.now()
     code = "".join(secrets.choice("0123456789") for _ in range(DIGITS))
     code_id = new_id()

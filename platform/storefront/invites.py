@@ -19,7 +19,7 @@ from jifen.members.models import Member
 from jifen.rules import recording
 from jifen.rules.events import EventIn
 from jifen.storefront.card import qr_svg
-from jifen.storefront.mall import bp, mall, member_here, render, signed_in_member
+from jifen.storefront.mall import bp, half_hidden, mall, member_here, render, signed_in_member
 from jifen.web import db_session, request_actor, services
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,9 @@ def invited(code: str) -> Response:
     inviter = _inviter(code)
     if inviter is None:
         abort(404)
-    html = render("invited.html", inviter=inviter, member=signed_in_member())
+    # Whoever holds the link sees who sent it: by the first letter of their name only.
+    shown = half_hidden(inviter.name) if inviter.name else None
+    html = render("invited.html", inviter_name=shown, member=signed_in_member())
     response = Response(html, mimetype="text/html")
     if signed_in_member() is None:
         surface = session_cookies.mall(mall())

@@ -14,6 +14,8 @@ stays signed in to that tenant's mall only (jifen.session_cookies).
 
 from __future__ import annotations
 
+import re
+import secrets
 import uuid
 from collections.abc import Callable
 from operator import attrgetter
@@ -242,6 +244,26 @@ def chosen_language() -> str | None:
         return member.locale
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     return chosen if chosen in LOCALES else None
+
+
+_FORM_KEY = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def new_form_key() -> str:
+    """A key for a form that must act once however often it is sent (`form_key`)."""
+    return secrets.token_urlsafe(16)
+
+
+def form_key(value: str) -> str:
+    """The key a form this mall rendered carries (`new_form_key`); 400 for any other."""
+    if not _FORM_KEY.fullmatch(value):
+        abort(400)
+    return value
+
+
+def half_hidden(name: str) -> str:
+    """A person's name as a page shows it to someone else: its first letter (张*)."""
+    return name[0] + "*" * max(1, len(name) - 1)
 
 
 def check_form() -> None:

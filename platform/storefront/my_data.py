@@ -44,7 +44,7 @@ def my_data() -> Response:
             )
         ],
         "orders": [
-            orders.order_view(session, order, svc.keyring)
+            _order(orders.order_view(session, order, svc.keyring))
             for order in _all(
                 lambda cursor: orders.search_orders(
                     session, member_id=member.id, cursor=cursor, limit=PAGE
@@ -75,6 +75,14 @@ def my_data() -> Response:
     return response
 
 
+def _order(view: dict[str, Any]) -> dict[str, Any]:
+    """An order as its member reads it: its steps by status and time only (who moved it
+    at the merchant, and why, are the merchant's staff's and notes, not the member's)."""
+    steps = [{"status": step.status, "at": step.created_at} for step in view["history"]]
+    internal = ("tenant_id", "hold_id", "entry_id", "refund_entry_id", "history")
+    return {key: value for key, value in view.items() if key not in internal} | {"steps": steps}
+
+
 def _all(page: Callable[[str | None], tuple[list[Row], str | None]]) -> Iterator[Row]:
     """Every row of a paged list, a page at a time."""
     cursor = None
@@ -86,8 +94,7 @@ def _all(page: Callable[[str | None], tuple[list[Row], str | None]]) -> Iterator
 
 
 def _plain(value: Any) -> Any:
-    """What JSON cannot say itself: ids, instants, days and rates as text, rows as their
-    fields."""
+    """What JSON cannot say itself: ids, instants, days and rates as text."""
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, datetime | date):

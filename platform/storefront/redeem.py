@@ -11,7 +11,6 @@ page and nothing is taken: the request's transaction is rolled back.
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from typing import Any
 
@@ -31,8 +30,10 @@ from jifen.storefront.mall import (
     balance_of,
     bp,
     check_form,
+    form_key,
     mall,
     member_here,
+    new_form_key,
     product_on_sale,
     render,
     signed_in_member,
@@ -89,7 +90,7 @@ def _confirmation(
         "needs_address": _needs_address(product),
         "address": {},
         "problems": {},
-        "order_key": secrets.token_urlsafe(16),
+        "order_key": new_form_key(),
         **context,
     }
 
@@ -111,10 +112,7 @@ def place(product_id: uuid.UUID) -> tuple[str, int] | Response:
     product = product_on_sale(product_id)
     form = request.form
     quantity = _quantity(form.get("quantity"))
-    try:
-        order_key = idempotency.check_key(form.get("order_key", ""))
-    except JifenError:
-        abort(400)  # not a form this mall rendered
+    order_key = form_key(form.get("order_key", ""))
     given = {name: form.get(name, "").strip() for name in Address().fields}
     context = {"address": given, "order_key": order_key}
     address = None

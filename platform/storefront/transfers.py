@@ -8,7 +8,6 @@ submit gives once."""
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -22,7 +21,17 @@ from jifen.ledger.policy import Policy, policy_of
 from jifen.ledger.service import transfer
 from jifen.members.models import Member
 from jifen.members.sign_in_codes import active_by_contact, channel_of
-from jifen.storefront.mall import balance_of, bp, check_form, mall, member_here, render
+from jifen.storefront.mall import (
+    balance_of,
+    bp,
+    check_form,
+    form_key,
+    half_hidden,
+    mall,
+    member_here,
+    new_form_key,
+    render,
+)
 from jifen.types import MAX_SAFE_INTEGER
 from jifen.web import db_session, request_actor, services
 
@@ -43,7 +52,7 @@ def transfer_check() -> tuple[str, int] | str:
     policy = _allowed()
     check_form()
     given = {name: request.form.get(name, "").strip()[:MAX_ADDRESS] for name in ("to", "amount")}
-    found = _friend_and_amount(member, given)
+    found = _friend_and_amount(member, given, policy)
     if isinstance(found, dict):
         return render("transfer.html", **_context(member, policy, given, found)), 422
     friend, amount = found
@@ -53,7 +62,8 @@ def transfer_check() -> tuple[str, int] | str:
         to=given["to"],
         amount=amount,
         after=balance_of(member) - amount,
-        key=secrets.token_urlsafe(16),
+        key=new_form_key(),
+        friend_id=friend.id,
     )
 
 
@@ -64,14 +74,14 @@ def transfer_confirm() -> tuple[str, int] | Response | str:
     policy = _allowed()
     check_form()
     given = {name: request.form.get(name, "").strip()[:MAX_ADDRESS] for name in ("to", "amount")}
-    try:
-        key = idempotency.check_key(request.form.get("key", ""))
-    except JifenError:
-        abort(400)  # not a form this mall rendered
-    found = _friend_and_amount(member, given)
+    key = form_key(request.form.get("key", ""))
+    found = _friend_and_amount(member, given, policy)
     if isinstance(found, dict):
         return render("transfer.html", **_context(member, policy, given, found)), 422
     friend, amount = found
+    if str(friend.id) != request.form.get("friend_id"):  # not the friend confirmed
+        problems = {"to": translate(N_("Check who this is again."))}
+        return render("transfer.html", **_context(member, policy, given, problems)), 409
     svc, session = services(), db_session()
     claimed = f"mall-transfer:{member.id}:{key}"
     fingerprint = idempotency.request_hash(
@@ -130,13 +140,17 @@ def _allowed() -> Policy:
 
 
 def _friend_and_amount(
-    member: Member, given: dict[str, str]
+    member: Member, given: dict[str, str], policy: Policy
 ) -> tuple[Member, int] | dict[str, str]:
     """The friend the form names and the amount, or what is wrong, by field."""
     problems: dict[str, str] = {}
     amount = given["amount"]
     if not amount.isascii() or not amount.isdigit() or not 1 <= int(amount) <= MAX_SAFE_INTEGER:
         problems["amount"] = translate(N_("Give a whole number of points, 1 or more."))
+    elif policy.transfer_max is not None and int(amount) > policy.transfer_max:
+        problems["amount"] = translate(
+            N_("At most %(points)s at a time."), {"points": format_number(policy.transfer_max)}
+        )
     elif int(amount) > (balance := balance_of(member)):
         problems["amount"] = translate(
             N_("You have %(points)s to give."), {"points": format_number(balance)}
@@ -147,10 +161,11 @@ def _friend_and_amount(
     except ValidationFailed:
         problems["to"] = translate(N_("Give a mobile phone number or an email address."))
     else:
-        svc = services()
-        friend_id = active_by_contact(db_session(), channel, normalised, svc.keyring)
-        friend = db_session().get(Member, (mall().id, friend_id)) if friend_id else None
-        if friend is None:
+        found = active_by_contact(db_session(), channel, normalised, services().keyring, most=2)
+        friend = db_session().get(Member, (mall().id, found[0])) if len(found) == 1 else None
+        if len(found) > 1:  # a family's shared phone: which one is meant cannot be told
+            problems["to"] = translate(N_("More than one member has this: ask for another."))
+        elif friend is None:
             problems["to"] = translate(N_("No member of this mall has this phone number or email."))
         elif friend.id == member.id:
             problems["to"] = translate(N_("That is you: name a friend."))
@@ -163,7 +178,7 @@ def _half_hidden(friend: Member, to: str) -> str:
     """How the confirmation names the friend: enough to recognise them, not to learn
     their name from their phone number (张*, 138****8000, a***@example.com)."""
     if friend.name:
-        return friend.name[0] + "*" * max(1, len(friend.name) - 1)
+        return half_hidden(friend.name)
     if "@" in to:
         local, _, domain = to.partition("@")
         return f"{local[:1]}***@{domain}"

@@ -23,13 +23,19 @@ def _rgb(value: str) -> None:
 MAX_BANNERS = 5
 
 
+def _on_this_site_or_absolute(value: str) -> None:
+    """A path names a page of this site: `//host` or a backslash would leave it."""
+    if value.startswith("//") or "\\" in value:
+        raise ValidationError(N_("Give an http(s) address, or a path on this site."))
+
+
 def _address(description: str, **options: Any) -> fields.URL:
-    """An image's or a link's address: https (or http), or a path on this site."""
+    """An image's or a link's address: http(s), or a path on this site."""
     return fields.URL(
         relative=True,
         schemes={"http", "https"},
         require_tld=False,
-        validate=validate.Length(max=500),
+        validate=[validate.Length(max=500), _on_this_site_or_absolute],
         metadata={"description": description},
         **options,
     )

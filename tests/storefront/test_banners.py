@@ -44,6 +44,7 @@ def test_the_home_page_shows_the_merchants_banners_in_order(client, tenant):
     "banners",
     [
         [SALE | {"link": "javascript:alert(1)"}],
+        [SALE | {"link": "//evil.example/x"}],
         [SALE | {"image_url": "data:image/svg+xml,<svg/>"}],
         [{"image_url": SALE["image_url"]}],
         [SALE | {"alt": ""}],

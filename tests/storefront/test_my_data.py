@@ -38,7 +38,8 @@ def test_a_member_downloads_everything_the_mall_keeps_about_them(client, tenant)
     assert [line["memo"] for line in data["history"]][-4:] == ["gift 2", "gift 1", "gift 0", None]
     mine = {order["product_name"]: order for order in data["orders"]}
     assert mine["Travel mug"]["address"]["name"] == ADDRESS["name"]
-    assert [step["status"] for step in mine["Travel mug"]["history"]][-1] == "paid"
+    assert [step["status"] for step in mine["Travel mug"]["steps"]][-1] == "paid"
+    assert "hold_id" not in mine["Travel mug"] and "actor_id" not in str(mine)
     assert data["coupons"][0]["order"] == coupon["id"] and data["coupons"][0]["code"]
     assert [c["streak"] for c in data["check_ins"]] == [1]
     assert data["notices"] == {"points_expiring": True}

@@ -110,12 +110,14 @@ def test_the_merchants_limits_are_kept_and_said(client, tenant):
         page(client, f"/m/{tenant.slug}/account/transfer")
     )
 
-    too_much = confirm(client, tenant, check(client, tenant, "13800138000", "501"))
+    too_much = check(client, tenant, "13800138000", "501")
     first = confirm(client, tenant, check(client, tenant, "13800138000", "400"))
     over_the_day = confirm(client, tenant, check(client, tenant, "13800138000", "300"))
 
-    assert too_much.status_code == over_the_day.status_code == 409
-    assert "At most 500 points per transfer." in text(too_much.get_data(as_text=True))
+    assert too_much.status_code == 422  # said at once, by its field
+    assert 'id="transfer-amount-problem">At most 500 at a time.<' in too_much.get_data(as_text=True)
+    assert over_the_day.status_code == 409
+    assert "600 points a day" in text(over_the_day.get_data(as_text=True))
     assert first.status_code == 303
     assert balance(client, tenant, alice) == 600 and balance(client, tenant, bob) == 400
 
@@ -141,3 +143,28 @@ def test_a_signed_out_browser_or_a_form_without_its_token_gives_nothing(client, 
     url = f"/m/{tenant.slug}/account/transfer/confirm"
     assert client.post(url, data=fields).status_code == 400
     assert balance(client, tenant, alice) == 1_000
+
+
+def test_a_phone_two_members_share_names_no_one_and_a_form_gives_to_its_friend_only(client, tenant):
+    allow(client, tenant)
+    alice = shopper(client, tenant, points=1_000)
+    bob = a_friend(client, tenant)
+    member(client, tenant, "wx-carol", phone="13900139000")
+    member(client, tenant, "wx-dave", phone="13900139000")  # Carol's family's phone
+    erin = member(client, tenant, "wx-erin", phone="13600136000")
+
+    shared = check(client, tenant, "13900139000", "100")
+    checked = check(client, tenant, "13800138000", "100")
+    fields = form_fields(checked.get_data(as_text=True))
+    url = f"/m/{tenant.slug}/account/transfer/confirm"
+    to_carol = client.post(url, data=fields | {"to": "13900139000"})
+    to_erin = client.post(url, data=fields | {"to": "13600136000"})  # not whom it showed
+    tampered = client.post(url, data=fields | {"key": "k" * 200})
+
+    assert shared.status_code == 422
+    assert "More than one member has this" in text(shared.get_data(as_text=True))
+    assert to_carol.status_code == 422 and tampered.status_code == 400
+    assert to_erin.status_code == 409
+    assert "Check who this is again." in text(to_erin.get_data(as_text=True))
+    assert balance(client, tenant, alice) == 1_000
+    assert balance(client, tenant, bob) == balance(client, tenant, erin) == 0
