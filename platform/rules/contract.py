@@ -13,7 +13,10 @@ A rule type (registered through `register_earn_rules()`) is an object with:
   (without it every question is its own query: correct, slower);
 - optionally `rule_ids(params) -> Collection[uuid.UUID]`: the tenant's rule instances an
   instance names (a cap's scope), so that one naming a rule the tenant does not have is
-  refused (`unknown_rules`) when it is saved rather than matching nothing when it runs.
+  refused (`unknown_rules`) when it is saved rather than matching nothing when it runs;
+- optionally `offer(params) -> Offer | None`: what an instance offers members, listed on
+  the mall's "earn points" page (a task, the daily check-in, inviting a friend); None,
+  or no such method, lists nothing.
 
 The engine runs an event through the tenant's active rules phase by phase, and within a
 phase by priority (highest first):
@@ -114,6 +117,20 @@ class Award:
     lines: Mapping[int, int] | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
     rule: RuleInstance | None = None
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a rule instance offers members: `points` for an event of kind `event`,
+    at most `limit` times per `period` (one of PERIODS; None: ever) when a limit is set.
+    `label` names it as an award's reason does (a `Message`, or a plain string shown as
+    written)."""
+
+    label: str
+    points: int
+    event: str
+    limit: int | None = None
+    period: str | None = None
 
 
 @dataclass(frozen=True)

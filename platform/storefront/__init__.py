@@ -22,6 +22,7 @@ from jifen.storefront import (
     redeem,
     shelves,
     sign_in,
+    tasks,
     theme_files,
     transfers,
 )
@@ -54,5 +55,6 @@ __all__ = [
     "redeem",
     "shelves",
     "sign_in",
+    "tasks",
     "transfers",
 ]

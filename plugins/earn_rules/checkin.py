@@ -22,6 +22,7 @@ from jifen.rules import (
     Context,
     EventView,
     MemberProfile,
+    Offer,
     RuleType,
     next_streak,
 )
@@ -103,6 +104,10 @@ class CheckinRule:
 
     def phase(self, params: Mapping[str, Any]) -> str:
         return "earn"
+
+    def offer(self, params: Mapping[str, Any]) -> Offer:
+        label = Message(N_("Check in every day"))
+        return Offer(label, params["points"], "checkin", limit=1, period="day")
 
     def evaluate(
         self, event: EventView, member: MemberProfile, params: Mapping[str, Any], ctx: Context

@@ -11,7 +11,7 @@ from marshmallow import Schema
 
 from jifen.hookimpl import hookimpl
 from jifen.i18n import N_, Message
-from jifen.rules import Award, Context, EventView, MemberProfile, RuleType
+from jifen.rules import Award, Context, EventView, MemberProfile, Offer, RuleType
 from jifen.types import StrictInteger
 
 # What each stage pays for, as the inviter and the invitee read it.
@@ -73,6 +73,12 @@ class ReferralRule:
 
     def phase(self, params: Mapping[str, Any]) -> str:
         return "earn"
+
+    def offer(self, params: Mapping[str, Any]) -> Offer:
+        """The inviter's points for a friend who joins and buys (a limit on friends is
+        not shown as progress: one friend's two events count apart)."""
+        points = params["inviter_registered"] + params["inviter_first_purchase"]
+        return Offer(Message(N_("Invite a friend")), points, "referral")
 
     def evaluate(
         self, event: EventView, member: MemberProfile, params: Mapping[str, Any], ctx: Context

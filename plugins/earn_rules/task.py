@@ -14,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from jifen.hookimpl import hookimpl
 from jifen.i18n import N_, Message
-from jifen.rules import PERIODS, Award, Context, EventView, MemberProfile, RuleType
+from jifen.rules import PERIODS, Award, Context, EventView, MemberProfile, Offer, RuleType
 from jifen.types import StrictInteger, Text
 
 # The reason a task gives once its limit is reached, by the limit's period (None: ever).
@@ -94,6 +94,15 @@ class TaskRule:
     def phase(self, params: Mapping[str, Any]) -> str:
         return "earn"
 
+    def offer(self, params: Mapping[str, Any]) -> Offer:
+        return Offer(
+            label=_label(params),
+            points=params["points"],
+            event=params["event"],
+            limit=params["limit"],
+            period=params["period"],
+        )
+
     def evaluate(
         self, event: EventView, member: MemberProfile, params: Mapping[str, Any], ctx: Context
     ) -> list[Award]:
@@ -101,12 +110,17 @@ class TaskRule:
             return []
         if params["task"] is not None and event.data.get("task") != params["task"]:
             return []
-        label = params["title"] or params["task"] or event.kind
+        label = _label(params)
         limit, period = params["limit"], params["period"]
         if ctx.times(ctx.rule.id, period) >= limit:
             reason = Message(LIMIT_REASONS[period], {"label": label, "limit": limit})
             return [Award(0, reason)]
         return [Award(params["points"], Message(N_("%(label)s"), {"label": label}))]
+
+
+def _label(params: Mapping[str, Any]) -> str:
+    """What the merchant calls the task: its title, else its code or event kind."""
+    return str(params["title"] or params["task"] or params["event"])
 
 
 @hookimpl

@@ -5,6 +5,8 @@ fitting the phone with nothing serious for axe."""
 
 from __future__ import annotations
 
+import re
+
 from conftest import sqlite_only
 from mall.shop import give, member
 from playwright.sync_api import expect
@@ -194,3 +196,32 @@ def test_a_member_asks_to_be_erased(svc, client, live_server, phone, language, s
 
     expect(phone.get_by_role("status")).to_contain_text(words["asked"])
     looks_right(phone)
+
+
+TASKS = {
+    "zh-CN": {"tasks": "任务中心", "share": "今日已完成 1/3", "go": r"^去完成\W+每日签到$"},
+    "en-US": {"tasks": "Tasks", "share": "1 of 3 today", "go": r"^Go\W+Check in every day$"},
+}
+
+
+def test_a_member_reads_their_tasks_and_goes_to_check_in(
+    svc, client, live_server, phone, language, screenshot
+):
+    words = TASKS[language]
+    shop = a_tenant_speaking(svc, language)
+    rule(client, shop, "checkin", {"points": 5})
+    share = {"task": "share", "points": 10, "limit": 3, "period": "day", "title": "分享商品 Share"}
+    rule(client, shop, "task", share)
+    alice = member(client, shop)
+    body = {"id": "share-1", "kind": "task", "member_id": alice, "data": {"task": "share"}}
+    call(client, shop, "POST", "/events", body, 201)
+    open_mall_as(svc, client, live_server, phone, shop, alice)
+
+    phone.get_by_role("link", name=WORDS[language]["me"], exact=True).click()
+    phone.get_by_role("link", name=words["tasks"], exact=True).click()
+    expect(phone.get_by_role("heading", name=words["tasks"])).to_be_visible()
+    expect(phone.locator(".task", has_text="Share")).to_contain_text(words["share"])
+    screenshot(phone, "tasks")
+    looks_right(phone)
+    phone.get_by_role("link", name=re.compile(words["go"])).click()
+    expect(phone.get_by_role("heading", name=WORDS[language]["calendar"])).to_be_visible()
