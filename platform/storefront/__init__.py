@@ -24,6 +24,7 @@ from jifen.storefront import (
     sign_in,
     tasks,
     theme_files,
+    top_up,
     transfers,
 )
 from jifen.storefront.mall import register
@@ -56,5 +57,6 @@ __all__ = [
     "shelves",
     "sign_in",
     "tasks",
+    "top_up",
     "transfers",
 ]

@@ -22,6 +22,7 @@ from jifen.mall.models import Coupon, Product
 from jifen.members import progress
 from jifen.pagination import MAX_CURSOR
 from jifen.storefront.mall import bp, mall, member_here, next_page, render, tier_of
+from jifen.storefront.top_up import sells_points
 from jifen.storefront.transfers import transfers_allowed
 from jifen.tenants import service as tenants
 from jifen.types import Text
@@ -47,6 +48,7 @@ def account() -> str:
         tier=tier,
         progress=way,
         can_transfer=transfers_allowed(),
+        can_top_up=sells_points(),
     )
 
 

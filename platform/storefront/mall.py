@@ -14,6 +14,7 @@ stays signed in to that tenant's mall only (jifen.session_cookies).
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import uuid
@@ -40,7 +41,7 @@ from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import NotFound as NotFoundPage
 from wtforms import ValidationError
 
-from jifen import session_cookies
+from jifen import idempotency, session_cookies
 from jifen.db import set_tenant
 from jifen.errors import JifenError, NotFound
 from jifen.headers import allow_framing_by
@@ -259,6 +260,25 @@ def form_key(value: str) -> str:
     if not _FORM_KEY.fullmatch(value):
         abort(400)
     return value
+
+
+def claim_once(kind: str, member_id: uuid.UUID, key: str, payload: Any) -> tuple[str, Any]:
+    """Claim the member's `kind` of form that acts once (its `form_key`) with what it
+    asks (`payload`, as JSON): the key it acts under, for `idempotency.complete`, and the
+    body stored for it when it acted already (a double submit), else None."""
+    svc = services()
+    claimed = f"mall-{kind}:{member_id}:{key}"
+    stored = idempotency.claim(
+        db_session(),
+        tenant_id=mall().id,
+        key=claimed,
+        method="POST",
+        route=request.path,
+        fingerprint=idempotency.request_hash("POST", request.path, json.dumps(payload).encode()),
+        now=svc.clock.now(),
+        wait=svc.settings.idempotency_wait,
+    )
+    return claimed, stored.body if stored is not None else None
 
 
 def half_hidden(name: str) -> str:

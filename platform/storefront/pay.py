@@ -70,5 +70,5 @@ def paid_on_page(slug: str, payment_id: uuid.UUID) -> tuple[str, int] | Response
     if payment.order_id is not None:
         back = url_for("storefront.order", slug=tenant.slug, order_id=payment.order_id)
     else:
-        back = url_for("storefront.account", slug=tenant.slug)
+        back = url_for("storefront.top_up_payment", slug=tenant.slug, payment_id=payment.id)
     return Response(status=303, headers={"Location": back})

@@ -7,7 +7,6 @@ submit gives once."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -25,6 +24,7 @@ from jifen.storefront.mall import (
     balance_of,
     bp,
     check_form,
+    claim_once,
     form_key,
     half_hidden,
     mall,
@@ -83,21 +83,8 @@ def transfer_confirm() -> tuple[str, int] | Response | str:
         problems = {"to": translate(N_("Check who this is again."))}
         return render("transfer.html", **_context(member, policy, given, problems)), 409
     svc, session = services(), db_session()
-    claimed = f"mall-transfer:{member.id}:{key}"
-    fingerprint = idempotency.request_hash(
-        "POST", request.path, json.dumps([str(friend.id), amount]).encode()
-    )
     try:
-        stored = idempotency.claim(
-            session,
-            tenant_id=mall().id,
-            key=claimed,
-            method="POST",
-            route=request.path,
-            fingerprint=fingerprint,
-            now=svc.clock.now(),
-            wait=svc.settings.idempotency_wait,
-        )
+        claimed, stored = claim_once("transfer", member.id, key, [str(friend.id), amount])
         if stored is not None:  # a double submit: given once already
             return redirect(url_for(".points_history"), 303)
         with session.begin_nested():

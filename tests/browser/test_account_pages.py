@@ -12,7 +12,7 @@ from mall.shop import give, member
 from playwright.sync_api import expect
 from rules.api import call, rule
 
-from browser.test_phone_pages import CHECK_IN, a_tenant_speaking, open_mall_as
+from browser.test_phone_pages import CHECK_IN, GATEWAY, a_tenant_speaking, open_mall_as
 from browser.test_shopping import looks_right
 from jifen.testing import browser as browsers
 
@@ -225,3 +225,38 @@ def test_a_member_reads_their_tasks_and_goes_to_check_in(
     looks_right(phone)
     phone.get_by_role("link", name=re.compile(words["go"])).click()
     expect(phone.get_by_role("heading", name=WORDS[language]["calendar"])).to_be_visible()
+
+
+PAY_NOW = {"zh-CN": "去支付", "en-US": "Pay now"}
+TOP_UP = {
+    "zh-CN": {"top_up": "积分充值", "choice": "1,000 积分", "paid": "已支付"},
+    "en-US": {"top_up": "Top up", "choice": "1,000 积分", "paid": "Paid"},
+}
+
+
+def test_a_member_buys_points_and_pays_on_the_gateways_page(
+    svc, client, live_server, phone, language, screenshot
+):
+    words = TOP_UP[language]
+    shop = a_tenant_speaking(svc, language)
+    settings = {"payment_provider": "offline_test", "topup_enabled": True, "topup_rate": 100}
+    call(client, shop, "PATCH", "/mall/settings", settings, 200)
+    alice = member(client, shop)
+    open_mall_as(svc, client, live_server, phone, shop, alice)
+
+    phone.get_by_role("link", name=WORDS[language]["me"], exact=True).click()
+    phone.get_by_role("link", name=words["top_up"], exact=True).click()
+    expect(phone.get_by_role("heading", name=words["top_up"])).to_be_visible()
+    screenshot(phone, "top-up")
+    looks_right(phone)
+    phone.get_by_role("button", name=re.compile(words["choice"])).click()
+    expect(phone.get_by_role("link", name=PAY_NOW[language])).to_be_visible()
+    screenshot(phone, "top-up-payment")
+    looks_right(phone)
+    assert svc.jobs.wait_idle()  # the relay has asked the gateway
+    phone.get_by_role("link", name=PAY_NOW[language]).click()
+    phone.get_by_role("button", name=GATEWAY[language][1], exact=True).click()
+
+    expect(phone.get_by_role("status")).to_contain_text(words["paid"])
+    looks_right(phone)
+    assert call(client, shop, "GET", f"/members/{alice}/points", None, 200).json["balance"] == 1_000
