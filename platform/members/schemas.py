@@ -90,7 +90,7 @@ class TierIn(Schema):
     """A tier: reached by `basis` >= `threshold` (points, or spend in minor units, over
     `window_days` for a windowed basis); kept `grace_days` after no longer qualifying."""
 
-    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_-]{1,32}$"))
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_-]{1,32}\Z"))
     name = Text(max_length=64, min_length=1, required=True)
     rank = StrictInteger(maximum=1000, required=True)
     basis = fields.String(required=True, validate=validate.OneOf(TIER_BASES))

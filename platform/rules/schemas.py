@@ -12,7 +12,7 @@ from jifen.pagination import PageQuery, page_schema
 from jifen.rules.models import RULE_STATUSES
 from jifen.types import Instant, JsonObject, StrictInteger, Text
 
-KIND = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error=N_("Lower-case letters, digits and _."))
+KIND = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}\Z", error=N_("Lower-case letters, digits and _."))
 
 
 class EventIn(Schema):

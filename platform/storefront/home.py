@@ -75,7 +75,7 @@ def row(by: str, limit: int) -> list[Shown]:
         found = catalog.featured(db_session(), now=now, by=by, limit=limit, drawn_modes=drawn)
         return [Shown.of(product) for product in found]
 
-    return revisions.kept(mall(), f"{by}@{int(now.timestamp()) // KEEP_ROWS}", read)
+    return revisions.kept(mall(), f"{by}:{limit}@{int(now.timestamp()) // KEEP_ROWS}", read)
 
 
 def today() -> date:

@@ -20,6 +20,7 @@ from jifen.ledger.policy import Policy, policy_of
 from jifen.ledger.service import transfer
 from jifen.members.models import Member
 from jifen.members.sign_in_codes import active_by_contact, channel_of
+from jifen.notify import mask
 from jifen.storefront.mall import (
     balance_of,
     bp,
@@ -166,11 +167,7 @@ def _half_hidden(friend: Member, to: str) -> str:
     their name from their phone number (张*, 138****8000, a***@example.com)."""
     if friend.name:
         return half_hidden(friend.name)
-    if "@" in to:
-        local, _, domain = to.partition("@")
-        return f"{local[:1]}***@{domain}"
-    digits = [c for c in to if c.isdigit()]
-    return "".join(digits[:3]) + "****" + "".join(digits[-4:])
+    return mask(to if "@" in to else "".join(c for c in to if c.isdigit()))
 
 
 def _context(

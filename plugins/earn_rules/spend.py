@@ -131,7 +131,7 @@ class SpendRule:
             },
         )
         currencies = fields.List(
-            fields.String(validate=validate.Regexp(r"^[A-Z]{3}$")),
+            fields.String(validate=validate.Regexp(r"^[A-Z]{3}\Z")),
             validate=validate.Length(min=1, max=50),
             load_default=None,
             metadata={

@@ -84,6 +84,13 @@ def test_a_custom_kind_cannot_shadow_a_built_in_one(client, tenant):
     )
 
 
+@pytest.mark.parametrize("kind", ["App_review", "app review", "app_review\n", "9lives"])
+def test_a_malformed_custom_kind_is_refused(client, tenant, kind):
+    body = {"kind": kind, "title": "Review"}
+    refused = call(client, tenant, "POST", "/event-kinds", body, 422).json
+    assert refused["details"]["kind"] == ["Lower-case letters, digits and _."]
+
+
 def test_birthdays_are_emitted_by_the_platform_not_sent_through_the_api(client, tenant, alice):
     rule(client, tenant, "birthday", {"points": 100})
     response = event(client, tenant, "birthday", alice)

@@ -103,6 +103,7 @@ def test_an_inconsistent_ladder_is_refused(client, tenant, ladder, field):
     [
         {"basis": "visits"},
         {"code": "Gold Card"},
+        {"code": "gold\n"},  # a pattern's $ would let a trailing newline through
         {"threshold": -1},
         {"threshold": 1.5},
         {"window_days": 0, "basis": "points_in_window"},

@@ -33,7 +33,7 @@ class PurchaseData(Schema):
     """A paid order: `amount` is what was paid (minor units), shipping included."""
 
     amount = StrictInteger(required=True)
-    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
+    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}\Z"))
     shipping = StrictInteger(load_default=0)
     lines = fields.List(
         fields.Nested(PurchaseLine), load_default=list, validate=validate.Length(max=MAX_LINES)
