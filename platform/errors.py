@@ -112,6 +112,7 @@ _NO_SUCH: Mapping[str, str] = {
     "category": N_("No such category."),
     "event": N_("No such event."),
     "hold": N_("No such hold."),
+    "invite_code": N_("No such invite code."),
     "member": N_("No such member."),
     "merchant": N_("No such merchant."),
     "order": N_("No such order."),

@@ -8,7 +8,8 @@ from typing import Any
 from flask.views import MethodView
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
-from jifen.members import cards, schemas
+from jifen.errors import NotFound
+from jifen.members import active_inviter, cards, schemas
 from jifen.members import service as members
 from jifen.rules import recording
 from jifen.web import db_session, services
@@ -98,3 +99,20 @@ class CardCodes(MethodView):
             db_session(), data["code"], actor=actor(), clock=svc.clock, keyring=svc.keyring
         )
         return members.view(member, svc.keyring)
+
+
+@blp.route("/invite-codes/<string:code>")
+class InviteCodes(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.response(200, schemas.Member())
+    @require_scope("members:read")
+    def get(self, code: str) -> members.MemberView:
+        """The member who invited a friend: the code in their invite link
+        (`/m/<slug>/invite/<code>`), which your app reads when the friend registers with
+        you; then post a `referral` event naming the inviter. A code that is not one of
+        your active members' is 404."""
+        svc = services()
+        inviter = active_inviter(db_session(), svc.keyring, tenant().id, code)
+        if inviter is None:
+            raise NotFound("invite_code", code)
+        return members.view(inviter, svc.keyring)

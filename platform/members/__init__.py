@@ -5,7 +5,7 @@ from the modules below it (an import-linter contract in pyproject.toml says so).
 """
 
 from jifen.members.checkins import Month, month_of, streak_on
-from jifen.members.invites import code_for, inviter_in
+from jifen.members.invites import active_inviter, code_for
 from jifen.members.models import Checkin, Member, MemberDay, MemberTag, Referral, SignInCode, Tier
 from jifen.members.notices import EXPIRY_REMINDERS, wants
 from jifen.members.service import create_member
@@ -28,10 +28,10 @@ __all__ = [
     "Standings",
     "Tier",
     "TierView",
+    "active_inviter",
     "add_to_days",
     "code_for",
     "create_member",
-    "inviter_in",
     "ladder",
     "month_of",
     "move_tier",

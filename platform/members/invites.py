@@ -9,7 +9,10 @@ import binascii
 import hmac
 import uuid
 
+from sqlalchemy.orm import Session
+
 from jifen.keyring import Keyring
+from jifen.members.models import Member
 
 _TAG = 8  # bytes of the keyed hash a code carries
 CODE_LENGTH = 32  # characters: 16 bytes of member id and the tag, base64url unpadded
@@ -31,6 +34,16 @@ def inviter_in(keyring: Keyring, tenant_id: uuid.UUID, code: str) -> uuid.UUID |
         return None
     member_id = uuid.UUID(bytes=raw[:16])
     return member_id if hmac.compare_digest(raw[16:], _tag(keyring, tenant_id, member_id)) else None
+
+
+def active_inviter(
+    session: Session, keyring: Keyring, tenant_id: uuid.UUID, code: str
+) -> Member | None:
+    """The tenant's active member whose invitation code this is (None: no such member,
+    or one no longer active)."""
+    member_id = inviter_in(keyring, tenant_id, code)
+    found = session.get(Member, (tenant_id, member_id)) if member_id else None
+    return found if found is not None and found.status == "active" else None
 
 
 def _tag(keyring: Keyring, tenant_id: uuid.UUID, member_id: uuid.UUID) -> bytes:

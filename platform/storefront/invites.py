@@ -14,7 +14,7 @@ from werkzeug import Response
 
 from jifen import session_cookies
 from jifen.errors import JifenError
-from jifen.members import code_for, inviter_in
+from jifen.members import active_inviter, code_for
 from jifen.members.models import Member
 from jifen.rules import recording
 from jifen.rules.events import EventIn
@@ -85,10 +85,7 @@ def record_invitee(response: Response, member_id: uuid.UUID) -> None:
 
 
 def _inviter(code: str) -> Member | None:
-    """The active member of this mall whose invitation code this is."""
-    member_id = inviter_in(services().keyring, mall().id, code)
-    found = db_session().get(Member, (mall().id, member_id)) if member_id else None
-    return found if found is not None and found.status == "active" else None
+    return active_inviter(db_session(), services().keyring, mall().id, code)
 
 
 def _cookie() -> str:

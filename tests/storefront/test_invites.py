@@ -102,5 +102,21 @@ def test_a_forged_or_another_malls_code_opens_the_404_page(app, client, tenant, 
         assert app.test_client().get(url).status_code == 404, url
 
 
+def test_the_merchant_learns_the_inviter_from_the_code(client, tenant, make_tenant):
+    alice = shopper(client, tenant)
+    code = invite_link(client, tenant).rsplit("/", 1)[1]
+
+    inviter = call(client, tenant, "GET", f"/members/invite-codes/{code}", None, 200).json
+
+    assert (inviter["id"], inviter["external_id"]) == (alice, "wx-alice")
+    forged = code[:-2] + ("AA" if not code.endswith("AA") else "BB")
+    other = make_tenant("other")
+    for asker, asked in ((tenant, forged), (tenant, "short"), (other, code)):
+        missing = call(client, asker, "GET", f"/members/invite-codes/{asked}", None, 404).json
+        assert missing["code"] == "not_found" and missing["details"] == {"resource": "invite_code"}
+    call(client, tenant, "POST", f"/members/{alice}/erasure", None, 200)
+    call(client, tenant, "GET", f"/members/invite-codes/{code}", None, 404)
+
+
 def test_a_signed_out_browser_has_no_invite_page(client, tenant):
     page(client, f"/m/{tenant.slug}/account/invite", status=403)
