@@ -2,7 +2,7 @@
 
 A request whose method writes opens a write transaction (BEGIN IMMEDIATE on SQLite);
 others read. The response decides: below 400 commits, anything else rolls back, so a
-refused request leaves nothing behind.
+refused request leaves nothing behind (but a throttle's count: `keep_when_refused`).
 """
 
 from __future__ import annotations
@@ -113,14 +113,22 @@ def set_tenant_timezone(zone: str) -> None:
     g.tenant_timezone = zone
 
 
+def keep_when_refused() -> None:
+    """Commit this request's session even if its response refuses the request (4xx): for
+    a count a refusal must keep (a throttle's). Only where nothing else was written."""
+    g.keep_when_refused = True
+
+
 def finish(response: Response) -> Response:
-    """Commit when the response succeeded, roll back otherwise."""
+    """Commit when the response succeeded (or refused, where `keep_when_refused`), roll
+    back otherwise."""
     session: Session | None = g.pop("db_session", None)
     response.headers["X-Request-Id"] = request_id()
     if session is None:
         return response
+    kept = response.status_code < 500 and g.pop("keep_when_refused", False)
     try:
-        if response.status_code < 400:
+        if response.status_code < 400 or kept:
             session.commit()
         else:
             session.rollback()

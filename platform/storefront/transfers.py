@@ -7,6 +7,7 @@ submit gives once."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -33,10 +34,16 @@ from jifen.storefront.mall import (
     new_form_key,
     render,
 )
+from jifen.tenants import throttle
 from jifen.types import MAX_SAFE_INTEGER
-from jifen.web import db_session, request_actor, services
+from jifen.web import db_session, keep_when_refused, request_actor, services
 
 MAX_ADDRESS = 254  # the longest phone number or email a friend is named by
+# What a look-up that finds no one friend says. A member is allowed a few such misses
+# (jifen.tenants.throttle, per member), so that no one learns who is a member by trying
+# phone numbers.
+NO_MEMBER = N_("No member of this mall has this phone number or email.")
+SHARED = N_("More than one member has this: ask for another.")
 
 
 @bp.route("/account/transfer")
@@ -53,8 +60,21 @@ def transfer_check() -> tuple[str, int] | str:
     policy = _allowed()
     check_form()
     given = {name: request.form.get(name, "").strip()[:MAX_ADDRESS] for name in ("to", "amount")}
+    session, now = db_session(), services().clock.now()
+    looking = throttle.Attempt(email=str(member.id), address=None, scope=f"transfer:{mall().id}")
+    try:
+        throttle.check(session, looking, now)
+    except throttle.TooManySignIns as refused:
+        minutes = math.ceil(refused.retry_after / 60)
+        problem = translate(
+            N_("Too many look-ups. Try again in %(minutes)s min."), {"minutes": minutes}
+        )
+        return render("transfer.html", **_context(member, policy, given, {"": problem})), 429
     found = _friend_and_amount(member, given, policy)
     if isinstance(found, dict):
+        if found.get("to") in (translate(NO_MEMBER), translate(SHARED)):  # a miss: counted
+            throttle.record_failure(session, looking, now)
+            keep_when_refused()
         return render("transfer.html", **_context(member, policy, given, found)), 422
     friend, amount = found
     return render(
@@ -152,9 +172,9 @@ def _friend_and_amount(
         found = active_by_contact(db_session(), channel, normalised, services().keyring, most=2)
         friend = db_session().get(Member, (mall().id, found[0])) if len(found) == 1 else None
         if len(found) > 1:  # a family's shared phone: which one is meant cannot be told
-            problems["to"] = translate(N_("More than one member has this: ask for another."))
+            problems["to"] = translate(SHARED)
         elif friend is None:
-            problems["to"] = translate(N_("No member of this mall has this phone number or email."))
+            problems["to"] = translate(NO_MEMBER)
         elif friend.id == member.id:
             problems["to"] = translate(N_("That is you: name a friend."))
     if problems or friend is None:

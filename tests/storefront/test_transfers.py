@@ -102,6 +102,24 @@ def test_what_cannot_be_given_is_said_by_its_field(client, tenant, to, amount, f
     assert balance(client, tenant, alice) == 1_000
 
 
+def test_a_member_trying_phone_numbers_is_stopped_after_a_few_misses(client, tenant, clock):
+    allow(client, tenant)
+    shopper(client, tenant, points=1_000)
+    a_friend(client, tenant)
+    for n in range(5):  # five numbers no member has
+        assert check(client, tenant, f"1390000000{n}", "1").status_code == 422
+
+    stopped = check(client, tenant, "13800138000", "1")  # a member's, found no more
+
+    assert stopped.status_code == 429
+    assert "Too many look-ups. Try again in 15 min." in text(stopped.get_data(as_text=True))
+    assert "王**" not in text(stopped.get_data(as_text=True))
+    zh = check(client, tenant, "13800138000", "1", CHINESE)
+    assert "查询次数过多，请 15 分钟后再试。" in text(zh.get_data(as_text=True))
+    clock.advance(minutes=15)
+    assert check(client, tenant, "13800138000", "1").status_code == 200
+
+
 def test_the_merchants_limits_are_kept_and_said(client, tenant):
     allow(client, tenant, transfer_max=500, transfer_daily_max=600)
     alice = shopper(client, tenant, points=1_000)
