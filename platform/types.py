@@ -180,6 +180,16 @@ def refuse_unstorable_text(text: str, *, allowed: str = "\t\n") -> None:
             raise ValidationError(N_("Contains a character that is not allowed."))
 
 
+class Pattern(validate.Regexp):
+    """A pattern the whole value must match: re.match's `$` would let a trailing newline
+    through ("gold\\n"). Documented in OpenAPI as written, `^...$`."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 class Text(fields.String):
     """A string with a length limit and only characters every engine stores, stored
     without surrounding whitespace. The limit and the characters are checked on the text

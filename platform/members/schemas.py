@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from jifen.members.models import STATUSES, TIER_BASES
 from jifen.pagination import PageQuery, limit_field, page_schema
-from jifen.types import Instant, RateField, StrictInteger, Text
+from jifen.types import Instant, Pattern, RateField, StrictInteger, Text
 
 MAX_TAGS = 20
 
@@ -90,7 +90,7 @@ class TierIn(Schema):
     """A tier: reached by `basis` >= `threshold` (points, or spend in minor units, over
     `window_days` for a windowed basis); kept `grace_days` after no longer qualifying."""
 
-    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_-]{1,32}\Z"))
+    code = fields.String(required=True, validate=Pattern(r"^[a-z0-9_-]{1,32}$"))
     name = Text(max_length=64, min_length=1, required=True)
     rank = StrictInteger(maximum=1000, required=True)
     basis = fields.String(required=True, validate=validate.OneOf(TIER_BASES))

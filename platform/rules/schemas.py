@@ -10,9 +10,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from jifen.i18n import N_, Message
 from jifen.pagination import PageQuery, page_schema
 from jifen.rules.models import RULE_STATUSES
-from jifen.types import Instant, JsonObject, StrictInteger, Text
+from jifen.types import Instant, JsonObject, Pattern, StrictInteger, Text
 
-KIND = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}\Z", error=N_("Lower-case letters, digits and _."))
+KIND = Pattern(r"^[a-z][a-z0-9_]{0,31}$", error=N_("Lower-case letters, digits and _."))
 
 
 class EventIn(Schema):

@@ -65,7 +65,7 @@ def transfer_check() -> tuple[str, int] | str:
     try:
         throttle.check(session, looking, now)
     except throttle.TooManySignIns as refused:
-        minutes = math.ceil(refused.retry_after / 60)
+        minutes = math.ceil((refused.retry_after or 0) / 60)
         problem = translate(
             N_("Too many look-ups. Try again in %(minutes)s min."), {"minutes": minutes}
         )

@@ -18,7 +18,7 @@ from marshmallow import Schema, fields, validate
 from jifen.hookimpl import hookimpl
 from jifen.i18n import N_, Message
 from jifen.rules import Award, Context, EventView, MemberProfile, RuleType, attribute
-from jifen.types import RateField, StrictInteger, Text
+from jifen.types import Pattern, RateField, StrictInteger, Text
 
 ROUNDINGS = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}
 # Wide enough that amount x rate, summed over an order's lines, is exact.
@@ -131,7 +131,7 @@ class SpendRule:
             },
         )
         currencies = fields.List(
-            fields.String(validate=validate.Regexp(r"^[A-Z]{3}\Z")),
+            fields.String(validate=Pattern(r"^[A-Z]{3}$")),
             validate=validate.Length(min=1, max=50),
             load_default=None,
             metadata={

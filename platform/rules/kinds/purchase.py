@@ -13,7 +13,7 @@ from jifen.errors import JifenError
 from jifen.i18n import N_
 from jifen.rules.events import CheckedEvent, EventIn
 from jifen.rules.kinds.base import Kind
-from jifen.types import Instant, StrictInteger, Text
+from jifen.types import Instant, Pattern, StrictInteger, Text
 
 if TYPE_CHECKING:
     from jifen.rules.batch import Batch
@@ -33,7 +33,7 @@ class PurchaseData(Schema):
     """A paid order: `amount` is what was paid (minor units), shipping included."""
 
     amount = StrictInteger(required=True)
-    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}\Z"))
+    currency = fields.String(required=True, validate=Pattern(r"^[A-Z]{3}$"))
     shipping = StrictInteger(load_default=0)
     lines = fields.List(
         fields.Nested(PurchaseLine), load_default=list, validate=validate.Length(max=MAX_LINES)
