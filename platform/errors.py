@@ -119,6 +119,7 @@ _NO_SUCH: Mapping[str, str] = {
     "partner": N_("No such partner."),
     "payment": N_("No such payment."),
     "product": N_("No such product."),
+    "review": N_("No such review."),
     "rule": N_("No such rule."),
     "sign_in_key": N_("No such sign-in key."),
 }

@@ -18,7 +18,7 @@ import pluggy
 from jifen.ledger.domain_events import EntriesPosted, PointsExpiring
 from jifen.ledger.results import posted_entries
 from jifen.mall import provider_calls
-from jifen.mall.domain_events import OrderMoved
+from jifen.mall.domain_events import OrderMoved, ReviewPublished, ReviewRejected
 from jifen.members import SignInCodeRequested
 from jifen.notify import codes as sign_in_codes
 from jifen.notify import members as member_notices
@@ -28,7 +28,11 @@ from jifen.plugins import alone
 from jifen.rules import mall_bridge
 
 # What must commit or roll back with the change that announced it.
-IN_TRANSACTION: tuple[InTransaction, ...] = (InTransaction(OrderMoved, mall_bridge.order_moved),)
+IN_TRANSACTION: tuple[InTransaction, ...] = (
+    InTransaction(OrderMoved, mall_bridge.order_moved),
+    InTransaction(ReviewPublished, mall_bridge.review_published),
+    InTransaction(ReviewRejected, mall_bridge.review_rejected),
+)
 
 SUBSCRIBERS: tuple[Subscriber, ...] = (
     Subscriber(member_notices.SUBSCRIBER, (PointsExpiring,), member_notices.deliver),

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from mall.shop import ADDRESS, a_phone, member, placed, product
+from mall.shop import ADDRESS, a_phone, member, placed, product, reviewed
 from rules.api import call
 
 from jifen.db import Base, cross_tenant
@@ -35,6 +35,7 @@ RESOURCES = {
     "partner_id": "partner",
     "payment_id": "payment",
     "product_id": "product",
+    "review_id": "review",
     "rule_id": "rule",
 }
 
@@ -71,7 +72,8 @@ def build(client, tenant) -> Ids:
     item = product(client, tenant)
     terms = {"type": "amount_off", "amount_off": 100, "threshold": 0, "valid_days": 30}
     voucher = product(client, tenant, kind="coupon", points_price=1, coupon=terms)
-    (code,) = placed(client, tenant, buyer, voucher["id"])["delivery"]["coupons"]
+    delivered = placed(client, tenant, buyer, voucher["id"])
+    (code,) = delivered["delivery"]["coupons"]
     partner = {"name": "Tea Co", "currency": "CNY", "budget": 1_000}
     event = {
         "id": "e1",
@@ -106,6 +108,7 @@ def build(client, tenant) -> Ids:
             client, tenant, "POST", "/checkout/authorizations", authorization, 201
         ).json["id"],
         "sign_in_key": call(client, tenant, "POST", "/tenant/sign-in-keys", None, 201).json["id"],
+        "review": reviewed(client, tenant, delivered["id"], 4, "Good")["id"],
         "template": "home.html",  # a name, not an id: the same for every tenant
     }
 
@@ -203,7 +206,13 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/coupons/{code}:redeem"): lambda ids: {"order_ref": "o-1", "order_amount": 1_000},
     ("POST", "/partners"): lambda ids: {"name": "Milk Co", "currency": "CNY", "budget": 10},
     ("POST", "/partners/{partner_id}/budget"): lambda ids: {"change": 10},
-    ("PATCH", "/mall/settings"): lambda ids: {"payment_minutes": 30, "topup_enabled": True},
+    ("PATCH", "/mall/settings"): lambda ids: {
+        "payment_minutes": 30,
+        "topup_enabled": True,
+        "review_moderation": "after",
+    },
+    ("POST", "/reviews/{review_id}:publish"): _nothing,
+    ("POST", "/reviews/{review_id}:reject"): lambda ids: {"reason": "Not about the item"},
     ("POST", "/payments/{payment_id}:confirm"): _nothing,
     ("POST", "/payments/{payment_id}:fail"): _nothing,
     ("POST", "/topups"): lambda ids: {"member_id": ids["member"], "points": 100},

@@ -1,13 +1,13 @@
 """Domain events of the members, the earn engine and the mall: registrations, tier
-changes, recorded events and order moves are announced in the log, with ids and codes,
-never personal data."""
+changes, recorded events, order moves and reviews are announced in the log, with ids
+and codes, never personal data."""
 
 from __future__ import annotations
 
 import uuid
 
 from conftest import sqlite_only
-from mall.shop import ADDRESS, member, placed, product
+from mall.shop import ADDRESS, member, placed, product, reviewed
 from rules.api import call, purchase, rule
 from rules.test_tiers import put_ladder, tier
 from sqlalchemy import select
@@ -84,3 +84,25 @@ def test_an_orders_moves_are_announced_as_its_history_records_them(client, tenan
         (["fulfilled"], "fulfilled"),
     ]
     assert {m["order_id"] for m in moves} == {placed_order["id"]}
+
+
+@sqlite_only
+def test_a_review_is_announced_as_submitted_published_and_rejected_without_its_words(
+    client, tenant, svc
+):
+    buyer = member(client, tenant, 1_000)
+    terms = {"type": "amount_off", "amount_off": 100, "threshold": 0, "valid_days": 30}
+    voucher = product(client, tenant, kind="coupon", points_price=1, coupon=terms)
+    order = placed(client, tenant, buyer, voucher["id"])
+    review = reviewed(client, tenant, order["id"], 4, "Good, from 13800138000")
+    call(client, tenant, "POST", f"/reviews/{review['id']}:publish", None, 200)
+    call(client, tenant, "POST", f"/reviews/{review['id']}:reject", {"reason": "phone"}, 200)
+
+    ids = {"review_id": review["id"], "product_id": voucher["id"], "member_id": buyer}
+    with_order = ids | {"order_id": order["id"], "rating": 4}
+    assert [e.payload for e in logged(svc, "review.submitted")] == [
+        with_order | {"status": "pending"}
+    ]
+    assert [e.payload for e in logged(svc, "review.published")] == [with_order]
+    assert [e.payload for e in logged(svc, "review.rejected")] == [ids]
+    assert {e.aggregate_id for e in logged(svc, "review.rejected")} == {uuid.UUID(review["id"])}

@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from mall.shop import ADDRESS, member, placed, product
+from mall.shop import ADDRESS, member, placed, product, reviewed
 from rules.api import call, rule
 
 from jifen.pagination import encode_cursor
@@ -109,6 +109,16 @@ def orders(client, tenant, clock) -> str:
     return "/orders"
 
 
+def reviews(client, tenant, clock) -> str:
+    buyer = member(client, tenant, 1_000)
+    terms = {"type": "amount_off", "amount_off": 100, "threshold": 0, "valid_days": 30}
+    voucher = product(client, tenant, kind="coupon", points_price=1, coupon=terms)["id"]
+    for rating in range(1, 6):
+        reviewed(client, tenant, placed(client, tenant, buyer, voucher)["id"], rating)
+        clock.advance(seconds=rating % 2)  # some at the same instant: ordered by id then
+    return "/reviews"
+
+
 def history(client, tenant, clock) -> str:
     buyer = member(client, tenant, 1)
     for _ in range(4):
@@ -129,6 +139,7 @@ LISTS = [
     members,
     products,
     orders,
+    reviews,
     history,
 ]
 

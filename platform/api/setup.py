@@ -15,6 +15,7 @@ from jifen.api import (
     members,
     payment_notices,
     points,
+    reviews,
     rules,
     tenant,
 )
@@ -65,6 +66,7 @@ def init_api(app: Flask) -> JifenApi:
     api.register_blueprint(events.blp)
     api.register_blueprint(rules.blp)
     api.register_blueprint(mall.blp)
+    api.register_blueprint(reviews.blp)
     api.register_blueprint(checkout.blp)
     api.register_blueprint(payment_notices.blp)
     api.register_blueprint(tenant.blp)

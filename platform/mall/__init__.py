@@ -5,7 +5,7 @@ providers) import from here, never from the modules below it (an import-linter c
 in pyproject.toml says so).
 """
 
-from jifen.mall.domain_events import OrderMoved
+from jifen.mall.domain_events import OrderMoved, ReviewPublished, ReviewRejected
 from jifen.mall.errors import NotificationRejected
 from jifen.mall.lottery import Draws
 from jifen.mall.modes import Counter, Item, Price, RedeemMode, Shopper, Till, points_price
@@ -35,6 +35,8 @@ __all__ = [
     "Price",
     "ProviderAnswer",
     "RedeemMode",
+    "ReviewPublished",
+    "ReviewRejected",
     "Shopper",
     "Till",
     "TillService",

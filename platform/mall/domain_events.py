@@ -1,6 +1,7 @@
 """The mall's domain events: what the `payments` subscriber
-(`jifen.mall.provider_calls`) takes to the payment providers after commit. Payloads
-carry ids; the subscriber reads the payment itself, as it is when the event arrives."""
+(`jifen.mall.provider_calls`) takes to the payment providers after commit, orders' moves
+and members' reviews. Payloads carry ids; the subscriber reads the payment itself, as
+it is when the event arrives."""
 
 from __future__ import annotations
 
@@ -48,3 +49,50 @@ class OrderMoved(DomainEvent):
     product_id: uuid.UUID
     steps: list[str]
     status: str
+
+
+@dataclass(frozen=True)
+class ReviewSubmitted(DomainEvent):
+    """A member reviewed what an order brought: `status` is `pending` while it waits for
+    the merchant, `published` where the mall shows reviews at once."""
+
+    type = "review.submitted"
+    aggregate = "review"
+    aggregate_field = "review_id"
+
+    review_id: uuid.UUID
+    order_id: uuid.UUID
+    product_id: uuid.UUID
+    member_id: uuid.UUID
+    rating: int
+    status: str
+
+
+@dataclass(frozen=True)
+class ReviewPublished(DomainEvent):
+    """A review is shown on its product's page (the earn engine records a `review`
+    event for its member)."""
+
+    type = "review.published"
+    aggregate = "review"
+    aggregate_field = "review_id"
+
+    review_id: uuid.UUID
+    order_id: uuid.UUID
+    product_id: uuid.UUID
+    member_id: uuid.UUID
+    rating: int
+
+
+@dataclass(frozen=True)
+class ReviewRejected(DomainEvent):
+    """The merchant rejected a review, pending or published: it is not shown (what its
+    publication earned is taken back)."""
+
+    type = "review.rejected"
+    aggregate = "review"
+    aggregate_field = "review_id"
+
+    review_id: uuid.UUID
+    product_id: uuid.UUID
+    member_id: uuid.UUID

@@ -57,6 +57,24 @@ class OrderStateConflict(Conflict):
     message = N_("The order cannot do that in its current state.")
 
 
+class NotReviewable(Conflict):
+    """An order not delivered (yet), or cancelled or refunded: `details.status` says
+    which."""
+
+    code = "order_not_reviewable"
+    message = N_("Only an order that was delivered can be reviewed.")
+
+
+class ReviewExists(Conflict):
+    code = "review_exists"
+    message = N_("This order has been reviewed already.")
+
+
+class ReviewStateConflict(Conflict):
+    code = "review_state_conflict"
+    message = N_("The review cannot do that in its current state.")
+
+
 class CouponNotUsable(Conflict):
     """Expired, void, or already used on another order: `details.reason` says which."""
 

@@ -340,7 +340,8 @@ class Payment(TenantScoped, Base):
 
 class MallSettings(TenantScoped, Base):
     """A tenant's mall settings: how members pay cash, what points are worth at the
-    merchant's own checkout, and whether members may buy points."""
+    merchant's own checkout, whether members may buy points, and when their reviews
+    are shown."""
 
     __tablename__ = "mall_settings"
 
@@ -355,6 +356,9 @@ class MallSettings(TenantScoped, Base):
     # Top-ups: members buy `topup_rate` points per currency unit, when enabled.
     topup_enabled: Mapped[bool] = mapped_column(Boolean)
     topup_rate: Mapped[int] = mapped_column(Integer)
+    # Members' reviews: "before", each waits for the merchant; "after", shown at once
+    # (the merchant may still reject it).
+    review_moderation: Mapped[str] = mapped_column(String(8))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -445,3 +449,40 @@ class Recommendation(TenantScoped, Base):
     product_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
     related_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
     members: Mapped[int] = mapped_column(Integer)
+
+
+REVIEW_STATUSES = ("pending", "published", "rejected")
+REVIEW_TEXT = 500  # the most characters a review's text holds
+
+
+class Review(TenantScoped, Base):
+    """A member's review of what one of their orders brought (one per order): a rating of
+    1 to 5 and words, shown on the product's page once `published` (see
+    `jifen.mall.reviews`). Who moderated it is an actor, as on an order's steps."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "order_id"], ["orders.tenant_id", "orders.id"]),
+        ForeignKeyConstraint(["tenant_id", "product_id"], ["products.tenant_id", "products.id"]),
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+        UniqueConstraint("tenant_id", "order_id", name="uq_reviews_order"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="ck_reviews_rating"),
+        # The product's page (its published reviews, latest first), the merchant's
+        # moderation queue, and the member's own.
+        Index("ix_reviews_product", "tenant_id", "product_id", "status", "created_at"),
+        Index("ix_reviews_queue", "tenant_id", "status", "created_at"),
+        Index("ix_reviews_member", "tenant_id", "member_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(ID)
+    product_id: Mapped[uuid.UUID] = mapped_column(ID)
+    member_id: Mapped[uuid.UUID] = mapped_column(ID)
+    rating: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(String(REVIEW_TEXT))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moderator_kind: Mapped[str | None] = mapped_column(String(16))
+    moderator_id: Mapped[str | None] = mapped_column(String(64))
+    rejection_reason: Mapped[str | None] = mapped_column(String(200))

@@ -13,6 +13,8 @@ from jifen.mall.models import (
     PAYMENT_STATUSES,
     PRODUCT_KINDS,
     PRODUCT_STATUSES,
+    REVIEW_STATUSES,
+    REVIEW_TEXT,
 )
 from jifen.pagination import PageQuery, page_schema
 from jifen.types import Instant, JsonObject, StrictInteger, Text
@@ -405,6 +407,14 @@ class DrawOut(Schema):
     order_id = fields.UUID()
 
 
+REVIEW_MODERATION = ("before", "after")
+REVIEW_MODERATION_DOC = (
+    "Members' reviews: `before`, each waits for you to publish it (POST"
+    " /reviews/{review_id}:publish); `after`, each is shown at once, and you may still"
+    " reject it."
+)
+
+
 class SettingsOut(Schema):
     payment_provider = fields.String()
     payment_minutes = fields.Integer()
@@ -413,6 +423,9 @@ class SettingsOut(Schema):
     checkout_cap_percent = fields.Integer()
     topup_enabled = fields.Boolean()
     topup_rate = fields.Integer(metadata={"description": "Points sold per currency unit."})
+    review_moderation = fields.String(
+        metadata={"enum": list(REVIEW_MODERATION), "description": REVIEW_MODERATION_DOC}
+    )
 
 
 class SettingsChange(Schema):
@@ -423,6 +436,9 @@ class SettingsChange(Schema):
     checkout_cap_percent = StrictInteger(minimum=1, maximum=100)
     topup_enabled = fields.Boolean()
     topup_rate = StrictInteger(minimum=1, maximum=1_000_000)
+    review_moderation = fields.String(
+        validate=validate.OneOf(REVIEW_MODERATION), metadata={"description": REVIEW_MODERATION_DOC}
+    )
 
 
 class PaymentOut(Schema):
@@ -562,3 +578,54 @@ FlashSalePage = page_schema(FlashSaleOut, "FlashSalePage")
 CouponPage = page_schema(CouponOut, "CouponPage")
 PartnerPage = page_schema(PartnerOut, "PartnerPage")
 DrawPage = page_schema(DrawOut, "DrawPage")
+
+
+class ReviewOut(Schema):
+    id = fields.UUID()
+    order_id = fields.UUID()
+    product_id = fields.UUID()
+    member_id = fields.UUID()
+    rating = fields.Integer(metadata={"minimum": 1, "maximum": 5})
+    text = fields.String(
+        allow_none=True, metadata={"description": "As the member wrote it: show it as text."}
+    )
+    status = fields.String(
+        metadata={
+            "enum": list(REVIEW_STATUSES),
+            "description": "`pending` until you publish or reject it; only `published`"
+            " reviews are shown on the product's page. A rejected review stays rejected.",
+        }
+    )
+    created_at = Instant()
+    moderated_at = Instant(allow_none=True)
+    moderator_kind = fields.String(
+        allow_none=True, metadata={"description": "Who moderated it: `api_key`, `user`..."}
+    )
+    moderator_id = fields.String(allow_none=True)
+    rejection_reason = fields.String(
+        allow_none=True, metadata={"description": "Shown to the member with their review."}
+    )
+
+
+class ReviewQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(REVIEW_STATUSES))
+    product_id = fields.UUID()
+
+
+ReviewPage = page_schema(ReviewOut, "ReviewPage")
+
+
+class ReviewRejection(Schema):
+    reason = Text(
+        max_length=200,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Why, in words the member reads beside their review."},
+    )
+
+
+class ReviewIn(Schema):
+    """A member's review as the mall's form sends it (every value as text)."""
+
+    rating = QueryInteger(minimum=1, maximum=5, required=True)
+    text = Text(max_length=REVIEW_TEXT, load_default="")

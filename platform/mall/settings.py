@@ -1,5 +1,6 @@
 """A tenant's mall settings: its payment provider and window, what points are worth at
-its own checkout, and whether members can buy points."""
+its own checkout, whether members can buy points, and whether members' reviews wait
+for the merchant before they are shown."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "checkout_cap_percent": 50,
     "topup_enabled": False,
     "topup_rate": 100,
+    "review_moderation": "before",
 }
 FIELDS = tuple(DEFAULTS)
 

@@ -1,6 +1,6 @@
 """The member's own data, to download (PIPL art. 45, GDPR art. 15 and 20): who the
 merchant knows them as, their points and every line of their history, their orders with
-addresses and codes, coupons, check-ins and notice choices, as one JSON file."""
+addresses and codes, coupons, reviews, check-ins and notice choices, as one JSON file."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from flask import Response
 from sqlalchemy import select
 
 from jifen.ledger import history
-from jifen.mall import coupons, orders
+from jifen.mall import coupons, orders, reviews
 from jifen.members import service as members
 from jifen.members.models import Checkin
 from jifen.members.notices import choices_of
@@ -55,6 +55,22 @@ def my_data() -> Response:
             {"code": c.code, "status": c.status, "valid_until": c.valid_until, "order": c.order_id}
             for c in _all(
                 lambda cursor: coupons.of_member(session, member.id, cursor=cursor, limit=PAGE)
+            )
+        ],
+        "reviews": [
+            {
+                "order": r.order_id,
+                "product": r.product_id,
+                "rating": r.rating,
+                "text": r.text,
+                "status": r.status,
+                "written_at": r.created_at,
+                "rejection_reason": r.rejection_reason,
+            }
+            for r in _all(
+                lambda cursor: reviews.search_reviews(
+                    session, member_id=member.id, cursor=cursor, limit=PAGE
+                )
             )
         ],
         "check_ins": [

@@ -32,6 +32,7 @@ from jifen.storefront.mall import (
     signed_in_member,
     tier_of,
 )
+from jifen.storefront.reviews import product_summary
 from jifen.tenants import revisions
 from jifen.types import Text
 from jifen.web import db_session, services
@@ -181,7 +182,8 @@ def _tier(member: Member | None) -> TierView | None:
 
 @bp.route("/shop/<uuid:product_id>")
 def product(product_id: uuid.UUID) -> str:
-    """A product on sale, priced for the member; a lottery with its published odds."""
+    """A product on sale, priced for the member; a lottery with its published odds; its
+    reviews at a glance."""
     session, svc = db_session(), services()
     now = svc.clock.now()
     found = product_on_sale(product_id)
@@ -202,6 +204,7 @@ def product(product_id: uuid.UUID) -> str:
         on_sale=_on_sale(found, now),
         min_tier=next((t for t in ladder() if t.code == found.min_tier), None),
         odds=lottery.published(svc, found) if found.mode == "lottery" else None,
+        reviews=product_summary(found.id),
         now=now,
     )
 

@@ -12,7 +12,7 @@ from jifen.web import db_session, services
 
 # The mall's page for doing what an event kind records; a kind without one (a task the
 # merchant's own app records) is done there.
-PAGES = {"checkin": ".check_ins", "referral": ".invite"}
+PAGES = {"checkin": ".check_ins", "referral": ".invite", "review": ".my_reviews"}
 
 # How far along a member is, by the offer's period (None: ever).
 PROGRESS = {

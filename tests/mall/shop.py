@@ -8,6 +8,8 @@ from typing import Any
 
 from rules.api import call
 
+from jifen.audit import Actor
+from jifen.mall import get_order, reviews
 from jifen.members.models import Member
 
 _numbers = itertools.count(1)
@@ -112,3 +114,17 @@ def set_tier(svc, tenant, member_id: str, code: str | None) -> None:
             .where(Member.__table__.c.id == uuid.UUID(member_id))
             .values(tier=code)
         )
+
+
+def reviewed(client, tenant, order_id: str, rating: int = 5, text: str | None = None) -> dict:
+    """The order's member reviews it, as the mall's form does (members review in the
+    mall only); the review as the API shows it."""
+    svc = client.application.extensions["jifen.services"]
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        order = get_order(session, uuid.UUID(order_id))
+        author = Actor("member", str(order.member_id))
+        review = reviews.submit(
+            session, order.id, order.member_id, rating, text, actor=author, clock=svc.clock
+        )
+        review_id = str(review.id)
+    return call(client, tenant, "GET", f"/reviews/{review_id}", None, 200).json

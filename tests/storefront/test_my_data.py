@@ -1,13 +1,13 @@
 """A member downloads their data: who the merchant knows them as, their points and every
 line of their history, their orders with address and history, coupons with codes,
-check-ins and notice choices, as one JSON file for them alone."""
+reviews, check-ins and notice choices, as one JSON file for them alone."""
 
 from __future__ import annotations
 
 import json
 
 from conftest import sqlite_only
-from mall.shop import ADDRESS, give, placed, product
+from mall.shop import ADDRESS, give, placed, product, reviewed
 from rules.api import call
 
 from storefront.mall_pages import coffee_card, page, shopper
@@ -26,6 +26,7 @@ def test_a_member_downloads_everything_the_mall_keeps_about_them(client, tenant)
     mug = product(client, tenant, name="Travel mug", points_price=300)
     placed(client, tenant, alice, mug["id"], address=ADDRESS)
     coupon = placed(client, tenant, alice, coffee_card(client, tenant)["id"])
+    reviewed(client, tenant, coupon["id"], 5, "Strong coffee")
 
     response = client.get(f"/m/{tenant.slug}/account/data")
 
@@ -41,6 +42,9 @@ def test_a_member_downloads_everything_the_mall_keeps_about_them(client, tenant)
     assert [step["status"] for step in mine["Travel mug"]["steps"]][-1] == "paid"
     assert "hold_id" not in mine["Travel mug"] and "actor_id" not in str(mine)
     assert data["coupons"][0]["order"] == coupon["id"] and data["coupons"][0]["code"]
+    (review,) = data["reviews"]
+    assert (review["order"], review["rating"], review["text"]) == (coupon["id"], 5, "Strong coffee")
+    assert review["status"] == "pending" and "moderator" not in str(review)
     assert [c["streak"] for c in data["check_ins"]] == [1]
     assert data["notices"] == {"points_expiring": True}
 

@@ -166,3 +166,12 @@ def test_a_plugin_failing_to_say_what_it_offers_is_named_and_left_off(
     assert "Share a product +10 积分" in shown
     (logged,) = [r for r in caplog.records if r.name == "jifen.rules.offers"]
     assert "test_broken_offer" in str(logged.exc_info[1])
+
+
+def test_a_review_task_leads_to_the_members_reviews(client, tenant):
+    params = {"event": "review", "points": 20, "limit": 5, "period": "month", "title": "Review"}
+    rule(client, tenant, "task", params)
+    shopper(client, tenant)
+    html = tasks(client, tenant)
+    assert "Review +20 积分 0 of 5 this month Go" in text(html)
+    assert f'href="/m/{tenant.slug}/account/reviews"' in html
