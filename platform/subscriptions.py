@@ -17,7 +17,7 @@ import pluggy
 
 from jifen.ledger.domain_events import EntriesPosted, PointsExpiring
 from jifen.ledger.results import posted_entries
-from jifen.mall import provider_calls
+from jifen.mall import after_sales, provider_calls
 from jifen.mall.domain_events import OrderMoved
 from jifen.members import SignInCodeRequested
 from jifen.notify import codes as sign_in_codes
@@ -28,7 +28,10 @@ from jifen.plugins import alone
 from jifen.rules import mall_bridge
 
 # What must commit or roll back with the change that announced it.
-IN_TRANSACTION: tuple[InTransaction, ...] = (InTransaction(OrderMoved, mall_bridge.order_moved),)
+IN_TRANSACTION: tuple[InTransaction, ...] = (
+    InTransaction(OrderMoved, mall_bridge.order_moved),
+    InTransaction(OrderMoved, after_sales.order_moved),
+)
 
 SUBSCRIBERS: tuple[Subscriber, ...] = (
     Subscriber(member_notices.SUBSCRIBER, (PointsExpiring,), member_notices.deliver),

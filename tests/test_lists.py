@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from mall.shop import ADDRESS, member, placed, product
+from mall.shop import ADDRESS, help_asked, member, placed, product, shipped
 from rules.api import call, rule
 
 from jifen.pagination import encode_cursor
@@ -109,6 +109,13 @@ def orders(client, tenant, clock) -> str:
     return "/orders"
 
 
+def after_sales(client, tenant, clock) -> str:
+    buyer, item = member(client, tenant, 1_000), product(client, tenant)["id"]
+    for _ in range(4):
+        help_asked(client, tenant, shipped(client, tenant, buyer, item))
+    return "/after-sales"
+
+
 def history(client, tenant, clock) -> str:
     buyer = member(client, tenant, 1)
     for _ in range(4):
@@ -129,6 +136,7 @@ LISTS = [
     members,
     products,
     orders,
+    after_sales,
     history,
 ]
 

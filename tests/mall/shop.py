@@ -8,6 +8,8 @@ from typing import Any
 
 from rules.api import call
 
+from jifen.audit import Actor
+from jifen.mall import after_sales
 from jifen.members.models import Member
 
 _numbers = itertools.count(1)
@@ -112,3 +114,31 @@ def set_tier(svc, tenant, member_id: str, code: str | None) -> None:
             .where(Member.__table__.c.id == uuid.UUID(member_id))
             .values(tier=code)
         )
+
+
+def shipped(client, tenant, member_id: str, product_id: str | None = None) -> dict:
+    """A physical order of the member's, placed with an address and shipped."""
+    item = product_id or product(client, tenant)["id"]
+    placed_order = placed(client, tenant, member_id, item, address=ADDRESS)
+    body = {"carrier": "SF", "tracking_number": "SF1"}
+    return call(client, tenant, "POST", f"/orders/{placed_order['id']}:ship", body, 200).json
+
+
+def help_asked(
+    client, tenant, order: dict, kind: str = "damaged", description: str | None = "Cracked."
+) -> dict:
+    """The order's member asks for help with it, as the mall's form does: the request as
+    the API shows it."""
+    svc = client.application.extensions["jifen.services"]
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        asked = after_sales.open_request(
+            session,
+            uuid.UUID(order["id"]),
+            uuid.UUID(order["member_id"]),
+            kind,
+            description,
+            actor=Actor("member", order["member_id"]),
+            clock=svc.clock,
+        )
+        asked_id = asked.id
+    return call(client, tenant, "GET", f"/after-sales/{asked_id}", None, 200).json
