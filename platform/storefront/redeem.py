@@ -22,7 +22,7 @@ from jifen import idempotency
 from jifen.errors import JifenError
 from jifen.field_messages import field_messages, rendered
 from jifen.i18n import N_, translate
-from jifen.mall import orders, payments
+from jifen.mall import after_sales, orders, payments
 from jifen.mall.models import Order, Product
 from jifen.mall.schemas import Address
 from jifen.members.models import Member
@@ -171,10 +171,13 @@ def own_order(order_id: uuid.UUID) -> Order:
 
 @bp.route("/orders/<uuid:order_id>")
 def order(order_id: uuid.UUID) -> str:
-    return _order_page(own_order(order_id))
+    return order_page(own_order(order_id))
 
 
-def _order_page(found: Order, **context: Any) -> str:
+def order_page(found: Order, **context: Any) -> str:
+    """The order's page: its status, what it delivered, the address, and what the member
+    may do with it now (pay, give the address, cancel, ask for help); `context` carries
+    what a form sent back to it had wrong."""
     session, svc = db_session(), services()
     view = orders.order_view(session, found, svc.keyring)
     payment = None
@@ -191,6 +194,7 @@ def _order_page(found: Order, **context: Any) -> str:
         payment=payment,
         pay_url=pay_url,
         cancellable=member_may_cancel(found),
+        after_sales=after_sales.on_order(session, found),
         **context,
     )
 
@@ -216,7 +220,7 @@ def give_address(order_id: uuid.UUID) -> tuple[str, int] | Response:
         address = Address().load({k: v for k, v in given.items() if v})
     except ValidationError as error:
         problems = rendered(field_messages(error.messages))
-        return _order_page(found, address=given, problems=problems), 422
+        return order_page(found, address=given, problems=problems), 422
     svc = services()
     try:
         with db_session().begin_nested():
