@@ -17,7 +17,7 @@ import pluggy
 
 from jifen.ledger.domain_events import EntriesPosted, PointsExpiring
 from jifen.ledger.results import posted_entries
-from jifen.mall import provider_calls
+from jifen.mall import after_sales, provider_calls
 from jifen.mall.domain_events import OrderMoved, ReviewPublished, ReviewRejected
 from jifen.members import SignInCodeRequested
 from jifen.notify import codes as sign_in_codes
@@ -32,6 +32,7 @@ IN_TRANSACTION: tuple[InTransaction, ...] = (
     InTransaction(OrderMoved, mall_bridge.order_moved),
     InTransaction(ReviewPublished, mall_bridge.review_published),
     InTransaction(ReviewRejected, mall_bridge.review_rejected),
+    InTransaction(OrderMoved, after_sales.order_moved),
 )
 
 SUBSCRIBERS: tuple[Subscriber, ...] = (

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from mall.shop import ADDRESS, a_phone, member, placed, product, reviewed
+from mall.shop import ADDRESS, a_phone, help_asked, member, placed, product, reviewed, shipped
 from rules.api import call
 
 from jifen.db import Base, cross_tenant
@@ -22,6 +22,7 @@ Example = Callable[[Ids], dict[str, Any] | None]
 
 # The name of each path parameter, as the resource the id belongs to.
 RESOURCES = {
+    "after_sales_id": "after_sales",
     "authorization_id": "authorization",
     "category_id": "category",
     "code": "coupon",
@@ -109,6 +110,7 @@ def build(client, tenant) -> Ids:
         ).json["id"],
         "sign_in_key": call(client, tenant, "POST", "/tenant/sign-in-keys", None, 201).json["id"],
         "review": reviewed(client, tenant, delivered["id"], 4, "Good")["id"],
+        "after_sales": help_asked(client, tenant, shipped(client, tenant, buyer, item["id"]))["id"],
         "template": "home.html",  # a name, not an id: the same for every tenant
     }
 
@@ -203,6 +205,8 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/orders/{order_id}:complete"): _nothing,
     ("POST", "/orders/{order_id}:cancel"): lambda ids: {"reason": "changed my mind"},
     ("POST", "/orders/{order_id}:refund"): lambda ids: {"reason": "broken"},
+    ("POST", "/after-sales/{after_sales_id}:resolve"): lambda ids: {"reply": "Sent again."},
+    ("POST", "/after-sales/{after_sales_id}:decline"): lambda ids: {"reply": "It arrived."},
     ("POST", "/coupons/{code}:redeem"): lambda ids: {"order_ref": "o-1", "order_amount": 1_000},
     ("POST", "/partners"): lambda ids: {"name": "Milk Co", "currency": "CNY", "budget": 10},
     ("POST", "/partners/{partner_id}/budget"): lambda ids: {"change": 10},

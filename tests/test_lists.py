@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from mall.shop import ADDRESS, member, placed, product, reviewed
+from mall.shop import ADDRESS, help_asked, member, placed, product, reviewed, shipped
 from rules.api import call, rule
 
 from jifen.pagination import encode_cursor
@@ -119,6 +119,13 @@ def reviews(client, tenant, clock) -> str:
     return "/reviews"
 
 
+def after_sales(client, tenant, clock) -> str:
+    buyer, item = member(client, tenant, 1_000), product(client, tenant)["id"]
+    for _ in range(4):
+        help_asked(client, tenant, shipped(client, tenant, buyer, item))
+    return "/after-sales"
+
+
 def history(client, tenant, clock) -> str:
     buyer = member(client, tenant, 1)
     for _ in range(4):
@@ -140,6 +147,7 @@ LISTS = [
     products,
     orders,
     reviews,
+    after_sales,
     history,
 ]
 

@@ -34,6 +34,7 @@ BODY_IDS = {
     "from_member_id": "member",
     "to_member_id": "member",
     "product_id": "product",
+    "order_id": "order",
     "category_id": "category",
     "parent_id": "category",
 }

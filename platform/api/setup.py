@@ -8,6 +8,7 @@ from flask import Blueprint, Flask
 from werkzeug.routing import BaseConverter
 
 from jifen.api import (
+    after_sales,
     checkout,
     events,
     health,
@@ -67,6 +68,7 @@ def init_api(app: Flask) -> JifenApi:
     api.register_blueprint(rules.blp)
     api.register_blueprint(mall.blp)
     api.register_blueprint(reviews.blp)
+    api.register_blueprint(after_sales.blp)
     api.register_blueprint(checkout.blp)
     api.register_blueprint(payment_notices.blp)
     api.register_blueprint(tenant.blp)

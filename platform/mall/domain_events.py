@@ -1,7 +1,7 @@
 """The mall's domain events: what the `payments` subscriber
 (`jifen.mall.provider_calls`) takes to the payment providers after commit, orders' moves
-and members' reviews. Payloads carry ids; the subscriber reads the payment itself, as
-it is when the event arrives."""
+and members' reviews and requests for help with them. Payloads carry ids and codes; a
+subscriber reads the payment or the request itself, as it is when the event arrives."""
 
 from __future__ import annotations
 
@@ -96,3 +96,33 @@ class ReviewRejected(DomainEvent):
     review_id: uuid.UUID
     product_id: uuid.UUID
     member_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class AfterSalesOpened(DomainEvent):
+    """A member asked for help with an order that shipped (`kind`: what went wrong):
+    answer it (POST /after-sales/{id}:resolve or :decline)."""
+
+    type = "after_sales.opened"
+    aggregate = "after_sales"
+    aggregate_field = "after_sales_id"
+
+    after_sales_id: uuid.UUID
+    order_id: uuid.UUID
+    member_id: uuid.UUID
+    kind: str
+
+
+@dataclass(frozen=True)
+class AfterSalesClosed(DomainEvent):
+    """A request for help was answered: `status` resolved or declined (a refund of its
+    order resolves it)."""
+
+    type = "after_sales.closed"
+    aggregate = "after_sales"
+    aggregate_field = "after_sales_id"
+
+    after_sales_id: uuid.UUID
+    order_id: uuid.UUID
+    member_id: uuid.UUID
+    status: str

@@ -75,6 +75,21 @@ class ReviewStateConflict(Conflict):
     message = N_("The review cannot do that in its current state.")
 
 
+class NotShipped(Conflict):
+    code = "order_not_shipped"
+    message = N_("Help with an order can be asked for once its goods have shipped.")
+
+
+class AfterSalesOpen(Conflict):
+    code = "after_sales_open"
+    message = N_("This order already has a request for help waiting for an answer.")
+
+
+class AfterSalesStateConflict(Conflict):
+    code = "after_sales_state_conflict"
+    message = N_("The after-sales request is closed: it cannot be answered again.")
+
+
 class CouponNotUsable(Conflict):
     """Expired, void, or already used on another order: `details.reason` says which."""
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -177,6 +178,48 @@ class OrderEvent(TenantScoped, Base):
     actor_id: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[dict[str, Any] | None] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+AFTER_SALES_KINDS = ("not_received", "damaged", "wrong_item", "other")
+AFTER_SALES_STATUSES = ("open", "resolved", "declined")
+
+
+class AfterSalesRequest(TenantScoped, Base):
+    """A member's request for help with an order whose goods shipped (售后): what went
+    wrong, in their words, and the merchant's reply, which the member reads on the
+    order's page. An order has at most one open at a time (`ux_after_sales_open`)."""
+
+    __tablename__ = "after_sales_requests"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "order_id"], ["orders.tenant_id", "orders.id"]),
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+        CheckConstraint("(status = 'open') = (closed_at IS NULL)", name="ck_after_sales_closed"),
+        Index(
+            "ux_after_sales_open",
+            "tenant_id",
+            "order_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index("ix_after_sales_order", "tenant_id", "order_id"),
+        Index("ix_after_sales_member", "tenant_id", "member_id"),
+        Index("ix_after_sales_status", "tenant_id", "status", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(ID)
+    member_id: Mapped[uuid.UUID] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(16))
+    # In the member's words (required for `other`), and the merchant's answer to them.
+    description: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16))
+    reply: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When it was resolved or declined, and who did it (a refund of the order resolves it).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_kind: Mapped[str | None] = mapped_column(String(16))
+    closed_by_id: Mapped[str | None] = mapped_column(String(64))
 
 
 COUPON_KINDS = ("coupon", "voucher")

@@ -8,6 +8,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from jifen.i18n import N_, Message
 from jifen.mall.models import (
+    AFTER_SALES_KINDS,
+    AFTER_SALES_STATUSES,
     AUTHORIZATION_STATUSES,
     ORDER_STATUSES,
     PAYMENT_STATUSES,
@@ -294,6 +296,71 @@ class Shipment(Schema):
 
 class OrderNote(Schema):
     reason = Text(max_length=500, load_default=None, allow_none=True)
+
+
+class AfterSalesIn(Schema):
+    """A member's request for help with an order that shipped, as the mall's form sends
+    it: what went wrong, and in their words (needed for `other`)."""
+
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(AFTER_SALES_KINDS, error=N_("Choose what went wrong.")),
+        error_messages={"required": N_("Choose what went wrong.")},
+    )
+    description = Text(max_length=500, load_default="")
+
+    @validates_schema
+    def _described_when_other(self, data: dict[str, Any], **_kwargs: object) -> None:
+        if data["kind"] == "other" and not data["description"]:
+            raise ValidationError(Message(N_("Tell us what went wrong.")), "description")
+
+
+class AfterSalesOut(Schema):
+    id = fields.UUID()
+    order_id = fields.UUID()
+    member_id = fields.UUID()
+    kind = fields.String(metadata={"enum": list(AFTER_SALES_KINDS)})
+    description = fields.String(
+        allow_none=True, metadata={"description": "In the member's words (always for `other`)."}
+    )
+    status = fields.String(metadata={"enum": list(AFTER_SALES_STATUSES)})
+    reply = fields.String(
+        allow_none=True,
+        metadata={"description": "Your answer, shown to the member on the order's page."},
+    )
+    created_at = Instant()
+    closed_at = Instant(allow_none=True)
+    closed_by_kind = fields.String(
+        allow_none=True,
+        metadata={"description": "Who answered it: `api_key`, `user`, or `system`."},
+    )
+    closed_by_id = fields.String(allow_none=True)
+
+
+class AfterSalesQuery(PageQuery):
+    status = fields.String(
+        validate=validate.OneOf(AFTER_SALES_STATUSES),
+        metadata={"description": "`open`: waiting for your answer."},
+    )
+    order_id = fields.UUID()
+    member_id = fields.UUID()
+
+
+AfterSalesPage = page_schema(AfterSalesOut, "AfterSalesPage")
+
+
+class AfterSalesReply(Schema):
+    reply = Text(
+        required=True,
+        min_length=1,
+        max_length=1000,
+        metadata={"description": "What the member reads on the order's page."},
+    )
+
+    @validates_schema
+    def _not_blank(self, data: dict[str, Any], **_kwargs: object) -> None:
+        if not data["reply"]:  # only spaces, stripped
+            raise ValidationError(Message(N_("Write a reply for the member.")), "reply")
 
 
 class CouponUse(Schema):

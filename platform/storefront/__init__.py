@@ -6,6 +6,7 @@ from flask import Flask
 
 from jifen.storefront import (
     account,
+    after_sales,
     cancelling,
     card,
     check_ins,
@@ -41,6 +42,7 @@ def init_app(app: Flask, *, embedded: bool) -> None:
 
 __all__ = [
     "account",
+    "after_sales",
     "cancelling",
     "card",
     "check_ins",

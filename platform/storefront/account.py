@@ -17,7 +17,7 @@ from jifen.field_messages import field_messages, rendered
 from jifen.i18n import Message
 from jifen.ledger import history
 from jifen.ledger.schemas import ENTRY_KINDS
-from jifen.mall import orders
+from jifen.mall import after_sales, orders
 from jifen.mall.models import Coupon, Product
 from jifen.members import progress
 from jifen.pagination import MAX_CURSOR
@@ -116,8 +116,9 @@ def my_orders() -> str:
     )
     named = select(Product.id, Product.name).where(Product.id.in_({o.product_id for o in rows}))
     names = {product_id: name for product_id, name in session.execute(named)}
+    asked = after_sales.open_on(session, [o.id for o in rows])  # waiting for the merchant
     more = next_page(".my_orders", {}, next_cursor)
-    return render("my_orders.html", orders=rows, names=names, more_url=more)
+    return render("my_orders.html", orders=rows, names=names, asked=asked, more_url=more)
 
 
 COUPONS = 100  # the most recent coupons and vouchers the page lists

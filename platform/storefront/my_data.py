@@ -1,6 +1,7 @@
 """The member's own data, to download (PIPL art. 45, GDPR art. 15 and 20): who the
 merchant knows them as, their points and every line of their history, their orders with
-addresses and codes, coupons, reviews, check-ins and notice choices, as one JSON file."""
+addresses and codes, their requests for help with orders and the merchant's replies,
+coupons, reviews, check-ins and notice choices, as one JSON file."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from flask import Response
 from sqlalchemy import select
 
 from jifen.ledger import history
-from jifen.mall import coupons, orders, reviews
+from jifen.mall import after_sales, coupons, orders, reviews
 from jifen.members import service as members
 from jifen.members.models import Checkin
 from jifen.members.notices import choices_of
@@ -47,6 +48,22 @@ def my_data() -> Response:
             _order(orders.order_view(session, order, svc.keyring))
             for order in _all(
                 lambda cursor: orders.search_orders(
+                    session, member_id=member.id, cursor=cursor, limit=PAGE
+                )
+            )
+        ],
+        "after_sales": [
+            {
+                "order": asked.order_id,
+                "kind": asked.kind,
+                "description": asked.description,
+                "asked_at": asked.created_at,
+                "status": asked.status,
+                "reply": asked.reply,
+                "closed_at": asked.closed_at,
+            }
+            for asked in _all(
+                lambda cursor: after_sales.search(
                     session, member_id=member.id, cursor=cursor, limit=PAGE
                 )
             )

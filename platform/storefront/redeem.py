@@ -22,7 +22,7 @@ from jifen import idempotency
 from jifen.errors import JifenError
 from jifen.field_messages import field_messages, rendered
 from jifen.i18n import N_, translate
-from jifen.mall import orders, payments, reviews
+from jifen.mall import after_sales, orders, payments, reviews
 from jifen.mall.models import Order, Product
 from jifen.mall.schemas import Address
 from jifen.members.models import Member
@@ -175,7 +175,9 @@ def order(order_id: uuid.UUID) -> str:
 
 
 def order_page(found: Order, **context: Any) -> str:
-    """The order's page; `context` is what a form on it was sent with, and its problems."""
+    """The order's page: its status, what it delivered, the address, and what the member
+    may do with it now (pay, give the address, cancel, ask for help, review it); `context` carries
+    what a form sent back to it had wrong."""
     session, svc = db_session(), services()
     view = orders.order_view(session, found, svc.keyring)
     payment = None
@@ -195,6 +197,7 @@ def order_page(found: Order, **context: Any) -> str:
         cancellable=member_may_cancel(found),
         review=review,
         reviewable=review is None and reviews.reviewable(found),
+        after_sales=after_sales.on_order(session, found),
         **context,
     )
 

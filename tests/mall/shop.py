@@ -9,7 +9,7 @@ from typing import Any
 from rules.api import call
 
 from jifen.audit import Actor
-from jifen.mall import get_order, reviews
+from jifen.mall import after_sales, get_order, reviews
 from jifen.members.models import Member
 
 _numbers = itertools.count(1)
@@ -128,3 +128,31 @@ def reviewed(client, tenant, order_id: str, rating: int = 5, text: str | None = 
         )
         review_id = str(review.id)
     return call(client, tenant, "GET", f"/reviews/{review_id}", None, 200).json
+
+
+def shipped(client, tenant, member_id: str, product_id: str | None = None) -> dict:
+    """A physical order of the member's, placed with an address and shipped."""
+    item = product_id or product(client, tenant)["id"]
+    placed_order = placed(client, tenant, member_id, item, address=ADDRESS)
+    body = {"carrier": "SF", "tracking_number": "SF1"}
+    return call(client, tenant, "POST", f"/orders/{placed_order['id']}:ship", body, 200).json
+
+
+def help_asked(
+    client, tenant, order: dict, kind: str = "damaged", description: str | None = "Cracked."
+) -> dict:
+    """The order's member asks for help with it, as the mall's form does: the request as
+    the API shows it."""
+    svc = client.application.extensions["jifen.services"]
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        asked = after_sales.open_request(
+            session,
+            uuid.UUID(order["id"]),
+            uuid.UUID(order["member_id"]),
+            kind,
+            description,
+            actor=Actor("member", order["member_id"]),
+            clock=svc.clock,
+        )
+        asked_id = asked.id
+    return call(client, tenant, "GET", f"/after-sales/{asked_id}", None, 200).json
