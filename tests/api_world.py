@@ -9,6 +9,7 @@ without an example fails the probes by name rather than going unprobed.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from mall.shop import ADDRESS, a_phone, help_asked, member, placed, product, rev
 from rules.api import call
 
 from jifen.db import Base, cross_tenant
+from jifen.members import code_for
 
 Ids = dict[str, str]
 Example = Callable[[Ids], dict[str, Any] | None]
@@ -29,6 +31,7 @@ RESOURCES = {
     "entry_id": "entry",
     "event_id": "event",
     "hold_id": "hold",
+    "invite_code": "invite_code",
     "key_id": "sign_in_key",
     "name": "template",
     "member_id": "member",
@@ -109,6 +112,11 @@ def build(client, tenant) -> Ids:
             client, tenant, "POST", "/checkout/authorizations", authorization, 201
         ).json["id"],
         "sign_in_key": call(client, tenant, "POST", "/tenant/sign-in-keys", None, 201).json["id"],
+        "invite_code": code_for(
+            client.application.extensions["jifen.services"].keyring,
+            tenant.tenant_id,
+            uuid.UUID(buyer),
+        ),
         "review": reviewed(client, tenant, delivered["id"], 4, "Good")["id"],
         "after_sales": help_asked(client, tenant, shipped(client, tenant, buyer, item["id"]))["id"],
         "template": "home.html",  # a name, not an id: the same for every tenant

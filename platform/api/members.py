@@ -101,18 +101,18 @@ class CardCodes(MethodView):
         return members.view(member, svc.keyring)
 
 
-@blp.route("/invite-codes/<string:code>")
+@blp.route("/invite-codes/<string:invite_code>")
 class InviteCodes(MethodView):
     @blp.doc(**READ_DOC)
     @blp.response(200, schemas.Member())
     @require_scope("members:read")
-    def get(self, code: str) -> members.MemberView:
+    def get(self, invite_code: str) -> members.MemberView:
         """The member who invited a friend: the code in their invite link
-        (`/m/<slug>/invite/<code>`), which your app reads when the friend registers with
+        (`/m/<slug>/invite/<invite_code>`), which your app reads when the friend registers with
         you; then post a `referral` event naming the inviter. A code that is not one of
         your active members' is 404."""
         svc = services()
-        inviter = active_inviter(db_session(), svc.keyring, tenant().id, code)
+        inviter = active_inviter(db_session(), svc.keyring, tenant().id, invite_code)
         if inviter is None:
-            raise NotFound("invite_code", code)
+            raise NotFound("invite_code", invite_code)
         return members.view(inviter, svc.keyring)
