@@ -6,6 +6,7 @@ from flask import Flask
 
 from jifen.storefront import (
     account,
+    addresses,
     cancelling,
     card,
     check_ins,
@@ -38,6 +39,7 @@ def init_app(app: Flask, *, embedded: bool) -> None:
 
 __all__ = [
     "account",
+    "addresses",
     "cancelling",
     "card",
     "check_ins",

@@ -266,6 +266,15 @@ def half_hidden(name: str) -> str:
     return name[0] + "*" * max(1, len(name) - 1)
 
 
+def half_hidden_phone(phone: str) -> str:
+    """A phone number as a page shows it: enough to recognise it, not to call it
+    (138****8000; a short one keeps its first digit only)."""
+    digits = "".join(c for c in phone if c.isdigit())
+    if len(digits) < 8:
+        return digits[:1] + "****"
+    return digits[:3] + "****" + digits[-4:]
+
+
 def check_form() -> None:
     """A form posted to the mall carries the CSRF token of a page the mall rendered."""
     try:

@@ -27,6 +27,7 @@ from jifen.storefront.mall import (
     check_form,
     form_key,
     half_hidden,
+    half_hidden_phone,
     mall,
     member_here,
     new_form_key,
@@ -182,8 +183,7 @@ def _half_hidden(friend: Member, to: str) -> str:
     if "@" in to:
         local, _, domain = to.partition("@")
         return f"{local[:1]}***@{domain}"
-    digits = [c for c in to if c.isdigit()]
-    return "".join(digits[:3]) + "****" + "".join(digits[-4:])
+    return half_hidden_phone(to)
 
 
 def _context(
