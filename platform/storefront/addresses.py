@@ -193,9 +193,13 @@ def edit_address(address_id: uuid.UUID) -> tuple[str, int] | Response:
 
 @bp.route("/account/addresses/<uuid:address_id>/delete")
 def address_deletion(address_id: uuid.UUID) -> str:
-    """The step before deleting: which address, and a button that says what it does."""
-    saved = _own(member_here(), address_id)
-    return render("address_delete.html", saved=listed([saved])[0])
+    """The step before deleting: which address (and, for the default, which is the
+    default next), and a button that says what it does."""
+    book = listed(book_here(member_here()))
+    saved = next((entry for entry in book if entry["id"] == str(address_id)), None)
+    if saved is None:
+        abort(404)
+    return render("address_delete.html", saved=saved, others=len(book) > 1)
 
 
 @bp.post("/account/addresses/<uuid:address_id>/delete")
