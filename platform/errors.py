@@ -108,6 +108,7 @@ class Unknown(ValidationFailed):
 # own so that a catalog can name the thing in its language; any other (an outside
 # plugin's) reads "No such <resource>." with the resource as the code names it.
 _NO_SUCH: Mapping[str, str] = {
+    "address": N_("No such address."),
     "authorization": N_("No such authorization."),
     "category": N_("No such category."),
     "event": N_("No such event."),

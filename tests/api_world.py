@@ -24,6 +24,7 @@ Example = Callable[[Ids], dict[str, Any] | None]
 
 # The name of each path parameter, as the resource the id belongs to.
 RESOURCES = {
+    "address_id": "address",
     "after_sales_id": "after_sales",
     "authorization_id": "authorization",
     "category_id": "category",
@@ -93,8 +94,12 @@ def build(client, tenant) -> Ids:
     }
     unpaid = call(client, tenant, "POST", "/orders", _order(buyer, a_phone(client, tenant)["id"]))
     assert unpaid.status_code == 202, unpaid.json
+    saved = {"address": ADDRESS, "label": "Home"}
     return {
         "member": buyer,
+        "address": call(client, tenant, "POST", f"/members/{buyer}/addresses", saved, 201).json[
+            "id"
+        ],
         "payee": member(client, tenant),
         "entry": entry.json["id"],
         "hold": call(client, tenant, "POST", "/holds", hold, 201).json["id"],
@@ -158,6 +163,8 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/members"): lambda ids: {"external_id": "new-1", "name": "Li", "tags": ["vip"]},
     ("PATCH", "/members/{member_id}"): lambda ids: {"name": "Wang", "birthday": "1990-02-28"},
     ("POST", "/members/{member_id}/erasure"): _nothing,
+    ("POST", "/members/{member_id}/addresses"): lambda ids: {"address": ADDRESS, "label": "Home"},
+    ("DELETE", "/members/{member_id}/addresses/{address_id}"): _nothing,
     ("POST", "/points/earn"): lambda ids: _earn(ids) | {"expires_at": "2027-01-01T00:00:00Z"},
     ("POST", "/points/pending"): lambda ids: _earn(ids) | {"available_at": "2026-04-01T00:00:00Z"},
     ("POST", "/points/redeem"): lambda ids: _earn(ids) | {"reference": "r1", "memo": "m"},
@@ -207,7 +214,12 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/products/{product_id}/flash-sales"): lambda ids: (
         _WINDOW | {"points_price": 5, "stock": 1}
     ),
-    ("POST", "/orders"): lambda ids: _order(ids["member"], ids["product"]) | {"quantity": 1},
+    ("POST", "/orders"): lambda ids: {
+        "member_id": ids["member"],
+        "product_id": ids["product"],
+        "address_id": ids["address"],
+        "quantity": 1,
+    },
     ("POST", "/orders/{order_id}:address"): lambda ids: {"address": ADDRESS},
     ("POST", "/orders/{order_id}:ship"): lambda ids: {"carrier": "SF", "tracking_number": "SF1"},
     ("POST", "/orders/{order_id}:complete"): _nothing,

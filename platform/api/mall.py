@@ -25,7 +25,7 @@ from jifen.mall import (
     topups,
 )
 from jifen.mall import settings as mall_settings
-from jifen.members import tiers
+from jifen.members import addresses, tiers
 from jifen.pagination import PageQuery, page
 from jifen.web import db_session, services
 
@@ -243,13 +243,17 @@ class Orders(MethodView):
     @blp.alt_response(202, schema=schemas.OrderOut(), description="Awaiting payment.")
     @WRITE
     def post(self, data: dict[str, Any]) -> Any:
-        """Redeem a product for a member. Send an `Idempotency-Key`: a double submit then
-        answers with the first order instead of placing a second. An order with a cash
-        part answers 202, `awaiting_payment`: its points are held and its stock taken,
-        and its payment (`details.payment_id`) is requested from the provider after
-        commit."""
+        """Redeem a product for a member; a physical one goes to `address`, or to one of
+        the member's saved addresses (`address_id`: another member's is 422
+        `unknown_address`). Send an `Idempotency-Key`: a double submit then answers with
+        the first order instead of placing a second. An order with a cash part answers
+        202, `awaiting_payment`: its points are held and its stock taken, and its payment
+        (`details.payment_id`) is requested from the provider after commit."""
         svc = services()
         session = db_session()
+        address = data["address"]
+        if data["address_id"] is not None:
+            address = addresses.ship_to(session, data["member_id"], data["address_id"], svc.keyring)
         order = orders.place(
             session,
             svc,
@@ -257,7 +261,7 @@ class Orders(MethodView):
             data["member_id"],
             data["product_id"],
             data["quantity"],
-            address=data["address"],
+            address=address,
             actor=actor(),
         )
         view = orders.order_view(session, order, svc.keyring)

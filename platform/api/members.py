@@ -9,7 +9,7 @@ from flask.views import MethodView
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
 from jifen.errors import NotFound
-from jifen.members import active_inviter, cards, schemas
+from jifen.members import active_inviter, addresses, cards, schemas
 from jifen.members import service as members
 from jifen.rules import recording
 from jifen.web import db_session, services
@@ -81,6 +81,53 @@ class MemberErasure(MethodView):
         svc = services()
         member = members.erase_member(db_session(), member_id, actor=actor(), clock=svc.clock)
         return members.view(member, svc.keyring)
+
+
+@blp.route("/<uuid:member_id>/addresses")
+class MemberAddresses(MethodView):
+    @blp.doc(**READ_DOC)
+    @blp.response(200, schemas.SavedAddressPage())
+    @require_scope("members:read")
+    def get(self, member_id: uuid.UUID) -> dict[str, Any]:
+        """The member's saved addresses, all on one page (at most ten): the default first,
+        then the newest first."""
+        session = db_session()
+        members.get_member(session, member_id)
+        book = addresses.book_of(session, member_id, services().keyring)
+        return {"items": book, "next_cursor": None}
+
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.SavedAddressIn())
+    @blp.response(201, schemas.SavedAddress())
+    @require_scope("members:write")
+    def post(self, data: dict[str, Any], member_id: uuid.UUID) -> addresses.SavedAddressView:
+        """Save an address to the member's book, for them to pick when they redeem (in the
+        mall, or as `address_id` of POST /orders). The first saved is the default, and
+        `is_default` makes this one it. An eleventh is 409 `address_book_full`."""
+        svc = services()
+        return addresses.add(
+            db_session(),
+            member_id,
+            data["address"],
+            label=data["label"],
+            make_default=data["is_default"],
+            actor=actor(),
+            clock=svc.clock,
+            keyring=svc.keyring,
+        )
+
+
+@blp.route("/<uuid:member_id>/addresses/<uuid:address_id>")
+class MemberAddressById(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.response(204)
+    @require_scope("members:write")
+    def delete(self, member_id: uuid.UUID, address_id: uuid.UUID) -> None:
+        """Delete a saved address (another member's is 404). Deleting the default makes
+        the newest remaining one the default."""
+        addresses.delete_address(
+            db_session(), member_id, address_id, actor=actor(), clock=services().clock
+        )
 
 
 @blp.route("/card-codes:redeem")

@@ -22,7 +22,6 @@ from and put the stock back.
 
 from __future__ import annotations
 
-import json
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -52,7 +51,7 @@ from jifen.mall.errors import (
 from jifen.mall.models import Coupon, Order, OrderEvent, Payment, Product
 from jifen.mall.modes import Item, RedeemModes, Shopper
 from jifen.mall.till import OrderTill
-from jifen.members import Member, TierView, tiers_of
+from jifen.members import Member, TierView, seal, tiers_of, unseal
 from jifen.outbox.events import emit
 from jifen.pagination import decode_cursor, page_of
 from jifen.types import new_id
@@ -182,7 +181,7 @@ def place(
         cash=price.cash or None,
         currency=price.currency,
         status="created",
-        address=keyring.encrypt(json.dumps(address, ensure_ascii=False)) if address else None,
+        address=seal(address, keyring) if address else None,
         delivery=None,
         details={},
         local_day=today,
@@ -460,7 +459,7 @@ def give_address(
 ) -> Order:
     """The member's shipping address for an order `awaiting_address` (a physical prize
     drawn without one): kept encrypted, and the order is then paid, ready to ship."""
-    sealed = keyring.encrypt(json.dumps(address, ensure_ascii=False))
+    sealed = seal(address, keyring)
     return _move(session, order_id, "address", actor=actor, clock=clock, address=sealed)
 
 
@@ -555,7 +554,7 @@ def order_view(session: Session, order: Order, keyring: Keyring) -> dict[str, An
     ).all()
     name = session.scalar(select(Product.name).where(Product.id == order.product_id))
     view = {column.key: getattr(order, column.key) for column in Order.__table__.columns}
-    view["address"] = json.loads(keyring.decrypt(order.address)) if order.address else None
+    view["address"] = unseal(order.address, keyring) if order.address else None
     if order.kind == "virtual" and order.delivery:
         view["delivery"] = {**order.delivery, "codes": codes.codes_of(session, order, keyring)}
     view["product_name"] = name

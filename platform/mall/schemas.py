@@ -18,6 +18,7 @@ from jifen.mall.models import (
     REVIEW_STATUSES,
     REVIEW_TEXT,
 )
+from jifen.members import Address
 from jifen.pagination import PageQuery, page_schema
 from jifen.types import Instant, JsonObject, StrictInteger, Text
 
@@ -222,26 +223,27 @@ class QuoteOut(Schema):
     notes = fields.List(fields.String())
 
 
-class Address(Schema):
-    """Where a physical item goes (stored encrypted: it is personal data)."""
-
-    name = Text(required=True, min_length=1, max_length=100)
-    phone = Text(required=True, min_length=3, max_length=32)
-    region = Text(
-        required=True,
-        min_length=1,
-        max_length=200,
-        metadata={"description": "Province, city and district, e.g. 上海市 浦东新区."},
-    )
-    line = Text(required=True, min_length=1, max_length=300)
-    postal_code = Text(max_length=16, load_default=None, allow_none=True)
-
-
 class OrderIn(Schema):
     member_id = fields.UUID(required=True)
     product_id = fields.UUID(required=True)
     quantity = StrictInteger(minimum=1, maximum=MAX_QUANTITY, load_default=1)
     address = fields.Nested(Address, load_default=None, allow_none=True)
+    address_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Instead of `address`: one of the member's saved addresses"
+            " (GET /members/{member_id}/addresses). Another member's is 422"
+            " `unknown_address`."
+        },
+    )
+
+    @validates_schema
+    def _one_address(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("address") is not None and data.get("address_id") is not None:
+            raise ValidationError(
+                Message(N_("Send an address or an address_id, not both.")), "address_id"
+            )
 
 
 class OrderStep(Schema):

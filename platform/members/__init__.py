@@ -4,10 +4,12 @@ The members' public module: the other domains and the plugins import from here, 
 from the modules below it (an import-linter contract in pyproject.toml says so).
 """
 
+from jifen.members.addresses import seal, unseal
 from jifen.members.checkins import Month, month_of, streak_on
 from jifen.members.invites import active_inviter, code_for
 from jifen.members.models import Checkin, Member, MemberDay, MemberTag, Referral, SignInCode, Tier
 from jifen.members.notices import EXPIRY_REMINDERS, wants
+from jifen.members.schemas import Address
 from jifen.members.service import create_member
 from jifen.members.sign_in_codes import SignInCodeRequested
 from jifen.members.sql import add_to_days
@@ -16,6 +18,7 @@ from jifen.members.tiers import move as move_tier
 
 __all__ = [
     "EXPIRY_REMINDERS",
+    "Address",
     "Checkin",
     "Member",
     "MemberDay",
@@ -36,7 +39,9 @@ __all__ = [
     "month_of",
     "move_tier",
     "progress",
+    "seal",
     "streak_on",
     "tiers_of",
+    "unseal",
     "wants",
 ]

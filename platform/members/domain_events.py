@@ -34,3 +34,18 @@ class TierChanged(DomainEvent):
     member_id: uuid.UUID
     before: str | None
     after: str | None
+
+
+@dataclass(frozen=True)
+class AddressBookChanged(DomainEvent):
+    """A member's address book changed: `change` is `added`, `edited`, `deleted` or
+    `default` (the address picked first now). The addresses themselves are read from
+    the book (GET /members/{id}/addresses), never carried here."""
+
+    type = "member.address_book_changed"
+    aggregate = "member"
+    aggregate_field = "member_id"
+
+    member_id: uuid.UUID
+    address_id: uuid.UUID
+    change: str

@@ -1,5 +1,5 @@
-"""Members and their tags; tiers and the daily totals they are measured by, check-ins and
-referrals."""
+"""Members and their tags; tiers and the daily totals they are measured by, check-ins,
+referrals and address books."""
 
 from __future__ import annotations
 
@@ -196,6 +196,37 @@ class NoticeChoice(TenantScoped, Base):
     wanted: Mapped[bool] = mapped_column(Boolean)
     chosen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     chosen_in: Mapped[str] = mapped_column(String(16))  # "mall", or "api" for the merchant
+
+
+class SavedAddress(TenantScoped, Base):
+    """An address in a member's address book (jifen.members.addresses): the fields an
+    order's shipping address has, sealed the same way (personal data), a label of the
+    member's own (Home, Office) and whether it is the one picked first. At most one
+    default per member, which the database holds to as well."""
+
+    __tablename__ = "member_addresses"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "member_id"], ["members.tenant_id", "members.id"], ondelete="CASCADE"
+        ),
+        Index("ix_member_addresses_member", "tenant_id", "member_id"),
+        Index(
+            "uq_member_addresses_default",
+            "tenant_id",
+            "member_id",
+            unique=True,
+            postgresql_where=text("is_default"),
+            sqlite_where=text("is_default"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ID)
+    address: Mapped[str] = mapped_column(String(4000))
+    label: Mapped[str | None] = mapped_column(String(20))
+    is_default: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SignInKey(TenantScoped, Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
@@ -11,6 +12,7 @@ from jifen.pagination import PageQuery, limit_field, page_schema
 from jifen.types import Instant, Pattern, RateField, StrictInteger, Text
 
 MAX_TAGS = 20
+MAX_LABEL = 20
 
 
 class Tag(Text):
@@ -59,6 +61,58 @@ class Member(Schema):
     )
     created_at = Instant()
     updated_at = Instant()
+
+
+class Address(Schema):
+    """Where a physical item goes (stored encrypted: it is personal data)."""
+
+    name = Text(required=True, min_length=1, max_length=100)
+    phone = Text(required=True, min_length=3, max_length=32)
+    region = Text(
+        required=True,
+        min_length=1,
+        max_length=200,
+        metadata={"description": "Province, city and district, e.g. 上海市 浦东新区."},
+    )
+    line = Text(required=True, min_length=1, max_length=300)
+    postal_code = Text(max_length=16, load_default=None, allow_none=True)
+
+
+class Label(Text):
+    """What a member calls a saved address (Home, Office)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=MAX_LABEL, load_default=None, allow_none=True, **kwargs)
+
+
+class LabelledAddress(Address):
+    """An address with the label the member gives it (the mall's address book form)."""
+
+    label = Label()
+
+
+class SavedAddressIn(Schema):
+    address = fields.Nested(Address, required=True)
+    label = Label()
+    is_default = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Pick it first from now on (the first saved always is)."},
+    )
+
+
+class SavedAddress(Schema):
+    id = fields.UUID()
+    address = fields.Nested(Address)
+    label = fields.String(allow_none=True)
+    is_default = fields.Boolean(
+        metadata={"description": "The one picked first: exactly one while any are kept."}
+    )
+    created_at = Instant()
+    updated_at = Instant()
+
+
+# The default first, then the newest first; at most ten, all on one page.
+SavedAddressPage = page_schema(SavedAddress, "SavedAddressPage")
 
 
 class CardCodeIn(Schema):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from jifen.i18n import N_, Message
 from jifen.keyring import Keyring
 from jifen.members import sql
 from jifen.members.domain_events import MemberRegistered
-from jifen.members.models import Member, MemberTag
+from jifen.members.models import Member, MemberTag, SavedAddress
 from jifen.outbox.events import emit
 from jifen.pagination import decode_cursor, page_of
 from jifen.types import new_id
@@ -313,7 +313,8 @@ def update_member(
 
 
 def erase_member(session: Session, member_id: uuid.UUID, *, actor: Actor, clock: Clock) -> Member:
-    """Anonymise the person (PIPL / GDPR erasure) and keep their ledger.
+    """Anonymise the person (PIPL / GDPR erasure), delete their address book, and keep
+    their ledger.
 
     The external id is replaced too: it often is a personal identifier (an OpenID, a
     phone number), and freeing it lets the person register again as someone new.
@@ -328,6 +329,7 @@ def erase_member(session: Session, member_id: uuid.UUID, *, actor: Actor, clock:
     member.phone_encrypted = member.phone_lookup = None
     member.email_encrypted = member.email_lookup = None
     member.tag_rows = []
+    session.execute(delete(SavedAddress).where(SavedAddress.member_id == member.id))
     member.status = "erased"
     member.erased_at = now
     member.updated_at = now

@@ -6,6 +6,7 @@ from flask import Flask
 
 from jifen.storefront import (
     account,
+    addresses,
     after_sales,
     cancelling,
     card,
@@ -42,6 +43,7 @@ def init_app(app: Flask, *, embedded: bool) -> None:
 
 __all__ = [
     "account",
+    "addresses",
     "after_sales",
     "cancelling",
     "card",

@@ -51,6 +51,7 @@ from jifen.mall import catalog
 from jifen.mall.models import Product
 from jifen.members import TierView, tiers_of
 from jifen.members.models import Member
+from jifen.notify import mask
 from jifen.storefront import overrides
 from jifen.storefront.branding import palette
 from jifen.tenants import revisions, sessions
@@ -284,6 +285,12 @@ def claim_once(kind: str, member_id: uuid.UUID, key: str, payload: Any) -> tuple
 def half_hidden(name: str) -> str:
     """A person's name as a page shows it to someone else: its first letter (张*)."""
     return name[0] + "*" * max(1, len(name) - 1)
+
+
+def half_hidden_phone(phone: str) -> str:
+    """A phone number as a page shows it: enough to recognise it, not to call it
+    (138****8000), as notices mask it."""
+    return mask("".join(c for c in phone if c.isdigit()))
 
 
 def check_form() -> None:

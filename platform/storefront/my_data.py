@@ -1,7 +1,7 @@
 """The member's own data, to download (PIPL art. 45, GDPR art. 15 and 20): who the
 merchant knows them as, their points and every line of their history, their orders with
 addresses and codes, their requests for help with orders and the merchant's replies,
-coupons, reviews, check-ins and notice choices, as one JSON file."""
+coupons, reviews, check-ins, notice choices and saved addresses, as one JSON file."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from jifen.ledger import history
 from jifen.mall import after_sales, coupons, orders, reviews
+from jifen.members import addresses
 from jifen.members import service as members
 from jifen.members.models import Checkin
 from jifen.members.notices import choices_of
@@ -99,6 +100,9 @@ def my_data() -> Response:
             )
         ],
         "notices": choices_of(session, member.id),
+        "addresses": [
+            asdict(saved) for saved in addresses.book_of(session, member.id, svc.keyring)
+        ],
     }
     body = json.dumps(everything, default=_plain, ensure_ascii=False, indent=2)
     response = Response(body, mimetype="application/json")

@@ -1,5 +1,7 @@
 """Redeeming a product: the confirmation page (what it costs, the balance after, the
-address a physical item goes to), the order placed from it, and the order's own page.
+address a physical item goes to: one of the member's saved addresses, or a new one,
+saved to them too unless they say not to), the order placed from it, and the order's
+own page.
 
 The confirmation form carries a key of its own, so a double submit (a second tap, a
 reload) makes one order: the key is claimed as an API request's `Idempotency-Key` is
@@ -15,17 +17,15 @@ import uuid
 from typing import Any
 
 from flask import abort, redirect, request, url_for
-from marshmallow import ValidationError
 from werkzeug import Response
 
 from jifen import idempotency
 from jifen.errors import JifenError
-from jifen.field_messages import field_messages, rendered
 from jifen.i18n import N_, translate
 from jifen.mall import after_sales, orders, payments, reviews
 from jifen.mall.models import Order, Product
-from jifen.mall.schemas import Address
 from jifen.members.models import Member
+from jifen.storefront.addresses import Shipping, choices, keep, shipping_from
 from jifen.storefront.mall import (
     balance_of,
     bp,
@@ -74,7 +74,11 @@ def _needs_address(product: Product) -> bool:
 
 
 def _confirmation(
-    product: Product, member: Member, quantity: int, **context: Any
+    product: Product,
+    member: Member,
+    quantity: int,
+    shipping: Shipping | None = None,
+    **context: Any,
 ) -> dict[str, Any]:
     svc = services()
     session = db_session()
@@ -82,14 +86,14 @@ def _confirmation(
         session, product.id, member.id, quantity, modes=svc.redeem_modes, now=svc.clock.now()
     )
     balance = balance_of(member)
+    needs_address = _needs_address(product)
     return {
         "product": product,
         "quantity": quantity,
         "price": price,
         "balance": balance,
-        "needs_address": _needs_address(product),
-        "address": {},
-        "problems": {},
+        "needs_address": needs_address,
+        **(choices(member, shipping) if needs_address else {"address": {}, "problems": {}}),
         "order_key": new_form_key(),
         **context,
     }
@@ -113,16 +117,12 @@ def place(product_id: uuid.UUID) -> tuple[str, int] | Response:
     form = request.form
     quantity = _quantity(form.get("quantity"))
     order_key = form_key(form.get("order_key", ""))
-    given = {name: form.get(name, "").strip() for name in Address().fields}
-    context = {"address": given, "order_key": order_key}
-    address = None
-    if _needs_address(product):
-        try:
-            address = Address().load({k: v for k, v in given.items() if v})
-        except ValidationError as error:
-            problems = rendered(field_messages(error.messages))
-            page = _confirmation(product, member, quantity, problems=problems, **context)
-            return render("redeem.html", **page), 422
+    context = {"order_key": order_key}
+    shipping = shipping_from(member, form) if _needs_address(product) else None
+    if shipping is not None and shipping.address is None:
+        page = _confirmation(product, member, quantity, shipping, **context)
+        return render("redeem.html", **page), 422
+    address = shipping.address if shipping is not None else None
     svc, session = services(), db_session()
     fingerprint = idempotency.request_hash(
         "POST", request.path, json.dumps([str(product.id), quantity, address]).encode()
@@ -152,8 +152,12 @@ def place(product_id: uuid.UUID) -> tuple[str, int] | Response:
                 actor=request_actor("member", str(member.id)),
             )
     except JifenError as refused:
-        page = _confirmation(product, member, quantity, refused=_refusal(refused), **context)
+        page = _confirmation(
+            product, member, quantity, shipping, refused=_refusal(refused), **context
+        )
         return render("redeem.html", **page), refused.status
+    if shipping is not None:
+        keep(member, shipping)
     idempotency.complete(
         session, f"mall-order:{member.id}:{order_key}", 303, {"order_id": str(order.id)}
     )
@@ -176,8 +180,8 @@ def order(order_id: uuid.UUID) -> str:
 
 def order_page(found: Order, **context: Any) -> str:
     """The order's page: its status, what it delivered, the address, and what the member
-    may do with it now (pay, give the address, cancel, ask for help, review it); `context` carries
-    what a form sent back to it had wrong."""
+    may do with it now (pay, give the address, cancel, ask for help, review it);
+    `context` carries what a form sent back to it had wrong."""
     session, svc = db_session(), services()
     view = orders.order_view(session, found, svc.keyring)
     payment = None
@@ -189,6 +193,9 @@ def order_page(found: Order, **context: Any) -> str:
             "pay.payment_page", slug=payment.provider.replace("_", "-"), payment_id=payment.id
         )
     review = reviews.of_order(session, found.id)
+    shipping = context.pop("shipping", None)
+    if found.status == "awaiting_address":
+        context |= choices(member_here(), shipping)
     return render(
         "order.html",
         order=view,
@@ -218,23 +225,22 @@ def give_address(order_id: uuid.UUID) -> tuple[str, int] | Response:
     """Where a prize drawn without an address goes (an order `awaiting_address`)."""
     check_form()
     found = own_order(order_id)
-    given = {name: request.form.get(name, "").strip() for name in Address().fields}
-    try:
-        address = Address().load({k: v for k, v in given.items() if v})
-    except ValidationError as error:
-        problems = rendered(field_messages(error.messages))
-        return order_page(found, address=given, problems=problems), 422
+    member = member_here()
+    shipping = shipping_from(member, request.form)
+    if shipping.address is None:
+        return order_page(found, shipping=shipping), 422
     svc = services()
     try:
         with db_session().begin_nested():
             orders.give_address(
                 db_session(),
                 found.id,
-                address,
+                shipping.address,
                 keyring=svc.keyring,
                 actor=request_actor("member", str(found.member_id)),
                 clock=svc.clock,
             )
     except JifenError as refused:  # given already, from another tab
         return render("refused.html", message=refused.translated()), refused.status
+    keep(member, shipping)
     return redirect(url_for(".order", order_id=found.id), 303)

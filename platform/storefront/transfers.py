@@ -29,6 +29,7 @@ from jifen.storefront.mall import (
     claim_once,
     form_key,
     half_hidden,
+    half_hidden_phone,
     mall,
     member_here,
     new_form_key,
@@ -187,7 +188,7 @@ def _half_hidden(friend: Member, to: str) -> str:
     their name from their phone number (张*, 138****8000, a***@example.com)."""
     if friend.name:
         return half_hidden(friend.name)
-    return mask(to if "@" in to else "".join(c for c in to if c.isdigit()))
+    return mask(to) if "@" in to else half_hidden_phone(to)
 
 
 def _context(
