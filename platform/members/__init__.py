@@ -6,6 +6,7 @@ from the modules below it (an import-linter contract in pyproject.toml says so).
 
 from jifen.members.checkins import Month, month_of, streak_on
 from jifen.members.invites import code_for, inviter_in
+from jifen.members.merging import MembersMerged
 from jifen.members.models import Checkin, Member, MemberDay, MemberTag, Referral, SignInCode, Tier
 from jifen.members.notices import EXPIRY_REMINDERS, wants
 from jifen.members.service import create_member
@@ -20,6 +21,7 @@ __all__ = [
     "Member",
     "MemberDay",
     "MemberTag",
+    "MembersMerged",
     "Month",
     "Progress",
     "Referral",
