@@ -72,6 +72,7 @@ def test_a_visitor_becomes_a_member_and_the_next_sign_in_finds_the_same_one(
     assert (member["origin"], member["external_id"], member["phone"]) == ("code", None, PHONE)
     assert balance(client, tenant, member["id"]) == 100  # the welcome rule paid
     assert greeting in text(page(client, f"/m/{tenant.slug}/account", headers))
+    assert "None" not in text(page(client, f"/m/{tenant.slug}/", headers))  # no name yet
     phone = client.application.test_client()  # another browser
     again = sign_in_with_code(phone, tenant, svc, sms, PHONE, headers)
     assert again.status_code == 303
