@@ -163,8 +163,7 @@ class Journal:
         for wallet in wallets:
             closed = wallet.status == "merged" and not merged
             if closed or (active and wallet.status != "active"):
-                details = {"member_id": str(wallet.member_id), "status": wallet.status}
-                raise MemberNotActive(details=details)
+                raise MemberNotActive(details={"member_id": str(wallet.member_id)})
         return wallets
 
     def _lock(self, member_ids: list[uuid.UUID], *, create: bool) -> None:
