@@ -30,6 +30,7 @@ from sqlalchemy import (
     event,
     false,
     make_url,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import (
@@ -303,6 +304,18 @@ def delete_expired(session: Session, expires_at: Any, now: datetime, what: str) 
             .where(expires_at <= now)
             .execution_options(synchronize_session=False)
         )
+    return rowcount(done)
+
+
+def reassign(session: Session, column: Any, old: Any, new: Any) -> int:
+    """Make the session tenant's rows whose `column` (a model's attribute) holds `old`
+    hold `new` (the rows of a member merged into another); how many."""
+    done = session.execute(
+        update(column.class_)
+        .where(column == old)
+        .values({column: new})
+        .execution_options(synchronize_session=False)
+    )
     return rowcount(done)
 
 

@@ -15,24 +15,31 @@ from typing import Any
 
 import pluggy
 
+from jifen.ledger import merging as ledger_merging
 from jifen.ledger.domain_events import EntriesPosted, PointsExpiring
 from jifen.ledger.results import posted_entries
 from jifen.mall import after_sales, provider_calls
+from jifen.mall import merging as mall_merging
 from jifen.mall.domain_events import OrderMoved, ReviewPublished, ReviewRejected
-from jifen.members import SignInCodeRequested
+from jifen.members import MembersMerged, SignInCodeRequested
 from jifen.notify import codes as sign_in_codes
 from jifen.notify import members as member_notices
 from jifen.outbox.events import DomainEvent, InTransaction
 from jifen.outbox.relay import Delivered, Subscriber
 from jifen.plugins import alone
 from jifen.rules import mall_bridge
+from jifen.rules import merging as rules_merging
 
-# What must commit or roll back with the change that announced it.
+# What must commit or roll back with the change that announced it. A merge moves the
+# merged member's points, mall records and events with it.
 IN_TRANSACTION: tuple[InTransaction, ...] = (
     InTransaction(OrderMoved, mall_bridge.order_moved),
     InTransaction(ReviewPublished, mall_bridge.review_published),
     InTransaction(ReviewRejected, mall_bridge.review_rejected),
     InTransaction(OrderMoved, after_sales.order_moved),
+    InTransaction(MembersMerged, ledger_merging.member_merged),
+    InTransaction(MembersMerged, mall_merging.member_merged),
+    InTransaction(MembersMerged, rules_merging.member_merged),
 )
 
 SUBSCRIBERS: tuple[Subscriber, ...] = (

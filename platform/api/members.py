@@ -9,7 +9,7 @@ from flask.views import MethodView
 
 from jifen.api.auth import READ_DOC, WRITE_DOC, actor, require_scope, secured_blueprint, tenant
 from jifen.errors import NotFound
-from jifen.members import active_inviter, addresses, cards, schemas
+from jifen.members import active_inviter, addresses, cards, merging, schemas
 from jifen.members import service as members
 from jifen.rules import recording
 from jifen.web import db_session, services
@@ -63,7 +63,10 @@ class MemberById(MethodView):
     @blp.response(200, schemas.Member())
     @require_scope("members:write")
     def patch(self, changes: dict[str, Any], member_id: uuid.UUID) -> members.MemberView:
-        """Change some of a member's fields; null clears an optional one."""
+        """Change some of a member's fields; null clears an optional one. A member the
+        mall made at a code sign-in (origin `code`) becomes yours by being given your
+        `external_id`, when you register the person after they joined in the mall. A
+        merged member is 409 `member_merged`: change the one it was merged into."""
         svc = services()
         member = members.update_member(
             db_session(), member_id, changes, actor=actor(), clock=svc.clock, keyring=svc.keyring
@@ -128,6 +131,31 @@ class MemberAddressById(MethodView):
         addresses.delete_address(
             db_session(), member_id, address_id, actor=actor(), clock=services().clock
         )
+
+
+@blp.route("/<uuid:member_id>:merge")
+class MergeMember(MethodView):
+    @blp.doc(**WRITE_DOC)
+    @blp.arguments(schemas.MergeIn())
+    @blp.response(200, schemas.Member())
+    @require_scope("members:write")
+    def post(self, data: dict[str, Any], member_id: uuid.UUID) -> members.MemberView:
+        """Merge a member the mall made at a code sign-in (origin `code`, no
+        `external_id`) into yours (`into_id`, or your `into_external_id`), once your
+        system has registered the person: their points (each with its own earning date
+        and expiry, held and pending points and debt too), orders, coupons, check-ins,
+        invitations, notice choices and signed-in browsers become that member's. The
+        answer is the merged member: status `merged`, `merged_into` the other; its id
+        keeps saying so. Merging it again into the same member changes nothing.
+        Refused: into itself (422 `merge_into_itself`), a member that is not one the
+        mall made or has your id already (409 `not_code_made`), a frozen or erased one
+        on either side (409 `member_not_active`), a member already merged elsewhere
+        (409 `member_merged`), into a merged one (409 `target_merged`); a member of
+        another merchant is 404 like a missing one."""
+        svc, session = services(), db_session()
+        into_id = data.get("into_id") or members.by_external_id(session, data["into_external_id"])
+        member = merging.merge(session, member_id, into_id, actor=actor(), clock=svc.clock)
+        return members.view(member, svc.keyring)
 
 
 @blp.route("/card-codes:redeem")

@@ -20,7 +20,7 @@ class InvalidAmount(ValidationFailed):
 class MemberNotActive(JifenError):
     code = "member_not_active"
     status = 409
-    message = N_("The member is frozen or erased; their points cannot move.")
+    message = N_("The member is frozen, erased or merged into another; their points cannot move.")
 
 
 class HoldNotOpen(Conflict):

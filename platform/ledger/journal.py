@@ -42,6 +42,7 @@ class LotState:
     earned_at: datetime
     expires_at: datetime | None
     is_new: bool = False
+    moved_from: uuid.UUID | None = None
     orig_remaining: int = 0
     orig_held: int = 0
 
@@ -143,19 +144,26 @@ class Journal:
     # --- loading ----------------------------------------------------------------------
 
     def wallets_of(
-        self, member_ids: list[uuid.UUID], *, create: bool = False, active: bool = True
+        self,
+        member_ids: list[uuid.UUID],
+        *,
+        create: bool = False,
+        active: bool = True,
+        merged: bool = False,
     ) -> list[WalletState]:
         """The members' wallets, locked; `create` opens missing ones (else they read as
-        empty). `active` refuses frozen and erased members."""
+        empty). `active` refuses frozen and erased members; a merged member's wallet is
+        closed, refused unless `merged` (the merge itself, and reversals that follow it:
+        jifen.ledger.merging)."""
         wanted = list(dict.fromkeys(member_ids))
         missing = [m for m in wanted if m not in self.wallets]
         if missing:
             self._lock(missing, create=create)
         wallets = [self.wallets[m] for m in wanted]
-        if active:
-            for wallet in wallets:
-                if wallet.status != "active":
-                    raise MemberNotActive(details={"member_id": str(wallet.member_id)})
+        for wallet in wallets:
+            closed = wallet.status == "merged" and not merged
+            if closed or (active and wallet.status != "active"):
+                raise MemberNotActive(details={"member_id": str(wallet.member_id)})
         return wallets
 
     def _lock(self, member_ids: list[uuid.UUID], *, create: bool) -> None:
@@ -324,9 +332,20 @@ class Journal:
         amount: int,
         earned_at: datetime,
         expires_at: datetime | None,
+        *,
+        moved_from: uuid.UUID | None = None,
     ) -> LotState:
         lot = LotState(
-            new_id(), wallet.id, entry.id, amount, amount, 0, earned_at, expires_at, is_new=True
+            new_id(),
+            wallet.id,
+            entry.id,
+            amount,
+            amount,
+            0,
+            earned_at,
+            expires_at,
+            is_new=True,
+            moved_from=moved_from,
         )
         entry.points[wallet.id] = entry.points.get(wallet.id, 0) + amount
         if wallet.lots is not None:
@@ -493,6 +512,7 @@ class Journal:
                         "held": lot.held,
                         "earned_at": lot.earned_at,
                         "expires_at": lot.expires_at,
+                        "moved_from": lot.moved_from,
                     }
                     for lot in lots
                     if lot.is_new

@@ -137,6 +137,7 @@ class Lot(TenantScoped, Base):
     __table_args__ = (
         _tenant_fk("lots", "account_id", "accounts.id"),
         _tenant_fk("lots", "entry_id", "entries.id"),
+        _tenant_fk("lots", "moved_from", "lots.id"),
         CheckConstraint(
             "0 <= held AND held <= remaining AND remaining <= amount AND amount > 0",
             name="lot_amounts",
@@ -160,6 +161,9 @@ class Lot(TenantScoped, Base):
     held: Mapped[int] = mapped_column(BigInteger, default=0)
     earned_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: never
+    # The lot whose points a merge moved here (jifen.ledger.merging): a reversal of the
+    # entry that credited that one follows its points here.
+    moved_from: Mapped[uuid.UUID | None] = mapped_column(ID)
 
 
 class LotConsumption(TenantScoped, Base):

@@ -13,7 +13,10 @@
   them) and restores them to the sender's lots.
 
 An entry may be reversed in parts, never beyond what it moved; reversals themselves and
-expiries cannot be reversed.
+expiries cannot be reversed. A reversal follows a merge (jifen.ledger.merging): points
+given back to a member merged into another since are passed on to that member in the
+same entry, with their lots' dates; points taken back from one are taken from that
+member (who also owes the shortfall).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from jifen.ledger.errors import (
     ReversalTooLarge,
 )
 from jifen.ledger.journal import EntryDraft, Journal, LotState, WalletState
+from jifen.ledger.merging import pass_on
 from jifen.ledger.results import EntryView, entry_view
 from jifen.ledger.service import check_amount, expire_due, open_journal
 
@@ -59,11 +63,17 @@ def reverse(
     if original.kind not in REVERSIBLE:
         raise NotReversible(details={"kind": original.kind})
     legs = sql.wallet_postings_of(journal.connection, journal.tenant_id, [entry_id])
+    members = {leg.member_id for leg in legs}
+    # A member merged into another since: their points are that member's now.
+    heirs = sql.merged_into(journal.connection, journal.tenant_id, members)
     # Lock first, then read earlier reversals: concurrent reversals queue on the wallets.
     wallets = {
         w.member_id: w
-        for w in journal.wallets_of(sorted({leg.member_id for leg in legs}), active=False)
+        for w in journal.wallets_of(
+            sorted(members | set(heirs.values())), create=bool(heirs), active=False, merged=True
+        )
     }
+    holder = {member: wallets[heirs.get(member, member)] for member in members}
     done = sum(
         int((row.data or {}).get("reversed", 0))
         for row in sql.reversals_of(journal.connection, journal.tenant_id, entry_id)
@@ -84,13 +94,15 @@ def reverse(
     common: dict[str, Any] = {"reverses": entry_id, "reference": reference, "memo": memo}
     if original.kind == "transfer":
         sender = next(wallets[leg.member_id] for leg in legs if leg.amount < 0)
-        receiver = next(wallets[leg.member_id] for leg in legs if leg.amount > 0)
+        receiver = next(holder[leg.member_id] for leg in legs if leg.amount > 0)
         entry = journal.entry("reversal", actor, data={"reversed": amount}, **common)
         _take_back(journal, entry, receiver, amount, entry_id, allow_shortfall=False)
         journal.post_to_wallet(entry, receiver, -amount)
         _give_back(journal, entry, sender, amount, entry_id, source=None)
+        _pass_on_if_merged(journal, entry, sender, holder[sender.member_id])
     elif net > 0:  # a credit: earn or a positive adjustment
-        (wallet,) = wallets.values()
+        (member,) = members
+        wallet = holder[member]
         source = "issued" if original.kind == "earn" else "adjustments"
         # Expire what is due first, and write it, so the clawback counts it as lapsed.
         expire_due(journal, wallet, SYSTEM)
@@ -98,12 +110,22 @@ def reverse(
         entry = journal.entry("clawback", actor, **common)
         _claw_back(journal, entry, wallet, amount, entry_id, source=source)
     else:  # a spend: redeem or a negative adjustment
-        (wallet,) = wallets.values()
+        (member,) = members
+        wallet = wallets[member]
         sink = "redeemed" if original.kind == "redeem" else "adjustments"
         entry = journal.entry("refund", actor, data={"reversed": amount}, **common)
         _give_back(journal, entry, wallet, amount, entry_id, source=sink)
+        _pass_on_if_merged(journal, entry, wallet, holder[member])
     journal.flush()
     return entry_view(journal, entry)
+
+
+def _pass_on_if_merged(
+    journal: Journal, entry: EntryDraft, wallet: WalletState, holder: WalletState
+) -> None:
+    """Points given back to a member merged into another since go on to that member."""
+    if holder is not wallet:
+        pass_on(journal, entry, wallet, holder)
 
 
 def _take_back(
@@ -150,14 +172,11 @@ def _claw_back(
     *,
     source: str,
 ) -> None:
-    """Take back what the member got from a credit. Points of it that expired unused
-    are not the member's to repay: they go back from the expired account to where they
-    came from ("lapsed"). Of the rest, what the member no longer has is the shortfall."""
-    own = [
-        row.id
-        for row in sql.lots_of_entry(journal.connection, journal.tenant_id, original_id)
-        if row.account_id == wallet.id
-    ]
+    """Take back what the member got from a credit, from `wallet` (theirs, or the one
+    they were merged into since). Points of it that expired unused are not the member's
+    to repay: they go back from the expired account to where they came from ("lapsed").
+    Of the rest, what the member no longer has is the shortfall."""
+    own = [row.id for row in sql.lots_of_entry(journal.connection, journal.tenant_id, original_id)]
     lapsed_before = sum(
         int((row.data or {}).get("lapsed", 0))
         for row in sql.reversals_of(journal.connection, journal.tenant_id, original_id)

@@ -12,7 +12,17 @@ from jifen.ledger.policy import EXPIRY_KINDS, SHORTFALLS, UNKNOWN_MEMBERS
 from jifen.pagination import PageQuery, limit_field, page_schema
 from jifen.types import MAX_SAFE_INTEGER, Instant, StrictInteger, Text
 
-ENTRY_KINDS = ("earn", "redeem", "refund", "clawback", "reversal", "expire", "transfer", "adjust")
+ENTRY_KINDS = (
+    "earn",
+    "redeem",
+    "refund",
+    "clawback",
+    "reversal",
+    "expire",
+    "transfer",
+    "adjust",
+    "merge",
+)
 
 
 class Points(StrictInteger):

@@ -277,6 +277,64 @@ _HOLD_WITH_MEMBER = (
 )
 
 
+def move_open_holds(
+    connection: Connection,
+    tenant_id: uuid.UUID,
+    from_account: uuid.UUID,
+    to_account: uuid.UUID,
+    lots: dict[uuid.UUID, uuid.UUID],
+) -> list[uuid.UUID]:
+    """Move one wallet's open holds to another, each holding the lots (new ids by old)
+    its points moved to; their ids. Closed holds keep the lots they held."""
+    hold_ids = list(
+        connection.execute(
+            select(_HOLDS.c.id).where(
+                _HOLDS.c.tenant_id == tenant_id,
+                _HOLDS.c.account_id == from_account,
+                _HOLDS.c.status == "open",
+            )
+        ).scalars()
+    )
+    if not hold_ids:
+        return []
+    pieces = HoldLot.__table__
+    if lots:
+        connection.execute(
+            update(pieces)
+            .where(
+                pieces.c.tenant_id == tenant_id,
+                pieces.c.lot_id == bindparam("old_lot"),
+                pieces.c.hold_id.in_(
+                    select(_HOLDS.c.id).where(
+                        _HOLDS.c.tenant_id == tenant_id,
+                        _HOLDS.c.account_id == from_account,
+                        _HOLDS.c.status == "open",
+                    )
+                ),
+            )
+            .values(lot_id=bindparam("new_lot")),
+            [{"old_lot": old, "new_lot": new} for old, new in lots.items()],
+        )
+    connection.execute(
+        update(_HOLDS)
+        .where(_HOLDS.c.tenant_id == tenant_id, _HOLDS.c.id.in_(hold_ids))
+        .values(account_id=to_account)
+    )
+    return hold_ids
+
+
+def merged_into(
+    connection: Connection, tenant_id: uuid.UUID, member_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """The member each of these that was merged was merged into (a merge is final)."""
+    query = select(_MEMBERS.c.id, _MEMBERS.c.merged_into).where(
+        _MEMBERS.c.tenant_id == tenant_id,
+        _MEMBERS.c.id.in_(list(member_ids)),
+        _MEMBERS.c.merged_into.is_not(None),
+    )
+    return {row.id: row.merged_into for row in connection.execute(query)}
+
+
 def hold_by_id(connection: Connection, tenant_id: uuid.UUID, hold_id: uuid.UUID) -> Any:
     """A hold with its wallet's member id, or None."""
     return connection.execute(
@@ -385,11 +443,23 @@ def points_moved(
 
 
 def lots_of_entry(connection: Connection, tenant_id: uuid.UUID, entry_id: uuid.UUID) -> list[Any]:
-    """The lots an entry credited."""
+    """The lots an entry credited, and those merges moved their points to since."""
     query = select(_LOTS.c.id, _LOTS.c.account_id).where(
         _LOTS.c.tenant_id == tenant_id, _LOTS.c.entry_id == entry_id
     )
-    return list(connection.execute(query))
+    found = list(connection.execute(query))
+    moved = found
+    while moved:  # a member merged into one merged since: a second step, rarely more
+        moved = list(
+            connection.execute(
+                select(_LOTS.c.id, _LOTS.c.account_id).where(
+                    _LOTS.c.tenant_id == tenant_id,
+                    _LOTS.c.moved_from.in_([row.id for row in moved]),
+                )
+            )
+        )
+        found += moved
+    return found
 
 
 def members_with_due_lots(

@@ -7,6 +7,7 @@ from the modules below it (an import-linter contract in pyproject.toml says so).
 from jifen.members.addresses import seal, unseal
 from jifen.members.checkins import Month, month_of, streak_on
 from jifen.members.invites import active_inviter, code_for
+from jifen.members.merging import MembersMerged
 from jifen.members.models import Checkin, Member, MemberDay, MemberTag, Referral, SignInCode, Tier
 from jifen.members.notices import EXPIRY_REMINDERS, wants
 from jifen.members.schemas import Address
@@ -23,6 +24,7 @@ __all__ = [
     "Member",
     "MemberDay",
     "MemberTag",
+    "MembersMerged",
     "Month",
     "Progress",
     "Referral",

@@ -25,7 +25,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from jifen.db import Base, TenantScoped
 from jifen.types import ID, Rate, UTCDateTime, new_id
 
-STATUSES = ("active", "frozen", "erased")
+STATUSES = ("active", "frozen", "erased", "merged")
+# How a member came to be: registered by the merchant under its own user id (the API, a
+# sign-in link, an event), or made by the mall for a visitor who signed in with a code
+# (no user id of the merchant's until it gives one, or merges the member into its own).
+ORIGINS = ("merchant", "code")
 
 
 class Member(TenantScoped, Base):
@@ -47,10 +51,17 @@ class Member(TenantScoped, Base):
         ForeignKeyConstraint(
             ["tenant_id", "tier"], ["tiers.tenant_id", "tiers.code"], name="fk_members_tier"
         ),
+        ForeignKeyConstraint(
+            ["tenant_id", "merged_into"],
+            ["members.tenant_id", "members.id"],
+            name="fk_members_merged_into",
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True, default=new_id)
-    external_id: Mapped[str] = mapped_column(String(128))
+    # The merchant's user id; None only for a member the mall made (`origin` "code").
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    origin: Mapped[str] = mapped_column(String(8), default="merchant")
     name: Mapped[str | None] = mapped_column(String(100))
     phone_encrypted: Mapped[str | None] = mapped_column(String(255))
     phone_lookup: Mapped[bytes | None] = mapped_column(LargeBinary(32))
@@ -71,6 +82,10 @@ class Member(TenantScoped, Base):
     tier: Mapped[str | None] = mapped_column(String(32))
     tier_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tier_grace_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A member merged into another (status "merged"): that member, and when. Everything
+    # it had moved there; its id keeps resolving, to say where.
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(ID)
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tag_rows: Mapped[list[MemberTag]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="MemberTag.tag"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from jifen.members.models import STATUSES, TIER_BASES
+from jifen.i18n import N_
+from jifen.members.models import ORIGINS, STATUSES, TIER_BASES
 from jifen.pagination import PageQuery, limit_field, page_schema
 from jifen.types import Instant, Pattern, RateField, StrictInteger, Text
 
@@ -41,7 +42,20 @@ class MemberUpdate(MemberCreate):
 
 class Member(Schema):
     id = fields.UUID()
-    external_id = fields.String()
+    external_id = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Your id for the member; null for one the mall made at a code"
+            " sign-in (origin `code`) until you give one (PATCH) or merge it into yours."
+        },
+    )
+    origin = fields.String(
+        metadata={
+            "enum": list(ORIGINS),
+            "description": "merchant: registered under your id; code: made by the mall"
+            " for a visitor who signed in with a code.",
+        }
+    )
     name = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
@@ -59,6 +73,11 @@ class Member(Schema):
             " (POST /members/{id}/erasure) without undue delay."
         },
     )
+    merged_into = fields.UUID(
+        allow_none=True,
+        metadata={"description": "Status merged: the member everything of this one moved to."},
+    )
+    merged_at = Instant(allow_none=True)
     created_at = Instant()
     updated_at = Instant()
 
@@ -113,6 +132,20 @@ class SavedAddress(Schema):
 
 # The default first, then the newest first; at most ten, all on one page.
 SavedAddressPage = page_schema(SavedAddress, "SavedAddressPage")
+
+
+class MergeIn(Schema):
+    """The member to merge into: by our id or by yours, one of them."""
+
+    into_id = fields.UUID(metadata={"description": "The member's id (ours)."})
+    into_external_id = Text(
+        min_length=1, max_length=128, metadata={"description": "Your id for the member."}
+    )
+
+    @validates_schema
+    def _one_target(self, data: dict[str, Any], **_: Any) -> None:
+        if ("into_id" in data) == ("into_external_id" in data):
+            raise ValidationError(N_("Give into_id or into_external_id, one of them."), "into_id")
 
 
 class CardCodeIn(Schema):

@@ -52,12 +52,18 @@ class MemberErased(JifenError):
     message = N_("This member has been erased.")
 
 
+class MemberMerged(JifenError):
+    code = "member_merged"
+    status = 409
+    message = N_("This member has been merged into another: change that one.")
+
+
 @dataclass(frozen=True)
 class MemberView:
     """A member as callers see it, personal data decrypted."""
 
     id: uuid.UUID
-    external_id: str
+    external_id: str | None  # None: a member the mall made, not given the merchant's id yet
     name: str | None
     phone: str | None
     email: str | None
@@ -69,6 +75,9 @@ class MemberView:
     tier: str | None = None  # the tier's code (see /tiers), since `tier_since`
     tier_since: datetime | None = None
     erasure_requested_at: datetime | None = None
+    origin: str = "merchant"
+    merged_into: uuid.UUID | None = None
+    merged_at: datetime | None = None
 
 
 class PersonalValue(NamedTuple):
@@ -92,6 +101,9 @@ def view(member: Member, keyring: Keyring) -> MemberView:
         tier=member.tier,
         tier_since=member.tier_since,
         erasure_requested_at=member.erasure_requested_at,
+        origin=member.origin,
+        merged_into=member.merged_into,
+        merged_at=member.merged_at,
     )
 
 
@@ -154,7 +166,7 @@ def _current(member: Member, field: str, keyring: Keyring) -> Any:
     return getattr(member, field)
 
 
-def _flush(session: Session, external_id: str) -> None:
+def _flush(session: Session, external_id: str | None) -> None:
     # The unique (tenant_id, external_id) index is the check, also against a concurrent
     # twin. The transaction is lost either way, and the request edge rolls it back.
     try:
@@ -191,11 +203,14 @@ def create_member(
     actor: Actor,
     clock: Clock,
     keyring: Keyring,
+    origin: str = "merchant",
 ) -> MemberView:
     """Register a member under the merchant's own `external_id`, in the tenant's
-    starting tier if its ladder has one (see `sql.insert_member`)."""
+    starting tier if its ladder has one (see `sql.insert_member`). A member the mall
+    makes (`origin` "code") has no external id (None) until the merchant gives one."""
     external_id = data["external_id"]
-    _check_external_id(external_id)
+    if external_id is not None:
+        _check_external_id(external_id)
     now = clock.now()
     member_id = new_id()
     phone = _personal("phone", data.get("phone"), keyring)
@@ -231,6 +246,9 @@ def create_member(
                 "erased_at": None,
                 "erasure_requested_at": None,
                 "tier_grace_until": None,
+                "origin": origin,
+                "merged_into": None,
+                "merged_at": None,
             },
             tags,
             audit_event,
@@ -251,6 +269,7 @@ def create_member(
         updated_at=now,
         tier=tier,
         tier_since=now if tier else None,
+        origin=origin,
     )
 
 
@@ -260,6 +279,14 @@ def get_member(session: Session, member_id: uuid.UUID) -> Member:
     if member is None:
         raise NotFound("member", member_id)
     return member
+
+
+def by_external_id(session: Session, external_id: str) -> uuid.UUID:
+    """The id of the session tenant's member the merchant knows by `external_id`."""
+    member_id = session.scalar(select(Member.id).where(Member.external_id == external_id))
+    if member_id is None:
+        raise NotFound("member", external_id)
+    return member_id
 
 
 def update_member(
@@ -277,6 +304,8 @@ def update_member(
     member = get_member(session, member_id)
     if member.status == "erased":
         raise MemberErased()
+    if member.status == "merged":
+        raise MemberMerged(details={"merged_into": str(member.merged_into)})
     changes = {
         field: value
         for field, value in changes.items()
@@ -297,7 +326,7 @@ def update_member(
         else:
             setattr(member, field, value)
     member.updated_at = clock.now()
-    _flush(session, member.external_id)
+    _flush(session, changes.get("external_id"))
     audit.record(
         session,
         tenant_id=member.tenant_id,
@@ -317,10 +346,11 @@ def erase_member(session: Session, member_id: uuid.UUID, *, actor: Actor, clock:
     their ledger.
 
     The external id is replaced too: it often is a personal identifier (an OpenID, a
-    phone number), and freeing it lets the person register again as someone new.
+    phone number), and freeing it lets the person register again as someone new. A
+    member merged into another kept nothing personal: erase that one.
     """
     member = get_member(session, member_id)
-    if member.status == "erased":
+    if member.status in ("erased", "merged"):
         return member
     now = clock.now()
     member.external_id = f"{ERASED_PREFIX}{member.id}"

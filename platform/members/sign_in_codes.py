@@ -8,6 +8,11 @@ relay through the notifier serving its channel (`jifen.notify.codes`). A code ha
 `DIGITS` digits, lives `LIFE`, and allows `ATTEMPTS` tries; it is kept encrypted for the
 sending and as its keyed hash for the checking. How often codes may be asked for is the
 caller's to throttle (the storefront counts per address and per client).
+
+A correct code for an address that is no member's makes a member of it where the tenant
+chooses so (`code_sign_in_creates_members`): origin "code", the phone or email stored as
+every member's is, and no merchant's user id until the merchant gives one or merges the
+member into its own (`jifen.members.merging`).
 """
 
 from __future__ import annotations
@@ -21,19 +26,22 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import delete_expired, tenant_of
 from jifen.errors import JifenError
 from jifen.i18n import N_
 from jifen.keyring import Keyring
 from jifen.members.models import Member, SignInCode
-from jifen.members.service import normalize_email, normalize_phone
+from jifen.members.service import create_member, normalize_email, normalize_phone
 from jifen.outbox.events import DomainEvent, emit
 from jifen.types import new_id
 
 LIFE = timedelta(minutes=10)
 DIGITS = 6
 ATTEMPTS = 5
+# Who made a member for a code, in the audit log.
+CODE = Actor(kind="system", id="sign-in code")
 
 
 @dataclass(frozen=True)
@@ -125,11 +133,19 @@ def _digest(keyring: Keyring, code_id: uuid.UUID, code: str) -> bytes:
 
 
 def check_code(
-    session: Session, code_id: uuid.UUID, typed: str, *, clock: Clock, keyring: Keyring
-) -> Member:
-    """The member the code signs in, the code used up. `WrongSignInCode` counts a try
-    (the caller commits it); `SignInCodeRefused` for a code expired, used, tried
-    `ATTEMPTS` times, or unknown; `NotAMember` for an address that is nobody's here."""
+    session: Session,
+    code_id: uuid.UUID,
+    typed: str,
+    *,
+    creates: bool,
+    clock: Clock,
+    keyring: Keyring,
+) -> tuple[Member, bool]:
+    """The member the code signs in, the code used up, and whether the code made the
+    member (`creates`: the tenant makes members of addresses that are nobody's).
+    `WrongSignInCode` counts a try (the caller commits it); `SignInCodeRefused` for a
+    code expired, used, tried `ATTEMPTS` times, or unknown; `NotAMember` for an address
+    that is nobody's here (or a frozen member's) when none is to be made."""
     now = clock.now()
     row = session.get(SignInCode, (tenant_of(session), code_id), with_for_update=True)
     if row is None or row.used_at is not None or row.expires_at <= now:
@@ -143,9 +159,37 @@ def check_code(
         raise WrongSignInCode(details={"tries_left": ATTEMPTS - row.attempts})
     row.used_at = now
     member = session.get(Member, (row.tenant_id, row.member_id)) if row.member_id else None
-    if member is None or member.status != "active":
+    if member is not None and member.status in ("active", "frozen"):
+        if member.status != "active":
+            raise NotAMember()
+        return member, False
+    # Nobody's when the code was asked for (or its member's since merged or erased):
+    # whose it is now, else a new member's where the tenant makes them.
+    address = keyring.decrypt(row.to_encrypted)
+    found = active_by_contact(session, row.channel, address, keyring)
+    if found:
+        return session.get_one(Member, (row.tenant_id, found[0])), False
+    if not creates or _held(session, row.channel, address, keyring):
         raise NotAMember()
-    return member
+    field = "email" if row.channel == "email" else "phone"
+    made = create_member(
+        session,
+        row.tenant_id,
+        {"external_id": None, field: address},
+        actor=CODE,
+        clock=clock,
+        keyring=keyring,
+        origin="code",
+    )
+    return session.get_one(Member, (row.tenant_id, made.id)), True
+
+
+def _held(session: Session, channel: str, normalised: str, keyring: Keyring) -> bool:
+    """Whether a member who is not active (frozen) has this phone number or email:
+    such an address makes no new member."""
+    column = Member.email_lookup if channel == "email" else Member.phone_lookup
+    query = select(Member.id).where(column == keyring.lookup_hash(normalised)).limit(1)
+    return session.scalar(query) is not None
 
 
 def purge_expired(session: Session, now: datetime) -> int:

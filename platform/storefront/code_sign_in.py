@@ -2,7 +2,10 @@
 the mall directly rather than from the merchant's app: where the tenant allows it
 (`sign_in_methods` holds "code"). Asking for codes is throttled per phone or email and
 per client address, with counts in the database that every worker shares
-(jifen.tenants.throttle); each code allows a few tries."""
+(jifen.tenants.throttle); each code allows a few tries. Where the tenant makes members
+of addresses that are nobody's (`code_sign_in_creates_members`), the visitor's correct
+code makes them one: registered as any new member is (the welcome rule pays), and the
+invitee of whoever's invite link this browser opened."""
 
 from __future__ import annotations
 
@@ -15,9 +18,11 @@ from jifen import session_cookies
 from jifen.errors import JifenError, ValidationFailed
 from jifen.i18n import N_, translate
 from jifen.members import sign_in_codes
+from jifen.rules import recording
+from jifen.storefront.invites import record_invitee
 from jifen.storefront.mall import bp, check_form, mall, reader_language_code, render
 from jifen.tenants import throttle
-from jifen.web import db_session, services
+from jifen.web import db_session, request_actor, services
 
 MAX_ADDRESS = 254  # the longest email address
 
@@ -84,8 +89,13 @@ def check_code(code_id: uuid.UUID) -> tuple[str, int] | Response:
     check_form()
     svc, session = services(), db_session()
     try:
-        member = sign_in_codes.check_code(
-            session, code_id, request.form.get("code", ""), clock=svc.clock, keyring=svc.keyring
+        member, created = sign_in_codes.check_code(
+            session,
+            code_id,
+            request.form.get("code", ""),
+            creates=mall().code_sign_in_creates_members,
+            clock=svc.clock,
+            keyring=svc.keyring,
         )
     except sign_in_codes.WrongSignInCode as wrong:
         session.commit()  # the try counts, though the answer is a refusal
@@ -97,4 +107,13 @@ def check_code(code_id: uuid.UUID) -> tuple[str, int] | Response:
     response = redirect(url_for(".home"), 303)
     session_cookies.sign_in(response, session_cookies.mall(mall()), member.id)
     g.pop("mall_member", None)
+    if created:
+        recording.emit_registered(
+            session,
+            member.id,
+            rule_types=svc.rule_types,
+            actor=request_actor("member", str(member.id)),
+            clock=svc.clock,
+        )
+        record_invitee(response, member.id)
     return response

@@ -71,6 +71,9 @@ class Tenant(Base):
     # How members may sign in to the mall: "link" (from the merchant's app) and "code"
     # (a one-time code by SMS or email, for direct visitors).
     sign_in_methods: Mapped[list[str]] = mapped_column(Json, default=lambda: ["link"])
+    # A correct sign-in code for a phone or email that is no member's makes a member of
+    # it (else the visitor is told the address is nobody's here).
+    code_sign_in_creates_members: Mapped[bool] = mapped_column(Boolean, default=False)
     # The home page's banners, in order: {"image_url", "alt", "link" (or null)}.
     banners: Mapped[list[dict[str, str | None]]] = mapped_column(Json, default=list)
     # Raised by every change to what each page of the mall shows (jifen.tenants.revisions).

@@ -95,6 +95,14 @@ class TenantSettings(Schema):
             " registers the member (else the link is refused)."
         }
     )
+    code_sign_in_creates_members = fields.Boolean(
+        metadata={
+            "description": "Whether a correct sign-in code for a phone or email that is no"
+            " member's makes a member of it (origin `code`, no external_id: give one with"
+            " PATCH /members/{id}, or merge it into yours with POST /members/{id}:merge);"
+            " else the visitor is told the address is nobody's here."
+        }
+    )
     banners = fields.List(
         fields.Nested(Banner),
         metadata={"description": "The home page's banners, in order."},
@@ -140,6 +148,7 @@ class TenantSettingsPatch(Schema):
         metadata={"description": "One or both of: link, code."},
     )
     auto_create_members = fields.Boolean()
+    code_sign_in_creates_members = fields.Boolean()
     banners = fields.List(
         fields.Nested(Banner),
         validate=validate.Length(max=MAX_BANNERS),

@@ -99,6 +99,24 @@ def revoke(row: WebSession, *, clock: Clock) -> None:
         row.revoked_at = clock.now()
 
 
+def hand_over(
+    session: Session, tenant_id: uuid.UUID, member_id: uuid.UUID, to_member: uuid.UUID
+) -> int:
+    """Browsers signed in to a tenant's mall as one member, signed in as another from
+    now on (a member merged into another: the same person); returns how many."""
+    result = session.execute(
+        update(WebSession)
+        .where(
+            WebSession.surface == MALL,
+            WebSession.tenant_id == tenant_id,
+            WebSession.subject_id == member_id,
+        )
+        .values(subject_id=to_member)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result)
+
+
 def record_seen(services: Collaborators, digest: str, at: str) -> None:
     """Job: remember when a session was last used (at most once per granularity)."""
     seen_at = parse_instant(at)

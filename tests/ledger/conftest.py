@@ -47,15 +47,18 @@ class Books:
     tenant_id: uuid.UUID
     clock: ManualClock
 
-    def member(self, status: str = "active") -> uuid.UUID:
+    def member(self, status: str = "active", *, origin: str = "merchant") -> uuid.UUID:
+        """A member the merchant registers (or, `origin` "code", one the mall made)."""
+        external_id = f"m{next(_numbers)}" if origin == "merchant" else None
         with self.svc.db.transaction(tenant_id=self.tenant_id) as session:
             member = members.create_member(
                 session,
                 self.tenant_id,
-                {"external_id": f"m{next(_numbers)}"},
+                {"external_id": external_id},
                 actor=STAFF,
                 clock=self.clock,
                 keyring=self.svc.keyring,
+                origin=origin,
             )
             if status != "active":
                 session.execute(
