@@ -150,6 +150,8 @@ def test_the_demo_mall_has_every_kind_and_mode_on_sale_and_its_first_orders(app,
     assert shipped["status"] == "fulfilled"
     assert shipped["delivery"]["tracking_number"] == "SF1000000001"
     assert shipped["address"]["name"] == "Alice Wong"
+    reviews = client.get("/api/v1/reviews?status=published", headers=headers).json["items"]
+    assert [(r["order_id"], r["rating"]) for r in reviews] == [(shipped["id"], 5)]
     assert by_product["游戏点卡 Game card"]["delivery"]["codes"][0].startswith("DEMO-GAME-")
     speaker = by_product["智能音箱 Smart speaker (积分+现金)"]
     assert speaker["status"] == "paid"
@@ -184,3 +186,8 @@ def test_the_demo_opens_three_malls_in_three_themes_each_by_its_printed_link(app
         assert f'<body class="theme-{theme}">' in home
         assert greetings[slug] in home
         assert '<ul class="cards">' in home  # its catalog, on the home page
+    # The demo member of the demo mall has tasks to do and a saved address to ship to.
+    tasks = client.get("/m/demo/account/tasks", headers={"Accept-Language": "zh-CN"})
+    assert "写评价 · write a review" in tasks.get_data(as_text=True)
+    book = client.get("/m/demo/account/addresses").get_data(as_text=True)
+    assert "家 Home" in book and "Alice Wong" in book

@@ -82,7 +82,24 @@ RULES: list[dict[str, Any]] = [
     {
         "name": "分享有礼 · share",
         "type": "task",
-        "params": {"event": "share", "points": 10, "limit": 3, "period": "day", "title": "share"},
+        "params": {
+            "event": "share",
+            "points": 10,
+            "limit": 3,
+            "period": "day",
+            "title": "分享商品 · share",
+        },
+    },
+    {
+        "name": "评价有礼 · review",
+        "type": "task",
+        "params": {
+            "event": "review",
+            "points": 20,
+            "limit": 5,
+            "period": "month",
+            "title": "写评价 · write a review",
+        },
     },
     {
         "name": "邀请好友 · refer a friend",

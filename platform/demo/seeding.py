@@ -20,9 +20,9 @@ from jifen.demo import catalog, malls, program
 from jifen.demo.catalog import SAMPLES
 from jifen.ledger import holds, policy, reversal
 from jifen.ledger import service as ledger
-from jifen.mall import orders
+from jifen.mall import orders, reviews
+from jifen.members import addresses, sign_in_links
 from jifen.members import service as members
-from jifen.members import sign_in_links
 from jifen.members.models import Member
 from jifen.rules import recording
 from jifen.rules.events import EventIn
@@ -42,6 +42,7 @@ DEMO_MEMBERS = [
     ("app-10006", "Alice Wong", None, None, ["hk"]),
 ]
 DEMO_OWNER = "owner@demo.jifen.test"
+DEMO_REVIEW = "保温效果很好，早上装的茶到晚上还是热的。Keeps tea hot all day."
 DEMO_ADDRESS = {
     "name": "Alice Wong",
     "phone": "+85291234568",
@@ -226,9 +227,10 @@ def _seed_points(
 def _seed_orders(
     session: Session, tenant_id: uuid.UUID, member_ids: list[Any], s: Services, actor: Actor
 ) -> uuid.UUID:
-    """The demo mall and its first orders: a flask shipped, a coupon issued, a spin of
-    the lucky wheel, a game card, and a speaker to be paid partly in cash (the id of its
-    payment, paid once this commits)."""
+    """The demo mall and its first orders: a flask shipped (its review published), a
+    coupon issued, a spin of the lucky wheel, a game card, and a speaker to be paid
+    partly in cash (the id of its payment, paid once this commits); the demo member's
+    saved address."""
     products = catalog.seed_catalog(session, s, tenant_id, actor=actor)
     richest, first = member_ids[-1], member_ids[0]
 
@@ -240,6 +242,21 @@ def _seed_orders(
     flask = place(richest, "保温杯 Vacuum flask", DEMO_ADDRESS)
     orders.ship(
         session, flask.id, "顺丰速运 SF Express", "SF1000000001", actor=actor, clock=s.clock
+    )
+    # Its owner's review, which the merchant published (the review task pays it).
+    owner = Actor("member", str(richest))
+    review = reviews.submit(session, flask.id, richest, 5, DEMO_REVIEW, actor=owner, clock=s.clock)
+    reviews.publish(session, review.id, actor=actor, clock=s.clock)
+    # The demo member's address book, which the redeem page offers.
+    addresses.add(
+        session,
+        first,
+        DEMO_ADDRESS,
+        label="家 Home",
+        make_default=True,
+        actor=Actor("member", str(first)),
+        clock=s.clock,
+        keyring=s.keyring,
     )
     place(first, "满100减10元券 10 off 100")
     place(member_ids[1], "幸运大转盘 Lucky wheel", DEMO_ADDRESS)
