@@ -163,6 +163,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/members"): lambda ids: {"external_id": "new-1", "name": "Li", "tags": ["vip"]},
     ("PATCH", "/members/{member_id}"): lambda ids: {"name": "Wang", "birthday": "1990-02-28"},
     ("POST", "/members/{member_id}/erasure"): _nothing,
+    ("POST", "/members/{member_id}:merge"): lambda ids: {"into_id": ids["payee"]},
     ("POST", "/members/{member_id}/addresses"): lambda ids: {"address": ADDRESS, "label": "Home"},
     ("DELETE", "/members/{member_id}/addresses/{address_id}"): _nothing,
     ("POST", "/points/earn"): lambda ids: _earn(ids) | {"expires_at": "2027-01-01T00:00:00Z"},

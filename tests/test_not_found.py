@@ -34,6 +34,7 @@ BODY_IDS = {
     "member_id": "member",
     "from_member_id": "member",
     "to_member_id": "member",
+    "into_id": "member",
     "product_id": "product",
     "order_id": "order",
     "category_id": "category",
@@ -41,7 +42,7 @@ BODY_IDS = {
     "address_id": "address",
 }
 # Fields whose name says id but hold no id of ours.
-NOT_IDS = {"external_id"}  # the merchant's own id for a member
+NOT_IDS = {"external_id", "into_external_id"}  # the merchant's own id for a member
 
 
 @pytest.fixture
