@@ -163,3 +163,6 @@ def test_reviews_requests_for_help_and_saved_addresses_move_too(client, tenant, 
     assert [a["is_default"] for a in book] == [True] + [False] * 9
     gone = call(client, tenant, "GET", f"/members/{visitor}/addresses", None, 200).json
     assert gone["items"] == []
+    # A merged member keeps nothing personal: no address can be saved to it.
+    refused = call(client, tenant, "POST", f"/members/{visitor}/addresses", home, 409).json
+    assert refused["code"] == "member_merged"

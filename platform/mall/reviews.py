@@ -39,8 +39,10 @@ from jifen.pagination import read_page
 from jifen.types import new_id
 
 _REVIEWS = Review.__table__
-# An order is reviewed once what it brought has reached the member.
-REVIEWABLE = ("fulfilled", "completed")
+# An order is reviewed once what it brought has reached the member: completed (codes,
+# coupons and vouchers at once; goods once the member says they arrived, or the merchant
+# completes the order).
+REVIEWABLE = ("completed",)
 # Which moderations each status allows, and where they lead.
 MOVES: dict[str, tuple[tuple[str, ...], str]] = {
     "publish": (("pending",), "published"),

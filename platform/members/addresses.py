@@ -30,7 +30,7 @@ from jifen.i18n import N_
 from jifen.keyring import Keyring
 from jifen.members.domain_events import AddressBookChanged
 from jifen.members.models import Member, SavedAddress
-from jifen.members.service import MemberErased
+from jifen.members.service import MemberErased, MemberMerged
 from jifen.outbox.events import emit
 from jifen.types import new_id
 
@@ -235,12 +235,15 @@ def _own(session: Session, member_id: uuid.UUID, address_id: uuid.UUID) -> Saved
 def _lock(session: Session, member_id: uuid.UUID) -> None:
     """Lock the member's row: their book's changes queue here, so its count and its one
     default hold under concurrent requests. NotFound for no such member, MemberErased
-    for one erased."""
+    for one erased, MemberMerged for one merged into another (which keeps nothing
+    personal: its book is the other's now)."""
     status = session.scalar(select(Member.status).where(Member.id == member_id).with_for_update())
     if status is None:
         raise NotFound("member", member_id)
     if status == "erased":
         raise MemberErased()
+    if status == "merged":
+        raise MemberMerged()
 
 
 def _clear_default(session: Session, member_id: uuid.UUID) -> None:

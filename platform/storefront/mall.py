@@ -282,6 +282,15 @@ def claim_once(kind: str, member_id: uuid.UUID, key: str, payload: Any) -> tuple
     return claimed, stored.body if stored is not None else None
 
 
+def whole_number(text: str, most: int) -> int | None:
+    """A whole number from 1 to `most` as a member typed it, else None. Digits are ASCII
+    ones: "²" and Arabic-Indic digits are digits to Python's str.isdigit, not to a form."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(most)):
+        return None
+    number = int(text)
+    return number if 1 <= number <= most else None
+
+
 def half_hidden(name: str) -> str:
     """A person's name as a page shows it to someone else: its first letter (张*)."""
     return name[0] + "*" * max(1, len(name) - 1)

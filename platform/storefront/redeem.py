@@ -202,11 +202,18 @@ def order_page(found: Order, **context: Any) -> str:
         payment=payment,
         pay_url=pay_url,
         cancellable=member_may_cancel(found),
+        receivable=member_may_confirm(found),
         review=review,
         reviewable=review is None and reviews.reviewable(found),
         after_sales=after_sales.on_order(session, found),
         **context,
     )
+
+
+def member_may_confirm(found: Order) -> bool:
+    """Whether the member may say the order's goods arrived: shipped, not completed
+    (jifen.storefront.receiving)."""
+    return found.kind == "physical" and found.status in orders.MOVES["complete"][0]
 
 
 def member_may_cancel(found: Order) -> bool:

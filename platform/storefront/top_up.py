@@ -27,6 +27,7 @@ from jifen.storefront.mall import (
     member_here,
     new_form_key,
     render,
+    whole_number,
 )
 from jifen.types import minor_units
 from jifen.web import db_session, services
@@ -57,15 +58,17 @@ def buy_points() -> tuple[str, int] | Response:
     check_form()
     key = form_key(request.form.get("key", ""))
     given = request.form.get("points", "").strip()[:20]
-    points = int(given) if given.isdigit() else 0
-    if not 1 <= points <= MOST:
+    points = whole_number(given, MOST)
+    if points is None:
         problem = translate(
             N_("Enter a whole number of points from 1 to %(most)s."), {"most": format_number(MOST)}
         )
         return render("top_up.html", **_page(settings, given, problem)), 422
     svc, session, tenant = services(), db_session(), mall()
     try:
-        claimed, stored = claim_once("topup", member.id, key, [points])
+        # One payment per amount the page was sent with: a double tap starts one, and
+        # coming back to the page for another amount starts another.
+        claimed, stored = claim_once(f"topup-{points}", member.id, key, [points])
         if stored is not None:  # a double submit: the payment the first one started
             return redirect(url_for(".top_up_payment", payment_id=stored["payment_id"]), 303)
         with session.begin_nested():

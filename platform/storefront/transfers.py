@@ -8,6 +8,7 @@ submit gives once."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -34,17 +35,15 @@ from jifen.storefront.mall import (
     member_here,
     new_form_key,
     render,
+    whole_number,
 )
 from jifen.tenants import throttle
 from jifen.types import MAX_SAFE_INTEGER
 from jifen.web import db_session, keep_when_refused, request_actor, services
 
 MAX_ADDRESS = 254  # the longest phone number or email a friend is named by
-# What a look-up that finds no one friend says. A member is allowed a few such misses
-# (jifen.tenants.throttle, per member), so that no one learns who is a member by trying
-# phone numbers.
-NO_MEMBER = N_("No member of this mall has this phone number or email.")
-SHARED = N_("More than one member has this: ask for another.")
+# A member is allowed a few look-ups that find no one friend (jifen.tenants.throttle,
+# per member), so that no one learns who is a member by trying phone numbers.
 
 
 @bp.route("/account/transfer")
@@ -71,13 +70,13 @@ def transfer_check() -> tuple[str, int] | str:
             N_("Too many look-ups. Try again in %(minutes)s min."), {"minutes": minutes}
         )
         return render("transfer.html", **_context(member, policy, given, {"": problem})), 429
-    found = _friend_and_amount(member, given, policy)
-    if isinstance(found, dict):
-        if found.get("to") in (translate(NO_MEMBER), translate(SHARED)):  # a miss: counted
+    checked = _checked(member, given, policy)
+    if checked.friend is None:
+        if checked.missed:  # counted towards the throttle
             throttle.record_failure(session, looking, now)
             keep_when_refused()
-        return render("transfer.html", **_context(member, policy, given, found)), 422
-    friend, amount = found
+        return render("transfer.html", **_context(member, policy, given, checked.problems)), 422
+    friend, amount = checked.friend, checked.amount
     return render(
         "transfer_confirm.html",
         friend=_half_hidden(friend, given["to"]),
@@ -97,10 +96,10 @@ def transfer_confirm() -> tuple[str, int] | Response | str:
     check_form()
     given = {name: request.form.get(name, "").strip()[:MAX_ADDRESS] for name in ("to", "amount")}
     key = form_key(request.form.get("key", ""))
-    found = _friend_and_amount(member, given, policy)
-    if isinstance(found, dict):
-        return render("transfer.html", **_context(member, policy, given, found)), 422
-    friend, amount = found
+    checked = _checked(member, given, policy)
+    if checked.friend is None:
+        return render("transfer.html", **_context(member, policy, given, checked.problems)), 422
+    friend, amount = checked.friend, checked.amount
     if str(friend.id) != request.form.get("friend_id"):  # not the friend confirmed
         problems = {"to": translate(N_("Check who this is again."))}
         return render("transfer.html", **_context(member, policy, given, problems)), 409
@@ -148,23 +147,31 @@ def _allowed() -> Policy:
     return policy
 
 
-def _friend_and_amount(
-    member: Member, given: dict[str, str], policy: Policy
-) -> tuple[Member, int] | dict[str, str]:
-    """The friend the form names and the amount, or what is wrong, by field."""
+@dataclass(frozen=True)
+class Checked:
+    """What the form names: the friend and the amount, or what is wrong by field
+    (`friend` None); `missed` when the phone or email named no one friend."""
+
+    friend: Member | None
+    amount: int
+    problems: dict[str, str]
+    missed: bool = False
+
+
+def _checked(member: Member, given: dict[str, str], policy: Policy) -> Checked:
     problems: dict[str, str] = {}
-    amount = given["amount"]
-    if not amount.isascii() or not amount.isdigit() or not 1 <= int(amount) <= MAX_SAFE_INTEGER:
+    amount = whole_number(given["amount"], MAX_SAFE_INTEGER) or 0
+    if not amount:
         problems["amount"] = translate(N_("Give a whole number of points, 1 or more."))
-    elif policy.transfer_max is not None and int(amount) > policy.transfer_max:
+    elif policy.transfer_max is not None and amount > policy.transfer_max:
         problems["amount"] = translate(
             N_("At most %(points)s at a time."), {"points": format_number(policy.transfer_max)}
         )
-    elif int(amount) > (balance := balance_of(member)):
+    elif amount > (balance := balance_of(member)):
         problems["amount"] = translate(
             N_("You have %(points)s to give."), {"points": format_number(balance)}
         )
-    friend = None
+    friend, missed = None, False
     try:
         channel, normalised = channel_of(given["to"])
     except ValidationFailed:
@@ -172,15 +179,16 @@ def _friend_and_amount(
     else:
         found = active_by_contact(db_session(), channel, normalised, services().keyring, most=2)
         friend = db_session().get(Member, (mall().id, found[0])) if len(found) == 1 else None
+        missed = friend is None
         if len(found) > 1:  # a family's shared phone: which one is meant cannot be told
-            problems["to"] = translate(SHARED)
+            problems["to"] = translate(N_("More than one member has this: ask for another."))
         elif friend is None:
-            problems["to"] = translate(NO_MEMBER)
+            problems["to"] = translate(N_("No member of this mall has this phone number or email."))
         elif friend.id == member.id:
             problems["to"] = translate(N_("That is you: name a friend."))
-    if problems or friend is None:
-        return problems
-    return friend, int(amount)
+    if problems:
+        return Checked(None, amount, problems, missed)
+    return Checked(friend, amount, problems)
 
 
 def _half_hidden(friend: Member, to: str) -> str:

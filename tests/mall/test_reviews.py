@@ -124,7 +124,12 @@ def test_only_a_delivered_order_is_reviewed_by_its_member_and_once(client, tenan
     with pytest.raises(NotFound):  # another member's order is no order of theirs
         submit(svc, tenant, shipped, member_id=member(client, tenant))
 
-    submit(svc, tenant, shipped)  # shipped goods are reviewed
+    with pytest.raises(NotReviewable) as on_the_way:  # shipped, not arrived yet
+        submit(svc, tenant, shipped)
+    assert on_the_way.value.details == {"status": "fulfilled"}
+    call(client, tenant, "POST", f"/orders/{shipped['id']}:complete", None, 200)
+
+    submit(svc, tenant, shipped)  # arrived goods are reviewed
     with pytest.raises(ReviewExists):
         submit(svc, tenant, shipped)
 

@@ -303,3 +303,20 @@ def test_a_prize_awaiting_its_address_takes_a_saved_one(client, tenant):
     (won,) = orders_of(client, tenant, alice)
     assert (won["status"], won["address"]) == ("paid", OFFICE)
     assert call(client, tenant, "GET", f"/orders/{won['id']}", None, 200).json["address"] == OFFICE
+
+
+def test_editing_an_address_without_a_postal_code_keeps_it_without_one(client, tenant):
+    alice = shopper(client, tenant)
+    saved = save(client, tenant, alice, ADDRESS | {"postal_code": None}, label="Home")
+    edit = book_url(tenant, f"/{saved['id']}/edit")
+    html = page(client, edit)
+    typed = dict(
+        re.findall(r'<input id="address-\w+" name="(\w+)" type="\w+"[^>]* value="([^"]*)"', html)
+    )
+    assert typed["postal_code"] == ""  # an empty field, not "None"
+
+    sent = client.post(edit, data=form_fields(html) | typed | {"label": "Home"})
+
+    assert sent.status_code == 303
+    (kept,) = book(client, tenant, alice)
+    assert kept["address"]["postal_code"] is None

@@ -86,6 +86,10 @@ def test_a_double_submit_starts_one_payment(client, tenant, svc):
 
     assert first.headers["Location"] == second.headers["Location"]
     assert payments(svc, tenant) == 1
+    # Back on the same page, another amount: a payment of its own.
+    other = buy(client, tenant, "1000", fields)
+    assert other.status_code == 303 and other.headers["Location"] != first.headers["Location"]
+    assert payments(svc, tenant) == 2
 
 
 def test_a_declined_payment_adds_nothing(client, tenant, svc):
@@ -104,7 +108,7 @@ def test_a_declined_payment_adds_nothing(client, tenant, svc):
 def test_bad_amounts_are_told_plainly_and_start_nothing(client, tenant, svc):
     selling(client, tenant)
     shopper(client, tenant)
-    for given in ("", "0", "-5", "1.5", "ten", "1000000001", "9" * 40):
+    for given in ("", "0", "-5", "1.5", "ten", "1000000001", "9" * 40, "²", "١٢٣", "5 000"):
         refused = buy(client, tenant, given)
         assert refused.status_code == 422, given
         assert "Enter a whole number of points from 1 to 1,000,000,000." in text(

@@ -85,6 +85,7 @@ def test_a_member_gives_points_to_a_friend_once(client, tenant, headers, says):
         ("13800138000", "0", "amount", "Give a whole number of points, 1 or more."),
         ("13800138000", "1.5", "amount", "Give a whole number of points, 1 or more."),
         ("13800138000", "9" * 300, "amount", "Give a whole number of points, 1 or more."),
+        ("13800138000", "²", "amount", "Give a whole number of points, 1 or more."),
         ("13800138000", "1001", "amount", "You have 1,000 to give."),
     ],
 )
