@@ -77,7 +77,7 @@ RULES: list[dict[str, Any]] = [
     {
         "name": "注册有礼 · welcome",
         "type": "task",
-        "params": {"event": "registered", "points": 50, "title": "welcome gift"},
+        "params": {"event": "registered", "points": 50, "title": "注册有礼 · welcome gift"},
     },
     {
         "name": "分享有礼 · share",

@@ -43,6 +43,14 @@ DEMO_MEMBERS = [
 ]
 DEMO_OWNER = "owner@demo.jifen.test"
 DEMO_REVIEW = "保温效果很好，早上装的茶到晚上还是热的。Keeps tea hot all day."
+# The demo member's own address, in their address book.
+DEMO_HOME = {
+    "name": "张伟",
+    "phone": "13800138001",
+    "region": "上海市 浦东新区",
+    "line": "世纪大道 100 号 1 栋 1201 室",
+    "postal_code": "200120",
+}
 DEMO_ADDRESS = {
     "name": "Alice Wong",
     "phone": "+85291234568",
@@ -253,7 +261,7 @@ def _seed_orders(
     addresses.add(
         session,
         first,
-        DEMO_ADDRESS,
+        DEMO_HOME,
         label="家 Home",
         make_default=True,
         actor=Actor("member", str(first)),

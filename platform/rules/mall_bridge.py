@@ -26,6 +26,7 @@ from jifen.audit import SYSTEM, Actor
 from jifen.clock import Clock
 from jifen.db import tenant_of
 from jifen.errors import JifenError
+from jifen.i18n import N_, Message
 from jifen.mall import OrderMoved, ReviewPublished, ReviewRejected, get_order
 from jifen.rules import sql
 from jifen.rules.events import EventIn, ledger_reference
@@ -97,8 +98,17 @@ def take_back(session: Session, order_id: uuid.UUID, *, actor: Actor, clock: Clo
     return _take_back(session, KIND, event_id(order_id), actor=actor, clock=clock)
 
 
-def _take_back(session: Session, kind: str, given_id: str, *, actor: Actor, clock: Clock) -> int:
-    """Take back what the event of `kind` with id `given_id` gave; how many points."""
+def _take_back(
+    session: Session,
+    kind: str,
+    given_id: str,
+    *,
+    actor: Actor,
+    clock: Clock,
+    memo: str | None = None,
+) -> int:
+    """Take back what the event of `kind` with id `given_id` gave, saying why (`memo`);
+    how many points."""
     key = (kind, given_id)
     stored = sql.events_by_key(session.connection(), tenant_of(session), [key]).get(key)
     if stored is None:
@@ -106,7 +116,9 @@ def _take_back(session: Session, kind: str, given_id: str, *, actor: Actor, cloc
     given = ledger.earnings_of(session, ledger_reference(*key), stored.id)
     reference = f"{given_id}:undone"
     return sum(
-        ledger.take_back(session, earning, actor=actor, clock=clock, reference=reference).points
+        ledger.take_back(
+            session, earning, actor=actor, clock=clock, reference=reference, memo=memo
+        ).points
         for earning in given.values()
     )
 
@@ -165,4 +177,11 @@ def review_rejected(
     """A review rejected gives back what its publication paid (nothing, if it was never
     published)."""
     review_id = review_event_id(rejected.review_id)
-    _take_back(session, REVIEW, review_id, actor=actor or SYSTEM, clock=services.clock)
+    _take_back(
+        session,
+        REVIEW,
+        review_id,
+        actor=actor or SYSTEM,
+        clock=services.clock,
+        memo=Message(N_("review taken down")),
+    )

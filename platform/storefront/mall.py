@@ -292,8 +292,9 @@ def whole_number(text: str, most: int) -> int | None:
 
 
 def half_hidden(name: str) -> str:
-    """A person's name as a page shows it to someone else: its first letter (张*)."""
-    return name[0] + "*" * max(1, len(name) - 1)
+    """A person's name as a page shows it to someone else: its first letter and two
+    stars, whatever its length (张**, A**), which would tell too."""
+    return name[0] + "**"
 
 
 def half_hidden_phone(phone: str) -> str:

@@ -62,7 +62,14 @@ def test_a_member_reviews_a_redeemed_item_and_it_shows_once_published(
     screenshot(phone, "my-reviews-waiting")
     looks_right(phone)
     phone.get_by_role("link", name=words["item"]).click()
+    # By keyboard, the arrow keys go up the stars as they are shown: right is one more.
     phone.get_by_label(words["four"]).check()
+    phone.keyboard.press("ArrowRight")
+    expect(phone.locator("#rating-5")).to_be_checked()
+    phone.keyboard.press("ArrowLeft")
+    expect(phone.locator("#rating-4")).to_be_checked()
+    lit = "getComputedStyle(document.querySelector('[for=rating-%s]')).color"
+    assert phone.evaluate(lit % 4) == phone.evaluate(lit % 1) != phone.evaluate(lit % 5)
     phone.get_by_label(words["words"]).fill(TYPED)
     screenshot(phone, "review-form")
     looks_right(phone)

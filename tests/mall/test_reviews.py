@@ -157,6 +157,7 @@ def test_a_review_task_pays_once_per_published_review_and_a_rejection_takes_it_b
     assert balance(client, tenant, buyer) == 820
     history = call(client, tenant, "GET", f"/members/{buyer}/points/history", None, 200).json
     assert [line["amount"] for line in history["items"][:3]] == [-20, 20, 20]
+    assert history["items"][0]["memo"] == "review taken down"  # said on the member's history
 
 
 @sqlite_only

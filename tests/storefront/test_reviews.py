@@ -49,12 +49,12 @@ def reviews_of(client, tenant) -> list[dict]:
         (
             ENGLISH,
             "Thank you! Your review is shown once Acme approves it.",
-            ["Reviews (1)", "★★★★☆ 4 of 5 ★★★★☆ A**** Mar 1, 2026 Smooth, and strong."],
+            ["Reviews (1)", "★★★★☆ 4 of 5 ★★★★☆ A** Mar 1, 2026 Smooth, and strong."],
         ),
         (
             CHINESE,
             "谢谢！Acme 审核通过后即会展示您的评价。",
-            ["评价（1）", "★★★★☆ 4 / 5 ★★★★☆ A**** 2026年3月1日 Smooth, and strong."],
+            ["评价（1）", "★★★★☆ 4 / 5 ★★★★☆ A** 2026年3月1日 Smooth, and strong."],
         ),
     ],
 )
