@@ -138,23 +138,40 @@ def remember(
     address: dict[str, Any],
     *,
     label: str | None = None,
-    make_default: bool = False,
+    default: bool = False,
     actor: Actor,
     clock: Clock,
     keyring: Keyring,
 ) -> SavedAddressView:
     """`add` from a form a member may send twice (a second tap, an address they ship to
-    again): an address their book has already is kept as it is, not added again."""
+    again): an address their book has already is not added again, but takes the label
+    given and becomes the default if asked."""
     wanted = _same(address)
     for kept in book_of(session, member_id, keyring):
         if _same(kept.address) == wanted:
-            return kept
+            found = kept
+            if label is not None and label != kept.label:
+                found = edit(
+                    session,
+                    member_id,
+                    kept.id,
+                    address,
+                    label=label,
+                    actor=actor,
+                    clock=clock,
+                    keyring=keyring,
+                )
+            if default and not kept.is_default:
+                found = make_default(
+                    session, member_id, kept.id, actor=actor, clock=clock, keyring=keyring
+                )
+            return found
     return add(
         session,
         member_id,
         address,
         label=label,
-        make_default=make_default,
+        make_default=default,
         actor=actor,
         clock=clock,
         keyring=keyring,

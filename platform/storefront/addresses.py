@@ -150,7 +150,7 @@ def add_address() -> tuple[str, int] | Response:
                 member.id,
                 typed,
                 label=label,
-                make_default=request.form.get("is_default") == "on",
+                default=request.form.get("is_default") == "on",
                 actor=request_actor("member", str(member.id)),
                 clock=svc.clock,
                 keyring=svc.keyring,

@@ -149,6 +149,20 @@ def test_the_same_address_sent_twice_is_saved_once(client, tenant):
     assert len(book(client, tenant, alice)) == 1
 
 
+def test_an_address_saved_again_takes_its_new_label_and_the_default(client, tenant):
+    alice = shopper(client, tenant)
+    add(client, tenant, **ADDRESS, label="Home")
+    add(client, tenant, **OFFICE, label="Office")  # the default stays Home
+
+    again = add(client, tenant, **OFFICE, label="Work", is_default="on")
+
+    assert again.status_code == 303
+    assert [(a["label"], a["is_default"]) for a in book(client, tenant, alice)] == [
+        ("Work", True),
+        ("Home", False),
+    ]
+
+
 def test_another_members_address_is_a_404_wherever_it_is_named(client, app, tenant):
     bob = shopper(client, tenant, user_id="wx-bob")
     bobs = save(client, tenant, bob, OFFICE)["id"]
