@@ -37,13 +37,18 @@ from jifen.i18n import N_, Message
 from jifen.ledger import sql
 from jifen.ledger.journal import EntryDraft, Journal, WalletState
 from jifen.ledger.service import expire_due
-from jifen.members import MembersMerged
+from jifen.members import MergedIntoMember
 
 MEMO = Message(N_("points of an account merged into this one"))
 
 
 def member_merged(
-    _services: object, session: Session, event: MembersMerged, *, now: datetime, actor: Actor | None
+    _services: object,
+    session: Session,
+    event: MergedIntoMember,
+    *,
+    now: datetime,
+    actor: Actor | None,
 ) -> None:
     """In the merge's transaction: move the merged member's points, holds and debt."""
     merge_wallets(session, event.member_id, event.into_id, now=now, actor=actor or SYSTEM)

@@ -15,14 +15,13 @@ keeps its own inviter), the notice choices (the later choice per kind), the phon
 email, name, birthday and language where the member merged into has none (the merged one
 keeps nothing personal), and the browsers signed in (signed in as the member merged into:
 the same person). The other domains move theirs in the same transaction, reacting to
-`MemberMerged` (jifen.subscriptions): the ledger the points (jifen.ledger.merging), the
+`MergedIntoMember` (jifen.subscriptions): the ledger the points (jifen.ledger.merging), the
 mall the orders and what they issued, the earn engine the member's events.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
@@ -34,6 +33,7 @@ from jifen.db import reassign
 from jifen.errors import JifenError
 from jifen.i18n import N_
 from jifen.members import addresses, sql
+from jifen.members.domain_events import MergedIntoMember
 from jifen.members.models import (
     Checkin,
     Member,
@@ -43,23 +43,10 @@ from jifen.members.models import (
     SavedAddress,
 )
 from jifen.members.service import MemberMerged, get_member
-from jifen.outbox.events import DomainEvent, emit
+from jifen.outbox.events import emit
 from jifen.tenants import hand_over_sessions
 
 PERSONAL = ("name", "birthday", "locale", "phone_encrypted", "email_encrypted")
-
-
-@dataclass(frozen=True)
-class MembersMerged(DomainEvent):
-    """A member (`member_id`, one the mall made at a code sign-in) was merged into
-    another (`into_id`): what it had is that member's now."""
-
-    type = "member.merged"
-    aggregate = "member"
-    aggregate_field = "member_id"
-
-    member_id: uuid.UUID
-    into_id: uuid.UUID
 
 
 class MergeIntoItself(JifenError):
@@ -139,7 +126,7 @@ def merge(
         after={"status": "merged", "merged_into": str(target.id)},
         now=now,
     )
-    emit(session, MembersMerged(source.id, target.id), now=now, actor=actor)
+    emit(session, MergedIntoMember(source.id, target.id), now=now, actor=actor)
     return source
 
 
