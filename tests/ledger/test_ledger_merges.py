@@ -7,6 +7,7 @@ are reversed onto the member it was merged into."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from jifen.ledger import holds, reversal, service
 from jifen.ledger.errors import MemberNotActive
@@ -159,3 +160,27 @@ def test_a_transfer_to_a_member_merged_since_is_reversed_from_the_member_merged_
     assert books.wallet(alice) == WalletReading(0, 0, 0)
     assert books.wallet(bob) == WalletReading(100, 0, 0)
     books.verify()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # its planner says so
+def test_a_reversal_finds_the_lots_a_merge_moved_through_an_index(books, pair):
+    visitor, alice = pair
+    earned = books.run(service.earn, visitor, 100)
+    books.run(merging.merge, visitor, alice)
+    followed = []
+
+    def seen(_conn, _cursor, statement, parameters, *_):
+        if "moved_from IN" in statement:
+            followed.append((statement, parameters))
+
+    event.listen(books.svc.db.engine, "before_cursor_execute", seen)
+    try:
+        books.run(reversal.reverse, earned.id)
+    finally:
+        event.remove(books.svc.db.engine, "before_cursor_execute", seen)
+
+    statement, parameters = followed[0]
+    with books.svc.db.engine.connect() as connection:
+        plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    assert "USING INDEX ix_lots_moved_from" in str(plan), plan
+    assert books.wallet(alice) == WalletReading(0, 0, 0)
