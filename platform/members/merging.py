@@ -30,7 +30,7 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import reassign
-from jifen.errors import JifenError
+from jifen.errors import JifenError, NotFound
 from jifen.i18n import N_
 from jifen.members import addresses, sql
 from jifen.members.domain_events import MergedIntoMember
@@ -42,7 +42,7 @@ from jifen.members.models import (
     Referral,
     SavedAddress,
 )
-from jifen.members.service import MemberMerged, get_member
+from jifen.members.service import MemberMerged
 from jifen.outbox.events import emit
 from jifen.tenants import hand_over_sessions
 
@@ -87,8 +87,7 @@ def merge(
     """Merge the member the mall made into `into_id` (see the module's docstring); the
     merged member. Merging it again into the same member changes nothing. Another
     tenant's member is not found, as a missing one."""
-    source = get_member(session, member_id)
-    target = get_member(session, into_id)
+    source, target = _locked(session, member_id, into_id)
     if source.id == target.id:
         raise MergeIntoItself()
     if source.status == "merged":
@@ -128,6 +127,24 @@ def merge(
     )
     emit(session, MergedIntoMember(source.id, target.id), now=now, actor=actor)
     return source
+
+
+def _locked(session: Session, member_id: uuid.UUID, into_id: uuid.UUID) -> tuple[Member, Member]:
+    """Both members, read afresh with their rows locked in id order (as the ledger locks
+    wallets: no deadlock), so that a concurrent merge of either waits for this one and
+    then sees it. NotFound for a member missing, or another tenant's."""
+    rows = session.scalars(
+        select(Member)
+        .where(Member.id.in_({member_id, into_id}))
+        .order_by(Member.id)
+        .with_for_update(of=Member)
+        .execution_options(populate_existing=True)
+    )
+    found = {member.id: member for member in rows}
+    for wanted in (member_id, into_id):
+        if wanted not in found:
+            raise NotFound("member", wanted)
+    return found[member_id], found[into_id]
 
 
 def _move_checkins(session: Session, source: uuid.UUID, into: uuid.UUID) -> None:

@@ -4,16 +4,20 @@ holds, pending earns and debt go along, nothing comes back from expiry, nothing 
 posted to the merged member, and the books still verify; entries made before the merge
 are reversed onto the member it was merged into."""
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import raw_connect
 from sqlalchemy import event
 
 from jifen.ledger import holds, reversal, service
 from jifen.ledger.errors import MemberNotActive
 from jifen.members import merging
+from jifen.members.service import MemberMerged
 
-from .conftest import WalletReading
+from .conftest import STAFF, WalletReading
 
 MARCH_END = datetime(2026, 3, 31, 16, 0, tzinfo=UTC)  # midnight, 1 April, in Shanghai
 JUNE_END = datetime(2026, 6, 30, 16, 0, tzinfo=UTC)
@@ -184,3 +188,43 @@ def test_a_reversal_finds_the_lots_a_merge_moved_through_an_index(books, pair):
         plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
     assert "USING INDEX ix_lots_moved_from" in str(plan), plan
     assert books.wallet(alice) == WalletReading(0, 0, 0)
+
+
+def a_transaction_waits_for_a_lock(owner_url: str) -> bool:
+    """Whether, within 30 seconds, some transaction waits for a row another holds."""
+    with raw_connect(owner_url) as watcher:
+        watcher.autocommit = True
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if watcher.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()[0]:
+                return True
+            time.sleep(0.01)
+    return False
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite has one writer
+def test_of_two_merges_of_one_member_at_once_the_second_waits_and_is_refused(books, pair, database):
+    visitor, alice = pair
+    bob = books.member()
+    books.run(service.earn, visitor, 100)
+    merged, seen = threading.Event(), {}
+
+    def first() -> None:
+        with books.svc.db.transaction(tenant_id=books.tenant_id) as session:
+            merging.merge(session, visitor, alice, actor=STAFF, clock=books.clock)
+            merged.set()  # not committed until the second merge waits for it
+            seen["waited"] = a_transaction_waits_for_a_lock(database.owner)
+
+    merging_first = threading.Thread(target=first)
+    merging_first.start()
+    try:
+        assert merged.wait(30)
+        with pytest.raises(MemberMerged):
+            books.run(merging.merge, visitor, bob)
+    finally:
+        merging_first.join(60)
+
+    assert seen["waited"]
+    assert books.wallet(alice) == WalletReading(100, 0, 0)
+    assert books.wallet(bob) == WalletReading(0, 0, 0)
+    books.verify()
