@@ -12,11 +12,13 @@ merchant's member like any other, and no longer merged.
 Here, the members' own part: the check-ins (a day both checked in keeps the one merged
 into), the daily totals tiers count (summed), who invited whom (the member merged into
 keeps its own inviter), the notice choices (the later choice per kind), the phone,
-email, name, birthday and language where the member merged into has none (the merged one
-keeps nothing personal), and the browsers signed in (signed in as the member merged into:
-the same person). The other domains move theirs in the same transaction, reacting to
-`MergedIntoMember` (jifen.subscriptions): the ledger the points (jifen.ledger.merging), the
-mall the orders and what they issued, the earn engine the member's events.
+email, name, birthday and language where the member merged into has none (the merged
+one keeps nothing personal but the keyed hash of a phone or email the other has another
+of, so that the person's next code sign-in with it finds the member merged into), and
+the browsers signed in (signed in as the member merged into: the same person). The
+other domains move theirs in the same transaction, reacting to `MergedIntoMember`
+(jifen.subscriptions): the ledger the points (jifen.ledger.merging), the mall the orders
+and what they issued, the earn engine the member's events.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ from jifen.members.service import MemberMerged
 from jifen.outbox.events import emit
 from jifen.tenants import hand_over_sessions
 
-PERSONAL = ("name", "birthday", "locale", "phone_encrypted", "email_encrypted")
+PERSONAL = ("name", "birthday", "locale")
+CONTACTS = ("phone", "email")
 
 
 class MergeIntoItself(JifenError):
@@ -229,12 +232,19 @@ def _move_addresses(session: Session, source: uuid.UUID, into: uuid.UUID) -> Non
 
 
 def _move_personal(source: Member, target: Member) -> None:
-    """What the target lacks of the person, from the merged member, which keeps none."""
+    """What the target lacks of the person, from the merged member, which keeps nothing
+    personal but the keyed hash of a phone number or email the target has another of:
+    a later code sign-in with it finds the target (`sign_in_codes.active_by_contact`),
+    and erasing the target forgets it (`service.erase_member`)."""
     for field in PERSONAL:
         if getattr(target, field) is None:
             setattr(target, field, getattr(source, field))
-            if field.endswith("_encrypted"):
-                lookup = field.replace("_encrypted", "_lookup")
-                setattr(target, lookup, getattr(source, lookup))
         setattr(source, field, None)
-    source.phone_lookup = source.email_lookup = None
+    for field in CONTACTS:
+        encrypted, lookup = f"{field}_encrypted", f"{field}_lookup"
+        if getattr(target, encrypted) is None:
+            setattr(target, encrypted, getattr(source, encrypted))
+            setattr(target, lookup, getattr(source, lookup))
+        if getattr(source, lookup) == getattr(target, lookup):
+            setattr(source, lookup, None)  # the target's own now: it finds the target
+        setattr(source, encrypted, None)
