@@ -163,3 +163,17 @@ def test_reviews_requests_for_help_and_saved_addresses_move_too(client, tenant, 
     assert [a["is_default"] for a in book] == [True] + [False] * 9
     gone = call(client, tenant, "GET", f"/members/{visitor}/addresses", None, 200).json
     assert gone["items"] == []
+
+
+def test_your_tags_of_both_are_the_member_merged_intos(client, tenant, visitor):
+    call(client, tenant, "PATCH", f"/members/{visitor}", {"tags": ["vip", "from-mall"]}, 200)
+    alice = member(client, tenant, "wx-alice")
+    call(client, tenant, "PATCH", f"/members/{alice}", {"tags": ["vip", "store"]}, 200)
+
+    merged = merge(client, tenant, visitor, {"into_id": alice}, 200).json
+
+    assert merged["tags"] == []
+    mine = call(client, tenant, "GET", f"/members/{alice}", None, 200).json
+    assert mine["tags"] == ["from-mall", "store", "vip"]
+    tagged = call(client, tenant, "GET", "/members?tag=from-mall", None, 200).json["items"]
+    assert [m["id"] for m in tagged] == [alice]

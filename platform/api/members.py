@@ -144,7 +144,7 @@ class MergeMember(MethodView):
         `external_id`) into yours (`into_id`, or your `into_external_id`), once your
         system has registered the person: their points (each with its own earning date
         and expiry, held and pending points and debt too), orders, coupons, check-ins,
-        invitations, notice choices and signed-in browsers become that member's. The
+        invitations, notice choices, tags and signed-in browsers become that member's. The
         answer is the merged member: status `merged`, `merged_into` the other; its id
         keeps saying so. Merging it again into the same member changes nothing.
         Refused: into itself (422 `merge_into_itself`), a member that is not one the

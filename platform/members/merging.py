@@ -11,7 +11,8 @@ merchant's member like any other, and no longer merged.
 
 Here, the members' own part: the check-ins (a day both checked in keeps the one merged
 into), the daily totals tiers count (summed), who invited whom (the member merged into
-keeps its own inviter), the notice choices (the later choice per kind), the phone,
+keeps its own inviter), the notice choices (the later choice per kind), the merchant's
+tags (of either), the saved addresses (as many as a book holds), the phone,
 email, name, birthday and language where the member merged into has none (the merged
 one keeps nothing personal but the keyed hash of a phone or email the other has another
 of, so that the person's next code sign-in with it finds the member merged into), and
@@ -40,6 +41,7 @@ from jifen.members.models import (
     Checkin,
     Member,
     MemberDay,
+    MemberTag,
     NoticeChoice,
     Referral,
     SavedAddress,
@@ -110,6 +112,7 @@ def merge(
     _move_referrals(session, source, target.id)
     _move_notice_choices(session, source, target.id)
     _move_addresses(session, source.id, target.id)
+    _move_tags(source, target)
     _move_personal(source, target)
     hand_over_sessions(session, source.tenant_id, source.id, target.id)
     # Members merged into this one before: into the new one, so that a pointer is one hop.
@@ -229,6 +232,18 @@ def _move_addresses(session: Session, source: uuid.UUID, into: uuid.UUID) -> Non
         saved.member_id = into
         saved.is_default = saved.is_default and not kept
     session.flush()
+
+
+def _move_tags(source: Member, target: Member) -> None:
+    """The merchant's tags of either member, on the member merged into."""
+    have = set(target.tags)
+    moved = [
+        MemberTag(tenant_id=target.tenant_id, member_id=target.id, tag=tag)
+        for tag in source.tags
+        if tag not in have
+    ]
+    target.tag_rows = sorted([*target.tag_rows, *moved], key=lambda row: row.tag)
+    source.tag_rows = []
 
 
 def _move_personal(source: Member, target: Member) -> None:
