@@ -184,8 +184,9 @@ class InviteCodes(MethodView):
     def get(self, invite_code: str) -> members.MemberView:
         """The member who invited a friend: the code in their invite link
         (`/m/<slug>/invite/<invite_code>`), which your app reads when the friend registers with
-        you; then post a `referral` event naming the inviter. A code that is not one of
-        your active members' is 404."""
+        you; then post a `referral` event naming the inviter. A code of a member merged
+        into another names that one; a code that is not one of your active members' is
+        404."""
         svc = services()
         inviter = active_inviter(db_session(), svc.keyring, tenant().id, invite_code)
         if inviter is None:
