@@ -27,7 +27,8 @@ class Members(MethodView):
     @blp.response(200, schemas.MemberPage())
     @require_scope("members:read")
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """List and search members, newest first; `external_id=` looks one up."""
+        """List and search members, newest first; `external_id=` looks one up, and
+        `origin=code` lists the members the mall made at a code sign-in."""
         svc = services()
         rows, next_cursor = members.search_members(db_session(), keyring=svc.keyring, **query)
         return {"items": [members.view(m, svc.keyring) for m in rows], "next_cursor": next_cursor}

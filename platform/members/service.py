@@ -411,6 +411,7 @@ def search_members(
     tag: str | None = None,
     name: str | None = None,
     status: str | None = None,
+    origin: str | None = None,
     erasure_requested: bool | None = None,
     cursor: str | None = None,
     limit: int = 50,
@@ -431,6 +432,8 @@ def search_members(
         query = query.where(Member.name.ilike(f"%{escaped}%", escape="\\"))
     if status is not None:
         query = query.where(Member.status == status)
+    if origin is not None:
+        query = query.where(Member.origin == origin)
     if erasure_requested is not None:
         asked = Member.erasure_requested_at.is_not(None) & (Member.status != "erased")
         query = query.where(asked if erasure_requested else ~asked)
