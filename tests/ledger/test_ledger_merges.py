@@ -1,8 +1,9 @@
 """Worked examples of a member the mall made being merged into the merchant's own: every
 lot moves with its own earning date and expiry, held points stay held under the same
-holds, pending earns and debt go along, nothing comes back from expiry, nothing more is
-posted to the merged member, and the books still verify; entries made before the merge
-are reversed onto the member it was merged into."""
+holds, pending earns go along, debt is netted against available points, nothing comes
+back from expiry, nothing more is posted to the merged member, and the books still
+verify; entries made before the merge are reversed onto the member it was merged into;
+two merges of one member at once do not both happen."""
 
 import threading
 import time
@@ -81,7 +82,7 @@ def test_points_past_their_expiry_expire_in_the_merged_wallet_first(books, pair,
     books.verify()
 
 
-def test_debt_moves_as_debt_and_the_next_earnings_repay_it(books, pair):
+def test_debt_moving_in_is_paid_from_the_points_there_and_the_rest_stays_owed(books, pair):
     visitor, alice = pair
     books.policy(shortfall="debt")
     earned = books.run(service.earn, visitor, 100)
@@ -92,9 +93,55 @@ def test_debt_moves_as_debt_and_the_next_earnings_repay_it(books, pair):
     books.run(merging.merge, visitor, alice)
 
     assert books.wallet(visitor) == WalletReading(0, 0, 0)
-    assert books.wallet(alice) == WalletReading(50, 0, 80)
+    assert books.wallet(alice) == WalletReading(0, 0, 30)  # never points and debt at once
     books.run(service.earn, alice, 100)
     assert books.wallet(alice) == WalletReading(70, 0, 0)
+    books.verify()
+
+
+def test_points_moving_in_repay_debt_first_soonest_expiring_and_held_points_stay_held(
+    books, pair, clock
+):
+    visitor, alice = pair
+    books.policy(shortfall="debt")
+    earned = books.run(service.earn, alice, 100)
+    books.run(service.redeem, alice, 80)
+    books.run(reversal.reverse, earned.id)  # Alice owes 80
+    books.run(service.earn, visitor, 50, expires_at=JUNE_END)
+    books.run(service.earn, visitor, 100)  # never expires
+    books.run(service.earn, visitor, 500, expires_at=MARCH_END)
+    order = books.run(holds.reserve, visitor, 40)  # 40 of March's
+    clock.set(MARCH_END + timedelta(days=1))  # March's 460 left expire: they repay nothing
+
+    books.run(merging.merge, visitor, alice)
+
+    # June's 50 and 30 of the 100 repaid the 80; the held 40 are still held.
+    assert books.wallet(alice) == WalletReading(70, 40, 0)
+    assert dated(books, alice) == [(40, 40, MARCH_END), (70, 0, None)]
+    assert books.kinds()[-2:] == ["expire", "merge"]
+    books.verify()
+    books.run(holds.capture, order.id)
+    assert books.wallet(alice) == WalletReading(70, 0, 0)
+    books.verify()
+
+
+def test_a_merge_nets_debt_against_points_past_their_expiry_in_the_other_wallet_first(
+    books, pair, clock
+):
+    visitor, alice = pair
+    books.policy(shortfall="debt")
+    earned = books.run(service.earn, visitor, 100)
+    books.run(service.redeem, visitor, 80)
+    books.run(reversal.reverse, earned.id)  # the visitor owes 80
+    books.run(service.earn, alice, 60, expires_at=MARCH_END)
+    books.run(service.earn, alice, 50, expires_at=JUNE_END)
+    clock.set(MARCH_END + timedelta(days=1))
+
+    books.run(merging.merge, visitor, alice)
+
+    # March's 60 expired (the sweep had not reached them): June's 50 paid what they could.
+    assert books.wallet(alice) == WalletReading(0, 0, 30)
+    assert books.kinds()[-2:] == ["expire", "merge"]
     books.verify()
 
 
