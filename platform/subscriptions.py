@@ -21,7 +21,7 @@ from jifen.ledger.results import posted_entries
 from jifen.mall import after_sales, provider_calls
 from jifen.mall import merging as mall_merging
 from jifen.mall.domain_events import OrderMoved, ReviewPublished, ReviewRejected
-from jifen.members import MembersMerged, SignInCodeRequested
+from jifen.members import MergedIntoMember, SignInCodeRequested
 from jifen.notify import codes as sign_in_codes
 from jifen.notify import members as member_notices
 from jifen.outbox.events import DomainEvent, InTransaction
@@ -37,9 +37,9 @@ IN_TRANSACTION: tuple[InTransaction, ...] = (
     InTransaction(ReviewPublished, mall_bridge.review_published),
     InTransaction(ReviewRejected, mall_bridge.review_rejected),
     InTransaction(OrderMoved, after_sales.order_moved),
-    InTransaction(MembersMerged, ledger_merging.member_merged),
-    InTransaction(MembersMerged, mall_merging.member_merged),
-    InTransaction(MembersMerged, rules_merging.member_merged),
+    InTransaction(MergedIntoMember, ledger_merging.member_merged),
+    InTransaction(MergedIntoMember, mall_merging.member_merged),
+    InTransaction(MergedIntoMember, rules_merging.member_merged),
 )
 
 SUBSCRIBERS: tuple[Subscriber, ...] = (

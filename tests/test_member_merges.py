@@ -12,12 +12,13 @@ import pytest
 from mall.shop import ADDRESS, help_asked, placed, reviewed, shipped
 from rules.api import call, member, rule
 from sqlalchemy import select
-from storefront.mall_pages import coffee_card, shopper
-from storefront.test_check_in import check_in_form
+from storefront.mall_pages import ENGLISH, coffee_card, shopper, text
+from storefront.test_check_in import balance, check_in_form
 from storefront.test_code_members import PHONE, made, sign_in_with_code
 from storefront.test_code_sign_in import sms  # noqa: F401 (a fixture)
 from storefront.test_invites import invite_link
 from storefront.test_notice_choices import turn_off_reminders
+from storefront.test_sign_in_links import link, new_key
 from test_domain_events import logged
 
 from jifen.audit import AuditEvent
@@ -166,3 +167,36 @@ def test_reviews_requests_for_help_and_saved_addresses_move_too(client, tenant, 
     # A merged member keeps nothing personal: no address can be saved to it.
     refused = call(client, tenant, "POST", f"/members/{visitor}/addresses", home, 409).json
     assert refused["code"] == "member_merged"
+
+
+def test_your_tags_of_both_are_the_member_merged_intos(client, tenant, visitor):
+    call(client, tenant, "PATCH", f"/members/{visitor}", {"tags": ["vip", "from-mall"]}, 200)
+    alice = member(client, tenant, "wx-alice")
+    call(client, tenant, "PATCH", f"/members/{alice}", {"tags": ["vip", "store"]}, 200)
+
+    merged = merge(client, tenant, visitor, {"into_id": alice}, 200).json
+
+    assert merged["tags"] == []
+    mine = call(client, tenant, "GET", f"/members/{alice}", None, 200).json
+    assert mine["tags"] == ["from-mall", "store", "vip"]
+    tagged = call(client, tenant, "GET", "/members?tag=from-mall", None, 200).json["items"]
+    assert [m["id"] for m in tagged] == [alice]
+
+
+def test_the_merged_members_invite_link_invites_friends_of_the_member_merged_into(
+    app, client, tenant, visitor
+):
+    call(client, tenant, "PATCH", "/tenant", {"auto_create_members": True}, 200)
+    rule(client, tenant, "referral", {"inviter_registered": 100})
+    url = invite_link(client, tenant).removeprefix("http://localhost")  # the visitor's
+    alice = member(client, tenant, "wx-alice", name="Alice")
+    merge(client, tenant, visitor, {"into_id": alice}, 200)
+
+    code = url.rsplit("/", 1)[1]
+    inviter = call(client, tenant, "GET", f"/members/invite-codes/{code}", None, 200).json
+    assert inviter["id"] == alice
+    friend = app.test_client()
+    opened = friend.get(url, headers=ENGLISH)
+    assert "A** invited you to Acme" in text(opened.get_data(as_text=True))
+    assert friend.get(link(tenant, new_key(client, tenant), "wx-bob")).status_code == 303
+    assert balance(client, tenant, alice) == 100

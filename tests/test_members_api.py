@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import select, text
+from storefront.test_code_members import sign_in_with_code
+from storefront.test_code_sign_in import sms  # noqa: F401 (a fixture)
 
 from jifen.app import create_app
 from jifen.audit import AuditEvent
@@ -231,6 +233,20 @@ def test_search_by_status(client, tenant):
     assert ids(search(client, tenant, status="active")) == [active["id"]]
     assert ids(search(client, tenant, status="frozen")) == [frozen["id"]]
     assert ids(search(client, tenant, status="erased")) == [erased["id"]]
+
+
+def test_search_by_origin_finds_the_members_the_mall_made(client, tenant, svc, sms):  # noqa: F811
+    body = {"sign_in_methods": ["link", "code"], "code_sign_in_creates_members": True}
+    client.patch("/api/v1/tenant", json=body, headers=tenant.headers)
+    yours = register(client, tenant)
+    assert sign_in_with_code(client, tenant, svc, sms).status_code == 303
+
+    (made,) = search(client, tenant, origin="code")["items"]
+    assert (made["origin"], made["external_id"]) == ("code", None)
+    assert ids(search(client, tenant, origin="merchant")) == [yours["id"]]
+    refused = client.get(MEMBERS, query_string={"origin": "shop"}, headers=tenant.headers)
+    assert (refused.status_code, refused.json["code"]) == (422, "validation_error")
+    assert "origin" in refused.json["details"]["query"]
 
 
 def test_filters_combine(client, tenant):

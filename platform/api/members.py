@@ -27,7 +27,8 @@ class Members(MethodView):
     @blp.response(200, schemas.MemberPage())
     @require_scope("members:read")
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """List and search members, newest first; `external_id=` looks one up."""
+        """List and search members, newest first; `external_id=` looks one up, and
+        `origin=code` lists the members the mall made at a code sign-in."""
         svc = services()
         rows, next_cursor = members.search_members(db_session(), keyring=svc.keyring, **query)
         return {"items": [members.view(m, svc.keyring) for m in rows], "next_cursor": next_cursor}
@@ -144,7 +145,7 @@ class MergeMember(MethodView):
         `external_id`) into yours (`into_id`, or your `into_external_id`), once your
         system has registered the person: their points (each with its own earning date
         and expiry, held and pending points and debt too), orders, coupons, check-ins,
-        invitations, notice choices and signed-in browsers become that member's. The
+        invitations, notice choices, tags and signed-in browsers become that member's. The
         answer is the merged member: status `merged`, `merged_into` the other; its id
         keeps saying so. Merging it again into the same member changes nothing.
         Refused: into itself (422 `merge_into_itself`), a member that is not one the
@@ -184,8 +185,9 @@ class InviteCodes(MethodView):
     def get(self, invite_code: str) -> members.MemberView:
         """The member who invited a friend: the code in their invite link
         (`/m/<slug>/invite/<invite_code>`), which your app reads when the friend registers with
-        you; then post a `referral` event naming the inviter. A code that is not one of
-        your active members' is 404."""
+        you; then post a `referral` event naming the inviter. A code of a member merged
+        into another names that one; a code that is not one of your active members' is
+        404."""
         svc = services()
         inviter = active_inviter(db_session(), svc.keyring, tenant().id, invite_code)
         if inviter is None:

@@ -13,14 +13,24 @@
   spends from the member it was merged into. Pending earns (points not yet the
   member's, no lot) move as they are; captured, their lot is the other member's, dated
   from when they were earned.
-- Debt moves as debt: the person owes it still, and the next earnings repay it.
+- Debt is netted as the rest of the ledger nets it: points a wallet receives (an
+  earning, a transfer) repay its debt first, and a clawback takes the available points
+  before it records debt. So available points moving into a wallet that owes repay its
+  debt, and debt moving into a wallet with available points is paid from them,
+  soonest-expiring first, as any debit takes points (those past their expiry in the
+  other wallet expire first: they repay nothing). Held and pending points repay
+  nothing: a hold must stay capturable, and a pending earn repays debt when it is
+  captured, as an earning. What is left owed stays debt, and the next earnings repay
+  it: the merge leaves no wallet with both available points and debt.
 
 The entry posts the merged wallet's points out and into the other wallet, and its debt
-the other way; both wallets' hash chains go on. The merged wallet is closed: nothing is
-posted to it any more (`Journal.wallets_of` refuses it), but a reversal of an entry made
-before the merge, which follows it (`jifen.ledger.reversal`): points given back to it
-are passed on at once (`pass_on`), points taken back are taken from the member it was
-merged into.
+the other way. Netting posts nothing (the wallet's points and its debt fall alike, so
+what its postings sum to stays): the points it takes are recorded as taken from their
+lots, in the same entry. Both wallets' hash chains go on. The merged wallet is closed:
+nothing is posted to it any more (`Journal.wallets_of` refuses it), but a reversal of an
+entry made before the merge, which follows it (`jifen.ledger.reversal`): points given
+back to it are passed on at once (`pass_on`), points taken back are taken from the
+member it was merged into.
 """
 
 from __future__ import annotations
@@ -37,13 +47,18 @@ from jifen.i18n import N_, Message
 from jifen.ledger import sql
 from jifen.ledger.journal import EntryDraft, Journal, WalletState
 from jifen.ledger.service import expire_due
-from jifen.members import MembersMerged
+from jifen.members import MergedIntoMember
 
 MEMO = Message(N_("points of an account merged into this one"))
 
 
 def member_merged(
-    _services: object, session: Session, event: MembersMerged, *, now: datetime, actor: Actor | None
+    _services: object,
+    session: Session,
+    event: MergedIntoMember,
+    *,
+    now: datetime,
+    actor: Actor | None,
 ) -> None:
     """In the merge's transaction: move the merged member's points, holds and debt."""
     merge_wallets(session, event.member_id, event.into_id, now=now, actor=actor or SYSTEM)
@@ -59,7 +74,9 @@ def merge_wallets(
         [member_id, into_id], create=True, active=False, merged=True
     )
     expire_due(journal, source, actor)
-    entry = None
+    if (source.debt or target.debt) and (source.balance or target.balance):
+        expire_due(journal, target, actor)  # what is past its expiry repays nothing
+    entry, repaid = None, 0
     if source.balance or source.held or source.debt:
         data = {"member_id": str(member_id), "into_id": str(into_id)}
         entry = journal.entry("merge", actor, memo=MEMO, data=data)
@@ -69,6 +86,7 @@ def merge_wallets(
             journal.post_to_wallet(entry, source, debt)
             journal.post_to_wallet(entry, target, -debt)
             target.debt += debt
+        repaid = repay_debt(journal, entry, target)
     else:
         lots = {}
     journal.flush()
@@ -83,11 +101,22 @@ def merge_wallets(
         after={
             "into_id": str(into_id),
             "entry_id": None if entry is None else str(entry.id),
+            "repaid_debt": repaid,
             "holds": [str(hold_id) for hold_id in holds],
         },
         now=now,
     )
     return None if entry is None else entry.id
+
+
+def repay_debt(journal: Journal, entry: EntryDraft, wallet: WalletState) -> int:
+    """Net the wallet's debt against its available points in `entry`, soonest-expiring
+    points first; the points that repaid debt. No posting: balance and debt fall alike."""
+    repaid = min(wallet.debt, wallet.balance)
+    if repaid:
+        journal.take(entry, wallet, repaid)
+        wallet.debt -= repaid
+    return repaid
 
 
 def pass_on(

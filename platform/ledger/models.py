@@ -151,6 +151,15 @@ class Lot(TenantScoped, Base):
             postgresql_where=text("remaining > held"),
             sqlite_where=text("remaining > held"),
         ),
+        # A reversal follows the points a merge moved (`sql.lots_of_entry`): only the
+        # lots a merge made are indexed.
+        Index(
+            "ix_lots_moved_from",
+            "tenant_id",
+            "moved_from",
+            postgresql_where=text("moved_from IS NOT NULL"),
+            sqlite_where=text("moved_from IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)

@@ -21,13 +21,18 @@ from jifen.mall.models import (
     Payment,
     Review,
 )
-from jifen.members import MembersMerged
+from jifen.members import MergedIntoMember
 
 MOVED = (Order, Coupon, LotteryDraw, Payment, CheckoutAuthorization, Review, AfterSalesRequest)
 
 
 def member_merged(
-    _services: object, session: Session, event: MembersMerged, *, now: datetime, actor: Actor | None
+    _services: object,
+    session: Session,
+    event: MergedIntoMember,
+    *,
+    now: datetime,
+    actor: Actor | None,
 ) -> None:
     """In the merge's transaction: the merged member's mall records move."""
     for model in MOVED:

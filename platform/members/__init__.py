@@ -6,8 +6,8 @@ from the modules below it (an import-linter contract in pyproject.toml says so).
 
 from jifen.members.addresses import seal, unseal
 from jifen.members.checkins import Month, month_of, streak_on
+from jifen.members.domain_events import MergedIntoMember
 from jifen.members.invites import active_inviter, code_for
-from jifen.members.merging import MembersMerged
 from jifen.members.models import Checkin, Member, MemberDay, MemberTag, Referral, SignInCode, Tier
 from jifen.members.notices import EXPIRY_REMINDERS, wants
 from jifen.members.schemas import Address
@@ -24,7 +24,7 @@ __all__ = [
     "Member",
     "MemberDay",
     "MemberTag",
-    "MembersMerged",
+    "MergedIntoMember",
     "Month",
     "Progress",
     "Referral",

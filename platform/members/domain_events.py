@@ -49,3 +49,16 @@ class AddressBookChanged(DomainEvent):
     member_id: uuid.UUID
     address_id: uuid.UUID
     change: str
+
+
+@dataclass(frozen=True)
+class MergedIntoMember(DomainEvent):
+    """A member (`member_id`, one the mall made at a code sign-in) was merged into
+    another (`into_id`): what it had is that member's now (jifen.members.merging)."""
+
+    type = "member.merged"
+    aggregate = "member"
+    aggregate_field = "member_id"
+
+    member_id: uuid.UUID
+    into_id: uuid.UUID

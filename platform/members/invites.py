@@ -40,9 +40,12 @@ def active_inviter(
     session: Session, keyring: Keyring, tenant_id: uuid.UUID, code: str
 ) -> Member | None:
     """The tenant's active member whose invitation code this is (None: no such member,
-    or one no longer active)."""
+    or one no longer active). A member merged into another invites for that one: the
+    same person (`jifen.members.merging`; a merge points at the end of the line)."""
     member_id = inviter_in(keyring, tenant_id, code)
     found = session.get(Member, (tenant_id, member_id)) if member_id else None
+    if found is not None and found.merged_into is not None:
+        found = session.get(Member, (tenant_id, found.merged_into))
     return found if found is not None and found.status == "active" else None
 
 

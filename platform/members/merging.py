@@ -11,18 +11,20 @@ merchant's member like any other, and no longer merged.
 
 Here, the members' own part: the check-ins (a day both checked in keeps the one merged
 into), the daily totals tiers count (summed), who invited whom (the member merged into
-keeps its own inviter), the notice choices (the later choice per kind), the phone,
-email, name, birthday and language where the member merged into has none (the merged one
-keeps nothing personal), and the browsers signed in (signed in as the member merged into:
-the same person). The other domains move theirs in the same transaction, reacting to
-`MemberMerged` (jifen.subscriptions): the ledger the points (jifen.ledger.merging), the
-mall the orders and what they issued, the earn engine the member's events.
+keeps its own inviter), the notice choices (the later choice per kind), the merchant's
+tags (of either), the saved addresses (as many as a book holds), the phone,
+email, name, birthday and language where the member merged into has none (the merged
+one keeps nothing personal but the keyed hash of a phone or email the other has another
+of, so that the person's next code sign-in with it finds the member merged into), and
+the browsers signed in (signed in as the member merged into: the same person). The
+other domains move theirs in the same transaction, reacting to `MergedIntoMember`
+(jifen.subscriptions): the ledger the points (jifen.ledger.merging), the mall the orders
+and what they issued, the earn engine the member's events.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
@@ -31,35 +33,25 @@ from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
 from jifen.db import reassign
-from jifen.errors import JifenError
+from jifen.errors import JifenError, NotFound
 from jifen.i18n import N_
 from jifen.members import addresses, sql
+from jifen.members.domain_events import MergedIntoMember
 from jifen.members.models import (
     Checkin,
     Member,
     MemberDay,
+    MemberTag,
     NoticeChoice,
     Referral,
     SavedAddress,
 )
-from jifen.members.service import MemberMerged, get_member
-from jifen.outbox.events import DomainEvent, emit
+from jifen.members.service import MemberMerged
+from jifen.outbox.events import emit
 from jifen.tenants import hand_over_sessions
 
-PERSONAL = ("name", "birthday", "locale", "phone_encrypted", "email_encrypted")
-
-
-@dataclass(frozen=True)
-class MembersMerged(DomainEvent):
-    """A member (`member_id`, one the mall made at a code sign-in) was merged into
-    another (`into_id`): what it had is that member's now."""
-
-    type = "member.merged"
-    aggregate = "member"
-    aggregate_field = "member_id"
-
-    member_id: uuid.UUID
-    into_id: uuid.UUID
+PERSONAL = ("name", "birthday", "locale")
+CONTACTS = ("phone", "email")
 
 
 class MergeIntoItself(JifenError):
@@ -100,8 +92,7 @@ def merge(
     """Merge the member the mall made into `into_id` (see the module's docstring); the
     merged member. Merging it again into the same member changes nothing. Another
     tenant's member is not found, as a missing one."""
-    source = get_member(session, member_id)
-    target = get_member(session, into_id)
+    source, target = _locked(session, member_id, into_id)
     if source.id == target.id:
         raise MergeIntoItself()
     if source.status == "merged":
@@ -121,6 +112,7 @@ def merge(
     _move_referrals(session, source, target.id)
     _move_notice_choices(session, source, target.id)
     _move_addresses(session, source.id, target.id)
+    _move_tags(source, target)
     _move_personal(source, target)
     hand_over_sessions(session, source.tenant_id, source.id, target.id)
     # Members merged into this one before: into the new one, so that a pointer is one hop.
@@ -139,8 +131,26 @@ def merge(
         after={"status": "merged", "merged_into": str(target.id)},
         now=now,
     )
-    emit(session, MembersMerged(source.id, target.id), now=now, actor=actor)
+    emit(session, MergedIntoMember(source.id, target.id), now=now, actor=actor)
     return source
+
+
+def _locked(session: Session, member_id: uuid.UUID, into_id: uuid.UUID) -> tuple[Member, Member]:
+    """Both members, read afresh with their rows locked in id order (as the ledger locks
+    wallets: no deadlock), so that a concurrent merge of either waits for this one and
+    then sees it. NotFound for a member missing, or another tenant's."""
+    rows = session.scalars(
+        select(Member)
+        .where(Member.id.in_({member_id, into_id}))
+        .order_by(Member.id)
+        .with_for_update(of=Member)
+        .execution_options(populate_existing=True)
+    )
+    found = {member.id: member for member in rows}
+    for wanted in (member_id, into_id):
+        if wanted not in found:
+            raise NotFound("member", wanted)
+    return found[member_id], found[into_id]
 
 
 def _move_checkins(session: Session, source: uuid.UUID, into: uuid.UUID) -> None:
@@ -224,13 +234,32 @@ def _move_addresses(session: Session, source: uuid.UUID, into: uuid.UUID) -> Non
     session.flush()
 
 
+def _move_tags(source: Member, target: Member) -> None:
+    """The merchant's tags of either member, on the member merged into."""
+    have = set(target.tags)
+    moved = [
+        MemberTag(tenant_id=target.tenant_id, member_id=target.id, tag=tag)
+        for tag in source.tags
+        if tag not in have
+    ]
+    target.tag_rows = sorted([*target.tag_rows, *moved], key=lambda row: row.tag)
+    source.tag_rows = []
+
+
 def _move_personal(source: Member, target: Member) -> None:
-    """What the target lacks of the person, from the merged member, which keeps none."""
+    """What the target lacks of the person, from the merged member, which keeps nothing
+    personal but the keyed hash of a phone number or email the target has another of:
+    a later code sign-in with it finds the target (`sign_in_codes.active_by_contact`),
+    and erasing the target forgets it (`service.erase_member`)."""
     for field in PERSONAL:
         if getattr(target, field) is None:
             setattr(target, field, getattr(source, field))
-            if field.endswith("_encrypted"):
-                lookup = field.replace("_encrypted", "_lookup")
-                setattr(target, lookup, getattr(source, lookup))
         setattr(source, field, None)
-    source.phone_lookup = source.email_lookup = None
+    for field in CONTACTS:
+        encrypted, lookup = f"{field}_encrypted", f"{field}_lookup"
+        if getattr(target, encrypted) is None:
+            setattr(target, encrypted, getattr(source, encrypted))
+            setattr(target, lookup, getattr(source, lookup))
+        if getattr(source, lookup) == getattr(target, lookup):
+            setattr(source, lookup, None)  # the target's own now: it finds the target
+        setattr(source, encrypted, None)

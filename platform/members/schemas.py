@@ -164,6 +164,13 @@ class MemberQuery(PageQuery):
     tag = Tag()
     name = Text(min_length=1, max_length=100)
     status = fields.String(validate=validate.OneOf(STATUSES))
+    origin = fields.String(
+        validate=validate.OneOf(ORIGINS),
+        metadata={
+            "description": "code: the members the mall made for visitors who signed in with"
+            " a code (give them your id, or merge them into yours); merchant: yours."
+        },
+    )
     erasure_requested = fields.Boolean(
         metadata={"description": "true: members who asked in the mall to be erased, not yet."}
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import ColumnElement, Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -346,10 +346,14 @@ def erase_member(session: Session, member_id: uuid.UUID, *, actor: Actor, clock:
     their ledger.
 
     The external id is replaced too: it often is a personal identifier (an OpenID, a
-    phone number), and freeing it lets the person register again as someone new. A
-    member merged into another kept nothing personal: erase that one.
+    phone number), and freeing it lets the person register again as someone new. The
+    members merged into this one forget the hashes of the phone numbers and emails they
+    kept to find it (`jifen.members.merging`): nothing finds the person any more. A
+    member merged into another kept nothing else personal: erase that one.
     """
     member = get_member(session, member_id)
+    if member.status == "merged":
+        _forget_contacts(session, Member.id == member.id)
     if member.status in ("erased", "merged"):
         return member
     now = clock.now()
@@ -358,6 +362,7 @@ def erase_member(session: Session, member_id: uuid.UUID, *, actor: Actor, clock:
     member.birthday = None
     member.phone_encrypted = member.phone_lookup = None
     member.email_encrypted = member.email_lookup = None
+    _forget_contacts(session, Member.merged_into == member.id)
     member.tag_rows = []
     session.execute(delete(SavedAddress).where(SavedAddress.member_id == member.id))
     member.status = "erased"
@@ -374,6 +379,15 @@ def erase_member(session: Session, member_id: uuid.UUID, *, actor: Actor, clock:
         now=now,
     )
     return member
+
+
+def _forget_contacts(session: Session, which: ColumnElement[bool]) -> None:
+    session.execute(
+        update(Member)
+        .where(which)
+        .values(phone_lookup=None, email_lookup=None)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def _redacted(data: dict[str, Any]) -> dict[str, Any]:
@@ -397,6 +411,7 @@ def search_members(
     tag: str | None = None,
     name: str | None = None,
     status: str | None = None,
+    origin: str | None = None,
     erasure_requested: bool | None = None,
     cursor: str | None = None,
     limit: int = 50,
@@ -417,6 +432,8 @@ def search_members(
         query = query.where(Member.name.ilike(f"%{escaped}%", escape="\\"))
     if status is not None:
         query = query.where(Member.status == status)
+    if origin is not None:
+        query = query.where(Member.origin == origin)
     if erasure_requested is not None:
         asked = Member.erasure_requested_at.is_not(None) & (Member.status != "erased")
         query = query.where(asked if erasure_requested else ~asked)

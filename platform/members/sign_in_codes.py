@@ -23,8 +23,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
 
 from jifen.audit import Actor
 from jifen.clock import Clock
@@ -85,11 +85,25 @@ def active_by_contact(
     session: Session, channel: str, normalised: str, keyring: Keyring, *, most: int = 1
 ) -> list[uuid.UUID]:
     """Up to `most` active members whose phone number (`channel` "sms") or email this is
-    (what `channel_of` made of what was typed), the longest-standing first."""
+    (what `channel_of` made of what was typed), the longest-standing first. A member
+    merged into another found by it stands for that member (`jifen.members.merging`
+    keeps the hash of what the other has another of): the same person."""
     lookup = keyring.lookup_hash(normalised)
     column = Member.email_lookup if channel == "email" else Member.phone_lookup
-    query = select(Member.id).where(column == lookup, Member.status == "active")
-    return list(session.scalars(query.order_by(Member.created_at, Member.id).limit(most)))
+    found = aliased(Member)
+    query = (
+        select(found.id, found.created_at)
+        .join(
+            Member,
+            (Member.tenant_id == found.tenant_id)
+            & (func.coalesce(Member.merged_into, Member.id) == found.id),
+        )
+        .where(column == lookup, found.status == "active")
+        .distinct()
+        .order_by(found.created_at, found.id)
+        .limit(most)
+    )
+    return [member_id for member_id, _ in session.execute(query)]
 
 
 def request_code(
@@ -185,8 +199,8 @@ def check_code(
 
 
 def _held(session: Session, channel: str, normalised: str, keyring: Keyring) -> bool:
-    """Whether a member who is not active (frozen) has this phone number or email:
-    such an address makes no new member."""
+    """Whether a member who is not active (frozen, or merged into a frozen one) has this
+    phone number or email: such an address makes no new member."""
     column = Member.email_lookup if channel == "email" else Member.phone_lookup
     query = select(Member.id).where(column == keyring.lookup_hash(normalised)).limit(1)
     return session.scalar(query) is not None

@@ -10,12 +10,17 @@ from sqlalchemy.orm import Session
 
 from jifen.audit import Actor
 from jifen.db import reassign
-from jifen.members import MembersMerged
+from jifen.members import MergedIntoMember
 from jifen.rules.models import Event, EventAward
 
 
 def member_merged(
-    _services: object, session: Session, event: MembersMerged, *, now: datetime, actor: Actor | None
+    _services: object,
+    session: Session,
+    event: MergedIntoMember,
+    *,
+    now: datetime,
+    actor: Actor | None,
 ) -> None:
     """In the merge's transaction: the merged member's events and awards move."""
     for column in (Event.member_id, EventAward.member_id):

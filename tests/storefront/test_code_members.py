@@ -144,3 +144,58 @@ def test_after_a_merge_the_visitors_browser_is_signed_in_as_the_merchants_member
     assert balance(client, tenant, alice.json["id"]) == 30
     found = call(client, tenant, "GET", f"/members/{alice.json['id']}", None, 200).json
     assert found["phone"] == PHONE  # Alice had none
+
+
+def merged_into_alice(client, tenant, svc, sms, **alice) -> tuple[str, str]:  # noqa: F811
+    """The visitor's member, made at their code sign-in, and the merchant's Alice it was
+    merged into; the welcome rule pays 100."""
+    rule(client, tenant, "task", {"event": "registered", "points": 100, "title": "welcome"})
+    sign_in_with_code(client, tenant, svc, sms)
+    (visitor,) = made(client, tenant)
+    body = {"external_id": "wx-alice", "name": "Alice", **alice}
+    alice_id = call(client, tenant, "POST", "/members", body, 201).json["id"]
+    merge = f"/members/{visitor['id']}:merge"
+    call(client, tenant, "POST", merge, {"into_id": alice_id}, 200)
+    return visitor["id"], alice_id
+
+
+@pytest.mark.parametrize("own", [{"phone": "13900002222"}, {}])
+def test_after_a_merge_the_visitors_next_code_signs_in_the_member_merged_into(
+    client,
+    tenant,
+    svc,
+    sms,  # noqa: F811
+    codes_make_members,
+    own,
+):
+    _, alice = merged_into_alice(client, tenant, svc, sms, **own)
+    assert balance(client, tenant, alice) == 100 + 100  # Alice's welcome and the visitor's
+
+    phone = client.application.test_client()  # the visitor's other browser
+    assert sign_in_with_code(phone, tenant, svc, sms, PHONE).status_code == 303
+
+    assert "Hello, Alice" in text(page(phone, f"/m/{tenant.slug}/", ENGLISH))
+    assert [m["id"] for m in made(client, tenant)] == [alice]  # no new member
+    assert balance(client, tenant, alice) == 100 + 100  # no second welcome gift
+    mine = call(client, tenant, "GET", f"/members/{alice}", None, 200).json
+    assert mine["phone"] == own.get("phone", PHONE)
+
+
+def test_erasing_the_member_merged_into_leaves_nothing_that_finds_the_person(
+    client,
+    tenant,
+    svc,
+    sms,  # noqa: F811
+    codes_make_members,
+):
+    visitor, alice = merged_into_alice(client, tenant, svc, sms, phone="13900002222")
+
+    call(client, tenant, "POST", f"/members/{alice}/erasure", None, 200)
+
+    for phone in (PHONE, "13900002222"):
+        found = call(client, tenant, "GET", f"/members?phone={phone}", None, 200).json
+        assert found["items"] == []
+    browser = client.application.test_client()
+    assert sign_in_with_code(browser, tenant, svc, sms, PHONE).status_code == 303
+    (stranger,) = made(client, tenant)  # someone new to the mall
+    assert stranger["id"] not in (visitor, alice) and stranger["phone"] == PHONE

@@ -1,7 +1,7 @@
 """Members a code sign-in makes, and members merged into others: a tenant's choice to
 make them; a member's origin, an external id that may be missing (the mall's own
 members have none until the merchant gives one), the member a merged one went to, and
-the lot a merge moved a lot's points from.
+the lot a merge moved a lot's points from (indexed: a reversal follows them).
 
 Revision ID: 0033
 Revises: 0032
@@ -47,10 +47,21 @@ def upgrade() -> None:
         table.create_foreign_key(
             "fk_lots_moved_from", "lots", ["tenant_id", "moved_from"], ["tenant_id", "id"]
         )
+        table.create_index(
+            "ix_lots_moved_from",
+            ["tenant_id", "moved_from"],
+            postgresql_where=sa.text("moved_from IS NOT NULL"),
+            sqlite_where=sa.text("moved_from IS NOT NULL"),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("lots") as table:
+        table.drop_index(
+            "ix_lots_moved_from",
+            postgresql_where=sa.text("moved_from IS NOT NULL"),
+            sqlite_where=sa.text("moved_from IS NOT NULL"),
+        )
         table.drop_constraint("fk_lots_moved_from", type_="foreignkey")
         table.drop_column("moved_from")
     # The mall's own members get an id of the member's own, as erased ones have.
