@@ -12,7 +12,6 @@ page and nothing is taken: the request's transaction is rolled back.
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -30,6 +29,7 @@ from jifen.storefront.mall import (
     balance_of,
     bp,
     check_form,
+    claim_once,
     form_key,
     mall,
     member_here,
@@ -124,22 +124,11 @@ def place(product_id: uuid.UUID) -> tuple[str, int] | Response:
         return render("redeem.html", **page), 422
     address = shipping.address if shipping is not None else None
     svc, session = services(), db_session()
-    fingerprint = idempotency.request_hash(
-        "POST", request.path, json.dumps([str(product.id), quantity, address]).encode()
-    )
     try:
-        stored = idempotency.claim(
-            session,
-            tenant_id=mall().id,
-            key=f"mall-order:{member.id}:{order_key}",
-            method="POST",
-            route=request.path,
-            fingerprint=fingerprint,
-            now=svc.clock.now(),
-            wait=svc.settings.idempotency_wait,
-        )
+        payload = [str(product.id), quantity, address]
+        claimed, stored = claim_once("order", member.id, order_key, payload)
         if stored is not None:  # a double submit: the order the first one placed
-            return redirect(url_for(".order", order_id=stored.body["order_id"]), 303)
+            return redirect(url_for(".order", order_id=stored["order_id"]), 303)
         with session.begin_nested():
             order = orders.place(
                 session,
@@ -158,9 +147,7 @@ def place(product_id: uuid.UUID) -> tuple[str, int] | Response:
         return render("redeem.html", **page), refused.status
     if shipping is not None:
         keep(member, shipping)
-    idempotency.complete(
-        session, f"mall-order:{member.id}:{order_key}", 303, {"order_id": str(order.id)}
-    )
+    idempotency.complete(session, claimed, 303, {"order_id": str(order.id)})
     return redirect(url_for(".order", order_id=order.id), 303)
 
 
