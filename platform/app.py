@@ -12,12 +12,11 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from jifen import compression, headers, storefront, web
+from jifen import compression, console, headers, storefront, web
 from jifen.api import errors as api_errors
 from jifen.api.setup import init_api
 from jifen.cli import jifen as jifen_cli
 from jifen.config import Settings
-from jifen.console import views as console
 from jifen.services import Services
 from jifen.theming import init_themes
 

@@ -25,7 +25,7 @@ from jifen.members import cards, sign_in_codes, sign_in_links, tiers
 from jifen.outbox import worker
 from jifen.outbox.events import BULK, INTERACTIVE
 from jifen.rules import birthdays
-from jifen.tenants import sessions, throttle
+from jifen.tenants import sessions, throttle, user_codes
 
 if TYPE_CHECKING:
     from jifen.services import Services
@@ -51,7 +51,8 @@ def purge_outbox(services: Services) -> int:
 
 def purge_sign_ins(services: Services) -> int:
     """Forget ended sessions, failed sign-ins whose throttling is over, the nonces of
-    expired sign-in links, and expired member card and sign-in codes."""
+    expired sign-in links, expired member card and sign-in codes, and expired console
+    users' codes."""
     now = services.clock.now()
     with services.db.transaction() as session:
         forgotten = sessions.purge_ended(session, now) + throttle.forget_stale(session, now)
@@ -60,7 +61,9 @@ def purge_sign_ins(services: Services) -> int:
     with services.db.transaction() as session:
         forgotten += cards.purge_expired(session, now)
     with services.db.transaction() as session:
-        return forgotten + sign_in_codes.purge_expired(session, now)
+        forgotten += sign_in_codes.purge_expired(session, now)
+    with services.db.transaction() as session:
+        return forgotten + user_codes.purge_expired(session, now)
 
 
 @dataclass(frozen=True)

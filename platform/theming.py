@@ -14,6 +14,7 @@ from typing import Any
 import flask_babel
 import pluggy
 from flask import Flask
+from itsdangerous import BadData, URLSafeTimedSerializer
 from jinja2 import BaseLoader, Environment, FileSystemLoader, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -54,8 +55,46 @@ class Theme:
         settings: dict[str, Any] = self.manifest.get("settings", {})
         return settings
 
+    def described(self, locale: str) -> tuple[str, str]:
+        """Its title and description in `locale` where `theme.toml` has them under
+        `[translations.<locale>]`, else as the manifest gives them (else its name)."""
+        manifest = self.manifest
+        own = manifest.get("translations", {}).get(locale, {})
+        title = own.get("title") or manifest.get("title") or self.name
+        return str(title), str(own.get("description") or manifest.get("description") or "")
+
 
 BASE_THEME = "base"
+# How long a preview of a mall in another look opens (jifen.console's set-up shows one).
+PREVIEW_LIFE = 3600
+_PREVIEW_SALT = "jifen mall preview"
+
+
+@dataclass(frozen=True)
+class Look:
+    """A mall's theme and brand colour (None: the theme's), as a preview shows them."""
+
+    theme: str
+    brand_color: str | None
+
+
+def preview_token(secret_key: str | bytes, tenant_id: object, look: Look) -> str:
+    """A signed token that shows the tenant's mall in `look` for `PREVIEW_LIFE`: what
+    the console puts in the address of the preview it frames."""
+    signer = URLSafeTimedSerializer(secret_key, salt=_PREVIEW_SALT)
+    return signer.dumps([str(tenant_id), look.theme, look.brand_color])
+
+
+def read_preview(secret_key: str | bytes, token: str, tenant_id: object) -> Look | None:
+    """The look a preview token shows, if it is genuine, live and for this tenant."""
+    signer = URLSafeTimedSerializer(secret_key, salt=_PREVIEW_SALT)
+    try:
+        tenant, theme, color = signer.loads(token, max_age=PREVIEW_LIFE)
+    except (BadData, ValueError, TypeError):
+        return None
+    if tenant != str(tenant_id) or not isinstance(theme, str):
+        return None
+    return Look(theme, color if isinstance(color, str) else None)
 
 
 class UnknownTheme(JifenError):

@@ -26,6 +26,7 @@ from jifen.storefront import (
     reviews,
     shelves,
     sign_in,
+    stored_files,
     tasks,
     theme_files,
     top_up,
@@ -39,6 +40,7 @@ def init_app(app: Flask, *, embedded: bool) -> None:
     register(app)
     dev_mailbox.init_app(app, embedded=embedded)
     app.register_blueprint(theme_files.bp)
+    app.register_blueprint(stored_files.bp)
     app.register_blueprint(pay_bp)
 
 

@@ -57,7 +57,7 @@ from jifen.storefront.branding import palette
 from jifen.tenants import revisions, sessions
 from jifen.tenants import service as tenants
 from jifen.tenants.models import Tenant, WebSession
-from jifen.theming import BASE_THEME, override_name
+from jifen.theming import BASE_THEME, Look, override_name, read_preview
 from jifen.web import (
     db_session,
     services,
@@ -311,16 +311,26 @@ def check_form() -> None:
         abort(400)
 
 
+def _previewed() -> Look | None:
+    """The look a signed preview link shows this page in (the console's set-up frames
+    one while the merchant chooses), instead of the mall's own."""
+    token = request.args.get("preview")
+    if not token:
+        return None
+    return read_preview(current_app.secret_key or b"", token[:1000], mall().id)
+
+
 def render(name: str, **context: Any) -> str:
     """Render `name` from the tenant's theme (falling back to the base theme), with what
     every page shows: the tenant and its colours, the signed-in member, the notices
     flashed to it."""
     tenant = mall()
     themes = current_app.extensions["jifen.themes"]
-    theme = tenant.theme if tenant.theme in themes else BASE_THEME
+    look = _previewed() or Look(tenant.theme, tenant.brand_color)
+    theme = look.theme if look.theme in themes else BASE_THEME
     settings = themes.isolate(theme, "settings", attrgetter("settings"), themes.get(theme))
     colors = palette(
-        tenant.brand_color or settings.get("primary_color", DEFAULT_COLOR),
+        look.brand_color or settings.get("primary_color", DEFAULT_COLOR),
         settings.get("surface_color", "#ffffff"),
     )
     context |= {

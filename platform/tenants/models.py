@@ -29,6 +29,8 @@ GLOBAL_TABLES = frozenset(
         # Signed-in browsers, read before their tenant is known (jifen.tenants.sessions).
         "web_sessions",
         "sign_in_throttles",
+        # Codes that verify a console user's email or reset their password.
+        "user_codes",
         # The event log and the relay's bookkeeping (jifen.outbox.models): one log for
         # every tenant and the platform, read by one relay.
         "outbox_events",
@@ -78,6 +80,9 @@ class Tenant(Base):
     banners: Mapped[list[dict[str, str | None]]] = mapped_column(Json, default=list)
     # Raised by every change to what each page of the mall shows (jifen.tenants.revisions).
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # How far the merchant's self-serve set-up has come (jifen.tenants.setup): the next
+    # step of the console's onboarding, or "done".
+    setup_step: Mapped[str] = mapped_column(String(16), default="done")
 
 
 class User(Base):
@@ -91,6 +96,30 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # None until the user proves the address is theirs (a self-serve sign-up).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The console's language the user chose (None: their browser's).
+    locale: Mapped[str | None] = mapped_column(String(8))
+
+
+class UserCode(Base):
+    """A one-time code emailed to a console user (jifen.tenants.user_codes): kept
+    encrypted until it is sent and as its keyed hash to check it."""
+
+    __tablename__ = "user_codes"
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(16))  # verify_email | reset_password
+    code_encrypted: Mapped[str] = mapped_column(String(255))
+    code_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    locale: Mapped[str] = mapped_column(String(8))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class StaffMembership(Base):

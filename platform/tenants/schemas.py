@@ -11,12 +11,12 @@ from jifen.i18n import N_
 from jifen.types import Instant, Text
 
 SIGN_IN_METHODS = ("link", "code")
-_RGB = re.compile(r"#[0-9a-fA-F]{6}")
+RGB = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 def _rgb(value: str) -> None:
     """`#rrggbb`, exactly (a validator, not a pattern: `$` would let a newline through)."""
-    if not _RGB.fullmatch(value):
+    if not RGB.fullmatch(value):
         raise ValidationError(N_("Give a colour as #rrggbb."))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import uuid
 from collections.abc import Callable
@@ -90,7 +91,7 @@ def create_tenant(
 ) -> Tenant:
     """Create a tenant and scope the session to it."""
     check_slug(session, slug)
-    _check_settings(locale=locale, timezone=timezone, currency=currency)
+    check_settings(locale=locale, timezone=timezone, currency=currency)
     tenant = Tenant(
         slug=slug,
         name=name,
@@ -171,7 +172,7 @@ def update_settings(
     changes = {field: value for field, value in changes.items() if getattr(tenant, field) != value}
     if not changes:
         return tenant
-    _check_settings(
+    check_settings(
         locale=changes.get("locale", tenant.locale),
         timezone=changes.get("timezone", tenant.timezone),
         currency=changes.get("currency", tenant.currency),
@@ -198,7 +199,15 @@ def update_settings(
     return tenant
 
 
-def _check_settings(*, locale: str, timezone: str, currency: str) -> None:
+@functools.cache
+def time_zones() -> frozenset[str]:
+    """Every IANA time zone this machine knows (from tzdata), read once."""
+    return frozenset(available_timezones())
+
+
+def check_settings(*, locale: str, timezone: str, currency: str) -> None:
+    """Refuse an unknown locale or time zone, or an unsupported currency: ValidationFailed
+    with a message id for each field at fault."""
     errors: dict[str, str] = {}
     try:
         if not LOCALE.match(locale):
@@ -206,7 +215,7 @@ def _check_settings(*, locale: str, timezone: str, currency: str) -> None:
         Locale.parse(locale)
     except (UnknownLocaleError, ValueError):
         errors["locale"] = N_("Unknown locale: give language[_TERRITORY], such as zh_CN or en.")
-    if timezone not in available_timezones():
+    if timezone not in time_zones():
         errors["timezone"] = N_("Unknown time zone.")
     if currency not in CURRENCIES:
         errors["currency"] = N_("Unsupported currency.")

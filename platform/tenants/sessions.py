@@ -99,6 +99,21 @@ def revoke(row: WebSession, *, clock: Clock) -> None:
         row.revoked_at = clock.now()
 
 
+def revoke_subject(session: Session, subject_id: uuid.UUID, *, surface: str, clock: Clock) -> int:
+    """End every live session of one subject on a surface; returns how many."""
+    result = session.execute(
+        update(WebSession)
+        .where(
+            WebSession.surface == surface,
+            WebSession.subject_id == subject_id,
+            WebSession.revoked_at.is_(None),
+        )
+        .values(revoked_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result)
+
+
 def hand_over(
     session: Session, tenant_id: uuid.UUID, member_id: uuid.UUID, to_member: uuid.UUID
 ) -> int:

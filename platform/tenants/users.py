@@ -15,10 +15,11 @@ from jifen.clock import Clock
 from jifen.errors import Conflict, JifenError, ValidationFailed
 from jifen.field_messages import one_of
 from jifen.i18n import N_, Message
-from jifen.tenants import lookups, throttle
+from jifen.tenants import lookups, sessions, throttle
 from jifen.tenants.models import ROLES, StaffMembership, Tenant, User
 
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1024
 
 
 class LoginFailed(JifenError):
@@ -35,11 +36,38 @@ def _hasher() -> PasswordHasher:
 _DUMMY_HASH = _hasher().hash("not a password of anyone")
 
 
-def create_user(session: Session, *, email: str, name: str, password: str, clock: Clock) -> User:
-    """A console user. The email is the login, compared case-insensitively."""
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    clock: Clock,
+    verified: bool = True,
+) -> User:
+    """A console user. The email is the login, compared case-insensitively; it counts as
+    verified unless `verified` is False (a self-serve sign-up proves it with a code)."""
     email = email.strip().lower()
-    if "@" not in email or len(email) > 254:
+    if "@" not in email or len(email) > 254 or email.startswith("@") or email.endswith("@"):
         raise ValidationFailed(details={"email": [Message(N_("Not an email address."))]})
+    check_password(password)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(N_("This email is already registered."), details={"email": email})
+    now = clock.now()
+    user = User(
+        email=email,
+        name=name,
+        password_hash=_hasher().hash(password),
+        created_at=now,
+        email_verified_at=now if verified else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def check_password(password: str) -> None:
+    """Refuse a password too short to be one (ValidationFailed on `password`)."""
     if len(password) < MIN_PASSWORD:
         raise ValidationFailed(
             details={
@@ -48,14 +76,26 @@ def create_user(session: Session, *, email: str, name: str, password: str, clock
                 ]
             }
         )
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(N_("This email is already registered."))
-    user = User(
-        email=email, name=name, password_hash=_hasher().hash(password), created_at=clock.now()
-    )
-    session.add(user)
-    session.flush()
-    return user
+    if len(password) > MAX_PASSWORD:
+        raise ValidationFailed(
+            details={
+                "password": [
+                    Message(N_("At most %(length)s characters."), {"length": MAX_PASSWORD})
+                ]
+            }
+        )
+
+
+def set_password(session: Session, user: User, password: str, *, clock: Clock) -> None:
+    """Give the user a new password, ending every console session they have open (who
+    reset it may be locking someone out)."""
+    check_password(password)
+    user.password_hash = _hasher().hash(password)
+    sessions.revoke_subject(session, user.id, surface=sessions.CONSOLE, clock=clock)
+
+
+def by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
 def authenticate(session: Session, *, email: str, password: str, clock: Clock) -> User:

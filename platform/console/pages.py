@@ -1,0 +1,96 @@
+"""The console's blueprint and what every page shares: the layout's context (the staff,
+their tenant, the menu their role opens), the language, CSRF on every form, and the
+pages that refuse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import flask_babel
+from flask import Blueprint, g, render_template, request, session
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from jifen.console.access import Staff
+from jifen.errors import JifenError
+from jifen.headers import csp_nonce
+from jifen.i18n import N_, catalog_locale, translate
+from jifen.tenants import roles
+from jifen.web import set_chosen_locale
+
+bp = Blueprint("console", __name__, url_prefix="/console", static_folder="static")
+# Console pages only: the API authenticates by key, not by cookie, so it needs no token.
+csrf = CSRFProtect()
+# The language a signed-out visitor chose, in Flask's signed cookie (a signed-in user's
+# is on their account).
+LANGUAGE_KEY = "console_locale"
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    endpoint: str
+    label: str
+    permission: str
+
+
+# The console's areas, in the order the menu shows them; each shown to roles it opens.
+MENU = (MenuItem("console.home", N_("Home"), roles.VIEW),)
+
+
+ROLE_NAMES = {
+    "owner": N_("owner"),
+    "admin": N_("admin"),
+    "operator": N_("operator"),
+    "viewer": N_("viewer"),
+}
+
+
+@bp.before_request
+def check_csrf_and_language() -> None:
+    csrf.protect()
+    set_chosen_locale(session.get(LANGUAGE_KEY))
+
+
+@bp.errorhandler(CSRFError)
+def _expired_form(error: CSRFError) -> tuple[str, int]:
+    message = translate(N_("This form has expired. Go back, reload the page and try again."))
+    return render("console/refused.html", message=message), 400
+
+
+@bp.errorhandler(403)
+def _not_allowed(error: Exception) -> tuple[str, int]:
+    message = translate(N_("Your role in this merchant does not allow this."))
+    return render("console/refused.html", message=message), 403
+
+
+@bp.errorhandler(404)
+def _not_found(error: Exception) -> tuple[str, int]:
+    return render("console/refused.html", message=translate(N_("There is nothing here."))), 404
+
+
+@bp.errorhandler(JifenError)
+def _refused(error: JifenError) -> tuple[str, int]:
+    return render("console/refused.html", message=error.translated()), error.status
+
+
+def page_language() -> str:
+    """The page's language as our catalogs name it (`zh_CN`, `en`)."""
+    return catalog_locale(str(flask_babel.get_locale())) or "en"
+
+
+def render(template: str, **context: Any) -> str:
+    """A console page, with the staff, their tenant and the menu their role opens."""
+    staff: Staff | None = g.get("console_staff")
+    menu = [
+        item for item in MENU if staff is not None and staff.tenant and staff.can(item.permission)
+    ]
+    return render_template(
+        template,
+        staff=staff,
+        menu=menu,
+        endpoint=request.endpoint,
+        lang=page_language().replace("_", "-"),
+        csp_nonce=csp_nonce,
+        role_names={role: translate(name) for role, name in ROLE_NAMES.items()},
+        **context,
+    )
