@@ -1,0 +1,156 @@
+"""The permission matrix, generated from the URL map: every console route, asked for by
+every role of a tenant's staff (and by a browser signed in to nobody), in their own
+tenant and, where the route names one, in another's, answered by the server as the
+route's declared access says (jifen.console.access), for every method it takes.
+
+A route that declares no access fails the test: a new page cannot forget to say who may
+open it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+from conftest import sqlite_only
+from flask import Flask
+from test_web import csrf_token, sign_in
+
+from jifen.audit import SYSTEM
+from jifen.console import access
+from jifen.tenants import roles, users
+from jifen.tenants.models import ROLES, Tenant
+
+pytestmark = sqlite_only
+PASSWORD = "correct horse battery"
+OWN, OTHER = "own", "other"
+# Each route argument, in the tenant it should name: what the matrix puts in the URL.
+ARGUMENTS: dict[str, Callable[[dict[str, str]], str]] = {
+    "slug": lambda tenant: tenant["slug"],
+    "code_id": lambda tenant: str(uuid.uuid4()),
+}
+# Who may open each console page: the specification the server is held to. A new route
+# is added here, with the access its work needs.
+ACCESS = {
+    "console.login": access.PUBLIC,
+    "console.logout": access.PUBLIC,
+    "console.language": access.PUBLIC,
+    "console.signup": access.PUBLIC,
+    "console.forgot_password": access.PUBLIC,
+    "console.reset_password": access.PUBLIC,
+    "console.verify_email": access.UNVERIFIED,
+    "console.resend_code": access.UNVERIFIED,
+    "console.home": access.USER,
+    "console.choose_tenant": access.USER,
+    "console.setup_mall": access.USER,
+    "console.slug_check": access.USER,
+    "console.setup_look": roles.CONFIGURE,
+    "console.look_preview": roles.CONFIGURE,
+    "console.setup_points": roles.CONFIGURE,
+    "console.setup_keys": roles.MANAGE,
+}
+# Routes that end the session they are asked in: asked for last.
+LAST = {"console.logout"}
+
+
+def console_routes(app: Flask) -> list[tuple[str, str, str, list[str]]]:
+    """(endpoint, rule, method, argument names) of every console route but its files."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("console.") or rule.endpoint == "console.static":
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, rule.rule, method, sorted(rule.arguments)))
+    return sorted(found, key=lambda route: (route[0] in LAST, route[0], route[2]))
+
+
+@pytest.fixture
+def staff(svc, make_tenant) -> dict[str, dict[str, str]]:
+    """Tenant A with one user in each role, and tenant B with its owner."""
+    found = {}
+    for name, tenant_roles in (("a", ROLES), ("b", ("owner",))):
+        tenant = make_tenant(f"perm-{name}")
+        for role in tenant_roles:
+            email = f"{role}@{name}.example"
+            with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+                user = users.create_user(
+                    session, email=email, name=role, password=PASSWORD, clock=svc.clock
+                )
+                users.add_staff(
+                    session,
+                    tenant_id=tenant.tenant_id,
+                    user_id=user.id,
+                    role=role,
+                    actor=SYSTEM,
+                    clock=svc.clock,
+                )
+            found[f"{name}:{role}"] = {"email": email, "slug": tenant.slug}
+    return found
+
+
+def expected(access_of: str, role: str | None, method: str, whose: str) -> set[int]:
+    """The answers the server may give."""
+    signed_out = {302, 303} if method == "GET" else {302, 303, 400}
+    if access_of == access.PUBLIC:
+        return {200, 302, 303, 400, 404, 422}
+    if role is None:
+        return signed_out
+    if whose == OTHER:
+        return {404}
+    if access_of in (access.USER, access.UNVERIFIED):
+        return {200, 302, 303, 400, 404, 422}
+    if roles.allows(role, access_of):
+        return {200, 302, 303, 400, 422}
+    return {403}
+
+
+@pytest.mark.parametrize("whose", [OWN, OTHER])
+@pytest.mark.parametrize("role", [*ROLES, None])
+def test_every_console_route_answers_each_role_as_its_access_says(app, client, staff, role, whose):
+    me = staff[f"a:{role or 'owner'}"]
+    named = staff["b:owner"] if whose == OTHER else me
+    login = client.get("/console/login")
+    if role is not None:
+        assert sign_in(client, login, me["email"], PASSWORD).status_code == 302
+    token = csrf_token(client.get("/console/" if role else "/console/login"))
+    wrong = []
+    for endpoint, rule, method, arguments in console_routes(app):
+        declared = getattr(app.view_functions[endpoint], "console_access", None)
+        assert declared is not None, f"{endpoint} declares no access"
+        assert endpoint in ACCESS, f"{endpoint}: say in ACCESS who may open it"
+        access_of = ACCESS[endpoint]
+        if whose == OTHER and "slug" not in arguments:
+            continue  # nothing in its address names a tenant
+        url = rule
+        for name in arguments:
+            url = url.replace(f"<{name}>", ARGUMENTS[name](named))
+            url = url.replace(f"<uuid:{name}>", ARGUMENTS[name](named))
+        if method == "GET":
+            answer = client.get(url)
+        else:
+            answer = client.post(url, data={"csrf_token": token})
+        allowed = expected(access_of, role, method, whose)
+        if answer.status_code not in allowed:
+            wrong.append(f"{method} {url} ({access_of}): {answer.status_code}, not {allowed}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_route_in_the_specification_exists(app):
+    assert {route[0] for route in console_routes(app)} == set(ACCESS)
+
+
+def test_a_route_refused_to_a_role_changes_nothing(client, staff, svc):
+    """A viewer's post to a form of the set-up is refused before it runs."""
+    login = client.get("/console/login")
+    sign_in(client, login, staff["a:viewer"]["email"], PASSWORD)
+    token = csrf_token(client.get("/console/"))
+    refused = client.post(
+        "/console/setup/look", data={"csrf_token": token, "theme": "night"}
+    )
+    assert refused.status_code == 403
+    assert "does not allow" in refused.get_data(as_text=True)
+    with svc.db.session() as session:
+        tenant = session.query(Tenant).filter_by(slug=staff["a:viewer"]["slug"]).one()
+    assert tenant.theme == "base"
+
