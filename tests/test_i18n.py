@@ -32,13 +32,14 @@ NO_PREFERENCE: dict[str, str] = {}
 
 
 def used_message_ids() -> set[str]:
-    """Every message id the code marks with N_, and the themes' templates with _, as
+    """Every message id the code marks with N_, and the templates with _, as
     `make translations` extracts them."""
     found = set()
     for folder, method_map, keywords in (
         ("platform", [("**.py", "python")], {"N_": None}),
         ("plugins", [("**.py", "python")], {"N_": None}),
         ("themes", [("**/templates/**.html", "jinja2")], {"_": None}),
+        ("platform", [("templates/**.html", "jinja2")], {"_": None}),
     ):
         for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT / folder, method_map=method_map, keywords=keywords

@@ -81,6 +81,7 @@ class CampaignRule:
                 "description": "Threshold campaigns: the spend that earns the points"
                 " (shipping not counted).",
                 "x-unit": "minor units of the currency",
+                "x-money": True,
                 "example": 50000,
             },
         )

@@ -87,6 +87,7 @@ class SpendRule:
             metadata={
                 "description": "An eligible amount below it earns nothing.",
                 "x-unit": "minor units of the currency",
+                "x-money": True,
                 "example": 1000,
             },
         )

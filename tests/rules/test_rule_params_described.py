@@ -60,6 +60,7 @@ def test_rule_types_describe_each_parameter_for_a_form(client, tenant, svc):
             )
     spend = next(item for item in items if item["name"] == "spend")
     assert spend["params"]["minimum_spend"]["x-unit"] == "minor units of the currency"
+    assert spend["params"]["minimum_spend"]["x-money"] is True
     assert spend["params"]["minimum_spend"]["type"] == "integer"
     checkin = next(item for item in items if item["name"] == "checkin")
     bonus = checkin["params"]["streak_bonuses"]["items"]["properties"]["day"]
