@@ -145,12 +145,9 @@ def test_a_route_refused_to_a_role_changes_nothing(client, staff, svc):
     login = client.get("/console/login")
     sign_in(client, login, staff["a:viewer"]["email"], PASSWORD)
     token = csrf_token(client.get("/console/"))
-    refused = client.post(
-        "/console/setup/look", data={"csrf_token": token, "theme": "night"}
-    )
+    refused = client.post("/console/setup/look", data={"csrf_token": token, "theme": "night"})
     assert refused.status_code == 403
     assert "does not allow" in refused.get_data(as_text=True)
     with svc.db.session() as session:
         tenant = session.query(Tenant).filter_by(slug=staff["a:viewer"]["slug"]).one()
     assert tenant.theme == "base"
-
