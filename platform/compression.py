@@ -1,6 +1,6 @@
-"""Compressed answers: the mall's pages and the themes' style sheets and images travel
-compressed (Brotli, else gzip) to a browser that accepts it, since the app serves them
-itself with no proxy in front (flask-compress).
+"""Compressed answers: the mall's and the console's pages, style sheets, scripts and
+images travel compressed (Brotli, else gzip) to a browser that accepts it, since the app
+serves them itself with no proxy in front (flask-compress).
 
 API answers are left as they are: they are small, and a client library may not ask
 for compression. BREACH reads a secret out of compressed pages that also reflect text
@@ -16,7 +16,13 @@ from __future__ import annotations
 from flask import Flask
 from flask_compress import Compress
 
-MIMETYPES = ["text/html", "text/css", "image/svg+xml", "application/javascript"]
+MIMETYPES = [
+    "text/html",
+    "text/css",
+    "image/svg+xml",
+    "application/javascript",
+    "text/javascript",
+]
 
 
 def init_app(app: Flask) -> None:

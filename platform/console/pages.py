@@ -5,20 +5,22 @@ pages that refuse."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import flask_babel
-from flask import Blueprint, g, render_template, request, session
+from flask import Blueprint, Response, g, render_template, request, send_from_directory, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from jifen.console.access import Staff
+from jifen.console.access import Staff, public
 from jifen.errors import JifenError
 from jifen.headers import csp_nonce
 from jifen.i18n import N_, catalog_locale, translate
 from jifen.tenants import roles
 from jifen.web import set_chosen_locale
 
-bp = Blueprint("console", __name__, url_prefix="/console", static_folder="static")
+bp = Blueprint("console", __name__, url_prefix="/console")
+STATIC = Path(__file__).parent / "static"
 # Console pages only: the API authenticates by key, not by cookie, so it needs no token.
 csrf = CSRFProtect()
 # The language a signed-out visitor chose, in Flask's signed cookie (a signed-in user's
@@ -43,6 +45,19 @@ ROLE_NAMES = {
     "operator": N_("operator"),
     "viewer": N_("viewer"),
 }
+
+
+@bp.route("/static/<path:filename>", endpoint="static")
+@public
+def static_file(filename: str) -> Response:
+    """The console's own style sheet, scripts and vendored libraries. Read whole (the
+    largest is ECharts), so that the response is compressed and answered conditionally
+    like a page (jifen.compression)."""
+    response = send_from_directory(STATIC, filename, max_age=3600)
+    response.direct_passthrough = False
+    response.make_sequence()
+    response.close()
+    return response
 
 
 @bp.before_request
