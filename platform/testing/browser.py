@@ -57,6 +57,13 @@ def phone_page(browser: Browser, playwright: Playwright, locale: str) -> Page:
     return context.new_page()
 
 
+def desk_page(browser: Browser, locale: str) -> Page:
+    """A new page as on a laptop's screen (1280 x 800) whose language is `locale`: where
+    merchants' staff mostly work in the console."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=locale)
+    return context.new_page()
+
+
 @contextlib.contextmanager
 def served(app: Flask) -> Iterator[str]:
     """The app answering on a free loopback port, in threads of this process, for as

@@ -40,6 +40,14 @@ def phone(browser: Browser, playwright: Playwright, language: str) -> Iterator[P
 
 
 @pytest.fixture
+def desk(browser: Browser, language: str) -> Iterator[Page]:
+    """A page as on a laptop in `language`: the console's staff mostly work there."""
+    page = browsers.desk_page(browser, language)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
 def screenshot(request: pytest.FixtureRequest, language: str) -> Callable[..., Path]:
     """Saves the page's screenshot, full length, as build/screenshots/<name>-<lang>.png;
     with `phone=True`, also what the phone's screen shows, at its CSS size, under

@@ -64,3 +64,34 @@ def open_mall(client, slug: str = "teahouse", headers=ENGLISH, **fields) -> obje
         "points_name": "积分",
     } | fields
     return post(client, "/console/malls/new", data, headers)
+
+
+def staff_member(svc, tenant, role: str, email: str | None = None) -> Merchant:
+    """A verified console user who is `role` in `tenant` (a TenantKey)."""
+    from jifen.audit import SYSTEM
+    from jifen.tenants import users
+
+    email = email or f"{role}@{tenant.slug}.example"
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        user = users.create_user(
+            session, email=email, name=role.title(), password=PASSWORD, clock=svc.clock
+        )
+        users.add_staff(
+            session,
+            tenant_id=tenant.tenant_id,
+            user_id=user.id,
+            role=role,
+            actor=SYSTEM,
+            clock=svc.clock,
+        )
+    return Merchant(email, PASSWORD)
+
+
+def signed_in_as(client, svc, tenant, role: str = "owner", headers=ENGLISH) -> Merchant:
+    """`client` signed in to the console as a new `role` of `tenant`, working in it."""
+    staff = staff_member(svc, tenant, role)
+    answer = post(
+        client, "/console/login", {"email": staff.email, "password": staff.password}, headers
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
+    return staff
