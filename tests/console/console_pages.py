@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from storefront.mall_pages import CHINESE, ENGLISH, form_fields, page, text
 
+from jifen.audit import SYSTEM
+from jifen.tenants import users
+
 __all__ = [
     "CHINESE",
     "ENGLISH",
@@ -68,9 +71,6 @@ def open_mall(client, slug: str = "teahouse", headers=ENGLISH, **fields) -> obje
 
 def staff_member(svc, tenant, role: str, email: str | None = None) -> Merchant:
     """A verified console user who is `role` in `tenant` (a TenantKey)."""
-    from jifen.audit import SYSTEM
-    from jifen.tenants import users
-
     email = email or f"{role}@{tenant.slug}.example"
     with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
         user = users.create_user(
