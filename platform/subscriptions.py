@@ -15,6 +15,7 @@ from typing import Any
 
 import pluggy
 
+from jifen.ledger import daily
 from jifen.ledger import merging as ledger_merging
 from jifen.ledger.domain_events import EntriesPosted, PointsExpiring
 from jifen.ledger.results import posted_entries
@@ -49,6 +50,7 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
     Subscriber(provider_calls.SUBSCRIBER, provider_calls.EVENTS, provider_calls.deliver),
     Subscriber(sign_in_codes.SUBSCRIBER, (SignInCodeRequested,), sign_in_codes.deliver),
     Subscriber(console_codes.SUBSCRIBER, (UserCodeRequested,), console_codes.deliver),
+    Subscriber(daily.SUBSCRIBER, (EntriesPosted,), daily.roll_up),
 )
 
 # Observer hook -> the event feeding it, and the hook's keyword arguments for each call

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from jifen.console import auth, home, setup, signup
+from jifen.console import auth, dashboard, home, setup, signup
 from jifen.console.pages import bp, csrf
 
 
@@ -18,4 +18,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-__all__ = ["auth", "home", "init_app", "setup", "signup"]
+__all__ = ["auth", "dashboard", "home", "init_app", "setup", "signup"]

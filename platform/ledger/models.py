@@ -15,12 +15,13 @@ Wallet invariants, which `jifen ledger verify` recomputes:
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -280,3 +281,40 @@ class PointsPolicy(TenantScoped, Base):
     # member from the event's external_id.
     unknown_members: Mapped[str] = mapped_column(String(8), default="reject")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PointDay(TenantScoped, Base):
+    """What moved through the tenant's system accounts on one of its local days, rolled up
+    from the postings after commit (jifen.ledger.daily): points issued to members (net
+    of earnings reversed), redeemed (net of refunds), expired, and given or taken by
+    adjustments; and how many entries posted. Never a per-write counter: the relay adds
+    each transaction's postings, in batches, outside the transaction that made them."""
+
+    __tablename__ = "point_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    issued: Mapped[int] = mapped_column(BigInteger, default=0)
+    redeemed: Mapped[int] = mapped_column(BigInteger, default=0)
+    expired: Mapped[int] = mapped_column(BigInteger, default=0)
+    adjusted: Mapped[int] = mapped_column(BigInteger, default=0)
+    entries: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RollUp(TenantScoped, Base):
+    """How many batches the roll-up has applied for the tenant: a reader of the days
+    (jifen.ledger.daily) reads it before and after, and reads again if it moved, so that
+    rows and tail come from one state even where each statement sees a newer one."""
+
+    __tablename__ = "roll_ups"
+
+    applied: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class WalletDay(TenantScoped, Base):
+    """A member whose points moved on one of the tenant's local days: the active members
+    of a day are its rows (jifen.ledger.daily)."""
+
+    __tablename__ = "wallet_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)

@@ -7,19 +7,23 @@ Checked per tenant, stopping at the first violation:
 - every lot: remaining = amount - what its consumptions took; 0 <= held <= remaining;
 - every open reservation or freeze holds exactly its amount across its lots, and each
   lot's held is what open holds hold of it;
-- every wallet's hash chain recomputes, with no gap, up to the head the wallet stores.
+- every wallet's hash chain recomputes, with no gap, up to the head the wallet stores;
+- the days rolled up from the postings (jifen.ledger.daily), with what the relay has not
+  reached yet, are what a count afresh from the postings gives.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, func, select
 
-from jifen.ledger import sql
+from jifen.ledger import daily, sql
 from jifen.ledger.chain import posting_hash
 from jifen.ledger.models import WALLET, Account, Hold, HoldLot, Lot, LotConsumption, Posting
+from jifen.tenants import Tenant
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ def verify_tenant(connection: Connection, tenant_id: uuid.UUID) -> Violation | N
         _lots_match_consumptions,
         _holds_match_lots,
         _chains,
+        _days_match_postings,
     ):
         found = check(connection, tenant_id)
         if found is not None:
@@ -217,3 +222,8 @@ def _chains(connection: Connection, tenant_id: uuid.UUID) -> str | None:
         if head != (None, 0):
             return f"wallet {account_id}: has a head but no postings"
     return None
+
+
+def _days_match_postings(connection: Connection, tenant_id: uuid.UUID) -> str | None:
+    zone = connection.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id))
+    return daily.mismatch(connection, tenant_id, ZoneInfo(zone or "UTC"))

@@ -476,3 +476,19 @@ def reevaluate_tiers(services: Collaborators) -> dict[str, int]:
             for key, value in reevaluate_tenant(session, tenant_id, services.clock.now()).items():
                 totals[key] += value
     return totals
+
+
+def distribution(session: Session, tenant_id: uuid.UUID) -> list[tuple[TierView | None, int]]:
+    """How many active members each tier has, in the ladder's order, with those below
+    every tier first (None)."""
+    counts = dict(
+        session.execute(
+            select(Member.tier, func.count())
+            .where(Member.tenant_id == tenant_id, Member.status == "active")
+            .group_by(Member.tier)
+        ).all()
+    )
+    ladder_ = tiers_of(session, tenant_id)
+    return [(None, int(counts.get(None, 0)))] + [
+        (tier, int(counts.get(tier.code, 0))) for tier in ladder_
+    ]

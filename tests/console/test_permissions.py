@@ -49,6 +49,7 @@ ACCESS = {
     "console.look_preview": roles.CONFIGURE,
     "console.setup_points": roles.CONFIGURE,
     "console.setup_keys": roles.MANAGE,
+    "console.dashboard": roles.VIEW,
 }
 # Routes that end the session they are asked in: asked for last.
 LAST = {"console.logout"}
