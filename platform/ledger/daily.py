@@ -231,11 +231,12 @@ def held_through(session: Session, last: date) -> int:
     net = PointDay.issued + PointDay.adjusted - PointDay.redeemed - PointDay.expired
     for _ in range(_READS):
         before = _applied(connection, tenant_id)
-        total = connection.scalar(
+        rolled = connection.scalar(
             select(func.coalesce(func.sum(net), 0)).where(
                 PointDay.tenant_id == tenant_id, PointDay.day <= last
             )
         )
+        total = int(rolled or 0)
         tail = _days_of(connection, tenant_id, zone, _tail(connection, tenant_id))
         total += sum(
             d.issued + d.adjusted - d.redeemed - d.expired for d in tail.values() if d.day <= last
