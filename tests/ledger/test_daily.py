@@ -74,9 +74,7 @@ def test_the_figures_are_exact_before_the_relay_has_run(client, svc, tenant, clo
     assert (shown.issued, shown.active) == (47, 2)
 
 
-def test_a_batch_the_roll_up_failed_on_still_counts_until_it_is_retried(
-    client, svc, tenant, clock
-):
+def test_a_batch_the_roll_up_failed_on_still_counts_until_it_is_retried(client, svc, tenant, clock):
     alice = member(client, tenant)
     svc.jobs.wait_idle()
 
