@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
 from jifen.errors import ValidationFailed
@@ -22,6 +23,7 @@ from jifen.i18n import N_, translate
 from jifen.keyring import Keyring
 from jifen.mall.models import ORDER_STATUSES
 from jifen.members import service as members
+from jifen.types import refuse_unstorable_text
 
 FIELDS = ("status", "product", "member", "placed_from", "placed_until")
 LONGEST = {"product": 100, "member": 128}
@@ -47,6 +49,10 @@ def read_filters(args: Mapping[str, str], session: Session, keyring: Keyring) ->
             found.problems[name] = translate(
                 N_("At most %(length)s characters."), {"length": LONGEST.get(name, 10)}
             )
+        try:
+            refuse_unstorable_text(value)
+        except ValidationError:  # a NUL the database would choke on, say
+            found.problems[name] = translate(N_("Contains a character that is not allowed."))
     if found.problems:
         return found
     if given["status"]:

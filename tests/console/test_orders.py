@@ -102,6 +102,8 @@ def test_wrong_filters_are_named_beside_their_fields(client, svc, tenant, header
     for field in ("status", "member", "placed_from"):
         assert f'id="{field}-problem"' in html
     assert "&lt;b&gt;tea&lt;/b&gt;" in html and "<b>tea</b>" not in html
+    for nasty in ("product=%00tea", "member=%00", "member=%2B86+138", "placed_from=0000-01-01"):
+        assert client.get(f"/console/orders?{nasty}").status_code == 422, nasty
     mixed = client.get("/console/orders?placed_from=2026-03-02&placed_until=2026-03-01")
     assert mixed.status_code == 422 and "comes before the first" in text(mixed.get_data(True))
 
