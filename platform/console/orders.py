@@ -130,9 +130,8 @@ def _staff_names(session: Session, sheet: order_sheets.OrderSheet) -> dict[str, 
     ids = {step.actor_id for step in sheet.history if step.actor_kind == "user"}
     ids |= {r.closed_by_id for r in sheet.requests if r.closed_by_kind == "user"}
     names: dict[str, str] = {}
-    for text in ids - {None}:
-        assert text is not None
-        user = session.get(User, uuid.UUID(text))
+    for user_id in filter(None, ids):
+        user = session.get(User, uuid.UUID(user_id))
         if user is not None:
-            names[text] = user.name
+            names[user_id] = user.name
     return names
