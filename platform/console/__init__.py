@@ -1,14 +1,26 @@
 """The merchant console: `/console`, server-rendered pages for a merchant's staff.
 
 `pages` holds the blueprint and what every page shares, `access` who may open each
-route; each area has its module (`auth`, `signup`, `setup`, `home`).
+route; each area has its modules, imported here so that their routes are registered.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from jifen.console import auth, dashboard, home, setup, signup
+from jifen.console import (
+    auth,
+    dashboard,
+    home,
+    orders,
+    orders_after_sales,
+    orders_export,
+    orders_moves,
+    orders_shipping,
+    reviews,
+    setup,
+    signup,
+)
 from jifen.console.pages import bp, csrf
 
 
@@ -18,4 +30,17 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-__all__ = ["auth", "dashboard", "home", "init_app", "setup", "signup"]
+__all__ = [
+    "auth",
+    "dashboard",
+    "home",
+    "init_app",
+    "orders",
+    "orders_after_sales",
+    "orders_export",
+    "orders_moves",
+    "orders_shipping",
+    "reviews",
+    "setup",
+    "signup",
+]

@@ -36,7 +36,12 @@ class MenuItem:
 
 
 # The console's areas, in the order the menu shows them; each shown to roles it opens.
-MENU = (MenuItem("console.home", N_("Home"), roles.VIEW),)
+MENU = (
+    MenuItem("console.home", N_("Home"), roles.VIEW),
+    MenuItem("console.order_list", N_("Orders"), roles.VIEW),
+    MenuItem("console.after_sales_list", N_("After-sales"), roles.VIEW),
+    MenuItem("console.review_list", N_("Reviews"), roles.VIEW),
+)
 
 
 ROLE_NAMES = {

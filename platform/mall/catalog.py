@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from jifen import audit
@@ -452,6 +452,15 @@ def running_prices(schedule: Sequence[SaleWindow], now: datetime) -> dict[uuid.U
     return {s.product_id: s.points_price for s in schedule if s.starts_at <= now < s.ends_at}
 
 
+def name_matches(q: str) -> list[ColumnElement[bool]]:
+    """The conditions for a product whose name holds every word of `q` (any case)."""
+    conditions: list[ColumnElement[bool]] = []
+    for word in q.split():
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(Product.name.ilike(f"%{escaped}%", escape="\\"))
+    return conditions
+
+
 def search_products(
     session: Session,
     *,
@@ -475,9 +484,7 @@ def search_products(
     `affordable`, which keeps what the buyer can pay for now at their own price."""
     query: Select[Product] = select(Product)
     if q is not None:
-        for word in q.split():
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(Product.name.ilike(f"%{escaped}%", escape="\\"))
+        query = query.where(*name_matches(q))
     if category_id is not None:
         query = query.where(Product.category_id.in_(_descendants(session, category_id)))
     if kind is not None:

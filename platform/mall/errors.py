@@ -57,6 +57,14 @@ class OrderStateConflict(Conflict):
     message = N_("The order cannot do that in its current state.")
 
 
+class ShipmentsRefused(ValidationFailed):
+    """A batch of shipments of which some cannot be made: `details` holds the messages
+    of each refused one, by its index in the batch."""
+
+    code = "shipments_refused"
+    message = N_("Some of these orders cannot be shipped: none was.")
+
+
 class NotReviewable(Conflict):
     """An order not delivered (yet), or cancelled or refunded: `details.status` says
     which."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -568,10 +568,16 @@ def search_orders(
     member_id: uuid.UUID | None = None,
     product_id: uuid.UUID | None = None,
     status: str | None = None,
+    product_named: str | None = None,
+    placed_from: date | None = None,
+    placed_until: date | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[Order], str | None]:
-    """Orders matching every filter, newest first, and the next page's cursor."""
+    """Orders matching every filter, newest first, and the next page's cursor:
+    `product_named` holds words the product's name has, `placed_from` and
+    `placed_until` are the first and last days (the tenant's, both included) they may
+    have been placed on."""
     query = select(Order)
     if member_id is not None:
         query = query.where(Order.member_id == member_id)
@@ -579,6 +585,13 @@ def search_orders(
         query = query.where(Order.product_id == product_id)
     if status is not None:
         query = query.where(Order.status == status)
+    if product_named is not None:
+        named = select(Product.id).where(*catalog.name_matches(product_named))
+        query = query.where(Order.product_id.in_(named))
+    if placed_from is not None:
+        query = query.where(Order.local_day >= placed_from)
+    if placed_until is not None:
+        query = query.where(Order.local_day <= placed_until)
     if cursor is not None:
         (after,) = decode_cursor(cursor, uuid.UUID)
         query = query.where(Order.id < after)
