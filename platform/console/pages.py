@@ -36,7 +36,13 @@ class MenuItem:
 
 
 # The console's areas, in the order the menu shows them; each shown to roles it opens.
-MENU = (MenuItem("console.home", N_("Home"), roles.VIEW),)
+MENU = (
+    MenuItem("console.home", N_("Home"), roles.VIEW),
+    MenuItem("console.team", N_("Team"), roles.VIEW),
+    MenuItem("console.api_keys", N_("API keys"), roles.VIEW),
+    MenuItem("console.audit_log", N_("Audit log"), roles.CONFIGURE),
+    MenuItem("console.security", N_("Sign-in security"), roles.VIEW),
+)
 
 
 ROLE_NAMES = {
