@@ -16,7 +16,6 @@ from jifen.errors import Conflict, NotFound, ValidationFailed
 from jifen.tenants import invitations, staff, users
 from jifen.tenants.models import StaffMembership, User
 
-pytestmark = sqlite_only
 PASSWORD = "correct horse battery"
 
 
@@ -70,6 +69,7 @@ def add(svc, tenant, email: str, role: str):
         return user.id
 
 
+@sqlite_only
 def test_an_invitation_is_emailed_after_commit_with_a_link_in_its_language(svc, tenant):
     made = invite(svc, tenant, " New@Shop.example ", role="admin", locale="zh_CN")
     assert made.email == "new@shop.example"
@@ -81,6 +81,7 @@ def test_an_invitation_is_emailed_after_commit_with_a_link_in_its_language(svc, 
     assert token_in(message) not in made.token_encrypted
 
 
+@sqlite_only
 def test_a_link_opens_nothing_once_expired_replaced_or_withdrawn(svc, clock, tenant):
     invite(svc, tenant, "late@shop.example")
     late = token_in(sent_to(svc, "late@shop.example")[0])
@@ -104,6 +105,7 @@ def test_a_link_opens_nothing_once_expired_replaced_or_withdrawn(svc, clock, ten
         opened(svc, tenant, "made-up")
 
 
+@sqlite_only
 def test_an_invitation_withdrawn_before_the_relay_sends_it_is_not_sent(svc, tenant):
     with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
         made = invitations.invite(
@@ -124,6 +126,7 @@ def test_an_invitation_withdrawn_before_the_relay_sends_it_is_not_sent(svc, tena
     assert len(sent_to(svc, "quick@shop.example")) == 1
 
 
+@sqlite_only
 def test_accepting_makes_the_user_staff_with_the_role_and_verifies_their_email(svc, tenant):
     invite(svc, tenant, "new@shop.example", role="admin")
     token = token_in(sent_to(svc, "new@shop.example")[0])
@@ -158,6 +161,7 @@ def test_accepting_makes_the_user_staff_with_the_role_and_verifies_their_email(s
         opened(svc, tenant, token)
 
 
+@sqlite_only
 def test_staff_and_bad_input_are_not_invited(svc, tenant):
     add(svc, tenant, "here@shop.example", "viewer")
     with pytest.raises(Conflict):
@@ -206,6 +210,7 @@ def test_another_tenants_staff_and_invitations_are_not_found(svc, tenant, make_t
             invitations.revoke(session, tenant.tenant_id, invited.id, actor=SYSTEM, clock=svc.clock)
 
 
+@sqlite_only
 def test_the_team_is_paged_in_the_order_staff_joined(svc, clock, tenant):
     for n in range(3):
         add(svc, tenant, f"s{n}@shop.example", "viewer")

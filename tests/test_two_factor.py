@@ -15,7 +15,6 @@ from jifen.audit import SYSTEM, AuditEvent
 from jifen.tenants import two_factor, users
 from jifen.tenants.models import RecoveryCode, Tenant, User
 
-pytestmark = sqlite_only
 PASSWORD = "correct horse battery"
 STEP = timedelta(seconds=30)
 
@@ -59,6 +58,7 @@ def verify(svc, user_id, code: str) -> str:
         return two_factor.verify(session, user, code, clock=svc.clock, keyring=svc.keyring)
 
 
+@sqlite_only
 def test_enrolling_needs_a_code_of_the_app_and_gives_recovery_codes_once(svc, user_id):
     with svc.db.transaction() as session:
         user = session.get_one(User, user_id)
@@ -81,6 +81,7 @@ def test_enrolling_needs_a_code_of_the_app_and_gives_recovery_codes_once(svc, us
     assert not any(code.replace("-", "").encode() in digest for code in codes for digest in stored)
 
 
+@sqlite_only
 def test_an_apps_code_is_good_once_and_within_a_step_of_the_clock(svc, clock, user_id):
     secret, _ = enrol(svc, user_id)
     app = pyotp.TOTP(secret)
@@ -99,6 +100,7 @@ def test_an_apps_code_is_good_once_and_within_a_step_of_the_clock(svc, clock, us
         verify(svc, user_id, app.at(clock.now() + 2 * STEP))
 
 
+@sqlite_only
 def test_a_recovery_code_signs_in_once_however_it_is_typed(svc, user_id):
     _, codes = enrol(svc, user_id)
     assert verify(svc, user_id, f"  {codes[0].upper()} ") == "recovery"
@@ -109,6 +111,7 @@ def test_a_recovery_code_signs_in_once_however_it_is_typed(svc, user_id):
         assert two_factor.recovery_codes_left(session, user_id) == two_factor.RECOVERY_CODES - 2
 
 
+@sqlite_only
 def test_new_recovery_codes_replace_the_old_ones(svc, user_id):
     _, old = enrol(svc, user_id)
     with svc.db.transaction() as session:
@@ -121,6 +124,7 @@ def test_new_recovery_codes_replace_the_old_ones(svc, user_id):
     assert verify(svc, user_id, new[0]) == "recovery"
 
 
+@sqlite_only
 def test_turning_it_off_forgets_the_secret_and_the_codes(svc, user_id):
     _, codes = enrol(svc, user_id)
     with svc.db.transaction() as session:
@@ -151,6 +155,7 @@ def test_each_change_is_in_the_audit_log_of_each_of_the_users_tenants(svc, user_
         ]
 
 
+@sqlite_only
 def test_only_an_enrolled_owner_may_require_it_of_the_staff(svc, user_id):
     with svc.db.session() as session:
         tenant_id = session.scalars(select(Tenant.id).where(Tenant.slug == "first")).one()

@@ -27,6 +27,12 @@ from jifen.web import db_session, request_actor, services
 PAGE = 50
 
 
+def printable(text: str, most: int) -> str:
+    """A form's text stripped, without characters no one types (NUL, controls: some
+    cannot be stored), and cut to `most` characters."""
+    return "".join(ch for ch in text if ch.isprintable()).strip()[:most]
+
+
 def _actor() -> Actor:
     return request_actor("user", str(current().user.id))
 

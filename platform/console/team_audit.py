@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from jifen import audit
 from jifen.console.access import current, staff_page
 from jifen.console.pages import bp, render
+from jifen.console.team import printable
 from jifen.i18n import N_, translate
 from jifen.pagination import MAX_CURSOR, InvalidCursor
 from jifen.tenants import apikeys, roles, staff
@@ -46,13 +47,19 @@ def _tenant() -> Tenant:
     return tenant
 
 
+# The days a search may name: any later and the day after it cannot be written.
+_FIRST_DAY, _LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)
+
+
 def _day(text: str) -> date | None:
+    """A day written YYYY-MM-DD, within the days a search may name."""
     if len(text) != 10:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return None
+    return day if _FIRST_DAY <= day <= _LAST_DAY else None
 
 
 def _search(values: dict[str, str], zone: ZoneInfo) -> tuple[audit.Search, dict[str, str]]:
@@ -92,7 +99,7 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 def audit_log() -> tuple[str, int]:
     """The tenant's audit log, filtered by the form's fields."""
     tenant, session = _tenant(), db_session()
-    values = {field: request.args.get(field, "").strip()[:100] for field in FIELDS}
+    values = {field: printable(request.args.get(field, ""), 100) for field in FIELDS}
     search, problems = _search(values, ZoneInfo(tenant.timezone))
     events: list[audit.AuditEvent] = []
     following = None

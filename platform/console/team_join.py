@@ -18,11 +18,13 @@ from jifen.console.access import public, signed_in
 from jifen.console.auth import start_session
 from jifen.console.forms import problems_of
 from jifen.console.pages import bp, render
+from jifen.console.team import printable
 from jifen.db import set_tenant
 from jifen.errors import Conflict, ValidationFailed
 from jifen.i18n import N_, translate
 from jifen.tenants import invitations, users
 from jifen.tenants.models import Tenant
+from jifen.tenants.service import SLUG
 from jifen.web import db_session, request_actor, services, set_tenant_locale
 
 
@@ -31,7 +33,9 @@ from jifen.web import db_session, request_actor, services, set_tenant_locale
 def join(slug: str, token: str) -> tuple[str, int] | Response:
     """The invitation: join the staff as its role, signing up or in as its email."""
     svc, session = services(), db_session()
-    tenant = session.scalar(select(Tenant).where(Tenant.slug == slug[:64]))
+    tenant = None
+    if SLUG.match(slug):
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
         raise invitations.InvitationRefused()
     set_tenant(session, tenant.id)
@@ -50,7 +54,7 @@ def join(slug: str, token: str) -> tuple[str, int] | Response:
         flash(translate(N_("Welcome to the team of %(mall)s."), {"mall": tenant.name}))
         return redirect(url_for("console.home"), 303)
     if request.method == "POST" and existing is None:
-        name = request.form.get("name", "").strip()[:100]
+        name = printable(request.form.get("name", ""), 100)
         try:
             user = users.create_user(
                 session,

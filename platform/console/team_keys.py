@@ -16,6 +16,7 @@ from werkzeug import Response
 from jifen.audit import Actor
 from jifen.console.access import current, staff_page
 from jifen.console.pages import bp, render
+from jifen.console.team import printable
 from jifen.errors import ValidationFailed
 from jifen.i18n import N_, translate
 from jifen.pagination import MAX_CURSOR, InvalidCursor
@@ -82,7 +83,7 @@ def api_key_new() -> tuple[str, int]:
     scopes: list[str] = []
     problems: dict[str, str] = {}
     if request.method == "POST":
-        values = {key: request.form.get(key, "").strip()[:200] for key in values}
+        values = {key: printable(request.form.get(key, ""), 200) for key in values}
         scopes = [scope[:64] for scope in request.form.getlist("scopes")[:50]]
         problems = _form_problems(values, scopes)
         if not problems:

@@ -73,6 +73,8 @@ def check_email(email: str) -> str:
     local, at, domain = email.partition("@")
     if not at or not local or not domain or "@" in domain or len(email) > 254:
         raise ValidationFailed(details={"email": [Message(N_("Not an email address."))]})
+    if not email.isprintable() or any(ch.isspace() for ch in email):
+        raise ValidationFailed(details={"email": [Message(N_("Not an email address."))]})
     return email
 
 
