@@ -35,10 +35,11 @@ ACTOR_NAMES = {
     "api_key": N_("API key"),
     "member": N_("Member"),
     "job": N_("Scheduled job"),
-    "system": N_("Jifen"),
+    "system": N_("The platform"),
 }
 FIELDS = ("actor", "action", "object_type", "object_id", "from", "to")
 _SHOWN_CHANGE = 300
+_SHOWN_ID = 12
 
 
 def _tenant() -> Tenant:
@@ -158,10 +159,19 @@ def _shown(event: audit.AuditEvent, names: dict[str, str]) -> dict[str, Any]:
         "action": event.action,
         "object_type": event.object_type,
         "object_id": event.object_id,
+        "object_short": _short(event.object_id),
         "before": _change(event.before),
         "after": _change(event.after),
         "ip": event.ip,
     }
+
+
+def _short(object_id: str | None) -> str:
+    """An id as the table shows it: a long one by its end (time-ordered ids made at
+    the same moment share their start), the whole in its title."""
+    if object_id is None or len(object_id) <= _SHOWN_ID:
+        return object_id or ""
+    return "…" + object_id[-_SHOWN_ID:]
 
 
 def _change(values: dict[str, Any] | None) -> str:
