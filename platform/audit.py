@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, insert
+from sqlalchemy import Connection, String, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from jifen.db import Base, TenantScoped, writing_for
 from jifen.driver import DriverStatement
+from jifen.pagination import read_page
 from jifen.types import ID, Json, UTCDateTime, new_id
 
 
@@ -92,3 +93,42 @@ _INSERT = DriverStatement(insert(AuditEvent.__table__))
 def write(connection: Connection, row: dict[str, Any]) -> None:
     """Insert an audit event made by `event` on a connection writing for its tenant."""
     _INSERT.execute(connection, [row])
+
+
+@dataclass(frozen=True)
+class Search:
+    """What to look for in a tenant's audit log; each part given narrows it. `action` is
+    a prefix ("staff." finds every staff action); `since` is inclusive, `until` not."""
+
+    actor_kind: str | None = None
+    actor_id: str | None = None
+    action: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def search(
+    session: Session, search: Search, *, limit: int, cursor: str | None
+) -> tuple[list[AuditEvent], str | None]:
+    """A page of the session's tenant's audit events matching `search`, newest first
+    (ids are time-ordered), and the next page's cursor."""
+    query = select(AuditEvent)
+    if search.actor_kind is not None:
+        query = query.where(AuditEvent.actor_kind == search.actor_kind)
+    if search.actor_id is not None:
+        query = query.where(AuditEvent.actor_id == search.actor_id)
+    if search.action:
+        query = query.where(AuditEvent.action.startswith(search.action, autoescape=True))
+    if search.object_type:
+        query = query.where(AuditEvent.object_type == search.object_type)
+    if search.object_id:
+        query = query.where(AuditEvent.object_id == search.object_id)
+    if search.since is not None:
+        query = query.where(AuditEvent.created_at >= search.since)
+    if search.until is not None:
+        query = query.where(AuditEvent.created_at < search.until)
+    return read_page(
+        session.scalars, query, [AuditEvent.id], [uuid.UUID], limit, cursor, descending=True
+    )

@@ -24,14 +24,14 @@ from jifen.mall import merging as mall_merging
 from jifen.mall.domain_events import OrderMoved, ReviewPublished, ReviewRejected
 from jifen.members import MergedIntoMember, SignInCodeRequested
 from jifen.notify import codes as sign_in_codes
-from jifen.notify import console_codes
+from jifen.notify import console_codes, staff_invitations
 from jifen.notify import members as member_notices
 from jifen.outbox.events import DomainEvent, InTransaction
 from jifen.outbox.relay import Delivered, Subscriber
 from jifen.plugins import alone
 from jifen.rules import mall_bridge
 from jifen.rules import merging as rules_merging
-from jifen.tenants import UserCodeRequested
+from jifen.tenants import StaffInvited, UserCodeRequested
 
 # What must commit or roll back with the change that announced it. A merge moves the
 # merged member's points, mall records and events with it.
@@ -51,6 +51,7 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
     Subscriber(sign_in_codes.SUBSCRIBER, (SignInCodeRequested,), sign_in_codes.deliver),
     Subscriber(console_codes.SUBSCRIBER, (UserCodeRequested,), console_codes.deliver),
     Subscriber(daily.SUBSCRIBER, (EntriesPosted,), daily.roll_up),
+    Subscriber(staff_invitations.SUBSCRIBER, (StaffInvited,), staff_invitations.deliver),
 )
 
 # Observer hook -> the event feeding it, and the hook's keyword arguments for each call

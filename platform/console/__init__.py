@@ -20,6 +20,12 @@ from jifen.console import (
     reviews,
     setup,
     signup,
+    team,
+    team_audit,
+    team_join,
+    team_keys,
+    team_security,
+    team_sign_in,
 )
 from jifen.console.pages import bp, csrf
 
@@ -43,4 +49,10 @@ __all__ = [
     "reviews",
     "setup",
     "signup",
+    "team",
+    "team_audit",
+    "team_join",
+    "team_keys",
+    "team_security",
+    "team_sign_in",
 ]

@@ -113,6 +113,8 @@ def staff_page(permission: str) -> Callable[[F], F]:
             if found is None:
                 return redirect(url_for("console.home"))
             staff.tenant, staff.role = found
+            if staff.tenant.two_factor_required and staff.user.two_factor_since is None:
+                return redirect(url_for("console.security"))
             if not staff.can(permission):
                 abort(403)
             set_tenant(db_session(), staff.tenant.id)

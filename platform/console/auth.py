@@ -15,9 +15,13 @@ from jifen.console.access import current, public, signed_in, user_page
 from jifen.console.pages import LANGUAGE_KEY, bp, render
 from jifen.errors import JifenError
 from jifen.i18n import LOCALES, N_
-from jifen.tenants import users
+from jifen.tenants import two_factor, users
+from jifen.tenants.models import User
 from jifen.tenants.throttle import TooManySignIns
 from jifen.web import db_session, services, set_chosen_locale
+
+# Who passed the password and still owes a second-factor code, in Flask's signed session.
+SECOND_STEP = "console_second_step"
 
 
 class LoginForm(FlaskForm):
@@ -49,12 +53,18 @@ def login() -> tuple[str, int, dict[str, str]] | Response:
     return page, error.status if error else 200, {}
 
 
-def start_session(user_id: uuid.UUID, then: str) -> Response:
-    """Sign this browser in as the user and send it to `then`."""
+def start_session(user_id: uuid.UUID, then: str, *, second_factor: bool = False) -> Response:
+    """Sign this browser in as the user and send it to `then`. A user with two-factor
+    sign-in on is sent to give a code first (jifen.console.team_sign_in), unless
+    `second_factor` says they just did."""
     chosen = session.get(LANGUAGE_KEY)
     session.clear()  # a new CSRF secret for the signed-in pages
     if chosen:
         session[LANGUAGE_KEY] = chosen
+    if not second_factor and two_factor.enrolled(db_session().get_one(User, user_id)):
+        at = services().clock.now().timestamp()
+        session[SECOND_STEP] = {"user": str(user_id), "then": then, "at": at}
+        return redirect(url_for("console.sign_in_code"))
     response = redirect(then)
     session_cookies.sign_in(response, session_cookies.console(), user_id)
     return response

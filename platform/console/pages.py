@@ -41,6 +41,10 @@ MENU = (
     MenuItem("console.order_list", N_("Orders"), roles.VIEW),
     MenuItem("console.after_sales_list", N_("After-sales"), roles.VIEW),
     MenuItem("console.review_list", N_("Reviews"), roles.VIEW),
+    MenuItem("console.team", N_("Team"), roles.VIEW),
+    MenuItem("console.api_keys", N_("API keys"), roles.VIEW),
+    MenuItem("console.audit_log", N_("Audit log"), roles.CONFIGURE),
+    MenuItem("console.security", N_("Sign-in security"), roles.VIEW),
 )
 
 

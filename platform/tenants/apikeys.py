@@ -24,6 +24,7 @@ from jifen.db import reading_aside
 from jifen.errors import JifenError, NotFound, ValidationFailed
 from jifen.i18n import N_
 from jifen.keyring import Keyring
+from jifen.pagination import read_page
 from jifen.tenants import lookups
 from jifen.tenants.models import ApiKey, Tenant
 from jifen.tenants.service import TENANT_VIEW_FIELDS, TenantView, require_active
@@ -160,6 +161,17 @@ def revoke_api_key(
     if key.revoked_at is None:
         _revoke(session, key, actor=actor, clock=clock)
     return key
+
+
+def page_of_keys(
+    session: Session, tenant_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> tuple[list[ApiKey], str | None]:
+    """A page of the tenant's keys, revoked ones too, newest first, and the next page's
+    cursor. Their digests are not read (the column is deferred)."""
+    query = select(ApiKey).where(ApiKey.tenant_id == tenant_id)
+    return read_page(
+        session.scalars, query, [ApiKey.id], [uuid.UUID], limit, cursor, descending=True
+    )
 
 
 def revoke_api_keys_named(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from jifen.db import Base, TenantScoped
@@ -31,6 +31,8 @@ GLOBAL_TABLES = frozenset(
         "sign_in_throttles",
         # Codes that verify a console user's email or reset their password.
         "user_codes",
+        # The keyed hashes of console users' two-factor recovery codes.
+        "recovery_codes",
         # The event log and the relay's bookkeeping (jifen.outbox.models): one log for
         # every tenant and the platform, read by one relay.
         "outbox_events",
@@ -83,6 +85,8 @@ class Tenant(Base):
     # How far the merchant's self-serve set-up has come (jifen.tenants.setup): the next
     # step of the console's onboarding, or "done".
     setup_step: Mapped[str] = mapped_column(String(16), default="done")
+    # Every staff member must sign in with a second factor (jifen.tenants.two_factor).
+    two_factor_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class User(Base):
@@ -100,6 +104,12 @@ class User(Base):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The console's language the user chose (None: their browser's).
     locale: Mapped[str | None] = mapped_column(String(8))
+    # Two-factor sign-in (jifen.tenants.two_factor): the authenticator's secret,
+    # encrypted, kept from the start of enrolment; on once `two_factor_since` is set.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(String(255))
+    two_factor_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The time step of the last code accepted: a code is good once.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
 
 class UserCode(Base):
@@ -120,6 +130,19 @@ class UserCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(Base):
+    """One of a console user's two-factor recovery codes, as its keyed hash: good once."""
+
+    __tablename__ = "recovery_codes"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class StaffMembership(Base):
@@ -211,3 +234,29 @@ class TemplateOverride(TenantScoped, Base):
     version: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffInvitation(TenantScoped, Base):
+    """An email invited to join a tenant's staff with a role (jifen.tenants.invitations):
+    the link's token kept encrypted until it is sent and as its keyed hash to find it."""
+
+    __tablename__ = "staff_invitations"
+    __table_args__ = (
+        Index("ix_staff_invitations_token", "tenant_id", "token_digest", unique=True),
+        Index("ix_staff_invitations_email", "tenant_id", "email"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(254))  # stored lower-case
+    role: Mapped[str] = mapped_column(String(16))
+    token_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    token_encrypted: Mapped[str] = mapped_column(String(255))
+    # The console's address the invitation was made at: the emailed link opens there.
+    console_url: Mapped[str] = mapped_column(String(300))
+    locale: Mapped[str] = mapped_column(String(8))
+    invited_by: Mapped[uuid.UUID | None] = mapped_column(ID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by: Mapped[uuid.UUID | None] = mapped_column(ID)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

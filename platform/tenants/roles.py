@@ -9,6 +9,7 @@ also manages the team and the tenant's secrets.
 
 from __future__ import annotations
 
+from jifen.i18n import N_
 from jifen.tenants.models import ROLES
 
 VIEW = "view"  # read any page
@@ -25,6 +26,15 @@ _GRANTS: dict[str, frozenset[str]] = {
     "owner": frozenset(PERMISSIONS),
 }
 assert set(_GRANTS) == set(ROLES)
+
+# Each role's name as people read it (message ids).
+ROLE_NAMES = {
+    "owner": N_("owner"),
+    "admin": N_("admin"),
+    "operator": N_("operator"),
+    "viewer": N_("viewer"),
+}
+assert set(ROLE_NAMES) == set(ROLES)
 
 
 def allows(role: str, permission: str) -> bool:

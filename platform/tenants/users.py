@@ -114,6 +114,15 @@ def authenticate(session: Session, *, email: str, password: str, clock: Clock) -
     return user
 
 
+def password_matches(user: User, password: str) -> bool:
+    """Whether `password` is the user's: the check a signed-in user passes again before
+    a change to how they sign in."""
+    try:
+        return _hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def sign_in(
     session: Session, *, email: str, password: str, address: str | None, clock: Clock
 ) -> User:

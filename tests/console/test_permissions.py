@@ -15,13 +15,14 @@ from collections.abc import Callable
 import pytest
 from conftest import sqlite_only
 from flask import Flask
+from sqlalchemy import select
 from test_web import csrf_token, sign_in
 
 from console.orders_world import helped_order
 from jifen.audit import SYSTEM
 from jifen.console import access
-from jifen.tenants import roles, users
-from jifen.tenants.models import ROLES, Tenant
+from jifen.tenants import invitations, roles, users
+from jifen.tenants.models import ROLES, ApiKey, Tenant
 
 pytestmark = sqlite_only
 PASSWORD = "correct horse battery"
@@ -37,6 +38,14 @@ ARGUMENTS: dict[str, Callable[[dict[str, str]], str]] = {
 # Arguments that name nothing of a tenant's: a route with only these has nothing of
 # another tenant's to ask for.
 UNOWNED = {"code_id"}
+    "token": lambda tenant: "not-an-invitation",
+    "user_id": lambda tenant: tenant["owner_id"],
+    "invitation_id": lambda tenant: tenant["invitation_id"],
+    "key_id": lambda tenant: tenant["key_id"],
+}
+# The arguments that name something of a tenant: routes with one are also asked for
+# with another tenant's.
+TENANT_ARGUMENTS = {"slug", "user_id", "invitation_id", "key_id"}
 # Who may open each console page: the specification the server is held to. A new route
 # is added here, with the access its work needs.
 ACCESS = {
@@ -69,6 +78,23 @@ ACCESS = {
     "console.review_list": roles.VIEW,
     "console.publish_review": roles.OPERATE,
     "console.reject_review": roles.OPERATE,
+    "console.sign_in_code": access.PUBLIC,
+    "console.join": access.PUBLIC,
+    "console.security": access.USER,
+    "console.security_start": access.USER,
+    "console.security_enrol": access.USER,
+    "console.security_disable": access.USER,
+    "console.security_recovery_codes": access.USER,
+    "console.team": roles.VIEW,
+    "console.team_invite": roles.MANAGE,
+    "console.team_role": roles.MANAGE,
+    "console.team_remove": roles.MANAGE,
+    "console.team_revoke_invitation": roles.MANAGE,
+    "console.team_two_factor": roles.MANAGE,
+    "console.api_keys": roles.VIEW,
+    "console.api_key_new": roles.CONFIGURE,
+    "console.api_key_revoke": roles.CONFIGURE,
+    "console.audit_log": roles.CONFIGURE,
 }
 # Routes that end the session they are asked in: asked for last.
 LAST = {"console.logout"}
@@ -93,6 +119,27 @@ def staff(svc, client, make_tenant) -> dict[str, dict[str, str]]:
     for name, tenant_roles in (("a", ROLES), ("b", ("owner",))):
         tenant = make_tenant(f"perm-{name}")
         owned = helped_order(client, tenant)
+def staff(svc, make_tenant) -> dict[str, dict[str, str]]:
+    """Tenant A with one user in each role, and tenant B with its owner; each with an
+    API key and an invitation waiting."""
+    found = {}
+    for name, tenant_roles in (("a", ROLES), ("b", ("owner",))):
+        tenant = make_tenant(f"perm-{name}")
+        with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+            invitation = invitations.invite(
+                session,
+                tenant.tenant_id,
+                email=f"invited@{name}.example",
+                role="viewer",
+                invited_by=None,
+                console_url="http://localhost",
+                locale="en",
+                actor=SYSTEM,
+                clock=svc.clock,
+                keyring=svc.keyring,
+            )
+            key_id = session.scalars(select(ApiKey.id).where(ApiKey.tenant_id == tenant.tenant_id))
+            owned = {"invitation_id": str(invitation.id), "key_id": str(key_id.one())}
         for role in tenant_roles:
             email = f"{role}@{name}.example"
             with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
@@ -108,6 +155,11 @@ def staff(svc, client, make_tenant) -> dict[str, dict[str, str]]:
                     clock=svc.clock,
                 )
             found[f"{name}:{role}"] = {"email": email, "slug": tenant.slug} | owned
+            if role == "owner":
+                owned["owner_id"] = str(user.id)
+            found[f"{name}:{role}"] = {"email": email, "slug": tenant.slug, **owned}
+    for key, entry in found.items():
+        entry["owner_id"] = found[f"{key[0]}:owner"]["owner_id"]
     return found
 
 
@@ -127,6 +179,13 @@ def expected(access_of: str, role: str | None, method: str, whose: str) -> set[i
     # 409: the form's object is no longer in a state for it (an order refunded earlier
     # in the walk is not cancelled).
     return {200, 302, 303, 400, 409, 422}
+    if access_of in (access.USER, access.UNVERIFIED):
+        return {404} if whose == OTHER else {200, 302, 303, 400, 404, 422}
+    if not roles.allows(role, access_of):
+        return {403}  # refused before anything is looked up, whosever it names
+    if whose == OTHER:
+        return {404}
+    return {200, 302, 303, 400, 422}
 
 
 @pytest.mark.parametrize("whose", [OWN, OTHER])
@@ -146,6 +205,8 @@ def test_every_console_route_answers_each_role_as_its_access_says(app, client, s
         access_of = ACCESS[endpoint]
         if whose == OTHER and not set(arguments) - UNOWNED:
             continue  # nothing in its address names a tenant's
+        if whose == OTHER and not TENANT_ARGUMENTS & set(arguments):
+            continue  # nothing in its address names a tenant
         url = rule
         for name in arguments:
             url = url.replace(f"<{name}>", ARGUMENTS[name](named))
