@@ -1,14 +1,26 @@
 """The merchant console: `/console`, server-rendered pages for a merchant's staff.
 
 `pages` holds the blueprint and what every page shares, `access` who may open each
-route; each area has its module (`auth`, `signup`, `setup`, `home`).
+route; each area has its module (`auth`, `signup`, `setup`, `home`, `settings` and its
+`settings_*` pages).
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from jifen.console import auth, home, setup, signup
+from jifen.console import (
+    auth,
+    home,
+    settings,
+    settings_domains,
+    settings_look,
+    settings_members,
+    settings_points,
+    settings_tiers,
+    setup,
+    signup,
+)
 from jifen.console.pages import bp, csrf
 
 
@@ -18,4 +30,16 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-__all__ = ["auth", "home", "init_app", "setup", "signup"]
+__all__ = [
+    "auth",
+    "home",
+    "init_app",
+    "settings",
+    "settings_domains",
+    "settings_look",
+    "settings_members",
+    "settings_points",
+    "settings_tiers",
+    "setup",
+    "signup",
+]
