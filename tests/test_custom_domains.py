@@ -50,6 +50,10 @@ def test_a_host_proved_by_a_txt_record_finds_the_mall(client, svc, tenant, netwo
     assert check(svc, tenant, host) == ("verified", "found", "unreachable")
     answer = client.get("/", headers={"Host": host})
     assert answer.status_code == 200 and "Acme" in answer.get_data(as_text=True)
+    # Proved once is proved: the record may go, the host stays in use.
+    network.records.clear()
+    assert check(svc, tenant, host) == ("verified", "found", "unreachable")
+    assert mall_at(client, host) == 200
 
 
 def test_a_host_proved_by_a_served_file_finds_the_mall(client, svc, tenant, network):

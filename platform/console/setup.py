@@ -259,7 +259,9 @@ def look_preview() -> str:
     """The preview's frame for the look being chosen (asked for as the form changes)."""
     tenant = current().tenant
     assert tenant is not None
-    look = look_of(request.args.get("theme", ""), request.args.get("brand_color", ""))
+    # The settings' look page may ask for the theme's own colour instead of the one picked.
+    color = "" if request.args.get("theme_colour") else request.args.get("brand_color", "")
+    look = look_of(request.args.get("theme", ""), color)
     if look_problems(look):
         look = Look(tenant.theme, tenant.brand_color)
     return render("console/look_preview.html", preview=preview_address(tenant, look))

@@ -150,8 +150,11 @@ def checking(found: DomainClaim) -> bool:
 def request_check(
     session: Session, tenant_id: uuid.UUID, host: str, *, actor: Actor, clock: Clock
 ) -> DomainClaim:
-    """Ask for the claim to be checked, by a job once this transaction commits."""
+    """Ask for the claim to be checked, by a job once this transaction commits. A proved
+    claim is not checked again: its host stays in use until the claim is removed."""
     found = claim_of(session, tenant_id, host)
+    if found.status == VERIFIED:
+        return found
     found.check_requested_at = clock.now()
     audit.record(
         session,

@@ -327,6 +327,11 @@ def test_the_live_preview_follows_the_look_chosen(client, owner):
     chosen = re.search(r'src="([^"]+)"', frame)[1].replace("&amp;", "&")
     mall = page(client, chosen)
     assert "theme-fresh" in mall and "#112233" in mall
+    # The theme's own colour, when asked for instead of the one picked.
+    own = "/console/setup/look/preview?theme=fresh&brand_color=%23112233&theme_colour=on"
+    chosen = re.search(r'src="([^"]+)"', page(client, own))[1].replace("&amp;", "&")
+    mall = page(client, chosen)
+    assert "theme-fresh" in mall and "#112233" not in mall
 
 
 def test_banners_are_saved_in_order_from_addresses_and_files(client, svc, owner):
