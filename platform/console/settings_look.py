@@ -117,13 +117,12 @@ def settings_banners() -> tuple[str, int] | Response:
         if moved is not None:
             rows[moved - 1], rows[moved] = rows[moved], rows[moved - 1]
         return _banners_page(tenant, rows, problems), 200
-    kept, problems = _uploaded([r for r in rows if _filled(r)], tenant)
+    kept = [row for row in rows if _filled(row)]
+    problems = _banner_problems(kept)
     if not problems:
-        try:
-            banners = _BANNERS.load({"banners": [_banner(row) for row in kept]})["banners"]
-        except ValidationError as refused:
-            problems = problems_in(refused.messages)
+        problems = _keep_uploads(kept, tenant)
     if not problems:
+        banners = _BANNERS.load({"banners": [_banner(row) for row in kept]})["banners"]
         save_settings(tenant, {"banners": banners})
         flash(translate(N_("The banners are saved.")))
         return redirect(url_for("console.settings_banners"), 303)
@@ -171,25 +170,40 @@ def _posted_rows() -> list[dict[str, str]]:
 
 def _filled(row: dict[str, str]) -> bool:
     """Whether a row says anything (a row left blank is dropped)."""
+    return any(row[name] for name in BANNER_FIELDS) or _upload(row) is not None
+
+
+def _upload(row: dict[str, str]) -> FileStorage | None:
     upload = request.files.get(f"banners-{row['index']}-image")
-    return any(row[name] for name in BANNER_FIELDS) or bool(upload and upload.filename)
+    return upload if upload is not None and upload.filename else None
 
 
-def _uploaded(
-    rows: list[dict[str, str]], tenant: Tenant
-) -> tuple[list[dict[str, str]], dict[str, str]]:
-    """The rows with each uploaded image kept and its address in place; the problems of
-    the files refused, by row as the page shows them again."""
-    kept, problems = [], {}
+def _banner_problems(rows: list[dict[str, str]]) -> dict[str, str]:
+    """What is wrong with the rows, by input, before any file is kept (an image coming
+    as a file stands in for its address)."""
+    checked = [
+        _banner(row) | ({"image_url": "/uploaded.png"} if _upload(row) else {}) for row in rows
+    ]
+    try:
+        _BANNERS.load({"banners": checked})
+    except ValidationError as refused:
+        return problems_in(refused.messages)
+    return {}
+
+
+def _keep_uploads(rows: list[dict[str, str]], tenant: Tenant) -> dict[str, str]:
+    """Keep each uploaded image, its address in its row; the problems of the files
+    refused, by row as the page shows them again."""
+    problems = {}
     for number, row in enumerate(rows):
-        upload = request.files.get(f"banners-{row.pop('index')}-image")
-        if upload is not None and upload.filename:
-            try:
-                row["image_url"] = store_image(
-                    services().storage, tenant.id, upload.read(UPLOAD_READ), field="image"
-                )
-            except ValidationFailed as refused:
-                found = problems_of_error(refused, default_field="image")
-                problems[f"banners-{number}-image"] = " ".join(found.values())
-        kept.append(row)
-    return kept, problems
+        upload = _upload(row)
+        if upload is None:
+            continue
+        try:
+            row["image_url"] = store_image(
+                services().storage, tenant.id, upload.read(UPLOAD_READ), field="image"
+            )
+        except ValidationFailed as refused:
+            found = problems_of_error(refused, default_field="image")
+            problems[f"banners-{number}-image"] = " ".join(found.values())
+    return problems

@@ -10,7 +10,7 @@ A threshold is points, or money in the currency's major units for a spend basis.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import flash, redirect, request, url_for
@@ -44,6 +44,7 @@ FIELDS = (
 # The inputs that make a row: one left with none of them filled in is dropped.
 _FILLED = ("code", "name", "threshold")
 _ROW = re.compile(r"tiers-([0-9]{1,2})-([a-z_]+)")
+_AMOUNT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,4})?")
 BASES = {
     "lifetime_points": N_("Points earned, ever"),
     "points_in_window": N_("Points earned in the last days"),
@@ -208,10 +209,7 @@ def _threshold(text: str, money: Money, *, spend: bool) -> int | None:
     text = text.strip().replace(",", "")
     if not spend:
         return whole(text, least=0, most=10**15)
-    if not re.fullmatch(r"[0-9]{1,13}(\.[0-9]{1,4})?", text):
+    if not _AMOUNT.fullmatch(text):
         return None
-    try:
-        minor = money.minor(Decimal(text))
-    except InvalidOperation:
-        return None
+    minor = money.minor(Decimal(text))
     return int(minor) if minor == minor.to_integral_value() else None

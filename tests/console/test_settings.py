@@ -375,6 +375,11 @@ def test_a_banner_with_mistakes_saves_nothing(client, svc, owner):
     assert problem(shown, "banners-0-alt") == "Length must be between 1 and 120."
     assert "path on this site" in problem(shown, "banners-0-link")
     assert saved_tenant(svc, owner).banners == []
+    # A file comes with a row refused: it is not kept.
+    files = {"banners-0-image": (io.BytesIO(PNG), "b.png")}
+    refused = post(client, "/console/settings/banners", form | {"banners-0-alt": "x"}, files=files)
+    assert refused.status_code == 422
+    assert not list(svc.storage.root.rglob("*.png"))
 
 
 # -- language and sign-in ----------------------------------------------------------------
