@@ -27,6 +27,7 @@ from jifen.plugins import build_plugin_manager
 from jifen.rules.registry import RuleTypes
 from jifen.storage import Storage, storage_from_url
 from jifen.subscriptions import IN_TRANSACTION, subscribers
+from jifen.tenants.ownership import NetworkProbe, Probe
 
 
 @dataclass
@@ -70,6 +71,11 @@ class Services:
     def notifiers(self) -> Notifiers:
         """The notifiers the installed plugins offer under these settings."""
         return Notifiers(self.plugins, self.settings)
+
+    @cached_property
+    def ownership_probe(self) -> Probe:
+        """What proving a custom domain asks of the network (tests put a fake here)."""
+        return NetworkProbe()
 
     @cached_property
     def relay(self) -> Relay:

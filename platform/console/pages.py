@@ -45,6 +45,7 @@ MENU = (
     MenuItem("console.api_keys", N_("API keys"), roles.VIEW),
     MenuItem("console.audit_log", N_("Audit log"), roles.CONFIGURE),
     MenuItem("console.security", N_("Sign-in security"), roles.VIEW),
+    MenuItem("console.settings", N_("Settings"), roles.CONFIGURE),
 )
 
 

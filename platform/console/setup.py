@@ -188,19 +188,19 @@ def setup_look() -> tuple[str, int] | Response:
     look = Look(tenant.theme, tenant.brand_color)
     problems: dict[str, str] = {}
     if request.method == "POST":
-        look = _look_of(request.form.get("theme", ""), request.form.get("brand_color", ""))
+        look = look_of(request.form.get("theme", ""), request.form.get("brand_color", ""))
         changes: dict[str, Any] = {"theme": look.theme, "brand_color": look.brand_color}
-        problems = _look_problems(look)
+        problems = look_problems(look)
         logo = request.files.get("logo")
         if not problems and logo is not None and logo.filename:
             try:
                 changes["logo_url"] = store_image(
-                    services().storage, tenant.id, logo.read(_UPLOAD_READ), field="logo"
+                    services().storage, tenant.id, logo.read(UPLOAD_READ), field="logo"
                 )
             except ValidationFailed as refused:
                 problems = problems_of(refused, default_field="logo")
         if not problems:
-            _save_settings(tenant, changes)
+            save_settings(tenant, changes)
             _advance(tenant, "look")
             if request.form.get("then") == "stay":
                 return redirect(url_for("console.setup_look"), 303)
@@ -208,23 +208,25 @@ def setup_look() -> tuple[str, int] | Response:
     return render(
         "console/setup_look.html",
         look=look,
-        themes=_themes(),
-        preview=_preview_address(tenant, look),
+        themes=themes(),
+        preview=preview_address(tenant, look),
         problems=problems,
         steps=STEPS,
     ), (422 if problems else 200)
 
 
 # Read at most a byte beyond the largest image taken, so a larger one is refused whole.
-_UPLOAD_READ = 2 * 1024 * 1024 + 1
+UPLOAD_READ = 2 * 1024 * 1024 + 1
 
 
-def _look_of(theme: str, color: str) -> Look:
+def look_of(theme: str, color: str) -> Look:
+    """The look a form or a preview's query names (checked by `look_problems`)."""
     color = color.strip().lower()[:7]
     return Look(theme.strip()[:32], color or None)
 
 
-def _look_problems(look: Look) -> dict[str, str]:
+def look_problems(look: Look) -> dict[str, str]:
+    """What is wrong with a look, by input: a theme not installed, a colour not #rrggbb."""
     problems = {}
     if look.theme not in current_app.extensions["jifen.themes"]:
         problems["theme"] = translate(N_("No installed theme has this name."))
@@ -233,17 +235,20 @@ def _look_problems(look: Look) -> dict[str, str]:
     return problems
 
 
-def _themes() -> list[dict[str, str]]:
-    themes = current_app.extensions["jifen.themes"]
+def themes() -> list[dict[str, str]]:
+    """The installed themes, each with its title and description in the page's language."""
+    installed = current_app.extensions["jifen.themes"]
     language = page_language()
     listed = []
-    for name in sorted(themes.names()):
-        title, description = themes.get(name).described(language)
+    for name in sorted(installed.names()):
+        title, description = installed.get(name).described(language)
         listed.append({"name": name, "title": title, "description": description})
     return listed
 
 
-def _preview_address(tenant: Tenant, look: Look) -> str:
+def preview_address(tenant: Tenant, look: Look) -> str:
+    """The mall's home page as it would look in `look`, signed so that only staff's
+    previews show a look not saved."""
     token = preview_token(current_app.secret_key or b"", tenant.id, look)
     return url_for("storefront.home", slug=tenant.slug, preview=token)
 
@@ -254,20 +259,24 @@ def look_preview() -> str:
     """The preview's frame for the look being chosen (asked for as the form changes)."""
     tenant = current().tenant
     assert tenant is not None
-    look = _look_of(request.args.get("theme", ""), request.args.get("brand_color", ""))
-    if _look_problems(look):
+    # The settings' look page may ask for the theme's own colour instead of the one picked.
+    color = "" if request.args.get("theme_colour") else request.args.get("brand_color", "")
+    look = look_of(request.args.get("theme", ""), color)
+    if look_problems(look):
         look = Look(tenant.theme, tenant.brand_color)
-    return render("console/look_preview.html", preview=_preview_address(tenant, look))
+    return render("console/look_preview.html", preview=preview_address(tenant, look))
 
 
-def _save_settings(tenant: Tenant, changes: dict[str, Any]) -> None:
+def save_settings(tenant: Tenant, changes: dict[str, Any]) -> None:
+    """Change some of the tenant's settings that nothing recorded depends on (its look,
+    name, banners, language, sign-in methods); audited by the service."""
     tenants.update_settings(
         db_session(),
         tenant.id,
         changes,
         actor=actor(),
         clock=services().clock,
-        in_use=lambda setting: False,  # neither the look nor the logo is locked
+        in_use=lambda setting: False,  # none of these is locked
     )
 
 

@@ -124,14 +124,19 @@ def link_path(
     return f"/m/{tenant.slug}/sign-in?{query}"
 
 
+def live_count(session: Session) -> int:
+    """How many of the tenant's keys are live (not revoked)."""
+    live = session.scalar(
+        select(func.count()).select_from(SignInKey).where(SignInKey.revoked_at.is_(None))
+    )
+    return int(live or 0)
+
+
 def create_key(
     session: Session, tenant_id: uuid.UUID, *, actor: Actor, clock: Clock, keyring: Keyring
 ) -> NewKey:
     """A new sign-in key; refused while `ACTIVE_KEYS` are live."""
-    live = session.scalar(
-        select(func.count()).select_from(SignInKey).where(SignInKey.revoked_at.is_(None))
-    )
-    if (live or 0) >= ACTIVE_KEYS:
+    if live_count(session) >= ACTIVE_KEYS:
         raise TooManySignInKeys()
     now = clock.now()
     key_id = KEY_PREFIX + secrets.token_hex(6)

@@ -260,3 +260,22 @@ class StaffInvitation(TenantScoped, Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_by: Mapped[uuid.UUID | None] = mapped_column(ID)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+class DomainClaim(TenantScoped, Base):
+    """A host a tenant named for its mall (jifen.tenants.domains). It is used (a row of
+    `tenant_domains`) only once the tenant proves it owns it: a DNS TXT record or a file
+    served at the host, holding `token`."""
+
+    __tablename__ = "domain_claims"
+
+    host: Mapped[str] = mapped_column(String(253), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # pending | verified | failed
+    # What the last check found each way (jifen.tenants.ownership: found, missing,
+    # unreachable, refused) and, when another mall uses the host, `taken` on both.
+    dns_finding: Mapped[str | None] = mapped_column(String(16))
+    http_finding: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A check asked for and not yet made when later than `checked_at`.
+    check_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -23,6 +23,9 @@ from jifen.audit import SYSTEM
 from jifen.console import access
 from jifen.tenants import invitations, roles, users
 from jifen.tenants.models import ROLES, ApiKey, Tenant
+from jifen.members import sign_in_links
+from jifen.tenants import domains, roles, users
+from jifen.tenants.models import ROLES, Tenant
 
 pytestmark = sqlite_only
 PASSWORD = "correct horse battery"
@@ -46,6 +49,11 @@ UNOWNED = {"code_id"}
 # The arguments that name something of a tenant: routes with one are also asked for
 # with another tenant's.
 TENANT_ARGUMENTS = {"slug", "user_id", "invitation_id", "key_id"}
+    "host": lambda tenant: tenant["host"],
+    "key_id": lambda tenant: tenant["key_id"],
+}
+# Arguments that name nothing of a tenant's: such a route has no other tenant's to ask.
+UNTENANTED = {"code_id"}
 # Who may open each console page: the specification the server is held to. A new route
 # is added here, with the access its work needs.
 ACCESS = {
@@ -95,6 +103,18 @@ ACCESS = {
     "console.api_key_new": roles.CONFIGURE,
     "console.api_key_revoke": roles.CONFIGURE,
     "console.audit_log": roles.CONFIGURE,
+    "console.settings": roles.CONFIGURE,
+    "console.settings_look": roles.CONFIGURE,
+    "console.settings_banners": roles.CONFIGURE,
+    "console.settings_tiers": roles.CONFIGURE,
+    "console.settings_points": roles.CONFIGURE,
+    "console.settings_checkout": roles.CONFIGURE,
+    "console.settings_members": roles.CONFIGURE,
+    "console.settings_keys": roles.MANAGE,
+    "console.settings_key_revoke": roles.MANAGE,
+    "console.settings_domains": roles.CONFIGURE,
+    "console.settings_domain_check": roles.CONFIGURE,
+    "console.settings_domain_remove": roles.CONFIGURE,
 }
 # Routes that end the session they are asked in: asked for last.
 LAST = {"console.logout"}
@@ -140,6 +160,19 @@ def staff(svc, make_tenant) -> dict[str, dict[str, str]]:
             )
             key_id = session.scalars(select(ApiKey.id).where(ApiKey.tenant_id == tenant.tenant_id))
             owned = {"invitation_id": str(invitation.id), "key_id": str(key_id.one())}
+def staff(svc, make_tenant) -> dict[str, dict[str, str]]:
+    """Tenant A with one user in each role, and tenant B with its owner; each tenant
+    with a domain claimed and a sign-in key."""
+    found = {}
+    for name, tenant_roles in (("a", ROLES), ("b", ("owner",))):
+        tenant = make_tenant(f"perm-{name}")
+        with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+            host = domains.claim(
+                session, tenant.tenant_id, f"shop.perm-{name}.com", actor=SYSTEM, clock=svc.clock
+            ).host
+            key_id = sign_in_links.create_key(
+                session, tenant.tenant_id, actor=SYSTEM, clock=svc.clock, keyring=svc.keyring
+            ).id
         for role in tenant_roles:
             email = f"{role}@{name}.example"
             with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
@@ -160,6 +193,12 @@ def staff(svc, make_tenant) -> dict[str, dict[str, str]]:
             found[f"{name}:{role}"] = {"email": email, "slug": tenant.slug, **owned}
     for key, entry in found.items():
         entry["owner_id"] = found[f"{key[0]}:owner"]["owner_id"]
+            found[f"{name}:{role}"] = {
+                "email": email,
+                "slug": tenant.slug,
+                "host": host,
+                "key_id": key_id,
+            }
     return found
 
 
@@ -186,6 +225,12 @@ def expected(access_of: str, role: str | None, method: str, whose: str) -> set[i
     if whose == OTHER:
         return {404}
     return {200, 302, 303, 400, 422}
+    if access_of in (access.USER, access.UNVERIFIED):
+        return {404} if whose == OTHER else {200, 302, 303, 400, 404, 422}
+    if roles.allows(role, access_of):
+        return {404} if whose == OTHER else {200, 302, 303, 400, 422}
+    # Refused before anything is looked up: the same answer, whoever's id it names.
+    return {403}
 
 
 @pytest.mark.parametrize("whose", [OWN, OTHER])
@@ -207,6 +252,8 @@ def test_every_console_route_answers_each_role_as_its_access_says(app, client, s
             continue  # nothing in its address names a tenant's
         if whose == OTHER and not TENANT_ARGUMENTS & set(arguments):
             continue  # nothing in its address names a tenant
+        if whose == OTHER and set(arguments) <= UNTENANTED:
+            continue  # nothing in its address names a tenant's
         url = rule
         for name in arguments:
             url = url.replace(f"<{name}>", ARGUMENTS[name](named))
