@@ -453,9 +453,17 @@ def test_html_typed_into_a_rule_is_shown_escaped(client, svc, tenant):
     assert made.status_code == 303, made.get_data(as_text=True)[:3000]
     listed = page(client, "/console/rules")
     assert "<script>alert" not in listed and "&lt;script&gt;alert" in listed
-    assert "<i>vip</i>" not in listed
-    notice = page(client, "/console/rules")
-    assert "<script>" not in notice
+    assert "<i>vip</i>" not in listed and "&lt;i&gt;vip&lt;/i&gt;" in listed
+    # Typed back into a refused form: inside its inputs' values, still escaped.
+    refused = post(
+        client,
+        "/console/rules/new?type=task",
+        {"name": '"><script>x()</script>', "params-points": "<b>", "priority": "<i>"},
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "<script>x()" not in html and "<b>" not in html and "<i>" not in html
+    assert 'value="&#34;&gt;&lt;script&gt;x()&lt;/script&gt;"' in html
 
 
 def test_an_archived_rule_is_shown_but_cannot_be_changed(client, svc, tenant):
@@ -543,6 +551,31 @@ def test_a_plugin_that_raises_is_named_and_the_page_still_answers(client, svc, t
     assert "Plugin 'test_rainy_day' raised RuntimeError" in text(refused.get_data(as_text=True))
     with svc.db.session(tenant_id=tenant.tenant_id) as session:
         assert session.query(EarnRule).count() == 0
+
+
+def test_a_rule_whose_plugin_was_removed_is_listed_and_shown_but_not_tried(
+    client, svc, tenant, clock
+):
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        gone = EarnRule(
+            tenant_id=tenant.tenant_id,
+            id=uuid.uuid4(),
+            name="Rainy days",
+            type="rainy_day",
+            params={},
+            priority=0,
+            exclusive=False,
+            status="active",
+            version=1,
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        )
+        session.add(gone)
+    signed_in_as(client, svc, tenant, "admin")
+    assert "rainy_day (not installed)" in text(page(client, "/console/rules"))
+    shown = text(page(client, f"/console/rules/{gone.id}"))
+    assert "No installed plugin provides this rule type." in shown
+    assert f'value="{gone.id}" disabled' in page(client, "/console/rules/backtest")
 
 
 @pytest.mark.parametrize(
