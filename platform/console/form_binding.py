@@ -17,7 +17,7 @@ from typing import Any
 
 from marshmallow import missing
 
-from jifen.console.form_posts import ADD, FORM, REMOVE, join
+from jifen.console.form_posts import ADD, REMOVE, join
 from jifen.console.form_values import Values, shown
 from jifen.console.schema_fields import FormField, Kind, Money
 from jifen.field_messages import field_messages, rendered
@@ -139,7 +139,7 @@ class _Binder:
         self.zone = zone
         self.add_name = join(prefix, ADD)
         self.remove_name = join(prefix, REMOVE)
-        self.used: set[str] = {FORM}
+        self.used: set[str] = set()
         self.problems: list[Problem] = []
 
     def field(

@@ -46,6 +46,7 @@ MENU = (
     MenuItem("console.audit_log", N_("Audit log"), roles.CONFIGURE),
     MenuItem("console.security", N_("Sign-in security"), roles.VIEW),
     MenuItem("console.settings", N_("Settings"), roles.CONFIGURE),
+    MenuItem("console.rules", N_("Earn rules"), roles.VIEW),
 )
 
 

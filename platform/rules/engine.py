@@ -211,9 +211,8 @@ def evaluate(
         exclusive_won = False
         for rule in in_phase:
             if exclusive_won:
-                result.notes.append(
-                    f"{rule.instance.name}: skipped, an exclusive {phase} rule applied"
-                )
+                note = N_("%(rule)s: skipped, an exclusive %(phase)s rule applied")
+                result.notes.append(Message(note, {"rule": rule.instance.name, "phase": phase}))
                 continue
             given = _run(rule, event, member, ctx, beneficiaries)
             arm = arm_of(rule.audience, member.id)

@@ -4,6 +4,7 @@ kinds. Every change of a rule is a new version, kept with who made it, and audit
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -272,12 +273,19 @@ def _new_version(
 
 
 def list_rules(
-    session: Session, status: str | None = None, *, limit: int, cursor: str | None = None
+    session: Session,
+    status: str | Collection[str] | None = None,
+    *,
+    limit: int,
+    cursor: str | None = None,
 ) -> tuple[list[EarnRule], str | None]:
-    """A page of the tenant's rules, oldest first."""
+    """A page of the tenant's rules, oldest first; only those of `status` (one, or any of
+    several) when given."""
     query = select(EarnRule)
-    if status is not None:
+    if isinstance(status, str):
         query = query.where(EarnRule.status == status)
+    elif status is not None:
+        query = query.where(EarnRule.status.in_(sorted(status)))
     order = (EarnRule.created_at, EarnRule.id)
     return read_page(session.scalars, query, order, (datetime, uuid.UUID), limit, cursor)
 

@@ -28,7 +28,7 @@ def is_birthday(birthday: date, day: date) -> bool:
 
 class BirthdayRule:
     name = "birthday"
-    title = "Birthday gift"
+    title = N_("Birthday gift")
 
     class Params(Schema):
         points = StrictInteger(

@@ -42,7 +42,7 @@ def scheduled(params: Mapping[str, Any], day: date) -> bool:
 
 class CampaignRule:
     name = "campaign"
-    title = "Campaign"
+    title = N_("Campaign")
 
     class Params(Schema):
         kind = fields.String(

@@ -42,7 +42,7 @@ def in_scope(award: Award, scope: frozenset[uuid.UUID]) -> bool:
 
 class CapRule:
     name = "caps"
-    title = "Earning cap"
+    title = N_("Earning cap")
 
     class Params(Schema):
         period = fields.String(

@@ -49,7 +49,7 @@ class StreakBonus(Schema):
 
 class CheckinRule:
     name = "checkin"
-    title = "Daily check-in"
+    title = N_("Daily check-in")
 
     class Params(Schema):
         points = StrictInteger(

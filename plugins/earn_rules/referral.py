@@ -26,7 +26,7 @@ STAGES = {
 
 class ReferralRule:
     name = "referral"
-    title = "Referral reward"
+    title = N_("Referral reward")
 
     class Params(Schema):
         inviter_registered = StrictInteger(

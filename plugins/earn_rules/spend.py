@@ -62,7 +62,7 @@ def item_rates_reason(points: int, eligible: int, currency: str) -> Message:
 
 class SpendRule:
     name = "spend"
-    title = "Points for spending"
+    title = N_("Points for spending")
 
     class Params(Schema):
         rate = RateField(

@@ -29,7 +29,7 @@ LIMIT_REASONS = {
 
 class TaskRule:
     name = "task"
-    title = "Task reward"
+    title = N_("Task reward")
 
     class Params(Schema):
         event = Text(

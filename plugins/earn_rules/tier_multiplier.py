@@ -22,7 +22,7 @@ def extra_points(base: int, multiplier: Decimal) -> int:
 
 class TierMultiplierRule:
     name = "tier_multiplier"
-    title = "Tier multiplier"
+    title = N_("Tier multiplier")
 
     class Params(Schema):
         rates = fields.Dict(

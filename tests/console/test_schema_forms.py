@@ -422,6 +422,21 @@ def test_a_message_from_elsewhere_lands_beside_its_input(app):
     assert page.texts["field-streak_bonuses-0-points-error"] == "Too generous."
 
 
+@sqlite_only
+def test_a_message_about_the_whole_form_is_shown_at_its_top(app):
+    """A refusal no input shows (a check of the schema as a whole, a service's about
+    the parameters together) heads the form's summary."""
+    form = RuleForm(CheckinRule.Params, "CNY")
+    values = form.values_from(None)
+
+    errors = form.errors_from({"_schema": ["Not on Sundays."]}, values)
+    page = render(app, form, values, errors)
+
+    assert errors == {FORM: ["Not on Sundays."]}
+    assert '<div class="error-summary" role="alert">' in page.html
+    assert "<li>Not on Sundays.</li>" in page.html
+
+
 # --- rows ---------------------------------------------------------------------------
 
 
