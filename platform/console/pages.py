@@ -38,15 +38,16 @@ class MenuItem:
 # The console's areas, in the order the menu shows them; each shown to roles it opens.
 MENU = (
     MenuItem("console.home", N_("Home"), roles.VIEW),
+    MenuItem("console.dashboard", N_("Dashboard"), roles.VIEW),
+    MenuItem("console.rules", N_("Earn rules"), roles.VIEW),
     MenuItem("console.order_list", N_("Orders"), roles.VIEW),
     MenuItem("console.after_sales_list", N_("After-sales"), roles.VIEW),
     MenuItem("console.review_list", N_("Reviews"), roles.VIEW),
+    MenuItem("console.settings", N_("Settings"), roles.CONFIGURE),
     MenuItem("console.team", N_("Team"), roles.VIEW),
     MenuItem("console.api_keys", N_("API keys"), roles.VIEW),
-    MenuItem("console.audit_log", N_("Audit log"), roles.CONFIGURE),
     MenuItem("console.security", N_("Sign-in security"), roles.VIEW),
-    MenuItem("console.settings", N_("Settings"), roles.CONFIGURE),
-    MenuItem("console.rules", N_("Earn rules"), roles.VIEW),
+    MenuItem("console.audit_log", N_("Audit log"), roles.CONFIGURE),
 )
 
 

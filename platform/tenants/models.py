@@ -260,6 +260,8 @@ class StaffInvitation(TenantScoped, Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_by: Mapped[uuid.UUID | None] = mapped_column(ID)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class DomainClaim(TenantScoped, Base):
     """A host a tenant named for its mall (jifen.tenants.domains). It is used (a row of
     `tenant_domains`) only once the tenant proves it owns it: a DNS TXT record or a file

@@ -3,7 +3,7 @@ console users (an authenticator's secret and recovery codes) and a tenant's dema
 its staff use it.
 
 Revision ID: 0040
-Revises: 0034
+Revises: 0039
 Create Date: 2026-12-09
 """
 
@@ -16,7 +16,7 @@ from jifen.migrations.rls import isolate_tenants, operator_role
 from jifen.types import ID, UTCDateTime
 
 revision: str = "0040"
-down_revision: str | Sequence[str] | None = "0034"
+down_revision: str | Sequence[str] | None = "0039"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,7 +4,7 @@ members whose points moved. A tenant with history from before this runs
 `flask jifen ledger rebuild-days`.
 
 Revision ID: 0041
-Revises: 0034
+Revises: 0040
 Create Date: 2026-12-08
 """
 
@@ -17,7 +17,7 @@ from jifen.migrations.rls import isolate_tenants, operator_role
 from jifen.types import ID
 
 revision: str = "0041"
-down_revision: str | Sequence[str] | None = "0034"
+down_revision: str | Sequence[str] | None = "0040"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
