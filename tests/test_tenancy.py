@@ -71,7 +71,7 @@ def test_every_table_is_either_tenant_owned_or_named_global():
 
 
 # Tables that hold one row per tenant (its settings): tenant_id alone is their key.
-ONE_ROW_PER_TENANT = {"points_policies", "mall_settings"}
+ONE_ROW_PER_TENANT = {"points_policies", "mall_settings", "point_values", "roll_ups"}
 
 
 def test_tenant_owned_tables_have_tenant_id_first_in_their_primary_key():
