@@ -36,7 +36,10 @@ class MenuItem:
 
 
 # The console's areas, in the order the menu shows them; each shown to roles it opens.
-MENU = (MenuItem("console.home", N_("Home"), roles.VIEW),)
+MENU = (
+    MenuItem("console.home", N_("Home"), roles.VIEW),
+    MenuItem("console.members_list", N_("Members"), roles.VIEW),
+)
 
 
 ROLE_NAMES = {
