@@ -389,13 +389,9 @@ class _Run:
             keyring=svc.keyring,
         )
         if member.openings:
+            # The entries name the import by their request id (the actor's).
             openings.bring_over(
-                session,
-                registered.id,
-                member.openings,
-                actor=self.actor,
-                clock=svc.clock,
-                reference=f"member-import:{self.import_id}",
+                session, registered.id, member.openings, actor=self.actor, clock=svc.clock
             )
 
     def _finish(self, session: Session) -> None:
