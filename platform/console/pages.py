@@ -48,6 +48,7 @@ MENU = (
     MenuItem("console.api_keys", N_("API keys"), roles.VIEW),
     MenuItem("console.security", N_("Sign-in security"), roles.VIEW),
     MenuItem("console.audit_log", N_("Audit log"), roles.CONFIGURE),
+    MenuItem("console.members_list", N_("Members"), roles.VIEW),
 )
 
 

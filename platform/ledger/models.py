@@ -27,6 +27,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -318,3 +319,40 @@ class WalletDay(TenantScoped, Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     member_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+IMPORT_STATUSES = ("checked", "queued", "running", "done", "failed", "discarded")
+IMPORT_MODES = ("all", "valid")
+IMPORT_PHASES = ("checking", "saving")
+
+
+class MemberImport(TenantScoped, Base):
+    """A file of members and their opening balances (jifen.ledger.member_imports): what
+    its check found, the merchant's choice, and how far the job running it has come.
+
+    The file is kept sealed (it holds phone numbers and emails) from its upload until it
+    has run or is discarded, then forgotten; its report stays."""
+
+    __tablename__ = "member_imports"
+
+    id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_encrypted: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str | None] = mapped_column(String(8))  # all | valid, once chosen
+    rows: Mapped[int] = mapped_column(Integer)  # the file's lines of members
+    valid_rows: Mapped[int] = mapped_column(Integer)  # of members with no problem
+    valid_members: Mapped[int] = mapped_column(Integer)
+    # While it runs: the phase, and the lines it has been through of those it goes through.
+    phase: Mapped[str | None] = mapped_column(String(16))
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    imported_members: Mapped[int] = mapped_column(Integer, default=0)
+    imported_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The lines refused, [{"line", "column", "message"}] in line order (the first
+    # `member_imports.KEPT` of `problem_count`); the check's, then the run's.
+    problems: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    problem_count: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(64))  # the staff user who uploaded it
+    started_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

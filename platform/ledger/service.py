@@ -165,7 +165,8 @@ def adjust(
     expires_at: datetime | None = None,
 ) -> EntryView:
     """A staff correction: positive credits (from the adjustments account), negative
-    takes available points back. The reason is required and kept on the entry."""
+    takes available points back. The reason is required, kept on the entry and in the
+    audit log."""
     check_amount(amount, signed=True)
     if not reason or not reason.strip():
         raise ValidationFailed(details={"reason": [Message(N_("A reason is required."))]})
@@ -187,6 +188,16 @@ def adjust(
         expire_due(journal, wallet, actor)
         journal.debit(entry, wallet, -amount, sink="adjustments")
     journal.flush()
+    audit.record(
+        session,
+        tenant_id=journal.tenant_id,
+        actor=actor,
+        action="points.adjust",
+        object_type="member",
+        object_id=member_id,
+        after={"amount": amount, "reason": reason.strip(), "entry_id": str(entry.id)},
+        now=journal.now,
+    )
     return entry_view(journal, entry)
 
 

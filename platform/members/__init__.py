@@ -10,8 +10,8 @@ from jifen.members.domain_events import MergedIntoMember
 from jifen.members.invites import active_inviter, code_for
 from jifen.members.models import Checkin, Member, MemberDay, MemberTag, Referral, SignInCode, Tier
 from jifen.members.notices import EXPIRY_REMINDERS, wants
-from jifen.members.schemas import Address
-from jifen.members.service import create_member
+from jifen.members.schemas import Address, MemberCreate
+from jifen.members.service import check_new_member, create_member
 from jifen.members.sign_in_codes import SignInCodeRequested
 from jifen.members.sql import add_to_days
 from jifen.members.tiers import Progress, Standings, TierView, ladder, progress, tiers_of
@@ -22,6 +22,7 @@ __all__ = [
     "Address",
     "Checkin",
     "Member",
+    "MemberCreate",
     "MemberDay",
     "MemberTag",
     "MergedIntoMember",
@@ -35,6 +36,7 @@ __all__ = [
     "TierView",
     "active_inviter",
     "add_to_days",
+    "check_new_member",
     "code_for",
     "create_member",
     "ladder",

@@ -273,6 +273,28 @@ def create_member(
     )
 
 
+def check_new_member(data: dict[str, Any]) -> dict[str, Any]:
+    """What `create_member` would register from `data`, checked without writing: the
+    external id clear of the reserved prefix, the phone and email as they would be
+    stored. Raises ValidationFailed naming every field it refuses."""
+    problems: dict[str, list[Message]] = {}
+    checked = dict(data)
+    if checked.get("external_id") is not None:
+        try:
+            _check_external_id(checked["external_id"])
+        except ValidationFailed as refused:
+            problems |= refused.details
+    for field, normalize in (("phone", normalize_phone), ("email", normalize_email)):
+        if checked.get(field) is not None:
+            try:
+                checked[field] = normalize(checked[field])
+            except ValidationFailed as refused:
+                problems |= refused.details
+    if problems:
+        raise ValidationFailed(details=problems)
+    return checked
+
+
 def get_member(session: Session, member_id: uuid.UUID) -> Member:
     """A member of the session's tenant; another tenant's is simply not found."""
     member = session.get(Member, (session.info.get("tenant_id"), member_id))
@@ -410,6 +432,7 @@ def search_members(
     email: str | None = None,
     tag: str | None = None,
     name: str | None = None,
+    tier: str | None = None,
     status: str | None = None,
     origin: str | None = None,
     erasure_requested: bool | None = None,
@@ -430,6 +453,8 @@ def search_members(
     if name is not None:
         escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(Member.name.ilike(f"%{escaped}%", escape="\\"))
+    if tier is not None:
+        query = query.where(Member.tier == tier)
     if status is not None:
         query = query.where(Member.status == status)
     if origin is not None:
