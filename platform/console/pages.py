@@ -36,7 +36,10 @@ class MenuItem:
 
 
 # The console's areas, in the order the menu shows them; each shown to roles it opens.
-MENU = (MenuItem("console.home", N_("Home"), roles.VIEW),)
+MENU = (
+    MenuItem("console.home", N_("Home"), roles.VIEW),
+    MenuItem("console.catalog_products", N_("Catalog"), roles.VIEW),
+)
 
 
 ROLE_NAMES = {
