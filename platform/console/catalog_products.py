@@ -358,12 +358,13 @@ def catalog_product_stock(product_id: uuid.UUID) -> tuple[str, int] | Response:
 def catalog_product_status(product_id: uuid.UUID) -> Response:
     """Put a product on sale, take it off (a draft again), or archive it."""
     session, svc = db_session(), services()
+    product = catalog.get_product(session, product_id)  # another tenant's: not found, first
     status = request.form.get("status", "")
     if status not in STATUSES:
         abort(422)
-    product = catalog.update_product(
+    catalog.update_product(
         session,
-        product_id,
+        product.id,
         {"status": status},
         modes=svc.redeem_modes,
         tiers=tiers.tiers_of(session, tenant().id),
