@@ -8,14 +8,15 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from marshmallow import Schema, ValidationError
 from werkzeug import Response
 
 from jifen.console.access import current, staff_page
 from jifen.console.catalog_inputs import Reader, problems_in, refusal_problems
 from jifen.console.pages import bp, render
-from jifen.errors import JifenError, NotFound
+from jifen.errors import JifenError, NotFound, ValidationFailed
+from jifen.field_messages import one_of
 from jifen.i18n import N_, translate
 from jifen.mall import catalog, schemas
 from jifen.mall.models import Category
@@ -107,7 +108,7 @@ def catalog_category_move(category_id: uuid.UUID) -> Response:
     category = catalog.get_category(db_session(), category_id)
     offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
     if offset is None:
-        abort(400)
+        raise ValidationFailed(details={"direction": [one_of(("up", "down"))]})
     catalog.move_category(db_session(), category.id, offset, actor=_actor(), clock=services().clock)
     return redirect(url_for("console.catalog_categories") + f"#category-{category_id}", 303)
 

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from werkzeug import Response
 from werkzeug.datastructures import FileStorage
 
@@ -32,8 +32,9 @@ from jifen.console.catalog_product_form import (
     settings_prefix,
     settings_problems,
 )
-from jifen.console.pages import bp, render
-from jifen.errors import JifenError, NotFound
+from jifen.console.pages import bp, page_language, render
+from jifen.errors import JifenError, NotFound, ValidationFailed
+from jifen.field_messages import one_of
 from jifen.i18n import N_, Message, format_money, translate
 from jifen.mall import catalog, partners
 from jifen.mall.models import Product
@@ -137,7 +138,7 @@ def _price(product: Product) -> str:
     points = translate(N_("%(points)s points"), {"points": f"{product.points_price:,}"})
     if product.cash_price is None or product.currency is None:
         return points
-    cash = format_money(product.cash_price, product.currency, str(tenant().locale))
+    cash = format_money(product.cash_price, product.currency, page_language())
     return f"{points} + {cash}"
 
 
@@ -361,7 +362,7 @@ def catalog_product_status(product_id: uuid.UUID) -> Response:
     product = catalog.get_product(session, product_id)  # another tenant's: not found, first
     status = request.form.get("status", "")
     if status not in STATUSES:
-        abort(422)
+        raise ValidationFailed(details={"status": [one_of(STATUSES)]})
     catalog.update_product(
         session,
         product.id,

@@ -10,12 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from conftest import create_tenant_with_key, sqlite_only
+from console.console_pages import PASSWORD, staff_member
 from mall.shop import product
 from playwright.sync_api import Page, expect
 from rules.api import call
 
 from browser.conftest import LANGUAGES
-from console.console_pages import PASSWORD, staff_member
 from jifen.testing.browser import accessibility_violations, overflow
 
 pytestmark = sqlite_only
