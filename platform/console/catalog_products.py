@@ -54,7 +54,7 @@ UPLOAD_LIMIT = NEW_IMAGES * (MAX_IMAGE_BYTES + 4096) + 1024 * 1024
 CATEGORY_CHOICES = 200
 PARTNER_CHOICES = 200
 # The inputs a refusal can name that the form shows a problem beside.
-_BESIDE = {"images", "tier_discounts", "category_id", "currency"}
+_BESIDE = {"images", "tier_discounts", "category_id"}
 # A missing thing a field named, and that field.
 _NAMED_BY = {"category": "category_id", "partner": settings_prefix("co_branded") + "-partner_id"}
 
@@ -70,16 +70,23 @@ def tenant() -> Tenant:
 
 
 @bp.before_app_request
-def _room_for_uploads() -> None:
-    """The product's form takes images and the code pool a CSV file: more than the
-    app's limit for other bodies. Set before the console's CSRF check reads the form."""
+def _room_for_images() -> None:
+    """A product's form takes images: more than the app's limit for other bodies. Set
+    before the console's CSRF check reads the form."""
     if request.endpoint in ("console.catalog_new_product", "console.catalog_product"):
         request.max_content_length = UPLOAD_LIMIT
 
 
 @bp.errorhandler(413)
 def _too_large(error: Exception) -> tuple[str, int]:
-    message = translate(N_("What was sent is too large: an image may be at most 2 MB."))
+    """A body past the request's limit, unread: said on the console's page (any of its
+    forms; the catalog's take files, up to their limits)."""
+    if request.endpoint == "console.catalog_codes":
+        message = translate(
+            N_("A file of codes may be at most %(megabytes)s MB."), {"megabytes": 5}
+        )
+    else:
+        message = translate(N_("What was sent is too large: an image may be at most 2 MB."))
     return render("console/refused.html", message=message), 413
 
 

@@ -15,13 +15,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import sqlite_only
 from mall.shop import product
+from mall.test_custom_mode import StampCard
 from rules.api import call
 from sqlalchemy import select
+from storefront.mall_pages import gold_tier
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from console.console_pages import CHINESE, ENGLISH, form_fields, page, post, signed_in_as, text
 from jifen.audit import AuditEvent
+from jifen.hookimpl import hookimpl
 from jifen.i18n import translate_in
 from jifen.mall.models import Category, FlashSale, Partner, Product
 from jifen.uploads import MAX_IMAGE_BYTES
@@ -247,6 +250,53 @@ def test_each_mode_is_made_with_its_settings(client, svc, tenant):
         ("B", 3, 0, None),
     ]
     assert items["Wheel"].mode_params["period"] == "week"
+
+
+def test_a_mode_that_takes_cash_needs_its_cash_price(client, svc, tenant):
+    signed_in_as(client, svc, tenant, "admin")
+
+    refused = new_product(client, {"mode": "points_cash", "cash_price": ""})
+
+    assert refused.status_code == 422
+    assert problems(refused)["cash_price"] == "Required for the points_cash mode."
+
+
+class OutsidePlugin:
+    """A redeem mode from outside the platform, with settings of its own."""
+
+    @hookimpl
+    def register_redeem_modes(self) -> list:
+        return [StampCard()]
+
+
+def test_a_plugins_own_mode_gets_a_form_for_its_settings(client, svc, tenant):
+    svc.plugins.register(OutsidePlugin(), name="test_console_outside_mode")
+    svc.__dict__.pop("redeem_modes", None)  # built on first use: again, with the new mode
+    signed_in_as(client, svc, tenant, "admin")
+
+    form = page(client, f"{PRODUCTS}/new")
+    refused = new_product(client, {"mode": "stamp_card", "mode-stamp_card-stamps": "1"})
+    made = new_product(
+        client, {"mode": "stamp_card", "mode-stamp_card-stamps": "3", "mode-stamp_card-bonus": "50"}
+    )
+
+    assert 'name="mode-stamp_card-stamps"' in form and "Stamp card" in form
+    assert refused.status_code == 422
+    assert made.status_code == 303
+    assert stored(svc, tenant)[0].mode_params == {"stamps": 3, "bonus": 50}
+
+
+def test_a_product_is_kept_for_a_tier_with_its_own_discounts(client, svc, tenant):
+    gold_tier(client, tenant, discount=5)
+    signed_in_as(client, svc, tenant, "admin")
+
+    made = new_product(client, {"min_tier": "gold", "discount-gold": "20"})
+    refused = new_product(client, {"discount-gold": "120"})
+
+    assert made.status_code == 303
+    [item] = stored(svc, tenant)
+    assert (item.min_tier, item.tier_discounts) == ("gold", {"gold": 20})
+    assert refused.status_code == 422 and "discount-gold" in problems(refused)
 
 
 def test_rows_of_prizes_are_added_and_removed_without_saving(client, svc, tenant):
