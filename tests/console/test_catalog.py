@@ -422,6 +422,23 @@ def test_an_upload_that_is_no_image_or_too_large_is_refused_beside_its_field(
     assert not list((svc.settings.instance_path).rglob("*.png"))
 
 
+def test_a_body_past_the_forms_limit_is_refused_on_the_consoles_page(client, svc, tenant):
+    signed_in_as(client, svc, tenant, "admin")
+    huge = [(io.BytesIO(PNG + b"\x00" * MAX_IMAGE_BYTES), f"{n}.png") for n in range(4)]
+    fields = form_fields(page(client, f"{PRODUCTS}/new")) | {"name": "Tea"}
+    boundary, body = encode_multipart(
+        fields | {f"images{n}": FileStorage(s, filename=f) for n, (s, f) in enumerate(huge)}
+    )
+
+    refused = client.post(
+        f"{PRODUCTS}/new", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+    assert refused.status_code == 413
+    assert "an image may be at most 2 MB" in text(refused.get_data(as_text=True))
+    assert stored(svc, tenant) == []
+
+
 def test_a_refused_save_keeps_no_image(client, svc, tenant):
     signed_in_as(client, svc, tenant, "admin")
     missing = str(uuid.uuid4())
