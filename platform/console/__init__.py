@@ -10,6 +10,13 @@ from flask import Flask
 
 from jifen.console import (
     auth,
+    catalog_categories,
+    catalog_codes,
+    catalog_coupons,
+    catalog_flash_sales,
+    catalog_lottery,
+    catalog_partners,
+    catalog_products,
     dashboard,
     home,
     members,
@@ -51,6 +58,13 @@ def init_app(app: Flask) -> None:
 
 __all__ = [
     "auth",
+    "catalog_categories",
+    "catalog_codes",
+    "catalog_coupons",
+    "catalog_flash_sales",
+    "catalog_lottery",
+    "catalog_partners",
+    "catalog_products",
     "dashboard",
     "home",
     "init_app",

@@ -49,6 +49,7 @@ MENU = (
     MenuItem("console.security", N_("Sign-in security"), roles.VIEW),
     MenuItem("console.audit_log", N_("Audit log"), roles.CONFIGURE),
     MenuItem("console.members_list", N_("Members"), roles.VIEW),
+    MenuItem("console.catalog_products", N_("Catalog"), roles.VIEW),
 )
 
 

@@ -10,7 +10,7 @@ import copy
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
@@ -25,6 +25,7 @@ from jifen.i18n import N_, Message
 from jifen.mall import partners, sql
 from jifen.mall.errors import (
     CategoryCycle,
+    FlashSaleEnded,
     FlashSaleOverlap,
     StockBelowZero,
 )
@@ -49,6 +50,56 @@ def list_categories(
     time."""
     order = (Category.sort_order, Category.name, Category.id)
     return read_page(session.scalars, select(Category), order, (int, str, uuid.UUID), limit, cursor)
+
+
+@dataclass
+class CategoryNode:
+    """A category and the categories under it, in shelf order."""
+
+    category: Category
+    children: list[CategoryNode]
+
+
+def category_tree(
+    session: Session, *, limit: int, cursor: str | None = None
+) -> tuple[list[CategoryNode], str | None]:
+    """A page of the top-level categories in shelf order, each with every category under
+    it, and the next page's cursor. Read a level at a time: one query per depth."""
+    order = (Category.sort_order, Category.name, Category.id)
+    roots, next_cursor = read_page(
+        session.scalars,
+        select(Category).where(Category.parent_id.is_(None)),
+        order,
+        (int, str, uuid.UUID),
+        limit,
+        cursor,
+    )
+    nodes = {root.id: CategoryNode(root, []) for root in roots}
+    level = list(nodes)
+    while level:
+        found: list[uuid.UUID] = []
+        for start in range(0, len(level), 500):
+            children = session.scalars(
+                select(Category)
+                .where(Category.parent_id.in_(level[start : start + 500]))
+                .order_by(*order)
+            )
+            for child in children:
+                if child.id not in nodes and child.parent_id in nodes:
+                    nodes[child.id] = CategoryNode(child, [])
+                    nodes[child.parent_id].children.append(nodes[child.id])
+                    found.append(child.id)
+        level = found
+    return [nodes[root.id] for root in roots], next_cursor
+
+
+def flatten(nodes: Sequence[CategoryNode], depth: int = 0) -> list[tuple[Category, int]]:
+    """The categories of a tree in shelf order, each with its depth (0 at the top)."""
+    flat: list[tuple[Category, int]] = []
+    for node in nodes:
+        flat.append((node.category, depth))
+        flat.extend(flatten(node.children, depth + 1))
+    return flat
 
 
 def _descendants(session: Session, category_id: uuid.UUID) -> set[uuid.UUID]:
@@ -115,6 +166,49 @@ def update_category(
         before=before,
         after=_category_audit(category),
         now=category.updated_at,
+    )
+    return category
+
+
+def move_category(
+    session: Session, category_id: uuid.UUID, offset: int, *, actor: Actor, clock: Clock
+) -> Category:
+    """Move a category `offset` places among its siblings (negative: towards the top),
+    stopping at either end. The siblings are numbered again in steps of 10, so that the
+    order shown is the order kept."""
+    category = get_category(session, category_id)
+    siblings = list(
+        session.scalars(
+            select(Category)
+            .where(
+                Category.parent_id.is_(None)
+                if category.parent_id is None
+                else Category.parent_id == category.parent_id
+            )
+            .order_by(Category.sort_order, Category.name, Category.id)
+        )
+    )
+    before = _category_audit(category)
+    position = siblings.index(category) + offset
+    siblings.remove(category)
+    siblings.insert(max(0, min(len(siblings), position)), category)
+    now = clock.now()
+    for index, sibling in enumerate(siblings):
+        if sibling.sort_order != index * 10:
+            sibling.sort_order = index * 10
+            sibling.updated_at = now
+    session.flush()
+    bump_revision(session, category.tenant_id)
+    audit.record(
+        session,
+        tenant_id=category.tenant_id,
+        actor=actor,
+        action="category.move",
+        object_type="category",
+        object_id=category.id,
+        before=before,
+        after=_category_audit(category),
+        now=now,
     )
     return category
 
@@ -469,6 +563,7 @@ def search_products(
     q: str | None = None,
     category_id: uuid.UUID | None = None,
     kind: str | None = None,
+    mode: str | None = None,
     tag: str | None = None,
     status: str | None = None,
     min_points: int | None = None,
@@ -489,6 +584,8 @@ def search_products(
         query = query.where(Product.category_id.in_(_descendants(session, category_id)))
     if kind is not None:
         query = query.where(Product.kind == kind)
+    if mode is not None:
+        query = query.where(Product.mode == mode)
     if status is not None:
         query = query.where(Product.status == status)
     if min_points is not None:
@@ -524,6 +621,14 @@ def search_products(
             break
         after = (rows[-1].sort_order, rows[-1].id)
     return page_of(found, limit, lambda product: (product.sort_order, product.id))
+
+
+def product_names(session: Session, product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The names of these products (a page's worth), by id."""
+    if not product_ids:
+        return {}
+    rows = session.execute(select(Product.id, Product.name).where(Product.id.in_(set(product_ids))))
+    return {product_id: name for product_id, name in rows}
 
 
 def featured(
@@ -611,3 +716,81 @@ def flash_sales_of(
         cursor,
         descending=True,
     )
+
+
+FLASH_SALE_STATES = ("running", "upcoming", "ended")
+
+
+def get_flash_sale(session: Session, sale_id: uuid.UUID) -> FlashSale:
+    return get_owned(session, FlashSale, sale_id, "flash_sale")
+
+
+def list_flash_sales(
+    session: Session,
+    *,
+    now: datetime,
+    state: str | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> tuple[list[FlashSale], str | None]:
+    """A page of the tenant's flash sales of every product, latest start first;
+    `state` keeps those running at `now`, still to come, or ended."""
+    query = select(FlashSale)
+    if state == "running":
+        query = query.where(FlashSale.starts_at <= now, FlashSale.ends_at > now)
+    elif state == "upcoming":
+        query = query.where(FlashSale.starts_at > now)
+    elif state == "ended":
+        query = query.where(FlashSale.ends_at <= now)
+    return read_page(
+        session.scalars,
+        query,
+        (FlashSale.starts_at, FlashSale.id),
+        (datetime, uuid.UUID),
+        limit,
+        cursor,
+        descending=True,
+    )
+
+
+def end_flash_sale(session: Session, sale_id: uuid.UUID, *, actor: Actor, clock: Clock) -> str:
+    """End a flash sale now: a running one stops selling (its window closes now), one
+    that has not started and sold nothing is called off (removed). "ended" or
+    "called_off"; `FlashSaleEnded` for one whose window has closed already."""
+    sale = get_flash_sale(session, sale_id)
+    now = clock.now()
+    if sale.ends_at <= now:
+        raise FlashSaleEnded(details={"ends_at": sale.ends_at.isoformat()})
+    before = _jsonable(_sale_audit(sale))
+    if sale.starts_at > now and sale.sold == 0:
+        session.delete(sale)
+        outcome = "called_off"
+    else:
+        # The window must stay non-empty (a sale that started this very instant).
+        sale.ends_at = max(now, sale.starts_at + timedelta(microseconds=1))
+        outcome = "ended"
+    session.flush()
+    bump_revision(session, sale.tenant_id)  # the mall's pages keep the schedule
+    audit.record(
+        session,
+        tenant_id=sale.tenant_id,
+        actor=actor,
+        action=f"flash_sale.{'cancel' if outcome == 'called_off' else 'end'}",
+        object_type="product",
+        object_id=sale.product_id,
+        before=before,
+        after=None if outcome == "called_off" else _jsonable(_sale_audit(sale)),
+        now=now,
+    )
+    return outcome
+
+
+def _sale_audit(sale: FlashSale) -> dict[str, Any]:
+    return {
+        "flash_sale_id": sale.id,
+        "starts_at": sale.starts_at,
+        "ends_at": sale.ends_at,
+        "points_price": sale.points_price,
+        "stock": sale.stock,
+        "sold": sale.sold,
+    }

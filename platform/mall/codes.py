@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from jifen import audit
 from jifen.audit import Actor
 from jifen.clock import Clock
+from jifen.i18n import N_, Message
 from jifen.keyring import Keyring
 from jifen.mall import catalog, sql
 from jifen.mall.errors import CodesExhausted, NotVirtual
@@ -44,12 +48,11 @@ def upload(
         raise NotVirtual(details={"kind": product.kind})
     fresh: dict[bytes, str] = {}
     rejected, duplicates = [], 0
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        code = row[0].strip() if row else ""
-        if not code or (number == 1 and code.lower() == "code"):
+    for number, code, problem in _lines(text):
+        if problem is not None:
+            rejected.append({"line": number, "reason": problem})
             continue
-        if len(code) > MAX_CODE_LENGTH:
-            rejected.append({"line": number, "reason": f"longer than {MAX_CODE_LENGTH}"})
+        if not code or (number == 1 and code.lower() == "code"):
             continue
         digest = keyring.lookup_hash(f"{product.id}:{code}")
         if digest in fresh:
@@ -104,6 +107,52 @@ def upload(
         now=now,
     )
     return report
+
+
+def _lines(text: str) -> Iterator[tuple[int, str, Message | None]]:
+    """Each record of the CSV: the line it starts on, its first column stripped, and
+    why it cannot be a code (None when it can). A record the CSV reader refuses (a
+    field past its size limit) is one such line, and reading goes on after it."""
+    reader = csv.reader(io.StringIO(text))
+    ended = 0  # the line the previous record ended on
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            yield ended + 1, "", Message(N_("Not a line of CSV."))
+            ended = reader.line_num
+            continue
+        number, ended = ended + 1, reader.line_num
+        code = row[0].strip() if row else ""
+        if len(code) > MAX_CODE_LENGTH:
+            problem = Message(N_("Longer than maximum length %(max)s."), {"max": MAX_CODE_LENGTH})
+            yield number, "", problem
+        elif any(unicodedata.category(char) in ("Cc", "Cs") for char in code):
+            yield number, "", Message(N_("Contains a character that is not allowed."))
+        else:
+            yield number, code, None
+
+
+@dataclass(frozen=True)
+class PoolCounts:
+    """A virtual product's codes: those left to issue and those issued."""
+
+    left: int
+    issued: int
+
+
+def pool_counts(session: Session, product_id: uuid.UUID) -> PoolCounts:
+    """How many of the product's codes are left, and how many went to orders."""
+    product = catalog.get_product(session, product_id)
+    rows = session.execute(
+        select(_CODES.c.order_id.is_(None).label("free"), func.count())
+        .where(_CODES.c.tenant_id == product.tenant_id, _CODES.c.product_id == product.id)
+        .group_by(_CODES.c.order_id.is_(None))
+    )
+    counts = {bool(free): count for free, count in rows}
+    return PoolCounts(left=counts.get(True, 0), issued=counts.get(False, 0))
 
 
 def issue(session: Session, order: Order, now: datetime) -> None:

@@ -183,6 +183,11 @@ class FlashSaleOverlap(Conflict):
     message = N_("The product already has a flash sale in that window.")
 
 
+class FlashSaleEnded(Conflict):
+    code = "flash_sale_ended"
+    message = N_("This flash sale has ended already.")
+
+
 class CodesExhausted(Conflict):
     code = "codes_exhausted"
     message = N_("The product's pool of codes is used up.")

@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -381,6 +381,54 @@ def published(svc: MallCollaborators, product: Any) -> dict[str, Any]:
             now=svc.clock.now(),
             keyring=svc.keyring,
         )
+
+
+@dataclass(frozen=True)
+class PrizeChance:
+    """A prize of a table and its chance of being drawn (weight / total weight)."""
+
+    code: str
+    name: str
+    weight: int
+    chance: Decimal
+    points: int
+    goods: bool
+    stock: int | None
+
+
+@dataclass(frozen=True)
+class ImpliedOdds:
+    """What a prize table implies for one draw while every prize is in stock: each
+    prize's chance, the points a draw gives back on average, and the chance it gives
+    the product itself."""
+
+    prizes: list[PrizeChance]
+    points_per_draw: Decimal
+    goods_chance: Decimal
+
+
+def implied_odds(prizes: Sequence[Mapping[str, Any]]) -> ImpliedOdds:
+    """The odds of a prize table (the lottery mode's `prizes`, loaded): exact decimals
+    to 28 significant digits, rounded by whoever shows them. A prize that has run out
+    gives the consolation prize instead, so these are the odds of a full table."""
+    total = sum(int(prize["weight"]) for prize in prizes)
+    if total <= 0:
+        raise ValueError("a prize table needs a weight above zero")
+    chances = [
+        PrizeChance(
+            code=prize["code"],
+            name=prize["name"],
+            weight=int(prize["weight"]),
+            chance=Decimal(int(prize["weight"])) / total,
+            points=int(prize.get("points") or 0),
+            goods=bool(prize.get("goods")),
+            stock=prize.get("stock"),
+        )
+        for prize in prizes
+    ]
+    points = sum(prize.points * prize.weight for prize in chances)
+    goods = sum(prize.weight for prize in chances if prize.goods)
+    return ImpliedOdds(chances, Decimal(points) / total, Decimal(goods) / total)
 
 
 def odds(

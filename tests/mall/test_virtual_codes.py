@@ -3,9 +3,13 @@ unit and shown only with their order; the pool is the stock."""
 
 from __future__ import annotations
 
+import uuid
+
 from rules.api import call
 from sqlalchemy import select
 
+from jifen.audit import SYSTEM
+from jifen.mall import codes
 from jifen.mall.models import ProductCode
 
 from .shop import balance, get_product, member, order, placed, product
@@ -30,7 +34,7 @@ def test_codes_are_uploaded_issued_once_and_shown_with_their_order(client, tenan
     assert report == {
         "added": 3,
         "duplicates": 1,
-        "rejected": [{"line": 7, "reason": "longer than 200"}],
+        "rejected": [{"line": 7, "reason": "Longer than maximum length 200."}],
         "stock": 3,
     }
     assert (again["added"], again["duplicates"], again["stock"]) == (1, 1, 4)
@@ -75,3 +79,23 @@ def test_the_pool_belongs_to_virtual_products_only(client, tenant):
         422,
     )
     assert "stock" in stocked.json["details"]
+
+
+def test_every_unusable_line_is_reported_by_the_line_it_starts_on(client, tenant, svc):
+    card = a_game_card(client, tenant)
+    text = 'code\nOK-1\n"TWO\nLINES"\nBAD\x07BELL\n' + "Y" * 200_000 + "\nOK-2\n"
+
+    with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+        report = codes.upload(
+            session, uuid.UUID(card["id"]), text, keyring=svc.keyring, actor=SYSTEM, clock=svc.clock
+        )
+
+    assert report["rejected"] == [
+        {"line": 3, "reason": "Contains a character that is not allowed."},
+        {"line": 5, "reason": "Contains a character that is not allowed."},
+        {"line": 6, "reason": "Not a line of CSV."},
+    ]
+    assert (report["added"], report["stock"]) == (2, 2)
+    with svc.db.session(tenant_id=tenant.tenant_id) as session:
+        counts = codes.pool_counts(session, uuid.UUID(card["id"]))
+    assert (counts.left, counts.issued) == (2, 0)
