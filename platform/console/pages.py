@@ -39,7 +39,9 @@ class MenuItem:
 MENU = (
     MenuItem("console.home", N_("Home"), roles.VIEW),
     MenuItem("console.dashboard", N_("Dashboard"), roles.VIEW),
+    MenuItem("console.members_list", N_("Members"), roles.VIEW),
     MenuItem("console.rules", N_("Earn rules"), roles.VIEW),
+    MenuItem("console.catalog_products", N_("Catalog"), roles.VIEW),
     MenuItem("console.order_list", N_("Orders"), roles.VIEW),
     MenuItem("console.after_sales_list", N_("After-sales"), roles.VIEW),
     MenuItem("console.review_list", N_("Reviews"), roles.VIEW),
@@ -48,8 +50,6 @@ MENU = (
     MenuItem("console.api_keys", N_("API keys"), roles.VIEW),
     MenuItem("console.security", N_("Sign-in security"), roles.VIEW),
     MenuItem("console.audit_log", N_("Audit log"), roles.CONFIGURE),
-    MenuItem("console.members_list", N_("Members"), roles.VIEW),
-    MenuItem("console.catalog_products", N_("Catalog"), roles.VIEW),
 )
 
 

@@ -319,6 +319,8 @@ class WalletDay(TenantScoped, Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     member_id: Mapped[uuid.UUID] = mapped_column(ID, primary_key=True)
+
+
 IMPORT_STATUSES = ("checked", "queued", "running", "done", "failed", "discarded")
 IMPORT_MODES = ("all", "valid")
 IMPORT_PHASES = ("checking", "saving")

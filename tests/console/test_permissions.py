@@ -23,15 +23,12 @@ from test_web import csrf_token, sign_in
 from console.orders_world import helped_order
 from jifen.audit import SYSTEM
 from jifen.console import access
-from jifen.members import sign_in_links
+from jifen.ledger import member_imports
+from jifen.mall import catalog, partners
+from jifen.members import create_member, sign_in_links
 from jifen.rules import management
 from jifen.tenants import domains, invitations, roles, users
 from jifen.tenants.models import ROLES, ApiKey, Tenant
-from jifen.ledger import member_imports
-from jifen.members import create_member
-from jifen.mall import catalog, partners
-from jifen.tenants import roles, users
-from jifen.tenants.models import ROLES, Tenant
 
 pytestmark = sqlite_only
 PASSWORD = "correct horse battery"
@@ -55,16 +52,12 @@ ARGUMENTS: dict[str | tuple[str, str], Callable[[dict[str, str]], str]] = {
     "category_id": lambda tenant: tenant["category_id"],
     "partner_id": lambda tenant: tenant["partner_id"],
     "sale_id": lambda tenant: tenant["sale_id"],
+    "member_id": lambda tenant: tenant["member_id"],
+    "import_id": lambda tenant: tenant["import_id"],
 }
 # Arguments that name nothing of a tenant's: a route with only these has nothing of
 # another tenant's to ask for.
 UNTENANTED = {"code_id", "token"}
-    "member_id": lambda tenant: tenant["member_id"],
-    "import_id": lambda tenant: tenant["import_id"],
-}
-# The arguments that name an object of a tenant: a route with one is also asked for
-# with another tenant's object, which must be answered as a missing one.
-OWNED = {"slug", "member_id", "import_id"}
 # Who may open each console page: the specification the server is held to. A new route
 # is added here, with the access its work needs.
 ACCESS = {
@@ -201,59 +194,6 @@ def owned_objects(svc, tenant_id: uuid.UUID) -> dict[str, str]:
     return {"member_id": str(member.id), "import_id": str(checked.id)}
 
 
-@pytest.fixture
-def staff(svc, client, make_tenant) -> dict[str, dict[str, str]]:
-    """Tenant A with one user in each role, and tenant B with its owner; each tenant
-    with an object of each kind a route names by id: an order with a request for help
-    and a review, a rule, an invitation waiting, an API key, a sign-in key and a domain
-    claimed."""
-    found = {}
-    for name, tenant_roles in (("a", ROLES), ("b", ("owner",))):
-        tenant = make_tenant(f"perm-{name}")
-        owned = dict(helped_order(client, tenant))
-        with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
-            rule = management.create_rule(
-                session,
-                {"name": "Per yuan", "type": "spend"},
-                rule_types=svc.rule_types,
-                actor=SYSTEM,
-                clock=svc.clock,
-            )
-            invitation = invitations.invite(
-                session,
-                tenant.tenant_id,
-                email=f"invited@{name}.example",
-                role="viewer",
-                invited_by=None,
-                console_url="http://localhost",
-                locale="en",
-                actor=SYSTEM,
-                clock=svc.clock,
-                keyring=svc.keyring,
-            )
-            api_key = session.scalars(
-                select(ApiKey.id).where(ApiKey.tenant_id == tenant.tenant_id)
-            ).one()
-            sign_in_key = sign_in_links.create_key(
-                session, tenant.tenant_id, actor=SYSTEM, clock=svc.clock, keyring=svc.keyring
-            )
-            host = domains.claim(
-                session, tenant.tenant_id, f"shop.perm-{name}.com", actor=SYSTEM, clock=svc.clock
-            ).host
-        owned |= {
-            "rule_id": str(rule.id),
-            "invitation_id": str(invitation.id),
-            "api_key_id": str(api_key),
-            "sign_in_key_id": sign_in_key.id,
-            "host": host,
-        }
-def staff(svc, make_tenant) -> dict[str, dict[str, str]]:
-    """Tenant A with one user in each role, and tenant B with its owner; each with a
-    member and an import."""
-    found = {}
-    for name, tenant_roles in (("a", ROLES), ("b", ("owner",))):
-        tenant = make_tenant(f"perm-{name}")
-        owned = owned_objects(svc, tenant.tenant_id)
 def a_catalog(svc, tenant_id: uuid.UUID) -> dict[str, str]:
     """A tenant's catalog with one of each thing a console route names: a product (a
     virtual lottery: it has codes and prizes), a category, a partner, a flash sale."""
@@ -302,13 +242,52 @@ def a_catalog(svc, tenant_id: uuid.UUID) -> dict[str, str]:
 
 
 @pytest.fixture
-def staff(svc, make_tenant) -> dict[str, dict[str, str]]:
-    """Tenant A with one user in each role, and tenant B with its owner; each with a
-    catalog."""
+def staff(svc, client, make_tenant) -> dict[str, dict[str, str]]:
+    """Tenant A with one user in each role, and tenant B with its owner; each tenant
+    with an object of each kind a route names by id: an order with a request for help
+    and a review, a rule, an invitation waiting, an API key, a sign-in key, a domain
+    claimed, a member and an import, and a catalog."""
     found = {}
     for name, tenant_roles in (("a", ROLES), ("b", ("owner",))):
         tenant = make_tenant(f"perm-{name}")
-        things = a_catalog(svc, tenant.tenant_id)
+        owned = dict(helped_order(client, tenant))
+        owned |= owned_objects(svc, tenant.tenant_id) | a_catalog(svc, tenant.tenant_id)
+        with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
+            rule = management.create_rule(
+                session,
+                {"name": "Per yuan", "type": "spend"},
+                rule_types=svc.rule_types,
+                actor=SYSTEM,
+                clock=svc.clock,
+            )
+            invitation = invitations.invite(
+                session,
+                tenant.tenant_id,
+                email=f"invited@{name}.example",
+                role="viewer",
+                invited_by=None,
+                console_url="http://localhost",
+                locale="en",
+                actor=SYSTEM,
+                clock=svc.clock,
+                keyring=svc.keyring,
+            )
+            api_key = session.scalars(
+                select(ApiKey.id).where(ApiKey.tenant_id == tenant.tenant_id)
+            ).one()
+            sign_in_key = sign_in_links.create_key(
+                session, tenant.tenant_id, actor=SYSTEM, clock=svc.clock, keyring=svc.keyring
+            )
+            host = domains.claim(
+                session, tenant.tenant_id, f"shop.perm-{name}.com", actor=SYSTEM, clock=svc.clock
+            ).host
+        owned |= {
+            "rule_id": str(rule.id),
+            "invitation_id": str(invitation.id),
+            "api_key_id": str(api_key),
+            "sign_in_key_id": sign_in_key.id,
+            "host": host,
+        }
         for role in tenant_roles:
             email = f"{role}@{name}.example"
             with svc.db.transaction(tenant_id=tenant.tenant_id) as session:
@@ -328,8 +307,6 @@ def staff(svc, make_tenant) -> dict[str, dict[str, str]]:
             found[f"{name}:{role}"] = {"email": email, "slug": tenant.slug, **owned}
     for key, entry in found.items():
         entry["owner_id"] = found[f"{key[0]}:owner"]["owner_id"]
-            found[f"{name}:{role}"] = {"email": email, "slug": tenant.slug, **owned}
-            found[f"{name}:{role}"] = {"email": email, "slug": tenant.slug} | things
     return found
 
 
@@ -342,15 +319,9 @@ def expected(access_of: str, role: str | None, method: str, whose: str) -> set[i
         return signed_out
     if access_of in roles.PERMISSIONS and not roles.allows(role, access_of):
         return {403}  # refused before any id is read: B's ids say no more than A's
-    staff_only = access_of not in (access.USER, access.UNVERIFIED)
-    if staff_only and not roles.allows(role, access_of):
-        return {403}  # refused whatever it names: no answer tells what exists
     if whose == OTHER:
-        # Another tenant's thing answers as a missing one, to those the route lets in.
-        if access_of in roles.PERMISSIONS and not roles.allows(role, access_of):
-            return {403}
-        return {404}
-    if not staff_only:
+        return {404}  # another tenant's thing answers as a missing one
+    if access_of in (access.USER, access.UNVERIFIED):
         return {200, 302, 303, 400, 404, 422}
     # 409: the form's object is no longer in a state for it (an order refunded earlier
     # in the walk is not cancelled).
@@ -387,14 +358,6 @@ def test_every_console_route_answers_each_role_as_its_access_says(app, client, s
         if whose == OTHER and set(arguments) <= UNTENANTED:
             continue  # nothing in its address names a tenant's
         url = address(rule, named)
-        if whose == OTHER and not OWNED & set(arguments):
-            continue  # nothing in its address names a tenant
-        if whose == OTHER and not arguments:
-            continue  # nothing in its address names a tenant or its things
-        url = rule
-        for name in arguments:
-            url = url.replace(f"<{name}>", ARGUMENTS[name](named))
-            url = url.replace(f"<uuid:{name}>", ARGUMENTS[name](named))
         if method == "GET":
             answer = client.get(url)
         else:

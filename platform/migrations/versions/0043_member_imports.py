@@ -1,8 +1,8 @@
 """Member imports: a file of members and their opening balances, what its check found,
 and how far the job running it has come.
 
-Revision ID: 0036
-Revises: 0034
+Revision ID: 0043
+Revises: 0042
 Create Date: 2026-12-09
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 from jifen.migrations.rls import isolate_tenants, operator_role
 from jifen.types import ID, Json, UTCDateTime
 
-revision: str = "0036"
-down_revision: str | Sequence[str] | None = "0034"
+revision: str = "0043"
+down_revision: str | Sequence[str] | None = "0042"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
