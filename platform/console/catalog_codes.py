@@ -10,7 +10,7 @@ from flask import abort, request
 from werkzeug.datastructures import FileStorage
 
 from jifen.console.access import current, staff_page
-from jifen.console.pages import bp, render
+from jifen.console.pages import bp, make_room, render
 from jifen.i18n import N_, Message, translate
 from jifen.mall import catalog, codes
 from jifen.tenants import roles
@@ -22,12 +22,12 @@ MAX_CSV = 5_000_000
 UPLOAD_LIMIT = MAX_CSV + 1024 * 1024
 
 
-@bp.before_app_request
-def _room_for_a_csv() -> None:
-    """A CSV of codes is larger than the app's limit for other bodies; set before the
-    console's CSRF check reads the form."""
-    if request.endpoint == "console.catalog_codes":
-        request.max_content_length = UPLOAD_LIMIT
+make_room(
+    ("console.catalog_codes",),
+    UPLOAD_LIMIT,
+    N_("A file of codes may be at most %(megabytes)s MB."),
+    {"megabytes": 5},
+)
 
 
 @bp.route("/catalog/products/<uuid:product_id>/codes", methods=["GET", "POST"])

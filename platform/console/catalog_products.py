@@ -32,7 +32,7 @@ from jifen.console.catalog_product_form import (
     settings_prefix,
     settings_problems,
 )
-from jifen.console.pages import bp, page_language, render
+from jifen.console.pages import bp, make_room, page_language, render
 from jifen.errors import JifenError, NotFound, ValidationFailed
 from jifen.field_messages import one_of
 from jifen.i18n import N_, Message, format_money, translate
@@ -69,25 +69,11 @@ def tenant() -> Tenant:
     return found
 
 
-@bp.before_app_request
-def _room_for_images() -> None:
-    """A product's form takes images: more than the app's limit for other bodies. Set
-    before the console's CSRF check reads the form."""
-    if request.endpoint in ("console.catalog_new_product", "console.catalog_product"):
-        request.max_content_length = UPLOAD_LIMIT
-
-
-@bp.errorhandler(413)
-def _too_large(error: Exception) -> tuple[str, int]:
-    """A body past the request's limit, unread: said on the console's page (any of its
-    forms; the catalog's take files, up to their limits)."""
-    if request.endpoint == "console.catalog_codes":
-        message = translate(
-            N_("A file of codes may be at most %(megabytes)s MB."), {"megabytes": 5}
-        )
-    else:
-        message = translate(N_("What was sent is too large: an image may be at most 2 MB."))
-    return render("console/refused.html", message=message), 413
+make_room(
+    ("console.catalog_new_product", "console.catalog_product"),
+    UPLOAD_LIMIT,
+    N_("What was sent is too large: an image may be at most 2 MB."),
+)
 
 
 # -- the list ---------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import uuid
 
 from flask import flash, redirect, request, url_for
 from werkzeug import Response
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from jifen.console.access import staff_page
 from jifen.console.forms import problems_of
@@ -34,14 +33,6 @@ SAMPLE = (
 )
 # Read a byte beyond the largest file taken, so a larger one is refused whole.
 _READ = member_files.MAX_BYTES + 1
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
-    """A body over the app's limit (jifen.web.MAX_BODY_BYTES), refused before any view
-    reads it: in the console, always a file too large."""
-    message = N_("The file is larger than %(most)s, the most the console takes.")
-    return render("console/refused.html", message=translate(message, {"most": "1 MB"})), 413
 
 
 def _show(import_id: uuid.UUID) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 import flask_babel
 from flask import Blueprint, Response, g, render_template, request, send_from_directory, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from jifen.console.access import Staff, public
 from jifen.errors import JifenError
@@ -78,6 +79,49 @@ def static_file(filename: str) -> Response:
 def check_csrf_and_language() -> None:
     csrf.protect()
     set_chosen_locale(session.get(LANGUAGE_KEY))
+
+
+@dataclass(frozen=True)
+class Room:
+    """A form that takes files: the body it may send, and what it is told past that."""
+
+    most: int
+    message: str
+    params: dict[str, Any]
+
+
+# Forms that take files, by endpoint: more room than the app's limit for other bodies
+# (jifen.web.MAX_BODY_BYTES), given before the CSRF check reads the form.
+ROOMS: dict[str, Room] = {}
+
+
+def make_room(
+    endpoints: tuple[str, ...], most: int, message: str, params: dict[str, Any] | None = None
+) -> None:
+    """Let these routes' forms send bodies of up to `most` bytes, and tell a larger one
+    `message` (a message id)."""
+    for endpoint in endpoints:
+        ROOMS[endpoint] = Room(most, message, params or {})
+
+
+@bp.before_app_request
+def _room_for_files() -> None:
+    room = ROOMS.get(request.endpoint or "")
+    if room is not None:
+        request.max_content_length = room.most
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+    """A body past its limit, refused before any view reads it."""
+    room = ROOMS.get(request.endpoint or "")
+    if room is None:
+        message = translate(
+            N_("The file is larger than %(most)s, the most the console takes."), {"most": "1 MB"}
+        )
+    else:
+        message = translate(room.message, room.params)
+    return render("console/refused.html", message=message), 413
 
 
 @bp.errorhandler(CSRFError)

@@ -44,14 +44,14 @@ FILTERS: Mapping[str, str | tuple[str, ...]] = {
 }
 FILTER_LABELS = {
     "in_use": N_("In use"),
-    "active": N_("Active"),
+    "active": N_("Enabled"),
     "draft": N_("Drafts"),
     "disabled": N_("Disabled"),
     "archived": N_("Archived"),
 }
 STATUS_LABELS = {
     "draft": N_("Draft"),
-    "active": N_("Active"),
+    "active": N_("Enabled"),
     "disabled": N_("Disabled"),
     "archived": N_("Archived"),
 }

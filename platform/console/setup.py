@@ -18,7 +18,7 @@ from werkzeug import Response
 
 from jifen.console.access import current, staff_page, user_page
 from jifen.console.forms import problems_of
-from jifen.console.pages import bp, page_language, render
+from jifen.console.pages import bp, make_room, page_language, render
 from jifen.errors import JifenError, ValidationFailed
 from jifen.i18n import LOCALES, N_, translate
 from jifen.ledger import policy
@@ -32,7 +32,7 @@ from jifen.tenants.models import Tenant
 from jifen.tenants.schemas import RGB
 from jifen.theming import Look, preview_token
 from jifen.types import RateField
-from jifen.uploads import store_image
+from jifen.uploads import MAX_IMAGE_BYTES, store_image
 from jifen.web import db_session, request_actor, services
 
 # The steps after the mall is made, in order; a tenant's `setup_step` is the next one.
@@ -215,6 +215,11 @@ def setup_look() -> tuple[str, int] | Response:
     ), (422 if problems else 200)
 
 
+make_room(
+    ("console.setup_look", "console.settings_look", "console.settings_banners"),
+    MAX_IMAGE_BYTES * 5 + 1024 * 1024,
+    N_("What was sent is too large: an image may be at most 2 MB."),
+)
 # Read at most a byte beyond the largest image taken, so a larger one is refused whole.
 UPLOAD_READ = 2 * 1024 * 1024 + 1
 

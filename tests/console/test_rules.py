@@ -74,7 +74,7 @@ def params_error(html: str, name: str) -> str:
             ENGLISH,
             [
                 "Points for spending",
-                "Active",
+                "Enabled",
                 "Tiers: Gold",
                 "Daily check-in",
                 "Draft",
