@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from jifen.audit import Actor
 from jifen.mall import cashier, catalog, codes, partners
 from jifen.mall import settings as mall_settings
+from jifen.mall.starter import SAMPLES
 from jifen.members import tiers
 
 if TYPE_CHECKING:
     from jifen.mall.models import Payment
     from jifen.services import Services
 
-SAMPLES = "/themes/base/static/samples"  # pictures the base theme ships for demos
 # (name, parent): shelves of the demo mall.
 CATEGORIES = [
     ("数码家电", None),

@@ -9,6 +9,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from jifen.audit import Actor
 from jifen.db import set_tenant
 from jifen.demo import catalog, malls, program
 from jifen.demo.catalog import SAMPLES
+from jifen.finance import values
 from jifen.ledger import holds, policy, reversal
 from jifen.ledger import service as ledger
 from jifen.mall import orders, reviews
@@ -118,6 +120,16 @@ def seed(svc: Services, *, actor: Actor) -> Demo:
                 clock=svc.clock,
             )
             payments += seeder(session, svc, tenant, actor)
+            # A point costs the merchant a fen; it is sold as one too (IFRS 15's price).
+            values.set_value(
+                session,
+                tenant.id,
+                cost=Decimal(1),
+                selling_price=Decimal(1),
+                redemption_rate=None,
+                actor=actor,
+                clock=svc.clock,
+            )
     seeded = [_keys(svc, slug, actor) for slug, _, _ in specs]
     for payment_id in payments:
         # After the commit, as a member would: the gateway is asked, then paid.
