@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from jifen.audit import Actor
 from jifen.demo import program
-from jifen.demo.catalog import SAMPLES
 from jifen.ledger import policy
 from jifen.ledger import service as ledger
 from jifen.mall import catalog, orders
+from jifen.mall.starter import SAMPLES
 from jifen.members import service as members
 from jifen.members import tiers
 from jifen.rules import recording

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from jifen.audit import Actor
 from jifen.db import set_tenant
 from jifen.demo import catalog, malls, program
-from jifen.demo.catalog import SAMPLES
 from jifen.finance import values
 from jifen.ledger import holds, policy, reversal
 from jifen.ledger import service as ledger
 from jifen.mall import orders, reviews
+from jifen.mall.starter import SAMPLES
 from jifen.members import addresses, sign_in_links
 from jifen.members import service as members
 from jifen.members.models import Member
