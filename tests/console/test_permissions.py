@@ -178,7 +178,7 @@ def owned_objects(svc, tenant_id: uuid.UUID) -> dict[str, str]:
         member = create_member(
             session,
             tenant_id,
-            {"external_id": "m1"},
+            {"external_id": "perm-member"},
             actor=SYSTEM,
             clock=svc.clock,
             keyring=svc.keyring,
@@ -186,7 +186,7 @@ def owned_objects(svc, tenant_id: uuid.UUID) -> dict[str, str]:
         checked = member_imports.check_upload(
             session,
             filename="members.csv",
-            content=b"external_id\nm2\n",
+            content=b"external_id\nperm-imported\n",
             actor=SYSTEM,
             clock=svc.clock,
             keyring=svc.keyring,
