@@ -32,18 +32,32 @@ def answer_to(query: bytes, records: list[bytes], *, rcode: int = 0, truncated: 
     return header + query[12:] + answers
 
 
+def free_pair() -> tuple[socket.socket, socket.socket, int]:
+    """A UDP and a TCP socket on one free loopback port (another process may hold the
+    TCP port of a free UDP one, and the other way round: try again)."""
+    for _ in range(50):
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.bind(("127.0.0.1", 0))
+        port = tcp.getsockname()[1]
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            udp.bind(("127.0.0.1", port))
+        except OSError:
+            udp.close()
+            tcp.close()
+            continue
+        tcp.listen(1)
+        return udp, tcp, port
+    raise RuntimeError("no free loopback port for both UDP and TCP")
+
+
 @pytest.fixture
 def name_server() -> Iterator[Callable[..., tuple[str, int]]]:
     """Starts a one-question UDP (and TCP) name server answering as the test says."""
     sockets: list[socket.socket] = []
 
     def start(records: list[bytes], *, rcode: int = 0, truncate_udp: bool = False):
-        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        udp.bind(("127.0.0.1", 0))
-        port = udp.getsockname()[1]
-        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        tcp.bind(("127.0.0.1", port))
-        tcp.listen(1)
+        udp, tcp, port = free_pair()
         sockets.extend([udp, tcp])
 
         def serve_udp() -> None:

@@ -329,35 +329,41 @@ def _tail(connection: Connection, tenant_id: uuid.UUID) -> list[dict[str, Any]]:
 
 
 def recount(connection: Connection, tenant_id: uuid.UUID, zone: ZoneInfo) -> dict[date, Day]:
-    """Every day's figures counted afresh from all the tenant's postings, in pages of
-    entries by id: what the rows should hold (`ledger verify` compares them; `rebuild`
-    writes them for a tenant whose history began before the roll-ups)."""
+    """Every day's figures counted afresh from all the tenant's entries and postings, in
+    pages of entries by id: what the rows should hold (`ledger verify` compares them;
+    `rebuild` writes them for a tenant whose history began before the roll-ups)."""
     days: dict[date, Day] = {}
     last: uuid.UUID | None = None
     while True:
-        page = select(Entry.id).where(Entry.tenant_id == tenant_id).order_by(Entry.id).limit(_PAGE)
+        page = (
+            select(Entry.id, Entry.created_at)
+            .where(Entry.tenant_id == tenant_id)
+            .order_by(Entry.id)
+            .limit(_PAGE)
+        )
         if last is not None:
             page = page.where(Entry.id > last)
-        ids = list(connection.scalars(page))
-        if not ids:
+        entries = connection.execute(page).all()
+        if not entries:
             return days
-        last = ids[-1]
+        day_of = {}
+        for entry_id, created_at in entries:
+            key = created_at.astimezone(zone).date()
+            days.setdefault(key, Day(key)).entries += 1  # one with no postings too
+            day_of[entry_id] = key
+        first, last = entries[0][0], entries[-1][0]
         rows = connection.execute(
-            select(Entry.id, Entry.created_at, Account.kind, Account.member_id, Posting.amount)
-            .join(Posting, and_(Posting.tenant_id == Entry.tenant_id, Posting.entry_id == Entry.id))
+            select(Posting.entry_id, Account.kind, Account.member_id, Posting.amount)
             .join(
                 Account,
                 and_(Account.tenant_id == Posting.tenant_id, Account.id == Posting.account_id),
             )
-            .where(Entry.tenant_id == tenant_id, Entry.id >= ids[0], Entry.id <= last)
+            .where(
+                Posting.tenant_id == tenant_id, Posting.entry_id >= first, Posting.entry_id <= last
+            )
         )
-        counted: set[uuid.UUID] = set()
-        for entry_id, created_at, kind, member_id, amount in rows:
-            key = created_at.astimezone(zone).date()
-            found = days.setdefault(key, Day(key))
-            if entry_id not in counted:
-                counted.add(entry_id)
-                found.entries += 1
+        for entry_id, kind, member_id, amount in rows:
+            found = days[day_of[entry_id]]
             if member_id is not None:
                 found.members.add(member_id)
             elif kind in FIGURES:

@@ -97,7 +97,9 @@ def test_a_relay_killed_between_delivery_and_acknowledgement_loses_nothing(
 
     assert seen == []  # each was applied already, by the killed relay
     assert (balance(svc, tenant.tenant_id, alice), balance(svc, tenant.tenant_id, bob)) == (3, 3)
-    (cursor,) = [c for c in svc.relay.status() if c["lane"] == "interactive"]
+    (cursor,) = [
+        c for c in svc.relay.status() if c["lane"] == "interactive" and c["subscriber"] == "applier"
+    ]
     assert cursor["behind"] == 0
     with svc.db.session(tenant_id=tenant.tenant_id) as session:
         assert verify_tenant(session.connection(), tenant.tenant_id) is None
